@@ -1,0 +1,224 @@
+/**
+ * From command-line flags and environment variables to an {@linkcode ArgoosConfig}:
+ * a flag wins over its variable, which wins over the default.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parseDuration } from "../lib/poll/duration.ts";
+import type { ArgoosConfig } from "../lib/service/config.ts";
+import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
+import { parseRegistryAliases } from "../lib/webhook/registry_name.ts";
+import { OPTIONS } from "./options.ts";
+
+/** The subcommands. */
+export type Command = "serve" | "poll" | "plan";
+
+/** A bad flag or value: printed with a pointer to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** What the command line asked for. */
+export interface Invocation {
+  command: Command;
+  help: boolean;
+  config: ArgoosConfig;
+  /** `plan -f` manifest files. */
+  files: string[];
+}
+
+/** Reads a file's text; injectable for tests. */
+export type ReadFile = (path: string) => Promise<string>;
+
+const TRUE = new Set(["1", "true", "yes", "on"]);
+const FALSE = new Set(["0", "false", "no", "off", ""]);
+
+/**
+ * The original Argoos was a Go program whose flags took one dash (`-token x`);
+ * accept that spelling for every long option.
+ */
+function goStyleToLong(args: string[]): string[] {
+  const long = new Set(OPTIONS.flatMap((o) => [o.name, `no-${o.name}`]));
+  return args.map((a) => {
+    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(a);
+    return m && long.has(m[1]) ? `-${a}` : a;
+  });
+}
+
+function parseListen(listen: string): { hostname: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw new UsageError(`--listen "${listen}" must be host:port or :port`);
+  const host = m[1].replace(/^\[(.*)\]$/, "$1");
+  return { hostname: host || "0.0.0.0", port: Number(m[2]) };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Parse `argv` (without the program name) and the environment.
+ *
+ * @example
+ * ```ts
+ * import { readInvocation } from "./config.ts";
+ * const inv = await readInvocation(["serve", "--listen", "127.0.0.1:8080"], () => undefined);
+ * inv.config.listen; // { hostname: "127.0.0.1", port: 8080 }
+ * ```
+ */
+export async function readInvocation(
+  argv: string[],
+  env: (name: string) => string | undefined,
+  readFile: ReadFile = (p) => Deno.readTextFile(p),
+): Promise<Invocation> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: goStyleToLong(argv),
+      allowPositionals: true,
+      allowNegative: true,
+      options: Object.fromEntries(
+        OPTIONS.map((o) => [o.name, { type: o.type, multiple: o.multiple, short: o.short }]),
+      ),
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [command = "serve", ...rest] = parsed.positionals;
+  if (!["serve", "poll", "plan"].includes(command) || rest.length > 0) {
+    throw new UsageError(`unknown command "${parsed.positionals.join(" ")}"`);
+  }
+  const flags = parsed.values as Record<string, string | boolean | string[] | undefined>;
+
+  const str = (name: string): string | undefined => {
+    const spec = OPTIONS.find((o) => o.name === name)!;
+    const flag = flags[name];
+    if (typeof flag === "string") return flag;
+    const fromEnv = spec.env ? env(spec.env) : undefined;
+    return fromEnv !== undefined && fromEnv !== "" ? fromEnv : spec.default;
+  };
+  const bool = (name: string): boolean => {
+    const flag = flags[name];
+    if (typeof flag === "boolean") return flag;
+    const value = str(name)?.toLowerCase() ?? "false";
+    if (TRUE.has(value)) return true;
+    if (FALSE.has(value)) return false;
+    throw new UsageError(`--${name}: "${value}" is not true or false`);
+  };
+  const many = (name: string): string[] => {
+    const flag = flags[name];
+    return Array.isArray(flag) ? flag.flatMap(list) : list(str(name));
+  };
+  const file = async (name: string): Promise<string | undefined> => {
+    const path = str(name);
+    if (path === undefined) return undefined;
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new UsageError(`--${name} ${path}: ${(err as Error).message}`);
+    }
+  };
+
+  let token = str("token");
+  if (token === undefined) token = (await file("token-file"))?.trim();
+  const [cert, key] = [await file("server-cert"), await file("server-key")];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--server-cert and --server-key go together");
+  }
+  let dockerConfig: string | undefined;
+  const dockerPath = str("docker-config");
+  if (dockerPath !== undefined) {
+    const isDir = await Deno.stat(dockerPath).then((s) => s.isDirectory, () => false);
+    const path = isDir ? `${dockerPath}/config.json` : dockerPath;
+    dockerConfig = await readFile(path).catch((err) => {
+      throw new UsageError(`--docker-config ${path}: ${err.message}`);
+    });
+  }
+
+  let pollIntervalMs: number, aliases;
+  try {
+    pollIntervalMs = parseDuration(str("poll-interval")!);
+    aliases = parseRegistryAliases(str("registry-aliases") ?? "");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const pollOnly = command === "poll" || bool("poll-only");
+  if (pollOnly && pollIntervalMs === 0) {
+    throw new UsageError("poll-only mode needs a --poll-interval above 0");
+  }
+  const hostname = env("HOSTNAME") ?? Deno.hostname();
+  const config: ArgoosConfig = {
+    listen: parseListen(str("listen")!),
+    serverTls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+    token: token || undefined,
+    webhook: !pollOnly,
+    aliases,
+    kube: {
+      kubeconfig: str("kubeconfig"),
+      context: str("context"),
+      inCluster: bool("in-cluster"),
+      masterUrl: str("master"),
+      caFile: str("ca-file"),
+      certFile: str("cert-file"),
+      keyFile: str("key-file"),
+      env,
+    },
+    namespaces: many("namespace"),
+    kinds: WORKLOAD_KINDS,
+    pollIntervalMs,
+    registry: {
+      insecureHosts: list(str("registry-insecure")),
+      caCert: await file("registry-ca-file"),
+      dockerConfig,
+    },
+    dryRun: bool("dry-run") || command === "plan",
+    events: bool("events"),
+    leader: {
+      enabled: bool("leader-elect"),
+      namespace: str("lease-namespace") ?? "default",
+      name: str("lease-name")!,
+      identity: str("identity") ?? `${hostname}-${Deno.pid}`,
+      leaseDurationMs: 15_000,
+    },
+    verbose: bool("verbose"),
+  };
+  return { command: command as Command, help: bool("help"), config, files: many("file") };
+}
+
+/**
+ * The `--help` text, generated from the option table.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./config.ts";
+ * helpText().includes("--poll-interval"); // true
+ * ```
+ */
+export function helpText(): string {
+  const rows = OPTIONS.map((o) => {
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${
+      o.type === "string" ? " VALUE" : ""
+    }`;
+    const env = o.env ? ` [env ${o.env}]` : "";
+    const def = o.default ? ` (default ${o.default})` : "";
+    return `  ${flag.padEnd(32)} ${o.help}${env}${def}`;
+  });
+  return [
+    "argoos: roll out Kubernetes workloads when their registry has a newer allowed image",
+    "",
+    "usage: argoos [serve|poll|plan] [options]",
+    "  serve   webhook (POST /event) and periodic poll (default)",
+    "  poll    poll only: no webhook routes, health still served",
+    "  plan    show what each labelled container runs, what the registry offers and",
+    "          what its policy would choose; changes nothing",
+    "",
+    "Workloads opt in with the label argoos.io/policy: patch | minor | major | all.",
+    "Flags may also be written with one dash (-token), as the original Argoos took them.",
+    "",
+    "options:",
+    ...rows,
+    "",
+  ].join("\n");
+}

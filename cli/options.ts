@@ -1,0 +1,162 @@
+/**
+ * Every command-line option, its environment variable and its help text, in
+ * one table that both the parser and `--help` read.
+ *
+ * @module
+ */
+
+/** One option. */
+export interface OptionSpec {
+  name: string;
+  /** Environment variable read when the flag is absent. */
+  env?: string;
+  type: "string" | "boolean";
+  multiple?: boolean;
+  short?: string;
+  default?: string;
+  help: string;
+}
+
+/** The options of `argoos serve`, `argoos poll` and `argoos plan`. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "listen",
+    env: "LISTEN",
+    type: "string",
+    default: ":3000",
+    help: "address to serve on, host:port or :port",
+  },
+  {
+    name: "token",
+    env: "TOKEN",
+    type: "string",
+    help: "shared secret expected in the X-Argoos-Token header",
+  },
+  {
+    name: "token-file",
+    env: "TOKEN_FILE",
+    type: "string",
+    help: "read the token from this file (a mounted Secret)",
+  },
+  {
+    name: "server-cert",
+    env: "SERVER_CERT",
+    type: "string",
+    help: "PEM certificate file: serve HTTPS",
+  },
+  { name: "server-key", env: "SERVER_KEY", type: "string", help: "PEM key file for --server-cert" },
+  {
+    name: "kubeconfig",
+    env: "KUBECONFIG",
+    type: "string",
+    help: "kubeconfig file(s), ':'-separated (default ~/.kube/config)",
+  },
+  {
+    name: "context",
+    env: "KUBE_CONTEXT",
+    type: "string",
+    help: "kubeconfig context (default: current-context)",
+  },
+  {
+    name: "master",
+    env: "KUBE_MASTER_URL",
+    type: "string",
+    help: "API server URL, e.g. http://127.0.0.1:8001 for kubectl proxy",
+  },
+  { name: "in-cluster", env: "INCLUSTER", type: "boolean", help: "use the pod's service account" },
+  { name: "ca-file", env: "CA_FILE", type: "string", help: "CA certificate of the API server" },
+  {
+    name: "cert-file",
+    env: "CERT_FILE",
+    type: "string",
+    help: "client certificate for the API server",
+  },
+  { name: "key-file", env: "KEY_FILE", type: "string", help: "client key for --cert-file" },
+  {
+    name: "namespace",
+    env: "NAMESPACES",
+    type: "string",
+    multiple: true,
+    help: "watch only this namespace (repeatable; env: comma-separated); default all",
+  },
+  {
+    name: "registry-aliases",
+    env: "REGISTRY_ALIASES",
+    type: "string",
+    help: "from=to,...: the public name of a registry known by its request.host",
+  },
+  {
+    name: "poll-interval",
+    env: "POLL_INTERVAL",
+    type: "string",
+    default: "5m",
+    help: "poll registries this often (30s, 5m, 1h); 0 turns polling off",
+  },
+  {
+    name: "poll-only",
+    env: "POLL_ONLY",
+    type: "boolean",
+    help: "no webhook routes, poll only (same as `argoos poll`)",
+  },
+  {
+    name: "docker-config",
+    env: "DOCKER_CONFIG",
+    type: "string",
+    help: "docker config.json (or its folder) with registry credentials",
+  },
+  {
+    name: "registry-insecure",
+    env: "REGISTRY_INSECURE",
+    type: "string",
+    help: "comma-separated registry hosts reached over plain HTTP (loopback always is)",
+  },
+  {
+    name: "registry-ca-file",
+    env: "REGISTRY_CA_FILE",
+    type: "string",
+    help: "CA certificate bundle for registries",
+  },
+  { name: "dry-run", env: "DRY_RUN", type: "boolean", help: "decide and log, patch nothing" },
+  {
+    name: "events",
+    env: "EVENTS",
+    type: "boolean",
+    default: "true",
+    help: "record Kubernetes Events on workloads (--no-events to turn off)",
+  },
+  {
+    name: "leader-elect",
+    env: "LEADER_ELECT",
+    type: "boolean",
+    default: "true",
+    help: "only the Lease holder polls (--no-leader-elect to turn off)",
+  },
+  {
+    name: "lease-namespace",
+    env: "POD_NAMESPACE",
+    type: "string",
+    help: "namespace of the leader Lease (default: the pod's, else default)",
+  },
+  {
+    name: "lease-name",
+    env: "LEASE_NAME",
+    type: "string",
+    default: "argoos-poller",
+    help: "name of the leader Lease",
+  },
+  {
+    name: "identity",
+    env: "POD_NAME",
+    type: "string",
+    help: "this replica's name in the Lease (default: hostname-pid)",
+  },
+  {
+    name: "file",
+    short: "f",
+    type: "string",
+    multiple: true,
+    help: "plan: read workloads from these manifest files instead of the cluster",
+  },
+  { name: "verbose", short: "v", env: "VERBOSE", type: "boolean", help: "debug logging" },
+  { name: "help", short: "h", type: "boolean", help: "show this help" },
+];

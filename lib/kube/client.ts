@@ -1,0 +1,343 @@
+/**
+ * A thin typed Kubernetes API client over `fetch`: list, watch, get, create, replace,
+ * patch and delete for the resource types in `resource.ts`.
+ *
+ * @module
+ */
+
+import { KubeApiError } from "./errors.ts";
+import { resourcePath, type ResourceType } from "./resource.ts";
+
+/** Query options of a list call. */
+export interface ListOptions {
+  /** Omit to list across all namespaces. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+/** One page of a list. */
+export interface ObjectList<T> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+/** One event from a watch stream. */
+export interface WatchEvent<T> {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
+  object: T;
+}
+
+/** Query options of a watch call. */
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  /** Start after this version (usually the list's `metadata.resourceVersion`). */
+  resourceVersion?: string;
+  /** Ask the server to end the stream after this long. */
+  timeoutSeconds?: number;
+  allowWatchBookmarks?: boolean;
+  /** Ends the watch; the stream is then closed and the generator returns. */
+  signal?: AbortSignal;
+}
+
+/** `json` = RFC 6902 JSON patch, `merge` = RFC 7386 merge patch, `strategic` = Kubernetes' own. */
+export type PatchType = "json" | "merge" | "strategic";
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  json: "application/json-patch+json",
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+};
+
+/** How to reach one API server and authenticate to it. */
+export interface Connection {
+  /** Base URL, e.g. "https://10.0.0.1:443" or "http://127.0.0.1:8001". */
+  server: string;
+  /**
+   * Headers to add to each request (Authorization); called per request so rotated tokens
+   * and exec credentials stay fresh (cache inside). Called before {@linkcode httpClient}
+   * is read, so credentials that carry a client certificate can swap the client.
+   */
+  authHeaders(): Promise<Record<string, string>>;
+  /** TLS settings (CA, client cert/key) when needed. */
+  httpClient?: Deno.HttpClient;
+  /** Drops cached credentials after a 401, so the retry fetches new ones. */
+  invalidateAuth?(): void;
+  /** Where this came from, for messages: "in-cluster service account", "kubeconfig /root/.kube/config context kind-x". */
+  description: string;
+  /** Release the http client. */
+  close(): void;
+}
+
+interface RequestInit {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** Streaming calls pass the caller's signal instead of getting the per-request timeout. */
+  stream?: { signal?: AbortSignal };
+}
+
+/**
+ * Typed calls against one API server.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient } from "./client.ts";
+ * import { DEPLOYMENTS } from "./resource.ts";
+ * import type { Deployment } from "kubernetes-types/apps/v1.d.ts";
+ * const kube = new KubeClient({
+ *   server: "http://127.0.0.1:8001", // kubectl proxy
+ *   authHeaders: () => Promise.resolve({}),
+ *   description: "kubectl proxy",
+ *   close() {},
+ * });
+ * const { items } = await kube.list<Deployment>(DEPLOYMENTS, { labelSelector: "argoos.io/policy" });
+ * ```
+ */
+export class KubeClient {
+  readonly connection: Connection;
+  readonly #timeoutMs: number;
+  readonly #userAgent: string;
+
+  constructor(conn: Connection, opts: { timeoutMs?: number; userAgent?: string } = {}) {
+    this.connection = conn;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#userAgent = opts.userAgent ?? "argoos";
+  }
+
+  /** One page of objects. */
+  list<T>(type: ResourceType, opts: ListOptions = {}): Promise<ObjectList<T>> {
+    return this.#json("GET", resourcePath(type, opts.namespace), {
+      query: {
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        limit: opts.limit,
+        continue: opts.continue,
+        resourceVersion: opts.resourceVersion,
+      },
+    });
+  }
+
+  /**
+   * All objects, following `continue` tokens (500 per page unless `limit` says otherwise);
+   * the result carries the first page's resourceVersion, the one to watch from.
+   */
+  async listAll<T>(type: ResourceType, opts: ListOptions = {}): Promise<ObjectList<T>> {
+    const first = await this.list<T>(type, { limit: 500, ...opts });
+    const items = [...first.items];
+    let next = first.metadata.continue;
+    while (next) {
+      const page = await this.list<T>(type, { limit: 500, ...opts, continue: next });
+      items.push(...page.items);
+      next = page.metadata.continue;
+    }
+    return { items, metadata: { resourceVersion: first.metadata.resourceVersion } };
+  }
+
+  /**
+   * Streams watch events until the server ends the stream or the signal aborts.
+   * A watch ERROR event is thrown as KubeApiError (410 => status 410).
+   */
+  async *watch<T>(type: ResourceType, opts: WatchOptions): AsyncGenerator<WatchEvent<T>> {
+    const path = resourcePath(type, opts.namespace);
+    if (opts.signal?.aborted) return;
+    let res: Response;
+    try {
+      res = await this.#send("GET", path, {
+        query: {
+          watch: true,
+          labelSelector: opts.labelSelector,
+          resourceVersion: opts.resourceVersion,
+          timeoutSeconds: opts.timeoutSeconds,
+          allowWatchBookmarks: opts.allowWatchBookmarks,
+        },
+        stream: { signal: opts.signal },
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw err;
+    }
+    if (!res.body) return;
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      while (true) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          if (opts.signal?.aborted) return;
+          throw new KubeApiError({
+            status: 0,
+            reason: "NetworkError",
+            message: `watch stream broke: ${(err as Error).message}`,
+            method: "GET",
+            path,
+            cause: err,
+          });
+        }
+        if (chunk.done) break;
+        // Events are newline-delimited JSON, but chunks may split them anywhere.
+        buffered += decoder.decode(chunk.value, { stream: true });
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const line of lines) {
+          if (line.trim()) yield watchEvent<T>(line, path);
+        }
+      }
+      buffered += decoder.decode();
+      if (buffered.trim()) yield watchEvent<T>(buffered, path);
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  /** One object; `namespace` is ignored for cluster-scoped types. */
+  get<T>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+    return this.#json("GET", resourcePath(type, namespace, name));
+  }
+
+  /** Creates `body` in the collection; resolves to the stored object. */
+  create<T>(type: ResourceType, namespace: string | undefined, body: T): Promise<T> {
+    return this.#json("POST", resourcePath(type, namespace), { body });
+  }
+
+  /** Replaces the whole object (PUT); a stale `metadata.resourceVersion` gives 409. */
+  replace<T>(type: ResourceType, namespace: string | undefined, name: string, body: T): Promise<T> {
+    return this.#json("PUT", resourcePath(type, namespace, name), { body });
+  }
+
+  /** Patches the object; resolves to the patched object. */
+  patch<T>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    patchType: PatchType,
+  ): Promise<T> {
+    return this.#json("PATCH", resourcePath(type, namespace, name), {
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[patchType],
+    });
+  }
+
+  /** Deletes the object; a missing one rejects with status 404. */
+  async delete(type: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const res = await this.#send("DELETE", resourcePath(type, namespace, name), {}, timeout);
+    // The body is the deleted object or a Status; nothing to read.
+    await res.body?.cancel();
+  }
+
+  async #json<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const res = await this.#send(method, path, init, timeout);
+    try {
+      return await res.json();
+    } catch (err) {
+      throw failure(method, path, err, timeout);
+    }
+  }
+
+  /** Sends the request (retrying once after a 401 with fresh credentials); rejects on non-2xx. */
+  async #send(
+    method: string,
+    path: string,
+    init: RequestInit,
+    timeout?: AbortSignal,
+  ): Promise<Response> {
+    // Concatenate rather than resolve: servers may carry a path prefix (Rancher, proxies).
+    const url = new URL(this.connection.server.replace(/\/+$/, "") + path);
+    for (const [k, v] of Object.entries(init.query ?? {})) {
+      if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
+    }
+    const signal = init.stream ? init.stream.signal : timeout;
+    for (let attempt = 1;; attempt++) {
+      let res: Response;
+      try {
+        const headers: Record<string, string> = {
+          Accept: "application/json",
+          "User-Agent": this.#userAgent,
+          ...await this.connection.authHeaders(),
+        };
+        if (init.body !== undefined) {
+          headers["Content-Type"] = init.contentType ?? "application/json";
+        }
+        res = await fetch(url, {
+          method,
+          headers,
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal,
+          client: this.connection.httpClient,
+        });
+      } catch (err) {
+        throw failure(method, path, err, timeout);
+      }
+      if (res.ok) return res;
+      const text = await res.text().catch(() => "");
+      if (res.status === 401 && attempt === 1 && this.connection.invalidateAuth) {
+        this.connection.invalidateAuth();
+        continue;
+      }
+      throw KubeApiError.fromBody(method, path, res.status, text);
+    }
+  }
+}
+
+/** Wraps a fetch failure: our own timeout and network errors become status-0 API errors. */
+function failure(method: string, path: string, err: unknown, timeout?: AbortSignal): unknown {
+  if (err instanceof KubeApiError) return err;
+  if (timeout?.aborted) {
+    return new KubeApiError({
+      status: 0,
+      reason: "Timeout",
+      message: "no answer in time",
+      method,
+      path,
+      cause: err,
+    });
+  }
+  if (err instanceof DOMException && err.name === "AbortError") return err;
+  if (err instanceof TypeError || err instanceof Deno.errors.ConnectionRefused) {
+    return new KubeApiError({
+      status: 0,
+      reason: "NetworkError",
+      message: err.message,
+      method,
+      path,
+      cause: err,
+    });
+  }
+  return err;
+}
+
+function watchEvent<T>(line: string, path: string): WatchEvent<T> {
+  let event;
+  try {
+    event = JSON.parse(line);
+  } catch {
+    throw new KubeApiError({
+      status: 0,
+      reason: "BadWatchEvent",
+      message: `not JSON: ${line.slice(0, 200)}`,
+      method: "GET",
+      path,
+    });
+  }
+  if (event.type === "ERROR") {
+    const status = event.object ?? {};
+    throw new KubeApiError({
+      status: status.code ?? 500,
+      reason: status.reason ?? "WatchError",
+      message: status.message ?? "watch ERROR event",
+      method: "GET",
+      path,
+    });
+  }
+  return event;
+}

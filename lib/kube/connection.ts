@@ -1,0 +1,346 @@
+/**
+ * Finding the cluster: an explicit server URL, the in-cluster service account, or a
+ * kubeconfig, turned into a {@linkcode Connection} for `KubeClient`.
+ *
+ * TLS uses `Deno.createHttpClient` (`caCerts`, `cert`, `key`). It cannot skip certificate
+ * verification, so `insecure-skip-tls-verify` is refused with an explanation.
+ *
+ * @module
+ */
+
+import type { Connection } from "./client.ts";
+import { ExecCredentialProvider } from "./exec_credential.ts";
+import {
+  KubeconfigError,
+  type KubeconfigUser,
+  loadKubeconfig,
+  selectContext,
+  type SelectedContext,
+} from "./kubeconfig.ts";
+
+/** Where and how to look for a cluster; the fields mirror Argoos' flags and env vars. */
+export interface ConnectionOptions {
+  /** Path, or a ':'-separated KUBECONFIG list. */
+  kubeconfig?: string;
+  /** Default: current-context. */
+  context?: string;
+  /** Force in-cluster. */
+  inCluster?: boolean;
+  /** KUBE_MASTER_URL: explicit server (plain http allowed, e.g. kubectl proxy); sends no credentials. */
+  masterUrl?: string;
+  /** CA_FILE: PEM CA bundle that replaces the one found. */
+  caFile?: string;
+  /** CERT_FILE: PEM client certificate (with `keyFile`) that replaces the one found. */
+  certFile?: string;
+  /** KEY_FILE: PEM client key for `certFile`. */
+  keyFile?: string;
+  /** Default Deno.env.get (KUBERNETES_SERVICE_HOST/PORT, KUBECONFIG, HOME). */
+  env?: (name: string) => string | undefined;
+  /** Default /var/run/secrets/kubernetes.io/serviceaccount (tests point it elsewhere). */
+  serviceAccountDir?: string;
+}
+
+/** No way to reach a cluster was found; the message names everything that was tried. */
+export class NoClusterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoClusterError";
+  }
+}
+
+/** Where Kubernetes mounts a pod's service account credentials. */
+export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** Service account tokens rotate; re-read the file at least this often even if mtime looks unchanged. */
+const TOKEN_REREAD_MS = 60_000;
+
+/**
+ * Resolve how to reach the cluster: explicit masterUrl, else in-cluster when forced or when
+ * KUBERNETES_SERVICE_HOST and the token file exist, else kubeconfig ($KUBECONFIG or
+ * ~/.kube/config). Throws a NoClusterError whose one-line message names everything that
+ * was tried; a kubeconfig that exists but cannot be used throws a KubeconfigError.
+ *
+ * @example
+ * ```ts
+ * import { resolveConnection } from "./connection.ts";
+ * import { KubeClient } from "./client.ts";
+ * const conn = await resolveConnection({ context: "kind-dev" });
+ * const kube = new KubeClient(conn);
+ * // ... use kube, then:
+ * conn.close();
+ * ```
+ */
+export async function resolveConnection(opts: ConnectionOptions = {}): Promise<Connection> {
+  const env = opts.env ?? ((name: string) => Deno.env.get(name));
+  const tls = await overrideTls(opts);
+  if (opts.masterUrl) {
+    return makeConnection(opts.masterUrl, `explicit server ${opts.masterUrl}`, tls, NO_CREDENTIALS);
+  }
+
+  const tried = ["no KUBE_MASTER_URL"];
+  const saDir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  const host = env("KUBERNETES_SERVICE_HOST");
+  const tokenPath = `${saDir}/token`;
+  const hasToken = await isFile(tokenPath);
+  if (opts.inCluster || (host && hasToken)) {
+    if (!host) throw new NoClusterError("in-cluster forced but KUBERNETES_SERVICE_HOST is not set");
+    if (!hasToken) throw new NoClusterError(`in-cluster forced but ${tokenPath} does not exist`);
+    return await inCluster(host, env("KUBERNETES_SERVICE_PORT") || "443", saDir, tls);
+  }
+  tried.push(
+    host
+      ? `not in-cluster (no token at ${tokenPath})`
+      : "not in-cluster (KUBERNETES_SERVICE_HOST unset)",
+  );
+
+  const home = env("HOME");
+  const list = opts.kubeconfig || env("KUBECONFIG") || (home ? `${home}/.kube/config` : "");
+  const paths = list.split(":").filter((p) => p !== "");
+  if (paths.length === 0) {
+    tried.push("no kubeconfig (KUBECONFIG and HOME unset)");
+  } else {
+    const cfg = await loadKubeconfig(paths);
+    if (cfg) {
+      const selected = selectContext(cfg, opts.context);
+      const description = `kubeconfig ${cfg.files.join(":")} context ${selected.name}`;
+      return await fromKubeconfig(selected, description, tls);
+    }
+    tried.push(`no kubeconfig at ${paths.join(":")}`);
+  }
+  throw new NoClusterError(`no Kubernetes cluster found: ${tried.join("; ")}`);
+}
+
+/**
+ * The namespace Argoos runs in, from the service account mount; `undefined` outside a pod.
+ *
+ * @example
+ * ```ts
+ * import { inClusterNamespace } from "./connection.ts";
+ * const ns = (await inClusterNamespace()) ?? "default";
+ * ```
+ */
+export async function inClusterNamespace(
+  serviceAccountDir: string = SERVICE_ACCOUNT_DIR,
+): Promise<string | undefined> {
+  try {
+    return (await Deno.readTextFile(`${serviceAccountDir}/namespace`)).trim() || undefined;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** PEM material for the TLS client. */
+interface Tls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** What to authenticate one request with. */
+interface Credentials {
+  headers: Record<string, string>;
+  /** A client certificate that arrived with the credentials (exec plugins). */
+  clientCert?: { cert: string; key: string };
+}
+
+interface CredentialSource {
+  get(): Promise<Credentials>;
+  invalidate?(): void;
+}
+
+const NO_CREDENTIALS: CredentialSource = { get: () => Promise.resolve({ headers: {} }) };
+
+async function overrideTls(opts: ConnectionOptions): Promise<Tls> {
+  if (Boolean(opts.certFile) !== Boolean(opts.keyFile)) {
+    throw new NoClusterError("CERT_FILE and KEY_FILE must be given together");
+  }
+  return {
+    ca: opts.caFile ? await readPem(opts.caFile, "CA_FILE") : undefined,
+    cert: opts.certFile ? await readPem(opts.certFile, "CERT_FILE") : undefined,
+    key: opts.keyFile ? await readPem(opts.keyFile, "KEY_FILE") : undefined,
+  };
+}
+
+async function inCluster(host: string, port: string, dir: string, tls: Tls): Promise<Connection> {
+  const server = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const ca = tls.ca ?? await readPem(`${dir}/ca.crt`, "service account CA");
+  const token = new TokenFile(`${dir}/token`);
+  return makeConnection(server, `in-cluster service account (${server})`, { ...tls, ca }, {
+    get: async () => ({ headers: { Authorization: `Bearer ${await token.read()}` } }),
+    invalidate: () => token.invalidate(),
+  });
+}
+
+async function fromKubeconfig(
+  selected: SelectedContext,
+  description: string,
+  overrides: Tls,
+): Promise<Connection> {
+  const { cluster, user } = selected;
+  const where = `${description}:`;
+  if (user.authProvider) {
+    throw new KubeconfigError(
+      `${where} auth-provider "${user.authProvider}" is not supported; use an exec plugin instead (e.g. gke-gcloud-auth-plugin, kubelogin)`,
+    );
+  }
+  if (cluster.insecureSkipTlsVerify && cluster.server.startsWith("https:")) {
+    throw new KubeconfigError(
+      `${where} insecure-skip-tls-verify is not supported (Deno cannot skip certificate checks per client); set certificate-authority or CA_FILE`,
+    );
+  }
+  const ca = overrides.ca ?? cluster.certificateAuthorityData ??
+    (cluster.certificateAuthority &&
+      await readPem(cluster.certificateAuthority, `${where} certificate-authority`));
+  const cert = overrides.cert ?? user.clientCertificateData ??
+    (user.clientCertificate &&
+      await readPem(user.clientCertificate, `${where} client-certificate`));
+  const key = overrides.key ?? user.clientKeyData ??
+    (user.clientKey && await readPem(user.clientKey, `${where} client-key`));
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new KubeconfigError(`${where} client certificate and key must be given together`);
+  }
+  const source = credentialSource(user, cluster.server, ca || undefined);
+  return makeConnection(cluster.server, description, {
+    ca: ca || undefined,
+    cert: cert || undefined,
+    key: key || undefined,
+  }, source);
+}
+
+/** Bearer token beats exec beats basic auth, as in client-go. */
+function credentialSource(user: KubeconfigUser, server: string, ca?: string): CredentialSource {
+  if (user.token) {
+    const headers = { Authorization: `Bearer ${user.token}` };
+    return { get: () => Promise.resolve({ headers }) };
+  }
+  if (user.tokenFile) {
+    const file = new TokenFile(user.tokenFile);
+    return {
+      get: async () => ({ headers: { Authorization: `Bearer ${await file.read()}` } }),
+      invalidate: () => file.invalidate(),
+    };
+  }
+  if (user.exec) {
+    const plugin = new ExecCredentialProvider(user.exec, {
+      cluster: { server, certificateAuthorityData: ca },
+    });
+    return {
+      get: async (): Promise<Credentials> => {
+        const c = await plugin.credential();
+        return {
+          headers: c.token ? { Authorization: `Bearer ${c.token}` } : {},
+          clientCert: c.clientCertificateData && c.clientKeyData
+            ? { cert: c.clientCertificateData, key: c.clientKeyData }
+            : undefined,
+        };
+      },
+      invalidate: () => plugin.invalidate(),
+    };
+  }
+  if (user.username && user.password !== undefined) {
+    const headers = { Authorization: `Basic ${btoa(`${user.username}:${user.password}`)}` };
+    return { get: () => Promise.resolve({ headers }) };
+  }
+  return NO_CREDENTIALS;
+}
+
+function makeConnection(
+  server: string,
+  description: string,
+  tls: Tls,
+  source: CredentialSource,
+): Connection {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new KubeconfigError(`${description}: server "${server}" is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new KubeconfigError(`${description}: server "${server}" is not http(s)`);
+  }
+  const caCerts = tls.ca ? [tls.ca] : undefined;
+  const build = (cert?: string, key?: string) =>
+    cert && key
+      ? Deno.createHttpClient({ caCerts, cert, key })
+      : caCerts
+      ? Deno.createHttpClient({ caCerts })
+      : undefined;
+  let client = build(tls.cert, tls.key);
+  let clientCert = tls.cert;
+  // Replaced clients may still carry an open watch; close them with the connection.
+  const retired: Deno.HttpClient[] = [];
+  return {
+    server,
+    description,
+    get httpClient() {
+      return client;
+    },
+    async authHeaders() {
+      const creds = await source.get();
+      if (creds.clientCert && creds.clientCert.cert !== clientCert) {
+        if (client) retired.push(client);
+        client = build(creds.clientCert.cert, creds.clientCert.key);
+        clientCert = creds.clientCert.cert;
+      }
+      return creds.headers;
+    },
+    invalidateAuth: source.invalidate,
+    close() {
+      client?.close();
+      client = undefined;
+      for (const c of retired.splice(0)) c.close();
+    },
+  };
+}
+
+/** A bearer token file that rotates: re-read when its mtime changes or every minute. */
+class TokenFile {
+  readonly #path: string;
+  #token?: string;
+  #mtime?: number;
+  #readAt = 0;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async read(): Promise<string> {
+    try {
+      const mtime = (await Deno.stat(this.#path)).mtime?.getTime();
+      const stale = Date.now() - this.#readAt >= TOKEN_REREAD_MS;
+      if (this.#token === undefined || mtime !== this.#mtime || stale) {
+        this.#token = (await Deno.readTextFile(this.#path)).trim();
+        this.#mtime = mtime;
+        this.#readAt = Date.now();
+      }
+    } catch (err) {
+      // Keep the last good token while the kubelet swaps the file.
+      if (this.#token === undefined) {
+        throw new KubeconfigError(`token file ${this.#path}: ${(err as Error).message}`);
+      }
+    }
+    return this.#token;
+  }
+
+  invalidate(): void {
+    this.#token = undefined;
+  }
+}
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    throw new KubeconfigError(`${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}

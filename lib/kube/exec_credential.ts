@@ -1,0 +1,204 @@
+/**
+ * Credentials from kubeconfig `exec` plugins (`client.authentication.k8s.io/v1` and
+ * `v1beta1`), e.g. `aws eks get-token` or `gke-gcloud-auth-plugin`: run the command,
+ * read the `ExecCredential` it prints, and reuse it until its `expirationTimestamp`.
+ *
+ * @module
+ */
+
+/** The `users[].user.exec` section of a kubeconfig. */
+export interface ExecConfig {
+  /** Program to run; looked up on PATH unless it contains a path separator. */
+  command: string;
+  args?: string[];
+  /** Extra environment variables, added to Argoos' own. */
+  env?: { name: string; value: string }[];
+  /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
+  apiVersion: string;
+  interactiveMode?: "Never" | "IfAvailable" | "Always";
+  /** Pass the cluster (server, CA) to the plugin in `KUBERNETES_EXEC_INFO`. */
+  provideClusterInfo?: boolean;
+  /** Shown when the command is not installed. */
+  installHint?: string;
+}
+
+/** The cluster as described to a plugin with `provideClusterInfo`. */
+export interface ExecClusterInfo {
+  server: string;
+  /** PEM CA bundle; sent base64-encoded as the API requires. */
+  certificateAuthorityData?: string;
+}
+
+/** What a plugin returns: a bearer token, or a client certificate and key (PEM). */
+export interface ExecCredentialStatus {
+  token?: string;
+  clientCertificateData?: string;
+  clientKeyData?: string;
+  /** RFC 3339 time after which the credential must be fetched again. */
+  expirationTimestamp?: string;
+}
+
+/** An exec plugin that could not be run or printed something unusable. */
+export class ExecCredentialError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ExecCredentialError";
+  }
+}
+
+const API_VERSIONS = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
+
+/**
+ * Runs an exec plugin on demand and caches its credential until it expires (or forever
+ * when it gives no expiry, until {@linkcode ExecCredentialProvider.invalidate}).
+ * Concurrent callers share one run.
+ *
+ * @example
+ * ```ts
+ * import { ExecCredentialProvider } from "./exec_credential.ts";
+ * const provider = new ExecCredentialProvider({
+ *   command: "aws",
+ *   args: ["eks", "get-token", "--cluster-name", "prod"],
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ * });
+ * const { token } = await provider.credential();
+ * ```
+ */
+export class ExecCredentialProvider {
+  readonly #config: ExecConfig;
+  readonly #cluster?: ExecClusterInfo;
+  readonly #now: () => number;
+  #cached?: Promise<{ status: ExecCredentialStatus; expiresAt: number }>;
+
+  constructor(
+    config: ExecConfig,
+    opts: { cluster?: ExecClusterInfo; now?: () => number } = {},
+  ) {
+    if (!API_VERSIONS.includes(config.apiVersion)) {
+      throw new ExecCredentialError(
+        `exec plugin ${config.command}: unsupported apiVersion "${config.apiVersion}" (want ${
+          API_VERSIONS.join(" or ")
+        })`,
+      );
+    }
+    if (config.interactiveMode === "Always") {
+      throw new ExecCredentialError(
+        `exec plugin ${config.command}: interactiveMode Always needs a terminal; Argoos runs unattended`,
+      );
+    }
+    this.#config = config;
+    this.#cluster = config.provideClusterInfo ? opts.cluster : undefined;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** The cached credential, running the plugin when there is none or it has expired. */
+  async credential(): Promise<ExecCredentialStatus> {
+    const pending = this.#cached ??= this.#run();
+    let entry;
+    try {
+      entry = await pending;
+    } catch (err) {
+      // A failed run is not cached: the next call tries again.
+      if (this.#cached === pending) this.#cached = undefined;
+      throw err;
+    }
+    if (this.#now() < entry.expiresAt) return entry.status;
+    // Expired: run again unless another caller already did.
+    if (this.#cached === pending || !this.#cached) this.#cached = this.#run();
+    return (await this.#cached).status;
+  }
+
+  /** Forgets the cached credential, e.g. after the API server answered 401. */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  async #run(): Promise<{ status: ExecCredentialStatus; expiresAt: number }> {
+    const { command, apiVersion } = this.#config;
+    const spec: Record<string, unknown> = { interactive: false };
+    if (this.#cluster) {
+      spec.cluster = {
+        server: this.#cluster.server,
+        "certificate-authority-data": this.#cluster.certificateAuthorityData
+          ? btoa(this.#cluster.certificateAuthorityData)
+          : undefined,
+      };
+    }
+    const env = Object.fromEntries((this.#config.env ?? []).map((e) => [e.name, e.value]));
+    env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion, kind: "ExecCredential", spec });
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(command, {
+        args: this.#config.args ?? [],
+        env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (err) {
+      const hint = err instanceof Deno.errors.NotFound && this.#config.installHint
+        ? ` (${this.#config.installHint.trim()})`
+        : "";
+      throw new ExecCredentialError(
+        `exec plugin ${command}: cannot run: ${(err as Error).message}${hint}`,
+      );
+    }
+    const text = new TextDecoder();
+    if (!out.success) {
+      const stderr = text.decode(out.stderr).trim().slice(0, 500);
+      throw new ExecCredentialError(`exec plugin ${command}: exit code ${out.code}: ${stderr}`);
+    }
+    const status = parseExecCredential(text.decode(out.stdout), apiVersion, command);
+    const expiresAt = status.expirationTimestamp
+      ? Date.parse(status.expirationTimestamp)
+      : Infinity;
+    if (Number.isNaN(expiresAt)) {
+      throw new ExecCredentialError(
+        `exec plugin ${command}: bad expirationTimestamp "${status.expirationTimestamp}"`,
+      );
+    }
+    return { status, expiresAt };
+  }
+}
+
+/**
+ * Validates a plugin's stdout: an `ExecCredential` of the requested apiVersion whose status
+ * holds a token or a certificate with its key.
+ *
+ * @example
+ * ```ts
+ * import { parseExecCredential } from "./exec_credential.ts";
+ * const v = "client.authentication.k8s.io/v1";
+ * parseExecCredential(
+ *   JSON.stringify({ apiVersion: v, kind: "ExecCredential", status: { token: "t" } }),
+ *   v,
+ *   "plugin",
+ * ).token; // "t"
+ * ```
+ */
+export function parseExecCredential(
+  stdout: string,
+  apiVersion: string,
+  command: string,
+): ExecCredentialStatus {
+  const fail = (why: string) => new ExecCredentialError(`exec plugin ${command}: ${why}`);
+  let cred;
+  try {
+    cred = JSON.parse(stdout);
+  } catch {
+    throw fail(`output is not JSON: ${stdout.trim().slice(0, 200)}`);
+  }
+  if (cred?.kind !== "ExecCredential") {
+    throw fail(`output kind is "${cred?.kind}", not ExecCredential`);
+  }
+  if (cred.apiVersion !== apiVersion) {
+    throw fail(`output apiVersion "${cred.apiVersion}" does not match requested "${apiVersion}"`);
+  }
+  const status: ExecCredentialStatus = cred.status ?? {};
+  const hasCert = Boolean(status.clientCertificateData);
+  if (hasCert !== Boolean(status.clientKeyData)) {
+    throw fail("clientCertificateData and clientKeyData must be given together");
+  }
+  if (!status.token && !hasCert) throw fail("status has neither token nor client certificate");
+  return status;
+}

@@ -1,0 +1,54 @@
+/**
+ * The metrics Argoos exposes on `GET /metrics`.
+ *
+ * @module
+ */
+
+import { Counter, Histogram, MetricsRegistry } from "./registry.ts";
+
+/**
+ * Every Argoos metric, registered in one {@linkcode MetricsRegistry}.
+ *
+ * @example
+ * ```ts
+ * import { ArgoosMetrics } from "./argoos_metrics.ts";
+ * const m = new ArgoosMetrics();
+ * m.events.inc({ outcome: "applied" });
+ * m.registry.render();
+ * ```
+ */
+export class ArgoosMetrics {
+  readonly registry: MetricsRegistry = new MetricsRegistry();
+  /** Webhook deliveries by outcome (applied, ignored, duplicate, unauthorized, malformed, too-large, retry). */
+  readonly events: Counter = this.registry.add(
+    new Counter("argoos_events_total", "Registry notification deliveries received, by outcome."),
+  );
+  /** Rollouts by policy, kind and outcome. */
+  readonly rollouts: Counter = this.registry.add(
+    new Counter("argoos_rollouts_total", "Workload rollouts, by policy, kind and outcome."),
+  );
+  /** Registry HTTP requests by host and status. */
+  readonly registryRequests: Counter = this.registry.add(
+    new Counter("argoos_registry_requests_total", "Registry API requests, by host and status."),
+  );
+  /** Poll cycle duration. */
+  readonly pollCycle: Histogram = this.registry.add(
+    new Histogram("argoos_poll_cycle_seconds", "Duration of a poll cycle.", [
+      0.1,
+      0.5,
+      1,
+      5,
+      15,
+      60,
+      300,
+    ]),
+  );
+  /** Webhook handling latency. */
+  readonly webhookLatency: Histogram = this.registry.add(
+    new Histogram(
+      "argoos_webhook_duration_seconds",
+      "Time from receiving a delivery to answering it.",
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    ),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * `argoos plan`: for each labelled container, what it runs, what the registry
+ * offers and what its policy would choose, without changing anything.
+ *
+ * @module
+ */
+
+import { parsePolicy } from "../policy/policy.ts";
+import { fetchOffers, usersByRepository } from "../poll/offers.ts";
+import { pollVerdicts } from "../poll/poll_verdicts.ts";
+import type { RegistryClient } from "../registry/client.ts";
+import type { CredentialMap } from "../registry/credentials.ts";
+import { parseVersion } from "../policy/version.ts";
+import type { Workload } from "../workloads/workload.ts";
+
+/** One row of the plan. */
+export interface PlanRow {
+  workload: string;
+  container: string;
+  policy: string;
+  current: string;
+  /** Newest version tag the registry lists, or `-` when none or unreachable. */
+  newest: string;
+  /** The image the policy would write, or `-`. */
+  next: string;
+  reason: string;
+}
+
+/**
+ * Work out the plan rows for some workloads.
+ *
+ * @example
+ * ```ts ignore
+ * import { planWorkloads } from "./plan.ts";
+ * const rows = await planWorkloads(workloads, registry, async () => new Map());
+ * ```
+ */
+export async function planWorkloads(
+  workloads: readonly Workload[],
+  registry: RegistryClient,
+  credentialsOf: (w: Workload) => Promise<CredentialMap>,
+): Promise<PlanRow[]> {
+  const { offers, failures } = await fetchOffers(
+    usersByRepository(workloads),
+    registry,
+    credentialsOf,
+  );
+  const rows: PlanRow[] = [];
+  for (const w of workloads) {
+    const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+    const verdicts = new Map(pollVerdicts(w, offers).map((v) => [v.container, v]));
+    for (const c of w.containers) {
+      const offer = c.repository ? offers.get(c.repository) : undefined;
+      const v = verdicts.get(c);
+      const failed = c.repository && failures.get(c.repository.split("/")[0]);
+      rows.push({
+        workload: name,
+        container: c.name,
+        policy: w.policyLabel,
+        current: c.image,
+        newest: offer ? newestVersion(offer.tags) ?? "-" : "-",
+        next: v?.to ?? "-",
+        reason: v?.reason ??
+          (!parsePolicy(w.policyLabel)
+            ? "invalid-policy"
+            : failed
+            ? `registry unavailable: ${(failed.error as Error).message}`
+            : "not-an-image"),
+      });
+    }
+  }
+  return rows;
+}
+
+function newestVersion(tags: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestV;
+  for (const t of tags) {
+    const v = parseVersion(t);
+    if (!v || v.prerelease.length) continue;
+    if (
+      !bestV || v.major > bestV.major || (v.major === bestV.major && v.minor > bestV.minor) ||
+      (v.major === bestV.major && v.minor === bestV.minor && v.patch > bestV.patch)
+    ) [best, bestV] = [t, v];
+  }
+  return best;
+}
+
+/**
+ * Render rows as an aligned text table.
+ *
+ * @example
+ * ```ts
+ * import { formatPlan } from "./plan.ts";
+ * formatPlan([{ workload: "Deployment default/web", container: "app", policy: "minor",
+ *   current: "myapp:1.2.3", newest: "2.0.0", next: "myapp:1.3.0", reason: "update" }]);
+ * ```
+ */
+export function formatPlan(rows: readonly PlanRow[]): string {
+  const head: PlanRow = {
+    workload: "WORKLOAD",
+    container: "CONTAINER",
+    policy: "POLICY",
+    current: "CURRENT",
+    newest: "NEWEST",
+    next: "WOULD RUN",
+    reason: "REASON",
+  };
+  const keys = Object.keys(head) as (keyof PlanRow)[];
+  const all = [head, ...rows];
+  const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
+  return all.map((r) => keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd())
+    .join("\n") + "\n";
+}

@@ -1,0 +1,153 @@
+/**
+ * Update policies (`argoos.io/policy`) and the webhook rule: is a pushed tag an update for a
+ * container? Pure decisions, following /work/shared/spec/policies.md.
+ *
+ * @module
+ */
+
+import { compareVersions, parseVersion, type Version } from "./version.ts";
+
+/** The label a workload opts in with; its value names the {@linkcode Policy}. */
+export const POLICY_LABEL = "argoos.io/policy";
+
+/** How far a workload may move: within a minor, within a major, any greater version, anything. */
+export type Policy = "patch" | "minor" | "major" | "all";
+
+/** The policies judged by version order. */
+export type VersionPolicy = Exclude<Policy, "all">;
+
+const POLICIES: ReadonlySet<string> = new Set<Policy>(["patch", "minor", "major", "all"]);
+
+/**
+ * Reads a label value as a policy; anything but the exact names is undefined.
+ *
+ * @example
+ * ```ts
+ * import { parsePolicy } from "./policy.ts";
+ * parsePolicy("minor"); // "minor"
+ * parsePolicy("Minor"); // undefined
+ * parsePolicy(undefined); // undefined
+ * ```
+ */
+export function parsePolicy(value: string | undefined): Policy | undefined {
+  return value !== undefined && POLICIES.has(value) ? value as Policy : undefined;
+}
+
+/**
+ * Why a candidate was or was not taken; short stable machine-readable codes used in JSON logs
+ * and Events.
+ */
+export type Reason =
+  /** Version update allowed by the policy. */
+  | "update"
+  /** `all` takes any pushed tag. */
+  | "all-policy"
+  /** Same tag, new digest (`all`). */
+  | "repushed"
+  /** Current tag is not a version (patch/minor/major never update it). */
+  | "current-not-version"
+  /** Candidate tag is not a version. */
+  | "candidate-not-version"
+  /** Pre-release candidate, and current is not a pre-release of the same major.minor.patch. */
+  | "prerelease-not-allowed"
+  /** Equal or lower (covers downgrades and equal precedence). */
+  | "not-greater"
+  /** Greater but different major (patch/minor) or minor (patch). */
+  | "outside-policy"
+  /** Already running exactly this tag (and digest when known). */
+  | "same-image";
+
+/** What the container's image names now. */
+export interface Current {
+  tag?: string;
+  digest?: string;
+}
+
+/** A pushed manifest: its tag and digest. */
+export interface Pushed {
+  tag: string;
+  digest: string;
+}
+
+/** The outcome of {@linkcode decidePush}. */
+export interface Decision {
+  update: boolean;
+  reason: Reason;
+  /** Pin the digest in the written reference. */
+  pinDigest: boolean;
+}
+
+/**
+ * Is `candidate` an update for `current` under a version policy? Returns "update" or the reason
+ * it is not.
+ *
+ * @example
+ * ```ts
+ * import { judgeVersion } from "./policy.ts";
+ * import { parseVersion } from "./version.ts";
+ * judgeVersion("patch", parseVersion("1.2.3")!, parseVersion("1.2.4")!); // "update"
+ * judgeVersion("patch", parseVersion("1.2.3")!, parseVersion("1.3.0")!); // "outside-policy"
+ * judgeVersion("major", parseVersion("1.2.3")!, parseVersion("2.0.0-rc.1")!);
+ * // "prerelease-not-allowed"
+ * ```
+ */
+export function judgeVersion(
+  policy: VersionPolicy,
+  current: Version,
+  candidate: Version,
+): Reason {
+  if (compareVersions(candidate, current) <= 0) return "not-greater";
+  if (
+    candidate.prerelease.length > 0 &&
+    (current.prerelease.length === 0 || current.major !== candidate.major ||
+      current.minor !== candidate.minor || current.patch !== candidate.patch)
+  ) {
+    return "prerelease-not-allowed";
+  }
+  if (policy !== "major" && candidate.major !== current.major) return "outside-policy";
+  if (policy === "patch" && candidate.minor !== current.minor) return "outside-policy";
+  return "update";
+}
+
+/**
+ * Webhook rule: is this push an update for a container running `current` under `policy`?
+ * A current reference with neither tag nor digest runs `latest`, as Docker reads it.
+ *
+ * @example
+ * ```ts
+ * import { decidePush } from "./policy.ts";
+ * const digest = "sha256:" + "a".repeat(64);
+ * decidePush("patch", { tag: "1.2.3" }, { tag: "1.2.4", digest });
+ * // { update: true, reason: "update", pinDigest: false }
+ * decidePush("all", { tag: "latest" }, { tag: "latest", digest });
+ * // { update: true, reason: "repushed", pinDigest: true }
+ * ```
+ */
+export function decidePush(policy: Policy, current: Current, pushed: Pushed): Decision {
+  const reason = pushReason(policy, current, pushed);
+  return {
+    update: reason === "update" || reason === "all-policy" || reason === "repushed",
+    reason,
+    pinDigest: current.digest !== undefined || reason === "repushed",
+  };
+}
+
+function pushReason(policy: Policy, current: Current, pushed: Pushed): Reason {
+  const currentTag = current.tag ?? (current.digest === undefined ? "latest" : undefined);
+  const sameTag = pushed.tag === currentTag;
+  if (policy === "all") {
+    if (!sameTag) return "all-policy";
+    return current.digest === pushed.digest ? "same-image" : "repushed";
+  }
+  const currentVersion = currentTag === undefined ? undefined : parseVersion(currentTag);
+  if (currentVersion === undefined) return "current-not-version";
+  // Same tag with a different known digest is a re-push of an equal version: not an update.
+  if (sameTag) {
+    return current.digest === undefined || current.digest === pushed.digest
+      ? "same-image"
+      : "not-greater";
+  }
+  const candidate = parseVersion(pushed.tag);
+  if (candidate === undefined) return "candidate-not-version";
+  return judgeVersion(policy, currentVersion, candidate);
+}

@@ -1,0 +1,486 @@
+/**
+ * The one client Argoos uses for every container registry (Docker Registry HTTP API v2 /
+ * OCI distribution): tag listing with pagination, manifest digests by HEAD, the Basic and
+ * Bearer token auth dance with a token cache, per-host concurrency and 429/503 backoff.
+ *
+ * Digests are always read with HEAD: on Docker Hub a manifest GET counts as a pull against
+ * the rate limit, a HEAD does not.
+ *
+ * @module
+ */
+
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { type Challenge, parseChallenges } from "./challenge.ts";
+import type { RegistryCredential } from "./credentials.ts";
+import { registryBaseUrl } from "./endpoint.ts";
+import { RegistryError } from "./errors.ts";
+import { HostLimiter } from "./host_limiter.ts";
+import { nextPageUrl } from "./link.ts";
+import { parseRetryAfter } from "./retry_after.ts";
+import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache.ts";
+import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
+
+/**
+ * Settings of a {@linkcode RegistryClient}.
+ *
+ * @example
+ * ```ts
+ * import type { RegistryClientOptions } from "./client.ts";
+ * const opts: RegistryClientOptions = { insecureHosts: ["reg.lan:5000"], concurrencyPerHost: 2 };
+ * ```
+ */
+export interface RegistryClientOptions {
+  /**
+   * Hosts reached over plain http (REGISTRY_INSECURE); loopback hosts (127.0.0.0/8,
+   * localhost, [::1]) are always allowed plain http, like Docker.
+   */
+  insecureHosts?: readonly string[];
+  /** PEM CA bundle text for TLS (custom CA by file is read by the caller). */
+  caCert?: string;
+  /** Max concurrent requests per registry host. Default 4. */
+  concurrencyPerHost?: number;
+  /** Max pages followed for a tags list. Default 100. */
+  maxPages?: number;
+  /** Per request, including reading the body. Default 15000. */
+  timeoutMs?: number;
+  /** Injectable for tests. */
+  fetch?: typeof fetch;
+  /** Injectable clock (ms) for token expiry / backoff tests. */
+  now?: () => number;
+  /** Where warnings (backoff, truncated tag lists) go. Default: silent. */
+  logger?: Logger;
+}
+
+/**
+ * One finished (or failed) HTTP request, for metrics.
+ *
+ * @example
+ * ```ts
+ * import { RegistryClient, type RegistryRequestStats } from "./client.ts";
+ * const client = new RegistryClient();
+ * client.onRequest = (s: RegistryRequestStats) => console.log(s.host, s.status);
+ * ```
+ */
+export interface RegistryRequestStats {
+  /** Registry host as the caller named it (token requests count under the registry too). */
+  host: string;
+  /** HTTP status, or `"error"` when no response came (network error, timeout). */
+  status: number | "error";
+}
+
+/** Backoff after a 429 that names no `Retry-After`. */
+const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
+/** Repository path as the distribution spec defines it; also keeps `..` out of URLs. */
+const REPOSITORY_PATH =
+  /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+interface Reply {
+  method: string;
+  url: URL;
+  status: number;
+  headers: Headers;
+  body: string;
+  /** Set for 429/503: how long the host asked us to stay away. */
+  retryAfterMs?: number;
+}
+
+interface RegistryRequest {
+  method: "GET" | "HEAD";
+  accept: string;
+  /** Code to report for a 404 without an error body (HEAD responses have none). */
+  notFoundCode?: string;
+}
+
+/**
+ * Talks to container registries on behalf of the rest of Argoos.
+ *
+ * @example
+ * ```ts
+ * import { RegistryClient } from "./client.ts";
+ * const registry = new RegistryClient({ insecureHosts: ["registry.lan:5000"] });
+ * try {
+ *   const tags = await registry.listTags("docker.io", "library/nginx");
+ *   const digest = await registry.headDigest("docker.io", "library/nginx", "1.27.0");
+ *   console.log(tags.length, digest);
+ * } finally {
+ *   registry.close();
+ * }
+ * ```
+ */
+export class RegistryClient {
+  /** Called after every HTTP request (for metrics). */
+  onRequest?: (s: RegistryRequestStats) => void;
+
+  #insecureHosts: readonly string[];
+  #maxPages: number;
+  #timeoutMs: number;
+  #fetch: typeof fetch;
+  #now: () => number;
+  #log: Logger;
+  #httpClient?: Deno.HttpClient;
+  #limiter: HostLimiter;
+  #tokens = new TokenCache();
+  /** How each host asked to be authenticated, learned from its last 401. */
+  #hostAuth = new Map<string, Challenge>();
+
+  /** A client; call {@linkcode RegistryClient.close} when done if `caCert` was given. */
+  constructor(opts: RegistryClientOptions = {}) {
+    this.#insecureHosts = opts.insecureHosts ?? [];
+    this.#maxPages = opts.maxPages ?? 100;
+    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#fetch = opts.fetch ?? fetch;
+    this.#now = opts.now ?? Date.now;
+    this.#log = opts.logger ?? silentLogger;
+    this.#limiter = new HostLimiter(opts.concurrencyPerHost ?? 4, this.#now);
+    if (opts.caCert) this.#httpClient = Deno.createHttpClient({ caCerts: [opts.caCert] });
+  }
+
+  /**
+   * All tags of a repository, following Link rel="next" (relative or absolute) up to maxPages;
+   * never assumes order. host is the registry host as in the image reference after
+   * normalization ("docker.io" means registry-1.docker.io for requests), path the repository
+   * path ("library/nginx"). Past maxPages the tags so far are returned and a warning logged.
+   */
+  async listTags(host: string, path: string, cred?: RegistryCredential): Promise<string[]> {
+    checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
+    const base = new URL(registryBaseUrl(host, this.#insecureHosts));
+    let url: URL | undefined = new URL(`/v2/${path}/tags/list`, base);
+    const tags = new Set<string>();
+    for (let page = 0; url && page < this.#maxPages; page++) {
+      const reply: Reply = await this.#request(host, path, cred, url, {
+        method: "GET",
+        accept: "application/json",
+        notFoundCode: "NAME_UNKNOWN",
+      });
+      for (const tag of parseTags(host, reply)) tags.add(tag);
+      url = nextPageUrl(reply.headers.get("link"), reply.url);
+      // Credentials go with every page, so never follow a link to another origin.
+      if (url && url.origin !== base.origin) {
+        throw new RegistryError(`${host}: tags list links to another origin ${url.origin}`, {
+          host,
+          transient: false,
+        });
+      }
+    }
+    if (url) {
+      this.#log.warn("registry tags list truncated at page limit", {
+        host,
+        path,
+        maxPages: this.#maxPages,
+        tags: tags.size,
+      });
+    }
+    return [...tags];
+  }
+
+  /**
+   * HEAD the manifest with Accept: Docker v2 manifest, Docker manifest list, OCI manifest,
+   * OCI index; return Docker-Content-Digest. `reference` is a tag or a digest.
+   */
+  async headDigest(
+    host: string,
+    path: string,
+    reference: string,
+    cred?: RegistryCredential,
+  ): Promise<string> {
+    checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
+    const isDigest = reference.includes(":");
+    checkName(
+      host,
+      reference,
+      isDigest ? "DIGEST_INVALID" : "TAG_INVALID",
+      isDigest ? DIGEST : TAG,
+    );
+    const base = registryBaseUrl(host, this.#insecureHosts);
+    const url = new URL(`/v2/${path}/manifests/${reference}`, base);
+    const reply = await this.#request(host, path, cred, url, {
+      method: "HEAD",
+      accept: MANIFEST_MEDIA_TYPES.join(", "),
+      notFoundCode: "MANIFEST_UNKNOWN",
+    });
+    const digest = reply.headers.get("docker-content-digest")?.trim();
+    if (!digest || !DIGEST.test(digest)) {
+      throw new RegistryError(`${host}: HEAD ${url.pathname}: no valid Docker-Content-Digest`, {
+        host,
+        status: reply.status,
+        transient: false,
+      });
+    }
+    return digest;
+  }
+
+  /** Release the TLS client made for a custom CA. */
+  close(): void {
+    this.#httpClient?.close();
+    this.#httpClient = undefined;
+  }
+
+  /** One registry call with the auth dance: at most request, (token,) request again. */
+  async #request(
+    host: string,
+    path: string,
+    cred: RegistryCredential | undefined,
+    url: URL,
+    req: RegistryRequest,
+  ): Promise<Reply> {
+    const tokenKey = tokenCacheKey(host, path, cred);
+    const headers = (auth?: string): HeadersInit => ({
+      Accept: req.accept,
+      ...(auth ? { Authorization: auth } : {}),
+    });
+    const sent = this.#knownAuth(host, cred, tokenKey);
+    let reply = await this.#send(host, url, { method: req.method, headers: headers(sent) });
+    if (reply.status === 401) {
+      const challenge = pickChallenge(parseChallenges(reply.headers.get("www-authenticate")));
+      if (!challenge) throw statusError(host, reply, req.notFoundCode);
+      this.#hostAuth.set(host, challenge);
+      this.#tokens.delete(tokenKey);
+      const auth = await this.#authorize(host, path, cred, challenge, tokenKey);
+      // Same Basic credentials already refused: asking again cannot help.
+      if (auth === sent) throw statusError(host, reply, req.notFoundCode);
+      reply = await this.#send(host, url, { method: req.method, headers: headers(auth) });
+      if (reply.status === 401) this.#tokens.delete(tokenKey);
+    }
+    if (reply.status < 200 || reply.status > 299) {
+      throw statusError(host, reply, req.notFoundCode);
+    }
+    return reply;
+  }
+
+  /** The Authorization header to send up front, from what the host asked for before. */
+  #knownAuth(host: string, cred: RegistryCredential | undefined, tokenKey: string) {
+    const challenge = this.#hostAuth.get(host);
+    if (challenge?.scheme === "bearer") {
+      const token = this.#tokens.get(tokenKey, this.#now());
+      return token ? `Bearer ${token}` : undefined;
+    }
+    if (challenge?.scheme === "basic") return basicAuth(cred);
+    return undefined;
+  }
+
+  async #authorize(
+    host: string,
+    path: string,
+    cred: RegistryCredential | undefined,
+    challenge: Challenge,
+    tokenKey: string,
+  ): Promise<string> {
+    if (challenge.scheme === "basic") {
+      const auth = basicAuth(cred);
+      if (!auth) {
+        throw new RegistryError(`${host}: registry requires credentials (Basic), none given`, {
+          host,
+          status: 401,
+          code: "UNAUTHORIZED",
+          transient: false,
+        });
+      }
+      return auth;
+    }
+    const token = await this.#fetchToken(host, path, cred, challenge);
+    this.#tokens.set(tokenKey, token);
+    return `Bearer ${token.token}`;
+  }
+
+  /**
+   * Ask the challenge's realm for a pull token. With an identity token this is the OAuth2
+   * refresh-token POST (as `docker login` tokens require); otherwise a GET, with Basic
+   * credentials when we have them and anonymously when not.
+   */
+  async #fetchToken(
+    host: string,
+    path: string,
+    cred: RegistryCredential | undefined,
+    challenge: Challenge,
+  ) {
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm);
+    } catch {
+      throw new RegistryError(`${host}: Bearer challenge without a valid realm`, {
+        host,
+        status: 401,
+        code: "UNAUTHORIZED",
+        transient: false,
+      });
+    }
+    const scopes = [`repository:${path}:pull`];
+    for (const s of challenge.params.scope?.split(" ") ?? []) {
+      if (s && !scopes.includes(s)) scopes.push(s);
+    }
+    const service = challenge.params.service;
+    let reply: Reply;
+    if (cred?.token) {
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: cred.token,
+        client_id: "argoos",
+        scope: scopes.join(" "),
+      });
+      if (service) form.set("service", service);
+      reply = await this.#send(host, realm, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+      });
+    } else {
+      if (service) realm.searchParams.set("service", service);
+      for (const s of scopes) realm.searchParams.append("scope", s);
+      const auth = basicAuth(cred);
+      reply = await this.#send(host, realm, {
+        method: "GET",
+        headers: auth ? { Authorization: auth } : {},
+      });
+    }
+    if (reply.status === 401 || reply.status === 403) {
+      throw new RegistryError(
+        `${host}: token endpoint ${realm.origin} refused the credentials (HTTP ${reply.status})`,
+        { host, status: reply.status, code: "UNAUTHORIZED", transient: false },
+      );
+    }
+    if (reply.status < 200 || reply.status > 299) throw statusError(host, reply);
+    let body: TokenResponse;
+    try {
+      body = JSON.parse(reply.body);
+    } catch {
+      body = {};
+    }
+    const token = tokenFromResponse(body, this.#now());
+    if (!token) {
+      throw new RegistryError(`${host}: token endpoint ${realm.origin} returned no token`, {
+        host,
+        status: reply.status,
+        transient: false,
+      });
+    }
+    this.#log.debug("registry token fetched", { host, scopes });
+    return token;
+  }
+
+  /** One HTTP exchange under the host's limiter, body read in full within the timeout. */
+  #send(host: string, url: URL, init: RequestInit & { method: string }): Promise<Reply> {
+    return this.#limiter.run(host, async () => {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+      let reply: Reply;
+      try {
+        const res = await this.#fetch(url, {
+          ...init,
+          signal: abort.signal,
+          client: this.#httpClient,
+        });
+        reply = {
+          method: init.method,
+          url,
+          status: res.status,
+          headers: res.headers,
+          body: await res.text(),
+        };
+      } catch (cause) {
+        this.onRequest?.({ host, status: "error" });
+        const why = abort.signal.aborted ? `timed out after ${this.#timeoutMs} ms` : String(cause);
+        throw new RegistryError(`${host}: ${init.method} ${url.pathname} failed: ${why}`, {
+          host,
+          transient: true,
+          cause,
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+      this.onRequest?.({ host, status: reply.status });
+      if (reply.status === 429 || reply.status === 503) {
+        reply.retryAfterMs = parseRetryAfter(reply.headers.get("retry-after"), this.#now()) ??
+          (reply.status === 429 ? DEFAULT_RATE_LIMIT_BACKOFF_MS : undefined);
+        if (reply.retryAfterMs) {
+          this.#limiter.backOff(host, reply.retryAfterMs);
+          this.#log.warn("registry asked to back off", {
+            host,
+            status: reply.status,
+            retryAfterMs: reply.retryAfterMs,
+          });
+        }
+      }
+      return reply;
+    });
+  }
+}
+
+/** Prefer Bearer (scoped, what Docker Hub and most registries use) over Basic. */
+function pickChallenge(challenges: Challenge[]): Challenge | undefined {
+  return challenges.find((c) => c.scheme === "bearer" && c.params.realm) ??
+    challenges.find((c) => c.scheme === "basic");
+}
+
+function basicAuth(cred: RegistryCredential | undefined): string | undefined {
+  if (!cred || (cred.username === undefined && cred.password === undefined)) return undefined;
+  const bytes = new TextEncoder().encode(`${cred.username ?? ""}:${cred.password ?? ""}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+/** Tokens are per host, repository and credential; kept in memory only, never logged. */
+function tokenCacheKey(host: string, path: string, cred?: RegistryCredential): string {
+  return JSON.stringify([host, path, cred?.username, cred?.password, cred?.token]);
+}
+
+function checkName(host: string, value: string, code: string, pattern: RegExp): void {
+  if (!pattern.test(value)) {
+    throw new RegistryError(`${host}: invalid ${code.split("_")[0].toLowerCase()} "${value}"`, {
+      host,
+      code,
+      transient: false,
+    });
+  }
+}
+
+function parseTags(host: string, reply: Reply): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(reply.body);
+  } catch {
+    body = undefined;
+  }
+  const tags = (body as { tags?: unknown } | undefined)?.tags;
+  // distribution answers `"tags": null` for a repository whose tags were all deleted.
+  if (tags === null) return [];
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) {
+    throw new RegistryError(`${host}: GET ${reply.url.pathname}: malformed tags list`, {
+      host,
+      status: reply.status,
+      transient: false,
+    });
+  }
+  return tags;
+}
+
+/** A RegistryError for a non-2xx reply, with the code from the distribution error body. */
+function statusError(host: string, reply: Reply, notFoundCode?: string): RegistryError {
+  const { status } = reply;
+  let first: { code?: unknown; message?: unknown } | undefined;
+  try {
+    first = JSON.parse(reply.body)?.errors?.[0];
+  } catch {
+    first = undefined;
+  }
+  const fallback: Record<number, string | undefined> = {
+    401: "UNAUTHORIZED",
+    403: "DENIED",
+    404: notFoundCode,
+    429: "TOOMANYREQUESTS",
+  };
+  const code = typeof first?.code === "string" ? first.code : fallback[status];
+  const detail = typeof first?.message === "string" ? `: ${first.message}` : "";
+  return new RegistryError(
+    `${host}: ${reply.method} ${reply.url.pathname}: HTTP ${status}${
+      code ? ` ${code}` : ""
+    }${detail}`,
+    {
+      host,
+      status,
+      code,
+      retryAfterMs: reply.retryAfterMs,
+      transient: status === 408 || status === 429 || status >= 500,
+    },
+  );
+}

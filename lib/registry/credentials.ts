@@ -1,0 +1,170 @@
+/**
+ * Registry credentials from docker `config.json`, Kubernetes `kubernetes.io/dockerconfigjson`
+ * and legacy `kubernetes.io/dockercfg` secrets, keyed by normalized registry host.
+ *
+ * @module
+ */
+
+/**
+ * What to authenticate to one registry with.
+ *
+ * @example
+ * ```ts
+ * import type { RegistryCredential } from "./credentials.ts";
+ * const basic: RegistryCredential = { username: "testuser", password: "testpass" };
+ * const identity: RegistryCredential = { token: "identity-token-from-docker-login" };
+ * ```
+ */
+export interface RegistryCredential {
+  /** Basic auth user, also sent to token endpoints. */
+  username?: string;
+  /** Basic auth password. */
+  password?: string;
+  /** identity token / registry token */
+  token?: string;
+}
+
+/**
+ * Credentials keyed by normalized registry host ("docker.io", "localhost:5000").
+ *
+ * @example
+ * ```ts
+ * import type { CredentialMap } from "./credentials.ts";
+ * const creds: CredentialMap = new Map([["docker.io", { username: "u", password: "p" }]]);
+ * ```
+ */
+export type CredentialMap = ReadonlyMap<string, RegistryCredential>;
+
+const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
+
+/**
+ * The registry host a config key or image host names: scheme and path dropped, lower-cased,
+ * Docker Hub aliases folded to `docker.io`.
+ *
+ * @example
+ * ```ts
+ * import { normalizeRegistryHost } from "./credentials.ts";
+ * normalizeRegistryHost("https://index.docker.io/v1/"); // "docker.io"
+ * normalizeRegistryHost("http://Registry.local:5000"); // "registry.local:5000"
+ * ```
+ */
+export function normalizeRegistryHost(key: string): string {
+  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0].toLowerCase();
+  return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : host;
+}
+
+/**
+ * The credential for a registry host, matching any spelling of the same host.
+ *
+ * @example
+ * ```ts
+ * import { credentialFor, parseDockerConfig } from "./credentials.ts";
+ * const creds = parseDockerConfig('{"auths":{"https://index.docker.io/v1/":{"auth":"dTpw"}}}');
+ * credentialFor(creds, "index.docker.io"); // { username: "u", password: "p" }
+ * ```
+ */
+export function credentialFor(
+  map: CredentialMap,
+  host: string,
+): RegistryCredential | undefined {
+  return map.get(normalizeRegistryHost(host));
+}
+
+/**
+ * Parse a docker config.json / .dockerconfigjson text ({auths: {host: {auth: base64(user:pass)}
+ * | {username,password} | {identitytoken}}}); keys may be URLs like
+ * "https://index.docker.io/v1/" or "http://host:5000". Also accepts the legacy .dockercfg
+ * shape (top-level map). Throws a clear error on malformed input. Entries without any
+ * credential (e.g. `{}` left by a credential store) are skipped; when two keys name the same
+ * host, the first one wins.
+ *
+ * @example
+ * ```ts
+ * import { parseDockerConfig } from "./credentials.ts";
+ * const creds = parseDockerConfig(JSON.stringify({
+ *   auths: { "localhost:5000": { auth: btoa("testuser:testpass") } },
+ * }));
+ * creds.get("localhost:5000"); // { username: "testuser", password: "testpass" }
+ * ```
+ */
+export function parseDockerConfig(text: string): CredentialMap {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`docker config: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(doc)) throw new Error("docker config: expected a JSON object");
+  let entries: Record<string, unknown>;
+  if ("auths" in doc) {
+    if (!isObject(doc.auths)) throw new Error('docker config: "auths" must be an object');
+    entries = doc.auths;
+  } else {
+    // Legacy .dockercfg: hosts at the top level. Non-object values (credsStore) are skipped.
+    entries = Object.fromEntries(Object.entries(doc).filter(([, v]) => isObject(v)));
+  }
+  const out = new Map<string, RegistryCredential>();
+  for (const [key, value] of Object.entries(entries)) {
+    if (!isObject(value)) throw new Error(`docker config: entry "${key}" must be an object`);
+    const cred = parseEntry(key, value);
+    const host = normalizeRegistryHost(key);
+    if (cred && host && !out.has(host)) out.set(host, cred);
+  }
+  return out;
+}
+
+/**
+ * Merge maps, earlier ones win (workload pull secrets before --docker-config).
+ *
+ * @example
+ * ```ts
+ * import { mergeCredentials } from "./credentials.ts";
+ * const secret = new Map([["docker.io", { username: "a", password: "1" }]]);
+ * const global = new Map([["docker.io", { username: "b", password: "2" }]]);
+ * mergeCredentials(secret, global).get("docker.io"); // { username: "a", password: "1" }
+ * ```
+ */
+export function mergeCredentials(...maps: CredentialMap[]): CredentialMap {
+  const out = new Map<string, RegistryCredential>();
+  for (const map of maps) {
+    for (const [host, cred] of map) if (!out.has(host)) out.set(host, cred);
+  }
+  return out;
+}
+
+function parseEntry(key: string, entry: Record<string, unknown>): RegistryCredential | undefined {
+  const field = (name: string): string | undefined => {
+    const v = entry[name];
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string") throw new Error(`docker config: "${key}".${name} must be a string`);
+    return v;
+  };
+  const cred: RegistryCredential = {};
+  const auth = field("auth");
+  if (auth !== undefined) {
+    let decoded: string;
+    try {
+      decoded = new TextDecoder("utf-8", { fatal: true }).decode(
+        Uint8Array.from(atob(auth.trim()), (c) => c.charCodeAt(0)),
+      );
+    } catch {
+      throw new Error(`docker config: "${key}".auth is not valid base64`);
+    }
+    const colon = decoded.indexOf(":");
+    if (colon < 0) throw new Error(`docker config: "${key}".auth must encode "user:password"`);
+    cred.username = decoded.slice(0, colon);
+    cred.password = decoded.slice(colon + 1);
+  } else {
+    cred.username = field("username");
+    cred.password = field("password");
+  }
+  cred.token = field("identitytoken") ?? field("registrytoken");
+  for (const k of ["username", "password", "token"] as const) {
+    if (cred[k] === undefined || cred[k] === "") delete cred[k];
+  }
+  return Object.keys(cred).length ? cred : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

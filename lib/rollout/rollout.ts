@@ -1,0 +1,229 @@
+/**
+ * The patch routine both the webhook and the poll loop end in: decide against
+ * the workload as it is, write one guarded JSON patch, and on a conflict read
+ * the workload again and decide again (level-based, idempotent, safe to repeat).
+ *
+ * @module
+ */
+
+import { KeyedMutex } from "../async/keyed_mutex.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { isTransient, KubeApiError } from "../kube/errors.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
+import type { WorkloadCache } from "../workloads/cache.ts";
+import {
+  type KubeObject,
+  readWorkload,
+  type Workload,
+  workloadKey,
+} from "../workloads/workload.ts";
+import { type ImageChange, imagePatch } from "./image_patch.ts";
+import { isChange, type Verdict } from "./verdict.ts";
+
+/** What became of one workload. */
+export type Outcome = "applied" | "unchanged" | "refused" | "dry-run" | "gone";
+
+/** Decides, for the workload as it is now, what each matched container should run. */
+export type Decide = (workload: Workload) => Verdict[];
+
+/** Told of every rollout, refusal and dry run (Kubernetes Events, metrics). */
+export interface RolloutReport {
+  workload: Workload;
+  outcome: Outcome;
+  changes: ImageChange[];
+  /** `webhook` or `poll`. */
+  source: string;
+  /** The policy label value. */
+  policy: string;
+  /** Why the API server refused, for `refused`. */
+  error?: string;
+}
+
+/** Options of {@linkcode Rollout}. */
+export interface RolloutOptions {
+  client: KubeClient;
+  /** Told of written objects so the next decision sees them at once. */
+  cache?: WorkloadCache;
+  logger?: Logger;
+  /** Decide and log, patch nothing. */
+  dryRun?: boolean;
+  /** Reads and re-decisions after conflicts before giving up for now. Default 5. */
+  maxAttempts?: number;
+  onReport?: (report: RolloutReport) => void;
+}
+
+/** A failure that may pass: the caller retries (webhook: 5xx; poll: next cycle). */
+export class TransientRolloutError extends Error {
+  override name = "TransientRolloutError";
+}
+
+/**
+ * Applies decisions to workloads, one patch per workload, one workload at a time per key.
+ *
+ * @example
+ * ```ts ignore
+ * import { Rollout } from "./rollout.ts";
+ * const rollout = new Rollout({ client, cache, logger });
+ * await rollout.apply(workload, "webhook", (w) => decideForPush(w, target));
+ * ```
+ */
+export class Rollout {
+  #opts: RolloutOptions;
+  #log: Logger;
+  #mutex = new KeyedMutex();
+  /** Verdicts already logged at info level, so standing refusals are reported once. */
+  #reported = new Set<string>();
+
+  constructor(opts: RolloutOptions) {
+    this.#opts = opts;
+    this.#log = (opts.logger ?? silentLogger).with({ component: "rollout" });
+  }
+
+  /**
+   * Decide and apply for one workload. Resolves with the outcome; rejects with
+   * {@linkcode TransientRolloutError} when the API server could not be reached
+   * or kept conflicting, so the caller tries again later.
+   */
+  apply(workload: Workload, source: string, decide: Decide): Promise<Outcome> {
+    const key = workloadKey(workload.kind.type.kind, workload.namespace, workload.name);
+    return this.#mutex.run(key, () => this.#apply(workload, source, decide));
+  }
+
+  async #apply(first: Workload, source: string, decide: Decide): Promise<Outcome> {
+    const { client } = this.#opts;
+    const maxAttempts = this.#opts.maxAttempts ?? 5;
+    let workload = this.#opts.cache?.get(workloadKeyOf(first)) ?? first;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const verdicts = decide(workload);
+      this.#logVerdicts(workload, source, verdicts);
+      const changes = verdicts.filter(isChange).map((v) => ({ container: v.container, to: v.to }));
+      if (changes.length === 0) return "unchanged";
+      const report = { workload, changes, source, policy: workload.policyLabel };
+      if (this.#opts.dryRun) {
+        this.#opts.onReport?.({ ...report, outcome: "dry-run" });
+        return "dry-run";
+      }
+      const { type } = workload.kind;
+      try {
+        const written = await client.patch<KubeObject>(
+          type,
+          workload.namespace,
+          workload.name,
+          imagePatch(workload.kind, changes),
+          "json",
+        );
+        this.#opts.cache?.observe(workload.kind, written);
+        this.#log.info("rolled out", {
+          workload: describe(workload),
+          source,
+          changes: changes.map((c) => ({
+            container: c.container.name,
+            from: c.container.image,
+            to: c.to,
+          })),
+        });
+        this.#opts.onReport?.({ ...report, outcome: "applied" });
+        return "applied";
+      } catch (err) {
+        if (isTransient(err)) {
+          throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
+        }
+        if (!(err instanceof KubeApiError)) throw err;
+        if (err.status === 404) {
+          this.#log.info("workload gone", { workload: describe(workload), source });
+          return "gone";
+        }
+        if (err.status === 409 || err.status === 422) {
+          // A failed `test` (someone changed the image) or a conflict: read and decide again.
+          // If the containers we tested are unchanged, the refusal was not ours to fix.
+          let raw: KubeObject;
+          try {
+            raw = await client.get<KubeObject>(type, workload.namespace, workload.name);
+          } catch (readErr) {
+            if (readErr instanceof KubeApiError && readErr.status === 404) return "gone";
+            throw new TransientRolloutError(
+              `re-reading ${describe(workload)}: ${message(readErr)}`,
+            );
+          }
+          this.#opts.cache?.observe(workload.kind, raw);
+          const fresh = readWorkload(workload.kind, raw);
+          if (err.status === 422 && sameImages(fresh, changes)) {
+            return this.#refused({ ...report, outcome: "refused" }, err);
+          }
+          this.#log.debug("workload changed under us, deciding again", {
+            workload: describe(workload),
+            attempt,
+          });
+          workload = fresh;
+          continue;
+        }
+        return this.#refused({ ...report, outcome: "refused" }, err);
+      }
+    }
+    throw new TransientRolloutError(
+      `${describe(first)} kept changing; gave up after ${maxAttempts} attempts`,
+    );
+  }
+
+  #refused(report: RolloutReport, err: KubeApiError): Outcome {
+    report.error = err.message;
+    this.#log.error("rollout refused by the API server", {
+      workload: describe(report.workload),
+      source: report.source,
+      status: err.status,
+      reason: err.reason,
+      error: err.message,
+    });
+    this.#opts.onReport?.(report);
+    return "refused";
+  }
+
+  #logVerdicts(workload: Workload, source: string, verdicts: Verdict[]): void {
+    for (const v of verdicts) {
+      const line = {
+        workload: describe(workload),
+        container: v.container.name,
+        from: v.container.image,
+        to: v.to ?? null,
+        policy: v.policy,
+        reason: v.reason,
+        source,
+      };
+      if (isChange(v)) {
+        this.#log.info("decision", line);
+        continue;
+      }
+      // A standing refusal (bad label, `latest` under `minor`, …) is told once per image.
+      const key = `${workloadKeyOf(workload)}|${v.container.name}|${v.container.image}|${v.reason}`;
+      const standing = v.reason === "invalid-policy" || v.reason === "current-not-version";
+      if (standing && this.#reported.has(key)) {
+        this.#log.debug("decision", line);
+      } else {
+        if (standing) this.#reported.add(key);
+        this.#log.info("decision", line);
+      }
+    }
+  }
+}
+
+/** `Kind namespace/name`, for log lines. */
+function describe(w: Workload): string {
+  return `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+}
+
+function workloadKeyOf(w: Workload): string {
+  return workloadKey(w.kind.type.kind, w.namespace, w.name);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether every container we meant to change still runs the image we tested for. */
+function sameImages(fresh: Workload, changes: ImageChange[]): boolean {
+  return changes.every(({ container: c }) =>
+    fresh.containers.some((f) =>
+      f.section === c.section && f.index === c.index && f.name === c.name && f.image === c.image
+    )
+  );
+}

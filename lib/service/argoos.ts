@@ -1,0 +1,194 @@
+/**
+ * A running Argoos: the workload cache, the patch routine, the webhook, the
+ * poll loop with its leader election, and the HTTP server, wired together.
+ *
+ * @module
+ */
+
+import { EventRecorder } from "../events/recorder.ts";
+import { KubeClient } from "../kube/client.ts";
+import { resolveConnection } from "../kube/connection.ts";
+import { LeaseLock } from "../leader/lease_lock.ts";
+import { Logger } from "../log/logger.ts";
+import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
+import { Gauge } from "../metrics/registry.ts";
+import { parsePolicy } from "../policy/policy.ts";
+import { Poller } from "../poll/poller.ts";
+import { RegistryClient } from "../registry/client.ts";
+import { parseDockerConfig } from "../registry/credentials.ts";
+import { Rollout } from "../rollout/rollout.ts";
+import { routes } from "../server/routes.ts";
+import { pushApplier } from "../webhook/apply_push.ts";
+import { webhookHandler } from "../webhook/handler.ts";
+import { WorkloadCache } from "../workloads/cache.ts";
+import type { ArgoosConfig } from "./config.ts";
+import { reporter } from "./reporting.ts";
+
+/** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
+export interface ArgoosDeps {
+  client?: KubeClient;
+  registry?: RegistryClient;
+  logger?: Logger;
+}
+
+/** A started service. */
+export interface Argoos {
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  readonly cache: WorkloadCache;
+  readonly metrics: ArgoosMetrics;
+  readonly poller?: Poller;
+  readonly lease?: LeaseLock;
+  /** Stop taking requests, finish those in flight, release the Lease, stop. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start Argoos with a configuration.
+ *
+ * @example
+ * ```ts ignore
+ * import { startArgoos } from "./argoos.ts";
+ * const argoos = await startArgoos(config);
+ * Deno.addSignalListener("SIGTERM", () => argoos.stop());
+ * ```
+ */
+export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): Promise<Argoos> {
+  const log = deps.logger ?? new Logger({ level: config.verbose ? "debug" : "info" });
+  const client = deps.client ?? new KubeClient(await resolveConnection(config.kube));
+  const metrics = new ArgoosMetrics();
+  const events = config.events && !config.dryRun
+    ? new EventRecorder(client, { instance: config.leader.identity, logger: log })
+    : undefined;
+
+  const badLabels = new Set<string>();
+  const cache = new WorkloadCache(client, {
+    kinds: config.kinds,
+    namespaces: config.namespaces,
+    logger: log,
+    onUpsert: (w) => {
+      if (parsePolicy(w.policyLabel)) return;
+      const key = `${w.uid}|${w.policyLabel}`;
+      if (badLabels.has(key)) return;
+      badLabels.add(key);
+      const message = `label argoos.io/policy="${w.policyLabel}" is not patch, minor, major or all`;
+      log.warn("invalid policy label", {
+        workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
+        value: w.policyLabel,
+      });
+      events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
+    },
+  });
+  metrics.registry.add(
+    new Gauge("argoos_cache_workloads", "Labelled workloads in the cache.", () => cache.size),
+  );
+  const rollout = new Rollout({
+    client,
+    cache,
+    logger: log,
+    dryRun: config.dryRun,
+    onReport: reporter(metrics, events),
+  });
+
+  const webhook = config.webhook
+    ? webhookHandler({
+      token: config.token,
+      aliases: config.aliases,
+      applyPush: pushApplier(cache, rollout),
+      logger: log,
+      onDelivery: (outcome, seconds) => {
+        metrics.events.inc({ outcome });
+        metrics.webhookLatency.observe(seconds);
+      },
+    })
+    : undefined;
+  if (webhook && config.token === undefined) {
+    log.warn(
+      "NO TOKEN SET: anyone who can reach POST /event can trigger rollouts; set TOKEN or --token",
+    );
+  }
+
+  let registry: RegistryClient | undefined;
+  let lease: LeaseLock | undefined;
+  let poller: Poller | undefined;
+  if (config.pollIntervalMs > 0) {
+    registry = deps.registry ?? new RegistryClient({
+      insecureHosts: config.registry.insecureHosts,
+      caCert: config.registry.caCert,
+      logger: log,
+    });
+    registry.onRequest = ({ host, status }) =>
+      metrics.registryRequests.inc({ host, status: String(status) });
+    if (config.leader.enabled) {
+      lease = new LeaseLock(client, {
+        namespace: config.leader.namespace,
+        name: config.leader.name,
+        identity: config.leader.identity,
+        leaseDurationMs: config.leader.leaseDurationMs,
+        logger: log,
+      });
+    }
+    poller = new Poller({
+      cache,
+      rollout,
+      registry,
+      client,
+      intervalMs: config.pollIntervalMs,
+      dockerCredentials: config.registry.dockerConfig
+        ? parseDockerConfig(config.registry.dockerConfig)
+        : undefined,
+      isLeader: lease ? () => lease!.isLeader() : undefined,
+      dryRun: config.dryRun,
+      logger: log,
+      onCycle: (s) => metrics.pollCycle.observe(s.seconds),
+    });
+  }
+
+  const handler = routes({
+    webhook,
+    ready: () => cache.isSynced,
+    metrics: () => metrics.registry.render(),
+  });
+  const server = Deno.serve({
+    hostname: config.listen.hostname,
+    port: config.listen.port,
+    ...(config.serverTls ?? {}),
+    onListen: () => {},
+  }, handler);
+  const scheme = config.serverTls ? "https" : "http";
+  const { hostname, port } = server.addr;
+  const url = `${scheme}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+
+  cache.start();
+  lease?.start();
+  poller?.start();
+  log.info("argoos started", {
+    url,
+    cluster: client.connection.description,
+    webhook: Boolean(webhook),
+    pollIntervalMs: config.pollIntervalMs,
+    dryRun: config.dryRun,
+    namespaces: config.namespaces.length ? config.namespaces : "all",
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    cache,
+    metrics,
+    poller,
+    lease,
+    stop: () =>
+      stopping ??= (async () => {
+        log.info("stopping: draining requests in flight");
+        await server.shutdown();
+        await poller?.stop();
+        await lease?.stop();
+        await cache.stop();
+        await events?.flush();
+        registry?.close();
+        if (!deps.client) client.connection.close();
+        log.info("stopped");
+      })(),
+  };
+}

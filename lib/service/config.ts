@@ -1,0 +1,48 @@
+/**
+ * Everything a running Argoos needs to know, whatever it was read from.
+ *
+ * @module
+ */
+
+import type { ConnectionOptions } from "../kube/connection.ts";
+import type { WorkloadKind } from "../workloads/kinds.ts";
+import type { RegistryAliases } from "../webhook/registry_name.ts";
+
+/** Leader election for the poll loop. */
+export interface LeaderConfig {
+  enabled: boolean;
+  namespace: string;
+  name: string;
+  identity: string;
+  /** How long a Lease holds without renewal. */
+  leaseDurationMs: number;
+}
+
+/** A complete service configuration. */
+export interface ArgoosConfig {
+  listen: { hostname: string; port: number };
+  /** HTTPS certificate and key (PEM text). */
+  serverTls?: { cert: string; key: string };
+  /** Expected `X-Argoos-Token`; undefined accepts all (warned at start). */
+  token?: string;
+  /** Serve `POST /event` (false in poll-only mode). */
+  webhook: boolean;
+  aliases: RegistryAliases;
+  kube: ConnectionOptions;
+  /** Namespaces to watch; empty for all. */
+  namespaces: string[];
+  kinds: readonly WorkloadKind[];
+  /** Poll period; 0 disables polling. */
+  pollIntervalMs: number;
+  registry: {
+    insecureHosts: string[];
+    caCert?: string;
+    /** Text of a docker config.json with credentials. */
+    dockerConfig?: string;
+  };
+  dryRun: boolean;
+  /** Record Kubernetes Events. */
+  events: boolean;
+  leader: LeaderConfig;
+  verbose: boolean;
+}

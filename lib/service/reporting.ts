@@ -1,0 +1,45 @@
+/**
+ * Turning rollout reports into Kubernetes Events and metrics.
+ *
+ * @module
+ */
+
+import type { EventRecorder } from "../events/recorder.ts";
+import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
+import type { RolloutReport } from "../rollout/rollout.ts";
+
+/**
+ * The `onReport` callback of the rollout routine.
+ *
+ * @example
+ * ```ts ignore
+ * import { reporter } from "./reporting.ts";
+ * new Rollout({ client, onReport: reporter(metrics, events) });
+ * ```
+ */
+export function reporter(
+  metrics: ArgoosMetrics,
+  events?: EventRecorder,
+): (report: RolloutReport) => void {
+  return (r) => {
+    metrics.rollouts.inc({ policy: r.policy, kind: r.workload.kind.type.kind, outcome: r.outcome });
+    if (!events || r.outcome === "dry-run") return;
+    const changes = r.changes.map((c) => `${c.container.name}: ${c.container.image} → ${c.to}`)
+      .join("; ");
+    if (r.outcome === "applied") {
+      events.record({
+        workload: r.workload,
+        reason: "ImageUpdated",
+        type: "Normal",
+        message: `${changes} (policy ${r.policy}, via ${r.source})`,
+      });
+    } else if (r.outcome === "refused") {
+      events.record({
+        workload: r.workload,
+        reason: "UpdateRejected",
+        type: "Warning",
+        message: `${changes} refused by the API server: ${r.error}`,
+      });
+    }
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * A labelled workload as Argoos sees it: identity, policy label and the images
+ * of its containers, read from the API object.
+ *
+ * @module
+ */
+
+import { type ImageReference, parseReference, referenceRepository } from "../image/reference.ts";
+import { POLICY_LABEL } from "../policy/policy.ts";
+import type { WorkloadKind } from "./kinds.ts";
+
+/** Where a container sits in the pod spec. */
+export type ContainerSection = "initContainers" | "containers";
+
+/** One container (or init container) image of a workload. */
+export interface ContainerImage {
+  section: ContainerSection;
+  index: number;
+  name: string;
+  /** The image exactly as written in the spec. */
+  image: string;
+  /** Parsed reference; undefined when the image text is not a valid reference. */
+  ref?: ImageReference;
+  /** Normalized repository (`docker.io/library/nginx`); undefined when unparsable. */
+  repository?: string;
+}
+
+/** The parts of an API object the cache, the planner and the patcher need. */
+export interface Workload {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  /** The raw `argoos.io/policy` label value (may be invalid). */
+  policyLabel: string;
+  annotations: Readonly<Record<string, string>>;
+  containers: ContainerImage[];
+  /** Names of the image pull secrets and the service account, for registry credentials. */
+  imagePullSecrets: string[];
+  serviceAccountName: string;
+}
+
+/** Minimal structural view of a Kubernetes object carrying a pod template. */
+export interface KubeObject {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [key: string]: unknown;
+}
+
+interface PodSpecView {
+  containers?: { name?: string; image?: string }[];
+  initContainers?: { name?: string; image?: string }[];
+  imagePullSecrets?: { name?: string }[];
+  serviceAccountName?: string;
+}
+
+/**
+ * The `namespace/name` key of a workload of a kind, e.g. `Deployment/default/web`.
+ *
+ * @example
+ * ```ts
+ * import { workloadKey } from "./workload.ts";
+ * workloadKey("Deployment", "default", "web"); // "Deployment/default/web"
+ * ```
+ */
+export function workloadKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+function podSpecOf(kind: WorkloadKind, obj: KubeObject): PodSpecView {
+  let node: unknown = obj;
+  for (const key of kind.podSpecPath) {
+    node = (node as Record<string, unknown> | undefined)?.[key];
+  }
+  return (node ?? {}) as PodSpecView;
+}
+
+/**
+ * Read a workload from its API object.
+ *
+ * @example
+ * ```ts
+ * import { kindNamed } from "./kinds.ts";
+ * import { readWorkload } from "./workload.ts";
+ * const w = readWorkload(kindNamed("Deployment")!, {
+ *   metadata: { name: "web", namespace: "default", labels: { "argoos.io/policy": "minor" } },
+ *   spec: { template: { spec: { containers: [{ name: "app", image: "myapp:1.2.3" }] } } },
+ * });
+ * w.containers[0].repository; // "docker.io/library/myapp"
+ * ```
+ */
+export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
+  const meta = obj.metadata ?? {};
+  const pod = podSpecOf(kind, obj);
+  const containers: ContainerImage[] = [];
+  for (const section of ["initContainers", "containers"] as const) {
+    (pod[section] ?? []).forEach((c, index) => {
+      const image = c.image ?? "";
+      let ref: ImageReference | undefined;
+      try {
+        ref = parseReference(image);
+      } catch {
+        ref = undefined;
+      }
+      containers.push({
+        section,
+        index,
+        name: c.name ?? "",
+        image,
+        ref,
+        repository: ref && referenceRepository(ref),
+      });
+    });
+  }
+  return {
+    kind,
+    namespace: meta.namespace ?? "",
+    name: meta.name ?? "",
+    uid: meta.uid ?? "",
+    resourceVersion: meta.resourceVersion ?? "",
+    policyLabel: meta.labels?.[POLICY_LABEL] ?? "",
+    annotations: meta.annotations ?? {},
+    containers,
+    imagePullSecrets: (pod.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
+    serviceAccountName: pod.serviceAccountName || "default",
+  };
+}

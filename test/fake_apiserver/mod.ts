@@ -1,0 +1,15 @@
+/**
+ * An in-process fake Kubernetes API server for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { startFakeApiServer } from "./mod.ts";
+ * const api = await startFakeApiServer();
+ * await api.stop();
+ * ```
+ *
+ * @module
+ */
+
+export { startFakeApiServer } from "./server.ts";
+export type { FakeApiServer, FakeApiServerOptions, Fault, RecordedRequest } from "./server.ts";

@@ -1,0 +1,237 @@
+/**
+ * `kind: Status` failures, shaped like the ones kube-apiserver writes, and the
+ * constructors for each reason the fake server answers with.
+ *
+ * @module
+ */
+
+import { type ApiResource, qualifiedKind, qualifiedResource } from "./resources.ts";
+import type { JsonObject } from "./json_value.ts";
+import { jsonResponse } from "./response.ts";
+
+/** One field-level cause of an `Invalid` failure. */
+export interface StatusCause {
+  reason: string;
+  message: string;
+  field: string;
+}
+
+/** `details` of a Status; empty fields are left out, as the real server does. */
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+/** Default `reason` for an HTTP code, as apimachinery's NewGenericServerResponse picks it. */
+const REASONS: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  406: "NotAcceptable",
+  409: "Conflict",
+  410: "Expired",
+  413: "RequestEntityTooLarge",
+  415: "UnsupportedMediaType",
+  422: "Invalid",
+  429: "TooManyRequests",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+  504: "Timeout",
+};
+
+/**
+ * A failure the server answers with a Status body.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "./status.ts";
+ * throw new ApiError(400, "BadRequest", "bad body");
+ * ```
+ */
+export class ApiError extends Error {
+  /** Build a failure; `reason` defaults from the code. */
+  constructor(
+    readonly code: number,
+    readonly reason: string | undefined,
+    message: string,
+    readonly details?: StatusDetails,
+  ) {
+    super(message);
+  }
+
+  /** The `kind: Status` body. */
+  toStatus(): JsonObject {
+    const body: JsonObject = {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: this.message,
+      reason: this.reason ?? REASONS[this.code] ?? "Unknown",
+    };
+    if (this.details) body.details = this.details;
+    body.code = this.code;
+    return body;
+  }
+
+  /** The HTTP response carrying the Status body. */
+  toResponse(): Response {
+    const retry = this.details?.retryAfterSeconds;
+    return jsonResponse(this.toStatus(), this.code, retry ? { "retry-after": String(retry) } : {});
+  }
+}
+
+/**
+ * A failure with the real server's default reason and message for `code`.
+ *
+ * @example
+ * ```ts
+ * import { genericError } from "./status.ts";
+ * genericError(422).message; // "the server rejected our request due to an error in our request"
+ * ```
+ */
+export function genericError(code: number, reason?: string, message?: string): ApiError {
+  const defaults: Record<number, string> = {
+    401: "Unauthorized",
+    404: "the server could not find the requested resource",
+    405: "the server does not allow this method on the requested resource",
+    409: "the server reported a conflict",
+    422: "the server rejected our request due to an error in our request",
+    429: "the server has received too many requests and has asked us to try again later",
+    503: "the server is currently unable to handle the request",
+  };
+  const text = message ?? defaults[code] ??
+    `the server responded with the status code ${code} but did not return more information`;
+  // The authentication filter answers 401 without details; generic responses carry `{}`.
+  const details: StatusDetails | undefined = code === 401
+    ? undefined
+    : code === 429
+    ? { retryAfterSeconds: 1 }
+    : {};
+  return new ApiError(code, reason, text, details);
+}
+
+/**
+ * Answer when a bad Bearer token or none is given.
+ *
+ * @example
+ * ```ts
+ * import { unauthorized } from "./status.ts";
+ * unauthorized().code; // 401
+ * ```
+ */
+export function unauthorized(): ApiError {
+  return genericError(401);
+}
+
+/**
+ * 404 for a named object, e.g. `deployments.apps "web" not found`.
+ *
+ * @example
+ * ```ts
+ * import { notFound } from "./status.ts";
+ * import { findByKind } from "./resources.ts";
+ * notFound(findByKind("apps/v1", "Deployment")!, "web").message; // 'deployments.apps "web" not found'
+ * ```
+ */
+export function notFound(type: ApiResource, name: string): ApiError {
+  return new ApiError(404, "NotFound", `${qualifiedResource(type)} "${name}" not found`, {
+    name,
+    ...groupOf(type),
+    kind: type.resource,
+  });
+}
+
+/**
+ * 409 AlreadyExists for a create of a taken name.
+ *
+ * @example
+ * ```ts
+ * import { alreadyExists } from "./status.ts";
+ * import { findByKind } from "./resources.ts";
+ * alreadyExists(findByKind("v1", "Secret")!, "pull").reason; // "AlreadyExists"
+ * ```
+ */
+export function alreadyExists(type: ApiResource, name: string): ApiError {
+  return new ApiError(409, "AlreadyExists", `${qualifiedResource(type)} "${name}" already exists`, {
+    name,
+    ...groupOf(type),
+    kind: type.resource,
+  });
+}
+
+/**
+ * 409 Conflict; the default `why` is the stale-resourceVersion text.
+ *
+ * @example
+ * ```ts
+ * import { conflict } from "./status.ts";
+ * import { findByKind } from "./resources.ts";
+ * conflict(findByKind("apps/v1", "Deployment")!, "web").code; // 409
+ * ```
+ */
+export function conflict(
+  type: ApiResource,
+  name: string,
+  why =
+    "the object has been modified; please apply your changes to the latest version and try again",
+): ApiError {
+  const message = `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": ${why}`;
+  return new ApiError(409, "Conflict", message, { name, ...groupOf(type), kind: type.resource });
+}
+
+/**
+ * 422 Invalid listing field causes, e.g. a create without a name.
+ *
+ * @example
+ * ```ts
+ * import { invalid } from "./status.ts";
+ * import { findByKind } from "./resources.ts";
+ * const type = findByKind("apps/v1", "Deployment")!;
+ * invalid(type, "", [{ reason: "FieldValueRequired", field: "metadata.name", message: "Required value" }]);
+ * ```
+ */
+export function invalid(type: ApiResource, name: string, causes: StatusCause[]): ApiError {
+  const list = causes.map((c) => `${c.field}: ${c.message}`).join(", ");
+  const message = `${qualifiedKind(type)} "${name}" is invalid: ${
+    causes.length > 1 ? `[${list}]` : list
+  }`;
+  const details: StatusDetails = { ...groupOf(type), kind: type.kind, causes };
+  return new ApiError(422, "Invalid", message, name ? { name, ...details } : details);
+}
+
+/**
+ * 400 BadRequest (malformed JSON, selectors, patches, mismatched names).
+ *
+ * @example
+ * ```ts
+ * import { badRequest } from "./status.ts";
+ * badRequest("unable to parse requirement").code; // 400
+ * ```
+ */
+export function badRequest(message: string): ApiError {
+  return new ApiError(400, "BadRequest", message);
+}
+
+/**
+ * 410 Expired, for resourceVersions and continue tokens older than the compaction point.
+ *
+ * @example
+ * ```ts
+ * import { expired } from "./status.ts";
+ * expired("too old resource version: 1 (5)").toStatus().reason; // "Expired"
+ * ```
+ */
+export function expired(message: string): ApiError {
+  return new ApiError(410, "Expired", message);
+}
+
+function groupOf(type: ApiResource): { group?: string } {
+  return type.group ? { group: type.group } : {};
+}

@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import {
+  type ExecConfig,
+  ExecCredentialError,
+  ExecCredentialProvider,
+  parseExecCredential,
+} from "../../lib/kube/exec_credential.ts";
+
+const V1 = "client.authentication.k8s.io/v1";
+const V1BETA1 = "client.authentication.k8s.io/v1beta1";
+
+/**
+ * Writes a plugin script that counts its runs in `dir/runs`, saves KUBERNETES_EXEC_INFO to
+ * `dir/info.json` and prints `body` (a shell here-doc, so `$N` is the run number).
+ */
+async function plugin(dir: string, body: string): Promise<string> {
+  const path = `${dir}/plugin.sh`;
+  await Deno.writeTextFile(
+    path,
+    `#!/bin/sh
+N=$(( $(cat "${dir}/runs" 2>/dev/null || echo 0) + 1 ))
+echo $N > "${dir}/runs"
+printf '%s' "$KUBERNETES_EXEC_INFO" > "${dir}/info.json"
+cat <<END
+${body}
+END
+`,
+  );
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+const runs = async (dir: string) => Number((await Deno.readTextFile(`${dir}/runs`)).trim());
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("exec plugin: token cached until expirationTimestamp, then re-run", () =>
+  withDir(async (dir) => {
+    const command = await plugin(
+      dir,
+      `{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"tok-$N","expirationTimestamp":"2030-01-01T00:\${N}0:00Z"}}`,
+    );
+    let now = Date.parse("2030-01-01T00:00:00Z");
+    const provider = new ExecCredentialProvider({ command, apiVersion: V1 }, { now: () => now });
+    const [a, b] = await Promise.all([provider.credential(), provider.credential()]);
+    assert.equal(a.token, "tok-1");
+    assert.equal(b.token, "tok-1");
+    assert.equal((await provider.credential()).token, "tok-1");
+    assert.equal(await runs(dir), 1, "concurrent and repeated calls share one run");
+
+    now = Date.parse("2030-01-01T00:10:00Z");
+    assert.equal((await provider.credential()).token, "tok-2");
+    assert.equal(await runs(dir), 2, "expired credential is fetched again");
+    assert.equal((await provider.credential()).token, "tok-2");
+
+    provider.invalidate();
+    assert.equal((await provider.credential()).token, "tok-3");
+
+    const info = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
+    assert.deepEqual(info, {
+      apiVersion: V1,
+      kind: "ExecCredential",
+      spec: { interactive: false },
+    });
+  }));
+
+Deno.test("exec plugin: v1beta1 client certificate, cluster info when asked", () =>
+  withDir(async (dir) => {
+    const command = await plugin(
+      dir,
+      `{"apiVersion":"${V1BETA1}","kind":"ExecCredential","status":{"clientCertificateData":"CERT","clientKeyData":"KEY"}}`,
+    );
+    const provider = new ExecCredentialProvider(
+      { command, apiVersion: V1BETA1, provideClusterInfo: true },
+      { cluster: { server: "https://k:6443", certificateAuthorityData: "PEM" } },
+    );
+    assert.deepEqual(await provider.credential(), {
+      clientCertificateData: "CERT",
+      clientKeyData: "KEY",
+    });
+    await provider.credential();
+    assert.equal(await runs(dir), 1, "no expiry: cached until invalidated");
+    const info = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
+    assert.deepEqual(info.spec, {
+      interactive: false,
+      cluster: { server: "https://k:6443", "certificate-authority-data": btoa("PEM") },
+    });
+  }));
+
+Deno.test("exec plugin: env from the kubeconfig reaches the command", () =>
+  withDir(async (dir) => {
+    const command = await plugin(
+      dir,
+      `{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"$MY_TOKEN"}}`,
+    );
+    const provider = new ExecCredentialProvider({
+      command,
+      apiVersion: V1,
+      env: [{ name: "MY_TOKEN", value: "from-env" }],
+    });
+    assert.equal((await provider.credential()).token, "from-env");
+  }));
+
+Deno.test("exec plugin: failures are clear and not cached", () =>
+  withDir(async (dir) => {
+    const failing = `${dir}/fail.sh`;
+    await Deno.writeTextFile(failing, `#!/bin/sh\necho "no SSO session" >&2\nexit 3\n`);
+    await Deno.chmod(failing, 0o755);
+    const provider = new ExecCredentialProvider({ command: failing, apiVersion: V1 });
+    await assert.rejects(provider.credential(), /exit code 3: no SSO session/);
+    await Deno.writeTextFile(
+      failing,
+      `#!/bin/sh\necho '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"ok"}}'\n`,
+    );
+    assert.equal((await provider.credential()).token, "ok", "a failed run is retried");
+
+    const missing = new ExecCredentialProvider({
+      command: `${dir}/not-installed`,
+      apiVersion: V1,
+      installHint: "brew install thing",
+    });
+    await assert.rejects(missing.credential(), (e: Error) => {
+      assert.ok(e instanceof ExecCredentialError);
+      assert.match(e.message, /cannot run: .*\(brew install thing\)/);
+      return true;
+    });
+  }));
+
+Deno.test("exec plugin: refused configurations", () => {
+  assert.throws(
+    () =>
+      new ExecCredentialProvider({
+        command: "x",
+        apiVersion: "client.authentication.k8s.io/v1alpha1",
+      }),
+    /unsupported apiVersion/,
+  );
+  assert.throws(
+    () => new ExecCredentialProvider({ command: "x", apiVersion: V1, interactiveMode: "Always" }),
+    /interactiveMode Always/,
+  );
+});
+
+Deno.test("parseExecCredential: table of plugin outputs", () => {
+  const cred = (o: Record<string, unknown>) =>
+    JSON.stringify({ apiVersion: V1, kind: "ExecCredential", ...o });
+  const table: [string, string, RegExp | Record<string, string>][] = [
+    ["token", cred({ status: { token: "t" } }), { token: "t" }],
+    ["cert and key", cred({ status: { clientCertificateData: "c", clientKeyData: "k" } }), {
+      clientCertificateData: "c",
+      clientKeyData: "k",
+    }],
+    ["not JSON", "Please log in", /output is not JSON: Please log in/],
+    ["wrong kind", JSON.stringify({ apiVersion: V1, kind: "Secret" }), /kind is "Secret"/],
+    [
+      "wrong apiVersion",
+      JSON.stringify({ apiVersion: V1BETA1, kind: "ExecCredential", status: { token: "t" } }),
+      /does not match requested/,
+    ],
+    ["cert without key", cred({ status: { clientCertificateData: "c" } }), /given together/],
+    ["empty status", cred({ status: {} }), /neither token nor client certificate/],
+    ["no status", cred({}), /neither token nor client certificate/],
+  ];
+  for (const [name, out, want] of table) {
+    if (want instanceof RegExp) {
+      assert.throws(() => parseExecCredential(out, V1, "p"), want, name);
+    } else {
+      assert.deepEqual(parseExecCredential(out, V1, "p"), want, name);
+    }
+  }
+});
+
+Deno.test("exec plugin: bad expirationTimestamp is an error", () =>
+  withDir(async (dir) => {
+    const config: ExecConfig = {
+      command: await plugin(
+        dir,
+        `{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"soon"}}`,
+      ),
+      apiVersion: V1,
+    };
+    await assert.rejects(
+      new ExecCredentialProvider(config).credential(),
+      /bad expirationTimestamp/,
+    );
+  }));
