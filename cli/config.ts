@@ -79,9 +79,11 @@ export async function readInvocation(
       args: goStyleToLong(argv),
       allowPositionals: true,
       allowNegative: true,
-      options: Object.fromEntries(
-        OPTIONS.map((o) => [o.name, { type: o.type, multiple: o.multiple, short: o.short }]),
-      ),
+      options: Object.fromEntries(OPTIONS.map((o) => [o.name, {
+        type: o.type,
+        ...(o.multiple ? { multiple: true } : {}),
+        ...(o.short ? { short: o.short } : {}),
+      }])),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -137,18 +139,29 @@ export async function readInvocation(
     });
   }
 
-  let pollIntervalMs: number, aliases;
+  let pollIntervalMs: number, leaseDurationMs: number, aliases;
   try {
     pollIntervalMs = parseDuration(str("poll-interval")!);
+    leaseDurationMs = parseDuration(str("lease-duration")!);
     aliases = parseRegistryAliases(str("registry-aliases") ?? "");
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+  // The Lease stores whole seconds; a shorter duration would never hold.
+  if (leaseDurationMs < 1_000) {
+    throw new UsageError("--lease-duration must be at least 1s");
   }
   const pollOnly = command === "poll" || bool("poll-only");
   if (pollOnly && pollIntervalMs === 0) {
     throw new UsageError("poll-only mode needs a --poll-interval above 0");
   }
-  const hostname = env("HOSTNAME") ?? Deno.hostname();
+  const hostname = env("HOSTNAME") ?? (() => {
+    try {
+      return Deno.hostname();
+    } catch {
+      return "argoos"; // without --allow-sys the pid still tells replicas apart
+    }
+  })();
   const config: ArgoosConfig = {
     listen: parseListen(str("listen")!),
     serverTls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
@@ -180,7 +193,7 @@ export async function readInvocation(
       namespace: str("lease-namespace") ?? "default",
       name: str("lease-name")!,
       identity: str("identity") ?? `${hostname}-${Deno.pid}`,
-      leaseDurationMs: 15_000,
+      leaseDurationMs,
     },
     verbose: bool("verbose"),
   };

@@ -5,6 +5,7 @@
  */
 
 import { NoClusterError } from "../lib/kube/connection.ts";
+import { KubeconfigError } from "../lib/kube/kubeconfig.ts";
 import { startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
 import { runPlan } from "./plan.ts";
@@ -32,7 +33,7 @@ async function main(args: string[]): Promise<number> {
     await stopped.promise;
     return 0;
   } catch (err) {
-    if (err instanceof NoClusterError) {
+    if (err instanceof NoClusterError || err instanceof KubeconfigError) {
       console.error(`argoos: ${err.message}`);
       return 1;
     }

@@ -145,6 +145,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "name of the leader Lease",
   },
   {
+    name: "lease-duration",
+    env: "LEASE_DURATION",
+    type: "string",
+    default: "15s",
+    help: "how long the leader Lease holds without renewal",
+  },
+  {
     name: "identity",
     env: "POD_NAME",
     type: "string",

@@ -9,6 +9,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { apiVersionOf, EVENTS } from "../kube/resource.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { Workload } from "../workloads/workload.ts";
+import type { Event } from "kubernetes-types/core/v1.d.ts";
 
 /** Event reasons Argoos records. */
 export type EventReason = "ImageUpdated" | "UpdateRejected" | "InvalidPolicy" | "WouldUpdate";
@@ -67,7 +68,7 @@ export class EventRecorder {
   async #create({ workload: w, reason, message, type }: WorkloadEvent): Promise<void> {
     const now = new Date().toISOString();
     try {
-      await this.#client.create(EVENTS, w.namespace, {
+      await this.#client.create<Event>(EVENTS, w.namespace, {
         apiVersion: "v1",
         kind: "Event",
         metadata: { generateName: `${w.name}.`, namespace: w.namespace },

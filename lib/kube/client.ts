@@ -53,7 +53,20 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   strategic: "application/strategic-merge-patch+json",
 };
 
-/** How to reach one API server and authenticate to it. */
+/**
+ * How to reach one API server and authenticate to it; usually built by `resolveConnection`.
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "./client.ts";
+ * const proxy: Connection = {
+ *   server: "http://127.0.0.1:8001",
+ *   authHeaders: () => Promise.resolve({}),
+ *   description: "kubectl proxy",
+ *   close() {},
+ * };
+ * ```
+ */
 export interface Connection {
   /** Base URL, e.g. "https://10.0.0.1:443" or "http://127.0.0.1:8001". */
   server: string;

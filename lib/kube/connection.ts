@@ -18,7 +18,15 @@ import {
   type SelectedContext,
 } from "./kubeconfig.ts";
 
-/** Where and how to look for a cluster; the fields mirror Argoos' flags and env vars. */
+/**
+ * Where and how to look for a cluster; the fields mirror Argoos' flags and env vars.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionOptions } from "./connection.ts";
+ * const opts: ConnectionOptions = { masterUrl: "http://127.0.0.1:8001" }; // kubectl proxy
+ * ```
+ */
 export interface ConnectionOptions {
   /** Path, or a ':'-separated KUBECONFIG list. */
   kubeconfig?: string;
@@ -40,7 +48,20 @@ export interface ConnectionOptions {
   serviceAccountDir?: string;
 }
 
-/** No way to reach a cluster was found; the message names everything that was tried. */
+/**
+ * No way to reach a cluster was found; the message names everything that was tried.
+ *
+ * @example
+ * ```ts
+ * import { NoClusterError, resolveConnection } from "./connection.ts";
+ * try {
+ *   await resolveConnection({ env: () => undefined });
+ * } catch (err) {
+ *   err instanceof NoClusterError; // true
+ *   // "no Kubernetes cluster found: no KUBE_MASTER_URL; not in-cluster (KUBERNETES_SERVICE_HOST unset); ..."
+ * }
+ * ```
+ */
 export class NoClusterError extends Error {
   constructor(message: string) {
     super(message);
@@ -48,7 +69,15 @@ export class NoClusterError extends Error {
   }
 }
 
-/** Where Kubernetes mounts a pod's service account credentials. */
+/**
+ * Where Kubernetes mounts a pod's service account credentials.
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_ACCOUNT_DIR } from "./connection.ts";
+ * const caPath = `${SERVICE_ACCOUNT_DIR}/ca.crt`;
+ * ```
+ */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** Service account tokens rotate; re-read the file at least this often even if mtime looks unchanged. */

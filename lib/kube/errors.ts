@@ -75,8 +75,8 @@ export class KubeApiError extends Error {
   }
 }
 
-/** The fields of a `kind: Status` object that matter to callers. */
-export interface KubeStatus {
+/** The fields of a `kind: Status` object that matter here. */
+interface KubeStatus {
   kind?: string;
   code?: number;
   reason?: string;

@@ -6,7 +6,19 @@
  * @module
  */
 
-/** The `users[].user.exec` section of a kubeconfig. */
+/**
+ * The `users[].user.exec` section of a kubeconfig.
+ *
+ * @example
+ * ```ts
+ * import type { ExecConfig } from "./exec_credential.ts";
+ * const eks: ExecConfig = {
+ *   command: "aws",
+ *   args: ["eks", "get-token", "--cluster-name", "prod"],
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ * };
+ * ```
+ */
 export interface ExecConfig {
   /** Program to run; looked up on PATH unless it contains a path separator. */
   command: string;
@@ -38,7 +50,19 @@ export interface ExecCredentialStatus {
   expirationTimestamp?: string;
 }
 
-/** An exec plugin that could not be run or printed something unusable. */
+/**
+ * An exec plugin that could not be run or printed something unusable.
+ *
+ * @example
+ * ```ts
+ * import { ExecCredentialError, parseExecCredential } from "./exec_credential.ts";
+ * try {
+ *   parseExecCredential("login required", "client.authentication.k8s.io/v1", "my-plugin");
+ * } catch (err) {
+ *   err instanceof ExecCredentialError; // true: "exec plugin my-plugin: output is not JSON: ..."
+ * }
+ * ```
+ */
 export class ExecCredentialError extends Error {
   constructor(message: string) {
     super(message);

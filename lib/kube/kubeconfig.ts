@@ -10,7 +10,19 @@ import { parse } from "yaml";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ExecConfig } from "./exec_credential.ts";
 
-/** A kubeconfig that cannot be used: bad YAML, missing context, unsupported setting. */
+/**
+ * A kubeconfig that cannot be used: bad YAML, missing context, unsupported setting.
+ *
+ * @example
+ * ```ts
+ * import { KubeconfigError, parseKubeconfig } from "./kubeconfig.ts";
+ * try {
+ *   parseKubeconfig("clusters: [", "/tmp/config");
+ * } catch (err) {
+ *   err instanceof KubeconfigError; // true: "kubeconfig /tmp/config: invalid YAML: ..."
+ * }
+ * ```
+ */
 export class KubeconfigError extends Error {
   constructor(message: string) {
     super(message);

@@ -10,19 +10,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { LEASES } from "../kube/resource.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
-
-interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec?: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
-}
+import type { Lease } from "kubernetes-types/coordination/v1.d.ts";
 
 /** Options of {@linkcode LeaseLock}. */
 export interface LeaseLockOptions {

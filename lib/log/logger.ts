@@ -8,7 +8,13 @@
 /** Severity of a log line. */
 export type Level = "debug" | "info" | "warn" | "error";
 
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const ORDER: Record<Level | "silent", number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+  silent: Infinity,
+};
 
 /** Fields attached to a log line. Values must be JSON-serialisable. */
 export type Fields = Record<string, unknown>;
@@ -35,7 +41,7 @@ export class Logger {
   #sink: Sink;
   #base: Fields;
 
-  constructor(opts: { level?: Level; sink?: Sink; fields?: Fields } = {}) {
+  constructor(opts: { level?: Level | "silent"; sink?: Sink; fields?: Fields } = {}) {
     this.#min = ORDER[opts.level ?? "info"];
     this.#sink = opts.sink ?? stderrSink;
     this.#base = opts.fields ?? {};
@@ -43,6 +49,7 @@ export class Logger {
 
   /** A logger that adds `fields` to every line it writes. */
   with(fields: Fields): Logger {
+    if (this.#min === Infinity) return this;
     const child = new Logger({ sink: this.#sink, fields: { ...this.#base, ...fields } });
     child.#min = this.#min;
     return child;
@@ -77,4 +84,4 @@ function errorReplacer(_key: string, value: unknown): unknown {
 }
 
 /** A logger that drops everything, for library callers and tests that do not care. */
-export const silentLogger: Logger = new Logger({ sink: () => {} });
+export const silentLogger: Logger = new Logger({ level: "silent", sink: () => {} });

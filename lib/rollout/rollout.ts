@@ -100,6 +100,11 @@ export class Rollout {
       if (changes.length === 0) return "unchanged";
       const report = { workload, changes, source, policy: workload.policyLabel };
       if (this.#opts.dryRun) {
+        this.#log.info("dry-run: would roll out", {
+          workload: describe(workload),
+          source,
+          changes: changeFields(changes),
+        });
         this.#opts.onReport?.({ ...report, outcome: "dry-run" });
         return "dry-run";
       }
@@ -116,11 +121,7 @@ export class Rollout {
         this.#log.info("rolled out", {
           workload: describe(workload),
           source,
-          changes: changes.map((c) => ({
-            container: c.container.name,
-            from: c.container.image,
-            to: c.to,
-          })),
+          changes: changeFields(changes),
         });
         this.#opts.onReport?.({ ...report, outcome: "applied" });
         return "applied";
@@ -209,6 +210,11 @@ export class Rollout {
 /** `Kind namespace/name`, for log lines. */
 function describe(w: Workload): string {
   return `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+}
+
+/** Changes as log fields. */
+function changeFields(changes: readonly ImageChange[]) {
+  return changes.map((c) => ({ container: c.container.name, from: c.container.image, to: c.to }));
 }
 
 function workloadKeyOf(w: Workload): string {

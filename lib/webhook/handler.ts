@@ -66,7 +66,7 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
 
   async function handle(req: Request): Promise<[DeliveryOutcome, Response]> {
     if (
-      opts.token !== undefined && !(await tokenMatches(opts.token, req.headers.get(TOKEN_HEADER)))
+      opts.token !== undefined && !tokenMatches(opts.token, req.headers.get(TOKEN_HEADER))
     ) {
       await req.body?.cancel();
       log.warn("delivery refused: missing or wrong token");

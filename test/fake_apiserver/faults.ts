@@ -13,6 +13,7 @@ export interface Fault {
   method?: string;
   /** Substring of the path. */
   path?: string;
+  /** HTTP status to answer with. */
   status: number;
   /** How many matching requests fail; default 1. */
   times?: number;

@@ -26,7 +26,10 @@ for (const [selector, expected] of cases) {
 
 Deno.test("field selector: kind-specific fields are only allowed where served", () => {
   const event = { metadata: { name: "e" }, involvedObject: { kind: "Deployment", name: "web" } };
-  const terms = parseFieldSelector("involvedObject.kind=Deployment,involvedObject.name=web", events);
+  const terms = parseFieldSelector(
+    "involvedObject.kind=Deployment,involvedObject.name=web",
+    events,
+  );
   assert.equal(matchFields(terms, event), true);
   assert.throws(() => parseFieldSelector("involvedObject.kind=Pod", deployments), SelectorError);
   assert.throws(() => parseFieldSelector("spec.replicas=1", deployments), /not supported/);

@@ -100,7 +100,10 @@ const failures: [name: string, doc: unknown, ops: JsonPatchOperation[]][] = [
 
 for (const [name, doc, ops] of failures) {
   Deno.test(`json patch fails to apply: ${name}`, () => {
-    assert.throws(() => applyJsonPatch(structuredClone(doc), decodeJsonPatch(ops)), PatchApplyError);
+    assert.throws(
+      () => applyJsonPatch(structuredClone(doc), decodeJsonPatch(ops)),
+      PatchApplyError,
+    );
   });
 }
 

@@ -35,9 +35,13 @@ export interface FakeApiServerOptions {
 
 /** A request as the fake server received it. */
 export interface RecordedRequest {
+  /** HTTP method, upper case. */
   method: string;
+  /** URL path without the query. */
   path: string;
+  /** URL query parameters. */
   query: URLSearchParams;
+  /** The Content-Type header, if any. */
   contentType: string | null;
   /** Decoded JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
@@ -49,6 +53,7 @@ export interface RecordedRequest {
 export interface FakeApiServer {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  /** The Bearer token every API request must carry. */
   readonly token: string;
   /** Every request, in arrival order. */
   readonly requests: RecordedRequest[];

@@ -113,7 +113,10 @@ Deno.test("create failures: AlreadyExists, Invalid, BadRequest, 415, 405", async
     const onObject = await call(api, "POST", `${DEPLOYMENTS}/web`, deployment("web"));
     assert.equal(onObject.status, 405);
     assert.equal(onObject.body.reason, "MethodNotAllowed");
-    assert.equal((await call(api, "POST", "/apis/apps/v1/deployments", deployment("y"))).status, 405);
+    assert.equal(
+      (await call(api, "POST", "/apis/apps/v1/deployments", deployment("y"))).status,
+      405,
+    );
     assert.equal((await call(api, "PUT", DEPLOYMENTS, deployment("y"))).status, 405);
   } finally {
     await api.stop();
@@ -164,7 +167,14 @@ Deno.test("generateName, cluster-scoped kinds and every served route", async () 
       assert.equal(res.status, 200, path);
       assert.match(res.body.kind, /List$/, path);
     }
-    for (const path of ["/apis/apps/v1/foos", "/apis/nope/v1/things", "/nothing", "/apis/apps/v1/deployments/web"]) {
+    for (
+      const path of [
+        "/apis/apps/v1/foos",
+        "/apis/nope/v1/things",
+        "/nothing",
+        "/apis/apps/v1/deployments/web",
+      ]
+    ) {
       const res = await call(api, "GET", path);
       assert.equal(res.status, 404, path);
       assert.equal(res.body.kind, "Status", path);
@@ -240,7 +250,9 @@ Deno.test("put/get/list/remove seed and inspect the store", async () => {
     api.remove("apps/v1", "Deployment", "prod", "web");
     assert.equal(api.list("apps/v1", "Deployment").length, 0);
     assert.throws(() => api.put({ apiVersion: "x/v1", kind: "Thing", metadata: { name: "a" } }));
-    assert.throws(() => api.put({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "a" } }));
+    assert.throws(() =>
+      api.put({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "a" } })
+    );
   } finally {
     await api.stop();
   }
@@ -254,7 +266,9 @@ Deno.test("version, health and discovery", async () => {
     const health = await fetch(`${api.url}/healthz`);
     assert.equal(await health.text(), "ok");
     assert.deepEqual((await call(api, "GET", "/api")).body.versions, ["v1"]);
-    const groups = (await call(api, "GET", "/apis")).body.groups.map((g: { name: string }) => g.name);
+    const groups = (await call(api, "GET", "/apis")).body.groups.map((g: { name: string }) =>
+      g.name
+    );
     assert.ok(groups.includes("apps") && groups.includes("coordination.k8s.io"));
     const apps = (await call(api, "GET", "/apis/apps/v1")).body;
     assert.equal(apps.kind, "APIResourceList");

@@ -51,7 +51,7 @@ const REASONS: Record<number, string> = {
  * @example
  * ```ts
  * import { ApiError } from "./status.ts";
- * throw new ApiError(400, "BadRequest", "bad body");
+ * new ApiError(400, "BadRequest", "bad body").toStatus().reason; // "BadRequest"
  * ```
  */
 export class ApiError extends Error {

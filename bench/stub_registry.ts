@@ -1,0 +1,151 @@
+/**
+ * A minimal in-memory container registry on 127.0.0.1 for poll tests and the poll
+ * benchmark: `GET /v2/`, `GET /v2/<name>/tags/list` (one page) and
+ * `HEAD /v2/<name>/manifests/<tag>` answering `Docker-Content-Digest`, with request
+ * counting and injected failures (429/503 with `Retry-After`, 5xx).
+ *
+ * @module
+ */
+
+import { type SeenRequest, startStub } from "../test/registry/stub_registry.ts";
+
+const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
+const MANIFESTS = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
+const TAGS_LIST = /^\/v2\/(.+)\/tags\/list$/;
+
+/** Requests of each kind the registry answered since the last reset. */
+export interface RegistryCounts {
+  listings: number;
+  heads: number;
+  total: number;
+}
+
+/** A failure to answer with, for the next `times` requests (default 1). */
+export interface RegistryFault {
+  status: number;
+  /** `Retry-After` header value, e.g. `"60"`. */
+  retryAfter?: string;
+  times?: number;
+}
+
+/** A running stub registry. */
+export interface StubRegistry {
+  /** `127.0.0.1:<port>`, reached over plain http as a loopback registry. */
+  readonly host: string;
+  /** Every request, in arrival order. */
+  readonly requests: SeenRequest[];
+  /** Create or move `tag` of repository `path`; returns its digest (generated when not given). */
+  push(path: string, tag: string, digest?: string): string;
+  /** The digest `tag` of `path` has now, if any. */
+  digestOf(path: string, tag: string): string | undefined;
+  /** Answer the next requests with an error. */
+  fail(fault: RegistryFault): void;
+  /** Listings, HEADs and all requests since start or the last reset. */
+  counts(): RegistryCounts;
+  /** Forget recorded requests. */
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A distinct, well-formed sha256 digest for a number.
+ *
+ * @example
+ * ```ts
+ * import { fakeDigest } from "./stub_registry.ts";
+ * fakeDigest(1); // "sha256:000…001"
+ * ```
+ */
+export function fakeDigest(n: number): string {
+  return `sha256:${n.toString(16).padStart(64, "0")}`;
+}
+
+/**
+ * Start a stub registry; always `await registry.close()` when done.
+ *
+ * @example
+ * ```ts
+ * import { startStubRegistry } from "./stub_registry.ts";
+ * const registry = startStubRegistry();
+ * registry.push("team/app", "1.2.3");
+ * const res = await fetch(`http://${registry.host}/v2/team/app/tags/list`);
+ * (await res.json()).tags; // ["1.2.3"]
+ * await registry.close();
+ * ```
+ */
+export function startStubRegistry(): StubRegistry {
+  const repos = new Map<string, Map<string, string>>();
+  const faults: { fault: RegistryFault; left: number }[] = [];
+  let digests = 0;
+  const stub = startStub((req) => answer(req));
+
+  function answer(req: SeenRequest): Response {
+    const fault = faults[0];
+    if (fault) {
+      if (--fault.left <= 0) faults.shift();
+      const headers: Record<string, string> = fault.fault.retryAfter
+        ? { "retry-after": fault.fault.retryAfter }
+        : {};
+      const code = fault.fault.status === 429 ? "TOOMANYREQUESTS" : "UNAVAILABLE";
+      return errorResponse(req, fault.fault.status, code, headers);
+    }
+    const path = req.url.pathname;
+    if (path === "/v2/" || path === "/v2") return Response.json({});
+    const list = req.method === "GET" ? TAGS_LIST.exec(path) : null;
+    if (list) {
+      const tags = repos.get(list[1]);
+      if (!tags) return errorResponse(req, 404, "NAME_UNKNOWN");
+      return Response.json({ name: list[1], tags: [...tags.keys()] });
+    }
+    const manifest = req.method === "HEAD" ? MANIFESTS.exec(path) : null;
+    if (manifest) {
+      const digest = repos.get(manifest[1])?.get(manifest[2]);
+      if (!digest) return errorResponse(req, 404, "MANIFEST_UNKNOWN");
+      return new Response(null, {
+        headers: { "docker-content-digest": digest, "content-type": MANIFEST_TYPE },
+      });
+    }
+    return errorResponse(req, 404, "UNSUPPORTED");
+  }
+
+  return {
+    host: stub.host,
+    requests: stub.requests,
+    push(path, tag, digest = fakeDigest(++digests)) {
+      let tags = repos.get(path);
+      if (!tags) repos.set(path, tags = new Map());
+      tags.set(tag, digest);
+      return digest;
+    },
+    digestOf: (path, tag) => repos.get(path)?.get(tag),
+    fail(fault) {
+      faults.push({ fault, left: fault.times ?? 1 });
+    },
+    counts() {
+      const count = (method: string, suffix: RegExp) =>
+        stub.requests.filter((r) => r.method === method && suffix.test(r.url.pathname)).length;
+      return {
+        listings: count("GET", TAGS_LIST),
+        heads: count("HEAD", MANIFESTS),
+        total: stub.requests.length,
+      };
+    },
+    resetCounts() {
+      stub.requests.length = 0;
+    },
+    close: () => stub.close(),
+  };
+}
+
+/** A distribution-style error; HEAD answers carry no body. */
+function errorResponse(
+  req: SeenRequest,
+  status: number,
+  code: string,
+  headers: Record<string, string> = {},
+): Response {
+  const body = req.method === "HEAD"
+    ? null
+    : JSON.stringify({ errors: [{ code, message: `stub: ${code.toLowerCase()}` }] });
+  return new Response(body, { status, headers: { "content-type": "application/json", ...headers } });
+}

@@ -1,0 +1,118 @@
+/**
+ * Pieces shared by the end-to-end tests: Argoos started in-process from command-line flags (as
+ * `argoos serve …` would be), and readers for what it did to the fake cluster.
+ *
+ * @module
+ */
+
+import { readInvocation } from "../../cli/config.ts";
+import type { KubeClient } from "../../lib/kube/client.ts";
+import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
+import type { FakeApiServer } from "../fake_apiserver/mod.ts";
+import { capture, type CapturedLog, imagesOf, waitFor } from "../support/fake_cluster.ts";
+
+/** The shared secret the registries send as `X-Argoos-Token` (unless a test says otherwise). */
+export const TOKEN = "e2e-s3cret";
+
+/** How long a registry delivery or a poll may take before a test fails. */
+export const E2E_TIMEOUT_MS = 20_000;
+
+/** An in-process Argoos and what it logged. */
+export interface E2eArgoos {
+  argoos: Argoos;
+  log: CapturedLog;
+}
+
+/**
+ * Start Argoos as `argoos <args>` would, against `client`: listening on an ephemeral loopback
+ * port with {@linkcode TOKEN}, no leader election. Later flags in `args` win over these.
+ *
+ * @example
+ * ```ts ignore
+ * import { launchArgoos } from "./harness.ts";
+ * const { argoos } = await launchArgoos(cluster.client, ["serve", "--poll-interval", "0"]);
+ * await argoos.stop();
+ * ```
+ */
+export async function launchArgoos(client: KubeClient, args: string[]): Promise<E2eArgoos> {
+  const defaults = ["--listen", "127.0.0.1:0", "--token", TOKEN, "--no-leader-elect"];
+  const { config } = await readInvocation([...defaults, ...args], () => undefined);
+  const log = capture();
+  const argoos = await startArgoos(config, { client, logger: log.logger });
+  return { argoos, log };
+}
+
+/**
+ * Store labelled workloads in the fake API server and wait until Argoos's cache holds them all.
+ *
+ * @example
+ * ```ts ignore
+ * import { seedWorkloads } from "./harness.ts";
+ * await seedWorkloads(cluster.fake, argoos, deployment({ name: "web", policy: "patch", containers }));
+ * ```
+ */
+export async function seedWorkloads(
+  fake: FakeApiServer,
+  argoos: Argoos,
+  ...objs: Record<string, unknown>[]
+): Promise<void> {
+  const names = objs.map((o) => {
+    fake.put(o);
+    return (o.metadata as { name: string }).name;
+  });
+  await waitFor(
+    () => names.every((n) => argoos.cache.all().some((w) => w.name === n)),
+    `${names.join(", ")} in the cache`,
+  );
+}
+
+/**
+ * The image of one container of a workload stored in the fake API server.
+ *
+ * @example
+ * ```ts ignore
+ * import { imageOf } from "./harness.ts";
+ * imageOf(cluster.fake, "web"); // "127.0.0.1:41234/myapp:1.2.4"
+ * ```
+ */
+export function imageOf(
+  fake: FakeApiServer,
+  name: string,
+  container = "app",
+  kind: "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" = "Deployment",
+): string | undefined {
+  const obj = fake.get(kind === "CronJob" ? "batch/v1" : "apps/v1", kind, "default", name);
+  const entry = imagesOf(obj).find((e) => e.startsWith(`${container}=`));
+  return entry?.slice(container.length + 1);
+}
+
+/**
+ * The sources (`webhook`, `poll`) of every rollout Argoos logged for a workload, in order.
+ *
+ * @example
+ * ```ts ignore
+ * import { rolloutSources } from "./harness.ts";
+ * rolloutSources(log, "Deployment default/web"); // ["webhook"]
+ * ```
+ */
+export function rolloutSources(log: CapturedLog, workload: string): string[] {
+  return log.records()
+    .filter((r) => r.msg === "rolled out" && r.workload === workload)
+    .map((r) => String(r.source));
+}
+
+/**
+ * The image-patching requests the fake API server received for a Deployment.
+ *
+ * @example
+ * ```ts ignore
+ * import { patchCount } from "./harness.ts";
+ * patchCount(cluster.fake, "web"); // 1
+ * ```
+ */
+export function patchCount(fake: FakeApiServer, deployment: string): number {
+  const path = `/apis/apps/v1/namespaces/default/deployments/${deployment}`;
+  return fake.requests.filter((r) =>
+    r.method === "PATCH" && r.path === path && r.contentType === "application/json-patch+json"
+  ).length;
+}

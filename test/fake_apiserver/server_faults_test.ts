@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { type RecordedRequest, startFakeApiServer } from "./mod.ts";
+import { call, WatchReader } from "./test_client.ts";
+
+const PODS = "/api/v1/namespaces/default/pods";
+
+Deno.test("requests without the right Bearer token get 401 Unauthorized", async () => {
+  const api = await startFakeApiServer({ token: "s3cret" });
+  try {
+    assert.equal(api.token, "s3cret");
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong" },
+      { authorization: "s3cret" },
+    ];
+    for (const headers of attempts) {
+      const res = await fetch(api.url + PODS, { headers });
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "Unauthorized",
+        reason: "Unauthorized",
+        code: 401,
+      });
+    }
+    assert.equal((await call(api, "GET", PODS)).status, 200);
+  } finally {
+    await api.stop();
+  }
+});
+
+Deno.test("faults answer matching requests with a Status, the given number of times", async () => {
+  const api = await startFakeApiServer();
+  try {
+    api.fail({ method: "get", path: "/pods", status: 500, times: 2 });
+    api.fail({ path: "deployments/web", status: 409, reason: "Conflict", message: "try again" });
+    api.fail({ status: 429 });
+    for (let i = 0; i < 2; i++) {
+      const res = await call(api, "GET", PODS);
+      assert.equal(res.status, 500);
+      assert.equal(res.body.kind, "Status");
+      assert.equal(res.body.reason, "InternalError");
+      assert.equal(res.body.code, 500);
+    }
+    const conflict = await call(api, "PATCH", "/apis/apps/v1/namespaces/a/deployments/web", {});
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.reason, "Conflict");
+    assert.equal(conflict.body.message, "try again");
+    const throttled = await call(api, "GET", PODS);
+    assert.equal(throttled.status, 429);
+    assert.equal(throttled.headers.get("retry-after"), "1");
+    assert.equal(throttled.body.reason, "TooManyRequests");
+    assert.equal((await call(api, "GET", PODS)).status, 200, "faults are used up");
+  } finally {
+    await api.stop();
+  }
+});
+
+Deno.test("faults apply to watches too", async () => {
+  const api = await startFakeApiServer();
+  try {
+    api.fail({ path: "/deployments", status: 503 });
+    const watch = await WatchReader.open(api, "/apis/apps/v1/deployments?watch=1");
+    assert.equal(watch.response.status, 503);
+    assert.equal((await watch.next())?.type, undefined);
+    assert.equal(api.watchCount, 0);
+  } finally {
+    await api.stop();
+  }
+});
+
+Deno.test("every request is recorded and reported as it arrives", async () => {
+  const api = await startFakeApiServer();
+  try {
+    const seen: RecordedRequest[] = [];
+    api.onRequest = (req) => seen.push(req);
+    const before = performance.now();
+    await call(api, "PATCH", "/apis/apps/v1/namespaces/a/deployments/web?fieldManager=x", {
+      metadata: {},
+    }, "application/merge-patch+json");
+    await fetch(api.url + PODS).then((r) => r.body?.cancel());
+    assert.equal(api.requests.length, 2);
+    assert.deepEqual(seen, api.requests);
+    const [patch, unauth] = api.requests;
+    assert.equal(patch.method, "PATCH");
+    assert.equal(patch.path, "/apis/apps/v1/namespaces/a/deployments/web");
+    assert.equal(patch.query.get("fieldManager"), "x");
+    assert.equal(patch.contentType, "application/merge-patch+json");
+    assert.deepEqual(patch.body, { metadata: {} });
+    assert.ok(patch.at >= before);
+    assert.equal(unauth.body, undefined);
+  } finally {
+    await api.stop();
+  }
+});

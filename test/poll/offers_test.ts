@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { fetchOffers, splitRepository, usersByRepository } from "../../lib/poll/offers.ts";
+import { RegistryClient } from "../../lib/registry/client.ts";
+import type { CredentialMap } from "../../lib/registry/credentials.ts";
+import { RegistryError } from "../../lib/registry/errors.ts";
+import { kindNamed } from "../../lib/workloads/kinds.ts";
+import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
+import { fakeDigest, startStubRegistry } from "../../bench/stub_registry.ts";
+import { closedPort } from "../registry/stub_registry.ts";
+import { deployment } from "../support/workload_object.ts";
+
+const NO_CREDENTIALS = () => Promise.resolve<CredentialMap>(new Map());
+
+function workload(name: string, policy: string, images: string[], init: string[] = []): Workload {
+  return readWorkload(
+    kindNamed("Deployment")!,
+    deployment({
+      name,
+      policy,
+      containers: images.map((image, i) => ({ name: `c${i}`, image })),
+      initContainers: init.map((image, i) => ({ name: `init${i}`, image })),
+    }),
+  );
+}
+
+const splits: [repository: string, host: string, path: string][] = [
+  ["docker.io/library/nginx", "docker.io", "library/nginx"],
+  ["localhost:5000/team/app", "localhost:5000", "team/app"],
+  ["ghcr.io/org/group/app", "ghcr.io", "org/group/app"],
+];
+
+for (const [repository, host, path] of splits) {
+  Deno.test(`splitRepository: ${repository}`, () => {
+    assert.deepEqual(splitRepository(repository), [host, path]);
+  });
+}
+
+Deno.test("usersByRepository: each workload once per repository, filter applied", () => {
+  const a = workload("a", "minor", ["myapp:1.2.3", "envoyproxy/envoy:1.0.0"], ["myapp:1.0.0"]);
+  const b = workload("b", "patch", ["myapp:1.2.3", "myapp:1.2.4"]);
+  const bad = workload("bad", "sometimes", ["myapp:1.2.3"]);
+  const unparsable = workload("broken", "minor", ["Not A Reference!"]);
+  const users = usersByRepository([a, b, bad, unparsable], (w) => w.policyLabel !== "sometimes");
+  const names = Object.fromEntries([...users].map(([repo, ws]) => [repo, ws.map((w) => w.name)]));
+  assert.deepEqual(names, {
+    "docker.io/library/myapp": ["a", "b"],
+    "docker.io/envoyproxy/envoy": ["a"],
+  });
+});
+
+Deno.test("fetchOffers: one listing per repository whatever the number of workloads", async () => {
+  const stub = startStubRegistry();
+  const registry = new RegistryClient();
+  try {
+    for (const tag of ["1.2.3", "1.2.4", "1.3.0"]) stub.push("team/app", tag);
+    stub.push("team/other", "2.0.0");
+    const workloads = Array.from(
+      { length: 10 },
+      (_, i) => workload(`w${i}`, "minor", [`${stub.host}/team/app:1.2.3`]),
+    );
+    workloads.push(workload("o", "major", [`${stub.host}/team/other:1.0.0`]));
+    const result = await fetchOffers(usersByRepository(workloads), registry, NO_CREDENTIALS);
+    assert.equal(result.listings, 2);
+    assert.equal(result.heads, 0);
+    assert.deepEqual(stub.counts(), { listings: 2, heads: 0, total: 2 });
+    assert.deepEqual(result.offers.get(`${stub.host}/team/app`)?.tags, ["1.2.3", "1.2.4", "1.3.0"]);
+    assert.deepEqual(result.offers.get(`${stub.host}/team/other`)?.tags, ["2.0.0"]);
+    assert.equal(result.failures.size, 0);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("fetchOffers: HEADs only for the tags decisions need, each once", async () => {
+  const stub = startStubRegistry();
+  const registry = new RegistryClient();
+  try {
+    const latest = stub.push("team/app", "latest");
+    const v130 = stub.push("team/app", "1.3.0");
+    for (const tag of ["1.2.3", "1.2.4", "stable"]) stub.push("team/app", tag);
+    const repo = `${stub.host}/team/app`;
+    const workloads = [
+      workload("minor", "minor", [`${repo}:1.2.3`]),
+      workload("all1", "all", [`${repo}:latest`]),
+      workload("all2", "all", [`${repo}:latest`], [`${repo}:latest`]),
+      workload("pinned", "minor", [`${repo}:1.2.3@${fakeDigest(999)}`]),
+      workload("gone", "all", [`${repo}:nightly`]),
+    ];
+    const result = await fetchOffers(usersByRepository(workloads), registry, NO_CREDENTIALS);
+    assert.equal(result.listings, 1);
+    assert.equal(result.heads, 3);
+    const heads = stub.requests.filter((r) => r.method === "HEAD").map((r) => r.url.pathname);
+    assert.deepEqual(heads.sort(), [
+      "/v2/team/app/manifests/1.3.0",
+      "/v2/team/app/manifests/latest",
+      "/v2/team/app/manifests/nightly",
+    ]);
+    // The tag that is gone is left out: decided as digest-unknown, not a failure.
+    assert.deepEqual(
+      Object.fromEntries(result.offers.get(repo)!.digests),
+      { latest, "1.3.0": v130 },
+    );
+    assert.equal(result.failures.size, 0);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("fetchOffers: failures grouped per host, other hosts still served", async () => {
+  const stub = startStubRegistry();
+  const registry = new RegistryClient();
+  const down = `127.0.0.1:${closedPort()}`;
+  try {
+    stub.push("team/app", "1.3.0");
+    const workloads = [
+      workload("up", "minor", [`${stub.host}/team/app:1.2.3`]),
+      workload("d1", "minor", [`${down}/team/a:1.0.0`]),
+      workload("d2", "minor", [`${down}/team/a:1.0.0`, `${down}/team/b:1.0.0`]),
+      workload("d3", "minor", [`${down}/team/c:1.0.0`]),
+    ];
+    const result = await fetchOffers(usersByRepository(workloads), registry, NO_CREDENTIALS);
+    assert.deepEqual([...result.offers.keys()], [`${stub.host}/team/app`]);
+    assert.deepEqual([...result.failures.keys()], [down]);
+    const failure = result.failures.get(down)!;
+    assert.equal(failure.repositories, 3);
+    assert.ok(failure.error instanceof RegistryError);
+    assert.equal(failure.error.transient, true);
+    assert.equal(result.listings, 4);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("fetchOffers: the workloads' credentials for the repository's host are asked", async () => {
+  const stub = startStubRegistry();
+  const registry = new RegistryClient();
+  try {
+    stub.push("team/app", "1.3.0");
+    const workloads = [
+      workload("a", "minor", [`${stub.host}/team/app:1.2.3`]),
+      workload("b", "minor", [`${stub.host}/team/app:1.2.3`]),
+    ];
+    const asked: string[] = [];
+    await fetchOffers(usersByRepository(workloads), registry, (w) => {
+      asked.push(w.name);
+      return Promise.resolve(new Map());
+    });
+    assert.deepEqual(asked.sort(), ["a", "b"]);
+  } finally {
+    await stub.close();
+  }
+});

@@ -1,0 +1,85 @@
+/**
+ * The whole Argoos service started in-process against a fake API server, as `argoos serve`
+ * would start it, with helpers to post deliveries and read back what happened.
+ *
+ * @module
+ */
+
+import { readInvocation } from "../../cli/config.ts";
+import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
+import { type CapturedLog, capture } from "./capture_log.ts";
+import { type FakeCluster, startFakeCluster } from "./fake_cluster.ts";
+
+/** The webhook token the service is started with. */
+export const SERVICE_TOKEN = "t";
+
+/** Options of {@linkcode startService}. */
+export interface ServiceOptions {
+  /** Extra command-line arguments after the defaults. */
+  args?: string[];
+  /** Environment variables the configuration reads (REGISTRY_ALIASES, …). */
+  env?: Record<string, string>;
+  /** Called with the fake cluster before the service starts (seed objects, queue faults). */
+  seed?: (cluster: FakeCluster) => void;
+}
+
+/** A running service and its fake cluster. */
+export interface Service extends FakeCluster {
+  argoos: Argoos;
+  log: CapturedLog;
+  /** POST a body to /event with the right token unless `headers` sets another; body read. */
+  post(body: string, headers?: Record<string, string>): Promise<{ status: number; text: string }>;
+  /** GET a path; returns status and body. */
+  get(path: string): Promise<{ status: number; text: string }>;
+}
+
+/**
+ * Start `serve` with webhook token "t", no polling and no leader election, on 127.0.0.1:0,
+ * talking to a fresh fake API server. `stop()` stops both.
+ *
+ * @example
+ * ```ts ignore
+ * import { startService } from "./argoos_service.ts";
+ * const svc = await startService();
+ * await svc.argoos.cache.synced;
+ * await svc.stop();
+ * ```
+ */
+export async function startService(opts: ServiceOptions = {}): Promise<Service> {
+  const cluster = await startFakeCluster();
+  opts.seed?.(cluster);
+  const log = capture();
+  const { config } = await readInvocation(
+    [
+      "serve",
+      ...["--listen", "127.0.0.1:0", "--token", SERVICE_TOKEN, "--poll-interval", "0"],
+      "--no-leader-elect",
+      ...(opts.args ?? []),
+    ],
+    (name) => opts.env?.[name],
+  );
+  const argoos = await startArgoos(config, { client: cluster.client, logger: log.logger });
+  const read = async (res: Response) => ({ status: res.status, text: await res.text() });
+  return {
+    ...cluster,
+    argoos,
+    log,
+    post: async (body, headers = {}) =>
+      read(
+        await fetch(`${argoos.url}/event`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/vnd.docker.distribution.events.v1+json",
+            "x-argoos-token": SERVICE_TOKEN,
+            ...headers,
+          },
+          body,
+        }),
+      ),
+    get: async (path) => read(await fetch(`${argoos.url}${path}`)),
+    stop: async () => {
+      await argoos.stop();
+      await cluster.stop();
+    },
+  };
+}
