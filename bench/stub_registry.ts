@@ -147,5 +147,8 @@ function errorResponse(
   const body = req.method === "HEAD"
     ? null
     : JSON.stringify({ errors: [{ code, message: `stub: ${code.toLowerCase()}` }] });
-  return new Response(body, { status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(body, {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
 }

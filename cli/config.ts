@@ -50,8 +50,10 @@ function goStyleToLong(args: string[]): string[] {
 function parseListen(listen: string): { hostname: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new UsageError(`--listen "${listen}" must be host:port or :port`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new UsageError(`--listen "${listen}": port ${port} is above 65535`);
   const host = m[1].replace(/^\[(.*)\]$/, "$1");
-  return { hostname: host || "0.0.0.0", port: Number(m[2]) };
+  return { hostname: host || "0.0.0.0", port };
 }
 
 function list(value: string | undefined): string[] {

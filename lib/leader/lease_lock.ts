@@ -117,8 +117,9 @@ export class LeaseLock {
         ? prev.acquireTime
         : microTime(now),
       renewTime: microTime(now),
+      // Taking over a released Lease (holder "") is a transition too, as in client-go.
       leaseTransitions: (prev?.leaseTransitions ?? 0) +
-        (prev?.holderIdentity && prev.holderIdentity !== identity ? 1 : 0),
+        (prev && prev.holderIdentity !== identity ? 1 : 0),
     });
     let lease: Lease;
     try {

@@ -137,6 +137,9 @@ Deno.test("deploy: the Deployment is hardened, probed and reads the token Secret
   assert.deepEqual(c.env, [
     { name: "TOKEN", valueFrom: { secretKeyRef: { name: "argoos-token", key: "token" } } },
     { name: "LISTEN", value: ":3000" },
+    // The leader Lease lives in the pod's namespace, held under the pod's name.
+    { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
   ]);
   assert.deepEqual(c.ports, [{ name: "http", containerPort: 3000, protocol: "TCP" }]);
   assert.deepEqual(c.livenessProbe?.httpGet, { path: "/healthz", port: "http" });

@@ -102,6 +102,28 @@ export function rolloutSources(log: CapturedLog, workload: string): string[] {
 }
 
 /**
+ * Wait until Argoos logged `count` rollouts of a workload (the log line follows the PATCH, so
+ * seeing the new image is not enough), and return their sources.
+ *
+ * @example
+ * ```ts ignore
+ * import { waitForRollouts } from "./harness.ts";
+ * await waitForRollouts(log, "Deployment default/web", 1); // ["webhook"]
+ * ```
+ */
+export function waitForRollouts(
+  log: CapturedLog,
+  workload: string,
+  count: number,
+): Promise<string[]> {
+  const enough = () => {
+    const sources = rolloutSources(log, workload);
+    return sources.length >= count ? sources : undefined;
+  };
+  return waitFor(enough, `${count} rollouts of ${workload}`) as Promise<string[]>;
+}
+
+/**
  * The image-patching requests the fake API server received for a Deployment.
  *
  * @example

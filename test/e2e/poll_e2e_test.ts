@@ -16,7 +16,9 @@ import {
   launchArgoos,
   patchCount,
   rolloutSources,
+  seedWorkloads,
   TOKEN,
+  waitForRollouts,
 } from "./harness.ts";
 
 const CREDS = { username: "argoos", password: "pull-s3cret" };
@@ -55,11 +57,7 @@ realRegistryTest("poll e2e: an authenticated registry without notifications", as
   // Each manual cycle is an hour after the last, so every repository is due.
   let clock = Date.now();
   const cycle = () => argoos.poller!.cycle(clock += 3_600_000);
-  const seed = async (...objs: Record<string, unknown>[]) => {
-    const before = argoos.cache.all().length;
-    objs.forEach((o) => cluster.fake.put(o));
-    await waitFor(() => argoos.cache.all().length === before + objs.length, "cache");
-  };
+  const seed = (...objs: Record<string, unknown>[]) => seedWorkloads(cluster.fake, argoos, ...objs);
   try {
     await argoos.cache.synced;
 
@@ -130,7 +128,7 @@ realRegistryTest("poll e2e: an authenticated registry without notifications", as
         "poll-only on 1.1.0",
         E2E_TIMEOUT_MS,
       );
-      assert.deepEqual(rolloutSources(log, "Deployment default/poll-only"), ["poll"]);
+      assert.deepEqual(await waitForRollouts(log, "Deployment default/poll-only", 1), ["poll"]);
     });
   } finally {
     await argoos.stop();
@@ -149,12 +147,15 @@ realRegistryTest("poll e2e: a push made while Argoos was down is rolled out at s
   });
   const host = registry.host;
   try {
-    cluster.fake.put(deployment({
-      name: "web",
-      policy: "minor",
-      containers: [{ name: "app", image: `${host}/myapp:1.0.0` }],
-    }));
-    await waitFor(() => argoos.cache.all().length === 1, "web in the cache");
+    await seedWorkloads(
+      cluster.fake,
+      argoos,
+      deployment({
+        name: "web",
+        policy: "minor",
+        containers: [{ name: "app", image: `${host}/myapp:1.0.0` }],
+      }),
+    );
     await pushImage({ registry: host, repository: "myapp", tag: "1.0.1" });
     await waitFor(
       () => imageOf(cluster.fake, "web") === `${host}/myapp:1.0.1`,
@@ -173,7 +174,7 @@ realRegistryTest("poll e2e: a push made while Argoos was down is rolled out at s
       "web on 1.1.0 by the first poll",
       E2E_TIMEOUT_MS,
     );
-    assert.deepEqual(rolloutSources(log, "Deployment default/web"), ["poll"]);
+    assert.deepEqual(await waitForRollouts(log, "Deployment default/web", 1), ["poll"]);
   } finally {
     await argoos.stop();
     await registry.stop();

@@ -15,8 +15,9 @@ import {
   imageOf,
   launchArgoos,
   patchCount,
-  rolloutSources,
+  seedWorkloads,
   TOKEN,
+  waitForRollouts,
 } from "./harness.ts";
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -30,27 +31,23 @@ realRegistryTest("webhook e2e: real registry pushes roll out labelled Deployment
     notifyBackoff: "200ms",
   });
   const host = registry.host;
-  const push = (repository: string, tag: string, extra: { content?: string; multiarch?: boolean } = {}) =>
-    pushImage({ registry: host, repository, tag, ...extra });
-  const seed = async (...objs: Record<string, unknown>[]) => {
-    const before = argoos.cache.all().length;
-    objs.forEach((o) => cluster.fake.put(o));
-    await waitFor(() => argoos.cache.all().length >= before + objs.filter((o) => {
-      const labels = (o.metadata as { labels: Record<string, string> }).labels;
-      return "argoos.io/policy" in labels;
-    }).length, "workloads in the cache");
-  };
+  const push = (
+    repository: string,
+    tag: string,
+    extra: { content?: string; multiarch?: boolean } = {},
+  ) => pushImage({ registry: host, repository, tag, ...extra });
+  const seed = (...objs: Record<string, unknown>[]) => seedWorkloads(cluster.fake, argoos, ...objs);
   try {
     await argoos.cache.synced;
 
     await t.step("patch/minor/major/all each land where their policy says", async () => {
       const app = { name: "app", image: `${host}/myapp:1.2.3` };
       const sidecar = { name: "sidecar", image: `${host}/sidecar:1.2.3` };
+      cluster.fake.put(deployment({ name: "unlabelled", containers: [app] }));
       await seed(
         ...["patch", "minor", "major", "all"].map((policy) =>
           deployment({ name: `on-${policy}`, policy, containers: [app, sidecar] })
         ),
-        deployment({ name: "unlabelled", containers: [app] }),
       );
 
       for (const tag of ["1.2.4", "1.3.0", "2.0.0"]) await push("myapp", tag);
@@ -144,7 +141,10 @@ realRegistryTest("webhook e2e: real registry pushes roll out labelled Deployment
         "edge pinned to the second push",
         E2E_TIMEOUT_MS,
       );
-      assert.deepEqual(rolloutSources(log, "Deployment default/edge"), ["webhook", "webhook"]);
+      assert.deepEqual(await waitForRollouts(log, "Deployment default/edge", 2), [
+        "webhook",
+        "webhook",
+      ]);
       // Nothing pushed since touched the multi-arch workload again.
       assert.equal(patchCount(cluster.fake, "multi"), 1);
     });
@@ -164,18 +164,23 @@ realRegistryTest("webhook e2e: a wrong registry token is refused until it matche
     notifyBackoff: "200ms",
   });
   try {
-    cluster.fake.put(deployment({
-      name: "web",
-      policy: "patch",
-      containers: [{ name: "app", image: `${registry.host}/myapp:1.2.3` }],
-    }));
-    await waitFor(() => argoos.cache.all().length === 1, "web in the cache");
+    await seedWorkloads(
+      cluster.fake,
+      argoos,
+      deployment({
+        name: "web",
+        policy: "patch",
+        containers: [{ name: "app", image: `${registry.host}/myapp:1.2.3` }],
+      }),
+    );
 
     await pushImage({ registry: registry.host, repository: "myapp", tag: "1.2.4" });
 
     // The registry keeps retrying the refused delivery (and queues the rest behind it).
     await waitFor(
-      () => log.records().filter((r) => r.msg === "delivery refused: missing or wrong token").length >= 3,
+      () =>
+        log.records().filter((r) => r.msg === "delivery refused: missing or wrong token").length >=
+          3,
       "three refused deliveries",
       E2E_TIMEOUT_MS,
     );
@@ -200,7 +205,7 @@ realRegistryTest("webhook e2e: a wrong registry token is refused until it matche
       "web on 1.2.4 after the fix",
       E2E_TIMEOUT_MS,
     );
-    assert.deepEqual(rolloutSources(log, "Deployment default/web"), ["webhook"]);
+    assert.deepEqual(await waitForRollouts(log, "Deployment default/web", 1), ["webhook"]);
   } finally {
     await argoos.stop();
     await registry.stop();

@@ -75,7 +75,9 @@ Deno.test("baselinePatch: a metadata-only merge patch keeping other containers' 
 });
 
 Deno.test("baselinePatch: replaces an unreadable annotation", () => {
-  const patch = baselinePatch(withAnnotation("{oops"), { app: { image: "myapp:latest", digest: D1 } });
+  const patch = baselinePatch(withAnnotation("{oops"), {
+    app: { image: "myapp:latest", digest: D1 },
+  });
   assert.deepEqual(patch, {
     metadata: {
       annotations: {

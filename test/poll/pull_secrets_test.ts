@@ -3,7 +3,12 @@ import { PullSecrets } from "../../lib/poll/pull_secrets.ts";
 import type { CredentialMap } from "../../lib/registry/credentials.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
-import { capture, deployment, type FakeCluster, startFakeCluster } from "../support/fake_cluster.ts";
+import {
+  capture,
+  deployment,
+  type FakeCluster,
+  startFakeCluster,
+} from "../support/fake_cluster.ts";
 
 function workload(name: string, podSpec: Record<string, unknown> = {}): Workload {
   return readWorkload(

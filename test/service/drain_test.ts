@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { KubeClient, type PatchType } from "../../lib/kube/client.ts";
 import type { ResourceType } from "../../lib/kube/resource.ts";
+import { readInvocation } from "../../cli/config.ts";
 import { startArgoos } from "../../lib/service/argoos.ts";
 import { capture, deployment, startFakeCluster, waitFor } from "../support/fake_cluster.ts";
-import { deliver } from "./push_envelope.ts";
-import { serviceConfig } from "./service_config.ts";
+import { pushEnvelope } from "./push_envelope.ts";
 
 /** A client whose PATCHes wait until the test releases them: a slow API server. */
 class HeldPatchClient extends KubeClient {
@@ -50,18 +50,21 @@ Deno.test("stop() waits for the delivery in flight, then the port refuses", asyn
     containers: [{ name: "app", image: "127.0.0.1:5000/myapp:1.2.3" }],
   }));
   const log = capture();
-  const argoos = await startArgoos(serviceConfig(), { client, logger: log.logger });
+  const { config } = await readInvocation(
+    ["serve", "--listen", "127.0.0.1:0", "--poll-interval", "0", "--no-leader-elect"],
+    () => undefined,
+  );
+  const argoos = await startArgoos(config, { client, logger: log.logger });
   const { hostname, port } = new URL(argoos.url);
   try {
     await argoos.cache.synced;
     const order: string[] = [];
-    const delivery = deliver(argoos.url, {
-      host: "127.0.0.1:5000",
-      repository: "myapp",
-      tag: "1.2.4",
-    }).then((r) => {
+    const delivery = fetch(`${argoos.url}/event`, {
+      method: "POST",
+      body: pushEnvelope({ host: "127.0.0.1:5000", repository: "myapp", tag: "1.2.4" }),
+    }).then(async (res) => {
       order.push("answered");
-      return r;
+      return { status: res.status, body: await res.json() };
     });
     await client.started.promise;
 

@@ -6,16 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { startArgoos } from "../../lib/service/argoos.ts";
-import {
-  capture,
-  deployment,
-  imagesOf,
-  startFakeCluster,
-  waitFor,
-} from "../support/fake_cluster.ts";
-import { deliver } from "./push_envelope.ts";
-import { serviceConfig } from "./service_config.ts";
+import { startService } from "../support/argoos_service.ts";
+import { deployment, imagesOf, waitFor } from "../support/fake_cluster.ts";
+import { pushEnvelope } from "./push_envelope.ts";
 
 const REGISTRY = "127.0.0.1:5000";
 
@@ -27,33 +20,30 @@ const KINDS = [
 ] as const;
 
 Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob alike", async () => {
-  const cluster = await startFakeCluster();
-  const log = capture();
-  for (const k of KINDS) {
-    cluster.fake.put(deployment({
-      kind: k.kind,
-      name: k.name,
-      policy: "patch",
-      containers: [{ name: "app", image: `${REGISTRY}/myapp:1.2.3` }],
-    }));
-  }
-  const argoos = await startArgoos(serviceConfig(), {
-    client: cluster.client,
-    logger: log.logger,
+  const svc = await startService({
+    seed: ({ fake }) => {
+      for (const k of KINDS) {
+        fake.put(deployment({
+          kind: k.kind,
+          name: k.name,
+          policy: "patch",
+          containers: [{ name: "app", image: `${REGISTRY}/myapp:1.2.3` }],
+        }));
+      }
+    },
   });
+  const { argoos, fake } = svc;
   try {
     await argoos.cache.synced;
     await waitFor(() => argoos.cache.all().length === KINDS.length, "all kinds cached");
 
-    const { status, body } = await deliver(argoos.url, {
-      host: REGISTRY,
-      repository: "myapp",
-      tag: "1.2.4",
-    });
+    const { status, text } = await svc.post(
+      pushEnvelope({ host: REGISTRY, repository: "myapp", tag: "1.2.4" }),
+    );
     assert.equal(status, 200);
-    assert.deepEqual(body, { applied: 1, duplicates: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(text), { applied: 1, duplicates: 0, ignored: 0 });
 
-    const patches = cluster.fake.requests.filter((r) => r.method === "PATCH");
+    const patches = fake.requests.filter((r) => r.method === "PATCH");
     assert.equal(patches.length, KINDS.length);
     for (const k of KINDS) {
       const patch = patches.find((p) =>
@@ -69,12 +59,11 @@ Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob ali
         { op: "test", path: `${pod}/containers/0/image`, value: `${REGISTRY}/myapp:1.2.3` },
         { op: "replace", path: `${pod}/containers/0/image`, value: `${REGISTRY}/myapp:1.2.4` },
       ]);
-      assert.deepEqual(imagesOf(cluster.fake.get(k.apiVersion, k.kind, "default", k.name)), [
+      assert.deepEqual(imagesOf(fake.get(k.apiVersion, k.kind, "default", k.name)), [
         `app=${REGISTRY}/myapp:1.2.4`,
       ]);
     }
   } finally {
-    await argoos.stop();
-    await cluster.stop();
+    await svc.stop();
   }
 });

@@ -59,24 +59,3 @@ export function pushEnvelope(...pushes: Push[]): string {
     }),
   });
 }
-
-/**
- * POST a delivery to a running service's `/event` and read the answer.
- *
- * @example
- * ```ts ignore
- * import { deliver } from "./push_envelope.ts";
- * const { status } = await deliver(argoos.url, { host: "127.0.0.1:5000", repository: "myapp", tag: "1.2.4" });
- * ```
- */
-export async function deliver(
-  baseUrl: string,
-  ...pushes: Push[]
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}/event`, {
-    method: "POST",
-    headers: { "content-type": "application/vnd.docker.distribution.events.v1+json" },
-    body: pushEnvelope(...pushes),
-  });
-  return { status: res.status, body: await res.json() };
-}

@@ -7,10 +7,18 @@
 
 import { readInvocation } from "../../cli/config.ts";
 import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
-import { type CapturedLog, capture } from "./capture_log.ts";
+import { capture, type CapturedLog } from "./capture_log.ts";
 import { type FakeCluster, startFakeCluster } from "./fake_cluster.ts";
 
-/** The webhook token the service is started with. */
+/**
+ * The webhook token the service is started with.
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_TOKEN } from "./argoos_service.ts";
+ * const headers = { "x-argoos-token": SERVICE_TOKEN };
+ * ```
+ */
 export const SERVICE_TOKEN = "t";
 
 /** Options of {@linkcode startService}. */
@@ -28,7 +36,7 @@ export interface Service extends FakeCluster {
   argoos: Argoos;
   log: CapturedLog;
   /** POST a body to /event with the right token unless `headers` sets another; body read. */
-  post(body: string, headers?: Record<string, string>): Promise<{ status: number; text: string }>;
+  post(body: BodyInit, headers?: Record<string, string>): Promise<{ status: number; text: string }>;
   /** GET a path; returns status and body. */
   get(path: string): Promise<{ status: number; text: string }>;
 }
@@ -38,7 +46,7 @@ export interface Service extends FakeCluster {
  * talking to a fresh fake API server. `stop()` stops both.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { startService } from "./argoos_service.ts";
  * const svc = await startService();
  * await svc.argoos.cache.synced;

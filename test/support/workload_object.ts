@@ -78,10 +78,20 @@ export function deployment(spec: WorkloadSpec): Record<string, unknown> {
  * ```
  */
 export function imagesOf(obj: Record<string, unknown> | undefined): string[] {
-  // deno-lint-ignore no-explicit-any
-  const spec = (obj as any)?.spec;
+  const spec = obj?.spec as WorkloadBody | undefined;
   const pod = spec?.jobTemplate?.spec?.template?.spec ?? spec?.template?.spec ?? {};
   return [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map(
-    (c: ContainerSpec) => `${c.name}=${c.image}`,
+    (c) => `${c.name}=${c.image}`,
   );
+}
+
+interface PodSpecView {
+  containers?: ContainerSpec[];
+  initContainers?: ContainerSpec[];
+}
+
+/** Where the workload kinds keep their pod template. */
+interface WorkloadBody {
+  template?: { spec?: PodSpecView };
+  jobTemplate?: { spec?: { template?: { spec?: PodSpecView } } };
 }

@@ -124,7 +124,8 @@ const cases: Case[] = [
     want: ["app=current-not-version->"],
   },
   {
-    name: "host normalization: docker.io/library, index.docker.io and bare names are one repository",
+    name:
+      "host normalization: docker.io/library, index.docker.io and bare names are one repository",
     policy: "patch",
     containers: [
       { name: "a", image: "myapp:1.2.3" },

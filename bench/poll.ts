@@ -1,0 +1,248 @@
+/**
+ * Poll cycle cost: 2,000 labelled Deployments (fake API server, real workload
+ * cache) over 200 repositories of 1,000 tags each (plus one sidecar
+ * repository they all share), served by a local stub registry. Prints the registry requests of each cycle against the target (one
+ * listing per repository plus the digest HEADs the decisions need), the cycle
+ * wall time, and the CPU time of the decisions alone (pollVerdicts over the
+ * same offers, no I/O).
+ *
+ * Run: `deno task bench:poll` (prints the figures and a final JSON line).
+ *
+ * @module
+ */
+
+import { cpuUsage } from "node:process";
+import { KubeClient } from "../lib/kube/client.ts";
+import { silentLogger } from "../lib/log/logger.ts";
+import { usersByRepository } from "../lib/poll/offers.ts";
+import { type CycleStats, Poller } from "../lib/poll/poller.ts";
+import { digestsNeeded, pollVerdicts, type RepositoryOffer } from "../lib/poll/poll_verdicts.ts";
+import { parsePolicy } from "../lib/policy/policy.ts";
+import { RegistryClient } from "../lib/registry/client.ts";
+import { Rollout } from "../lib/rollout/rollout.ts";
+import { WorkloadCache } from "../lib/workloads/cache.ts";
+import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
+import { workloadKey } from "../lib/workloads/workload.ts";
+import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
+import { fakeDigest, startStubRegistry } from "./stub_registry.ts";
+
+const WORKLOADS_N = 2_000;
+const REPOSITORIES_N = 200;
+const TAGS_N = 1_000;
+const NAMESPACES_N = 20;
+const DECISION_RUNS = 7;
+const NON_VERSIONS = ["latest", "stable", "edge", "nightly", "main"];
+
+/** The workload mix per repository (10 each): what each needs from the registry differs. */
+const MIX: { policy: string; image: (repo: string) => string }[] = [
+  { policy: "patch", image: (r) => `${r}:1.2.3` },
+  { policy: "patch", image: (r) => `${r}:1.9.0` },
+  { policy: "minor", image: (r) => `${r}:1.2.3` },
+  { policy: "minor", image: (r) => `${r}:v1.0` },
+  { policy: "major", image: (r) => `${r}:1.0.0` },
+  { policy: "all", image: (r) => `${r}:1.5.0` },
+  { policy: "all", image: (r) => `${r}:latest` },
+  { policy: "minor", image: (r) => `${r}:1.2.3@${fakeDigest(1)}` },
+  { policy: "major", image: (r) => `${r}:stable` },
+  { policy: "patch", image: (r) => `${r}:1.9.94` },
+];
+
+const registry = startStubRegistry();
+const tags: string[] = [...NON_VERSIONS];
+for (let minor = 0; tags.length < TAGS_N; minor++) {
+  for (let patch = 0; patch < 100 && tags.length < TAGS_N; patch++) {
+    tags.push(`1.${minor}.${patch}`);
+  }
+}
+// Registries list tags in storage order, not version order.
+tags.sort();
+/** Tags by repository path, as the stub lists them. */
+const listed = new Map<string, string[]>([["bench/envoy", ["v1.30.0", "v1.31.0", "latest"]]]);
+for (let r = 0; r < REPOSITORIES_N; r++) listed.set(`bench/app-${r}`, tags);
+for (const [path, pathTags] of listed) {
+  for (const tag of pathTags) registry.push(path, tag);
+}
+const pathOf = (repository: string) => repository.slice(repository.indexOf("/") + 1);
+
+const fake = await startFakeApiServer();
+for (let i = 0; i < WORKLOADS_N; i++) {
+  const repo = `${registry.host}/bench/app-${i % REPOSITORIES_N}`;
+  const { policy, image } = MIX[Math.floor(i / REPOSITORIES_N) % MIX.length];
+  fake.put({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: `app-${i}`,
+      namespace: `ns-${i % NAMESPACES_N}`,
+      labels: { "argoos.io/policy": policy },
+    },
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: "app", image: image(repo) },
+            // One sidecar repository shared by every workload: still one listing.
+            { name: "sidecar", image: `${registry.host}/bench/envoy:v1.30.0` },
+          ],
+        },
+      },
+    },
+  });
+}
+const client = new KubeClient({
+  server: fake.url,
+  authHeaders: () => Promise.resolve({ authorization: `Bearer ${fake.token}` }),
+  description: "fake API server",
+  close() {},
+});
+const cache = new WorkloadCache(client, { kinds: WORKLOAD_KINDS, logger: silentLogger });
+cache.start();
+await cache.synced;
+const poller = new Poller({
+  cache,
+  rollout: new Rollout({ client, cache, logger: silentLogger }),
+  registry: new RegistryClient({ logger: silentLogger }),
+  client,
+  intervalMs: 300_000,
+  logger: silentLogger,
+});
+
+/** The registry requests a cycle should make, from the cache as it is now. */
+function target() {
+  const users = usersByRepository(cache.all(), (w) => parsePolicy(w.policyLabel) !== undefined);
+  let heads = 0;
+  for (const [repo, ws] of users) {
+    const repoTags = listed.get(pathOf(repo))!;
+    heads += new Set(ws.flatMap((w) => [...digestsNeeded(w, repo, repoTags)])).size;
+  }
+  return { listings: users.size, heads };
+}
+
+interface CycleFigures {
+  label: string;
+  seconds: number;
+  cpuSeconds: number;
+  listings: number;
+  heads: number;
+  targetListings: number;
+  targetHeads: number;
+  targetMet: boolean;
+  imagePatches: number;
+  baselinePatches: number;
+  stats: CycleStats;
+}
+
+async function measuredCycle(label: string, now: number): Promise<CycleFigures> {
+  const want = target();
+  registry.resetCounts();
+  const firstRequest = fake.requests.length;
+  const cpu = cpuUsage();
+  const started = performance.now();
+  const stats = await poller.cycle(now);
+  const seconds = (performance.now() - started) / 1000;
+  const used = cpuUsage(cpu);
+  const { listings, heads } = registry.counts();
+  const patches = fake.requests.slice(firstRequest).filter((r) => r.method === "PATCH");
+  const imagePatches = patches.filter((p) => p.contentType?.includes("json-patch")).length;
+  return {
+    label,
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    listings,
+    heads,
+    targetListings: want.listings,
+    targetHeads: want.heads,
+    targetMet: listings === want.listings && heads === want.heads,
+    imagePatches,
+    baselinePatches: patches.length - imagePatches,
+    stats,
+  };
+}
+
+function print(f: CycleFigures): void {
+  console.log(
+    `${f.label}: ${f.seconds.toFixed(3)} s wall (${f.cpuSeconds.toFixed(3)} s CPU, whole process)` +
+      ` | listings ${f.listings} (target ${f.targetListings})` +
+      ` | HEADs ${f.heads} (needed ${f.targetHeads})` +
+      ` | target ${f.targetMet ? "met" : "MISSED"}` +
+      ` | PATCH images ${f.imagePatches}, baselines ${f.baselinePatches}`,
+  );
+}
+
+/** Wait (bounded) until the watch has delivered every write, baselines included. */
+async function cacheCaughtUp(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const behind = () =>
+    fake.list("apps/v1", "Deployment").some((o) => {
+      const meta = o.metadata as { namespace: string; name: string; resourceVersion: string };
+      const key = workloadKey("Deployment", meta.namespace, meta.name);
+      return cache.get(key)?.resourceVersion !== meta.resourceVersion;
+    });
+  while (behind()) {
+    if (Date.now() > deadline) throw new Error("the cache never caught up with the writes");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Decisions alone over the offers the registry holds: no I/O, so wall time is CPU time. */
+function decisionMs(): { medianMs: number; perWorkloadUs: number; verdicts: number } {
+  const offers = new Map<string, RepositoryOffer>();
+  const users = usersByRepository(cache.all());
+  for (const [repo, ws] of users) {
+    const path = pathOf(repo);
+    const repoTags = listed.get(path)!;
+    const needed = new Set(ws.flatMap((w) => [...digestsNeeded(w, repo, repoTags)]));
+    const digests = new Map([...needed].map((t) => [t, registry.digestOf(path, t)!]));
+    offers.set(repo, { tags: repoTags, digests });
+  }
+  const workloads = cache.all();
+  const runs: number[] = [];
+  let verdicts = 0;
+  for (let run = 0; run < DECISION_RUNS; run++) {
+    const started = performance.now();
+    verdicts = 0;
+    for (const w of workloads) verdicts += pollVerdicts(w, offers).length;
+    runs.push(performance.now() - started);
+  }
+  runs.sort((a, b) => a - b);
+  const medianMs = runs[Math.floor(runs.length / 2)];
+  return { medianMs, perWorkloadUs: (medianMs * 1000) / workloads.length, verdicts };
+}
+
+console.log(
+  `poll bench: ${WORKLOADS_N} Deployments in ${NAMESPACES_N} namespaces over ` +
+    `${REPOSITORIES_N} repositories × ${TAGS_N} tags on one stub registry (${registry.host})`,
+);
+const t0 = Date.now();
+const first = await measuredCycle("cycle 1 (rollouts + baselines)", t0);
+print(first);
+await cacheCaughtUp();
+const second = await measuredCycle("cycle 2 (after rollouts)", t0 + 300_000);
+print(second);
+await cacheCaughtUp();
+const third = await measuredCycle("cycle 3 (steady state)", t0 + 600_000);
+print(third);
+const decisions = decisionMs();
+console.log(
+  `decisions alone (pollVerdicts, ${WORKLOADS_N} workloads × ${TAGS_N} tags, ` +
+    `median of ${DECISION_RUNS}): ${decisions.medianMs.toFixed(1)} ms ` +
+    `(${decisions.perWorkloadUs.toFixed(1)} µs per workload, ${decisions.verdicts} verdicts)`,
+);
+
+await poller.stop();
+await cache.stop();
+await fake.stop();
+await registry.close();
+
+console.log(JSON.stringify({
+  bench: "poll",
+  workloads: WORKLOADS_N,
+  repositories: REPOSITORIES_N,
+  tagsPerRepository: TAGS_N,
+  cycles: [first, second, third].map(({ stats: _, ...f }) => f),
+  decisions: {
+    medianMs: decisions.medianMs,
+    perWorkloadUs: decisions.perWorkloadUs,
+    runs: DECISION_RUNS,
+  },
+}));

@@ -1,0 +1,443 @@
+/**
+ * `readInvocation`: flags over environment over defaults, Go-style flags, files read
+ * for secrets and credentials, value parsing, usage errors; and the help text.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  helpText,
+  type Invocation,
+  type ReadFile,
+  readInvocation,
+  UsageError,
+} from "../../cli/config.ts";
+import { OPTIONS } from "../../cli/options.ts";
+
+type Env = Record<string, string>;
+const envOf = (vars: Env) => (name: string): string | undefined => vars[name];
+const noFiles: ReadFile = (path) => Promise.reject(new Error(`no such file ${path}`));
+const read = (argv: string[], env: Env = {}, readFile = noFiles) =>
+  readInvocation(argv, envOf(env), readFile);
+const usageError = (argv: string[], env: Env = {}, readFile = noFiles) =>
+  assert.rejects(read(argv, env, readFile), UsageError, JSON.stringify({ argv, env }));
+
+interface Precedence {
+  name: string;
+  env: string;
+  /** Flag arguments, env value, and what each of flag / env / nothing yields. */
+  flag: string[];
+  envValue: string;
+  fromFlag: unknown;
+  fromEnv: unknown;
+  fallback: unknown;
+  get: (inv: Invocation) => unknown;
+}
+
+const HOST_ID = `${Deno.hostname()}-${Deno.pid}`;
+
+const PRECEDENCE: Precedence[] = [
+  {
+    name: "listen",
+    env: "LISTEN",
+    flag: ["--listen", "127.0.0.1:4000"],
+    envValue: "127.0.0.1:5000",
+    fromFlag: { hostname: "127.0.0.1", port: 4000 },
+    fromEnv: { hostname: "127.0.0.1", port: 5000 },
+    fallback: { hostname: "0.0.0.0", port: 3000 },
+    get: (i) => i.config.listen,
+  },
+  {
+    name: "token",
+    env: "TOKEN",
+    flag: ["--token", "from-flag"],
+    envValue: "from-env",
+    fromFlag: "from-flag",
+    fromEnv: "from-env",
+    fallback: undefined,
+    get: (i) => i.config.token,
+  },
+  ...([
+    ["kubeconfig", "KUBECONFIG", "kubeconfig"],
+    ["context", "KUBE_CONTEXT", "context"],
+    ["master", "KUBE_MASTER_URL", "masterUrl"],
+    ["ca-file", "CA_FILE", "caFile"],
+    ["cert-file", "CERT_FILE", "certFile"],
+    ["key-file", "KEY_FILE", "keyFile"],
+  ] as const).map(([name, env, key]): Precedence => ({
+    name,
+    env,
+    flag: [`--${name}`, "/from/flag"],
+    envValue: "/from/env",
+    fromFlag: "/from/flag",
+    fromEnv: "/from/env",
+    fallback: undefined,
+    get: (i) => i.config.kube[key],
+  })),
+  {
+    name: "namespace",
+    env: "NAMESPACES",
+    flag: ["--namespace", "a"],
+    envValue: "b,c",
+    fromFlag: ["a"],
+    fromEnv: ["b", "c"],
+    fallback: [],
+    get: (i) => i.config.namespaces,
+  },
+  {
+    name: "registry-aliases",
+    env: "REGISTRY_ALIASES",
+    flag: ["--registry-aliases", "127.0.0.1:5000=reg.example.com"],
+    envValue: "10.0.0.1:5000=other.example.com",
+    fromFlag: [["127.0.0.1:5000", "reg.example.com"]],
+    fromEnv: [["10.0.0.1:5000", "other.example.com"]],
+    fallback: [],
+    get: (i) => [...i.config.aliases],
+  },
+  {
+    name: "poll-interval",
+    env: "POLL_INTERVAL",
+    flag: ["--poll-interval", "30s"],
+    envValue: "1m",
+    fromFlag: 30_000,
+    fromEnv: 60_000,
+    fallback: 300_000,
+    get: (i) => i.config.pollIntervalMs,
+  },
+  {
+    name: "registry-insecure",
+    env: "REGISTRY_INSECURE",
+    flag: ["--registry-insecure", "reg.lan:5000"],
+    envValue: "a.lan:5000, b.lan",
+    fromFlag: ["reg.lan:5000"],
+    fromEnv: ["a.lan:5000", "b.lan"],
+    fallback: [],
+    get: (i) => i.config.registry.insecureHosts,
+  },
+  {
+    name: "lease-namespace",
+    env: "POD_NAMESPACE",
+    flag: ["--lease-namespace", "ops"],
+    envValue: "argoos",
+    fromFlag: "ops",
+    fromEnv: "argoos",
+    fallback: "default",
+    get: (i) => i.config.leader.namespace,
+  },
+  {
+    name: "lease-name",
+    env: "LEASE_NAME",
+    flag: ["--lease-name", "mine"],
+    envValue: "theirs",
+    fromFlag: "mine",
+    fromEnv: "theirs",
+    fallback: "argoos-poller",
+    get: (i) => i.config.leader.name,
+  },
+  {
+    name: "lease-duration",
+    env: "LEASE_DURATION",
+    flag: ["--lease-duration", "2s"],
+    envValue: "30s",
+    fromFlag: 2_000,
+    fromEnv: 30_000,
+    fallback: 15_000,
+    get: (i) => i.config.leader.leaseDurationMs,
+  },
+  {
+    name: "identity",
+    env: "POD_NAME",
+    flag: ["--identity", "pod-a"],
+    envValue: "argoos-7d9f-x2",
+    fromFlag: "pod-a",
+    fromEnv: "argoos-7d9f-x2",
+    fallback: HOST_ID,
+    get: (i) => i.config.leader.identity,
+  },
+  // Booleans: the flag (or its --no- form) beats the variable, which beats the default.
+  ...([
+    ["in-cluster", "INCLUSTER", false, (i: Invocation) => i.config.kube.inCluster],
+    ["poll-only", "POLL_ONLY", false, (i: Invocation) => !i.config.webhook],
+    ["dry-run", "DRY_RUN", false, (i: Invocation) => i.config.dryRun],
+    ["events", "EVENTS", true, (i: Invocation) => i.config.events],
+    ["leader-elect", "LEADER_ELECT", true, (i: Invocation) => i.config.leader.enabled],
+    ["verbose", "VERBOSE", false, (i: Invocation) => i.config.verbose],
+  ] as const).map(([name, env, fallback, get]): Precedence => ({
+    name,
+    env,
+    flag: [fallback ? `--no-${name}` : `--${name}`],
+    envValue: fallback ? "true" : "false",
+    fromFlag: !fallback,
+    fromEnv: fallback,
+    fallback,
+    get,
+  })),
+];
+
+Deno.test("every option: flag beats environment beats default", async () => {
+  for (const p of PRECEDENCE) {
+    const env = { [p.env]: p.envValue };
+    assert.deepEqual(p.get(await read(p.flag, env)), p.fromFlag, `${p.name}: flag over env`);
+    assert.deepEqual(p.get(await read([], env)), p.fromEnv, `${p.name}: env`);
+    assert.deepEqual(p.get(await read([])), p.fallback, `${p.name}: default`);
+    // An empty variable counts as unset.
+    assert.deepEqual(p.get(await read([], { [p.env]: "" })), p.fallback, `${p.name}: empty env`);
+  }
+  const covered = new Set(PRECEDENCE.map((p) => p.name));
+  const rest = OPTIONS.filter((o) => o.env && !covered.has(o.name)).map((o) => o.name);
+  // Those read files; they have their own tests below.
+  assert.deepEqual(rest.sort(), [
+    "docker-config",
+    "registry-ca-file",
+    "server-cert",
+    "server-key",
+    "token-file",
+  ]);
+});
+
+Deno.test("boolean variables accept the usual spellings and nothing else", async () => {
+  const table: [string, boolean | "error"][] = [
+    ["1", true],
+    ["true", true],
+    ["TRUE", true],
+    ["yes", true],
+    ["on", true],
+    ["0", false],
+    ["false", false],
+    ["no", false],
+    ["off", false],
+    ["maybe", "error"],
+    ["2", "error"],
+  ];
+  for (const [value, want] of table) {
+    if (want === "error") await usageError([], { DRY_RUN: value });
+    else assert.equal((await read([], { DRY_RUN: value })).config.dryRun, want, value);
+  }
+});
+
+Deno.test("Go-style single-dash flags, as the original Argoos took them", async () => {
+  const inv = await read([
+    "-token",
+    "x",
+    "-listen",
+    ":4000",
+    "-poll-interval=30s",
+    "-no-events",
+    "-namespace",
+    "a",
+    "-v",
+  ]);
+  assert.equal(inv.config.token, "x");
+  assert.deepEqual(inv.config.listen, { hostname: "0.0.0.0", port: 4000 });
+  assert.equal(inv.config.pollIntervalMs, 30_000);
+  assert.equal(inv.config.events, false);
+  assert.deepEqual(inv.config.namespaces, ["a"]);
+  assert.equal(inv.config.verbose, true);
+  assert.deepEqual((await read(["plan", "-f", "a.yaml", "-f", "b.yaml"])).files, [
+    "a.yaml",
+    "b.yaml",
+  ]);
+  assert.equal((await read(["-h"])).help, true);
+  await usageError(["-frobnicate", "x"]);
+});
+
+Deno.test("--token-file reads the file and trims it; --token wins over it", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(path, "  s3cret\n");
+    assert.equal((await readInvocation(["--token-file", path], envOf({}))).config.token, "s3cret");
+    assert.equal((await readInvocation([], envOf({ TOKEN_FILE: path }))).config.token, "s3cret");
+    assert.equal(
+      (await readInvocation(["--token", "flag", "--token-file", path], envOf({}))).config.token,
+      "flag",
+    );
+    await Deno.writeTextFile(path, "\n");
+    assert.equal((await readInvocation(["--token-file", path], envOf({}))).config.token, undefined);
+  } finally {
+    await Deno.remove(path);
+  }
+  await assert.rejects(readInvocation(["--token-file", path], envOf({})), UsageError);
+});
+
+Deno.test("--server-cert and --server-key go together; --registry-ca-file is read", async () => {
+  const files: Record<string, string> = { "/c.pem": "CERT", "/k.pem": "KEY", "/ca.pem": "CA" };
+  const readFile = (p: string) =>
+    p in files ? Promise.resolve(files[p]) : Promise.reject(new Error("missing"));
+  const inv = await read(
+    ["--server-cert", "/c.pem", "--server-key", "/k.pem", "--registry-ca-file", "/ca.pem"],
+    {},
+    readFile,
+  );
+  assert.deepEqual(inv.config.serverTls, { cert: "CERT", key: "KEY" });
+  assert.equal(inv.config.registry.caCert, "CA");
+  assert.equal((await read([], {}, readFile)).config.serverTls, undefined);
+  await usageError(["--server-cert", "/c.pem"], {}, readFile);
+  await usageError([], { SERVER_KEY: "/k.pem" }, readFile);
+  await usageError(["--registry-ca-file", "/nope.pem"], {}, readFile);
+});
+
+Deno.test("--docker-config takes a config.json or the folder holding one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = JSON.stringify({ auths: { "reg.lan:5000": { auth: btoa("u:p") } } });
+    await Deno.writeTextFile(`${dir}/config.json`, text);
+    const viaFile = await readInvocation(["--docker-config", `${dir}/config.json`], envOf({}));
+    assert.equal(viaFile.config.registry.dockerConfig, text);
+    const viaDir = await readInvocation([], envOf({ DOCKER_CONFIG: dir }));
+    assert.equal(viaDir.config.registry.dockerConfig, text);
+    assert.equal((await readInvocation([], envOf({}))).config.registry.dockerConfig, undefined);
+    await assert.rejects(
+      readInvocation(["--docker-config", `${dir}/missing.json`], envOf({})),
+      UsageError,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("LISTEN: host:port, :port and bracketed IPv6; anything else is a usage error", async () => {
+  const table: [string, { hostname: string; port: number } | "error"][] = [
+    [":3000", { hostname: "0.0.0.0", port: 3000 }],
+    ["127.0.0.1:0", { hostname: "127.0.0.1", port: 0 }],
+    ["[::1]:8080", { hostname: "::1", port: 8080 }],
+    ["[::]:80", { hostname: "::", port: 80 }],
+    ["localhost:65535", { hostname: "localhost", port: 65535 }],
+    ["3000", "error"],
+    ["localhost", "error"],
+    [":", "error"],
+    ["127.0.0.1:http", "error"],
+    ["127.0.0.1:-1", "error"],
+    ["127.0.0.1:65536", "error"],
+  ];
+  for (const [value, want] of table) {
+    if (want === "error") await usageError([], { LISTEN: value });
+    else assert.deepEqual((await read([], { LISTEN: value })).config.listen, want, value);
+  }
+});
+
+Deno.test("POLL_INTERVAL: durations, 0 turns polling off, anything else is an error", async () => {
+  const table: [string, number | "error"][] = [
+    ["30s", 30_000],
+    ["5m", 300_000],
+    ["1h30m", 5_400_000],
+    ["250ms", 250],
+    ["1.5s", 1_500],
+    ["0", 0],
+    ["5", "error"],
+    ["5 minutes", "error"],
+    ["-1s", "error"],
+    ["1d", "error"],
+    ["s", "error"],
+  ];
+  for (const [value, want] of table) {
+    if (want === "error") {
+      await usageError([], { POLL_INTERVAL: value });
+      await usageError(["--poll-interval", value]);
+    } else {
+      assert.equal((await read([], { POLL_INTERVAL: value })).config.pollIntervalMs, want, value);
+    }
+  }
+});
+
+Deno.test("--lease-duration must be a duration of at least a second", async () => {
+  for (const value of ["0", "500ms", "soon"]) await usageError(["--lease-duration", value]);
+  assert.equal((await read(["--lease-duration", "1s"])).config.leader.leaseDurationMs, 1_000);
+});
+
+Deno.test("poll-only: the poll command or --poll-only; it needs an interval above 0", async () => {
+  const table: [string[], Env, { command: string; webhook: boolean } | "error"][] = [
+    [[], {}, { command: "serve", webhook: true }],
+    [["serve"], {}, { command: "serve", webhook: true }],
+    [["poll"], {}, { command: "poll", webhook: false }],
+    [["--poll-only"], {}, { command: "serve", webhook: false }],
+    [[], { POLL_ONLY: "true" }, { command: "serve", webhook: false }],
+    [["--poll-interval", "0"], {}, { command: "serve", webhook: true }],
+    [["poll", "--poll-interval", "0"], {}, "error"],
+    [["--poll-only"], { POLL_INTERVAL: "0" }, "error"],
+  ];
+  for (const [argv, env, want] of table) {
+    if (want === "error") {
+      await usageError(argv, env);
+    } else {
+      const inv = await read(argv, env);
+      assert.deepEqual({ command: inv.command, webhook: inv.config.webhook }, want, argv.join(" "));
+    }
+  }
+});
+
+Deno.test("plan is always a dry run and takes -f files", async () => {
+  const inv = await read(["plan", "-f", "a.yaml", "--file", "b.yaml"]);
+  assert.equal(inv.command, "plan");
+  assert.equal(inv.config.dryRun, true);
+  assert.deepEqual(inv.files, ["a.yaml", "b.yaml"]);
+});
+
+Deno.test("REGISTRY_ALIASES: from=to pairs, hosts lowercased; malformed pairs are errors", async () => {
+  const table: [string, [string, string][] | "error"][] = [
+    ["127.0.0.1:5000=registry.example.com", [["127.0.0.1:5000", "registry.example.com"]]],
+    [" A:5000 = a.example.com , b:5000=b.example.com,", [
+      ["a:5000", "a.example.com"],
+      ["b:5000", "b.example.com"],
+    ]],
+    ["nohost", "error"],
+    ["a=b=c", "error"],
+    ["=b", "error"],
+  ];
+  for (const [value, want] of table) {
+    if (want === "error") await usageError([], { REGISTRY_ALIASES: value });
+    else assert.deepEqual([...(await read([], { REGISTRY_ALIASES: value })).config.aliases], want);
+  }
+});
+
+Deno.test("NAMESPACES is a comma list; --namespace repeats and wins", async () => {
+  const table: [string[], Env, string[]][] = [
+    [[], { NAMESPACES: "a, b,,c " }, ["a", "b", "c"]],
+    [["--namespace", "x", "--namespace", "y"], {}, ["x", "y"]],
+    [["--namespace", "x,y"], {}, ["x", "y"]],
+    [["--namespace", "x"], { NAMESPACES: "a,b" }, ["x"]],
+    [[], {}, []],
+  ];
+  for (const [argv, env, want] of table) {
+    assert.deepEqual((await read(argv, env)).config.namespaces, want, argv.join(" "));
+  }
+});
+
+Deno.test("--no-events and --no-leader-elect turn those off", async () => {
+  const inv = await read(["--no-events", "--no-leader-elect"], {
+    EVENTS: "true",
+    LEADER_ELECT: "true",
+  });
+  assert.equal(inv.config.events, false);
+  assert.equal(inv.config.leader.enabled, false);
+  const defaults = await read([]);
+  assert.equal(defaults.config.events, true);
+  assert.equal(defaults.config.leader.enabled, true);
+});
+
+Deno.test("the identity defaults to HOSTNAME-pid", async () => {
+  const inv = await read([], { HOSTNAME: "argoos-0" });
+  assert.equal(inv.config.leader.identity, `argoos-0-${Deno.pid}`);
+});
+
+Deno.test("unknown flags, commands and extra arguments are usage errors", async () => {
+  const table: string[][] = [
+    ["--frobnicate"],
+    ["--listen"],
+    ["deploy"],
+    ["serve", "extra"],
+    ["--dry-run=yes"],
+  ];
+  for (const argv of table) await usageError(argv);
+});
+
+Deno.test("the help text lists every option and its variable", () => {
+  const help = helpText();
+  for (const o of OPTIONS) {
+    assert.ok(help.includes(`--${o.name}`), o.name);
+    if (o.env) assert.ok(help.includes(`[env ${o.env}]`), o.env);
+    if (o.short) assert.ok(help.includes(`-${o.short}, --${o.name}`), o.short);
+    if (o.default) assert.ok(help.includes(`(default ${o.default})`), `${o.name} default`);
+  }
+  assert.match(help, /usage: argoos \[serve\|poll\|plan\]/);
+});

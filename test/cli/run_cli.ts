@@ -1,0 +1,61 @@
+/**
+ * Running `argoos` as a separate process, as an operator would: `deno run -A` on the
+ * entry point (or on the bundle), with a controlled environment.
+ *
+ * @module
+ */
+
+/** The CLI entry point, as a path. */
+export const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+/**
+ * A clean environment: only what Deno itself needs (PATH, HOME, its cache dirs), plus `vars`,
+ * so no KUBECONFIG, in-cluster variable or token of the developer's leaks into a test.
+ *
+ * @example
+ * ```ts
+ * import { cliEnv } from "./run_cli.ts";
+ * cliEnv({ KUBECONFIG: "/nonexistent" }).KUBECONFIG; // "/nonexistent"
+ * ```
+ */
+export function cliEnv(vars: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "NO_COLOR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, NO_COLOR: "1", ...vars };
+}
+
+/** What a finished run printed and returned. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run `deno run -A <script> ...args` to completion, in `cwd` (default this process's).
+ *
+ * @example
+ * ```ts ignore
+ * import { MAIN, runCli } from "./run_cli.ts";
+ * const { code, stdout } = await runCli(MAIN, ["--help"]);
+ * ```
+ */
+export async function runCli(
+  script: string,
+  args: string[],
+  vars: Record<string, string> = {},
+  cwd?: string,
+): Promise<CliRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    env: cliEnv(vars),
+    clearEnv: true,
+    cwd,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}

@@ -1,0 +1,446 @@
+import assert from "node:assert/strict";
+import { DIGESTS_ANNOTATION } from "../../lib/poll/baselines.ts";
+import { type CycleStats, POLL_INTERVAL_ANNOTATION, Poller } from "../../lib/poll/poller.ts";
+import { RegistryClient } from "../../lib/registry/client.ts";
+import { type Outcome, Rollout } from "../../lib/rollout/rollout.ts";
+import { pushApplier } from "../../lib/webhook/apply_push.ts";
+import { WorkloadCache } from "../../lib/workloads/cache.ts";
+import { WORKLOAD_KINDS } from "../../lib/workloads/kinds.ts";
+import { workloadKey } from "../../lib/workloads/workload.ts";
+import { startStubRegistry, type StubRegistry } from "../../bench/stub_registry.ts";
+import { closedPort } from "../registry/stub_registry.ts";
+import {
+  capture,
+  type CapturedLog,
+  deployment,
+  type FakeCluster,
+  imagesOf,
+  startFakeCluster,
+  waitFor,
+} from "../support/fake_cluster.ts";
+
+const INTERVAL = 300_000;
+const T0 = 1_700_000_000_000;
+
+interface Harness {
+  cluster: FakeCluster;
+  cache: WorkloadCache;
+  poller: Poller;
+  log: CapturedLog;
+  outcomes: Outcome[];
+  /** Registries by name, started before the cache. */
+  registries: StubRegistry[];
+  patches(): { path: string; contentType: string | null }[];
+  images(name: string): string[];
+  stop(): Promise<void>;
+}
+
+interface HarnessOptions {
+  /** Workload objects to seed before the cache lists. */
+  seed?: (registries: StubRegistry[]) => Record<string, unknown>[];
+  registries?: number;
+  dryRun?: boolean;
+  isLeader?: () => boolean;
+  onCycle?: (stats: CycleStats) => void;
+}
+
+async function start(opts: HarnessOptions = {}): Promise<Harness> {
+  const cluster = await startFakeCluster();
+  const registries = Array.from({ length: opts.registries ?? 1 }, () => startStubRegistry());
+  const log = capture();
+  const outcomes: Outcome[] = [];
+  for (const obj of opts.seed?.(registries) ?? []) cluster.fake.put(obj);
+  const cache = new WorkloadCache(cluster.client, { kinds: WORKLOAD_KINDS, logger: log.logger });
+  const rollout = new Rollout({
+    client: cluster.client,
+    cache,
+    logger: log.logger,
+    dryRun: opts.dryRun,
+    onReport: (r) => outcomes.push(r.outcome),
+  });
+  const poller = new Poller({
+    cache,
+    rollout,
+    registry: new RegistryClient({ logger: log.logger }),
+    client: cluster.client,
+    intervalMs: INTERVAL,
+    dryRun: opts.dryRun,
+    isLeader: opts.isLeader,
+    logger: log.logger,
+    onCycle: opts.onCycle,
+  });
+  cache.start();
+  await cache.synced;
+  return {
+    cluster,
+    cache,
+    poller,
+    log,
+    outcomes,
+    registries,
+    patches: () =>
+      cluster.fake.requests.filter((r) => r.method === "PATCH").map((r) => ({
+        path: r.path,
+        contentType: r.contentType,
+      })),
+    images: (name) => imagesOf(cluster.fake.get("apps/v1", "Deployment", "default", name)),
+    async stop() {
+      await poller.stop();
+      await cache.stop();
+      await cluster.stop();
+      await Promise.all(registries.map((r) => r.close()));
+    },
+  };
+}
+
+function app(name: string, policy: string, image: string, annotations?: Record<string, string>) {
+  return deployment({ name, policy, annotations, containers: [{ name: "app", image }] });
+}
+
+function pushAll(registry: StubRegistry, path: string, tags: string[]): void {
+  for (const tag of tags) registry.push(path, tag);
+}
+
+/** Wait until the cache holds what the API server has (a write made outside Rollout). */
+function cached(h: Harness, name: string, has: (annotations: Record<string, string>) => boolean) {
+  return waitFor(
+    () => {
+      const w = h.cache.get(workloadKey("Deployment", "default", name));
+      return w !== undefined && has({ ...w.annotations });
+    },
+    `cache to see ${name}`,
+  );
+}
+
+function warnings(h: Harness, msg: string): Record<string, unknown>[] {
+  return h.log.records().filter((r) => r.msg === msg);
+}
+
+Deno.test("Poller: a cycle rolls out minor to the greatest minor, the next one is a no-op", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.2.4", "1.3.0", "2.0.0", "latest"]);
+      return [app("web", "minor", `${reg.host}/team/app:1.2.3`)];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const first = await h.poller.cycle(T0);
+    assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
+    assert.deepEqual(
+      { repositories: first.repositories, listings: first.listings, heads: first.heads },
+      { repositories: 1, listings: 1, heads: 0 },
+    );
+    assert.equal(first.workloads, 1);
+    assert.deepEqual(h.patches().map((p) => p.contentType), ["application/json-patch+json"]);
+    assert.deepEqual(h.outcomes, ["applied"]);
+
+    const second = await h.poller.cycle(T0 + INTERVAL);
+    assert.equal(second.listings, 1);
+    assert.equal(h.patches().length, 1, "no PATCH when nothing changed");
+    assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
+    assert.deepEqual(reg.counts(), { listings: 2, heads: 0, total: 2 });
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: one listing per repository with ten workloads on it", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.2.4", "1.3.0"]);
+      return Array.from(
+        { length: 10 },
+        (_, i) => app(`web${i}`, i % 2 ? "minor" : "patch", `${reg.host}/team/app:1.2.3`),
+      );
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const stats = await h.poller.cycle(T0);
+    assert.equal(stats.listings, 1);
+    assert.equal(stats.workloads, 10);
+    assert.deepEqual(reg.counts(), { listings: 1, heads: 0, total: 1 });
+    assert.equal(h.patches().length, 10);
+    for (let i = 0; i < 10; i++) {
+      const want = i % 2 ? "1.3.0" : "1.2.4";
+      assert.deepEqual(h.images(`web${i}`), [`app=${reg.host}/team/app:${want}`]);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: a registry that is down is logged once per cycle, others still served", async () => {
+  const down = `127.0.0.1:${closedPort()}`;
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0"]);
+      return [
+        app("live", "minor", `${reg.host}/team/app:1.2.3`),
+        app("d1", "minor", `${down}/team/a:1.0.0`),
+        app("d2", "minor", `${down}/team/a:1.0.0`),
+        app("d3", "patch", `${down}/team/b:1.0.0`),
+      ];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const first = await h.poller.cycle(T0);
+    assert.deepEqual(h.images("live"), [`app=${reg.host}/team/app:1.3.0`]);
+    assert.equal(first.failedRepositories, 2);
+    assert.equal(first.workloads, 1);
+    const lines = warnings(h, "registry unavailable this cycle");
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].host, down);
+    assert.equal(lines[0].repositories, 2);
+    assert.equal(lines[0].level, "warn");
+
+    // A failed repository is not marked polled: it is tried again next cycle, and told again once.
+    const second = await h.poller.cycle(T0 + 1);
+    assert.equal(second.repositories, 2);
+    assert.equal(warnings(h, "registry unavailable this cycle").length, 2);
+    assert.deepEqual(h.images("d1"), [`app=${down}/team/a:1.0.0`]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: a 429 with Retry-After on one host; the other host carries on", async () => {
+  const h = await start({
+    registries: 2,
+    seed: ([limited, other]) => {
+      pushAll(limited, "team/app", ["1.2.3", "1.3.0"]);
+      pushAll(other, "team/app", ["1.2.3", "1.3.0"]);
+      return [
+        app("limited", "minor", `${limited.host}/team/app:1.2.3`),
+        app("other", "minor", `${other.host}/team/app:1.2.3`),
+      ];
+    },
+  });
+  try {
+    const [limited, other] = h.registries;
+    limited.fail({ status: 429, retryAfter: "120" });
+    const first = await h.poller.cycle(T0);
+    assert.equal(first.failedRepositories, 1);
+    assert.deepEqual(h.images("other"), [`app=${other.host}/team/app:1.3.0`]);
+    assert.deepEqual(h.images("limited"), [`app=${limited.host}/team/app:1.2.3`]);
+    const lines = warnings(h, "registry unavailable this cycle");
+    assert.deepEqual(lines.map((l) => l.host), [limited.host]);
+
+    // Within the Retry-After window the limited host is not asked at all.
+    limited.resetCounts();
+    await h.poller.cycle(T0 + 1);
+    assert.equal(limited.counts().total, 0);
+    assert.deepEqual(h.images("limited"), [`app=${limited.host}/team/app:1.2.3`]);
+    assert.equal(warnings(h, "registry unavailable this cycle").length, 2);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: a replica that is not the leader polls nothing", async () => {
+  let asked = 0;
+  const h = await start({
+    isLeader: () => (asked++, false),
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0"]);
+      return [app("web", "minor", `${reg.host}/team/app:1.2.3`)];
+    },
+  });
+  try {
+    h.poller.start();
+    await waitFor(() => asked > 0, "the loop to ask for leadership");
+    await h.poller.stop();
+    assert.equal(h.registries[0].counts().total, 0);
+    assert.equal(h.patches().length, 0);
+    assert.deepEqual(h.images("web"), [`app=${h.registries[0].host}/team/app:1.2.3`]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: the leader's loop polls once the cache is synced", async () => {
+  const cycles: CycleStats[] = [];
+  const h = await start({
+    isLeader: () => true,
+    onCycle: (s) => cycles.push(s),
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0"]);
+      return [app("web", "minor", `${reg.host}/team/app:1.2.3`)];
+    },
+  });
+  try {
+    h.poller.start();
+    await waitFor(() => cycles.length > 0, "a first cycle");
+    await h.poller.stop();
+    assert.deepEqual(h.images("web"), [`app=${h.registries[0].host}/team/app:1.3.0`]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: argoos.io/poll-interval makes a repository due sooner", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      for (const path of ["team/fast", "team/slow", "team/shared", "team/bad"]) {
+        pushAll(reg, path, ["1.0.0"]);
+      }
+      return [
+        app("fast", "minor", `${reg.host}/team/fast:1.0.0`, { [POLL_INTERVAL_ANNOTATION]: "1m" }),
+        app("slow", "minor", `${reg.host}/team/slow:1.0.0`),
+        app("shared-default", "minor", `${reg.host}/team/shared:1.0.0`),
+        app("shared-fast", "minor", `${reg.host}/team/shared:1.0.0`, {
+          [POLL_INTERVAL_ANNOTATION]: "30s",
+        }),
+        app("bad", "minor", `${reg.host}/team/bad:1.0.0`, { [POLL_INTERVAL_ANNOTATION]: "soon" }),
+      ];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const listed = () =>
+      reg.requests.filter((r) => r.method === "GET").map((r) => r.url.pathname.split("/")[3])
+        .sort();
+    await h.poller.cycle(T0);
+    assert.deepEqual(listed(), ["bad", "fast", "shared", "slow"]);
+
+    reg.resetCounts();
+    await h.poller.cycle(T0 + 2 * 60_000);
+    assert.deepEqual(listed(), ["fast", "shared"]);
+
+    reg.resetCounts();
+    await h.poller.cycle(T0 + INTERVAL);
+    assert.deepEqual(listed(), ["bad", "fast", "shared", "slow"]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: dry run patches nothing, not even baselines", async () => {
+  const h = await start({
+    dryRun: true,
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0", "latest"]);
+      return [
+        app("web", "minor", `${reg.host}/team/app:1.2.3`),
+        app("edge", "all", `${reg.host}/team/app:latest`),
+      ];
+    },
+  });
+  try {
+    const stats = await h.poller.cycle(T0);
+    assert.equal(stats.heads, 1);
+    assert.equal(h.patches().length, 0);
+    assert.deepEqual(h.outcomes, ["dry-run"]);
+    const decisions = h.log.records().filter((r) => r.msg === "decision");
+    assert.deepEqual(decisions.map((d) => [d.workload, d.reason]).sort(), [
+      ["Deployment default/edge", "baseline"],
+      ["Deployment default/web", "update"],
+    ]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: `all` records a baseline, then rolls out a re-push by digest", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      reg.push("team/app", "latest");
+      return [app("edge", "all", `${reg.host}/team/app:latest`)];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const image = `${reg.host}/team/app:latest`;
+    const first = reg.digestOf("team/app", "latest")!;
+
+    const stats = await h.poller.cycle(T0);
+    assert.equal(stats.heads, 1);
+    assert.deepEqual(h.patches().map((p) => p.contentType), ["application/merge-patch+json"]);
+    const stored = h.cluster.fake.get("apps/v1", "Deployment", "default", "edge") as {
+      metadata: { annotations: Record<string, string> };
+    };
+    assert.deepEqual(JSON.parse(stored.metadata.annotations[DIGESTS_ANNOTATION]), {
+      app: { image, digest: first },
+    });
+    assert.deepEqual(h.images("edge"), [`app=${image}`], "first sight rolls nothing out");
+    await cached(h, "edge", (a) => DIGESTS_ANNOTATION in a);
+
+    await h.poller.cycle(T0 + INTERVAL);
+    assert.equal(h.patches().length, 1, "same digest: nothing to write");
+
+    const second = reg.push("team/app", "latest");
+    await h.poller.cycle(T0 + 2 * INTERVAL);
+    assert.deepEqual(h.images("edge"), [`app=${image}@${second}`]);
+    assert.equal(h.patches().length, 2);
+
+    await h.poller.cycle(T0 + 3 * INTERVAL);
+    assert.equal(h.patches().length, 2, "pinned to the listed digest: nothing to write");
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: after the webhook rolled a push out, polling makes no second PATCH", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3"]);
+      pushAll(reg, "team/edge", ["latest"]);
+      return [
+        app("web", "minor", `${reg.host}/team/app:1.2.3`),
+        app("edge", "all", `${reg.host}/team/edge:latest`),
+      ];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const applyPush = pushApplier(
+      h.cache,
+      new Rollout({ client: h.cluster.client, cache: h.cache }),
+    );
+    const v130 = reg.push("team/app", "1.3.0");
+    const latest = reg.push("team/edge", "latest");
+    const app130 = await applyPush({
+      repository: `${reg.host}/team/app`,
+      tag: "1.3.0",
+      digest: v130,
+    });
+    const edge = await applyPush({
+      repository: `${reg.host}/team/edge`,
+      tag: "latest",
+      digest: latest,
+    });
+    assert.deepEqual([app130, edge], [["applied"], ["applied"]]);
+    assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
+    assert.deepEqual(h.images("edge"), [`app=${reg.host}/team/edge:latest@${latest}`]);
+    assert.equal(h.patches().length, 2);
+
+    await h.poller.cycle(T0);
+    assert.equal(h.patches().length, 2);
+    const decisions = h.log.records().filter((r) => r.msg === "decision");
+    assert.deepEqual(decisions.map((d) => [d.workload, d.reason]).sort(), [
+      ["Deployment default/edge", "same-image"],
+      ["Deployment default/web", "no-newer-tag"],
+    ]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: workloads with an invalid policy cause no registry request", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0"]);
+      return [app("web", "Minor", `${reg.host}/team/app:1.2.3`)];
+    },
+  });
+  try {
+    const stats = await h.poller.cycle(T0);
+    assert.equal(stats.repositories, 0);
+    assert.equal(h.registries[0].counts().total, 0);
+    assert.equal(h.patches().length, 0);
+  } finally {
+    await h.stop();
+  }
+});

@@ -1,0 +1,50 @@
+/**
+ * The guarded JSON patch, per workload kind.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { imagePatch } from "../../lib/rollout/image_patch.ts";
+import { kindNamed } from "../../lib/workloads/kinds.ts";
+import type { ContainerImage } from "../../lib/workloads/workload.ts";
+
+const app: ContainerImage = { section: "containers", index: 1, name: "app", image: "myapp:1.2.3" };
+const init: ContainerImage = {
+  section: "initContainers",
+  index: 0,
+  name: "migrate",
+  image: "myapp:1.2.3",
+};
+
+Deno.test("imagePatch tests name and image, then replaces, at each kind's pod spec", () => {
+  const cases: [string, string][] = [
+    ["Deployment", "/spec/template/spec"],
+    ["StatefulSet", "/spec/template/spec"],
+    ["DaemonSet", "/spec/template/spec"],
+    ["CronJob", "/spec/jobTemplate/spec/template/spec"],
+  ];
+  for (const [kind, pod] of cases) {
+    assert.deepEqual(imagePatch(kindNamed(kind)!, [{ container: app, to: "myapp:1.2.4" }]), [
+      { op: "test", path: `${pod}/containers/1/name`, value: "app" },
+      { op: "test", path: `${pod}/containers/1/image`, value: "myapp:1.2.3" },
+      { op: "replace", path: `${pod}/containers/1/image`, value: "myapp:1.2.4" },
+    ], kind);
+  }
+});
+
+Deno.test("imagePatch: several containers, init containers included, in one patch", () => {
+  const ops = imagePatch(kindNamed("Deployment")!, [
+    { container: init, to: "myapp:1.3.0" },
+    { container: app, to: "myapp:1.3.0" },
+  ]);
+  assert.deepEqual(ops.map((o) => `${o.op} ${o.path} ${o.value}`), [
+    "test /spec/template/spec/initContainers/0/name migrate",
+    "test /spec/template/spec/initContainers/0/image myapp:1.2.3",
+    "replace /spec/template/spec/initContainers/0/image myapp:1.3.0",
+    "test /spec/template/spec/containers/1/name app",
+    "test /spec/template/spec/containers/1/image myapp:1.2.3",
+    "replace /spec/template/spec/containers/1/image myapp:1.3.0",
+  ]);
+  assert.deepEqual(imagePatch(kindNamed("Deployment")!, []), []);
+});

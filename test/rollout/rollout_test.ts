@@ -1,0 +1,255 @@
+/**
+ * Rollout.apply against the fake API server: one guarded patch per workload, re-decided on
+ * conflicts, with dry runs, refusals and reports.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { Rollout, type RolloutReport, TransientRolloutError } from "../../lib/rollout/rollout.ts";
+import type { Verdict } from "../../lib/rollout/verdict.ts";
+import { kindNamed } from "../../lib/workloads/kinds.ts";
+import { type KubeObject, readWorkload, type Workload } from "../../lib/workloads/workload.ts";
+import { pushVerdicts } from "../../lib/webhook/push_verdicts.ts";
+import {
+  capture,
+  deployment,
+  type FakeCluster,
+  imagesOf,
+  startFakeCluster,
+  type WorkloadSpec,
+} from "../support/fake_cluster.ts";
+
+const DIGEST = "sha256:" + "c".repeat(64);
+const toTag = (tag: string) => (w: Workload): Verdict[] =>
+  pushVerdicts(w, { repository: "docker.io/library/myapp", tag, digest: DIGEST });
+
+/** Seed a workload and read it back as the cache would. */
+function seed(c: FakeCluster, spec: Partial<WorkloadSpec> = {}): Workload {
+  const obj = c.fake.put(deployment({
+    name: "web",
+    policy: "patch",
+    containers: [{ name: "app", image: "myapp:1.2.3" }],
+    ...spec,
+  }));
+  return readWorkload(kindNamed(spec.kind ?? "Deployment")!, obj as KubeObject);
+}
+
+const patches = (c: FakeCluster) => c.fake.requests.filter((r) => r.method === "PATCH");
+
+async function withCluster(fn: (c: FakeCluster) => Promise<void>): Promise<void> {
+  const c = await startFakeCluster();
+  try {
+    await fn(c);
+  } finally {
+    await c.stop();
+  }
+}
+
+Deno.test("apply patches each kind at its pod spec and reports it", async () => {
+  for (const kind of ["Deployment", "StatefulSet", "DaemonSet", "CronJob"] as const) {
+    await withCluster(async (c) => {
+      const reports: RolloutReport[] = [];
+      const rollout = new Rollout({ client: c.client, onReport: (r) => reports.push(r) });
+      const w = seed(c, {
+        kind,
+        containers: [{ name: "side", image: "nginx:1" }, { name: "app", image: "myapp:1.2.3" }],
+      });
+      assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "applied", kind);
+      const stored = c.fake.get(
+        kind === "CronJob" ? "batch/v1" : "apps/v1",
+        kind,
+        "default",
+        "web",
+      );
+      assert.deepEqual(imagesOf(stored), ["side=nginx:1", "app=myapp:1.2.4"], kind);
+      const [patch] = patches(c);
+      assert.equal(patch.contentType, "application/json-patch+json");
+      const pod = kind === "CronJob"
+        ? "/spec/jobTemplate/spec/template/spec"
+        : "/spec/template/spec";
+      assert.deepEqual((patch.body as { path: string }[]).map((o) => o.path), [
+        `${pod}/containers/1/name`,
+        `${pod}/containers/1/image`,
+        `${pod}/containers/1/image`,
+      ]);
+      assert.equal(reports.length, 1);
+      const [{ workload, outcome, source, policy, changes }] = reports;
+      assert.deepEqual(
+        [
+          workload.name,
+          outcome,
+          source,
+          policy,
+          changes.map((ch) => `${ch.container.name}>${ch.to}`),
+        ],
+        ["web", "applied", "webhook", "patch", ["app>myapp:1.2.4"]],
+      );
+    });
+  }
+});
+
+Deno.test("apply: several matching containers change in one patch", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const w = seed(c, {
+      policy: "minor",
+      initContainers: [{ name: "migrate", image: "myapp:1.2.0" }],
+      containers: [{ name: "app", image: "myapp:1.2.3" }],
+    });
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.3.0")), "applied");
+    assert.equal(patches(c).length, 1);
+    assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
+      "migrate=myapp:1.3.0",
+      "app=myapp:1.3.0",
+    ]);
+  });
+});
+
+Deno.test("apply: nothing to change patches nothing", async () => {
+  await withCluster(async (c) => {
+    const reports: RolloutReport[] = [];
+    const rollout = new Rollout({ client: c.client, onReport: (r) => reports.push(r) });
+    const w = seed(c);
+    for (const tag of ["1.2.3", "1.3.0", "1.2.2", "latest"]) {
+      assert.equal(await rollout.apply(w, "webhook", toTag(tag)), "unchanged", tag);
+    }
+    assert.equal(patches(c).length, 0);
+    assert.equal(reports.length, 0);
+  });
+});
+
+Deno.test("apply in dry-run decides, reports and patches nothing", async () => {
+  await withCluster(async (c) => {
+    const reports: RolloutReport[] = [];
+    const log = capture();
+    const rollout = new Rollout({
+      client: c.client,
+      dryRun: true,
+      logger: log.logger,
+      onReport: (r) => reports.push(r),
+    });
+    assert.equal(await rollout.apply(seed(c), "poll", toTag("1.2.4")), "dry-run");
+    assert.equal(patches(c).length, 0);
+    assert.deepEqual(reports.map((r) => [r.outcome, r.source]), [["dry-run", "poll"]]);
+    const decision = log.records().find((r) => r.msg === "decision");
+    assert.deepEqual(
+      [decision?.from, decision?.to, decision?.reason],
+      ["myapp:1.2.3", "myapp:1.2.4", "update"],
+    );
+  });
+});
+
+Deno.test("apply: a workload deleted meanwhile is gone", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const w = seed(c);
+    c.fake.remove("apps/v1", "Deployment", "default", "web");
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "gone");
+  });
+});
+
+Deno.test("apply: deleted between a conflict and the re-read is gone", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const w = seed(c);
+    c.fake.fail({ method: "PATCH", status: 409, reason: "Conflict" });
+    c.fake.fail({ method: "GET", status: 404, reason: "NotFound" });
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "gone");
+  });
+});
+
+Deno.test("apply: conflicts are re-read and re-decided up to the limit, then transient", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client, maxAttempts: 3 });
+    const w = seed(c);
+    c.fake.fail({ method: "PATCH", status: 409, reason: "Conflict", times: 3 });
+    await assert.rejects(
+      rollout.apply(w, "webhook", toTag("1.2.4")),
+      (err) => err instanceof TransientRolloutError && /gave up after 3 attempts/.test(err.message),
+    );
+    assert.equal(patches(c).length, 3);
+    assert.equal(c.fake.requests.filter((r) => r.method === "GET").length, 3);
+    // The conflicts are over: the next try applies.
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "applied");
+  });
+});
+
+Deno.test("apply: a failed test op (image changed by someone) re-decides on the fresh object", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const stale = seed(c);
+    seed(c, { containers: [{ name: "app", image: "myapp:1.2.5" }] });
+    // Under the fresh 1.2.5, 1.2.4 is no update: nothing more is written.
+    assert.equal(await rollout.apply(stale, "webhook", toTag("1.2.4")), "unchanged");
+    assert.equal(patches(c).length, 1);
+    assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
+      "app=myapp:1.2.5",
+    ]);
+  });
+});
+
+Deno.test("apply: 5xx and unreachable API servers are transient", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const w = seed(c);
+    c.fake.fail({ method: "PATCH", status: 503 });
+    await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), TransientRolloutError);
+    c.fake.fail({ method: "PATCH", status: 409 });
+    c.fake.fail({ method: "GET", status: 500 });
+    await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), /re-reading/);
+  });
+  const c = await startFakeCluster();
+  await c.stop();
+  const w = readWorkload(
+    kindNamed("Deployment")!,
+    deployment({
+      name: "web",
+      policy: "patch",
+      containers: [{ name: "app", image: "myapp:1.2.3" }],
+    }) as KubeObject,
+  );
+  await assert.rejects(
+    new Rollout({ client: c.client }).apply(w, "webhook", toTag("1.2.4")),
+    TransientRolloutError,
+  );
+});
+
+Deno.test("apply: a 422 with the images unchanged is refused, reported and logged", async () => {
+  await withCluster(async (c) => {
+    const reports: RolloutReport[] = [];
+    const log = capture();
+    const rollout = new Rollout({
+      client: c.client,
+      logger: log.logger,
+      onReport: (r) => reports.push(r),
+    });
+    c.fake.fail({ method: "PATCH", status: 422, reason: "Invalid", message: "denied by policy" });
+    assert.equal(await rollout.apply(seed(c), "webhook", toTag("1.2.4")), "refused");
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0].outcome, "refused");
+    assert.match(reports[0].error ?? "", /denied by policy/);
+    const line = log.records().find((r) => r.msg === "rollout refused by the API server");
+    assert.deepEqual([line?.workload, line?.status], ["Deployment default/web", 422]);
+  });
+});
+
+Deno.test("apply: other client errors (403) are refused, not retried", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    c.fake.fail({ method: "PATCH", status: 403, reason: "Forbidden" });
+    assert.equal(await rollout.apply(seed(c), "webhook", toTag("1.2.4")), "refused");
+    assert.equal(patches(c).length, 1);
+  });
+});
+
+Deno.test("apply: a standing refusal is logged at info once, then at debug", async () => {
+  await withCluster(async (c) => {
+    const log = capture();
+    const rollout = new Rollout({ client: c.client, logger: log.logger });
+    const w = seed(c, { policy: "bogus" });
+    for (let i = 0; i < 3; i++) await rollout.apply(w, "webhook", toTag("1.2.4"));
+    const levels = log.records().filter((r) => r.msg === "decision").map((r) => r.level);
+    assert.deepEqual(levels, ["info", "debug", "debug"]);
+  });
+});

@@ -1,0 +1,354 @@
+/**
+ * The webhook path end to end over real HTTP: the whole service started in-process against
+ * the fake API server, fed the real registry notification bodies.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { MAX_BODY_BYTES } from "../../lib/webhook/handler.ts";
+import { type Service, startService } from "../support/argoos_service.ts";
+import { deployment, type FakeCluster, imagesOf, waitFor } from "../support/fake_cluster.ts";
+
+const FIXTURES = new URL("../fixtures/bodies/", import.meta.url);
+const PUSH_OCI = await Deno.readTextFile(new URL("manifest-push-oci.json", FIXTURES));
+const RETAG = JSON.parse(
+  await Deno.readTextFile(new URL("manifest-push-oci-retag-new-digest.json", FIXTURES)),
+);
+const REPUSHED_DIGEST: string = RETAG.events[0].target.digest;
+const REG = "127.0.0.1:5000"; // request.host of the captures
+
+let deliveries = 0;
+
+/** The captured OCI manifest push, rewritten to another tag (and id, repository, digest). */
+function push(
+  tag: string,
+  opts: { id?: string; repository?: string; digest?: string } = {},
+): { id: string; body: string } {
+  const body = JSON.parse(PUSH_OCI);
+  const ev = body.events[0];
+  ev.id = opts.id ?? `delivery-${++deliveries}`;
+  ev.target.tag = tag;
+  ev.target.repository = opts.repository ?? ev.target.repository;
+  ev.target.digest = opts.digest ?? ev.target.digest;
+  return { id: ev.id, body: JSON.stringify(body, null, 3) };
+}
+
+const image = (svc: FakeCluster, name: string, ns = "default") =>
+  imagesOf(svc.fake.get("apps/v1", "Deployment", ns, name));
+
+const patches = (svc: FakeCluster) => svc.fake.requests.filter((r) => r.method === "PATCH");
+
+/** Run `fn` against a synced service seeded by `seed`; always stops it. */
+async function withService(
+  seed: (cluster: FakeCluster) => void,
+  fn: (svc: Service) => Promise<void>,
+  env?: Record<string, string>,
+): Promise<void> {
+  const svc = await startService({ seed, env });
+  try {
+    await svc.argoos.cache.synced;
+    await fn(svc);
+  } finally {
+    await svc.stop();
+  }
+}
+
+const seedWeb = (policy = "patch", appImage = `${REG}/myapp:1.2.3`) => (c: FakeCluster) => {
+  c.fake.put(deployment({
+    name: "web",
+    policy,
+    containers: [
+      { name: "app", image: appImage },
+      { name: "sidecar", image: "envoyproxy/envoy:v1.30.0" },
+    ],
+  }));
+};
+
+Deno.test("webhook refuses unauthenticated, malformed and oversized deliveries", async () => {
+  await withService(seedWeb(), async (svc) => {
+    const good = push("1.2.4").body;
+    const cases: [string, () => Promise<{ status: number; text: string }>, number, RegExp][] = [
+      ["no token", () => svc.post(good, { "x-argoos-token": "" }), 401, /X-Argoos-Token/],
+      ["wrong token", () => svc.post(good, { "x-argoos-token": "T" }), 401, /X-Argoos-Token/],
+      ["longer token", () => svc.post(good, { "x-argoos-token": "tt" }), 401, /X-Argoos-Token/],
+      ["not JSON", () => svc.post("{nope"), 400, /not JSON/],
+      ["no events", () => svc.post('{"events":{}}'), 400, /"events" array/],
+      ["event without id", () => svc.post(good.replace('"id"', '"xid"')), 400, /events\[0\]\.id/],
+      ["over 1 MiB", () => svc.post(" ".repeat(MAX_BODY_BYTES + 1)), 413, /exceeds/],
+      [
+        "over 1 MiB, streamed without length",
+        () =>
+          svc.post(
+            new ReadableStream({
+              start(c) {
+                c.enqueue(new Uint8Array(MAX_BODY_BYTES));
+                c.enqueue(new Uint8Array(1));
+                c.close();
+              },
+            }),
+          ),
+        413,
+        /exceeds/,
+      ],
+    ];
+    for (const [name, send, status, message] of cases) {
+      const res = await send();
+      assert.equal(res.status, status, name);
+      assert.match(JSON.parse(res.text).error, message, name);
+      assert.equal((await svc.get("/healtz")).status, 200, `still healthy after ${name}`);
+    }
+    assert.equal(patches(svc).length, 0);
+    assert.deepEqual(image(svc, "web"), [
+      `app=${REG}/myapp:1.2.3`,
+      "sidecar=envoyproxy/envoy:v1.30.0",
+    ]);
+    // Exactly MAX_BODY_BYTES is accepted as far as size goes (then refused as not JSON).
+    assert.equal((await svc.post(" ".repeat(MAX_BODY_BYTES))).status, 400);
+  });
+});
+
+Deno.test("/readyz answers 503 until the workload cache has listed, then 200", async () => {
+  const svc = await startService({
+    // The first lists fail, so the cache is not in sync while they are retried with backoff.
+    seed: (c) =>
+      c.fake.fail({ method: "GET", path: "/apis/apps/v1/deployments", status: 500, times: 2 }),
+  });
+  try {
+    const before = await svc.get("/readyz");
+    assert.equal(before.status, 503);
+    assert.match(before.text, /not in sync/);
+    assert.equal((await svc.get("/healtz")).status, 200);
+    await svc.argoos.cache.synced;
+    assert.equal((await svc.get("/readyz")).status, 200);
+  } finally {
+    await svc.stop();
+  }
+});
+
+Deno.test("a push rolls out the matching labelled Deployment, and only it", async () => {
+  const seed = (c: FakeCluster) => {
+    seedWeb()(c);
+    c.fake.put(
+      deployment({
+        name: "unlabelled",
+        containers: [{ name: "app", image: `${REG}/myapp:1.2.3` }],
+      }),
+    );
+    c.fake.put(deployment({
+      name: "bad-label",
+      policy: "Patch",
+      containers: [{ name: "app", image: `${REG}/myapp:1.2.3` }],
+    }));
+  };
+  await withService(seed, async (svc) => {
+    assert.equal(svc.argoos.cache.size, 2, "the unlabelled Deployment is not even cached");
+    const delivery = push("1.2.4");
+    const res = await svc.post(delivery.body);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(JSON.parse(res.text), { applied: 1, duplicates: 0, ignored: 0 });
+
+    assert.deepEqual(image(svc, "web"), [
+      `app=${REG}/myapp:1.2.4`,
+      "sidecar=envoyproxy/envoy:v1.30.0",
+    ]);
+    assert.deepEqual(image(svc, "unlabelled"), [`app=${REG}/myapp:1.2.3`]);
+    assert.deepEqual(image(svc, "bad-label"), [`app=${REG}/myapp:1.2.3`]);
+
+    const [patch, ...more] = patches(svc);
+    assert.equal(more.length, 0, "exactly one PATCH");
+    assert.equal(patch.path, "/apis/apps/v1/namespaces/default/deployments/web");
+    assert.equal(patch.contentType, "application/json-patch+json");
+    assert.deepEqual(patch.body, [
+      { op: "test", path: "/spec/template/spec/containers/0/name", value: "app" },
+      { op: "test", path: "/spec/template/spec/containers/0/image", value: `${REG}/myapp:1.2.3` },
+      {
+        op: "replace",
+        path: "/spec/template/spec/containers/0/image",
+        value: `${REG}/myapp:1.2.4`,
+      },
+    ]);
+
+    const records = svc.log.records();
+    const decisions = records.filter((r) => r.msg === "decision");
+    const decided = (workload: string) => decisions.find((d) => d.workload === workload);
+    const { time: _t, level: _l, msg: _m, component: _c, ...web } = decided(
+      "Deployment default/web",
+    )!;
+    assert.deepEqual(web, {
+      workload: "Deployment default/web",
+      container: "app",
+      from: `${REG}/myapp:1.2.3`,
+      to: `${REG}/myapp:1.2.4`,
+      policy: "patch",
+      reason: "update",
+      source: "webhook",
+    });
+    assert.deepEqual(
+      [
+        decided("Deployment default/bad-label")?.reason,
+        decided("Deployment default/bad-label")?.to,
+      ],
+      ["invalid-policy", null],
+    );
+    assert.ok(
+      records.some((r) => r.msg === "invalid policy label" && r.value === "Patch"),
+      "the invalid label is reported",
+    );
+    const events = await waitFor(
+      () =>
+        svc.fake.list("v1", "Event").filter((e) =>
+          (e as { reason: string }).reason === "ImageUpdated"
+        ),
+      "an ImageUpdated Event",
+    );
+    assert.equal(events.length, 1);
+    assert.equal((await svc.get("/healtz")).status, 200);
+  });
+});
+
+Deno.test("a redelivered event (same id) patches nothing more", async () => {
+  await withService(seedWeb(), async (svc) => {
+    const delivery = push("1.2.4");
+    assert.equal((await svc.post(delivery.body)).status, 200);
+    // Someone rolls back by hand; the redelivery must not undo it.
+    svc.fake.put(
+      deployment({
+        name: "web",
+        policy: "patch",
+        containers: [{ name: "app", image: `${REG}/myapp:1.2.3` }],
+      }),
+    );
+    const again = await svc.post(delivery.body);
+    assert.equal(again.status, 200);
+    assert.deepEqual(JSON.parse(again.text), { applied: 0, duplicates: 1, ignored: 0 });
+    assert.equal(patches(svc).length, 1);
+  });
+});
+
+Deno.test("pushes out of order: 1.2.5 then 1.2.4 leaves 1.2.5", async () => {
+  await withService(seedWeb(), async (svc) => {
+    assert.equal((await svc.post(push("1.2.5").body)).status, 200);
+    assert.equal((await svc.post(push("1.2.4").body)).status, 200);
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.5`);
+    assert.equal(patches(svc).length, 1);
+    assert.ok(svc.log.records().some((r) => r.msg === "decision" && r.reason === "not-greater"));
+  });
+});
+
+Deno.test("all: the same tag re-pushed with new content pins the new digest", async () => {
+  await withService(seedWeb("all", `${REG}/myapp:latest`), async (svc) => {
+    const res = await svc.post(push("latest", { digest: REPUSHED_DIGEST }).body);
+    assert.equal(res.status, 200);
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:latest@${REPUSHED_DIGEST}`);
+    // The same digest again is the image already running.
+    assert.equal((await svc.post(push("latest", { digest: REPUSHED_DIGEST }).body)).status, 200);
+    assert.equal(patches(svc).length, 1);
+  });
+});
+
+Deno.test("X-Argoos-Registry-Name and REGISTRY_ALIASES name the registry", async () => {
+  const seed = (c: FakeCluster) => {
+    const on = (name: string, img: string) =>
+      c.fake.put(deployment({ name, policy: "patch", containers: [{ name: "app", image: img }] }));
+    on("aliased", "registry.example.com/myapp:1.2.3");
+    on("raw-host", `${REG}/myapp:1.2.3`);
+    on("hub", "myapp:1.2.3");
+    on("public", "public.example.com/myapp:1.2.3");
+  };
+  await withService(seed, async (svc) => {
+    const current = () =>
+      ["aliased", "raw-host", "hub", "public"].map((n) => image(svc, n)[0].split(":").at(-1));
+    assert.equal((await svc.post(push("1.2.4").body)).status, 200);
+    assert.deepEqual(current(), ["1.2.4", "1.2.3", "1.2.3", "1.2.3"], "alias of request.host");
+    const header = (name: string) => ({ "x-argoos-registry-name": name });
+    assert.equal((await svc.post(push("1.2.4").body, header("public.example.com"))).status, 200);
+    assert.deepEqual(current(), ["1.2.4", "1.2.3", "1.2.3", "1.2.4"], "header wins");
+    assert.equal((await svc.post(push("1.2.4").body, header("docker.io"))).status, 200);
+    assert.deepEqual(current(), ["1.2.4", "1.2.3", "1.2.4", "1.2.4"], "docker.io/library");
+  }, { REGISTRY_ALIASES: `${REG}=registry.example.com` });
+});
+
+Deno.test("a 5xx from the API server is answered 503, and the redelivery applies", async () => {
+  await withService(seedWeb(), async (svc) => {
+    svc.fake.fail({ method: "PATCH", status: 500 });
+    const delivery = push("1.2.4");
+    const first = await svc.post(delivery.body);
+    assert.equal(first.status, 503);
+    assert.match(JSON.parse(first.text).error, /not applied yet/);
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.3`);
+    const retry = await svc.post(delivery.body);
+    assert.equal(retry.status, 200);
+    assert.deepEqual(JSON.parse(retry.text), { applied: 1, duplicates: 0, ignored: 0 });
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.4`);
+    assert.equal(patches(svc).length, 2);
+  });
+});
+
+Deno.test("a 409 Conflict on PATCH is re-read and applied", async () => {
+  await withService(seedWeb(), async (svc) => {
+    svc.fake.fail({ method: "PATCH", status: 409, reason: "Conflict" });
+    const res = await svc.post(push("1.2.4").body);
+    assert.equal(res.status, 200);
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.4`);
+    assert.equal(patches(svc).length, 2);
+    assert.ok(
+      svc.fake.requests.some((r) =>
+        r.method === "GET" && r.path === "/apis/apps/v1/namespaces/default/deployments/web"
+      ),
+      "the workload was read again",
+    );
+  });
+});
+
+Deno.test("a 422 from an admission webhook is answered 200 and reported", async () => {
+  await withService(seedWeb(), async (svc) => {
+    const message = 'admission webhook "images.example.com" denied the request: unsigned image';
+    svc.fake.fail({ method: "PATCH", status: 422, reason: "Invalid", message });
+    const res = await svc.post(push("1.2.4").body);
+    assert.equal(res.status, 200, "retrying cannot help");
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.3`);
+    assert.equal(patches(svc).length, 1);
+    const refusal = svc.log.records().find((r) => r.msg === "rollout refused by the API server");
+    assert.equal(refusal?.status, 422);
+    assert.match(String(refusal?.error), /unsigned image/);
+    const [event] = await waitFor(
+      () =>
+        svc.fake.list("v1", "Event").filter((e) =>
+          (e as { reason: string }).reason === "UpdateRejected"
+        ),
+      "an UpdateRejected Event",
+    ) as { type: string; message: string; involvedObject: { name: string } }[];
+    assert.equal(event.type, "Warning");
+    assert.equal(event.involvedObject.name, "web");
+    assert.match(event.message, /unsigned image/);
+  });
+});
+
+Deno.test("someone changed the image before the watch told us: the test op fails, re-decided", async () => {
+  await withService(seedWeb(), async (svc) => {
+    // Keep the Deployment watch down so the cache stays stale (only the all-namespace
+    // collection path is failed; the rollout's GET of the object still works).
+    svc.fake.fail({ method: "GET", path: "/apis/apps/v1/deployments", status: 500, times: 1000 });
+    const mark = svc.fake.requests.length;
+    svc.fake.closeWatches();
+    await waitFor(
+      () => svc.fake.requests.slice(mark).some((r) => r.path === "/apis/apps/v1/deployments"),
+      "the Deployment watch to be refused",
+    );
+    // A hand rollback to 1.2.2 that the cache has not seen.
+    seedWeb("patch", `${REG}/myapp:1.2.2`)(svc);
+    assert.equal(
+      svc.argoos.cache.get("Deployment/default/web")?.containers[0].image,
+      `${REG}/myapp:1.2.3`,
+      "the cache is stale",
+    );
+    const res = await svc.post(push("1.2.4").body);
+    assert.equal(res.status, 200, res.text);
+    const [stale, fresh, ...more] = patches(svc);
+    assert.equal(more.length, 0);
+    assert.equal((stale.body as { value: string }[])[1].value, `${REG}/myapp:1.2.3`);
+    assert.equal((fresh.body as { value: string }[])[1].value, `${REG}/myapp:1.2.2`);
+    assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.4`);
+  });
+});
