@@ -13,14 +13,30 @@ const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
 const MANIFESTS = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
 const TAGS_LIST = /^\/v2\/(.+)\/tags\/list$/;
 
-/** Requests of each kind the registry answered since the last reset. */
+/**
+ * Requests of each kind the registry answered since the last reset.
+ *
+ * @example
+ * ```ts
+ * import type { RegistryCounts } from "./stub_registry.ts";
+ * const oneCycle: RegistryCounts = { listings: 200, heads: 400, total: 600 };
+ * ```
+ */
 export interface RegistryCounts {
   listings: number;
   heads: number;
   total: number;
 }
 
-/** A failure to answer with, for the next `times` requests (default 1). */
+/**
+ * A failure to answer with, for the next `times` requests (default 1).
+ *
+ * @example
+ * ```ts
+ * import type { RegistryFault } from "./stub_registry.ts";
+ * const rateLimited: RegistryFault = { status: 429, retryAfter: "60" };
+ * ```
+ */
 export interface RegistryFault {
   status: number;
   /** `Retry-After` header value, e.g. `"60"`. */
@@ -28,7 +44,17 @@ export interface RegistryFault {
   times?: number;
 }
 
-/** A running stub registry. */
+/**
+ * A running stub registry.
+ *
+ * @example
+ * ```ts
+ * import { startStubRegistry, type StubRegistry } from "./stub_registry.ts";
+ * const registry: StubRegistry = startStubRegistry();
+ * registry.fail({ status: 503, times: 2 });
+ * await registry.close();
+ * ```
+ */
 export interface StubRegistry {
   /** `127.0.0.1:<port>`, reached over plain http as a loopback registry. */
   readonly host: string;

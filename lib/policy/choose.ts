@@ -7,6 +7,23 @@
 import { judgeVersion, type Policy } from "./policy.ts";
 import { compareVersions, parseVersion, type Version } from "./version.ts";
 
+/** Versions of a tag list, parsed once per list object: a poll cycle asks about one list per
+ * repository for every workload that uses it. */
+const parsedLists = new WeakMap<readonly string[], Version[]>();
+
+function versionsOf(tags: readonly string[]): Version[] {
+  let versions = parsedLists.get(tags);
+  if (!versions) {
+    versions = [];
+    for (const tag of tags) {
+      const v = parseVersion(tag);
+      if (v !== undefined) versions.push(v);
+    }
+    parsedLists.set(tags, versions);
+  }
+  return versions;
+}
+
 /**
  * Poll: the greatest listed tag that is an update for `currentTag` under `policy`, or undefined.
  * For `all`: when `currentTag` is a version, the greatest listed version above it (pre-releases
@@ -34,17 +51,14 @@ export function chooseTag(
   if (current === undefined) return undefined;
   const judgedAs = policy === "all" ? "major" : policy;
   let best: Version | undefined;
-  for (const tag of tags) {
-    const candidate = parseVersion(tag);
-    if (candidate === undefined || judgeVersion(judgedAs, current, candidate) !== "update") {
-      continue;
-    }
+  for (const candidate of versionsOf(tags)) {
+    if (judgeVersion(judgedAs, current, candidate) !== "update") continue;
     if (best === undefined) {
       best = candidate;
       continue;
     }
     const order = compareVersions(candidate, best);
-    if (order > 0 || (order === 0 && tag < best.tag)) best = candidate;
+    if (order > 0 || (order === 0 && candidate.tag < best.tag)) best = candidate;
   }
   return best?.tag;
 }

@@ -16,7 +16,7 @@ import type { CredentialMap } from "../registry/credentials.ts";
 import { type Rollout, TransientRolloutError } from "../rollout/rollout.ts";
 import type { Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import type { Workload } from "../workloads/workload.ts";
+import type { KubeObject, Workload } from "../workloads/workload.ts";
 import { baselinePatch, type Baselines } from "./baselines.ts";
 import { parseDuration } from "./duration.ts";
 import { fetchOffers, usersByRepository } from "./offers.ts";
@@ -191,13 +191,14 @@ export class Poller {
     }
     if (Object.keys(baselines).length === 0 || this.#opts.dryRun) return;
     try {
-      await this.#opts.client.patch(
+      const written = await this.#opts.client.patch<KubeObject>(
         current.kind.type,
         current.namespace,
         current.name,
         baselinePatch(current, baselines),
         "merge",
       );
+      this.#opts.cache.observe(current.kind, written);
     } catch (err) {
       this.#log.warn("cannot record digest baseline", {
         workload: `${current.namespace}/${current.name}`,

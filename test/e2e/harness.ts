@@ -5,9 +5,9 @@
  * @module
  */
 
-import { readInvocation } from "../../cli/config.ts";
 import type { KubeClient } from "../../lib/kube/client.ts";
-import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
+import type { Argoos } from "../../lib/service/argoos.ts";
+import { launchArgoos as launchService, type LaunchedArgoos } from "../support/argoos_service.ts";
 import type { FakeApiServer } from "../fake_apiserver/mod.ts";
 import { capture, type CapturedLog, imagesOf, waitFor } from "../support/fake_cluster.ts";
 
@@ -17,29 +17,17 @@ export const TOKEN = "e2e-s3cret";
 /** How long a registry delivery or a poll may take before a test fails. */
 export const E2E_TIMEOUT_MS = 20_000;
 
-/** An in-process Argoos and what it logged. */
-export interface E2eArgoos {
-  argoos: Argoos;
-  log: CapturedLog;
-}
-
 /**
- * Start Argoos as `argoos <args>` would, against `client`: listening on an ephemeral loopback
- * port with {@linkcode TOKEN}, no leader election. Later flags in `args` win over these.
+ * Start Argoos on a client with the e2e token and the given flags (later flags win).
  *
  * @example
  * ```ts ignore
  * import { launchArgoos } from "./harness.ts";
- * const { argoos } = await launchArgoos(cluster.client, ["serve", "--poll-interval", "0"]);
- * await argoos.stop();
+ * const { argoos } = await launchArgoos(client, ["serve", "--poll-interval", "1h"]);
  * ```
  */
-export async function launchArgoos(client: KubeClient, args: string[]): Promise<E2eArgoos> {
-  const defaults = ["--listen", "127.0.0.1:0", "--token", TOKEN, "--no-leader-elect"];
-  const { config } = await readInvocation([...defaults, ...args], () => undefined);
-  const log = capture();
-  const argoos = await startArgoos(config, { client, logger: log.logger });
-  return { argoos, log };
+export function launchArgoos(client: KubeClient, args: string[]): Promise<LaunchedArgoos> {
+  return launchService(client, ["--token", TOKEN, ...args]);
 }
 
 /**

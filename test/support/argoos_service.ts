@@ -6,6 +6,7 @@
  */
 
 import { readInvocation } from "../../cli/config.ts";
+import type { KubeClient } from "../../lib/kube/client.ts";
 import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
 import { capture, type CapturedLog } from "./capture_log.ts";
 import { type FakeCluster, startFakeCluster } from "./fake_cluster.ts";
@@ -53,20 +54,43 @@ export interface Service extends FakeCluster {
  * await svc.stop();
  * ```
  */
+/** A started service and the log it writes. */
+export interface LaunchedArgoos {
+  argoos: Argoos;
+  log: CapturedLog;
+}
+
+/**
+ * Start Argoos in-process on a client, configured as `argoos` would be from
+ * `args` (after `--listen 127.0.0.1:0 --no-leader-elect`; later flags win) and `env`.
+ *
+ * @example
+ * ```ts ignore
+ * import { launchArgoos } from "./argoos_service.ts";
+ * const { argoos, log } = await launchArgoos(client, ["serve", "--poll-interval", "1h"]);
+ * await argoos.stop();
+ * ```
+ */
+export async function launchArgoos(
+  client: KubeClient,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<LaunchedArgoos> {
+  const defaults = ["--listen", "127.0.0.1:0", "--no-leader-elect"];
+  const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
+  const log = capture();
+  const argoos = await startArgoos(config, { client, logger: log.logger });
+  return { argoos, log };
+}
+
 export async function startService(opts: ServiceOptions = {}): Promise<Service> {
   const cluster = await startFakeCluster();
   opts.seed?.(cluster);
-  const log = capture();
-  const { config } = await readInvocation(
-    [
-      "serve",
-      ...["--listen", "127.0.0.1:0", "--token", SERVICE_TOKEN, "--poll-interval", "0"],
-      "--no-leader-elect",
-      ...(opts.args ?? []),
-    ],
-    (name) => opts.env?.[name],
+  const { argoos, log } = await launchArgoos(
+    cluster.client,
+    ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],
+    opts.env,
   );
-  const argoos = await startArgoos(config, { client: cluster.client, logger: log.logger });
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {
     ...cluster,
