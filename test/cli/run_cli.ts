@@ -9,7 +9,8 @@
 export const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 /**
- * A clean environment: only what Deno itself needs (PATH, HOME, its cache dirs), plus `vars`,
+ * A clean environment: only what Deno itself needs (PATH, HOME, its cache dirs, and the proxy
+ * and CA settings it needs to fetch npm packages, e.g. esbuild for `deno bundle`), plus `vars`,
  * so no KUBECONFIG, in-cluster variable or token of the developer's leaks into a test.
  *
  * @example
@@ -20,12 +21,31 @@ export const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
  */
 export function cliEnv(vars: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "NO_COLOR"]) {
+  for (const name of PASSED_THROUGH) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
   return { ...env, NO_COLOR: "1", ...vars };
 }
+
+const PASSED_THROUGH = [
+  "PATH",
+  "HOME",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "NPM_CONFIG_REGISTRY",
+];
 
 /** What a finished run printed and returned. */
 export interface CliRun {

@@ -9,7 +9,7 @@ import type { KubeClient } from "../../lib/kube/client.ts";
 import type { Argoos } from "../../lib/service/argoos.ts";
 import { launchArgoos as launchService, type LaunchedArgoos } from "../support/argoos_service.ts";
 import type { FakeApiServer } from "../fake_apiserver/mod.ts";
-import { capture, type CapturedLog, imagesOf, waitFor } from "../support/fake_cluster.ts";
+import { type CapturedLog, imagesOf, waitFor } from "../support/fake_cluster.ts";
 
 /** The shared secret the registries send as `X-Argoos-Token` (unless a test says otherwise). */
 export const TOKEN = "e2e-s3cret";
