@@ -17,7 +17,21 @@ import { kindNamed } from "../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../lib/workloads/workload.ts";
 import type { Invocation } from "./config.ts";
 
-/** Labelled workloads found in YAML manifest texts (multi-document). */
+/**
+ * Labelled workloads found in YAML manifest texts (multi-document); objects without the
+ * policy label, or of kinds Argoos does not manage, are left out.
+ *
+ * @example
+ * ```ts
+ * import { workloadsFromManifests } from "./plan.ts";
+ * const yaml = `apiVersion: apps/v1
+ * kind: Deployment
+ * metadata: { name: web, labels: { argoos.io/policy: minor } }
+ * spec: { template: { spec: { containers: [{ name: web, image: nginx:1.25.0 }] } } }
+ * `;
+ * workloadsFromManifests([yaml])[0].namespace; // "default"
+ * ```
+ */
 export function workloadsFromManifests(texts: readonly string[]): Workload[] {
   const found: Workload[] = [];
   for (const text of texts) {
@@ -32,7 +46,19 @@ export function workloadsFromManifests(texts: readonly string[]): Workload[] {
   return found;
 }
 
-/** Run `argoos plan`; returns the exit code. */
+/**
+ * Run `argoos plan`: read the workloads (from `-f` files, else the cluster), ask their
+ * registries what they offer, print what each policy would choose; changes nothing.
+ * Resolves to the process exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { readInvocation } from "./config.ts";
+ * import { runPlan } from "./plan.ts";
+ * const inv = await readInvocation(["plan", "-f", "app.yaml"], (name) => Deno.env.get(name));
+ * Deno.exit(await runPlan(inv));
+ * ```
+ */
 export async function runPlan({ config, files }: Invocation): Promise<number> {
   const dockerCreds: CredentialMap = config.registry.dockerConfig
     ? parseDockerConfig(config.registry.dockerConfig)

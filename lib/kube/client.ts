@@ -98,7 +98,7 @@ interface RequestInit {
  * Typed calls against one API server.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { KubeClient } from "./client.ts";
  * import { DEPLOYMENTS } from "./resource.ts";
  * import type { Deployment } from "kubernetes-types/apps/v1.d.ts";

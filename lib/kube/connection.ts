@@ -90,7 +90,7 @@ const TOKEN_REREAD_MS = 60_000;
  * was tried; a kubeconfig that exists but cannot be used throws a KubeconfigError.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resolveConnection } from "./connection.ts";
  * import { KubeClient } from "./client.ts";
  * const conn = await resolveConnection({ context: "kind-dev" });

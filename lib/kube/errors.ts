@@ -92,14 +92,27 @@ function parseStatus(body: string): KubeStatus | undefined {
   }
 }
 
-const REASONS: Record<number, string> = {
+/**
+ * The `reason` the API server gives each HTTP code when nothing more specific applies
+ * (apimachinery's generic responses; 410 is a watch's expired resourceVersion).
+ *
+ * @example
+ * ```ts
+ * import { STATUS_REASONS } from "./errors.ts";
+ * STATUS_REASONS[422]; // "Invalid"
+ * ```
+ */
+export const STATUS_REASONS: Readonly<Record<number, string>> = {
   400: "BadRequest",
   401: "Unauthorized",
   403: "Forbidden",
   404: "NotFound",
   405: "MethodNotAllowed",
+  406: "NotAcceptable",
   409: "Conflict",
-  410: "Gone",
+  410: "Expired",
+  413: "RequestEntityTooLarge",
+  415: "UnsupportedMediaType",
   422: "Invalid",
   429: "TooManyRequests",
   500: "InternalError",
@@ -108,7 +121,7 @@ const REASONS: Record<number, string> = {
 };
 
 function reasonOf(status: number): string {
-  return REASONS[status] ?? `HTTP${status}`;
+  return STATUS_REASONS[status] ?? `HTTP${status}`;
 }
 
 /**

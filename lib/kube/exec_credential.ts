@@ -78,7 +78,7 @@ const API_VERSIONS = ["client.authentication.k8s.io/v1", "client.authentication.
  * Concurrent callers share one run.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ExecCredentialProvider } from "./exec_credential.ts";
  * const provider = new ExecCredentialProvider({
  *   command: "aws",

@@ -97,7 +97,7 @@ interface RegistryRequest {
  * Talks to container registries on behalf of the rest of Argoos.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { RegistryClient } from "./client.ts";
  * const registry = new RegistryClient({ insecureHosts: ["registry.lan:5000"] });
  * try {

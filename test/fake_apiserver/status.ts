@@ -8,6 +8,7 @@
 import { type ApiResource, qualifiedKind, qualifiedResource } from "./resources.ts";
 import type { JsonObject } from "./json_value.ts";
 import { jsonResponse } from "./response.ts";
+import { STATUS_REASONS } from "../../lib/kube/errors.ts";
 
 /** One field-level cause of an `Invalid` failure. */
 export interface StatusCause {
@@ -25,25 +26,6 @@ export interface StatusDetails {
   causes?: StatusCause[];
   retryAfterSeconds?: number;
 }
-
-/** Default `reason` for an HTTP code, as apimachinery's NewGenericServerResponse picks it. */
-const REASONS: Record<number, string> = {
-  400: "BadRequest",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "NotFound",
-  405: "MethodNotAllowed",
-  406: "NotAcceptable",
-  409: "Conflict",
-  410: "Expired",
-  413: "RequestEntityTooLarge",
-  415: "UnsupportedMediaType",
-  422: "Invalid",
-  429: "TooManyRequests",
-  500: "InternalError",
-  503: "ServiceUnavailable",
-  504: "Timeout",
-};
 
 /**
  * A failure the server answers with a Status body.
@@ -73,7 +55,7 @@ export class ApiError extends Error {
       metadata: {},
       status: "Failure",
       message: this.message,
-      reason: this.reason ?? REASONS[this.code] ?? "Unknown",
+      reason: this.reason ?? STATUS_REASONS[this.code] ?? "Unknown",
     };
     if (this.details) body.details = this.details;
     body.code = this.code;

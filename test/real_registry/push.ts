@@ -195,7 +195,7 @@ async function headManifest(opts: PushOptions): Promise<PushedImage> {
  * digest differs from the OCI one). Different `content` gives a different digest.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { pushImage } from "./push.ts";
  * const { digest } = await pushImage({ registry: "127.0.0.1:5000", repository: "myapp", tag: "1.0.0" });
  * console.log(digest); // "sha256:..."

@@ -97,7 +97,7 @@ export function realRegistryAvailable(): Promise<boolean> {
  * ignored locally but fails under `CI=true`, because CI must never silently skip.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { realRegistryTest, startRealRegistry } from "./registry.ts";
  * realRegistryTest("registry answers /v2/", async () => {
  *   const registry = await startRealRegistry();

@@ -87,7 +87,9 @@ export function replay(t: Transcript): Response {
  * @example
  * ```ts
  * import { parseTranscript, requestHeaderValues } from "./transcript.ts";
- * const t = parseTranscript("> HEAD /v2/x/manifests/1 HTTP/1.1\n> Accept: a\n> Accept: b\n");
+ * const t = parseTranscript(
+ *   "> HEAD /v2/x/manifests/1 HTTP/1.1\n> Accept: a\n> Accept: b\n< HTTP/1.1 200 OK\n",
+ * );
  * requestHeaderValues(t, "accept"); // ["a", "b"]
  * ```
  */
