@@ -1,6 +1,7 @@
 /**
  * Update policies (`argoos.io/policy`) and the webhook rule: is a pushed tag an update for a
- * container? Pure decisions, following /work/shared/spec/policies.md.
+ * container? Pure decisions, following the normative policy rules (summarised in README.md,
+ * "Policies").
  *
  * @module
  */
