@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.ts";
 import { parseDuration } from "../lib/poll/duration.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
@@ -53,7 +54,33 @@ function parseListen(listen: string): { hostname: string; port: number } {
   const port = Number(m[2]);
   if (port > 65535) throw new UsageError(`--listen "${listen}": port ${port} is above 65535`);
   const host = m[1].replace(/^\[(.*)\]$/, "$1");
-  return { hostname: host || "0.0.0.0", port };
+  // Like Go's ":3000": "::" takes IPv6 and, through mapped addresses, IPv4 too.
+  return { hostname: host || "::", port };
+}
+
+/**
+ * The original Argoos could turn off API server certificate checks; that is gone, and saying
+ * so beats an "unknown option" or a variable silently ignored.
+ */
+function refuseSkipSslVerification(argv: string[], env: (name: string) => string | undefined) {
+  const hint = "give the API server's CA with --ca-file (CA_FILE) instead";
+  const flag = argv.find((a) => /^--?skip-ssl-verification(=.*)?$/.test(a));
+  if (flag) throw new UsageError(`${flag.split("=")[0]} is gone: ${hint}`);
+  if (TRUE.has(env("SKIP_SSL_VERIFICATION")?.toLowerCase() ?? "")) {
+    throw new UsageError(`SKIP_SSL_VERIFICATION is gone: ${hint}`);
+  }
+}
+
+/**
+ * The namespace of the pod's service account, read as `inClusterNamespace` does but through
+ * `readFile` so tests can fake it; unreadable means we are not in a pod.
+ */
+async function podNamespace(readFile: ReadFile): Promise<string | undefined> {
+  try {
+    return (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`)).trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function list(value: string | undefined): string[] {
@@ -75,6 +102,7 @@ export async function readInvocation(
   env: (name: string) => string | undefined,
   readFile: ReadFile = (p) => Deno.readTextFile(p),
 ): Promise<Invocation> {
+  refuseSkipSslVerification(argv, env);
   let parsed;
   try {
     parsed = parseArgs({
@@ -192,7 +220,7 @@ export async function readInvocation(
     events: bool("events"),
     leader: {
       enabled: bool("leader-elect"),
-      namespace: str("lease-namespace") ?? "default",
+      namespace: str("lease-namespace") ?? await podNamespace(readFile) ?? "default",
       name: str("lease-name")!,
       identity: str("identity") ?? `${hostname}-${Deno.pid}`,
       leaseDurationMs,

@@ -4,9 +4,12 @@
  * @module
  */
 
-import { NoClusterError } from "../lib/kube/connection.ts";
+import { KubeClient } from "../lib/kube/client.ts";
+import { NoClusterError, resolveConnection } from "../lib/kube/connection.ts";
+import { ExecCredentialError } from "../lib/kube/exec_credential.ts";
 import { KubeconfigError } from "../lib/kube/kubeconfig.ts";
-import { startArgoos } from "../lib/service/argoos.ts";
+import { probeApiServer } from "../lib/kube/probe.ts";
+import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
 import { runPlan } from "./plan.ts";
 
@@ -25,15 +28,29 @@ async function main(args: string[]): Promise<number> {
   }
   try {
     if (invocation.command === "plan") return await runPlan(invocation);
-    const argoos = await startArgoos(invocation.config);
+    // Resolved and probed here, so an unreachable cluster ends start-up with one line
+    // instead of a service that retries its list and watch forever.
+    const connection = await resolveConnection(invocation.config.kube);
+    let argoos: Argoos;
+    try {
+      await probeApiServer(connection);
+      argoos = await startArgoos(invocation.config, { client: new KubeClient(connection) });
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
     const stopped = Promise.withResolvers<void>();
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       Deno.addSignalListener(signal, () => argoos.stop().then(stopped.resolve));
     }
     await stopped.promise;
+    connection.close();
     return 0;
   } catch (err) {
-    if (err instanceof NoClusterError || err instanceof KubeconfigError) {
+    if (
+      err instanceof NoClusterError || err instanceof KubeconfigError ||
+      err instanceof ExecCredentialError || err instanceof ListenError
+    ) {
       console.error(`argoos: ${err.message}`);
       return 1;
     }

@@ -24,7 +24,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "LISTEN",
     type: "string",
     default: ":3000",
-    help: "address to serve on, host:port or :port",
+    help: "address to serve on, host:port or :port (all IPv4 and IPv6 addresses)",
   },
   {
     name: "token",

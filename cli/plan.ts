@@ -15,11 +15,12 @@ import { RegistryClient } from "../lib/registry/client.ts";
 import { type CredentialMap, parseDockerConfig } from "../lib/registry/credentials.ts";
 import { kindNamed } from "../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../lib/workloads/workload.ts";
-import type { Invocation } from "./config.ts";
+import { type Invocation, UsageError } from "./config.ts";
 
 /**
- * Labelled workloads found in YAML manifest texts (multi-document); objects without the
- * policy label, or of kinds Argoos does not manage, are left out.
+ * Labelled workloads found in YAML manifest texts (multi-document, `kind: List` unpacked, as
+ * `kubectl get -o yaml` prints them); objects without the policy label, or of kinds Argoos does
+ * not manage, are left out. Invalid YAML is a {@linkcode UsageError} naming `names[i]`.
  *
  * @example
  * ```ts
@@ -29,21 +30,50 @@ import type { Invocation } from "./config.ts";
  * metadata: { name: web, labels: { argoos.io/policy: minor } }
  * spec: { template: { spec: { containers: [{ name: web, image: nginx:1.25.0 }] } } }
  * `;
- * workloadsFromManifests([yaml])[0].namespace; // "default"
+ * workloadsFromManifests([yaml], ["app.yaml"])[0].namespace; // "default"
  * ```
  */
-export function workloadsFromManifests(texts: readonly string[]): Workload[] {
+export function workloadsFromManifests(
+  texts: readonly string[],
+  names: readonly string[] = [],
+): Workload[] {
   const found: Workload[] = [];
-  for (const text of texts) {
+  texts.forEach((text, i) => {
     for (const doc of parseAllDocuments(text)) {
-      const obj = doc.toJS() as KubeObject & { kind?: string } | null;
-      const kind = obj?.kind ? kindNamed(obj.kind) : undefined;
-      if (!obj || !kind || obj.metadata?.labels?.[POLICY_LABEL] === undefined) continue;
-      const w = readWorkload(kind, obj);
-      found.push({ ...w, namespace: w.namespace || "default" });
+      const [error] = doc.errors;
+      if (error) {
+        // The message goes on with a code frame; its first line already has line and column.
+        const where = names[i] ?? `manifest ${i + 1}`;
+        throw new UsageError(`${where}: ${error.message.split("\n")[0].replace(/:$/, "")}`);
+      }
+      for (const obj of unpackLists(doc.toJS())) {
+        const kind = obj.kind ? kindNamed(obj.kind) : undefined;
+        if (!kind || obj.metadata?.labels?.[POLICY_LABEL] === undefined) continue;
+        const w = readWorkload(kind, obj);
+        found.push({ ...w, namespace: w.namespace || "default" });
+      }
     }
-  }
+  });
   return found;
+}
+
+type Manifest = KubeObject & { kind?: string; items?: unknown };
+
+/** The objects of one document: itself, or the items of a `List` (each with its own kind). */
+function unpackLists(value: unknown): Manifest[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [];
+  const obj = value as Manifest;
+  if (obj.kind !== "List") return [obj];
+  return Array.isArray(obj.items) ? obj.items.flatMap(unpackLists) : [];
+}
+
+/** The texts of the `-f` files; one that cannot be read is a {@linkcode UsageError}. */
+function readManifests(files: readonly string[]): Promise<string[]> {
+  return Promise.all(files.map((f) =>
+    Deno.readTextFile(f).catch((err: Error) => {
+      throw new UsageError(`-f ${f}: ${err.message}`);
+    })
+  ));
 }
 
 /**
@@ -72,7 +102,14 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     let workloads: Workload[];
     let credentialsOf = (_w: Workload) => Promise.resolve(dockerCreds);
     if (files.length) {
-      workloads = workloadsFromManifests(await Promise.all(files.map((f) => Deno.readTextFile(f))));
+      try {
+        workloads = workloadsFromManifests(await readManifests(files), files);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        // main() only catches UsageError while reading flags; report it the same way here.
+        console.error(`argoos: plan: ${err.message}\nTry 'argoos --help'.`);
+        return 2;
+      }
     } else {
       client = new KubeClient(await resolveConnection(config.kube));
       const secrets = new PullSecrets(client, dockerCreds);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { KubeApiError } from "./errors.ts";
+import { KubeApiError, networkReason } from "./errors.ts";
 import { resourcePath, type ResourceType } from "./resource.ts";
 
 /** Query options of a list call. */
@@ -37,11 +37,22 @@ export interface WatchOptions {
   labelSelector?: string;
   /** Start after this version (usually the list's `metadata.resourceVersion`). */
   resourceVersion?: string;
-  /** Ask the server to end the stream after this long. */
+  /**
+   * Ask the server to end the stream after this long. The client also gives up on a stream
+   * that stays silent this long plus its watch grace (a dead connection can hang forever
+   * otherwise); that ends the watch as if the server had closed it.
+   */
   timeoutSeconds?: number;
   allowWatchBookmarks?: boolean;
   /** Ends the watch; the stream is then closed and the generator returns. */
   signal?: AbortSignal;
+}
+
+/** What `GET /version` answers (more fields exist: gitCommit, buildDate, platform, …). */
+export interface ServerVersion {
+  major: string;
+  minor: string;
+  gitVersion: string;
 }
 
 /** `json` = RFC 6902 JSON patch, `merge` = RFC 7386 merge patch, `strategic` = Kubernetes' own. */
@@ -82,9 +93,29 @@ export interface Connection {
   invalidateAuth?(): void;
   /** Where this came from, for messages: "in-cluster service account", "kubeconfig /root/.kube/config context kind-x". */
   description: string;
+  /**
+   * What chose `server`, for errors about reaching it: "KUBE_MASTER_URL", "--master",
+   * "in-cluster service account", "kubeconfig … context …". Default: `description`.
+   */
+  origin?: string;
   /** Release the http client. */
   close(): void;
 }
+
+/** Options of a {@linkcode KubeClient}. */
+export interface KubeClientOptions {
+  /** Deadline of each non-streaming request. Default 30 s. */
+  timeoutMs?: number;
+  userAgent?: string;
+  /**
+   * How long a watch may stay silent beyond its `timeoutSeconds` before the client drops
+   * it as dead. Default 30 s.
+   */
+  watchGraceMs?: number;
+}
+
+/** What kube-apiserver uses when a watch gives no timeoutSeconds: up to 2 × 30 min. */
+const SERVER_WATCH_TIMEOUT_SECONDS = 3600;
 
 interface RequestInit {
   query?: Record<string, string | number | boolean | undefined>;
@@ -115,11 +146,13 @@ export class KubeClient {
   readonly connection: Connection;
   readonly #timeoutMs: number;
   readonly #userAgent: string;
+  readonly #watchGraceMs: number;
 
-  constructor(conn: Connection, opts: { timeoutMs?: number; userAgent?: string } = {}) {
+  constructor(conn: Connection, opts: KubeClientOptions = {}) {
     this.connection = conn;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#userAgent = opts.userAgent ?? "argoos";
+    this.#watchGraceMs = opts.watchGraceMs ?? 30_000;
   }
 
   /** One page of objects. */
@@ -153,29 +186,62 @@ export class KubeClient {
 
   /**
    * Streams watch events until the server ends the stream or the signal aborts.
-   * A watch ERROR event is thrown as KubeApiError (410 => status 410).
+   * A watch ERROR event is thrown as KubeApiError (410 => status 410). A stream silent
+   * for longer than `timeoutSeconds` plus the client's watch grace ends quietly, as if
+   * the server had closed it, so the caller resumes from its last resourceVersion.
    */
   async *watch<T>(type: ResourceType, opts: WatchOptions): AsyncGenerator<WatchEvent<T>> {
     const path = resourcePath(type, opts.namespace);
     if (opts.signal?.aborted) return;
-    let res: Response;
+    // A peer that vanished without FIN or RST leaves the read pending forever; the
+    // server should have ended the stream by now, so silence this long means dead.
+    const silentMs = (opts.timeoutSeconds || SERVER_WATCH_TIMEOUT_SECONDS) * 1000 +
+      this.#watchGraceMs;
+    const silent = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => silent.abort(), silentMs);
+    };
+    const signal = opts.signal ? AbortSignal.any([opts.signal, silent.signal]) : silent.signal;
+    rearm();
     try {
-      res = await this.#send("GET", path, {
-        query: {
-          watch: true,
-          labelSelector: opts.labelSelector,
-          resourceVersion: opts.resourceVersion,
-          timeoutSeconds: opts.timeoutSeconds,
-          allowWatchBookmarks: opts.allowWatchBookmarks,
-        },
-        stream: { signal: opts.signal },
-      });
-    } catch (err) {
-      if (opts.signal?.aborted) return;
-      throw err;
+      let res: Response;
+      try {
+        res = await this.#send("GET", path, {
+          query: {
+            watch: true,
+            labelSelector: opts.labelSelector,
+            resourceVersion: opts.resourceVersion,
+            timeoutSeconds: opts.timeoutSeconds,
+            allowWatchBookmarks: opts.allowWatchBookmarks,
+          },
+          stream: { signal },
+        }, silent.signal); // no headers in time: a Timeout error, not a quiet end
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        throw err;
+      }
+      if (!res.body) return;
+      yield* this.#events<T>(
+        res.body,
+        path,
+        rearm,
+        () => Boolean(opts.signal?.aborted || silent.signal.aborted),
+      );
+    } finally {
+      clearTimeout(timer);
     }
-    if (!res.body) return;
-    const reader = res.body.getReader();
+  }
+
+  /** The events of a watch body; `received` is called per chunk, `ended` says an abort is ours. */
+  async *#events<T>(
+    body: ReadableStream<Uint8Array>,
+    path: string,
+    received: () => void,
+    ended: () => boolean,
+  ): AsyncGenerator<WatchEvent<T>> {
+    const reader = body.getReader();
     const decoder = new TextDecoder();
     let buffered = "";
     try {
@@ -184,7 +250,7 @@ export class KubeClient {
         try {
           chunk = await reader.read();
         } catch (err) {
-          if (opts.signal?.aborted) return;
+          if (ended()) return;
           throw new KubeApiError({
             status: 0,
             reason: "NetworkError",
@@ -195,6 +261,7 @@ export class KubeClient {
           });
         }
         if (chunk.done) break;
+        received();
         // Events are newline-delimited JSON, but chunks may split them anywhere.
         buffered += decoder.decode(chunk.value, { stream: true });
         const lines = buffered.split("\n");
@@ -208,6 +275,11 @@ export class KubeClient {
     } finally {
       await reader.cancel().catch(() => {});
     }
+  }
+
+  /** The server's build, from `GET /version`. */
+  version(): Promise<ServerVersion> {
+    return this.#json("GET", "/version");
   }
 
   /** One object; `namespace` is ignored for cluster-scoped types. */
@@ -320,7 +392,7 @@ function failure(method: string, path: string, err: unknown, timeout?: AbortSign
     return new KubeApiError({
       status: 0,
       reason: "NetworkError",
-      message: err.message,
+      message: networkReason(err),
       method,
       path,
       cause: err,

@@ -9,7 +9,7 @@
  */
 
 import type { Connection } from "./client.ts";
-import { ExecCredentialProvider } from "./exec_credential.ts";
+import { ExecCredentialError, ExecCredentialProvider } from "./exec_credential.ts";
 import {
   KubeconfigError,
   type KubeconfigUser,
@@ -84,10 +84,11 @@ export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccoun
 const TOKEN_REREAD_MS = 60_000;
 
 /**
- * Resolve how to reach the cluster: explicit masterUrl, else in-cluster when forced or when
- * KUBERNETES_SERVICE_HOST and the token file exist, else kubeconfig ($KUBECONFIG or
- * ~/.kube/config). Throws a NoClusterError whose one-line message names everything that
- * was tried; a kubeconfig that exists but cannot be used throws a KubeconfigError.
+ * Resolve how to reach the cluster, in client-go's order: explicit masterUrl; in-cluster
+ * when forced; an explicit kubeconfig (`kubeconfig` or $KUBECONFIG) that exists; in-cluster
+ * when KUBERNETES_SERVICE_HOST and the token file exist; ~/.kube/config. Throws a
+ * NoClusterError whose one-line message names everything that was tried; a kubeconfig that
+ * exists but cannot be used throws a KubeconfigError.
  *
  * @example
  * ```ts ignore
@@ -103,7 +104,10 @@ export async function resolveConnection(opts: ConnectionOptions = {}): Promise<C
   const env = opts.env ?? ((name: string) => Deno.env.get(name));
   const tls = await overrideTls(opts);
   if (opts.masterUrl) {
-    return makeConnection(opts.masterUrl, `explicit server ${opts.masterUrl}`, tls, NO_CREDENTIALS);
+    // The flag wins over the variable, so an equal variable means the flag was not given.
+    const origin = env("KUBE_MASTER_URL") === opts.masterUrl ? "KUBE_MASTER_URL" : "--master";
+    const description = `explicit server ${opts.masterUrl}`;
+    return makeConnection(opts.masterUrl, description, tls, NO_CREDENTIALS, { origin });
   }
 
   const tried = ["no KUBE_MASTER_URL"];
@@ -111,32 +115,56 @@ export async function resolveConnection(opts: ConnectionOptions = {}): Promise<C
   const host = env("KUBERNETES_SERVICE_HOST");
   const tokenPath = `${saDir}/token`;
   const hasToken = await isFile(tokenPath);
-  if (opts.inCluster || (host && hasToken)) {
+  const port = env("KUBERNETES_SERVICE_PORT") || "443";
+  if (opts.inCluster) {
     if (!host) throw new NoClusterError("in-cluster forced but KUBERNETES_SERVICE_HOST is not set");
     if (!hasToken) throw new NoClusterError(`in-cluster forced but ${tokenPath} does not exist`);
-    return await inCluster(host, env("KUBERNETES_SERVICE_PORT") || "443", saDir, tls);
+    return await inCluster(host, port, saDir, tls);
   }
+
+  // An explicit kubeconfig beats the pod environment (as in client-go): a pod may run
+  // Argoos against another cluster. A missing one falls through, as an empty config does.
+  const explicit = opts.kubeconfig || env("KUBECONFIG");
+  if (explicit) {
+    const conn = await kubeconfigConnection(explicit, opts.context, tls);
+    if (conn) return conn;
+    tried.push(`no kubeconfig at ${paths(explicit).join(":")}`);
+  }
+
+  if (host && hasToken) return await inCluster(host, port, saDir, tls);
   tried.push(
     host
       ? `not in-cluster (no token at ${tokenPath})`
       : "not in-cluster (KUBERNETES_SERVICE_HOST unset)",
   );
 
-  const home = env("HOME");
-  const list = opts.kubeconfig || env("KUBECONFIG") || (home ? `${home}/.kube/config` : "");
-  const paths = list.split(":").filter((p) => p !== "");
-  if (paths.length === 0) {
-    tried.push("no kubeconfig (KUBECONFIG and HOME unset)");
-  } else {
-    const cfg = await loadKubeconfig(paths);
-    if (cfg) {
-      const selected = selectContext(cfg, opts.context);
-      const description = `kubeconfig ${cfg.files.join(":")} context ${selected.name}`;
-      return await fromKubeconfig(selected, description, tls);
+  if (!explicit) {
+    const home = env("HOME");
+    if (!home) {
+      tried.push("no kubeconfig (KUBECONFIG and HOME unset)");
+    } else {
+      const conn = await kubeconfigConnection(`${home}/.kube/config`, opts.context, tls);
+      if (conn) return conn;
+      tried.push(`no kubeconfig at ${home}/.kube/config`);
     }
-    tried.push(`no kubeconfig at ${paths.join(":")}`);
   }
   throw new NoClusterError(`no Kubernetes cluster found: ${tried.join("; ")}`);
+}
+
+const paths = (list: string) => list.split(":").filter((p) => p !== "");
+
+/** The connection of a ':'-separated kubeconfig list; undefined when none of its files exist. */
+async function kubeconfigConnection(
+  list: string,
+  context: string | undefined,
+  tls: Tls,
+): Promise<Connection | undefined> {
+  if (paths(list).length === 0) return undefined;
+  const cfg = await loadKubeconfig(paths(list));
+  if (!cfg) return undefined;
+  const selected = selectContext(cfg, context);
+  const description = `kubeconfig ${cfg.files.join(":")} context ${selected.name}`;
+  return await fromKubeconfig(selected, description, tls);
 }
 
 /**
@@ -198,7 +226,7 @@ async function inCluster(host: string, port: string, dir: string, tls: Tls): Pro
   return makeConnection(server, `in-cluster service account (${server})`, { ...tls, ca }, {
     get: async () => ({ headers: { Authorization: `Bearer ${await token.read()}` } }),
     invalidate: () => token.invalidate(),
-  });
+  }, { origin: "in-cluster service account" });
 }
 
 async function fromKubeconfig(
@@ -229,7 +257,7 @@ async function fromKubeconfig(
   if (Boolean(cert) !== Boolean(key)) {
     throw new KubeconfigError(`${where} client certificate and key must be given together`);
   }
-  const source = credentialSource(user, cluster.server, ca || undefined);
+  const source = credentialSource(user, cluster.server, where, ca || undefined);
   return makeConnection(cluster.server, description, {
     ca: ca || undefined,
     cert: cert || undefined,
@@ -237,23 +265,38 @@ async function fromKubeconfig(
   }, source);
 }
 
-/** Bearer token beats exec beats basic auth, as in client-go. */
-function credentialSource(user: KubeconfigUser, server: string, ca?: string): CredentialSource {
-  if (user.token) {
-    const headers = { Authorization: `Bearer ${user.token}` };
-    return { get: () => Promise.resolve({ headers }) };
-  }
+/**
+ * Bearer token beats exec beats basic auth, as in client-go; a token file beats a token
+ * (re-read as it rotates, the token serving only while the file cannot be read).
+ */
+function credentialSource(
+  user: KubeconfigUser,
+  server: string,
+  where: string,
+  ca?: string,
+): CredentialSource {
   if (user.tokenFile) {
-    const file = new TokenFile(user.tokenFile);
+    const file = new TokenFile(user.tokenFile, user.token);
     return {
       get: async () => ({ headers: { Authorization: `Bearer ${await file.read()}` } }),
       invalidate: () => file.invalidate(),
     };
   }
+  if (user.token) {
+    const headers = { Authorization: `Bearer ${user.token}` };
+    return { get: () => Promise.resolve({ headers }) };
+  }
   if (user.exec) {
-    const plugin = new ExecCredentialProvider(user.exec, {
-      cluster: { server, certificateAuthorityData: ca },
-    });
+    let plugin: ExecCredentialProvider;
+    try {
+      plugin = new ExecCredentialProvider(user.exec, {
+        cluster: { server, certificateAuthorityData: ca },
+      });
+    } catch (err) {
+      // A refused exec section is a kubeconfig problem, reported like the others.
+      if (err instanceof ExecCredentialError) throw new KubeconfigError(`${where} ${err.message}`);
+      throw err;
+    }
     return {
       get: async (): Promise<Credentials> => {
         const c = await plugin.credential();
@@ -279,6 +322,7 @@ function makeConnection(
   description: string,
   tls: Tls,
   source: CredentialSource,
+  { origin = description }: { origin?: string } = {},
 ): Connection {
   let url: URL;
   try {
@@ -303,6 +347,7 @@ function makeConnection(
   return {
     server,
     description,
+    origin,
     get httpClient() {
       return client;
     },
@@ -324,15 +369,20 @@ function makeConnection(
   };
 }
 
-/** A bearer token file that rotates: re-read when its mtime changes or every minute. */
+/**
+ * A bearer token file that rotates: re-read when its mtime changes or every minute. While
+ * it cannot be read, the last token read serves, else `fallback` (a kubeconfig `token`).
+ */
 class TokenFile {
   readonly #path: string;
+  readonly #fallback?: string;
   #token?: string;
   #mtime?: number;
   #readAt = 0;
 
-  constructor(path: string) {
+  constructor(path: string, fallback?: string) {
     this.#path = path;
+    this.#fallback = fallback;
   }
 
   async read(): Promise<string> {
@@ -347,6 +397,7 @@ class TokenFile {
     } catch (err) {
       // Keep the last good token while the kubelet swaps the file.
       if (this.#token === undefined) {
+        if (this.#fallback !== undefined) return this.#fallback;
         throw new KubeconfigError(`token file ${this.#path}: ${(err as Error).message}`);
       }
     }

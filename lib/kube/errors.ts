@@ -37,6 +37,8 @@ export class KubeApiError extends Error {
   /** HTTP status, or 0 when no response arrived. */
   readonly status: number;
   readonly reason: string;
+  /** The Status `message` or our own words, without method, path and code. */
+  readonly detail: string;
   readonly method: string;
   readonly path: string;
 
@@ -48,6 +50,7 @@ export class KubeApiError extends Error {
     this.name = "KubeApiError";
     this.status = init.status;
     this.reason = init.reason;
+    this.detail = init.message;
     this.method = init.method;
     this.path = init.path;
   }
@@ -147,4 +150,29 @@ export function isTransient(err: unknown): boolean {
   // fetch reports connection failures as TypeError; Deno's socket errors have their own classes.
   return err instanceof TypeError || err instanceof Deno.errors.ConnectionRefused ||
     err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.TimedOut;
+}
+
+/**
+ * The short reason of a failed connection: fetch says only "fetch failed" and keeps the
+ * detail ("tcp connect error: Connection refused (os error 111)") in its cause.
+ *
+ * @example
+ * ```ts
+ * import { networkReason } from "./errors.ts";
+ * const cause = new Error(
+ *   "error sending request for url (http://127.0.0.1:9/version): client error (Connect): " +
+ *     "tcp connect error: Connection refused (os error 111)",
+ * );
+ * networkReason(new TypeError("fetch failed", { cause })); // "connection refused"
+ * ```
+ */
+export function networkReason(err: unknown): string {
+  let text = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Error && cause.message) text = cause.message;
+  const reason = text
+    .replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^(fetch failed: |client error \(Connect\): |tcp connect error: )+/i, "")
+    .replace(/ \(os error \d+\)$/, "");
+  return reason.charAt(0).toLowerCase() + reason.slice(1);
 }

@@ -118,23 +118,28 @@ export class ExecCredentialProvider {
   /** The cached credential, running the plugin when there is none or it has expired. */
   async credential(): Promise<ExecCredentialStatus> {
     const pending = this.#cached ??= this.#run();
-    let entry;
-    try {
-      entry = await pending;
-    } catch (err) {
-      // A failed run is not cached: the next call tries again.
-      if (this.#cached === pending) this.#cached = undefined;
-      throw err;
-    }
+    const entry = await this.#settle(pending);
     if (this.#now() < entry.expiresAt) return entry.status;
     // Expired: run again unless another caller already did.
     if (this.#cached === pending || !this.#cached) this.#cached = this.#run();
-    return (await this.#cached).status;
+    return (await this.#settle(this.#cached)).status;
   }
 
   /** Forgets the cached credential, e.g. after the API server answered 401. */
   invalidate(): void {
     this.#cached = undefined;
+  }
+
+  /** Awaits a run; a failed one is not cached, so the next call tries again. */
+  async #settle(
+    run: Promise<{ status: ExecCredentialStatus; expiresAt: number }>,
+  ): Promise<{ status: ExecCredentialStatus; expiresAt: number }> {
+    try {
+      return await run;
+    } catch (err) {
+      if (this.#cached === run) this.#cached = undefined;
+      throw err;
+    }
   }
 
   async #run(): Promise<{ status: ExecCredentialStatus; expiresAt: number }> {
@@ -143,8 +148,9 @@ export class ExecCredentialProvider {
     if (this.#cluster) {
       spec.cluster = {
         server: this.#cluster.server,
+        // Base64 of the PEM's UTF-8 bytes: btoa refuses text beyond Latin-1 (CA comments).
         "certificate-authority-data": this.#cluster.certificateAuthorityData
-          ? btoa(this.#cluster.certificateAuthorityData)
+          ? new TextEncoder().encode(this.#cluster.certificateAuthorityData).toBase64()
           : undefined,
       };
     }

@@ -115,7 +115,8 @@ export function parseKubeconfig(text: string, path: string): Kubeconfig {
     const s = str(v);
     if (s === undefined) return undefined;
     try {
-      return atob(s.replace(/\s+/g, ""));
+      // UTF-8, like a PEM file read from disk (atob would give one char per byte).
+      return new TextDecoder().decode(Uint8Array.fromBase64(s.replace(/\s+/g, "")));
     } catch {
       throw new KubeconfigError(`kubeconfig ${path}: ${field} is not valid base64`);
     }

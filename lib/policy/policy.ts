@@ -129,7 +129,9 @@ export function decidePush(policy: Policy, current: Current, pushed: Pushed): De
   return {
     update: reason === "update" || reason === "all-policy" || reason === "repushed",
     reason,
-    pinDigest: current.digest !== undefined || reason === "repushed",
+    // `all` always pins: a repeat of the same push then decides `same-image`, so a redelivery,
+    // another replica or the poll never rolls the same content out twice.
+    pinDigest: current.digest !== undefined || policy === "all",
   };
 }
 
@@ -137,8 +139,8 @@ function pushReason(policy: Policy, current: Current, pushed: Pushed): Reason {
   const currentTag = current.tag ?? (current.digest === undefined ? "latest" : undefined);
   const sameTag = pushed.tag === currentTag;
   if (policy === "all") {
-    if (!sameTag) return "all-policy";
-    return current.digest === pushed.digest ? "same-image" : "repushed";
+    if (current.digest === pushed.digest) return "same-image";
+    return sameTag ? "repushed" : "all-policy";
   }
   const currentVersion = currentTag === undefined ? undefined : parseVersion(currentTag);
   if (currentVersion === undefined) return "current-not-version";

@@ -7,7 +7,12 @@
  */
 
 import type { RegistryClient } from "../registry/client.ts";
-import { credentialFor, type CredentialMap } from "../registry/credentials.ts";
+import {
+  type CredentialMap,
+  credentialsFor,
+  type RegistryCredential,
+} from "../registry/credentials.ts";
+import { RegistryError } from "../registry/errors.ts";
 import type { Workload } from "../workloads/workload.ts";
 import { digestsNeeded, type RepositoryOffer } from "./poll_verdicts.ts";
 
@@ -15,9 +20,19 @@ import { digestsNeeded, type RepositoryOffer } from "./poll_verdicts.ts";
 export interface OfferResult {
   offers: Map<string, RepositoryOffer>;
   failures: Map<string, { repositories: number; error: unknown }>;
+  /** Repositories listed whose digest HEADs did not all succeed: worth asking again soon. */
+  incomplete: Set<string>;
   /** Tag listings and digest HEADs made. */
   listings: number;
   heads: number;
+}
+
+/** Options of {@linkcode fetchOffers}. */
+export interface FetchOffersOptions {
+  /** Cancels every request (the poller stopping). */
+  signal?: AbortSignal;
+  /** Told as soon as each repository is done (its offer, or undefined when it failed). */
+  onSettled?: (repository: string, offer: RepositoryOffer | undefined) => void;
 }
 
 /**
@@ -36,7 +51,9 @@ export function splitRepository(repository: string): [string, string] {
 
 /**
  * Fetch the offers of every repository in `users` (repository → workloads using it).
- * A digest that cannot be read is left out (the decision says `digest-unknown`).
+ * A digest that cannot be read is left out (the decision says `digest-unknown`). Once a host
+ * fails without answering (down, timing out, backing off), its other repositories are given
+ * up for this cycle instead of each waiting out its own timeout.
  *
  * @example
  * ```ts ignore
@@ -48,33 +65,77 @@ export async function fetchOffers(
   users: ReadonlyMap<string, readonly Workload[]>,
   registry: RegistryClient,
   credentialsOf: (w: Workload) => Promise<CredentialMap>,
+  opts: FetchOffersOptions = {},
 ): Promise<OfferResult> {
-  const result: OfferResult = { offers: new Map(), failures: new Map(), listings: 0, heads: 0 };
+  const result: OfferResult = {
+    offers: new Map(),
+    failures: new Map(),
+    incomplete: new Set(),
+    listings: 0,
+    heads: 0,
+  };
+  const hostDown = new Map<string, AbortController>();
+  const downSignal = (host: string) => {
+    let c = hostDown.get(host);
+    if (!c) hostDown.set(host, c = new AbortController());
+    return c;
+  };
   await Promise.all([...users].map(async ([repo, workloads]) => {
     const [host, path] = splitRepository(repo);
+    const down = downSignal(host);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, down.signal]) : down.signal;
+    let offer: RepositoryOffer | undefined;
     try {
       const credMaps = await Promise.all(workloads.map(credentialsOf));
-      const cred = credMaps.map((m) => credentialFor(m, host)).find((c) => c !== undefined);
-      result.listings++;
-      const tags = await registry.listTags(host, path, cred);
-      const needed = new Set(workloads.flatMap((w) => [...digestsNeeded(w, repo, tags)]));
+      const creds = [...new Set(credMaps.flatMap((m) => credentialsFor(m, host, path)))];
+      let tags: string[] | undefined;
+      let cred: RegistryCredential | undefined;
+      // Each credential the workloads hold for this repository in turn, then none.
+      for (const candidate of [...creds, undefined]) {
+        signal.throwIfAborted();
+        result.listings++;
+        try {
+          tags = await registry.listTags(host, path, candidate, signal);
+          cred = candidate;
+          break;
+        } catch (err) {
+          if (!(isRefusal(err) && candidate !== undefined)) throw err;
+        }
+      }
+      const needed = new Set(workloads.flatMap((w) => [...digestsNeeded(w, repo, tags!)]));
       const digests = new Map<string, string>();
       await Promise.all([...needed].map(async (tag) => {
         result.heads++;
         try {
-          digests.set(tag, await registry.headDigest(host, path, tag, cred));
+          digests.set(tag, await registry.headDigest(host, path, tag, cred, signal));
         } catch {
-          // Decided as `digest-unknown`, retried next cycle.
+          // Decided as `digest-unknown`; the repository is asked again at the next tick.
+          result.incomplete.add(repo);
         }
       }));
-      result.offers.set(repo, { tags, digests });
+      offer = { tags: tags!, digests };
+      result.offers.set(repo, offer);
     } catch (err) {
-      const f = result.failures.get(host) ?? { repositories: 0, error: err };
-      f.repositories++;
-      result.failures.set(host, f);
+      if (isUnanswered(err)) down.abort(err);
+      const f = result.failures.get(host);
+      if (f) f.repositories++;
+      // The first failure names the cause; later ones are often just "cancelled".
+      else result.failures.set(host, { repositories: 1, error: down.signal.reason ?? err });
     }
+    opts.onSettled?.(repo, offer);
   }));
   return result;
+}
+
+/** The registry refused the credentials: another one may do. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof RegistryError && (err.status === 401 || err.status === 403 ||
+    err.code === "UNAUTHORIZED" || err.code === "DENIED");
+}
+
+/** No answer at all (down, timeout, backoff, cancelled): the host is likely no better for the next repository. */
+function isUnanswered(err: unknown): boolean {
+  return !(err instanceof RegistryError) || (err.transient && err.status === undefined);
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { withTarget } from "../image/reference.ts";
 import { chooseTag } from "../policy/choose.ts";
-import { parsePolicy } from "../policy/policy.ts";
+import { parsePolicy, type Policy } from "../policy/policy.ts";
 import { parseVersion } from "../policy/version.ts";
 import type { Verdict } from "../rollout/verdict.ts";
 import type { ContainerImage, Workload } from "../workloads/workload.ts";
@@ -25,9 +25,14 @@ export function currentTag(c: ContainerImage): string | undefined {
   return c.ref?.tag ?? (c.ref?.digest ? undefined : "latest");
 }
 
+/** Whether the written reference carries a digest: pinned images stay pinned, `all` always pins. */
+function pins(policy: Policy, c: ContainerImage): boolean {
+  return policy === "all" || c.ref?.digest !== undefined;
+}
+
 /**
  * The tags whose digest a decision needs: the current tag of every `all`
- * container, and the chosen tag of every container that pins a digest.
+ * container, and the chosen tag of every container that will pin a digest.
  *
  * @example
  * ```ts ignore
@@ -47,14 +52,16 @@ export function digestsNeeded(
     if (c.repository !== repository) continue;
     const tag = currentTag(c);
     const chosen = chooseTag(policy, tag, tags);
-    if (chosen !== undefined && c.ref?.digest) needed.add(chosen);
+    if (chosen !== undefined && pins(policy, c)) needed.add(chosen);
     else if (chosen === undefined && policy === "all" && tag !== undefined) needed.add(tag);
   }
   return needed;
 }
 
 /**
- * One verdict per container whose repository has an offer.
+ * One verdict per container whose repository has an offer. With `asked`, the workload as it
+ * was when the registry was asked, a container whose image changed since (or that is new)
+ * is `changed-since-poll`: the offer is older than its image.
  *
  * @example
  * ```ts
@@ -73,6 +80,7 @@ export function digestsNeeded(
 export function pollVerdicts(
   w: Workload,
   offers: ReadonlyMap<string, RepositoryOffer>,
+  asked?: Workload,
 ): Verdict[] {
   const policy = parsePolicy(w.policyLabel);
   const baselines = readBaselines(w);
@@ -81,6 +89,10 @@ export function pollVerdicts(
     const offer = c.repository === undefined ? undefined : offers.get(c.repository);
     if (!offer) continue;
     const base = { container: c, policy: w.policyLabel };
+    if (asked && !asked.containers.some((a) => sameSlot(a, c) && a.image === c.image)) {
+      verdicts.push({ ...base, reason: "changed-since-poll" });
+      continue;
+    }
     if (!policy) {
       verdicts.push({ ...base, reason: "invalid-policy" });
       continue;
@@ -89,8 +101,8 @@ export function pollVerdicts(
     const tag = currentTag(c);
     const chosen = chooseTag(policy, tag, offer.tags);
     if (chosen !== undefined) {
-      const digest = ref.digest ? offer.digests.get(chosen) : undefined;
-      if (ref.digest && !digest) verdicts.push({ ...base, reason: "digest-unknown" });
+      const digest = pins(policy, c) ? offer.digests.get(chosen) : undefined;
+      if (pins(policy, c) && !digest) verdicts.push({ ...base, reason: "digest-unknown" });
       else verdicts.push({ ...base, reason: "update", to: withTarget(ref, chosen, digest) });
       continue;
     }
@@ -108,4 +120,8 @@ export function pollVerdicts(
     else verdicts.push({ ...base, reason: "repushed", to: withTarget(ref, tag, digest) });
   }
   return verdicts;
+}
+
+function sameSlot(a: ContainerImage, b: ContainerImage): boolean {
+  return a.section === b.section && a.index === b.index && a.name === b.name;
 }

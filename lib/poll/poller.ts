@@ -23,6 +23,11 @@ import { fetchOffers, usersByRepository } from "./offers.ts";
 import { currentTag, pollVerdicts, type RepositoryOffer } from "./poll_verdicts.ts";
 import { PullSecrets } from "./pull_secrets.ts";
 
+/** Timers longer than this (about 24.8 days) fire at once: they are capped, not passed on. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The shortest interval a workload's annotation may ask for. */
+const MIN_INTERVAL_MS = 10_000;
+
 /** Annotation with which a workload asks for its own poll interval (`1m`, `1h`). */
 export const POLL_INTERVAL_ANNOTATION = "argoos.io/poll-interval";
 
@@ -92,7 +97,7 @@ export class Poller {
 
   async #loop(): Promise<void> {
     const signal = this.#abort.signal;
-    await Promise.race([this.#opts.cache.synced, sleep(2 ** 31 - 1, signal)]);
+    await Promise.race([this.#opts.cache.synced, sleep(MAX_TIMER_MS, signal)]);
     while (!signal.aborted) {
       if (this.#opts.isLeader?.() ?? true) {
         try {
@@ -102,7 +107,7 @@ export class Poller {
         }
       }
       const tick = this.#tickMs();
-      await sleep(tick * (0.9 + Math.random() * 0.2), signal);
+      await sleep(Math.min(tick * (0.9 + Math.random() * 0.2), MAX_TIMER_MS), signal);
     }
   }
 
@@ -110,14 +115,15 @@ export class Poller {
   #tickMs(): number {
     let tick = this.#opts.intervalMs;
     for (const w of this.#opts.cache.all()) tick = Math.min(tick, this.#intervalOf(w));
-    return Math.max(tick, 1_000);
+    return tick;
   }
 
   #intervalOf(w: Workload): number {
     const override = w.annotations[POLL_INTERVAL_ANNOTATION];
     if (override === undefined) return this.#opts.intervalMs;
     try {
-      return parseDuration(override) || this.#opts.intervalMs;
+      const ms = parseDuration(override);
+      return ms === 0 ? this.#opts.intervalMs : Math.max(ms, MIN_INTERVAL_MS);
     } catch {
       return this.#opts.intervalMs;
     }
@@ -141,26 +147,45 @@ export class Poller {
       if (last !== undefined && now - last < interval * 0.85) users.delete(repo);
     }
 
-    const { offers, failures, listings, heads } = await fetchOffers(
+    // Each workload is decided as soon as the repositories it uses are done, so one slow
+    // registry holds back only its own workloads.
+    const signal = this.#abort.signal;
+    const waiting = new Map<Workload, number>();
+    for (const ws of users.values()) for (const w of ws) waiting.set(w, (waiting.get(w) ?? 0) + 1);
+    const settled = new Map<string, RepositoryOffer | undefined>();
+    const decisions: Promise<void>[] = [];
+    const { offers, failures, incomplete, listings, heads } = await fetchOffers(
       users,
       registry,
       (w) => secrets.forWorkload(w),
+      {
+        signal,
+        onSettled: (repo, offer) => {
+          settled.set(repo, offer);
+          for (const w of users.get(repo)!) {
+            const left = waiting.get(w)! - 1;
+            waiting.set(w, left);
+            if (left === 0) decisions.push(this.#decideOffered(w, settled));
+          }
+        },
+      },
     );
-    for (const repo of offers.keys()) this.#lastPolled.set(repo, now);
+    for (const repo of offers.keys()) if (!incomplete.has(repo)) this.#lastPolled.set(repo, now);
     // A failing registry is told once per cycle, not once per workload or repository.
     for (const [host, f] of failures) {
       this.#log.warn("registry unavailable this cycle", { host, ...f });
     }
-
-    const workloads = new Set([...users].filter(([r]) => offers.has(r)).flatMap(([, ws]) => ws));
-    await Promise.all([...workloads].map((w) => this.#decide(w, offers)));
+    await Promise.all(decisions);
+    const workloads = [...waiting.keys()].filter((w) =>
+      w.containers.some((c) => c.repository !== undefined && offers.has(c.repository))
+    );
 
     const stats: CycleStats = {
       repositories: users.size,
       failedRepositories: [...failures.values()].reduce((n, f) => n + f.repositories, 0),
       listings,
       heads,
-      workloads: workloads.size,
+      workloads: workloads.length,
       seconds: (performance.now() - started) / 1000,
     };
     this.#log.debug("poll cycle done", { ...stats });
@@ -168,13 +193,32 @@ export class Poller {
     return stats;
   }
 
+  /** Decide `w` with the offers of its repositories that did not fail. */
+  #decideOffered(
+    w: Workload,
+    settled: ReadonlyMap<string, RepositoryOffer | undefined>,
+  ): Promise<void> {
+    const offers = new Map<string, RepositoryOffer>();
+    for (const c of w.containers) {
+      const offer = c.repository === undefined ? undefined : settled.get(c.repository);
+      if (offer) offers.set(c.repository!, offer);
+    }
+    // A replica that stopped or lost the Lease mid-cycle leaves the rest to the new leader.
+    if (offers.size === 0 || this.#abort.signal.aborted || !(this.#opts.isLeader?.() ?? true)) {
+      return Promise.resolve();
+    }
+    return this.#decide(w, offers);
+  }
+
   async #decide(w: Workload, offers: ReadonlyMap<string, RepositoryOffer>): Promise<void> {
     let last: Verdict[] = [];
     let current = w;
     try {
+      // `w` is the workload the registry was asked for; a container changed since is left
+      // to the next cycle, so an offer never overrides a newer rollout (e.g. a webhook's).
       await this.#opts.rollout.apply(w, "poll", (fresh) => {
         current = fresh;
-        return last = pollVerdicts(fresh, offers);
+        return last = pollVerdicts(fresh, offers, w);
       });
     } catch (err) {
       const level = err instanceof TransientRolloutError ? "warn" : "error";

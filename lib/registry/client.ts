@@ -91,6 +91,8 @@ interface RegistryRequest {
   accept: string;
   /** Code to report for a 404 without an error body (HEAD responses have none). */
   notFoundCode?: string;
+  /** Cancels the request (and a token fetch it needs), e.g. when the poller stops. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -141,18 +143,27 @@ export class RegistryClient {
    * All tags of a repository, following Link rel="next" (relative or absolute) up to maxPages;
    * never assumes order. host is the registry host as in the image reference after
    * normalization ("docker.io" means registry-1.docker.io for requests), path the repository
-   * path ("library/nginx"). Past maxPages the tags so far are returned and a warning logged.
+   * path ("library/nginx"). Past maxPages, or at a link back to a page already fetched, the
+   * tags so far are returned and a warning logged. `signal` cancels it.
    */
-  async listTags(host: string, path: string, cred?: RegistryCredential): Promise<string[]> {
+  async listTags(
+    host: string,
+    path: string,
+    cred?: RegistryCredential,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
     checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
     const base = new URL(registryBaseUrl(host, this.#insecureHosts));
     let url: URL | undefined = new URL(`/v2/${path}/tags/list`, base);
     const tags = new Set<string>();
+    const fetched = new Set<string>();
     for (let page = 0; url && page < this.#maxPages; page++) {
+      fetched.add(url.href);
       const reply: Reply = await this.#request(host, path, cred, url, {
         method: "GET",
         accept: "application/json",
         notFoundCode: "NAME_UNKNOWN",
+        signal,
       });
       for (const tag of parseTags(host, reply)) tags.add(tag);
       url = nextPageUrl(reply.headers.get("link"), reply.url);
@@ -162,6 +173,17 @@ export class RegistryClient {
           host,
           transient: false,
         });
+      }
+      // A link back to a fetched page would only repeat it until maxPages.
+      if (url && fetched.has(url.href)) {
+        this.#log.warn("registry tags list links back to a fetched page", {
+          host,
+          path,
+          next: url.pathname + url.search,
+          pages: fetched.size,
+          tags: tags.size,
+        });
+        url = undefined;
       }
     }
     if (url) {
@@ -177,13 +199,15 @@ export class RegistryClient {
 
   /**
    * HEAD the manifest with Accept: Docker v2 manifest, Docker manifest list, OCI manifest,
-   * OCI index; return Docker-Content-Digest. `reference` is a tag or a digest.
+   * OCI index; return Docker-Content-Digest. `reference` is a tag or a digest; `signal`
+   * cancels it.
    */
   async headDigest(
     host: string,
     path: string,
     reference: string,
     cred?: RegistryCredential,
+    signal?: AbortSignal,
   ): Promise<string> {
     checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
     const isDigest = reference.includes(":");
@@ -199,6 +223,7 @@ export class RegistryClient {
       method: "HEAD",
       accept: MANIFEST_MEDIA_TYPES.join(", "),
       notFoundCode: "MANIFEST_UNKNOWN",
+      signal,
     });
     const digest = reply.headers.get("docker-content-digest")?.trim();
     if (!digest || !DIGEST.test(digest)) {
@@ -231,16 +256,24 @@ export class RegistryClient {
       ...(auth ? { Authorization: auth } : {}),
     });
     const sent = this.#knownAuth(host, cred, tokenKey);
-    let reply = await this.#send(host, url, { method: req.method, headers: headers(sent) });
+    const { signal } = req;
+    let reply = await this.#send(host, url, {
+      method: req.method,
+      headers: headers(sent),
+      signal,
+    });
     if (reply.status === 401) {
       const challenge = pickChallenge(parseChallenges(reply.headers.get("www-authenticate")));
       if (!challenge) throw statusError(host, reply, req.notFoundCode);
       this.#hostAuth.set(host, challenge);
       this.#tokens.delete(tokenKey);
-      const auth = await this.#authorize(host, path, cred, challenge, tokenKey);
-      // Same Basic credentials already refused: asking again cannot help.
-      if (auth === sent) throw statusError(host, reply, req.notFoundCode);
-      reply = await this.#send(host, url, { method: req.method, headers: headers(auth) });
+      const auth = await this.#authorize(host, path, cred, challenge, tokenKey, signal);
+      // Same Basic credentials already refused: asking again cannot help. A Bearer token was
+      // just fetched anew; even when the string repeats it gets its one retry.
+      if (challenge.scheme === "basic" && auth === sent) {
+        throw statusError(host, reply, req.notFoundCode);
+      }
+      reply = await this.#send(host, url, { method: req.method, headers: headers(auth), signal });
       if (reply.status === 401) this.#tokens.delete(tokenKey);
     }
     if (reply.status < 200 || reply.status > 299) {
@@ -266,6 +299,7 @@ export class RegistryClient {
     cred: RegistryCredential | undefined,
     challenge: Challenge,
     tokenKey: string,
+    signal?: AbortSignal,
   ): Promise<string> {
     if (challenge.scheme === "basic") {
       const auth = basicAuth(cred);
@@ -279,7 +313,7 @@ export class RegistryClient {
       }
       return auth;
     }
-    const token = await this.#fetchToken(host, path, cred, challenge);
+    const token = await this.#fetchToken(host, path, cred, challenge, signal);
     this.#tokens.set(tokenKey, token);
     return `Bearer ${token.token}`;
   }
@@ -294,6 +328,7 @@ export class RegistryClient {
     path: string,
     cred: RegistryCredential | undefined,
     challenge: Challenge,
+    signal?: AbortSignal,
   ) {
     let realm: URL;
     try {
@@ -324,6 +359,7 @@ export class RegistryClient {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: form.toString(),
+        signal,
       });
     } else {
       if (service) realm.searchParams.set("service", service);
@@ -332,6 +368,7 @@ export class RegistryClient {
       reply = await this.#send(host, realm, {
         method: "GET",
         headers: auth ? { Authorization: auth } : {},
+        signal,
       });
     }
     if (reply.status === 401 || reply.status === 403) {
@@ -362,13 +399,15 @@ export class RegistryClient {
   /** One HTTP exchange under the host's limiter, body read in full within the timeout. */
   #send(host: string, url: URL, init: RequestInit & { method: string }): Promise<Reply> {
     return this.#limiter.run(host, async () => {
+      const cancel = init.signal;
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
       let reply: Reply;
       try {
+        cancel?.throwIfAborted();
         const res = await this.#fetch(url, {
           ...init,
-          signal: abort.signal,
+          signal: cancel ? AbortSignal.any([abort.signal, cancel]) : abort.signal,
           client: this.#httpClient,
         });
         reply = {
@@ -380,7 +419,11 @@ export class RegistryClient {
         };
       } catch (cause) {
         this.onRequest?.({ host, status: "error" });
-        const why = abort.signal.aborted ? `timed out after ${this.#timeoutMs} ms` : String(cause);
+        const why = cancel?.aborted
+          ? "cancelled"
+          : abort.signal.aborted
+          ? `timed out after ${this.#timeoutMs} ms`
+          : String(cause);
         throw new RegistryError(`${host}: ${init.method} ${url.pathname} failed: ${why}`, {
           host,
           transient: true,

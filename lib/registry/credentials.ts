@@ -1,9 +1,20 @@
 /**
  * Registry credentials from docker `config.json`, Kubernetes `kubernetes.io/dockerconfigjson`
- * and legacy `kubernetes.io/dockercfg` secrets, keyed by normalized registry host.
+ * and legacy `kubernetes.io/dockercfg` secrets, keyed by normalized `auths` key and looked up
+ * by image the way kubelet does.
  *
  * @module
  */
+
+import {
+  compareCredentialKeys,
+  type CredentialKey,
+  credentialKeyMatches,
+  normalizeCredentialKey,
+  parseCredentialKey,
+} from "./credential_key.ts";
+
+export { normalizeCredentialKey, normalizeRegistryHost } from "./credential_key.ts";
 
 /**
  * What to authenticate to one registry with.
@@ -25,7 +36,8 @@ export interface RegistryCredential {
 }
 
 /**
- * Credentials keyed by normalized registry host ("docker.io", "localhost:5000").
+ * Credentials keyed by normalized `auths` key, `host[:port][/path]` ("docker.io",
+ * "localhost:5000", "ghcr.io/org-b", "*.azurecr.io"), in precedence order.
  *
  * @example
  * ```ts
@@ -35,39 +47,62 @@ export interface RegistryCredential {
  */
 export type CredentialMap = ReadonlyMap<string, RegistryCredential>;
 
-const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
-
 /**
- * The registry host a config key or image host names: scheme and path dropped, lower-cased,
- * Docker Hub aliases folded to `docker.io`.
+ * Every credential whose key covers repository `path` on `host`, best first (kubelet's
+ * rules, see {@linkcode credentialKeyMatches}): longer path prefix, then fewer wildcards, then
+ * map order. Without `path` only host-wide keys match. The same credential found under two
+ * keys is listed once, so a caller falling back after a refusal never retries it.
  *
  * @example
  * ```ts
- * import { normalizeRegistryHost } from "./credentials.ts";
- * normalizeRegistryHost("https://index.docker.io/v1/"); // "docker.io"
- * normalizeRegistryHost("http://Registry.local:5000"); // "registry.local:5000"
+ * import { credentialsFor, parseDockerConfig } from "./credentials.ts";
+ * const creds = parseDockerConfig(JSON.stringify({ auths: {
+ *   "ghcr.io": { auth: btoa("any:1") },
+ *   "ghcr.io/org-b": { auth: btoa("bob:2") },
+ * } }));
+ * credentialsFor(creds, "ghcr.io", "org-b/app").map((c) => c.username); // ["bob", "any"]
+ * credentialsFor(creds, "ghcr.io", "org-a/app").map((c) => c.username); // ["any"]
  * ```
  */
-export function normalizeRegistryHost(key: string): string {
-  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0].toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : host;
+export function credentialsFor(
+  map: CredentialMap,
+  host: string,
+  path?: string,
+): RegistryCredential[] {
+  const found: { key: CredentialKey; cred: RegistryCredential }[] = [];
+  for (const [raw, cred] of map) {
+    const key = parseCredentialKey(raw);
+    if (key && credentialKeyMatches(key, host, path)) found.push({ key, cred });
+  }
+  // Array sort is stable: equally specific keys keep their precedence (map) order.
+  found.sort((a, b) => compareCredentialKeys(a.key, b.key));
+  const seen = new Set<string>();
+  return found.flatMap(({ cred }) => {
+    const id = JSON.stringify([cred.username, cred.password, cred.token]);
+    if (seen.has(id)) return [];
+    seen.add(id);
+    return [cred];
+  });
 }
 
 /**
- * The credential for a registry host, matching any spelling of the same host.
+ * The best credential for repository `path` on `host` (first of {@linkcode credentialsFor});
+ * without `path` only host-wide keys match.
  *
  * @example
  * ```ts
  * import { credentialFor, parseDockerConfig } from "./credentials.ts";
  * const creds = parseDockerConfig('{"auths":{"https://index.docker.io/v1/":{"auth":"dTpw"}}}');
  * credentialFor(creds, "index.docker.io"); // { username: "u", password: "p" }
+ * credentialFor(creds, "docker.io", "library/nginx"); // { username: "u", password: "p" }
  * ```
  */
 export function credentialFor(
   map: CredentialMap,
   host: string,
+  path?: string,
 ): RegistryCredential | undefined {
-  return map.get(normalizeRegistryHost(host));
+  return credentialsFor(map, host, path)[0];
 }
 
 /**
@@ -75,8 +110,9 @@ export function credentialFor(
  * | {username,password} | {identitytoken}}}); keys may be URLs like
  * "https://index.docker.io/v1/" or "http://host:5000". Also accepts the legacy .dockercfg
  * shape (top-level map). Throws a clear error on malformed input. Entries without any
- * credential (e.g. `{}` left by a credential store) are skipped; when two keys name the same
- * host, the first one wins.
+ * credential (e.g. `{}` left by a credential store) are skipped; keys are normalized with
+ * {@linkcode normalizeCredentialKey} (paths kept) and when two keys normalize alike, the first
+ * one wins.
  *
  * @example
  * ```ts
@@ -107,14 +143,15 @@ export function parseDockerConfig(text: string): CredentialMap {
   for (const [key, value] of Object.entries(entries)) {
     if (!isObject(value)) throw new Error(`docker config: entry "${key}" must be an object`);
     const cred = parseEntry(key, value);
-    const host = normalizeRegistryHost(key);
-    if (cred && host && !out.has(host)) out.set(host, cred);
+    const norm = normalizeCredentialKey(key);
+    if (cred && norm && !out.has(norm)) out.set(norm, cred);
   }
   return out;
 }
 
 /**
- * Merge maps, earlier ones win (workload pull secrets before --docker-config).
+ * Merge maps, earlier ones win for the same normalized key (workload pull secrets before
+ * --docker-config); keys of different specificity all stay, for {@linkcode credentialsFor}.
  *
  * @example
  * ```ts
@@ -127,7 +164,10 @@ export function parseDockerConfig(text: string): CredentialMap {
 export function mergeCredentials(...maps: CredentialMap[]): CredentialMap {
   const out = new Map<string, RegistryCredential>();
   for (const map of maps) {
-    for (const [host, cred] of map) if (!out.has(host)) out.set(host, cred);
+    for (const [key, cred] of map) {
+      const norm = normalizeCredentialKey(key);
+      if (norm && !out.has(norm)) out.set(norm, cred);
+    }
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { normalizeRegistryHost } from "./credentials.ts";
+import { normalizeRegistryHost } from "./credential_key.ts";
 
 /**
  * True for hosts Docker lets through over plain http without configuration:

@@ -114,7 +114,7 @@ export class Rollout {
           type,
           workload.namespace,
           workload.name,
-          imagePatch(workload.kind, changes),
+          imagePatch(workload.kind, workload.policyLabel, changes),
           "json",
         );
         this.#opts.cache?.observe(workload.kind, written);
@@ -126,7 +126,8 @@ export class Rollout {
         this.#opts.onReport?.({ ...report, outcome: "applied" });
         return "applied";
       } catch (err) {
-        if (isTransient(err)) {
+        // 401/403 are credentials or RBAC to be fixed by an operator: retried, not dropped.
+        if (isTransient(err) || (err instanceof KubeApiError && [401, 403].includes(err.status))) {
           throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
         }
         if (!(err instanceof KubeApiError)) throw err;
@@ -148,7 +149,14 @@ export class Rollout {
           }
           this.#opts.cache?.observe(workload.kind, raw);
           const fresh = readWorkload(workload.kind, raw);
-          if (err.status === 422 && sameImages(fresh, changes)) {
+          if (fresh.policyLabel === "") {
+            this.#log.info("workload opted out", { workload: describe(workload), source });
+            return "unchanged";
+          }
+          if (
+            err.status === 422 && fresh.policyLabel === workload.policyLabel &&
+            sameImages(fresh, changes)
+          ) {
             return this.#refused({ ...report, outcome: "refused" }, err);
           }
           this.#log.debug("workload changed under us, deciding again", {

@@ -16,7 +16,9 @@ export type SkipReason =
   /** Poll: the registry did not tell the digest needed to decide. */
   | "digest-unknown"
   /** Poll, `all`: first sight of an unpinned tag; its digest is recorded, nothing rolled out. */
-  | "baseline";
+  | "baseline"
+  /** Poll: the image changed after the registry was asked (a webhook rollout); next cycle decides. */
+  | "changed-since-poll";
 
 /** The decision for one container of one workload. */
 export interface Verdict {

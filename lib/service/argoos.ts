@@ -44,6 +44,32 @@ export interface Argoos {
 }
 
 /**
+ * Argoos could not serve on its address: in use, not allowed, or a TLS certificate or key
+ * that does not parse. Its message is one line for the operator.
+ *
+ * @example
+ * ```ts
+ * import { ListenError } from "./argoos.ts";
+ * const err = new ListenError({ hostname: "::", port: 3000 }, false, new Deno.errors.AddrInUse());
+ * err.message; // "cannot serve on [::]:3000: address in use"
+ * ```
+ */
+export class ListenError extends Error {
+  override name = "ListenError";
+  constructor(at: { hostname: string; port: number }, tls: boolean, cause: unknown) {
+    const host = at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname;
+    const why = cause instanceof Deno.errors.AddrInUse
+      ? "address in use"
+      : cause instanceof Deno.errors.InvalidData && tls
+      ? `SERVER_CERT/SERVER_KEY: ${cause.message}`
+      : cause instanceof Error
+      ? cause.message
+      : String(cause);
+    super(`cannot serve on ${host}:${at.port}: ${why}`, { cause });
+  }
+}
+
+/**
  * Start Argoos with a configuration.
  *
  * @example
@@ -95,6 +121,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       token: config.token,
       aliases: config.aliases,
       applyPush: pushApplier(cache, rollout),
+      ready: () => cache.isSynced,
       logger: log,
       onDelivery: (outcome, seconds) => {
         metrics.events.inc({ outcome });
@@ -149,12 +176,17 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ready: () => cache.isSynced,
     metrics: () => metrics.registry.render(),
   });
-  const server = Deno.serve({
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    ...(config.serverTls ?? {}),
-    onListen: () => {},
-  }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      ...(config.serverTls ?? {}),
+      onListen: () => {},
+    }, handler);
+  } catch (err) {
+    throw new ListenError(config.listen, config.serverTls !== undefined, err);
+  }
   const scheme = config.serverTls ? "https" : "http";
   const { hostname, port } = server.addr;
   const url = `${scheme}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;

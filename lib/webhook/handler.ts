@@ -25,7 +25,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** How a delivery ended, for metrics. */
 export type DeliveryOutcome =
+  /** At least one workload was rolled out (or would be, in a dry run). */
   | "applied"
+  /** Pushes handled, nothing to roll out (no workload, or none the policy moves). */
+  | "unchanged"
+  /** No event to act on (pulls, blob pushes, pushes by digest, …). */
   | "ignored"
   | "duplicate"
   | "unauthorized"
@@ -39,6 +43,11 @@ export interface WebhookOptions {
   token?: string;
   aliases?: RegistryAliases;
   applyPush: ApplyPush;
+  /**
+   * Whether the workload cache is in sync. Until it is, deliveries are answered 503 and
+   * left to the registry's retries: an empty cache would wrongly decide "nothing to do".
+   */
+  ready?: () => boolean;
   logger?: Logger;
   ledger?: DeliveryLedger;
   maxBodyBytes?: number;
@@ -72,6 +81,11 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
       log.warn("delivery refused: missing or wrong token");
       return ["unauthorized", json(401, { error: `missing or wrong ${TOKEN_HEADER} header` })];
     }
+    if (opts.ready && !opts.ready()) {
+      await req.body?.cancel();
+      log.info("delivery deferred: workload cache not in sync yet");
+      return ["retry", json(503, { error: "not ready: the workload cache is not in sync yet" })];
+    }
     let envelope;
     try {
       envelope = parseEnvelope(await readBodyLimited(req, maxBytes));
@@ -89,6 +103,7 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
     for (const ev of envelope.ignored) log.debug("event ignored", { ...ev });
     const header = req.headers.get(REGISTRY_NAME_HEADER);
     let applied = 0;
+    let unchanged = 0;
     let duplicates = 0;
     // In order: with `all` the last push wins, so pushes are applied as they were made.
     for (const push of envelope.pushes) {
@@ -99,11 +114,15 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
         digest: push.digest,
       };
       try {
+        let changed = false;
         const ran = await ledger.once(push.id, async () => {
           const outcomes = await opts.applyPush(target);
+          changed = outcomes.some((o) => o === "applied" || o === "dry-run");
           log.info("push handled", { id: push.id, ...target, workloads: outcomes.length });
         });
-        ran ? applied++ : duplicates++;
+        if (!ran) duplicates++;
+        else if (changed) applied++;
+        else unchanged++;
       } catch (err) {
         log.error("push not applied, asking the registry to deliver it again", {
           id: push.id,
@@ -113,8 +132,15 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
         return ["retry", json(503, { error: `not applied yet: ${(err as Error).message}` })];
       }
     }
-    const outcome = applied ? "applied" : duplicates ? "duplicate" : "ignored";
-    return [outcome, json(200, { applied, duplicates, ignored: envelope.ignored.length })];
+    const outcome = applied
+      ? "applied"
+      : unchanged
+      ? "unchanged"
+      : duplicates
+      ? "duplicate"
+      : "ignored";
+    const counts = { applied, unchanged, duplicates, ignored: envelope.ignored.length };
+    return [outcome, json(200, counts)];
   }
 
   return async (req) => {

@@ -22,8 +22,22 @@ export interface WorkloadCacheOptions {
   logger?: Logger;
   /** Longest wait between retries after a failed list or watch. Default 30 s. */
   maxBackoffMs?: number;
+  /** How long the server should keep each watch open. Default 240–360 s, at random. */
+  watchTimeoutSeconds?: number;
   /** Told of every workload added or changed (e.g. to report a bad policy label). */
   onUpsert?: (workload: Workload) => void;
+}
+
+/** A watch that ends sooner than this without any event failed (client-go's rule). */
+const SHORT_WATCH_MS = 1_000;
+/** How long, and for how many keys, a deletion is remembered against late PATCH answers. */
+const TOMBSTONE_TTL_MS = 60_000;
+const TOMBSTONE_LIMIT = 10_000;
+
+/** A recently deleted (or opted-out) workload: its resourceVersion and when it went. */
+interface Tombstone {
+  resourceVersion: string;
+  at: number;
 }
 
 /**
@@ -45,6 +59,8 @@ export class WorkloadCache {
   #log: Logger;
   #byKey = new Map<string, Workload>();
   #byRepo = new Map<string, Set<string>>();
+  /** Oldest first (Map order), so pruning stops at the first fresh entry. */
+  #tombstones = new Map<string, Tombstone>();
   #abort = new AbortController();
   #running: Promise<void>[] = [];
   #pending: number;
@@ -107,16 +123,33 @@ export class WorkloadCache {
   }
 
   /**
-   * Record an object the caller just wrote (a PATCH answer), so the next
-   * decision sees it before the watch delivers it.
+   * Record an object the caller just wrote or read (a PATCH or GET answer), so the next
+   * decision sees it before the watch delivers it. An answer no newer than what the cache
+   * holds, or than a deletion the watch already delivered, is ignored (it would bring back
+   * an old state or a deleted workload); one without the policy label removes the entry.
    */
   observe(kind: WorkloadKind, obj: KubeObject): void {
-    this.#upsert(readWorkload(kind, obj));
+    const w = readWorkload(kind, obj);
+    const key = workloadKey(kind.type.kind, w.namespace, w.name);
+    const cached = this.#byKey.get(key);
+    // Unordered (opaque) versions that differ: the answer is the likelier news; take it.
+    const vsCached = cached && compareVersions(w.resourceVersion, cached.resourceVersion);
+    if (vsCached === "same" || vsCached === "older") return;
+    const gone = this.#liveTombstone(key);
+    // Here unordered means keep it deleted: the watch re-adds a workload that came back.
+    if (gone && compareVersions(w.resourceVersion, gone.resourceVersion) !== "newer") return;
+    if (w.policyLabel === "") {
+      this.#remove(key);
+      this.#bury(key, w.resourceVersion);
+      return;
+    }
+    this.#upsert(w);
   }
 
   #upsert(w: Workload): void {
     const key = workloadKey(w.kind.type.kind, w.namespace, w.name);
     this.#remove(key);
+    this.#tombstones.delete(key);
     this.#byKey.set(key, w);
     this.#opts.onUpsert?.(w);
     for (const c of w.containers) {
@@ -139,8 +172,30 @@ export class WorkloadCache {
     }
   }
 
-  /** Replace everything of one kind (and namespace) with a fresh list. */
-  #replace(kind: WorkloadKind, namespace: string | undefined, objs: KubeObject[]): void {
+  /** Remember a deletion (at this resourceVersion), dropping expired and excess records. */
+  #bury(key: string, resourceVersion: string): void {
+    const now = Date.now();
+    this.#tombstones.delete(key);
+    this.#tombstones.set(key, { resourceVersion, at: now });
+    for (const [k, t] of this.#tombstones) {
+      if (this.#tombstones.size <= TOMBSTONE_LIMIT && now - t.at < TOMBSTONE_TTL_MS) break;
+      this.#tombstones.delete(k);
+    }
+  }
+
+  #liveTombstone(key: string): Tombstone | undefined {
+    const t = this.#tombstones.get(key);
+    if (t && Date.now() - t.at >= TOMBSTONE_TTL_MS) this.#tombstones.delete(key);
+    else return t;
+  }
+
+  /** Replace everything of one kind (and namespace) with a fresh list taken at `listVersion`. */
+  #replace(
+    kind: WorkloadKind,
+    namespace: string | undefined,
+    objs: KubeObject[],
+    listVersion: string,
+  ): void {
     const fresh = new Set<string>();
     for (const obj of objs) {
       const w = readWorkload(kind, obj);
@@ -149,7 +204,10 @@ export class WorkloadCache {
     }
     for (const [key, w] of this.#byKey) {
       const inScope = w.kind === kind && (namespace === undefined || w.namespace === namespace);
-      if (inScope && !fresh.has(key)) this.#remove(key);
+      if (inScope && !fresh.has(key)) {
+        this.#remove(key);
+        this.#bury(key, listVersion);
+      }
     }
   }
 
@@ -167,8 +225,8 @@ export class WorkloadCache {
             namespace,
             labelSelector: POLICY_LABEL,
           });
-          this.#replace(kind, namespace, list.items);
           resourceVersion = list.metadata.resourceVersion ?? "";
+          this.#replace(kind, namespace, list.items, resourceVersion);
           log.debug("listed", { count: list.items.length, resourceVersion });
           if (!listed) {
             listed = true;
@@ -181,17 +239,29 @@ export class WorkloadCache {
           resourceVersion,
           allowWatchBookmarks: true,
           // Spread re-watches over time; the server ends the stream after this.
-          timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+          timeoutSeconds: this.#opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 120),
           signal,
         });
+        const opened = performance.now();
+        let received = 0;
         for await (const ev of events) {
+          received++;
           resourceVersion = ev.object.metadata?.resourceVersion ?? resourceVersion;
           if (ev.type === "ADDED" || ev.type === "MODIFIED") {
             this.#upsert(readWorkload(kind, ev.object));
           } else if (ev.type === "DELETED") {
             const m = ev.object.metadata ?? {};
-            this.#remove(workloadKey(kind.type.kind, m.namespace ?? "", m.name ?? ""));
+            const key = workloadKey(kind.type.kind, m.namespace ?? "", m.name ?? "");
+            this.#remove(key);
+            this.#bury(key, m.resourceVersion ?? "");
           }
+        }
+        if (signal.aborted) return;
+        // A server (or proxy) that closes every watch at once would otherwise be hammered.
+        if (received === 0 && performance.now() - opened < SHORT_WATCH_MS) {
+          throw new Error(
+            `very short watch: ended within ${SHORT_WATCH_MS} ms without any event`,
+          );
         }
         backoff = 250; // a stream that ended normally is resumed at once
       } catch (err) {
@@ -207,4 +277,17 @@ export class WorkloadCache {
       }
     }
   }
+}
+
+/**
+ * How resourceVersion `a` relates to `b`. Kubernetes calls resourceVersions opaque and
+ * promises only equality; every etcd-backed server (and the fake one) hands out integers
+ * of one growing counter, so two integers are ordered and anything else is "unknown"
+ * unless equal.
+ */
+function compareVersions(a: string, b: string): "newer" | "same" | "older" | "unknown" {
+  if (a === b && a !== "") return "same";
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return "unknown";
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x > y ? "newer" : x < y ? "older" : "same";
 }

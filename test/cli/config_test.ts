@@ -45,7 +45,7 @@ const PRECEDENCE: Precedence[] = [
     envValue: "127.0.0.1:5000",
     fromFlag: { hostname: "127.0.0.1", port: 4000 },
     fromEnv: { hostname: "127.0.0.1", port: 5000 },
-    fallback: { hostname: "0.0.0.0", port: 3000 },
+    fallback: { hostname: "::", port: 3000 },
     get: (i) => i.config.listen,
   },
   {
@@ -229,7 +229,7 @@ Deno.test("Go-style single-dash flags, as the original Argoos took them", async 
     "-v",
   ]);
   assert.equal(inv.config.token, "x");
-  assert.deepEqual(inv.config.listen, { hostname: "0.0.0.0", port: 4000 });
+  assert.deepEqual(inv.config.listen, { hostname: "::", port: 4000 });
   assert.equal(inv.config.pollIntervalMs, 30_000);
   assert.equal(inv.config.events, false);
   assert.deepEqual(inv.config.namespaces, ["a"]);
@@ -298,7 +298,7 @@ Deno.test("--docker-config takes a config.json or the folder holding one", async
 
 Deno.test("LISTEN: host:port, :port and bracketed IPv6; anything else is a usage error", async () => {
   const table: [string, { hostname: string; port: number } | "error"][] = [
-    [":3000", { hostname: "0.0.0.0", port: 3000 }],
+    [":3000", { hostname: "::", port: 3000 }],
     ["127.0.0.1:0", { hostname: "127.0.0.1", port: 0 }],
     ["[::1]:8080", { hostname: "::1", port: 8080 }],
     ["[::]:80", { hostname: "::", port: 80 }],

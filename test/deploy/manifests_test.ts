@@ -70,7 +70,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
   "batch/cronjobs": WORKLOAD_VERBS,
   "/secrets": ["get"],
   "/serviceaccounts": ["get"],
-  "/events": ["create", "patch"],
+  // The recorder only ever creates Events (lib/events/recorder.ts); no patch.
+  "/events": ["create"],
   "coordination.k8s.io/leases": ["create", "get", "update"],
 };
 
@@ -157,6 +158,18 @@ Deno.test("deploy: the Deployment is hardened, probed and reads the token Secret
     seccompProfile: { type: "RuntimeDefault" },
   });
   assert.deepEqual(spec.selector.matchLabels, deployment.spec?.template.metadata?.labels);
+  // A read-only root filesystem, but the compiled binary writes its code cache to the temp dir.
+  assert.deepEqual(c.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
+  assert.deepEqual(pod.volumes, [{ name: "tmp", emptyDir: {} }]);
+});
+
+Deno.test("deploy: the image builds from the committed lock and sizes its heap to its limit", async () => {
+  const dockerfile = await Deno.readTextFile(new URL("../../Dockerfile", import.meta.url));
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  assert.match(runtime, /^ENV DENO_USE_CGROUPS=1$/m);
+  assert.match(dockerfile, /^COPY deno\.json deno\.lock \.\/$/m);
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  assert.deepEqual(config.lock, { frozen: true });
 });
 
 Deno.test("deploy: the Service sends port 80 to the http port", async () => {

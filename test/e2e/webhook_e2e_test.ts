@@ -50,9 +50,16 @@ realRegistryTest("webhook e2e: real registry pushes roll out labelled Deployment
         ),
       );
 
-      for (const tag of ["1.2.4", "1.3.0", "2.0.0"]) await push("myapp", tag);
+      let last = "";
+      for (const tag of ["1.2.4", "1.3.0", "2.0.0"]) last = (await push("myapp", tag)).digest;
 
-      const expected = { patch: "1.2.4", minor: "1.3.0", major: "2.0.0", all: "2.0.0" };
+      // `all` pins what was pushed, so a repeat of the push decides "same image".
+      const expected = {
+        patch: "1.2.4",
+        minor: "1.3.0",
+        major: "2.0.0",
+        all: `2.0.0@${last}`,
+      };
       await waitFor(
         () =>
           Object.entries(expected).every(([policy, tag]) =>

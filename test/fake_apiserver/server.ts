@@ -196,7 +196,10 @@ class Server implements FakeApiServer {
       this.onRequest?.(recorded);
       const fault = this.#faults.take(method, url.pathname);
       if (fault) return fault.toResponse();
-      if (!isPublicPath(url.pathname) && !this.#authorized(request)) {
+      // A wrong token fails authentication before any path is looked at; only a request
+      // without credentials reaches the public paths (as system:anonymous).
+      const anonymous = !request.headers.has("authorization");
+      if (!(anonymous && isPublicPath(url.pathname)) && !this.#authorized(request)) {
         return unauthorized().toResponse();
       }
       const document = discoveryDocument(url.pathname);
@@ -269,7 +272,8 @@ class Server implements FakeApiServer {
     return this.#watches.open({
       ...selection,
       sinceRv: since === 0 ? undefined : since,
-      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+      // 0, like none, means the server's default (30 to 60 minutes): never ending here.
+      timeoutSeconds: timeout === null || Number(timeout) === 0 ? undefined : Number(timeout),
       bookmarks: query.get("allowWatchBookmarks") === "true",
     });
   }

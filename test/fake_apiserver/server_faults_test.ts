@@ -32,6 +32,29 @@ Deno.test("requests without the right Bearer token get 401 Unauthorized", async 
   }
 });
 
+Deno.test("/version is public to anonymous requests, but a wrong token is still 401", async () => {
+  const api = await startFakeApiServer({ token: "s3cret" });
+  try {
+    const anonymous: Record<string, string> = {};
+    for (const headers of [anonymous, { authorization: "Bearer s3cret" }]) {
+      const res = await fetch(`${api.url}/version`, { headers });
+      assert.equal(res.status, 200);
+      const version = await res.json();
+      assert.equal(version.major, "1");
+      assert.match(version.gitVersion, /^v1\.\d+\.\d+$/);
+      assert.equal(version.gitVersion, `v1.${version.minor}.0`);
+    }
+    const wrong = await fetch(`${api.url}/version`, { headers: { authorization: "Bearer no" } });
+    assert.equal(wrong.status, 401);
+    assert.equal((await wrong.json()).reason, "Unauthorized");
+    const health = await fetch(`${api.url}/healthz`, { headers: { authorization: "Bearer no" } });
+    assert.equal(health.status, 401);
+    await health.body?.cancel();
+  } finally {
+    await api.stop();
+  }
+});
+
 Deno.test("faults answer matching requests with a Status, the given number of times", async () => {
   const api = await startFakeApiServer();
   try {

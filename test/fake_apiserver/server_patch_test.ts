@@ -39,6 +39,8 @@ Deno.test("json patch: replace an image with a resourceVersion test", async () =
   }
 });
 
+// kube-apiserver answers an unapplicable JSON patch with NewGenericServerResponse(422, …,
+// isUnexpectedResponse=false), which drops the "testing value … failed" text: no causes.
 Deno.test("json patch: a failed test is 422 Invalid with the real server's generic body", async () => {
   const api = await startFakeApiServer();
   try {

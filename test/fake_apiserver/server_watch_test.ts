@@ -178,6 +178,21 @@ Deno.test("timeoutSeconds ends the stream, after a bookmark when allowed", async
   }
 });
 
+Deno.test("timeoutSeconds=0 means the server's default, not an immediate end", async () => {
+  const api = await startFakeApiServer();
+  const watch = await WatchReader.open(api, "/apis/apps/v1/deployments?watch=1&timeoutSeconds=0");
+  try {
+    assert.equal(watch.response.status, 200);
+    put(api, "a");
+    put(api, "b");
+    assert.deepEqual(summary(await watch.take(2)), ["ADDED a", "ADDED b"]);
+    assert.equal(api.watchCount, 1, "still open");
+  } finally {
+    await watch.close();
+    await api.stop();
+  }
+});
+
 Deno.test("watch one object through fieldSelector, legacy path and object path", async () => {
   const api = await startFakeApiServer();
   try {

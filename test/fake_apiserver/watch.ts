@@ -22,7 +22,7 @@ import { expired } from "./status.ts";
 export interface WatchRequest extends Selection {
   /** Send events after this resourceVersion; undefined sends the current state first. */
   sinceRv?: number;
-  /** End the stream after this many seconds. */
+  /** End the stream after this many seconds; undefined never ends it. */
   timeoutSeconds?: number;
   /** Send a BOOKMARK before a timeout ends the stream. */
   bookmarks: boolean;

@@ -145,6 +145,9 @@ export function patch(req: WriteRequest): Response {
     patched = patcher(current, body);
   } catch (e) {
     if (e instanceof MalformedPatchError) throw badRequest(e.message);
+    // kube-apiserver's applyJSPatch: NewGenericServerResponse(422, …, err.Error(), 0, false);
+    // with isUnexpectedResponse false the library's text ("testing value … failed: test
+    // failed") becomes no cause, so the body is the bare generic 422 with `details: {}`.
     if (e instanceof PatchApplyError) throw genericError(422);
     throw e;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KubeClient } from "../../lib/kube/client.ts";
+import { type Connection, KubeClient } from "../../lib/kube/client.ts";
 import {
   inClusterNamespace,
   NoClusterError,
@@ -132,9 +132,9 @@ Deno.test("NoClusterError lists everything that was tried, on one line", async (
       /; no kubeconfig at \/nonexistent\/.kube\/config$/,
     ],
     [
-      "service host without token, KUBECONFIG list without files",
-      { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBECONFIG: "/no/a:/no/b" },
-      /not in-cluster \(no token at \/no-sa\/token\); no kubeconfig at \/no\/a:\/no\/b$/,
+      "KUBECONFIG list without files, service host without token",
+      { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBECONFIG: "/no/a:/no/b", HOME: "/h" },
+      /: no KUBE_MASTER_URL; no kubeconfig at \/no\/a:\/no\/b; not in-cluster \(no token at \/no-sa\/token\)$/,
     ],
   ];
   for (const [name, vars, want] of table) {
@@ -157,7 +157,14 @@ Deno.test("masterUrl: plain http, no credentials", async () => {
     const got = await new KubeClient(conn).get<Named>(DEPLOYMENTS, "a", "b");
     assert.equal(got.metadata.name, "anonymous");
     assert.equal(conn.description, `explicit server ${stub.url}`);
+    assert.equal(conn.origin, "--master");
     conn.close();
+    const fromEnv = await resolveConnection({
+      masterUrl: stub.url,
+      env: envOf({ KUBE_MASTER_URL: stub.url }),
+    });
+    assert.equal(fromEnv.origin, "KUBE_MASTER_URL");
+    fromEnv.close();
   } finally {
     await stub.close();
   }
@@ -173,6 +180,12 @@ Deno.test("kubeconfig users: token, tokenFile, basic auth, anonymous", () =>
         ["tokenFile relative to the kubeconfig", "{ tokenFile: tok }", "Bearer from-file"],
         ["basic", "{ username: admin, password: pw }", `Basic ${btoa("admin:pw")}`],
         ["token beats basic", "{ token: t, username: a, password: b }", "Bearer t"],
+        ["tokenFile beats token", "{ token: static, tokenFile: tok }", "Bearer from-file"],
+        [
+          "token while tokenFile is unreadable",
+          "{ token: static, tokenFile: gone }",
+          "Bearer static",
+        ],
         ["anonymous", "{}", "anonymous"],
       ];
       for (const [name, user, want] of table) {
@@ -325,4 +338,81 @@ current-context: x`,
       resolveConnection({ masterUrl: "http://x", certFile: "/c", env: envOf({}) }),
       /CERT_FILE and KEY_FILE must be given together/,
     );
+  }));
+
+Deno.test("order: explicit kubeconfig beats the pod environment; INCLUSTER beats both", () =>
+  withDir(async (dir) => {
+    const stub = echoAuth();
+    try {
+      const sa = `${dir}/sa`;
+      await Deno.mkdir(sa);
+      await Deno.writeTextFile(`${sa}/token`, "sa-token");
+      await Deno.writeTextFile(`${sa}/ca.crt`, "");
+      await Deno.writeTextFile(`${dir}/config`, kubeconfigText(stub.url, "{ token: kc }"));
+      await Deno.mkdir(`${dir}/home/.kube`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/home/.kube/config`, kubeconfigText(stub.url, "{}"));
+      const pod = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" };
+      const resolve = (
+        vars: Record<string, string>,
+        more: { kubeconfig?: string; inCluster?: boolean } = {},
+      ) => resolveConnection({ serviceAccountDir: sa, env: envOf(vars), ...more });
+      const table: [string, Promise<Connection>, string][] = [
+        ["KUBECONFIG in a pod", resolve({ ...pod, KUBECONFIG: `${dir}/config` }), "kubeconfig"],
+        ["--kubeconfig in a pod", resolve(pod, { kubeconfig: `${dir}/config` }), "kubeconfig"],
+        [
+          "INCLUSTER with a kubeconfig",
+          resolve({ ...pod, KUBECONFIG: `${dir}/config` }, { inCluster: true }),
+          "in-cluster",
+        ],
+        [
+          "pod environment before ~/.kube/config",
+          resolve({ ...pod, HOME: `${dir}/home` }),
+          "in-cluster",
+        ],
+        [
+          "a KUBECONFIG without files falls through to the pod",
+          resolve({ ...pod, KUBECONFIG: `${dir}/none` }),
+          "in-cluster",
+        ],
+        ["~/.kube/config outside a pod", resolve({ HOME: `${dir}/home` }), "kubeconfig"],
+      ];
+      for (const [name, pending, want] of table) {
+        const conn = await pending;
+        try {
+          assert.ok(conn.description.startsWith(want), `${name}: ${conn.description}`);
+        } finally {
+          conn.close();
+        }
+      }
+    } finally {
+      await stub.close();
+    }
+  }));
+
+Deno.test("kubeconfig: a refused exec section is a one-line KubeconfigError", () =>
+  withDir(async (dir) => {
+    const table: [string, string, RegExp][] = [
+      [
+        "v1alpha1",
+        "{ exec: { command: aws, apiVersion: client.authentication.k8s.io/v1alpha1 } }",
+        /context main: exec plugin aws: unsupported apiVersion "client.authentication.k8s.io\/v1alpha1"/,
+      ],
+      [
+        "interactive",
+        "{ exec: { command: login, apiVersion: client.authentication.k8s.io/v1, interactiveMode: Always } }",
+        /context main: exec plugin login: interactiveMode Always needs a terminal/,
+      ],
+    ];
+    for (const [name, user, want] of table) {
+      await Deno.writeTextFile(`${dir}/config`, kubeconfigText("http://127.0.0.1:9", user));
+      await assert.rejects(
+        resolveConnection({ kubeconfig: `${dir}/config`, env: envOf({}) }),
+        (e: Error) => {
+          assert.ok(e instanceof KubeconfigError, `${name}: ${e}`);
+          assert.match(e.message, want, name);
+          assert.ok(!e.message.includes("\n"), name);
+          return true;
+        },
+      );
+    }
   }));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isTransient, KubeApiError } from "../../lib/kube/errors.ts";
+import { isTransient, KubeApiError, networkReason } from "../../lib/kube/errors.ts";
 
 const apiError = (status: number) =>
   new KubeApiError({ status, reason: "R", message: "m", method: "GET", path: "/api/v1" });
@@ -67,4 +67,33 @@ Deno.test("KubeApiError.fromBody reads a Status, else keeps status and body text
     assert.match(err.message, /^PATCH \/apis\/apps\/v1\/x: /, name);
     assert.equal(err.name, "KubeApiError");
   }
+});
+
+Deno.test("networkReason: fetch's detail without the URL and os error number", () => {
+  const failed = (detail: string) => new TypeError("fetch failed", { cause: new Error(detail) });
+  const table: [string, unknown, string][] = [
+    [
+      "refused",
+      failed(
+        "error sending request for url (http://127.0.0.1:9/version): client error (Connect): " +
+          "tcp connect error: Connection refused (os error 111)",
+      ),
+      "connection refused",
+    ],
+    [
+      "DNS",
+      failed(
+        "error sending request for url (http://k.invalid/version): client error (Connect): " +
+          "dns error: failed to lookup address information: Name or service not known",
+      ),
+      "dns error: failed to lookup address information: Name or service not known",
+    ],
+    [
+      "blocked port",
+      new TypeError("Fetch failed: Requests to port 1 are blocked"),
+      "requests to port 1 are blocked",
+    ],
+    ["not an Error", "boom", "boom"],
+  ];
+  for (const [name, err, want] of table) assert.equal(networkReason(err), want, name);
 });

@@ -191,3 +191,41 @@ Deno.test("exec plugin: bad expirationTimestamp is an error", () =>
       /bad expirationTimestamp/,
     );
   }));
+
+Deno.test("exec plugin: a failed re-run after expiry is not cached either", () =>
+  withDir(async (dir) => {
+    const command = await plugin(
+      dir,
+      `{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"tok-$N","expirationTimestamp":"2030-01-01T00:00:00Z"}}`,
+    );
+    const good = await Deno.readTextFile(command);
+    let now = Date.parse("2029-01-01T00:00:00Z");
+    const provider = new ExecCredentialProvider({ command, apiVersion: V1 }, { now: () => now });
+    assert.equal((await provider.credential()).token, "tok-1");
+
+    now = Date.parse("2031-01-01T00:00:00Z"); // expired; the plugin now fails once
+    await Deno.writeTextFile(command, `#!/bin/sh\necho "token service down" >&2\nexit 1\n`);
+    await assert.rejects(provider.credential(), /exit code 1: token service down/);
+
+    await Deno.writeTextFile(command, good);
+    now = Date.parse("2029-06-01T00:00:00Z"); // the next credential is valid again
+    assert.equal((await provider.credential()).token, "tok-2", "the plugin is run again");
+  }));
+
+Deno.test("exec plugin: a CA with non-Latin-1 text reaches the plugin as base64 of UTF-8", () =>
+  withDir(async (dir) => {
+    const command = await plugin(
+      dir,
+      `{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"t"}}`,
+    );
+    const ca = "# NetLock Arany (Class Gold) Főtanúsítvány\n-----BEGIN CERTIFICATE-----\n" +
+      "MIIB\n-----END CERTIFICATE-----\n";
+    const provider = new ExecCredentialProvider(
+      { command, apiVersion: V1, provideClusterInfo: true },
+      { cluster: { server: "https://k", certificateAuthorityData: ca } },
+    );
+    assert.equal((await provider.credential()).token, "t");
+    const info = JSON.parse(await Deno.readTextFile(`${dir}/info.json`));
+    const sent = info.spec.cluster["certificate-authority-data"];
+    assert.equal(new TextDecoder().decode(Uint8Array.fromBase64(sent)), ca);
+  }));

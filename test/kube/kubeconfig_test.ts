@@ -8,6 +8,7 @@ import {
 } from "../../lib/kube/kubeconfig.ts";
 
 const b64 = (s: string) => btoa(s);
+const utf8b64 = (s: string) => new TextEncoder().encode(s).toBase64();
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 /** A one-context kubeconfig with the given cluster and user bodies (YAML flow mappings). */
@@ -51,6 +52,12 @@ Deno.test("parseKubeconfig: cluster and user fields, paths resolved against the 
       `{ server: "https://k", certificate-authority-data: ${b64(PEM)} }`,
       `{ client-certificate-data: ${b64("CERT")}, client-key-data: ${b64("KEY")} }`,
       { certificateAuthorityData: PEM, clientCertificateData: "CERT", clientKeyData: "KEY" },
+    ],
+    [
+      "CA data with UTF-8 text, decoded as a PEM file would be",
+      `{ server: "https://k", certificate-authority-data: ${utf8b64(`# Főtanúsítvány\n${PEM}`)} }`,
+      `{}`,
+      { certificateAuthorityData: `# Főtanúsítvány\n${PEM}` },
     ],
     [
       "CA and client cert as relative files",

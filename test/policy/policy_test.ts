@@ -293,15 +293,15 @@ const rows: Row[] = [
     "outside-policy",
     true,
   ],
-  // all: whatever is pushed; the last push wins.
-  ["greater version", "all", { tag: "1.2.3" }, "1.2.4", "all-policy", false],
-  ["downgrade", "all", { tag: "1.2.5" }, "1.2.4", "all-policy", false],
-  ["major", "all", { tag: "1.2.3" }, "2.0.0", "all-policy", false],
-  ["pre-release", "all", { tag: "1.2.3" }, "1.3.0-rc.1", "all-policy", false],
-  ["version to word", "all", { tag: "1.2.3" }, "latest", "all-policy", false],
-  ["word to version", "all", { tag: "latest" }, "1.2.3", "all-policy", false],
-  ["git sha to git sha", "all", { tag: "sha-1a2b3c" }, "sha-4d5e6f", "all-policy", false],
-  ["equal precedence, other tag", "all", { tag: "1.2" }, "1.2.0", "all-policy", false],
+  // all: whatever is pushed; the last push wins, always pinned to the pushed digest.
+  ["greater version", "all", { tag: "1.2.3" }, "1.2.4", "all-policy", true],
+  ["downgrade", "all", { tag: "1.2.5" }, "1.2.4", "all-policy", true],
+  ["major", "all", { tag: "1.2.3" }, "2.0.0", "all-policy", true],
+  ["pre-release", "all", { tag: "1.2.3" }, "1.3.0-rc.1", "all-policy", true],
+  ["version to word", "all", { tag: "1.2.3" }, "latest", "all-policy", true],
+  ["word to version", "all", { tag: "latest" }, "1.2.3", "all-policy", true],
+  ["git sha to git sha", "all", { tag: "sha-1a2b3c" }, "sha-4d5e6f", "all-policy", true],
+  ["equal precedence, other tag", "all", { tag: "1.2" }, "1.2.0", "all-policy", true],
   [
     "all: pinned workload keeps a digest",
     "all",
@@ -313,7 +313,10 @@ const rows: Row[] = [
   ["digest only", "all", { digest: OLD }, "latest", "all-policy", true],
   ["latest re-pushed, digest unknown", "all", { tag: "latest" }, "latest", "repushed", true],
   ["no tag is latest re-pushed", "all", {}, "latest", "repushed", true],
-  ["no tag, other tag pushed", "all", {}, "1.0.0", "all-policy", false],
+  ["no tag, other tag pushed", "all", {}, "1.0.0", "all-policy", true],
+  // The same content under another tag is no rollout: the pods would run the same image.
+  ["digest only, same content pushed", "all", { digest: NEW }, "latest", "same-image", true],
+  ["same content retagged", "all", { tag: "1.2.3", digest: NEW }, "1.2.4", "same-image", true],
   [
     "all: version re-pushed with new content",
     "all",

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { fetchOffers, splitRepository, usersByRepository } from "../../lib/poll/offers.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
-import type { CredentialMap } from "../../lib/registry/credentials.ts";
+import { type CredentialMap, parseDockerConfig } from "../../lib/registry/credentials.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
 import { fakeDigest, startStubRegistry } from "../../bench/stub_registry.ts";
-import { closedPort } from "../registry/stub_registry.ts";
+import { closedPort, startStub } from "../registry/stub_registry.ts";
 import { deployment } from "../support/workload_object.ts";
 
 const NO_CREDENTIALS = () => Promise.resolve<CredentialMap>(new Map());
@@ -146,6 +146,43 @@ Deno.test("fetchOffers: the workloads' credentials for the repository's host are
       return Promise.resolve(new Map());
     });
     assert.deepEqual(asked.sort(), ["a", "b"]);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("fetchOffers: credentials matched by repository path, a refused one falls back to the next", async () => {
+  const good = `Basic ${btoa("ci:right")}`;
+  const stub = startStub((req) =>
+    req.headers.get("authorization") === good
+      ? Response.json({ name: "team/app", tags: ["1.3.0"] })
+      : new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } })
+  );
+  const registry = new RegistryClient();
+  const config = (auths: Record<string, [string, string]>) =>
+    parseDockerConfig(JSON.stringify({
+      auths: Object.fromEntries(
+        Object.entries(auths).map(([k, [u, p]]) => [k, { auth: btoa(`${u}:${p}`) }]),
+      ),
+    }));
+  try {
+    const a = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const b = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const creds = new Map<string, CredentialMap>([
+      // a's secret: a stale password for the host, and a key for another path that must not match.
+      ["a", config({ [stub.host]: ["ci", "stale"], [`${stub.host}/other`]: ["x", "y"] })],
+      ["b", config({ [`${stub.host}/team`]: ["ci", "right"] })],
+    ]);
+    const result = await fetchOffers(
+      usersByRepository([a, b]),
+      registry,
+      (w) => Promise.resolve(creds.get(w.name)!),
+    );
+    assert.deepEqual(result.offers.get(`${stub.host}/team/app`)?.tags, ["1.3.0"]);
+    const sent = stub.requests.map((r) => r.headers.get("authorization"));
+    assert.ok(!sent.includes(`Basic ${btoa("x:y")}`), "the other path's key is never sent");
+    assert.equal(sent.at(-1), good);
+    assert.equal(result.listings, 2);
   } finally {
     await stub.close();
   }

@@ -130,11 +130,18 @@ const cases: Case[] = [
     needed: [],
   },
   {
-    name: "all moves a version to the greatest version above it",
+    name: "all moves a version to the greatest version above it, pinned",
     w: workload("all", ["myapp:1.2.3"]),
-    offers: { [MYAPP]: offer([...TAGS, "latest"]) },
-    want: ["app update myapp:2.0.0"],
-    needed: [],
+    offers: { [MYAPP]: offer([...TAGS, "latest"], { "2.0.0": D2 }) },
+    want: [`app update myapp:2.0.0@${D2}`],
+    needed: ["2.0.0"],
+  },
+  {
+    name: "all moving to a version whose digest is unknown waits",
+    w: workload("all", ["myapp:1.2.3"]),
+    offers: { [MYAPP]: offer(TAGS) },
+    want: ["app digest-unknown"],
+    needed: ["2.0.0"],
   },
   {
     name: "all on the greatest version follows its digest (first sight: baseline)",
@@ -309,4 +316,18 @@ Deno.test("currentTag: the tag, latest when none, nothing for a digest-only imag
   assert.equal(currentTag(bare), "latest");
   assert.equal(currentTag(digestOnly), undefined);
   assert.equal(currentTag(pinned), "1.2.3");
+});
+
+Deno.test("pollVerdicts: a container changed since the registry was asked is left to the next cycle", () => {
+  const asked = workload("all", [`myapp:latest@${D1}`, "myapp:1.2.3"]);
+  const fresh = workload("all", [`myapp:latest@${D2}`, "myapp:1.2.3"]);
+  const offers = new Map([[MYAPP, offer(["latest", ...TAGS], { latest: D1, "2.0.0": D1 })]]);
+  const verdicts = pollVerdicts(fresh, offers, asked);
+  assert.deepEqual(verdicts.map((v) => `${v.container.name} ${v.reason}`), [
+    "app changed-since-poll",
+    "c1 update",
+  ]);
+  // A container that was not there when the registry was asked is not decided either.
+  const grown = workload("all", [`myapp:latest@${D1}`, "myapp:1.2.3", "myapp:1.2.4"]);
+  assert.equal(pollVerdicts(grown, offers, asked)[2].reason, "changed-since-poll");
 });

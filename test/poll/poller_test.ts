@@ -8,7 +8,7 @@ import { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { WORKLOAD_KINDS } from "../../lib/workloads/kinds.ts";
 import { workloadKey } from "../../lib/workloads/workload.ts";
 import { startStubRegistry, type StubRegistry } from "../../bench/stub_registry.ts";
-import { closedPort } from "../registry/stub_registry.ts";
+import { closedPort, startStub } from "../registry/stub_registry.ts";
 import {
   capture,
   type CapturedLog,
@@ -42,6 +42,9 @@ interface HarnessOptions {
   dryRun?: boolean;
   isLeader?: () => boolean;
   onCycle?: (stats: CycleStats) => void;
+  /** The registry client's per-request timeout. */
+  timeoutMs?: number;
+  intervalMs?: number;
 }
 
 async function start(opts: HarnessOptions = {}): Promise<Harness> {
@@ -61,9 +64,9 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
   const poller = new Poller({
     cache,
     rollout,
-    registry: new RegistryClient({ logger: log.logger }),
+    registry: new RegistryClient({ logger: log.logger, timeoutMs: opts.timeoutMs }),
     client: cluster.client,
-    intervalMs: INTERVAL,
+    intervalMs: opts.intervalMs ?? INTERVAL,
     dryRun: opts.dryRun,
     isLeader: opts.isLeader,
     logger: log.logger,
@@ -440,6 +443,151 @@ Deno.test("Poller: workloads with an invalid policy cause no registry request", 
     assert.equal(stats.repositories, 0);
     assert.equal(h.registries[0].counts().total, 0);
     assert.equal(h.patches().length, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+/** A registry host that accepts connections and never answers; counts them. */
+function hungRegistry(): { host: string; connections: () => number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    try {
+      for await (const c of listener) conns.push(c);
+    } catch { /* closed */ }
+  })();
+  return {
+    host: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    connections: () => conns.length,
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already closed by the client */ }
+      }
+    },
+  };
+}
+
+Deno.test("Poller: a webhook rollout made while the poll waits is not undone by its offer", async () => {
+  const slowAnswer = Promise.withResolvers<void>();
+  const slow = startStub(async (req) => {
+    await slowAnswer.promise;
+    return req.method === "HEAD"
+      ? new Response(null, { status: 404 })
+      : Response.json({ name: "team/other", tags: ["1.0.0"] });
+  });
+  let first = "";
+  const h = await start({
+    seed: ([reg]) => {
+      first = reg.push("team/app", "latest");
+      // One workload over two registries: it is decided once both have answered.
+      return [deployment({
+        name: "edge",
+        policy: "all",
+        containers: [
+          { name: "app", image: `${reg.host}/team/app:latest@${first}` },
+          { name: "other", image: `${slow.host}/team/other:1.0.0` },
+        ],
+      })];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    const cycle = h.poller.cycle(T0);
+    await waitFor(() => reg.counts().heads > 0, "the poll to read the digest of latest");
+    // latest is pushed again and the webhook pins it while the other registry is slow.
+    const second = reg.push("team/app", "latest");
+    const applyPush = pushApplier(
+      h.cache,
+      new Rollout({ client: h.cluster.client, cache: h.cache }),
+    );
+    assert.deepEqual(
+      await applyPush({ repository: `${reg.host}/team/app`, tag: "latest", digest: second }),
+      ["applied"],
+    );
+    slowAnswer.resolve();
+    await cycle;
+    assert.deepEqual(h.images("edge"), [
+      `app=${reg.host}/team/app:latest@${second}`,
+      `other=${slow.host}/team/other:1.0.0`,
+    ]);
+    assert.equal(h.patches().length, 1, "only the webhook's");
+    const app = h.log.records().find((r) => r.msg === "decision" && r.container === "app");
+    assert.equal(app?.reason, "changed-since-poll");
+  } finally {
+    slowAnswer.resolve();
+    await h.stop();
+    await slow.close();
+  }
+});
+
+Deno.test("Poller: a hung registry holds back only its own workloads, and stop() cancels it", async () => {
+  const hung = hungRegistry();
+  const cycles: CycleStats[] = [];
+  const h = await start({
+    onCycle: (s) => cycles.push(s),
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.0.0", "1.1.0"]);
+      return [
+        app("healthy", "minor", `${reg.host}/team/app:1.0.0`),
+        ...Array.from(
+          { length: 8 },
+          (_, i) => app(`h${i}`, "minor", `${hung.host}/team/a${i}:1.0.0`),
+        ),
+      ];
+    },
+  });
+  try {
+    h.poller.start();
+    await waitFor(
+      () => h.images("healthy")[0] === `app=${h.registries[0].host}/team/app:1.1.0`,
+      "the healthy registry's workload to roll out while the other hangs",
+    );
+    assert.equal(cycles.length, 0, "the cycle is still waiting on the hung host");
+    // The requests would wait out their 15 s timeout; stop() cancels them instead.
+    const stopped = await Promise.race([
+      h.poller.stop().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 5_000)),
+    ]);
+    assert.ok(stopped, "stop() returned while the registry still hung");
+  } finally {
+    await h.stop();
+    hung.close();
+  }
+});
+
+Deno.test("Poller: once a host times out, its other repositories are given up this cycle", async () => {
+  const hung = hungRegistry();
+  const h = await start({
+    timeoutMs: 300,
+    seed: () =>
+      Array.from({ length: 8 }, (_, i) => app(`h${i}`, "minor", `${hung.host}/team/a${i}:1.0.0`)),
+  });
+  try {
+    const stats = await h.poller.cycle(T0);
+    assert.equal(stats.failedRepositories, 8);
+    // Four requests at a time per host: the first four time out, the queued four never go.
+    assert.equal(hung.connections(), 4);
+    const warned = warnings(h, "registry unavailable this cycle");
+    assert.equal(warned.length, 1);
+    assert.match(String(warned[0].error), /timed out/);
+  } finally {
+    await h.stop();
+    hung.close();
+  }
+});
+
+Deno.test("Poller: an interval past the timer limit (720h) waits, it does not spin", async () => {
+  const cycles: CycleStats[] = [];
+  const h = await start({ intervalMs: 720 * 3_600_000, onCycle: (s) => cycles.push(s) });
+  try {
+    h.poller.start();
+    await waitFor(() => cycles.length === 1, "the first cycle");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(cycles.length, 1);
   } finally {
     await h.stop();
   }

@@ -131,6 +131,61 @@ Deno.test("bearer: a cached token the registry rejects is dropped and fetched on
   }
 });
 
+/** A registry whose token endpoint always issues the same string, refused `refusals` times. */
+function sameTokenRegistry(refusals: number) {
+  const state = { refusals };
+  const stub: Stub = startStub((req) => {
+    if (req.url.pathname === "/token") return Response.json({ token: "static", expires_in: 300 });
+    if (req.headers.get("authorization") === "Bearer static" && state.refusals-- <= 0) {
+      return Response.json({ name: "team/app", tags: ["1.0.0"] });
+    }
+    return new Response(null, {
+      status: 401,
+      headers: { "WWW-Authenticate": `Bearer realm="${stub.origin}/token",service="s"` },
+    });
+  });
+  const count = () => ({
+    token: stub.requests.filter((r) => r.url.pathname === "/token").length,
+    registry: stub.requests.filter((r) => r.url.pathname !== "/token").length,
+  });
+  return { stub, state, count };
+}
+
+Deno.test("bearer: a refused token re-issued as the same string is retried once", async () => {
+  const { stub, state, count } = sameTokenRegistry(0);
+  const client = new RegistryClient();
+  try {
+    await client.listTags(stub.host, "team/app");
+    state.refusals = 1; // e.g. a registry replica that has not seen the token yet
+    assert.deepEqual(await client.listTags(stub.host, "team/app"), ["1.0.0"]);
+    assert.deepEqual(count(), { token: 2, registry: 4 });
+  } finally {
+    client.close();
+    await stub.close();
+  }
+});
+
+Deno.test("bearer: a same-string token refused again is UNAUTHORIZED, without looping", async () => {
+  const { stub, state, count } = sameTokenRegistry(0);
+  const client = new RegistryClient();
+  try {
+    await client.listTags(stub.host, "team/app");
+    state.refusals = Infinity;
+    const err = await rejection(client.listTags(stub.host, "team/app"));
+    assert.equal(err.code, "UNAUTHORIZED");
+    assert.equal(err.transient, false);
+    // First call: 401, token, 200. Second: cached token 401, one refetch, one retry 401.
+    assert.deepEqual(count(), { token: 2, registry: 4 });
+    // The refused token is not kept: the next call starts without it.
+    await rejection(client.listTags(stub.host, "team/app"));
+    assert.equal(stub.requests.at(-3)!.headers.get("authorization"), null);
+    assert.deepEqual(count(), { token: 3, registry: 6 });
+  } finally {
+    client.close();
+    await stub.close();
+  }
+});
+
 Deno.test("bearer: scopes the challenge insists on are requested too", async () => {
   const { stub, tokenRequests } = bearerRegistry({
     scope: "repository:team/app:pull,push repository:team/base:pull",
@@ -286,6 +341,53 @@ Deno.test("pagination: stops at maxPages with a warning", async () => {
     assert.deepEqual(await client.listTags(stub.host, "x"), ["t1", "t2", "t3"]);
     assert.equal(stub.requests.length, 3);
     assert.match(lines.join("\n"), /truncated at page limit/);
+  } finally {
+    client.close();
+    await stub.close();
+  }
+});
+
+Deno.test("pagination: a Link rel=next back to the same page stops with a warning", async () => {
+  const stub = startStub((req) =>
+    Response.json({ name: "team/app", tags: ["1.0.0"] }, {
+      headers: { Link: `<${req.target}>; rel="next"` },
+    })
+  );
+  const lines: string[] = [];
+  const client = new RegistryClient({ logger: new Logger({ sink: (l) => lines.push(l) }) });
+  try {
+    assert.deepEqual(await client.listTags(stub.host, "team/app"), ["1.0.0"]);
+    assert.equal(stub.requests.length, 1);
+    assert.match(lines.join("\n"), /links back to a fetched page/);
+    assert.doesNotMatch(lines.join("\n"), /truncated at page limit/);
+  } finally {
+    client.close();
+    await stub.close();
+  }
+});
+
+Deno.test("pagination: a cycle through earlier pages (relative and absolute) stops", async () => {
+  const stub: Stub = startStub((req) => {
+    const links: Record<string, string> = {
+      "": '</v2/x/tags/list?last=a>; rel="next"',
+      a: `<${stub.origin}/v2/x/tags/list?last=b>; rel="next"`,
+      b: '</v2/x/tags/list?last=a>; rel="next"',
+    };
+    const last = req.url.searchParams.get("last") ?? "";
+    return Response.json({ name: "x", tags: [`after-${last}`] }, {
+      headers: { Link: links[last] },
+    });
+  });
+  const lines: string[] = [];
+  const client = new RegistryClient({ logger: new Logger({ sink: (l) => lines.push(l) }) });
+  try {
+    assert.deepEqual(await client.listTags(stub.host, "x"), ["after-", "after-a", "after-b"]);
+    assert.deepEqual(stub.requests.map((r) => r.target), [
+      "/v2/x/tags/list",
+      "/v2/x/tags/list?last=a",
+      "/v2/x/tags/list?last=b",
+    ]);
+    assert.match(lines.join("\n"), /links back to a fetched page/);
   } finally {
     client.close();
     await stub.close();

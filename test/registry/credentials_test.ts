@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   credentialFor,
+  credentialsFor,
   mergeCredentials,
   normalizeRegistryHost,
   parseDockerConfig,
@@ -56,6 +57,17 @@ const parsed: [string, unknown, [string, RegistryCredential][]][] = [
   }, [["docker.io", { username: "u", password: "p" }]]],
   ["http URL key with port", { auths: { "http://host:5000": { auth: b64("u:p") } } }, [
     ["host:5000", { username: "u", password: "p" }],
+  ]],
+  ["paths and wildcards are kept in the key", {
+    auths: {
+      "ghcr.io/org-a": { auth: b64("alice:1") },
+      "https://ghcr.io/org-b/": { auth: b64("bob:2") },
+      "*.azurecr.io": { auth: b64("az:3") },
+    },
+  }, [
+    ["ghcr.io/org-a", { username: "alice", password: "1" }],
+    ["ghcr.io/org-b", { username: "bob", password: "2" }],
+    ["*.azurecr.io", { username: "az", password: "3" }],
   ]],
   ["first duplicate wins", {
     auths: {
@@ -126,4 +138,80 @@ Deno.test("mergeCredentials: earlier maps win, others fill in", () => {
     ["quay.io", { username: "q" }],
   ]);
   assert.deepEqual([...mergeCredentials()], []);
+});
+
+/** The reviewer's dockerconfigjson: two orgs on one host, a wildcard, Docker Hub, a port. */
+const reviewed = parseDockerConfig(JSON.stringify({
+  auths: {
+    "ghcr.io/org-a": { auth: b64("alice:pa:ss") },
+    "ghcr.io/org-b": { auth: b64("bob:pw") },
+    "*.azurecr.io": { auth: b64("az:pw") },
+    "https://index.docker.io/v1/": { auth: b64("hub:pw") },
+    "http://Reg.Local:5000/": { username: "r", password: "p" },
+  },
+}));
+const user = (host: string, path?: string) => credentialFor(reviewed, host, path)?.username;
+
+Deno.test("credentialFor: two orgs on one host keep their own credentials", () => {
+  assert.equal(user("ghcr.io", "org-a/app"), "alice");
+  assert.equal(user("ghcr.io", "org-b/app"), "bob");
+  assert.equal(user("ghcr.io", "org-c/app"), undefined);
+  assert.equal(user("ghcr.io"), undefined, "no path: host-wide keys only");
+});
+
+Deno.test("credentialFor: *.azurecr.io covers one label, not the bare domain", () => {
+  assert.equal(user("myreg.azurecr.io", "team/app"), "az");
+  assert.equal(user("myreg.azurecr.io"), "az");
+  assert.equal(user("azurecr.io", "team/app"), undefined);
+  assert.equal(user("a.b.azurecr.io", "team/app"), undefined);
+});
+
+Deno.test("credentialFor: Docker Hub spellings and host:port", () => {
+  for (const host of ["docker.io", "index.docker.io", "registry-1.docker.io"]) {
+    assert.equal(user(host, "library/nginx"), "hub");
+  }
+  assert.equal(user("reg.local:5000", "team/app"), "r");
+  assert.equal(user("reg.local", "team/app"), undefined);
+});
+
+Deno.test("credentialsFor: all matches, most specific first, precedence among equals", () => {
+  const creds = mergeCredentials(
+    new Map([["ghcr.io", { username: "secret-host" }], ["*.azurecr.io", { username: "wild" }]]),
+    new Map([
+      ["ghcr.io", { username: "config-host" }],
+      ["ghcr.io/org-b", { username: "config-org" }],
+      ["ghcr.io/org-b/app", { username: "config-repo" }],
+      ["https://x.azurecr.io/v1/", { username: "exact" }],
+    ]),
+  );
+  const users = (host: string, path?: string) =>
+    credentialsFor(creds, host, path).map((c) => c.username);
+  assert.deepEqual(users("ghcr.io", "org-b/app"), ["config-repo", "config-org", "secret-host"]);
+  assert.deepEqual(users("ghcr.io", "org-b/app2"), ["config-org", "secret-host"]);
+  assert.deepEqual(users("ghcr.io"), ["secret-host"]);
+  assert.deepEqual(users("x.azurecr.io", "app"), ["exact", "wild"]);
+  assert.deepEqual(users("y.azurecr.io", "app"), ["wild"]);
+  assert.deepEqual(users("quay.io", "app"), []);
+});
+
+Deno.test("credentialsFor: the same credential under two keys is listed once", () => {
+  const cred = { username: "u", password: "p" };
+  const creds = new Map([["ghcr.io/org", cred], ["ghcr.io", { ...cred }], ["*.io", cred]]);
+  assert.deepEqual(credentialsFor(creds, "ghcr.io", "org/app"), [cred]);
+});
+
+Deno.test("credentialsFor: hand-built maps with unnormalized keys still match", () => {
+  const creds = new Map([["https://index.docker.io/v1/", { username: "hub" }]]);
+  assert.deepEqual(credentialsFor(creds, "docker.io", "library/nginx"), [{ username: "hub" }]);
+});
+
+Deno.test("mergeCredentials: keys are compared normalized", () => {
+  const merged = mergeCredentials(
+    new Map([["https://index.docker.io/v1/", { username: "a" }]]),
+    new Map([["docker.io", { username: "b" }], ["ghcr.io/org-b/", { username: "c" }]]),
+  );
+  assert.deepEqual([...merged], [
+    ["docker.io", { username: "a" }],
+    ["ghcr.io/org-b", { username: "c" }],
+  ]);
 });

@@ -17,7 +17,7 @@ const init: ContainerImage = {
   image: "myapp:1.2.3",
 };
 
-Deno.test("imagePatch tests name and image, then replaces, at each kind's pod spec", () => {
+Deno.test("imagePatch tests the label, name and image, then replaces, at each kind's pod spec", () => {
   const cases: [string, string][] = [
     ["Deployment", "/spec/template/spec"],
     ["StatefulSet", "/spec/template/spec"],
@@ -25,20 +25,26 @@ Deno.test("imagePatch tests name and image, then replaces, at each kind's pod sp
     ["CronJob", "/spec/jobTemplate/spec/template/spec"],
   ];
   for (const [kind, pod] of cases) {
-    assert.deepEqual(imagePatch(kindNamed(kind)!, [{ container: app, to: "myapp:1.2.4" }]), [
-      { op: "test", path: `${pod}/containers/1/name`, value: "app" },
-      { op: "test", path: `${pod}/containers/1/image`, value: "myapp:1.2.3" },
-      { op: "replace", path: `${pod}/containers/1/image`, value: "myapp:1.2.4" },
-    ], kind);
+    assert.deepEqual(
+      imagePatch(kindNamed(kind)!, "patch", [{ container: app, to: "myapp:1.2.4" }]),
+      [
+        { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "patch" },
+        { op: "test", path: `${pod}/containers/1/name`, value: "app" },
+        { op: "test", path: `${pod}/containers/1/image`, value: "myapp:1.2.3" },
+        { op: "replace", path: `${pod}/containers/1/image`, value: "myapp:1.2.4" },
+      ],
+      kind,
+    );
   }
 });
 
 Deno.test("imagePatch: several containers, init containers included, in one patch", () => {
-  const ops = imagePatch(kindNamed("Deployment")!, [
+  const ops = imagePatch(kindNamed("Deployment")!, "minor", [
     { container: init, to: "myapp:1.3.0" },
     { container: app, to: "myapp:1.3.0" },
   ]);
   assert.deepEqual(ops.map((o) => `${o.op} ${o.path} ${o.value}`), [
+    "test /metadata/labels/argoos.io~1policy minor",
     "test /spec/template/spec/initContainers/0/name migrate",
     "test /spec/template/spec/initContainers/0/image myapp:1.2.3",
     "replace /spec/template/spec/initContainers/0/image myapp:1.3.0",
@@ -46,5 +52,5 @@ Deno.test("imagePatch: several containers, init containers included, in one patc
     "test /spec/template/spec/containers/1/image myapp:1.2.3",
     "replace /spec/template/spec/containers/1/image myapp:1.3.0",
   ]);
-  assert.deepEqual(imagePatch(kindNamed("Deployment")!, []), []);
+  assert.deepEqual(imagePatch(kindNamed("Deployment")!, "minor", []), []);
 });

@@ -69,6 +69,7 @@ Deno.test("apply patches each kind at its pod spec and reports it", async () => 
         ? "/spec/jobTemplate/spec/template/spec"
         : "/spec/template/spec";
       assert.deepEqual((patch.body as { path: string }[]).map((o) => o.path), [
+        "/metadata/labels/argoos.io~1policy",
         `${pod}/containers/1/name`,
         `${pod}/containers/1/image`,
         `${pod}/containers/1/image`,
@@ -234,12 +235,47 @@ Deno.test("apply: a 422 with the images unchanged is refused, reported and logge
   });
 });
 
-Deno.test("apply: other client errors (403) are refused, not retried", async () => {
+Deno.test("apply: 401 and 403 (credentials, RBAC) are retried, other 4xx refused", async () => {
   await withCluster(async (c) => {
     const rollout = new Rollout({ client: c.client });
-    c.fake.fail({ method: "PATCH", status: 403, reason: "Forbidden" });
-    assert.equal(await rollout.apply(seed(c), "webhook", toTag("1.2.4")), "refused");
+    const w = seed(c);
+    for (const status of [401, 403]) {
+      c.fake.fail({ method: "PATCH", status });
+      await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), TransientRolloutError);
+    }
+    c.fake.fail({ method: "PATCH", status: 400, reason: "BadRequest" });
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
+    assert.equal(patches(c).length, 3);
+  });
+});
+
+Deno.test("apply: a workload that opted out since it was read is left alone", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const stale = seed(c);
+    const obj = c.fake.get("apps/v1", "Deployment", "default", "web")!;
+    delete (obj.metadata as { labels: Record<string, string> }).labels["argoos.io/policy"];
+    c.fake.put(obj);
+    // The label test fails (422), the re-read shows no label: nothing is written.
+    assert.equal(await rollout.apply(stale, "webhook", toTag("1.2.4")), "unchanged");
     assert.equal(patches(c).length, 1);
+    assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
+      "app=myapp:1.2.3",
+    ]);
+  });
+});
+
+Deno.test("apply: a policy narrowed since it was read is decided again under the new one", async () => {
+  await withCluster(async (c) => {
+    const rollout = new Rollout({ client: c.client });
+    const stale = seed(c, { policy: "major" });
+    seed(c, { policy: "patch" });
+    // The stale `major` says 2.0.0; the label test fails and `patch` refuses it.
+    assert.equal(await rollout.apply(stale, "webhook", toTag("2.0.0")), "unchanged");
+    assert.equal(patches(c).length, 1);
+    assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
+      "app=myapp:1.2.3",
+    ]);
   });
 });
 

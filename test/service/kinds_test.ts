@@ -41,7 +41,7 @@ Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob ali
       pushEnvelope({ host: REGISTRY, repository: "myapp", tag: "1.2.4" }),
     );
     assert.equal(status, 200);
-    assert.deepEqual(JSON.parse(text), { applied: 1, duplicates: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(text), { applied: 1, unchanged: 0, duplicates: 0, ignored: 0 });
 
     const patches = fake.requests.filter((r) => r.method === "PATCH");
     assert.equal(patches.length, KINDS.length);
@@ -55,6 +55,7 @@ Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob ali
         ? "/spec/jobTemplate/spec/template/spec"
         : "/spec/template/spec";
       assert.deepEqual(patch.body, [
+        { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "patch" },
         { op: "test", path: `${pod}/containers/0/name`, value: "app" },
         { op: "test", path: `${pod}/containers/0/image`, value: `${REGISTRY}/myapp:1.2.3` },
         { op: "replace", path: `${pod}/containers/0/image`, value: `${REGISTRY}/myapp:1.2.4` },

@@ -108,22 +108,42 @@ Deno.test("webhook refuses unauthenticated, malformed and oversized deliveries",
   });
 });
 
-Deno.test("/readyz answers 503 until the workload cache has listed, then 200", async () => {
+Deno.test("until the cache has listed, /readyz and /event answer 503; the redelivery applies", async () => {
   const svc = await startService({
     // The first lists fail, so the cache is not in sync while they are retried with backoff.
-    seed: (c) =>
-      c.fake.fail({ method: "GET", path: "/apis/apps/v1/deployments", status: 500, times: 2 }),
+    seed: (c) => {
+      seedWeb()(c);
+      c.fake.fail({ method: "GET", path: "/apis/apps/v1/deployments", status: 500, times: 2 });
+    },
   });
   try {
     const before = await svc.get("/readyz");
     assert.equal(before.status, 503);
     assert.match(before.text, /not in sync/);
     assert.equal((await svc.get("/healtz")).status, 200);
+    // An empty cache would say "nothing to roll out": the delivery is deferred, not recorded.
+    const delivery = push("1.2.4");
+    const early = await svc.post(delivery.body);
+    assert.equal(early.status, 503, early.text);
+    assert.match(JSON.parse(early.text).error, /not in sync/);
     await svc.argoos.cache.synced;
     assert.equal((await svc.get("/readyz")).status, 200);
+    const again = await svc.post(delivery.body);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(JSON.parse(again.text).applied, 1);
+    assert.equal(image(svc, "web")[0], `app=${REG}/myapp:1.2.4`);
   } finally {
     await svc.stop();
   }
+});
+
+Deno.test("a push no workload moves is answered 200 as unchanged", async () => {
+  await withService(seedWeb("patch"), async (svc) => {
+    const res = await svc.post(push("2.0.0").body);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(JSON.parse(res.text), { applied: 0, unchanged: 1, duplicates: 0, ignored: 0 });
+    assert.equal(patches(svc).length, 0);
+  });
 });
 
 Deno.test("a push rolls out the matching labelled Deployment, and only it", async () => {
@@ -146,7 +166,7 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
     const delivery = push("1.2.4");
     const res = await svc.post(delivery.body);
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(JSON.parse(res.text), { applied: 1, duplicates: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(res.text), { applied: 1, unchanged: 0, duplicates: 0, ignored: 0 });
 
     assert.deepEqual(image(svc, "web"), [
       `app=${REG}/myapp:1.2.4`,
@@ -160,6 +180,7 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
     assert.equal(patch.path, "/apis/apps/v1/namespaces/default/deployments/web");
     assert.equal(patch.contentType, "application/json-patch+json");
     assert.deepEqual(patch.body, [
+      { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "patch" },
       { op: "test", path: "/spec/template/spec/containers/0/name", value: "app" },
       { op: "test", path: "/spec/template/spec/containers/0/image", value: `${REG}/myapp:1.2.3` },
       {
@@ -221,7 +242,12 @@ Deno.test("a redelivered event (same id) patches nothing more", async () => {
     );
     const again = await svc.post(delivery.body);
     assert.equal(again.status, 200);
-    assert.deepEqual(JSON.parse(again.text), { applied: 0, duplicates: 1, ignored: 0 });
+    assert.deepEqual(JSON.parse(again.text), {
+      applied: 0,
+      unchanged: 0,
+      duplicates: 1,
+      ignored: 0,
+    });
     assert.equal(patches(svc).length, 1);
   });
 });
@@ -279,7 +305,12 @@ Deno.test("a 5xx from the API server is answered 503, and the redelivery applies
     assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.3`);
     const retry = await svc.post(delivery.body);
     assert.equal(retry.status, 200);
-    assert.deepEqual(JSON.parse(retry.text), { applied: 1, duplicates: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(retry.text), {
+      applied: 1,
+      unchanged: 0,
+      duplicates: 0,
+      ignored: 0,
+    });
     assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.4`);
     assert.equal(patches(svc).length, 2);
   });
@@ -347,8 +378,8 @@ Deno.test("someone changed the image before the watch told us: the test op fails
     assert.equal(res.status, 200, res.text);
     const [stale, fresh, ...more] = patches(svc);
     assert.equal(more.length, 0);
-    assert.equal((stale.body as { value: string }[])[1].value, `${REG}/myapp:1.2.3`);
-    assert.equal((fresh.body as { value: string }[])[1].value, `${REG}/myapp:1.2.2`);
+    assert.equal((stale.body as { value: string }[])[2].value, `${REG}/myapp:1.2.3`);
+    assert.equal((fresh.body as { value: string }[])[2].value, `${REG}/myapp:1.2.2`);
     assert.deepEqual(image(svc, "web")[0], `app=${REG}/myapp:1.2.4`);
   });
 });

@@ -43,7 +43,7 @@ const cases: Case[] = [
       { name: "lib", image: "library/myapp-sidecar:1.2.3" },
     ],
     push: { repository: MYAPP, tag: "1.2.4" },
-    want: ["app=all-policy->myapp:1.2.4"],
+    want: [`app=all-policy->myapp:1.2.4@${NEW}`],
   },
   {
     name: "init containers are considered",
@@ -100,7 +100,7 @@ const cases: Case[] = [
     policy: "all",
     containers: [{ name: "app", image: "myapp:2.0.0" }],
     push: { repository: MYAPP, tag: "1.0.0" },
-    want: ["app=all-policy->myapp:1.0.0"],
+    want: [`app=all-policy->myapp:1.0.0@${NEW}`],
   },
   {
     name: "patch refuses a minor bump",
