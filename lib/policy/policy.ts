@@ -139,8 +139,8 @@ function pushReason(policy: Policy, current: Current, pushed: Pushed): Reason {
   const currentTag = current.tag ?? (current.digest === undefined ? "latest" : undefined);
   const sameTag = pushed.tag === currentTag;
   if (policy === "all") {
-    if (current.digest === pushed.digest) return "same-image";
-    return sameTag ? "repushed" : "all-policy";
+    if (!sameTag) return "all-policy";
+    return current.digest === pushed.digest ? "same-image" : "repushed";
   }
   const currentVersion = currentTag === undefined ? undefined : parseVersion(currentTag);
   if (currentVersion === undefined) return "current-not-version";

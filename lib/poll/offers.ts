@@ -51,9 +51,10 @@ export function splitRepository(repository: string): [string, string] {
 
 /**
  * Fetch the offers of every repository in `users` (repository → workloads using it).
- * A digest that cannot be read is left out (the decision says `digest-unknown`). Once a host
- * fails without answering (down, timing out, backing off), its other repositories are given
- * up for this cycle instead of each waiting out its own timeout.
+ * A digest that cannot be read is left out (the decision says `digest-unknown`). When a host
+ * that has answered nothing yet this cycle fails without an answer (down, timing out, backing
+ * off), its other repositories are given up until the next cycle instead of each waiting out
+ * its own timeout; a host that answers others only fails the one repository.
  *
  * @example
  * ```ts ignore
@@ -75,6 +76,7 @@ export async function fetchOffers(
     heads: 0,
   };
   const hostDown = new Map<string, AbortController>();
+  const answered = new Set<string>();
   const downSignal = (host: string) => {
     let c = hostDown.get(host);
     if (!c) hostDown.set(host, c = new AbortController());
@@ -90,7 +92,9 @@ export async function fetchOffers(
       const creds = [...new Set(credMaps.flatMap((m) => credentialsFor(m, host, path)))];
       let tags: string[] | undefined;
       let cred: RegistryCredential | undefined;
-      // Each credential the workloads hold for this repository in turn, then none.
+      let refused: unknown;
+      // Each credential the workloads hold for this repository in turn, then none. Every try
+      // is a listing request, so `listings` counts them all.
       for (const candidate of [...creds, undefined]) {
         signal.throwIfAborted();
         result.listings++;
@@ -99,9 +103,13 @@ export async function fetchOffers(
           cred = candidate;
           break;
         } catch (err) {
-          if (!(isRefusal(err) && candidate !== undefined)) throw err;
+          if (!isRefusal(err)) throw err;
+          // A credential refused tells more than the anonymous try after it.
+          refused ??= err;
+          if (candidate === undefined) throw refused;
         }
       }
+      answered.add(host);
       const needed = new Set(workloads.flatMap((w) => [...digestsNeeded(w, repo, tags!)]));
       const digests = new Map<string, string>();
       await Promise.all([...needed].map(async (tag) => {
@@ -116,7 +124,14 @@ export async function fetchOffers(
       offer = { tags: tags!, digests };
       result.offers.set(repo, offer);
     } catch (err) {
-      if (isUnanswered(err)) down.abort(err);
+      // Stopping is not a registry failure.
+      if (opts.signal?.aborted) {
+        opts.onSettled?.(repo, undefined);
+        return;
+      }
+      // A host that answered nothing yet is likely down or hung: its other repositories wait
+      // for the next cycle. One that answers others only failed this repository.
+      if (isUnanswered(err) && !answered.has(host)) down.abort(err);
       const f = result.failures.get(host);
       if (f) f.repositories++;
       // The first failure names the cause; later ones are often just "cancelled".

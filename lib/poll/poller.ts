@@ -115,7 +115,8 @@ export class Poller {
   #tickMs(): number {
     let tick = this.#opts.intervalMs;
     for (const w of this.#opts.cache.all()) tick = Math.min(tick, this.#intervalOf(w));
-    return tick;
+    // A floor, so a mistyped `--poll-interval 1ms` cannot turn the loop into a spin.
+    return Math.max(tick, 1_000);
   }
 
   #intervalOf(w: Workload): number {

@@ -126,8 +126,7 @@ export class Rollout {
         this.#opts.onReport?.({ ...report, outcome: "applied" });
         return "applied";
       } catch (err) {
-        // 401/403 are credentials or RBAC to be fixed by an operator: retried, not dropped.
-        if (isTransient(err) || (err instanceof KubeApiError && [401, 403].includes(err.status))) {
+        if (isTransient(err) || isAccessProblem(err)) {
           throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
         }
         if (!(err instanceof KubeApiError)) throw err;
@@ -231,6 +230,17 @@ function workloadKeyOf(w: Workload): string {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * 401, or a 403 from RBAC: Argoos's credentials or Role are to be fixed by an operator, so the
+ * push is retried until they are, not dropped. A 403 from an admission webhook that gave no
+ * code of its own is a refusal of this change, like a 422.
+ */
+function isAccessProblem(err: unknown): boolean {
+  if (!(err instanceof KubeApiError)) return false;
+  if (err.status === 401) return true;
+  return err.status === 403 && !/admission webhook .*denied/i.test(err.message);
 }
 
 /** Whether every container we meant to change still runs the image we tested for. */

@@ -176,14 +176,23 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ready: () => cache.isSynced,
     metrics: () => metrics.registry.render(),
   });
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: config.listen.hostname,
+  const serve = (hostname: string) =>
+    Deno.serve({
+      hostname,
       port: config.listen.port,
       ...(config.serverTls ?? {}),
       onListen: () => {},
     }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    try {
+      server = serve(config.listen.hostname);
+    } catch (err) {
+      // `::` (all addresses, the default) fails where IPv6 is turned off: serve IPv4 then.
+      if (config.listen.hostname !== "::" || err instanceof Deno.errors.AddrInUse) throw err;
+      log.warn("cannot serve on [::], IPv6 is off here: serving on 0.0.0.0", { error: err });
+      server = serve("0.0.0.0");
+    }
   } catch (err) {
     throw new ListenError(config.listen, config.serverTls !== undefined, err);
   }

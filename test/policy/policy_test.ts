@@ -314,9 +314,9 @@ const rows: Row[] = [
   ["latest re-pushed, digest unknown", "all", { tag: "latest" }, "latest", "repushed", true],
   ["no tag is latest re-pushed", "all", {}, "latest", "repushed", true],
   ["no tag, other tag pushed", "all", {}, "1.0.0", "all-policy", true],
-  // The same content under another tag is no rollout: the pods would run the same image.
-  ["digest only, same content pushed", "all", { digest: NEW }, "latest", "same-image", true],
-  ["same content retagged", "all", { tag: "1.2.3", digest: NEW }, "1.2.4", "same-image", true],
+  // Any other tag is deployed, even with the same content: the last push wins.
+  ["digest only, same content pushed", "all", { digest: NEW }, "latest", "all-policy", true],
+  ["same content retagged", "all", { tag: "1.2.3", digest: NEW }, "1.2.4", "all-policy", true],
   [
     "all: version re-pushed with new content",
     "all",

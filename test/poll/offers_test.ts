@@ -187,3 +187,46 @@ Deno.test("fetchOffers: credentials matched by repository path, a refused one fa
     await stub.close();
   }
 });
+
+Deno.test("fetchOffers: one slow repository fails alone on a host that answers the others", async () => {
+  const stub = startStub(async (req) => {
+    const slow = req.target.startsWith("/v2/proxy/");
+    await new Promise((r) => setTimeout(r, slow ? 1_500 : 50));
+    return Response.json({ name: "x", tags: ["1.0.0", "1.1.0"] });
+  });
+  const registry = new RegistryClient({ timeoutMs: 500 });
+  try {
+    const workloads = [workload("p", "minor", [`${stub.host}/proxy/app:1.0.0`])];
+    for (let i = 0; i < 12; i++) {
+      workloads.push(workload(`l${i}`, "minor", [`${stub.host}/local/app${i}:1.0.0`]));
+    }
+    const result = await fetchOffers(usersByRepository(workloads), registry, NO_CREDENTIALS);
+    assert.equal(result.offers.size, 12);
+    assert.equal(result.failures.get(stub.host)?.repositories, 1);
+    assert.match(String(result.failures.get(stub.host)?.error), /timed out/);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("fetchOffers: when every credential is refused, the refusal is what is reported", async () => {
+  const stub = startStub(() =>
+    new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } })
+  );
+  const registry = new RegistryClient();
+  try {
+    const creds = parseDockerConfig(JSON.stringify({
+      auths: { [stub.host]: { auth: btoa("ci:wrong") } },
+    }));
+    const result = await fetchOffers(
+      usersByRepository([workload("a", "minor", [`${stub.host}/team/app:1.2.3`])]),
+      registry,
+      () => Promise.resolve(creds),
+    );
+    const error = result.failures.get(stub.host)?.error as RegistryError;
+    assert.equal(error.status, 401);
+    assert.doesNotMatch(error.message, /none given/);
+  } finally {
+    await stub.close();
+  }
+});

@@ -245,7 +245,15 @@ Deno.test("apply: 401 and 403 (credentials, RBAC) are retried, other 4xx refused
     }
     c.fake.fail({ method: "PATCH", status: 400, reason: "BadRequest" });
     assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
-    assert.equal(patches(c).length, 3);
+    // An admission webhook's denial without a code of its own comes as a 403: a refusal.
+    c.fake.fail({
+      method: "PATCH",
+      status: 403,
+      reason: "Forbidden",
+      message: 'admission webhook "validate.kyverno.svc" denied the request: image not allowed',
+    });
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
+    assert.equal(patches(c).length, 4);
   });
 });
 
