@@ -5,6 +5,7 @@
  * @module
  */
 
+import { linkSignals } from "../async/linked_signal.ts";
 import { KubeApiError, networkReason } from "./errors.ts";
 import { resourcePath, type ResourceType } from "./resource.ts";
 
@@ -203,7 +204,8 @@ export class KubeClient {
       clearTimeout(timer);
       timer = setTimeout(() => silent.abort(), silentMs);
     };
-    const signal = opts.signal ? AbortSignal.any([opts.signal, silent.signal]) : silent.signal;
+    const link = linkSignals(opts.signal, silent.signal);
+    const signal = link.signal;
     rearm();
     try {
       let res: Response;
@@ -227,21 +229,26 @@ export class KubeClient {
         res.body,
         path,
         rearm,
-        () => Boolean(opts.signal?.aborted || silent.signal.aborted),
+        signal,
       );
     } finally {
       clearTimeout(timer);
+      link.unlink();
     }
   }
 
-  /** The events of a watch body; `received` is called per chunk, `ended` says an abort is ours. */
+  /** The events of a watch body; `received` is called per chunk; `stop` ends it quietly. */
   async *#events<T>(
     body: ReadableStream<Uint8Array>,
     path: string,
     received: () => void,
-    ended: () => boolean,
+    stop: AbortSignal,
   ): AsyncGenerator<WatchEvent<T>> {
     const reader = body.getReader();
+    // The fetch's own abort does not always reach a read already pending on the body (seen
+    // under load): cancelling the reader ends that read with `done`.
+    const cancel = () => void reader.cancel().catch(() => {});
+    stop.addEventListener("abort", cancel, { once: true });
     const decoder = new TextDecoder();
     let buffered = "";
     try {
@@ -250,7 +257,7 @@ export class KubeClient {
         try {
           chunk = await reader.read();
         } catch (err) {
-          if (ended()) return;
+          if (stop.aborted) return;
           throw new KubeApiError({
             status: 0,
             reason: "NetworkError",
@@ -261,6 +268,7 @@ export class KubeClient {
           });
         }
         if (chunk.done) break;
+        if (stop.aborted) return;
         received();
         // Events are newline-delimited JSON, but chunks may split them anywhere.
         buffered += decoder.decode(chunk.value, { stream: true });
@@ -270,9 +278,11 @@ export class KubeClient {
           if (line.trim()) yield watchEvent<T>(line, path);
         }
       }
+      if (stop.aborted) return; // cancelled mid-event: what is buffered may be cut short
       buffered += decoder.decode();
       if (buffered.trim()) yield watchEvent<T>(buffered, path);
     } finally {
+      stop.removeEventListener("abort", cancel);
       await reader.cancel().catch(() => {});
     }
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { linkSignals } from "../async/linked_signal.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import {
   type CredentialMap,
@@ -85,7 +86,8 @@ export async function fetchOffers(
   await Promise.all([...users].map(async ([repo, workloads]) => {
     const [host, path] = splitRepository(repo);
     const down = downSignal(host);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, down.signal]) : down.signal;
+    const link = linkSignals(opts.signal, down.signal);
+    const { signal } = link;
     let offer: RepositoryOffer | undefined;
     try {
       const credMaps = await Promise.all(workloads.map(credentialsOf));
@@ -126,6 +128,7 @@ export async function fetchOffers(
     } catch (err) {
       // Stopping is not a registry failure.
       if (opts.signal?.aborted) {
+        link.unlink();
         opts.onSettled?.(repo, undefined);
         return;
       }
@@ -137,6 +140,7 @@ export async function fetchOffers(
       // The first failure names the cause; later ones are often just "cancelled".
       else result.failures.set(host, { repositories: 1, error: down.signal.reason ?? err });
     }
+    link.unlink();
     opts.onSettled?.(repo, offer);
   }));
   return result;

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { linkSignals } from "../async/linked_signal.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
@@ -402,12 +403,13 @@ export class RegistryClient {
       const cancel = init.signal;
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+      const link = linkSignals(abort.signal, cancel);
       let reply: Reply;
       try {
         cancel?.throwIfAborted();
         const res = await this.#fetch(url, {
           ...init,
-          signal: cancel ? AbortSignal.any([abort.signal, cancel]) : abort.signal,
+          signal: link.signal,
           client: this.#httpClient,
         });
         reply = {
@@ -431,6 +433,7 @@ export class RegistryClient {
         });
       } finally {
         clearTimeout(timer);
+        link.unlink();
       }
       this.onRequest?.({ host, status: reply.status });
       if (reply.status === 429 || reply.status === 503) {
