@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.ts";
+import { inClusterNamespace, SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.ts";
 import { parseDuration } from "../lib/poll/duration.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
@@ -68,18 +68,6 @@ function refuseSkipSslVerification(argv: string[], env: (name: string) => string
   if (flag) throw new UsageError(`${flag.split("=")[0]} is gone: ${hint}`);
   if (TRUE.has(env("SKIP_SSL_VERIFICATION")?.toLowerCase() ?? "")) {
     throw new UsageError(`SKIP_SSL_VERIFICATION is gone: ${hint}`);
-  }
-}
-
-/**
- * The namespace of the pod's service account, read as `inClusterNamespace` does but through
- * `readFile` so tests can fake it; unreadable means we are not in a pod.
- */
-async function podNamespace(readFile: ReadFile): Promise<string | undefined> {
-  try {
-    return (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`)).trim() || undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -220,7 +208,8 @@ export async function readInvocation(
     events: bool("events"),
     leader: {
       enabled: bool("leader-elect"),
-      namespace: str("lease-namespace") ?? await podNamespace(readFile) ?? "default",
+      namespace: str("lease-namespace") ??
+        await inClusterNamespace(SERVICE_ACCOUNT_DIR, readFile) ?? "default",
       name: str("lease-name")!,
       identity: str("identity") ?? `${hostname}-${Deno.pid}`,
       leaseDurationMs,

@@ -13,14 +13,19 @@ import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts"
 import { helpText, readInvocation, UsageError } from "./config.ts";
 import { runPlan } from "./plan.ts";
 
+/** A usage error, said as one line plus the pointer to --help; exit code 2. */
+function usage(err: UsageError, context = ""): number {
+  console.error(`argoos: ${context}${err.message}\nTry 'argoos --help'.`);
+  return 2;
+}
+
 async function main(args: string[]): Promise<number> {
   let invocation;
   try {
     invocation = await readInvocation(args, (name) => Deno.env.get(name));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`argoos: ${err.message}\nTry 'argoos --help'.`);
-    return 2;
+    return usage(err);
   }
   if (invocation.help) {
     console.log(helpText());
@@ -47,6 +52,8 @@ async function main(args: string[]): Promise<number> {
     connection.close();
     return 0;
   } catch (err) {
+    // Found past the flags, e.g. a `plan -f` file that cannot be read or parsed.
+    if (err instanceof UsageError) return usage(err, `${invocation.command}: `);
     if (
       err instanceof NoClusterError || err instanceof KubeconfigError ||
       err instanceof ExecCredentialError || err instanceof ListenError

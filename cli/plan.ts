@@ -102,14 +102,7 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     let workloads: Workload[];
     let credentialsOf = (_w: Workload) => Promise.resolve(dockerCreds);
     if (files.length) {
-      try {
-        workloads = workloadsFromManifests(await readManifests(files), files);
-      } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        // main() only catches UsageError while reading flags; report it the same way here.
-        console.error(`argoos: plan: ${err.message}\nTry 'argoos --help'.`);
-        return 2;
-      }
+      workloads = workloadsFromManifests(await readManifests(files), files);
     } else {
       client = new KubeClient(await resolveConnection(config.kube));
       const secrets = new PullSecrets(client, dockerCreds);

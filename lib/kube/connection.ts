@@ -168,7 +168,8 @@ async function kubeconfigConnection(
 }
 
 /**
- * The namespace Argoos runs in, from the service account mount; `undefined` outside a pod.
+ * The namespace Argoos runs in, from the service account mount; `undefined` outside a pod
+ * (the file cannot be read, or is empty). `readFile` lets callers and tests supply the file.
  *
  * @example
  * ```ts
@@ -178,12 +179,12 @@ async function kubeconfigConnection(
  */
 export async function inClusterNamespace(
   serviceAccountDir: string = SERVICE_ACCOUNT_DIR,
+  readFile: (path: string) => Promise<string> = (p) => Deno.readTextFile(p),
 ): Promise<string | undefined> {
   try {
-    return (await Deno.readTextFile(`${serviceAccountDir}/namespace`)).trim() || undefined;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
+    return (await readFile(`${serviceAccountDir}/namespace`)).trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@
 
 import { type Connection, KubeClient, type ServerVersion } from "./client.ts";
 import { NoClusterError } from "./connection.ts";
-import { KubeApiError, networkReason } from "./errors.ts";
+import { KubeApiError } from "./errors.ts";
 import { ExecCredentialError } from "./exec_credential.ts";
 import { KubeconfigError } from "./kubeconfig.ts";
 
@@ -48,11 +48,8 @@ export async function probeApiServer(
     if (err instanceof SyntaxError) return undefined; // not JSON, but a server answered
     if (!(err instanceof KubeApiError)) throw err;
     if (err.status === 0) {
-      const why = err.reason === "Timeout"
-        ? `no answer within ${timeoutMs / 1000} s`
-        : err.cause
-        ? networkReason(err.cause)
-        : err.detail;
+      // A network failure's detail is already its short reason (see `networkReason`).
+      const why = err.reason === "Timeout" ? `no answer within ${timeoutMs / 1000} s` : err.detail;
       throw new NoClusterError(`cannot reach ${api}: ${why}`);
     }
     if (err.status === 401 || err.status === 403) {

@@ -78,14 +78,10 @@ export async function fetchOffers(
   };
   const hostDown = new Map<string, AbortController>();
   const answered = new Set<string>();
-  const downSignal = (host: string) => {
-    let c = hostDown.get(host);
-    if (!c) hostDown.set(host, c = new AbortController());
-    return c;
-  };
   await Promise.all([...users].map(async ([repo, workloads]) => {
     const [host, path] = splitRepository(repo);
-    const down = downSignal(host);
+    let down = hostDown.get(host);
+    if (!down) hostDown.set(host, down = new AbortController());
     const link = linkSignals(opts.signal, down.signal);
     const { signal } = link;
     let offer: RepositoryOffer | undefined;
@@ -127,18 +123,15 @@ export async function fetchOffers(
       result.offers.set(repo, offer);
     } catch (err) {
       // Stopping is not a registry failure.
-      if (opts.signal?.aborted) {
-        link.unlink();
-        opts.onSettled?.(repo, undefined);
-        return;
+      if (!opts.signal?.aborted) {
+        // A host that answered nothing yet is likely down or hung: its other repositories
+        // wait for the next cycle. One that answers others only failed this repository.
+        if (isUnanswered(err) && !answered.has(host)) down.abort(err);
+        const f = result.failures.get(host);
+        if (f) f.repositories++;
+        // The first failure names the cause; later ones are often just "cancelled".
+        else result.failures.set(host, { repositories: 1, error: down.signal.reason ?? err });
       }
-      // A host that answered nothing yet is likely down or hung: its other repositories wait
-      // for the next cycle. One that answers others only failed this repository.
-      if (isUnanswered(err) && !answered.has(host)) down.abort(err);
-      const f = result.failures.get(host);
-      if (f) f.repositories++;
-      // The first failure names the cause; later ones are often just "cancelled".
-      else result.failures.set(host, { repositories: 1, error: down.signal.reason ?? err });
     }
     link.unlink();
     opts.onSettled?.(repo, offer);

@@ -10,7 +10,7 @@ import { chooseTag } from "../policy/choose.ts";
 import { parsePolicy, type Policy } from "../policy/policy.ts";
 import { parseVersion } from "../policy/version.ts";
 import type { Verdict } from "../rollout/verdict.ts";
-import type { ContainerImage, Workload } from "../workloads/workload.ts";
+import { type ContainerImage, sameContainer, type Workload } from "../workloads/workload.ts";
 import { baselineFor, readBaselines } from "./baselines.ts";
 
 /** What a registry offers for one repository in this cycle. */
@@ -89,7 +89,7 @@ export function pollVerdicts(
     const offer = c.repository === undefined ? undefined : offers.get(c.repository);
     if (!offer) continue;
     const base = { container: c, policy: w.policyLabel };
-    if (asked && !asked.containers.some((a) => sameSlot(a, c) && a.image === c.image)) {
+    if (asked && !asked.containers.some((a) => sameContainer(a, c) && a.image === c.image)) {
       verdicts.push({ ...base, reason: "changed-since-poll" });
       continue;
     }
@@ -101,8 +101,9 @@ export function pollVerdicts(
     const tag = currentTag(c);
     const chosen = chooseTag(policy, tag, offer.tags);
     if (chosen !== undefined) {
-      const digest = pins(policy, c) ? offer.digests.get(chosen) : undefined;
-      if (pins(policy, c) && !digest) verdicts.push({ ...base, reason: "digest-unknown" });
+      const pinned = pins(policy, c);
+      const digest = pinned ? offer.digests.get(chosen) : undefined;
+      if (pinned && !digest) verdicts.push({ ...base, reason: "digest-unknown" });
       else verdicts.push({ ...base, reason: "update", to: withTarget(ref, chosen, digest) });
       continue;
     }
@@ -120,8 +121,4 @@ export function pollVerdicts(
     else verdicts.push({ ...base, reason: "repushed", to: withTarget(ref, tag, digest) });
   }
   return verdicts;
-}
-
-function sameSlot(a: ContainerImage, b: ContainerImage): boolean {
-  return a.section === b.section && a.index === b.index && a.name === b.name;
 }

@@ -14,6 +14,7 @@ import type { WorkloadCache } from "../workloads/cache.ts";
 import {
   type KubeObject,
   readWorkload,
+  sameContainer,
   type Workload,
   workloadKey,
 } from "../workloads/workload.ts";
@@ -246,8 +247,6 @@ function isAccessProblem(err: unknown): boolean {
 /** Whether every container we meant to change still runs the image we tested for. */
 function sameImages(fresh: Workload, changes: ImageChange[]): boolean {
   return changes.every(({ container: c }) =>
-    fresh.containers.some((f) =>
-      f.section === c.section && f.index === c.index && f.name === c.name && f.image === c.image
-    )
+    fresh.containers.some((f) => sameContainer(f, c) && f.image === c.image)
   );
 }

@@ -133,11 +133,13 @@ export class WorkloadCache {
     const key = workloadKey(kind.type.kind, w.namespace, w.name);
     const cached = this.#byKey.get(key);
     // Unordered (opaque) versions that differ: the answer is the likelier news; take it.
-    const vsCached = cached && compareVersions(w.resourceVersion, cached.resourceVersion);
+    const vsCached = cached && compareResourceVersions(w.resourceVersion, cached.resourceVersion);
     if (vsCached === "same" || vsCached === "older") return;
     const gone = this.#liveTombstone(key);
     // Here unordered means keep it deleted: the watch re-adds a workload that came back.
-    if (gone && compareVersions(w.resourceVersion, gone.resourceVersion) !== "newer") return;
+    if (gone && compareResourceVersions(w.resourceVersion, gone.resourceVersion) !== "newer") {
+      return;
+    }
     if (w.policyLabel === "") {
       this.#remove(key);
       this.#bury(key, w.resourceVersion);
@@ -285,7 +287,7 @@ export class WorkloadCache {
  * of one growing counter, so two integers are ordered and anything else is "unknown"
  * unless equal.
  */
-function compareVersions(a: string, b: string): "newer" | "same" | "older" | "unknown" {
+function compareResourceVersions(a: string, b: string): "newer" | "same" | "older" | "unknown" {
   if (a === b && a !== "") return "same";
   if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return "unknown";
   const [x, y] = [BigInt(a), BigInt(b)];

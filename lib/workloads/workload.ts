@@ -74,6 +74,21 @@ export function workloadKey(kind: string, namespace: string, name: string): stri
   return `${kind}/${namespace}/${name}`;
 }
 
+/**
+ * Whether two container images sit in the same place of the pod template (section, index and
+ * name), i.e. are the same container seen at two times.
+ *
+ * @example
+ * ```ts
+ * import { sameContainer } from "./workload.ts";
+ * const at = { section: "containers", index: 0, name: "app" } as const;
+ * sameContainer({ ...at, image: "a:1" }, { ...at, image: "a:2" }); // true
+ * ```
+ */
+export function sameContainer(a: ContainerImage, b: ContainerImage): boolean {
+  return a.section === b.section && a.index === b.index && a.name === b.name;
+}
+
 function podSpecOf(kind: WorkloadKind, obj: KubeObject): PodSpecView {
   let node: unknown = obj;
   for (const key of kind.podSpecPath) {

@@ -592,3 +592,26 @@ Deno.test("Poller: an interval past the timer limit (720h) waits, it does not sp
     await h.stop();
   }
 });
+
+Deno.test("Poller: an annotation interval below 10s counts as 10s", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/eager", ["1.0.0"]);
+      return [
+        app("eager", "minor", `${reg.host}/team/eager:1.0.0`, { [POLL_INTERVAL_ANNOTATION]: "1s" }),
+      ];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    await h.poller.cycle(T0);
+    assert.equal(reg.counts().listings, 1);
+    // 5 s later the repository is not due yet; 10 s later it is.
+    await h.poller.cycle(T0 + 5_000);
+    assert.equal(reg.counts().listings, 1);
+    await h.poller.cycle(T0 + 10_000);
+    assert.equal(reg.counts().listings, 2);
+  } finally {
+    await h.stop();
+  }
+});
