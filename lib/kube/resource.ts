@@ -61,3 +61,9 @@ export const SECRETS: ResourceType = def("", "v1", "secrets", "Secret");
 export const SERVICEACCOUNTS: ResourceType = def("", "v1", "serviceaccounts", "ServiceAccount");
 /** coordination.k8s.io/v1 Leases (leader election). */
 export const LEASES: ResourceType = def("coordination.k8s.io", "v1", "leases", "Lease");
+/** core/v1 Pods (what a workload's containers really run: `status.containerStatuses[].imageID`). */
+export const PODS: ResourceType = def("", "v1", "pods", "Pod");
+/** apps/v1 ReplicaSets (the link from a Deployment to its Pods). */
+export const REPLICASETS: ResourceType = def("apps", "v1", "replicasets", "ReplicaSet");
+/** batch/v1 Jobs (the link from a CronJob to its Pods). */
+export const JOBS: ResourceType = def("batch", "v1", "jobs", "Job");
