@@ -25,6 +25,9 @@ export interface ContainerImage {
   repository?: string;
 }
 
+/** Where a container sits: enough to find it again in a later version of the workload. */
+export type ContainerPlace = Pick<ContainerImage, "section" | "index" | "name">;
+
 /** The parts of an API object the cache, the planner and the patcher need. */
 export interface Workload {
   kind: WorkloadKind;
@@ -82,10 +85,12 @@ export function workloadKey(kind: string, namespace: string, name: string): stri
  * ```ts
  * import { sameContainer } from "./workload.ts";
  * const at = { section: "containers", index: 0, name: "app" } as const;
- * sameContainer({ ...at, image: "a:1" }, { ...at, image: "a:2" }); // true
+ * const before = { ...at, image: "a:1" };
+ * const after = { ...at, image: "a:2" };
+ * sameContainer(before, after); // true
  * ```
  */
-export function sameContainer(a: ContainerImage, b: ContainerImage): boolean {
+export function sameContainer(a: ContainerPlace, b: ContainerPlace): boolean {
   return a.section === b.section && a.index === b.index && a.name === b.name;
 }
 

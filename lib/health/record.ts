@@ -1,0 +1,383 @@
+/**
+ * What Argoos keeps on a workload about its rollouts, so a restarted Argoos or another replica
+ * carries on: the rollout in progress (`argoos.io/rollout`, written in the rollout's own patch)
+ * and the digests that failed there (`argoos.io/rejected`). Encoding, tolerant decoding (a
+ * corrupted annotation is reported, never fatal) and the pure revert plan.
+ *
+ * @module
+ */
+
+import type { ImageChange } from "../rollout/image_patch.ts";
+import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
+
+/** Annotation holding the rollout in progress (JSON, see {@linkcode RolloutRecord}). */
+export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
+/** Annotation holding the digests that failed on this workload (JSON list, newest last). */
+export const REJECTED_ANNOTATION = "argoos.io/rejected";
+/** Annotation with which a workload opts out of reverts (`"false"`): failures are reported only. */
+export const REVERT_ANNOTATION = "argoos.io/revert";
+
+/** Rejected entries kept per workload; the oldest go first. */
+export const MAX_REJECTED = 50;
+/** Encoded size cap of `argoos.io/rejected`, far under the 256 KiB all annotations share. */
+export const MAX_REJECTED_BYTES = 16 * 1024;
+
+/** One container a rollout changed. */
+export interface ChangedContainer {
+  section: ContainerSection;
+  index: number;
+  name: string;
+  /** The image it ran before Argoos changed it (what a revert puts back). */
+  from: string;
+  /** The image Argoos wrote. */
+  to: string;
+}
+
+/** The push a rollout came from. */
+export interface RolloutPush {
+  /** Normalized repository, e.g. `docker.io/library/myapp`. */
+  repository: string;
+  tag: string;
+  /** `sha256:…`; absent when neither the push nor the registry said. */
+  digest?: string;
+  /** ms epoch. */
+  pushedAt: number;
+}
+
+/** A rollout in progress, as `argoos.io/rollout` holds it. */
+export interface RolloutRecord {
+  containers: ChangedContainer[];
+  push: RolloutPush;
+  /** ms epoch when the rollout's patch was written. */
+  startedAt: number;
+  /** ms epoch after which a rollout still progressing has failed; absent for CronJobs. */
+  deadline?: number;
+}
+
+/** A digest that failed on this workload. */
+export interface RejectedImage {
+  repository: string;
+  digest: string;
+  tag?: string;
+  /** ms epoch of the failure. */
+  at: number;
+  /** Why, e.g. "crash-loop". */
+  reason: string;
+}
+
+/** A decoded annotation: the value, or why it could not be read. */
+export type Decoded<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const SECTIONS: readonly string[] = ["containers", "initContainers"];
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The record of a rollout about to be written, to put in the rollout's own patch. When a rollout
+ * is still in progress on the workload (its `argoos.io/rollout` is readable), containers it
+ * changed keep the image they ran before it (the last one known to work), and those this
+ * rollout leaves alone stay in the record while they still run what it wrote.
+ *
+ * @example
+ * ```ts
+ * import { startRecord } from "./record.ts";
+ * import { kindNamed } from "../workloads/kinds.ts";
+ * import { readWorkload } from "../workloads/workload.ts";
+ * const w = readWorkload(kindNamed("Deployment")!, {
+ *   metadata: { name: "web", namespace: "default" },
+ *   spec: { template: { spec: { containers: [{ name: "app", image: "myapp:1.2.3" }] } } },
+ * });
+ * const r = startRecord(
+ *   w,
+ *   [{ container: w.containers[0], to: "myapp:1.2.4" }],
+ *   { repository: "docker.io/library/myapp", tag: "1.2.4", pushedAt: 0 },
+ *   1000,
+ *   60_000,
+ * );
+ * r.containers[0].from; // "myapp:1.2.3"
+ * r.deadline; // 61000
+ * ```
+ */
+export function startRecord(
+  workload: Workload,
+  changes: readonly ImageChange[],
+  push: RolloutPush,
+  now: number,
+  timeoutMs: number | undefined,
+): RolloutRecord {
+  const text = workload.annotations[ROLLOUT_ANNOTATION];
+  const previous = text === undefined ? undefined : decodeRollout(text).value;
+  const containers: ChangedContainer[] = changes.map(({ container: c, to }) => {
+    const earlier = previous?.containers.find((p) => sameContainer(p, c));
+    const from = earlier && earlier.to === c.image ? earlier.from : c.image;
+    return { section: c.section, index: c.index, name: c.name, from, to };
+  });
+  for (const earlier of previous?.containers ?? []) {
+    if (containers.some((c) => sameContainer(c, earlier))) continue;
+    const current = workload.containers.find((c) => sameContainer(c, earlier));
+    if (current?.image === earlier.to) containers.push(earlier);
+  }
+  return {
+    containers,
+    push,
+    startedAt: now,
+    ...(timeoutMs === undefined ? {} : { deadline: now + timeoutMs }),
+  };
+}
+
+/**
+ * The annotation value of a rollout record.
+ *
+ * @example
+ * ```ts
+ * import { decodeRollout, encodeRollout } from "./record.ts";
+ * const text = encodeRollout({
+ *   containers: [{ section: "containers", index: 0, name: "app", from: "a:1", to: "a:2" }],
+ *   push: { repository: "docker.io/library/a", tag: "2", pushedAt: 0 },
+ *   startedAt: 0,
+ * });
+ * decodeRollout(text).value?.containers[0].to; // "a:2"
+ * ```
+ */
+export function encodeRollout(r: RolloutRecord): string {
+  return JSON.stringify({
+    v: 1,
+    startedAt: iso(r.startedAt),
+    ...(r.deadline === undefined ? {} : { deadline: iso(r.deadline) }),
+    push: {
+      repository: r.push.repository,
+      tag: r.push.tag,
+      ...(r.push.digest ? { digest: r.push.digest } : {}),
+      pushedAt: iso(r.push.pushedAt),
+    },
+    containers: r.containers.map((c) => ({
+      section: c.section,
+      index: c.index,
+      name: c.name,
+      from: c.from,
+      to: c.to,
+    })),
+  });
+}
+
+/**
+ * Read `argoos.io/rollout`; a value that is not a record Argoos wrote gives `error`.
+ *
+ * @example
+ * ```ts
+ * import { decodeRollout } from "./record.ts";
+ * decodeRollout("{oops").error; // "argoos.io/rollout is not JSON"
+ * ```
+ */
+export function decodeRollout(text: string): Decoded<RolloutRecord> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { error: `${ROLLOUT_ANNOTATION} is not JSON` };
+  }
+  const bad = (what: string) => ({ error: `${ROLLOUT_ANNOTATION}: ${what}` });
+  if (!isObject(raw) || raw.v !== 1) return bad("not a version 1 record");
+  const startedAt = time(raw.startedAt);
+  if (startedAt === undefined) return bad("startedAt is not a time");
+  const deadline = raw.deadline === undefined ? undefined : time(raw.deadline);
+  if (raw.deadline !== undefined && deadline === undefined) return bad("deadline is not a time");
+  const p = raw.push;
+  if (!isObject(p) || !text1(p.repository) || !text1(p.tag)) {
+    return bad("push needs repository and tag");
+  }
+  if (p.digest !== undefined && !(typeof p.digest === "string" && DIGEST.test(p.digest))) {
+    return bad("push.digest is not a sha256 digest");
+  }
+  const pushedAt = time(p.pushedAt);
+  if (pushedAt === undefined) return bad("push.pushedAt is not a time");
+  if (!Array.isArray(raw.containers) || raw.containers.length === 0) {
+    return bad("containers is empty");
+  }
+  const containers: ChangedContainer[] = [];
+  for (const c of raw.containers) {
+    if (
+      !isObject(c) || !SECTIONS.includes(c.section as string) ||
+      !Number.isInteger(c.index) || (c.index as number) < 0 ||
+      typeof c.name !== "string" || !text1(c.from) || !text1(c.to)
+    ) {
+      return bad("a container needs section, index, name, from and to");
+    }
+    containers.push({
+      section: c.section as ContainerSection,
+      index: c.index as number,
+      name: c.name,
+      from: c.from,
+      to: c.to,
+    });
+  }
+  return {
+    value: {
+      containers,
+      push: {
+        repository: p.repository,
+        tag: p.tag,
+        ...(p.digest ? { digest: p.digest as string } : {}),
+        pushedAt,
+      },
+      startedAt,
+      ...(deadline === undefined ? {} : { deadline }),
+    },
+  };
+}
+
+/**
+ * Read `argoos.io/rejected` (absent: none). Unreadable entries are dropped and reported in
+ * `error`, readable ones kept, so one bad hand edit does not forget every rejection.
+ *
+ * @example
+ * ```ts
+ * import { decodeRejected } from "./record.ts";
+ * decodeRejected(undefined); // { value: [] }
+ * decodeRejected("nope").error; // "argoos.io/rejected is not JSON"
+ * ```
+ */
+export function decodeRejected(
+  text: string | undefined,
+): { value: RejectedImage[]; error?: string } {
+  if (text === undefined) return { value: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { value: [], error: `${REJECTED_ANNOTATION} is not JSON` };
+  }
+  if (!Array.isArray(raw)) return { value: [], error: `${REJECTED_ANNOTATION} is not a list` };
+  const value: RejectedImage[] = [];
+  let dropped = 0;
+  for (const e of raw) {
+    const at = isObject(e) ? time(e.at) : undefined;
+    if (
+      !isObject(e) || !text1(e.repository) || typeof e.digest !== "string" ||
+      !DIGEST.test(e.digest) || at === undefined || typeof e.reason !== "string" ||
+      (e.tag !== undefined && typeof e.tag !== "string")
+    ) {
+      dropped++;
+      continue;
+    }
+    value.push({
+      repository: e.repository,
+      digest: e.digest,
+      ...(e.tag ? { tag: e.tag as string } : {}),
+      at,
+      reason: e.reason,
+    });
+  }
+  return dropped
+    ? { value, error: `${REJECTED_ANNOTATION}: ${dropped} unreadable entries ignored` }
+    : { value };
+}
+
+/**
+ * The `argoos.io/rejected` value with `entry` added as the newest (an earlier entry for the same
+ * digest moves up), the oldest dropped beyond {@linkcode MAX_REJECTED} entries or
+ * {@linkcode MAX_REJECTED_BYTES}.
+ *
+ * @example
+ * ```ts
+ * import { decodeRejected, encodeRejected } from "./record.ts";
+ * const digest = "sha256:" + "a".repeat(64);
+ * const text = encodeRejected([], { repository: "docker.io/library/a", digest, at: 0, reason: "crash-loop" });
+ * decodeRejected(text).value.length; // 1
+ * ```
+ */
+export function encodeRejected(entries: readonly RejectedImage[], entry: RejectedImage): string {
+  const kept = [
+    ...entries.filter((e) => !(e.repository === entry.repository && e.digest === entry.digest)),
+    entry,
+  ].slice(-MAX_REJECTED);
+  const wire = kept.map((e) => ({
+    repository: e.repository,
+    digest: e.digest,
+    ...(e.tag ? { tag: e.tag } : {}),
+    at: iso(e.at),
+    reason: e.reason,
+  }));
+  let text = JSON.stringify(wire);
+  while (text.length > MAX_REJECTED_BYTES && wire.length > 1) {
+    wire.shift();
+    text = JSON.stringify(wire);
+  }
+  return text;
+}
+
+/**
+ * Whether this digest of this repository failed on the workload before.
+ *
+ * @example
+ * ```ts
+ * import { isRejected } from "./record.ts";
+ * const digest = "sha256:" + "a".repeat(64);
+ * isRejected([{ repository: "docker.io/library/a", digest, at: 0, reason: "crash-loop" }], "docker.io/library/a", digest); // true
+ * ```
+ */
+export function isRejected(
+  entries: readonly RejectedImage[],
+  repository: string,
+  digest: string,
+): boolean {
+  return entries.some((e) => e.repository === repository && e.digest === digest);
+}
+
+/** What a revert would write, or why it must not. */
+export type RevertPlan =
+  | { kind: "revert"; changes: ImageChange[] }
+  | { kind: "changed-since"; detail: string };
+
+/**
+ * Put back exactly the containers the rollout changed, to the images they ran before; when any
+ * of them no longer runs what Argoos wrote (someone edited it since), touch nothing.
+ *
+ * @example
+ * ```ts
+ * import { revertPlan } from "./record.ts";
+ * import { kindNamed } from "../workloads/kinds.ts";
+ * import { readWorkload } from "../workloads/workload.ts";
+ * const w = readWorkload(kindNamed("Deployment")!, {
+ *   metadata: { name: "web", namespace: "default" },
+ *   spec: { template: { spec: { containers: [{ name: "app", image: "a:2" }] } } },
+ * });
+ * const plan = revertPlan(w, {
+ *   containers: [{ section: "containers", index: 0, name: "app", from: "a:1", to: "a:2" }],
+ *   push: { repository: "docker.io/library/a", tag: "2", pushedAt: 0 },
+ *   startedAt: 0,
+ * });
+ * plan.kind === "revert" && plan.changes[0].to; // "a:1"
+ * ```
+ */
+export function revertPlan(workload: Workload, record: RolloutRecord): RevertPlan {
+  const changes: ImageChange[] = [];
+  for (const c of record.containers) {
+    const now = workload.containers.find((w) => sameContainer(w, c));
+    if (!now) {
+      return { kind: "changed-since", detail: `container ${c.name} is no longer where it was` };
+    }
+    if (now.image !== c.to) {
+      return {
+        kind: "changed-since",
+        detail: `container ${c.name} runs ${now.image}, not ${c.to} as Argoos wrote`,
+      };
+    }
+    changes.push({ container: now, to: c.from });
+  }
+  return { kind: "revert", changes };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function text1(v: unknown): v is string {
+  return typeof v === "string" && v.length > 0;
+}
+
+function time(v: unknown): number | undefined {
+  if (typeof v !== "string") return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,0 +1,253 @@
+/**
+ * The rollout and rejected annotations, and the revert plan.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  decodeRejected,
+  decodeRollout,
+  encodeRejected,
+  encodeRollout,
+  isRejected,
+  MAX_REJECTED,
+  MAX_REJECTED_BYTES,
+  REJECTED_ANNOTATION,
+  type RejectedImage,
+  revertPlan,
+  ROLLOUT_ANNOTATION,
+  type RolloutRecord,
+  startRecord,
+} from "../../lib/health/record.ts";
+import { kindNamed } from "../../lib/workloads/kinds.ts";
+import { readWorkload } from "../../lib/workloads/workload.ts";
+
+const DIGEST = "sha256:" + "b".repeat(64);
+const digest = (n: number) => "sha256:" + n.toString(16).padStart(64, "0");
+const push = {
+  repository: "docker.io/library/myapp",
+  tag: "1.2.4",
+  digest: DIGEST,
+  pushedAt: 5000,
+};
+
+function workload(images: Record<string, string>, annotations: Record<string, string> = {}) {
+  return readWorkload(kindNamed("Deployment")!, {
+    metadata: { name: "web", namespace: "default", annotations },
+    spec: {
+      template: {
+        spec: {
+          initContainers: [{ name: "migrate", image: images.migrate ?? "tool:1" }],
+          containers: [
+            { name: "app", image: images.app ?? "myapp:1.2.3" },
+            { name: "sidecar", image: images.sidecar ?? "proxy:1" },
+          ],
+        },
+      },
+    },
+  });
+}
+
+const record: RolloutRecord = {
+  containers: [
+    { section: "initContainers", index: 0, name: "migrate", from: "tool:1", to: "tool:2" },
+    { section: "containers", index: 0, name: "app", from: "myapp:1.2.3", to: "myapp:1.2.4" },
+  ],
+  push,
+  startedAt: Date.parse("2026-12-02T10:00:00Z"),
+  deadline: Date.parse("2026-12-02T10:10:00Z"),
+};
+
+Deno.test("a rollout record survives its annotation", () => {
+  assert.deepEqual(decodeRollout(encodeRollout(record)).value, record);
+  const noDeadline = { ...record, deadline: undefined, push: { ...push, digest: undefined } };
+  const { deadline: _d, ...rest } = noDeadline;
+  const back = decodeRollout(encodeRollout(noDeadline)).value!;
+  assert.equal(back.deadline, undefined);
+  assert.equal(back.push.digest, undefined);
+  assert.deepEqual(back.containers, rest.containers);
+});
+
+Deno.test("a corrupted rollout annotation is reported, not thrown", () => {
+  const good = JSON.parse(encodeRollout(record));
+  const cases: [string, string][] = [
+    ["not JSON", "{"],
+    ["not an object", "[]"],
+    ["no version", JSON.stringify({ ...good, v: undefined })],
+    ["future version", JSON.stringify({ ...good, v: 2 })],
+    ["bad startedAt", JSON.stringify({ ...good, startedAt: "yesterday" })],
+    ["bad deadline", JSON.stringify({ ...good, deadline: 12 })],
+    ["no push", JSON.stringify({ ...good, push: undefined })],
+    ["bad digest", JSON.stringify({ ...good, push: { ...good.push, digest: "sha256:xyz" } })],
+    ["bad pushedAt", JSON.stringify({ ...good, push: { ...good.push, pushedAt: null } })],
+    ["no containers", JSON.stringify({ ...good, containers: [] })],
+    [
+      "bad section",
+      JSON.stringify({ ...good, containers: [{ ...good.containers[0], section: "x" }] }),
+    ],
+    [
+      "negative index",
+      JSON.stringify({ ...good, containers: [{ ...good.containers[0], index: -1 }] }),
+    ],
+    ["empty from", JSON.stringify({ ...good, containers: [{ ...good.containers[0], from: "" }] })],
+  ];
+  for (const [name, text] of cases) {
+    const got = decodeRollout(text);
+    assert.equal(got.value, undefined, name);
+    assert.match(got.error!, /^argoos\.io\/rollout/, name);
+  }
+});
+
+Deno.test("startRecord: previous images, the deadline, and a rollout still in progress", () => {
+  const w = workload({});
+  const app = w.containers.find((c) => c.name === "app")!;
+  const fresh = startRecord(w, [{ container: app, to: "myapp:1.2.4" }], push, 1000, 60_000);
+  assert.deepEqual(fresh, {
+    containers: [{
+      section: "containers",
+      index: 0,
+      name: "app",
+      from: "myapp:1.2.3",
+      to: "myapp:1.2.4",
+    }],
+    push,
+    startedAt: 1000,
+    deadline: 61_000,
+  });
+  assert.equal(startRecord(w, [], push, 1000, undefined).deadline, undefined);
+
+  // 1.2.4 is still rolling out (with tool:2) when 1.2.5 comes: a revert of 1.2.5 goes back to
+  // 1.2.3, and migrate, still at what the earlier rollout wrote, stays followed.
+  const during = workload({ app: "myapp:1.2.4", migrate: "tool:2" }, {
+    [ROLLOUT_ANNOTATION]: encodeRollout(record),
+  });
+  const app2 = during.containers.find((c) => c.name === "app")!;
+  const next = startRecord(during, [{ container: app2, to: "myapp:1.2.5" }], push, 2000, 1000);
+  assert.deepEqual(next.containers, [
+    { section: "containers", index: 0, name: "app", from: "myapp:1.2.3", to: "myapp:1.2.5" },
+    { section: "initContainers", index: 0, name: "migrate", from: "tool:1", to: "tool:2" },
+  ]);
+
+  // Someone changed migrate by hand since: it is no longer Argoos's to revert.
+  const edited = workload({ app: "myapp:1.2.4", migrate: "tool:9" }, {
+    [ROLLOUT_ANNOTATION]: encodeRollout(record),
+  });
+  const app3 = edited.containers.find((c) => c.name === "app")!;
+  assert.deepEqual(
+    startRecord(edited, [{ container: app3, to: "myapp:1.2.5" }], push, 2000, 1000).containers
+      .map((c) => c.name),
+    ["app"],
+  );
+
+  // A corrupted earlier record is ignored: this rollout starts from what runs now.
+  const corrupt = workload({ app: "myapp:1.2.4" }, { [ROLLOUT_ANNOTATION]: "{" });
+  const app4 = corrupt.containers.find((c) => c.name === "app")!;
+  assert.equal(
+    startRecord(corrupt, [{ container: app4, to: "myapp:1.2.5" }], push, 0, 1).containers[0].from,
+    "myapp:1.2.4",
+  );
+});
+
+Deno.test("revertPlan: exactly the containers Argoos changed, unless someone changed them since", () => {
+  const cases: [string, Record<string, string>, string | string[]][] = [
+    ["both still as written", { migrate: "tool:2", app: "myapp:1.2.4" }, [
+      "migrate=tool:1",
+      "app=myapp:1.2.3",
+    ]],
+    ["app edited by hand", { migrate: "tool:2", app: "myapp:1.2.9" }, "changed-since"],
+    ["migrate already back", { migrate: "tool:1", app: "myapp:1.2.4" }, "changed-since"],
+    ["sidecar changed: not Argoos's business", {
+      migrate: "tool:2",
+      app: "myapp:1.2.4",
+      sidecar: "proxy:9",
+    }, [
+      "migrate=tool:1",
+      "app=myapp:1.2.3",
+    ]],
+  ];
+  for (const [name, images, want] of cases) {
+    const plan = revertPlan(workload(images), record);
+    if (typeof want === "string") {
+      assert.equal(plan.kind, want, name);
+      if (plan.kind === "changed-since") assert.ok(plan.detail.length > 0);
+    } else {
+      assert.equal(plan.kind, "revert", name);
+      if (plan.kind === "revert") {
+        assert.deepEqual(plan.changes.map((c) => `${c.container.name}=${c.to}`), want, name);
+        // The guard tests the image each change replaces: what Argoos wrote.
+        assert.deepEqual(
+          plan.changes.map((c) => c.container.image),
+          ["tool:2", "myapp:1.2.4"],
+          name,
+        );
+      }
+    }
+  }
+  const moved = readWorkload(kindNamed("Deployment")!, {
+    metadata: { name: "web", namespace: "default" },
+    spec: { template: { spec: { containers: [{ name: "app", image: "myapp:1.2.4" }] } } },
+  });
+  assert.equal(revertPlan(moved, record).kind, "changed-since", "container removed");
+});
+
+Deno.test("rejected digests: newest last, deduplicated, bounded by count and size", () => {
+  const entry = (n: number, extra: Partial<RejectedImage> = {}): RejectedImage => ({
+    repository: "docker.io/library/myapp",
+    digest: digest(n),
+    tag: `1.${n}`,
+    at: n * 1000,
+    reason: "crash-loop",
+    ...extra,
+  });
+  let text = encodeRejected([], entry(1));
+  assert.deepEqual(decodeRejected(text), { value: [entry(1)] });
+  text = encodeRejected(decodeRejected(text).value, entry(2));
+  text = encodeRejected(decodeRejected(text).value, entry(1, { at: 9000 }));
+  assert.deepEqual(decodeRejected(text).value.map((e) => e.digest), [digest(2), digest(1)]);
+  assert.equal(decodeRejected(text).value[1].at, 9000);
+
+  let many: RejectedImage[] = [];
+  for (let n = 0; n < MAX_REJECTED + 10; n++) {
+    many = decodeRejected(encodeRejected(many, entry(n))).value;
+  }
+  assert.equal(many.length, MAX_REJECTED);
+  assert.equal(many[0].digest, digest(10), "oldest dropped");
+
+  const long = "x".repeat(2000);
+  let big: RejectedImage[] = [];
+  for (let n = 0; n < 20; n++) {
+    const t = encodeRejected(big, entry(n, { tag: long }));
+    assert.ok(t.length <= MAX_REJECTED_BYTES);
+    big = decodeRejected(t).value;
+  }
+  assert.ok(big.length < 20 && big.length > 1);
+  assert.equal(big.at(-1)!.digest, digest(19), "newest kept");
+
+  assert.ok(isRejected(many, "docker.io/library/myapp", digest(12)));
+  assert.ok(!isRejected(many, "docker.io/library/myapp", digest(1)));
+  assert.ok(!isRejected(many, "docker.io/library/other", digest(12)));
+});
+
+Deno.test("a corrupted rejected annotation is reported; readable entries are kept", () => {
+  const good = JSON.parse(encodeRejected([], {
+    repository: "docker.io/library/myapp",
+    digest: DIGEST,
+    at: 0,
+    reason: "pull-error",
+  }))[0];
+  const cases: [string, string | undefined, number, boolean][] = [
+    ["absent", undefined, 0, false],
+    ["not JSON", "][", 0, true],
+    ["not a list", "{}", 0, true],
+    ["one bad entry", JSON.stringify([good, { ...good, digest: "latest" }]), 1, true],
+    ["bad time", JSON.stringify([{ ...good, at: "soon" }]), 0, true],
+    ["all good", JSON.stringify([good]), 1, false],
+  ];
+  for (const [name, text, count, error] of cases) {
+    const got = decodeRejected(text);
+    assert.equal(got.value.length, count, name);
+    assert.equal(got.error !== undefined, error, name);
+    if (got.error) assert.match(got.error, new RegExp(`^${REJECTED_ANNOTATION}`), name);
+  }
+});
