@@ -12,7 +12,14 @@ import type { Workload } from "../workloads/workload.ts";
 import type { Event } from "kubernetes-types/core/v1.d.ts";
 
 /** Event reasons Argoos records. */
-export type EventReason = "ImageUpdated" | "UpdateRejected" | "InvalidPolicy" | "WouldUpdate";
+export type EventReason =
+  | "ImageUpdated"
+  | "UpdateRejected"
+  | "InvalidPolicy"
+  | "WouldUpdate"
+  | "RolloutSucceeded"
+  | "RolloutFailed"
+  | "Reverted";
 
 /** One Event to record. */
 export interface WorkloadEvent {

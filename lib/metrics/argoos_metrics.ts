@@ -27,6 +27,17 @@ export class ArgoosMetrics {
   readonly rollouts: Counter = this.registry.add(
     new Counter("argoos_rollouts_total", "Workload rollouts, by policy, kind and outcome."),
   );
+  /** Rollouts Argoos followed to the end, by outcome (succeeded, failed). */
+  readonly rolloutsCompleted: Counter = this.registry.add(
+    new Counter(
+      "argoos_rollouts_completed_total",
+      "Rollouts followed until complete or failed, by outcome.",
+    ),
+  );
+  /** Failed rollouts Argoos put back to the images they ran before. */
+  readonly reverts: Counter = this.registry.add(
+    new Counter("argoos_reverts_total", "Failed rollouts reverted to their previous images."),
+  );
   /** Registry HTTP requests by host and status. */
   readonly registryRequests: Counter = this.registry.add(
     new Counter("argoos_registry_requests_total", "Registry API requests, by host and status."),
