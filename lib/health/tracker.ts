@@ -1,0 +1,274 @@
+/**
+ * Follows a rollout Argoos started until it is complete or has failed, and takes a failed one
+ * back. Everything it needs is on the workload (`argoos.io/rollout`), so a restarted Argoos or
+ * another replica carries on; every write goes through the single guarded patch and tests the
+ * rollout record it read, so of two replicas only one clears, reports or reverts.
+ *
+ * @module
+ */
+
+import type { Job } from "kubernetes-types/batch/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { WorkloadEvent } from "../events/recorder.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
+import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
+import type { ImageChange } from "../rollout/image_patch.ts";
+import { kindNamed } from "../workloads/kinds.ts";
+import { type KubeObject, readWorkload, type Workload } from "../workloads/workload.ts";
+import { type FailureReason, type HealthKind, judgeRollout, type RolloutView } from "./judge.ts";
+import {
+  decodeRejected,
+  decodeRollout,
+  encodeRejected,
+  REJECTED_ANNOTATION,
+  REVERT_ANNOTATION,
+  revertPlan,
+  ROLLOUT_ANNOTATION,
+  type RolloutRecord,
+} from "./record.ts";
+
+/** A workload by kind, namespace and name. */
+export interface WorkloadRef {
+  kind: HealthKind;
+  namespace: string;
+  name: string;
+}
+
+/** Reads what a judgement needs (in the service: the workload cache and the API server). */
+export interface HealthSource {
+  /** The workload object as stored now; undefined when it is gone. */
+  workload(ref: WorkloadRef): Promise<KubeObject | undefined>;
+  /** Pods the workload owns, of any revision (for a CronJob: the pods of its Jobs). */
+  pods(workload: Workload): Promise<Pod[]>;
+  /** Jobs a CronJob owns (never called for other kinds). */
+  jobs(workload: Workload): Promise<Job[]>;
+}
+
+/** One write through the guarded patch. */
+export interface GuardedWrite {
+  /** Images to put back; each is guarded by a `test` of the image it replaces. */
+  changes: ImageChange[];
+  /** Annotations to set (string) or remove (null), in the same patch. */
+  annotations: Record<string, string | null>;
+  /** Annotations that must still hold these values (null: absent), as `test` operations. */
+  expect: Record<string, string | null>;
+}
+
+/** "guard-failed": a `test` failed (422): someone else wrote first; nothing was changed. */
+export type WriteResult = "applied" | "guard-failed";
+
+/** The single write path (lib/rollout). Transient failures throw; the caller retries. */
+export interface GuardedWriter {
+  write(workload: Workload, write: GuardedWrite): Promise<WriteResult>;
+}
+
+/** How the tracker behaves and where it reports. */
+export interface TrackerOptions {
+  /** false with `--no-revert` / `REVERT=false`: failures are only reported. */
+  revert: boolean;
+  /** `--dry-run`: write nothing, report what would be reverted. */
+  dryRun: boolean;
+  events: { record(ev: WorkloadEvent): void };
+  metrics: ArgoosMetrics;
+  logger?: Logger;
+  /** Restarts of a new container beyond which the rollout fails (judge's default otherwise). */
+  restartThreshold?: number;
+  /** ms between looks at a rollout still progressing; default {@linkcode RECHECK_MS}. */
+  recheckMs?: number;
+  now?: () => number;
+}
+
+/** Default time between two looks at a rollout in progress. */
+export const RECHECK_MS = 10_000;
+
+/** What one look at a workload found and did. */
+export type TrackOutcome =
+  | { kind: "none" }
+  | { kind: "gone" }
+  /** The workload dropped its policy label: Argoos keeps its hands off. */
+  | { kind: "opted-out" }
+  /** The record could not be read; it was removed (reported, never fatal). */
+  | { kind: "corrupt"; error: string }
+  /** Someone changed a container Argoos changed: no longer Argoos's rollout; record removed. */
+  | { kind: "changed-since"; detail: string }
+  /** Look again at `recheckAt` (ms epoch), or on any change of the workload or its pods. */
+  | { kind: "progressing"; detail: string; recheckAt: number }
+  | { kind: "succeeded"; detail: string }
+  | {
+    kind: "failed";
+    reason: FailureReason;
+    detail: string;
+    /** reverted: put back; report-only: reverts are off; would-revert: dry run. */
+    action: "reverted" | "report-only" | "would-revert";
+    changes: ImageChange[];
+  }
+  /** Another replica (or a human) wrote first; look again to see what stands. */
+  | { kind: "lost-race" };
+
+/**
+ * Follows rollouts in progress, one look per {@linkcode RolloutTracker.check} call.
+ *
+ * @example
+ * ```ts ignore
+ * import { RolloutTracker } from "./tracker.ts";
+ * const tracker = new RolloutTracker(source, writer, { revert: true, dryRun: false, events, metrics });
+ * const outcome = await tracker.check({ kind: "Deployment", namespace: "default", name: "web" });
+ * if (outcome.kind === "progressing") queue.addAt(key, outcome.recheckAt);
+ * ```
+ */
+export class RolloutTracker {
+  #source: HealthSource;
+  #writer: GuardedWriter;
+  #opts: TrackerOptions;
+  #log: Logger;
+  #now: () => number;
+
+  constructor(source: HealthSource, writer: GuardedWriter, opts: TrackerOptions) {
+    this.#source = source;
+    this.#writer = writer;
+    this.#opts = opts;
+    this.#log = (opts.logger ?? silentLogger).with({ component: "health" });
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Look at a workload's rollout in progress, if any, and act on the verdict. */
+  async check(ref: WorkloadRef): Promise<TrackOutcome> {
+    const obj = await this.#source.workload(ref);
+    if (!obj) return { kind: "gone" };
+    const workload = readWorkload(kindNamed(ref.kind)!, obj);
+    const text = workload.annotations[ROLLOUT_ANNOTATION];
+    if (text === undefined) return { kind: "none" };
+    if (!workload.policyLabel) return { kind: "opted-out" };
+    const log = this.#log.with({ workload: `${ref.kind}/${ref.namespace}/${ref.name}` });
+    const expect = { [ROLLOUT_ANNOTATION]: text };
+    const forget = { changes: [], annotations: { [ROLLOUT_ANNOTATION]: null }, expect };
+
+    const decoded = decodeRollout(text);
+    if (decoded.error !== undefined) {
+      log.warn("rollout record unreadable, removing it", { error: decoded.error });
+      if (!this.#opts.dryRun) await this.#writer.write(workload, forget);
+      return { kind: "corrupt", error: decoded.error };
+    }
+    const record = decoded.value;
+    const plan = revertPlan(workload, record);
+    if (plan.kind === "changed-since") {
+      log.info("rollout no longer followed: changed since Argoos wrote it", {
+        detail: plan.detail,
+      });
+      if (!this.#opts.dryRun) await this.#writer.write(workload, forget);
+      return { kind: "changed-since", detail: plan.detail };
+    }
+
+    const now = this.#now();
+    const verdict = judgeRollout(await this.#view(ref.kind, workload, obj, record, now));
+    const changed = describe(record);
+    if (verdict.state === "progressing") {
+      const recheck = now + (this.#opts.recheckMs ?? RECHECK_MS);
+      return {
+        kind: "progressing",
+        detail: verdict.detail,
+        recheckAt: record.deadline === undefined ? recheck : Math.min(recheck, record.deadline),
+      };
+    }
+    if (verdict.state === "complete") {
+      if (this.#opts.dryRun) return { kind: "succeeded", detail: verdict.detail };
+      if (await this.#writer.write(workload, forget) !== "applied") return { kind: "lost-race" };
+      this.#opts.metrics.rolloutsCompleted.inc({ outcome: "succeeded" });
+      log.info("rollout succeeded", { changed, detail: verdict.detail });
+      this.#event(workload, "RolloutSucceeded", "Normal", `${changed}: ${verdict.detail}`);
+      return { kind: "succeeded", detail: verdict.detail };
+    }
+
+    const reason = verdict.reason!;
+    const failed = { kind: "failed" as const, reason, detail: verdict.detail };
+    const revert = this.#opts.revert && workload.annotations[REVERT_ANNOTATION] !== "false";
+    if (this.#opts.dryRun) {
+      log.info("rollout failed; dry run, would revert", {
+        changed,
+        reason,
+        detail: verdict.detail,
+      });
+      return { ...failed, action: revert ? "would-revert" : "report-only", changes: plan.changes };
+    }
+    const changes = revert ? plan.changes : [];
+    const annotations: Record<string, string | null> = { [ROLLOUT_ANNOTATION]: null };
+    const rejected = this.#rejected(workload, record, now, reason, log);
+    if (rejected !== undefined) annotations[REJECTED_ANNOTATION] = rejected;
+    if (await this.#writer.write(workload, { changes, annotations, expect }) !== "applied") {
+      return { kind: "lost-race" };
+    }
+    this.#opts.metrics.rolloutsCompleted.inc({ outcome: "failed" });
+    const why = `${reason}: ${verdict.detail}`;
+    if (!revert) {
+      const off = workload.annotations[REVERT_ANNOTATION] === "false"
+        ? `${REVERT_ANNOTATION}: "false"`
+        : "reverts are off (--no-revert)";
+      log.warn("rollout failed, not reverted", { changed, reason, detail: verdict.detail, off });
+      this.#event(workload, "RolloutFailed", "Warning", `${changed}: ${why}; not reverted: ${off}`);
+      return { ...failed, action: "report-only", changes };
+    }
+    this.#opts.metrics.reverts.inc();
+    const back = changes.map((c) => `${c.container.name}: ${c.container.image} → ${c.to}`)
+      .join(", ");
+    log.warn("rollout failed, reverted", { changed, reason, detail: verdict.detail, back });
+    this.#event(workload, "RolloutFailed", "Warning", `${changed}: ${why}`);
+    this.#event(workload, "Reverted", "Warning", back);
+    return { ...failed, action: "reverted", changes };
+  }
+
+  async #view(
+    kind: HealthKind,
+    workload: Workload,
+    obj: KubeObject,
+    record: RolloutRecord,
+    now: number,
+  ): Promise<RolloutView> {
+    const [pods, jobs] = await Promise.all([
+      this.#source.pods(workload),
+      kind === "CronJob" ? this.#source.jobs(workload) : Promise.resolve([]),
+    ]);
+    return {
+      kind,
+      workload: obj as RolloutView["workload"],
+      pods,
+      jobs,
+      containers: record.containers.map((c) => c.name),
+      startedAt: record.startedAt,
+      now,
+      deadline: record.deadline,
+      restartThreshold: this.#opts.restartThreshold,
+    };
+  }
+
+  /** The rejected annotation with this push's digest added; undefined when none is known. */
+  #rejected(
+    workload: Workload,
+    record: RolloutRecord,
+    now: number,
+    reason: FailureReason,
+    log: Logger,
+  ): string | undefined {
+    const { repository, tag, digest } = record.push;
+    if (!digest) {
+      log.warn("failed digest unknown, not recorded as rejected", { repository, tag });
+      return undefined;
+    }
+    const known = decodeRejected(workload.annotations[REJECTED_ANNOTATION]);
+    if (known.error) log.warn("rejected list partly unreadable", { error: known.error });
+    return encodeRejected(known.value, { repository, digest, tag, at: now, reason });
+  }
+
+  #event(
+    w: Workload,
+    reason: WorkloadEvent["reason"],
+    type: WorkloadEvent["type"],
+    message: string,
+  ) {
+    this.#opts.events.record({ workload: w, reason, type, message });
+  }
+}
+
+/** `app: a:1 → a:2, sidecar: …` */
+function describe(record: RolloutRecord): string {
+  return record.containers.map((c) => `${c.name}: ${c.from} → ${c.to}`).join(", ");
+}

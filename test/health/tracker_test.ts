@@ -1,0 +1,446 @@
+/**
+ * The rollout tracker against an in-memory source and a guarded writer that behaves like the
+ * single write path (every `test` checked, all or nothing).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Job } from "kubernetes-types/batch/v1.d.ts";
+import type { WorkloadEvent } from "../../lib/events/recorder.ts";
+import { ArgoosMetrics } from "../../lib/metrics/argoos_metrics.ts";
+import {
+  decodeRejected,
+  encodeRollout,
+  REJECTED_ANNOTATION,
+  ROLLOUT_ANNOTATION,
+  type RolloutRecord,
+} from "../../lib/health/record.ts";
+import {
+  type GuardedWrite,
+  type GuardedWriter,
+  type HealthSource,
+  RolloutTracker,
+  type TrackerOptions,
+  type WorkloadRef,
+  type WriteResult,
+} from "../../lib/health/tracker.ts";
+import type { HealthKind } from "../../lib/health/judge.ts";
+import type { KubeObject, Workload } from "../../lib/workloads/workload.ts";
+import { deployment } from "../support/workload_object.ts";
+import { capture } from "../support/capture_log.ts";
+
+const T0 = Date.parse("2026-12-02T10:00:00Z");
+const DIGEST = "sha256:" + "c".repeat(64);
+const OLD = "myapp:1.2.3";
+const NEW = "myapp:1.2.4";
+
+// deno-lint-ignore no-explicit-any
+type Obj = any;
+
+/** One workload, its pods and Jobs, and the write path's guard, in memory. */
+class FakeCluster implements HealthSource, GuardedWriter {
+  obj: Obj;
+  pods_: Pod[] = [];
+  jobs_: Job[] = [];
+  writes: GuardedWrite[] = [];
+  /** Runs after a read and before the write lands (a human or another replica acting). */
+  beforeWrite?: () => void;
+
+  constructor(obj: Obj) {
+    this.obj = obj;
+  }
+
+  workload(_ref: WorkloadRef): Promise<KubeObject | undefined> {
+    return Promise.resolve(this.obj && structuredClone(this.obj));
+  }
+  pods(): Promise<Pod[]> {
+    return Promise.resolve(structuredClone(this.pods_));
+  }
+  jobs(): Promise<Job[]> {
+    return Promise.resolve(structuredClone(this.jobs_));
+  }
+
+  write(w: Workload, write: GuardedWrite): Promise<WriteResult> {
+    this.beforeWrite?.();
+    this.beforeWrite = undefined;
+    const meta = this.obj.metadata;
+    const annotations: Record<string, string> = meta.annotations ?? {};
+    const spec = podSpec(this.obj);
+    const guards = [
+      (meta.labels?.["argoos.io/policy"] ?? null) === w.policyLabel,
+      ...Object.entries(write.expect).map(([k, v]) => (annotations[k] ?? null) === v),
+      ...write.changes.map(({ container: c }) =>
+        spec[c.section]?.[c.index]?.name === c.name && spec[c.section][c.index].image === c.image
+      ),
+    ];
+    if (guards.includes(false)) return Promise.resolve("guard-failed");
+    this.writes.push(structuredClone(write));
+    for (const { container: c, to } of write.changes) spec[c.section][c.index].image = to;
+    for (const [k, v] of Object.entries(write.annotations)) {
+      if (v === null) delete annotations[k];
+      else annotations[k] = v;
+    }
+    meta.annotations = annotations;
+    return Promise.resolve("applied");
+  }
+
+  image(name = "app"): string {
+    return podSpec(this.obj).containers.find((c: Obj) => c.name === name).image;
+  }
+  annotation(key: string): string | undefined {
+    return this.obj.metadata.annotations?.[key];
+  }
+}
+
+function podSpec(obj: Obj): Obj {
+  return obj.kind === "CronJob" ? obj.spec.jobTemplate.spec.template.spec : obj.spec.template.spec;
+}
+
+const record = (more: Partial<RolloutRecord> = {}): RolloutRecord => ({
+  containers: [{ section: "containers", index: 0, name: "app", from: OLD, to: NEW }],
+  push: { repository: "docker.io/library/myapp", tag: "1.2.4", digest: DIGEST, pushedAt: T0 },
+  startedAt: T0,
+  deadline: T0 + 60_000,
+  ...more,
+});
+
+/** A workload of `kind` that Argoos just moved to NEW, with `status`. */
+function rolledOut(kind: HealthKind, status: Obj = {}, annotations: Record<string, string> = {}) {
+  const obj: Obj = deployment({
+    kind,
+    name: "web",
+    policy: "patch",
+    containers: [{ name: "app", image: NEW }, { name: "sidecar", image: "proxy:1" }],
+    annotations: { [ROLLOUT_ANNOTATION]: encodeRollout(record()), ...annotations },
+  });
+  obj.metadata.generation = 2;
+  obj.status = status;
+  return obj;
+}
+
+const deploymentStatus = (updated: number, available: number, replicas = available) => ({
+  observedGeneration: 2,
+  replicas,
+  updatedReplicas: updated,
+  readyReplicas: available,
+  availableReplicas: available,
+});
+
+function crashPod(restartCount = 2): Pod {
+  return {
+    metadata: { name: "web-5d4f-x1" },
+    spec: { containers: [{ name: "app", image: NEW }] },
+    status: {
+      containerStatuses: [{
+        name: "app",
+        image: NEW,
+        imageID: `docker.io/library/myapp@${DIGEST}`,
+        ready: false,
+        restartCount,
+        state: { waiting: { reason: "CrashLoopBackOff" } },
+      }],
+    },
+  };
+}
+
+function tracker(cluster: FakeCluster, opts: Partial<TrackerOptions> = {}, now = T0 + 1000) {
+  const events: WorkloadEvent[] = [];
+  const metrics = new ArgoosMetrics();
+  const log = capture();
+  const t = new RolloutTracker(cluster, cluster, {
+    revert: true,
+    dryRun: false,
+    events: { record: (e) => events.push(e) },
+    metrics,
+    logger: log.logger,
+    now: () => now,
+    ...opts,
+  });
+  return { t, events, metrics, log };
+}
+
+const REF = (kind: HealthKind = "Deployment"): WorkloadRef => ({
+  kind,
+  namespace: "default",
+  name: "web",
+});
+const reasons = (events: WorkloadEvent[]) => events.map((e) => e.reason);
+
+Deno.test("a rollout that completes: record removed, RolloutSucceeded once, counted", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1)));
+  const { t, events, metrics, log } = tracker(cluster);
+  const got = await t.check(REF());
+  assert.equal(got.kind, "succeeded");
+  assert.equal(cluster.annotation(ROLLOUT_ANNOTATION), undefined);
+  assert.equal(cluster.image(), NEW);
+  assert.deepEqual(reasons(events), ["RolloutSucceeded"]);
+  assert.match(events[0].message, /app: myapp:1\.2\.3 → myapp:1\.2\.4/);
+  assert.equal(metrics.rolloutsCompleted.value({ outcome: "succeeded" }), 1);
+  assert.ok(
+    metrics.registry.render().includes('argoos_rollouts_completed_total{outcome="succeeded"} 1'),
+  );
+  assert.ok(
+    log.records().some((r) =>
+      r.msg === "rollout succeeded" && r.workload === "Deployment/default/web"
+    ),
+  );
+  assert.equal((await t.check(REF())).kind, "none", "nothing left to follow");
+});
+
+Deno.test("a rollout still progressing: no write, look again before the deadline", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(0, 1, 2)));
+  const near = tracker(cluster, {}, T0 + 55_000);
+  const got = await near.t.check(REF());
+  assert.deepEqual(got.kind === "progressing" && got.recheckAt, T0 + 60_000);
+  const early = await tracker(cluster, {}, T0 + 1000).t.check(REF());
+  assert.deepEqual(early.kind === "progressing" && early.recheckAt, T0 + 11_000);
+  assert.equal(cluster.writes.length, 0);
+});
+
+Deno.test("a crash-looping rollout is reverted, its digest rejected, reported and counted", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2)));
+  cluster.pods_ = [crashPod()];
+  const { t, events, metrics } = tracker(cluster);
+  const got = await t.check(REF());
+  assert.equal(got.kind, "failed");
+  assert.equal(got.kind === "failed" && got.reason, "crash-loop");
+  assert.equal(got.kind === "failed" && got.action, "reverted");
+  assert.equal(cluster.image(), OLD);
+  assert.equal(cluster.image("sidecar"), "proxy:1");
+  assert.equal(cluster.annotation(ROLLOUT_ANNOTATION), undefined);
+  const rejected = decodeRejected(cluster.annotation(REJECTED_ANNOTATION)).value;
+  assert.deepEqual(rejected.map((r) => [r.repository, r.digest, r.tag, r.reason]), [
+    ["docker.io/library/myapp", DIGEST, "1.2.4", "crash-loop"],
+  ]);
+  assert.deepEqual(reasons(events), ["RolloutFailed", "Reverted"]);
+  assert.match(events[0].message, /crash-loop: pod web-5d4f-x1 container app: CrashLoopBackOff/);
+  assert.equal(events[1].message, "app: myapp:1.2.4 → myapp:1.2.3");
+  assert.equal(metrics.rolloutsCompleted.value({ outcome: "failed" }), 1);
+  assert.equal(metrics.reverts.value(), 1);
+  // One patch: images back, record removed and rejection recorded together, guarded by the record.
+  assert.equal(cluster.writes.length, 1);
+  assert.deepEqual(Object.keys(cluster.writes[0].expect), [ROLLOUT_ANNOTATION]);
+});
+
+Deno.test("each kind and each failure signal ends in a revert", async () => {
+  const pullPod: Pod = {
+    metadata: { name: "web-0" },
+    spec: { containers: [{ name: "app", image: NEW }] },
+    status: {
+      containerStatuses: [{
+        name: "app",
+        image: NEW,
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        state: { waiting: { reason: "ErrImagePull" } },
+      }],
+    },
+  };
+  const failedJob: Job = {
+    metadata: { name: "web-29000000", uid: "j1", creationTimestamp: "2026-12-02T10:00:05Z" },
+    spec: { template: { spec: { containers: [{ name: "app", image: NEW }] } } },
+    status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] },
+  };
+  const cases: [string, HealthKind, Obj, Pod[], Job[], number, string][] = [
+    [
+      "Deployment ProgressDeadlineExceeded",
+      "Deployment",
+      {
+        ...deploymentStatus(1, 1, 2),
+        conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }],
+      },
+      [],
+      [],
+      T0 + 1000,
+      "progress-deadline",
+    ],
+    [
+      "Deployment deadline",
+      "Deployment",
+      deploymentStatus(1, 1, 2),
+      [],
+      [],
+      T0 + 60_000,
+      "deadline",
+    ],
+    [
+      "StatefulSet pull error",
+      "StatefulSet",
+      { observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 0 },
+      [pullPod],
+      [],
+      T0 + 1000,
+      "pull-error",
+    ],
+    [
+      "DaemonSet deadline",
+      "DaemonSet",
+      {
+        observedGeneration: 2,
+        desiredNumberScheduled: 2,
+        updatedNumberScheduled: 1,
+        numberAvailable: 1,
+      },
+      [],
+      [],
+      T0 + 60_000,
+      "deadline",
+    ],
+    ["CronJob failed Job", "CronJob", {}, [], [failedJob], T0 + 1000, "failed-job"],
+  ];
+  for (const [name, kind, status, pods, jobs, now, reason] of cases) {
+    const cluster = new FakeCluster(rolledOut(kind, status));
+    cluster.pods_ = pods;
+    cluster.jobs_ = jobs;
+    const got = await tracker(cluster, {}, now).t.check(REF(kind));
+    assert.equal(got.kind === "failed" && got.reason, reason, name);
+    assert.equal(got.kind === "failed" && got.action, "reverted", name);
+    assert.equal(cluster.image(), OLD, name);
+  }
+});
+
+Deno.test("a human edit since the rollout blocks the revert: reported, nothing touched", async () => {
+  const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2));
+  obj.spec.template.spec.containers[0].image = "myapp:1.2.9-hotfix";
+  const cluster = new FakeCluster(obj);
+  cluster.pods_ = [crashPod()];
+  const { t, events, metrics, log } = tracker(cluster);
+  const got = await t.check(REF());
+  assert.equal(got.kind, "changed-since");
+  assert.match(got.kind === "changed-since" ? got.detail : "", /runs myapp:1\.2\.9-hotfix/);
+  assert.ok(log.records().some((r) => String(r.msg).startsWith("rollout no longer followed")));
+  assert.equal(cluster.image(), "myapp:1.2.9-hotfix");
+  assert.equal(cluster.annotation(ROLLOUT_ANNOTATION), undefined, "no longer followed");
+  assert.deepEqual(cluster.writes.map((w) => w.changes.length), [0]);
+  assert.deepEqual(events, []);
+  assert.equal(metrics.reverts.value(), 0);
+});
+
+Deno.test("a human edit racing the revert makes its guard fail: nothing changed", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2)));
+  cluster.pods_ = [crashPod()];
+  cluster.beforeWrite = () => cluster.obj.spec.template.spec.containers[0].image = "myapp:9";
+  const { t, events, metrics } = tracker(cluster);
+  assert.equal((await t.check(REF())).kind, "lost-race");
+  assert.equal(cluster.image(), "myapp:9");
+  assert.ok(cluster.annotation(ROLLOUT_ANNOTATION), "the record stays for the next look");
+  assert.deepEqual(events, []);
+  assert.equal(metrics.reverts.value(), 0);
+  assert.equal((await t.check(REF())).kind, "changed-since", "the next look sees the edit");
+});
+
+Deno.test("a restarted Argoos carries on from the annotation and still reverts", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(0, 1, 2)));
+  const before = tracker(cluster, {}, T0 + 5000);
+  assert.equal((await before.t.check(REF())).kind, "progressing");
+  // The process dies; a new one (nothing in memory) looks after the deadline.
+  const after = tracker(cluster, {}, T0 + 61_000);
+  const got = await after.t.check(REF());
+  assert.equal(got.kind === "failed" && got.action, "reverted");
+  assert.equal(got.kind === "failed" && got.reason, "deadline");
+  assert.equal(cluster.image(), OLD);
+  assert.deepEqual(reasons(after.events), ["RolloutFailed", "Reverted"]);
+});
+
+Deno.test("two replicas looking at once revert once", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2)));
+  cluster.pods_ = [crashPod()];
+  // Both read before either writes: pods() holds each until both have asked.
+  let arrived = 0;
+  let release!: () => void;
+  const both = new Promise<void>((r) => release = r);
+  cluster.pods = async () => {
+    if (++arrived === 2) release();
+    await both;
+    return structuredClone(cluster.pods_);
+  };
+  const a = tracker(cluster);
+  const b = tracker(cluster);
+  const outcomes = await Promise.all([a.t.check(REF()), b.t.check(REF())]);
+  assert.deepEqual(outcomes.map((o) => o.kind).sort(), ["failed", "lost-race"]);
+  assert.equal(cluster.writes.length, 1);
+  assert.equal(cluster.image(), OLD);
+  assert.equal(a.metrics.reverts.value() + b.metrics.reverts.value(), 1);
+  assert.deepEqual([...reasons(a.events), ...reasons(b.events)], ["RolloutFailed", "Reverted"]);
+});
+
+Deno.test("reverts off (service option or workload annotation): reported, rejected, not reverted", async () => {
+  const cases: [string, Partial<TrackerOptions>, Record<string, string>, RegExp][] = [
+    ["--no-revert", { revert: false }, {}, /not reverted: reverts are off/],
+    [
+      "argoos.io/revert: false",
+      {},
+      { "argoos.io/revert": "false" },
+      /not reverted: argoos\.io\/revert/,
+    ],
+  ];
+  for (const [name, opts, annotations, message] of cases) {
+    const cluster = new FakeCluster(
+      rolledOut("Deployment", deploymentStatus(1, 1, 2), annotations),
+    );
+    cluster.pods_ = [crashPod()];
+    const { t, events, metrics } = tracker(cluster, opts);
+    const got = await t.check(REF());
+    assert.equal(got.kind === "failed" && got.action, "report-only", name);
+    assert.equal(cluster.image(), NEW, name);
+    assert.equal(cluster.annotation(ROLLOUT_ANNOTATION), undefined, name);
+    assert.equal(decodeRejected(cluster.annotation(REJECTED_ANNOTATION)).value.length, 1, name);
+    assert.deepEqual(reasons(events), ["RolloutFailed"], name);
+    assert.match(events[0].message, message, name);
+    assert.equal(metrics.reverts.value(), 0, name);
+    assert.equal(metrics.rolloutsCompleted.value({ outcome: "failed" }), 1, name);
+  }
+});
+
+Deno.test("--dry-run writes nothing and says what it would revert", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2)));
+  cluster.pods_ = [crashPod()];
+  const { t, events, log } = tracker(cluster, { dryRun: true });
+  const got = await t.check(REF());
+  assert.equal(got.kind === "failed" && got.action, "would-revert");
+  assert.deepEqual(
+    got.kind === "failed" && got.changes.map((c) => `${c.container.name}=${c.to}`),
+    ["app=myapp:1.2.3"],
+  );
+  assert.equal(cluster.writes.length, 0);
+  assert.equal(cluster.image(), NEW);
+  assert.deepEqual(events, []);
+  assert.ok(log.records().some((r) => r.msg === "rollout failed; dry run, would revert"));
+});
+
+Deno.test("a corrupted record is reported and removed; no record, no label, no workload", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+    [ROLLOUT_ANNOTATION]: "{broken",
+  }));
+  const { t, log } = tracker(cluster);
+  const got = await t.check(REF());
+  assert.equal(got.kind, "corrupt");
+  assert.equal(cluster.annotation(ROLLOUT_ANNOTATION), undefined);
+  assert.ok(
+    log.records().some((r) =>
+      r.level === "warn" && r.msg === "rollout record unreadable, removing it"
+    ),
+  );
+  assert.equal((await t.check(REF())).kind, "none");
+
+  const unlabelled = rolledOut("Deployment");
+  delete unlabelled.metadata.labels["argoos.io/policy"];
+  assert.equal((await tracker(new FakeCluster(unlabelled)).t.check(REF())).kind, "opted-out");
+  assert.equal((await tracker(new FakeCluster(undefined)).t.check(REF())).kind, "gone");
+});
+
+Deno.test("a failure without a known digest is reverted but not recorded as rejected", async () => {
+  const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+    [ROLLOUT_ANNOTATION]: encodeRollout(record({
+      push: { repository: "docker.io/library/myapp", tag: "1.2.4", pushedAt: T0 },
+    })),
+  });
+  const cluster = new FakeCluster(obj);
+  cluster.pods_ = [crashPod()];
+  const got = await tracker(cluster).t.check(REF());
+  assert.equal(got.kind === "failed" && got.action, "reverted");
+  assert.equal(cluster.annotation(REJECTED_ANNOTATION), undefined);
+});
