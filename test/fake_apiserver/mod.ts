@@ -12,4 +12,13 @@
  */
 
 export { startFakeApiServer } from "./server.ts";
-export type { FakeApiServer, FakeApiServerOptions, Fault, RecordedRequest } from "./server.ts";
+export type {
+  Behaviour,
+  FakeApiServer,
+  FakeApiServerOptions,
+  Fault,
+  ImageKnob,
+  RecordedRequest,
+  RolloutSimOptions,
+  RolloutSimulator,
+} from "./server.ts";

@@ -24,8 +24,10 @@ import { SelectorError } from "./label_selector.ts";
 import { ApiError, badRequest, genericError, notFound, unauthorized } from "./status.ts";
 import { jsonResponse } from "./response.ts";
 import { withSystemFields } from "./object_meta.ts";
+import { type RolloutSimOptions, RolloutSimulator } from "./rollout_sim.ts";
 
 export type { Fault } from "./faults.ts";
+export type { Behaviour, ImageKnob, RolloutSimOptions, RolloutSimulator } from "./rollout_sim.ts";
 
 /** Options for {@link startFakeApiServer}. */
 export interface FakeApiServerOptions {
@@ -85,6 +87,11 @@ export interface FakeApiServer {
   compact(): void;
   /** Number of open watch streams. */
   readonly watchCount: number;
+  /**
+   * From now on, act as the workload controllers and kubelet would: Pods, ReplicaSets, Jobs
+   * and `status` follow each pod template change (see rollout_sim.ts). Stopped with the server.
+   */
+  simulateRollouts(opts?: RolloutSimOptions): RolloutSimulator;
   /** Close every watch and the HTTP server. */
   stop(): Promise<void>;
 }
@@ -117,6 +124,7 @@ class Server implements FakeApiServer {
   #faults = new FaultQueue();
   #http: Deno.HttpServer<Deno.NetAddr>;
   #stopped?: Promise<void>;
+  #sims: RolloutSimulator[] = [];
 
   constructor(readonly token: string) {
     this.#http = Deno.serve(
@@ -172,7 +180,14 @@ class Server implements FakeApiServer {
     this.#store.compact();
   }
 
+  simulateRollouts(opts?: RolloutSimOptions): RolloutSimulator {
+    const sim = new RolloutSimulator(this.#store, opts);
+    this.#sims.push(sim);
+    return sim;
+  }
+
   stop(): Promise<void> {
+    for (const sim of this.#sims) sim.stop();
     this.#watches.closeAll();
     return this.#stopped ??= this.#http.shutdown();
   }

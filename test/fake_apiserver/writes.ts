@@ -47,6 +47,9 @@ const PATCHERS: Record<string, (current: JsonObject, patch: unknown) => unknown>
   "application/strategic-merge-patch+json": applyStrategicMergePatch,
 };
 
+/** Characters Kubernetes uses in generated names (no vowels, no look-alikes). */
+export const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
@@ -308,8 +311,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-function randomSuffix(): string {
-  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+/**
+ * Five random characters of the alphabet kube-apiserver uses for generateName suffixes.
+ *
+ * @example
+ * ```ts
+ * import { randomSuffix, SAFE_ALPHABET } from "./writes.ts";
+ * [...randomSuffix()].every((c) => SAFE_ALPHABET.includes(c)); // true
+ * ```
+ */
+export function randomSuffix(): string {
+  const alphabet = SAFE_ALPHABET;
   return Array.from({ length: 5 }, () => alphabet[Math.floor(Math.random() * alphabet.length)])
     .join("");
 }
