@@ -307,21 +307,25 @@ export function encodeRejected(entries: readonly RejectedImage[], entry: Rejecte
 }
 
 /**
- * Whether this digest of this repository failed on the workload before.
+ * The rejection of this digest of this repository on a workload, if it failed there before:
+ * a reconcile (webhook or poll) skips it; another digest of the same tag is tried as usual.
  *
  * @example
  * ```ts
- * import { isRejected } from "./record.ts";
+ * import { encodeRejected, findRejected, REJECTED_ANNOTATION } from "./record.ts";
  * const digest = "sha256:" + "a".repeat(64);
- * isRejected([{ repository: "docker.io/library/a", digest, at: 0, reason: "crash-loop" }], "docker.io/library/a", digest); // true
+ * const rejected = encodeRejected([], { repository: "docker.io/library/a", digest, at: 0, reason: "crash-loop" });
+ * findRejected({ [REJECTED_ANNOTATION]: rejected }, "docker.io/library/a", digest)?.reason; // "crash-loop"
  * ```
  */
-export function isRejected(
-  entries: readonly RejectedImage[],
+export function findRejected(
+  annotations: Readonly<Record<string, string>>,
   repository: string,
   digest: string,
-): boolean {
-  return entries.some((e) => e.repository === repository && e.digest === digest);
+): RejectedImage | undefined {
+  return decodeRejected(annotations[REJECTED_ANNOTATION]).value.find((e) =>
+    e.repository === repository && e.digest === digest
+  );
 }
 
 /** What a revert would write, or why it must not. */

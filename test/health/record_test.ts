@@ -10,7 +10,7 @@ import {
   decodeRollout,
   encodeRejected,
   encodeRollout,
-  isRejected,
+  findRejected,
   MAX_REJECTED,
   MAX_REJECTED_BYTES,
   REJECTED_ANNOTATION,
@@ -224,9 +224,17 @@ Deno.test("rejected digests: newest last, deduplicated, bounded by count and siz
   assert.ok(big.length < 20 && big.length > 1);
   assert.equal(big.at(-1)!.digest, digest(19), "newest kept");
 
-  assert.ok(isRejected(many, "docker.io/library/myapp", digest(12)));
-  assert.ok(!isRejected(many, "docker.io/library/myapp", digest(1)));
-  assert.ok(!isRejected(many, "docker.io/library/other", digest(12)));
+  const on = {
+    [REJECTED_ANNOTATION]: JSON.stringify(many.map((e) => ({ ...e, at: new Date(e.at) }))),
+  };
+  assert.equal(findRejected(on, "docker.io/library/myapp", digest(12))?.tag, "1.12");
+  assert.equal(findRejected(on, "docker.io/library/myapp", digest(1)), undefined, "dropped");
+  assert.equal(findRejected(on, "docker.io/library/other", digest(12)), undefined);
+  assert.equal(findRejected({}, "docker.io/library/myapp", digest(12)), undefined);
+  assert.equal(
+    findRejected({ [REJECTED_ANNOTATION]: "garbage" }, "docker.io/library/myapp", digest(12)),
+    undefined,
+  );
 });
 
 Deno.test("a corrupted rejected annotation is reported; readable entries are kept", () => {
