@@ -52,6 +52,23 @@ export interface RolloutRecord {
   startedAt: number;
   /** ms epoch after which a rollout still progressing has failed; absent for CronJobs. */
   deadline?: number;
+  /**
+   * Other annotations a revert puts back as they were before the rollout (null: removes), e.g.
+   * `argoos.io/state`, so they describe the images running again.
+   */
+  restore?: Record<string, string | null>;
+}
+
+/** What {@linkcode startRecord} needs besides the workload. */
+export interface RolloutStart {
+  changes: readonly ImageChange[];
+  push: RolloutPush;
+  /** ms epoch of the rollout's patch. */
+  now: number;
+  /** From `healthTimeout`; undefined for none (CronJob). */
+  timeoutMs: number | undefined;
+  /** Annotations (their values before this patch) that a revert puts back. */
+  restore?: Record<string, string | null>;
 }
 
 /** A digest that failed on this workload. */
@@ -76,7 +93,8 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  * The record of a rollout about to be written, to put in the rollout's own patch. When a rollout
  * is still in progress on the workload (its `argoos.io/rollout` is readable), containers it
  * changed keep the image they ran before it (the last one known to work), and those this
- * rollout leaves alone stay in the record while they still run what it wrote.
+ * rollout leaves alone stay in the record while they still run what it wrote; so do the
+ * annotations to restore.
  *
  * @example
  * ```ts
@@ -87,24 +105,18 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  *   metadata: { name: "web", namespace: "default" },
  *   spec: { template: { spec: { containers: [{ name: "app", image: "myapp:1.2.3" }] } } },
  * });
- * const r = startRecord(
- *   w,
- *   [{ container: w.containers[0], to: "myapp:1.2.4" }],
- *   { repository: "docker.io/library/myapp", tag: "1.2.4", pushedAt: 0 },
- *   1000,
- *   60_000,
- * );
+ * const r = startRecord(w, {
+ *   changes: [{ container: w.containers[0], to: "myapp:1.2.4" }],
+ *   push: { repository: "docker.io/library/myapp", tag: "1.2.4", pushedAt: 0 },
+ *   now: 1000,
+ *   timeoutMs: 60_000,
+ * });
  * r.containers[0].from; // "myapp:1.2.3"
  * r.deadline; // 61000
  * ```
  */
-export function startRecord(
-  workload: Workload,
-  changes: readonly ImageChange[],
-  push: RolloutPush,
-  now: number,
-  timeoutMs: number | undefined,
-): RolloutRecord {
+export function startRecord(workload: Workload, start: RolloutStart): RolloutRecord {
+  const { changes, push, now, timeoutMs } = start;
   const text = workload.annotations[ROLLOUT_ANNOTATION];
   const previous = text === undefined ? undefined : decodeRollout(text).value;
   const containers: ChangedContainer[] = changes.map(({ container: c, to }) => {
@@ -117,11 +129,13 @@ export function startRecord(
     const current = workload.containers.find((c) => sameContainer(c, earlier));
     if (current?.image === earlier.to) containers.push(earlier);
   }
+  const restore = { ...start.restore, ...previous?.restore };
   return {
     containers,
     push,
     startedAt: now,
     ...(timeoutMs === undefined ? {} : { deadline: now + timeoutMs }),
+    ...(Object.keys(restore).length ? { restore } : {}),
   };
 }
 
@@ -157,6 +171,7 @@ export function encodeRollout(r: RolloutRecord): string {
       from: c.from,
       to: c.to,
     })),
+    ...(r.restore ? { restore: r.restore } : {}),
   });
 }
 
@@ -194,6 +209,13 @@ export function decodeRollout(text: string): Decoded<RolloutRecord> {
   if (!Array.isArray(raw.containers) || raw.containers.length === 0) {
     return bad("containers is empty");
   }
+  const restore = raw.restore;
+  if (
+    restore !== undefined &&
+    !(isObject(restore) && Object.values(restore).every((v) => v === null || typeof v === "string"))
+  ) {
+    return bad("restore is not a map of annotation values");
+  }
   const containers: ChangedContainer[] = [];
   for (const c of raw.containers) {
     if (
@@ -222,6 +244,7 @@ export function decodeRollout(text: string): Decoded<RolloutRecord> {
       },
       startedAt,
       ...(deadline === undefined ? {} : { deadline }),
+      ...(restore === undefined ? {} : { restore: restore as Record<string, string | null> }),
     },
   };
 }

@@ -191,7 +191,10 @@ export class RolloutTracker {
       return { ...failed, action: revert ? "would-revert" : "report-only", changes: plan.changes };
     }
     const changes = revert ? plan.changes : [];
-    const annotations: Record<string, string | null> = { [ROLLOUT_ANNOTATION]: null };
+    const annotations: Record<string, string | null> = {
+      ...(revert ? record.restore : {}),
+      [ROLLOUT_ANNOTATION]: null,
+    };
     const rejected = this.#rejected(workload, record, now, reason, log);
     if (rejected !== undefined) annotations[REJECTED_ANNOTATION] = rejected;
     if (await this.#writer.write(workload, { changes, annotations, expect }) !== "applied") {

@@ -69,6 +69,30 @@ Deno.test("a rollout record survives its annotation", () => {
   assert.deepEqual(back.containers, rest.containers);
 });
 
+Deno.test("annotations to restore ride along and keep the oldest known-good value", () => {
+  const withRestore = {
+    ...record,
+    restore: { "argoos.io/state": '{"app":{"image":"myapp:1.2.3"}}', "x.io/y": null },
+  };
+  assert.deepEqual(decodeRollout(encodeRollout(withRestore)).value, withRestore);
+  const w = workload({ app: "myapp:1.2.4", migrate: "tool:2" }, {
+    [ROLLOUT_ANNOTATION]: encodeRollout(withRestore),
+  });
+  const app = w.containers.find((c) => c.name === "app")!;
+  const next = startRecord(w, {
+    changes: [{ container: app, to: "myapp:1.2.5" }],
+    push,
+    now: 0,
+    timeoutMs: 1,
+    restore: { "argoos.io/state": '{"app":{"image":"myapp:1.2.4"}}', "z.io/new": "v" },
+  });
+  assert.deepEqual(next.restore, { ...withRestore.restore, "z.io/new": "v" });
+  assert.equal(
+    startRecord(workload({}), { changes: [], push, now: 0, timeoutMs: 1 }).restore,
+    undefined,
+  );
+});
+
 Deno.test("a corrupted rollout annotation is reported, not thrown", () => {
   const good = JSON.parse(encodeRollout(record));
   const cases: [string, string][] = [
@@ -91,6 +115,8 @@ Deno.test("a corrupted rollout annotation is reported, not thrown", () => {
       JSON.stringify({ ...good, containers: [{ ...good.containers[0], index: -1 }] }),
     ],
     ["empty from", JSON.stringify({ ...good, containers: [{ ...good.containers[0], from: "" }] })],
+    ["restore not a map", JSON.stringify({ ...good, restore: ["a"] })],
+    ["restore value not text", JSON.stringify({ ...good, restore: { a: 1 } })],
   ];
   for (const [name, text] of cases) {
     const got = decodeRollout(text);
@@ -102,7 +128,12 @@ Deno.test("a corrupted rollout annotation is reported, not thrown", () => {
 Deno.test("startRecord: previous images, the deadline, and a rollout still in progress", () => {
   const w = workload({});
   const app = w.containers.find((c) => c.name === "app")!;
-  const fresh = startRecord(w, [{ container: app, to: "myapp:1.2.4" }], push, 1000, 60_000);
+  const fresh = startRecord(w, {
+    changes: [{ container: app, to: "myapp:1.2.4" }],
+    push,
+    now: 1000,
+    timeoutMs: 60_000,
+  });
   assert.deepEqual(fresh, {
     containers: [{
       section: "containers",
@@ -115,7 +146,10 @@ Deno.test("startRecord: previous images, the deadline, and a rollout still in pr
     startedAt: 1000,
     deadline: 61_000,
   });
-  assert.equal(startRecord(w, [], push, 1000, undefined).deadline, undefined);
+  assert.equal(
+    startRecord(w, { changes: [], push, now: 1000, timeoutMs: undefined }).deadline,
+    undefined,
+  );
 
   // 1.2.4 is still rolling out (with tool:2) when 1.2.5 comes: a revert of 1.2.5 goes back to
   // 1.2.3, and migrate, still at what the earlier rollout wrote, stays followed.
@@ -123,7 +157,12 @@ Deno.test("startRecord: previous images, the deadline, and a rollout still in pr
     [ROLLOUT_ANNOTATION]: encodeRollout(record),
   });
   const app2 = during.containers.find((c) => c.name === "app")!;
-  const next = startRecord(during, [{ container: app2, to: "myapp:1.2.5" }], push, 2000, 1000);
+  const next = startRecord(during, {
+    changes: [{ container: app2, to: "myapp:1.2.5" }],
+    push,
+    now: 2000,
+    timeoutMs: 1000,
+  });
   assert.deepEqual(next.containers, [
     { section: "containers", index: 0, name: "app", from: "myapp:1.2.3", to: "myapp:1.2.5" },
     { section: "initContainers", index: 0, name: "migrate", from: "tool:1", to: "tool:2" },
@@ -135,7 +174,12 @@ Deno.test("startRecord: previous images, the deadline, and a rollout still in pr
   });
   const app3 = edited.containers.find((c) => c.name === "app")!;
   assert.deepEqual(
-    startRecord(edited, [{ container: app3, to: "myapp:1.2.5" }], push, 2000, 1000).containers
+    startRecord(edited, {
+      changes: [{ container: app3, to: "myapp:1.2.5" }],
+      push,
+      now: 2000,
+      timeoutMs: 1000,
+    }).containers
       .map((c) => c.name),
     ["app"],
   );
@@ -144,7 +188,12 @@ Deno.test("startRecord: previous images, the deadline, and a rollout still in pr
   const corrupt = workload({ app: "myapp:1.2.4" }, { [ROLLOUT_ANNOTATION]: "{" });
   const app4 = corrupt.containers.find((c) => c.name === "app")!;
   assert.equal(
-    startRecord(corrupt, [{ container: app4, to: "myapp:1.2.5" }], push, 0, 1).containers[0].from,
+    startRecord(corrupt, {
+      changes: [{ container: app4, to: "myapp:1.2.5" }],
+      push,
+      now: 0,
+      timeoutMs: 1,
+    }).containers[0].from,
     "myapp:1.2.4",
   );
 });

@@ -44,13 +44,17 @@ async function rollOut(cluster: FakeCluster, sim: RolloutSimulator, kind: Health
   const w = readWorkload(kindNamed(kind)!, obj);
   const changes = [{ container: w.containers[0], to }];
   const digest = sim.imageId(to).split("@")[1];
-  const record = startRecord(
-    w,
+  const record = startRecord(w, {
     changes,
-    { repository: "docker.io/library/myapp", tag: to.split(":")[1], digest, pushedAt: Date.now() },
-    Date.now(),
-    healthTimeout(kind, obj as Obj).ms,
-  );
+    push: {
+      repository: "docker.io/library/myapp",
+      tag: to.split(":")[1],
+      digest,
+      pushedAt: Date.now(),
+    },
+    now: Date.now(),
+    timeoutMs: healthTimeout(kind, obj as Obj).ms,
+  });
   const result = await new JsonPatchWriter(cluster.client).write(w, {
     changes,
     annotations: { [ROLLOUT_ANNOTATION]: encodeRollout(record) },

@@ -224,6 +224,24 @@ Deno.test("a crash-looping rollout is reverted, its digest rejected, reported an
   assert.deepEqual(Object.keys(cluster.writes[0].expect), [ROLLOUT_ANNOTATION]);
 });
 
+Deno.test("a revert puts back the annotations the rollout recorded; a report does not", async () => {
+  const state = { "argoos.io/state": '{"app":{"image":"myapp:1.2.3"}}' };
+  for (const revert of [true, false]) {
+    const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+      [ROLLOUT_ANNOTATION]: encodeRollout(record({ restore: state })),
+      "argoos.io/state": '{"app":{"image":"myapp:1.2.4"}}',
+    });
+    const cluster = new FakeCluster(obj);
+    cluster.pods_ = [crashPod()];
+    await tracker(cluster, { revert }).t.check(REF());
+    assert.equal(
+      cluster.annotation("argoos.io/state"),
+      revert ? state["argoos.io/state"] : '{"app":{"image":"myapp:1.2.4"}}',
+      `revert ${revert}`,
+    );
+  }
+});
+
 Deno.test("each kind and each failure signal ends in a revert", async () => {
   const pullPod: Pod = {
     metadata: { name: "web-0" },
