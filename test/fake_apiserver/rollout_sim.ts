@@ -95,13 +95,13 @@ export class RolloutSimulator {
   #store: ObjectStore;
   #opts: Required<Omit<RolloutSimOptions, "images">>;
   #knobs = new Map<string, ImageKnob>();
-  /** Steps each simulated Pod has taken, by uid; bounded by the Pods in the store. */
+  /** Steps each simulated Pod has taken, by uid; bounded by the Pods the simulation made. */
   #podSteps = new Map<string, number>();
   /** Pending step timers by workload key; one per workload at most. */
   #timers = new Map<string, { type: ApiResource; timer: Timer }>();
   /** Progress-deadline timers of Deployments by key; one per Deployment at most. */
   #deadlines = new Map<string, Timer>();
-  /** When each Deployment last made progress (ms), for its progress deadline. */
+  /** When each Deployment last made progress (ms), for its progress deadline; one per Deployment. */
   #progressAt = new Map<string, number>();
   #idle: (() => void)[] = [];
   #unsubscribe: (() => void)[];
