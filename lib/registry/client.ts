@@ -268,7 +268,8 @@ export class RegistryClient {
   /**
    * GET the manifest (same Accept as {@linkcode RegistryClient.headDigest}) and say what it
    * is: its digest (Docker-Content-Digest, else the sha256 of the bytes served), its media
-   * type, and why it is not a runnable image when it is not one. The body is read up to
+   * type, and why it is not a runnable image when it is not one. Asked by digest, a manifest
+   * with another digest is an error. The body is read up to
    * `maxManifestBytes` (a bigger one is a non-transient error). A tag or digest the registry
    * does not serve is a RegistryError with status 404 and code `MANIFEST_UNKNOWN`.
    *
@@ -304,6 +305,10 @@ export class RegistryClient {
     const sent = reply.headers.get("docker-content-digest")?.trim();
     if (sent !== undefined && !DIGEST.test(sent)) throw invalid("invalid Docker-Content-Digest");
     const digest = sent ?? await sha256Digest(reply.bytes);
+    // Content is addressed by its digest: asked for one, anything else is not what was asked.
+    if (reference.includes(":") && digest !== reference) {
+      throw invalid(`served ${digest} for digest ${reference}`);
+    }
     let body: unknown;
     try {
       body = JSON.parse(reply.body);

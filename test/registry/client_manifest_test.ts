@@ -180,3 +180,19 @@ Deno.test("manifest: a body that is not JSON, or a malformed digest header, is a
     await stub.close();
   }
 });
+
+Deno.test("manifest: asked by digest, content with another digest is an error", async () => {
+  // No Docker-Content-Digest: the bytes are hashed, and they are not what was asked for.
+  const stub = startStub(() => new Response(IMAGE, { headers: { "Content-Type": OCI_MANIFEST } }));
+  const client = new RegistryClient();
+  try {
+    const err = await rejection(client.manifest(stub.host, "app", DIGEST));
+    assert.match(err.message, new RegExp(`served sha256:[0-9a-f]{64} for digest ${DIGEST}`));
+    assert.equal(err.transient, false);
+    const own = await sha256(IMAGE);
+    assert.equal((await client.manifest(stub.host, "app", own)).digest, own);
+  } finally {
+    client.close();
+    await stub.close();
+  }
+});
