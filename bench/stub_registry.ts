@@ -218,6 +218,24 @@ export function startStubRegistry(): StubRegistry {
   };
 }
 
+/** A Docker v2 image manifest whose layer is named after `digest` (content differs per push). */
+function imageManifest(digest: string): Record<string, unknown> {
+  return {
+    schemaVersion: 2,
+    mediaType: MANIFEST_TYPE,
+    config: {
+      mediaType: "application/vnd.docker.container.image.v1+json",
+      size: 1469,
+      digest: fakeDigest(1),
+    },
+    layers: [{
+      mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      size: 3623807,
+      digest,
+    }],
+  };
+}
+
 /** A distribution-style error; HEAD answers carry no body. */
 function errorResponse(
   req: SeenRequest,

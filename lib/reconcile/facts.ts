@@ -32,20 +32,26 @@ export interface FactsLimits {
   pushesPerRepository?: number;
   /** Repositories with facts; the least recently recorded one goes first. Default 10,000. */
   repositories?: number;
-  /** Pushes older than this (by push time) are dropped. Default 1 hour. */
+  /**
+   * Pushes recorded longer ago than this are dropped (by the time recorded, not the
+   * registry's push time: a registry's clock may be off). Default 1 hour.
+   */
   maxAgeMs?: number;
 }
 
 interface Entry {
   /** Sorted by pushedAt, oldest first; one entry per tag (the latest push of it). */
   pushes: RecordedPush[];
+  /** When each push was recorded (ms epoch), for the age bound. */
+  recorded: WeakMap<RecordedPush, number>;
   listing?: Listing;
 }
 
 /**
  * Pushes and listings per repository, bounded: at most `repositories` repositories (least
  * recently recorded dropped first), `pushesPerRepository` pushes each (oldest dropped first,
- * one per tag: a later push of a tag replaces the earlier one), none older than `maxAgeMs`,
+ * one per tag: a later push of a tag replaces the earlier one), none recorded longer ago than
+ * `maxAgeMs`,
  * and one listing each. Memory is thus at most repositories × (pushes + one listing).
  *
  * @example
@@ -87,7 +93,9 @@ export class RepositoryFacts {
     }
     let at = entry.pushes.length;
     while (at > 0 && entry.pushes[at - 1].pushedAt > p.pushedAt) at--;
-    entry.pushes.splice(at, 0, { ...p });
+    const copy = { ...p };
+    entry.recorded.set(copy, this.#now());
+    entry.pushes.splice(at, 0, copy);
     if (entry.pushes.length > this.#pushesPerRepository) entry.pushes.shift();
   }
 
@@ -96,12 +104,14 @@ export class RepositoryFacts {
     this.#touch(repository).listing = { tags, at };
   }
 
-  /** Recorded pushes of a repository, oldest push first, none older than the age bound. */
+  /** Recorded pushes of a repository, oldest push first, none past the age bound. */
   pushes(repository: string): readonly RecordedPush[] {
     const entry = this.#byRepository.get(repository);
     if (!entry) return [];
     const oldest = this.#now() - this.#maxAgeMs;
-    while (entry.pushes.length > 0 && entry.pushes[0].pushedAt < oldest) entry.pushes.shift();
+    if (entry.pushes.some((p) => entry.recorded.get(p)! < oldest)) {
+      entry.pushes = entry.pushes.filter((p) => entry.recorded.get(p)! >= oldest);
+    }
     return entry.pushes;
   }
 
@@ -113,7 +123,7 @@ export class RepositoryFacts {
   #touch(repository: string): Entry {
     let entry = this.#byRepository.get(repository);
     if (entry) this.#byRepository.delete(repository);
-    else entry = { pushes: [] };
+    else entry = { pushes: [], recorded: new WeakMap() };
     this.#byRepository.set(repository, entry);
     if (this.#byRepository.size > this.#repositories) {
       this.#byRepository.delete(this.#byRepository.keys().next().value!);

@@ -8,7 +8,7 @@
  */
 
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { currentTag } from "../policy/candidates.ts";
+import { currentTag, judgeTag } from "../policy/candidates.ts";
 import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
 import { rulesFor } from "../policy/rules.ts";
 import { parseVersion } from "../policy/version.ts";
@@ -179,13 +179,15 @@ export class Reconciler {
   }
 }
 
-/** Why a container with facts has no candidate: the standing reason when there is one. */
+/** Why a container with facts has no candidate: what the policy says of the newest push. */
 function noCandidate(f: ContainerFacts): Verdict["reason"] {
-  if (f.rules.policy === "all") return "no-candidate";
-  const tag = currentTag(f.ref);
-  return tag === undefined || parseVersion(tag) === undefined
-    ? "current-not-version"
-    : "no-candidate";
+  const newest = f.pushes.at(-1);
+  if (f.rules.policy === "all" || !newest) {
+    const tag = currentTag(f.ref);
+    const standing = f.rules.policy !== "all" && (tag === undefined || !parseVersion(tag));
+    return standing ? "current-not-version" : "no-candidate";
+  }
+  return judgeTag(f.rules, currentTag(f.ref), newest.tag);
 }
 
 function describe(w: Workload): string {
