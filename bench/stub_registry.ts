@@ -63,7 +63,8 @@ export interface StubRegistry {
   readonly requests: SeenRequest[];
   /**
    * Create or move `tag` of repository `path`; returns its digest (generated when not given).
-   * `manifest` is what a GET serves (default: a Docker v2 image manifest), e.g. a Helm chart.
+   * `manifest` is what a GET serves (default: a Docker v2 image manifest of its own, see
+   * `imageManifest`), e.g. a Helm chart.
    */
   push(path: string, tag: string, digest?: string, manifest?: StubManifest): string;
   /** Remove `tag` of `path` (as a registry API delete would); later requests get 404. */
@@ -97,25 +98,6 @@ export interface StubManifest {
   mediaType: string;
   body: unknown;
 }
-
-/** What every push serves unless it gives a manifest: a one-layer Docker v2 image. */
-const IMAGE_MANIFEST: StubManifest = {
-  mediaType: MANIFEST_TYPE,
-  body: {
-    schemaVersion: 2,
-    mediaType: MANIFEST_TYPE,
-    config: {
-      mediaType: "application/vnd.docker.container.image.v1+json",
-      size: 1469,
-      digest: `sha256:${"c".repeat(64)}`,
-    },
-    layers: [{
-      mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-      size: 3208942,
-      digest: `sha256:${"1".repeat(64)}`,
-    }],
-  },
-};
 
 /**
  * A distinct, well-formed sha256 digest for a number.
@@ -187,10 +169,13 @@ export function startStubRegistry(): StubRegistry {
   return {
     host: stub.host,
     requests: stub.requests,
-    push(path, tag, digest = fakeDigest(++digests), manifest = IMAGE_MANIFEST) {
+    push(path, tag, digest = fakeDigest(++digests), manifest?: StubManifest) {
       let tags = repos.get(path);
       if (!tags) repos.set(path, tags = new Map());
-      tags.set(tag, { digest, manifest });
+      tags.set(tag, {
+        digest,
+        manifest: manifest ?? { mediaType: MANIFEST_TYPE, body: imageManifest(digest) },
+      });
       return digest;
     },
     untag(path, tag) {
