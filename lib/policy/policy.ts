@@ -6,7 +6,7 @@
  * @module
  */
 
-import { compareVersions, parseVersion, type Version } from "./version.ts";
+import { compareVersions, type Version } from "./version.ts";
 
 /** The label a workload opts in with; its value names the {@linkcode Policy}. */
 export const POLICY_LABEL = "argoos.io/policy";

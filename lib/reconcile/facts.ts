@@ -115,6 +115,11 @@ export class RepositoryFacts {
     return entry.pushes;
   }
 
+  /** When a push returned by {@linkcode RepositoryFacts.pushes} was recorded (ms epoch). */
+  recordedAt(p: RecordedPush): number | undefined {
+    return this.#byRepository.get(p.repository)?.recorded.get(p);
+  }
+
   /** The last listing of a repository, if any. */
   listing(repository: string): Listing | undefined {
     return this.#byRepository.get(repository)?.listing;

@@ -153,17 +153,17 @@ export class Reconciler {
     const host = repository.slice(0, slash);
     const path = repository.slice(slash + 1);
     for (const candidate of candidates.slice(0, MAX_VERIFIED_CANDIDATES)) {
-      const claimed = candidate.pushedAt === undefined
+      const push = candidate.pushedAt === undefined
         ? undefined
-        : pushes.find((p) => p.tag === candidate.tag)?.digest;
-      const served = await this.#opts.verifier.verify(
-        host,
-        path,
-        candidate.tag,
-        credentials,
-        this.#opts.signal,
-        claimed,
-      );
+        : pushes.find((p) => p.tag === candidate.tag);
+      // An answer older than the fact behind this candidate is not reused.
+      const served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+        signal: this.#opts.signal,
+        expectDigest: push?.digest,
+        notBefore: push
+          ? this.#opts.facts.recordedAt(push)
+          : this.#opts.facts.listing(repository)?.at,
+      });
       const line = { workload: describe(w), repository, tag: candidate.tag };
       if (!served) {
         this.#log.info("tag not served by the registry, not written", line);

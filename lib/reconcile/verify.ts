@@ -44,6 +44,15 @@ export interface TagVerifierOptions {
   now?: () => number;
 }
 
+/** Options of {@linkcode TagVerifier.verify}. */
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  /** The digest a push claimed for the tag. */
+  expectDigest?: string;
+  /** ms epoch: answers cached before this are stale. */
+  notBefore?: number;
+}
+
 interface Entry {
   at: number;
   answer: Promise<Verified>;
@@ -83,17 +92,18 @@ export class TagVerifier {
   /**
    * The manifest `tag` names in `host`/`path`, asked with the workload's credentials for that
    * repository (each in turn while refused, then none), or undefined when the registry does
-   * not serve it. `expectDigest` (what a push claimed) makes a cached answer with another
-   * digest stale: the tag was pushed again since.
+   * not serve it. A cached answer is not used when it is older than `opts.notBefore` (the
+   * fact that caused this question is newer) or names another digest than
+   * `opts.expectDigest` (what a push claimed: the tag moved since).
    */
   verify(
     host: string,
     path: string,
     tag: string,
     credentials: CredentialMap,
-    signal?: AbortSignal,
-    expectDigest?: string,
+    opts: VerifyOptions = {},
   ): Promise<Verified> {
+    const { signal, expectDigest, notBefore = -Infinity } = opts;
     const creds = credentialsFor(credentials, host, path);
     const key = JSON.stringify([
       host,
@@ -103,7 +113,7 @@ export class TagVerifier {
     ]);
     const now = this.#now();
     const hit = this.#cache.get(key);
-    if (hit && now - hit.at < this.#ttlMs) {
+    if (hit && now - hit.at < this.#ttlMs && hit.at >= notBefore) {
       return hit.answer.then((v) =>
         expectDigest !== undefined && v?.digest !== expectDigest
           ? this.#ask(key, host, path, tag, creds, signal)

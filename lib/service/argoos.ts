@@ -110,8 +110,6 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ? parseDockerConfig(config.registry.dockerConfig)
     : undefined;
   const credentialsOf = pullSecretsRefreshed(client, dockerCredentials, log);
-  // Filled in below: the cache enqueues into the queue, the queue reconciles from the cache.
-  let queue!: WorkQueue<ReconcileOutcome>;
 
   const badLabels = new Set<string>();
   const cache = new WorkloadCache(client, {
@@ -154,7 +152,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
     signal: stopping.signal,
   });
-  queue = new WorkQueue<ReconcileOutcome>({
+  // The cache's handler above enqueues into it; it is only called once the cache starts.
+  const queue = new WorkQueue<ReconcileOutcome>({
     reconcile: (key) => reconciler.reconcile(key),
     // A refused write (admission) is retried with back-off; new facts retry it at once.
     retry: (outcome) => outcome === "refused",

@@ -5,7 +5,7 @@ import { type CredentialMap, parseDockerConfig } from "../../lib/registry/creden
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
-import { fakeDigest, startStubRegistry } from "../../bench/stub_registry.ts";
+import { startStubRegistry } from "../../bench/stub_registry.ts";
 import { closedPort, startStub } from "../registry/stub_registry.ts";
 import { deployment } from "../support/workload_object.ts";
 

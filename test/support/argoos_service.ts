@@ -30,8 +30,11 @@ export interface ServiceOptions {
   args?: string[];
   /** Environment variables the configuration reads (REGISTRY_ALIASES, …). */
   env?: Record<string, string>;
-  /** Called with the fake cluster before the service starts (seed objects, queue faults). */
-  seed?: (cluster: FakeCluster) => void;
+  /**
+   * Called with the fake cluster and the stub registry before the service starts (seed
+   * objects, queue faults, push tags).
+   */
+  seed?: (cluster: FakeCluster, registry: StubRegistry) => void;
 }
 
 /** A running service and its fake cluster. */
@@ -112,7 +115,7 @@ export function clientFor(stub: StubRegistry): RegistryClient {
 export async function startService(opts: ServiceOptions = {}): Promise<Service> {
   const cluster = await startFakeCluster();
   const registry = startStubRegistry();
-  opts.seed?.(cluster);
+  opts.seed?.(cluster, registry);
   const { argoos, log } = await launchArgoos(
     cluster.client,
     ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],

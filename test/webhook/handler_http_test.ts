@@ -47,12 +47,6 @@ const imagePatches = (svc: FakeCluster) =>
     )
   );
 
-/** The value of the op at `path` of a JSON patch. */
-const opAt = (body: unknown, op: string, path: string) =>
-  (body as { op: string; path: string; value: string }[]).find((o) =>
-    o.op === op && o.path === path
-  )?.value;
-
 /** The tags the registry serves for `myapp` (every host reaches the stub registry). */
 function serveTags(svc: Service): void {
   for (const tag of ["1.2.2", "1.2.3", "1.2.4", "1.2.5", "2.0.0"]) {
