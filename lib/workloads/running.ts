@@ -14,7 +14,10 @@ import type { Workload } from "./workload.ts";
 const PAGE = 500;
 /** Pages read per LIST (so at most 50,000 objects looked at per call). */
 const MAX_PAGES = 100;
-/** Label the Job controller (Kubernetes >= 1.27) puts on the pods of a Job: the Job's uid. */
+/**
+ * Label the Job controller puts on the pods of a Job: the Job's uid. Kubernetes >= 1.27; on
+ * older clusters (only `controller-uid`) a CronJob's running digests are unknown.
+ */
 const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
 const REPO_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 
