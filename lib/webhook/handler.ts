@@ -96,9 +96,12 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
     if (opts.ready && !opts.ready()) {
       await req.body?.cancel();
       log.info("delivery deferred: workload cache not in sync, or not watching");
-      return ["retry", json(503, {
-        error: "not ready: the workload cache is not in sync yet, or cannot watch",
-      })];
+      return [
+        "retry",
+        json(503, {
+          error: "not ready: the workload cache is not in sync yet, or cannot watch",
+        }),
+      ];
     }
     let envelope;
     try {
