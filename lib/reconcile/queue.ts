@@ -103,6 +103,30 @@ export class WorkQueue<R> {
     return promise;
   }
 
+  /**
+   * Queue `key` in `ms` (e.g. to look at a rollout in progress again), unless it is queued,
+   * running or waiting already: an earlier run looks anyway and asks again. Returns false when
+   * the queue is stopped or full (the next trigger brings the key back).
+   */
+  addAfter(key: string, ms: number): boolean {
+    if (this.#stopped) return false;
+    if (this.#ready.has(key) || this.#delayed.has(key)) return true;
+    if (this.#active.has(key)) {
+      // The run in progress may already have decided; ask for a later look all the same.
+    } else if (this.length >= this.#opts.maxKeys) return false;
+    this.#delayed.set(
+      key,
+      setTimeout(() => {
+        this.#delayed.delete(key);
+        if (this.#stopped) return;
+        if (this.#active.has(key)) this.#dirty.add(key);
+        else this.#ready.add(key);
+        this.#pump();
+      }, Math.max(0, ms)),
+    );
+    return true;
+  }
+
   /** Stop: no new reconciles; waits for those running; pending callers are rejected. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -184,6 +208,11 @@ export class WorkQueue<R> {
     this.#failures.set(key, failures);
     const delay = Math.min(this.#opts.baseDelayMs * 2 ** (failures - 1), this.#opts.maxDelayMs);
     this.#opts.onRetry?.(key, delay, cause);
+    const asked = this.#delayed.get(key); // a later look asked with addAfter: back-off wins
+    if (asked !== undefined) {
+      clearTimeout(asked);
+      this.#delayed.delete(key);
+    }
     if (this.length >= this.#opts.maxKeys) return; // full: the next trigger brings it back
     this.#delayed.set(
       key,

@@ -98,3 +98,44 @@ Deno.test("WorkQueue: bounded, and stop rejects what never ran", async () => {
   await assert.rejects(waiting, QueueStoppedError);
   await assert.rejects(q.add("d"), QueueStoppedError);
 });
+
+Deno.test("WorkQueue.addAfter: runs the key later, once, and not while it is queued already", async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ reconcile: (key) => Promise.resolve(void runs.push(key)) });
+  try {
+    assert.equal(q.addAfter("a", 30), true);
+    assert.equal(q.addAfter("a", 0), true, "asked again while waiting: one run");
+    assert.equal(runs.length, 0, "not run at once");
+    assert.equal(q.length, 1);
+    await waitFor(() => runs.length === 1, "delayed run");
+    assert.deepEqual(runs, ["a"]);
+    await q.add("b");
+    assert.deepEqual(runs, ["a", "b"]);
+    assert.equal(q.length, 0);
+  } finally {
+    await q.stop();
+  }
+  assert.equal(q.addAfter("a", 0), false, "stopped");
+});
+
+Deno.test("WorkQueue.addAfter: a key running when its time comes runs again after", async () => {
+  let runs = 0;
+  const gate = Promise.withResolvers<void>();
+  const q = new WorkQueue({
+    reconcile: async () => {
+      if (++runs === 1) await gate.promise;
+      return runs;
+    },
+  });
+  try {
+    const first = q.add("k");
+    await waitFor(() => runs === 1, "first run started");
+    q.addAfter("k", 0);
+    await new Promise((r) => setTimeout(r, 10)); // let the timer fire while the run is held
+    gate.resolve();
+    await first;
+    await waitFor(() => runs === 2, "the later look ran after the first run ended");
+  } finally {
+    await q.stop();
+  }
+});
