@@ -13,6 +13,7 @@ import type { WorkloadEvent } from "../events/recorder.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
+import type { Rollout } from "../rollout/rollout.ts";
 import { kindNamed } from "../workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../workloads/workload.ts";
 import { type FailureReason, type HealthKind, judgeRollout, type RolloutView } from "./judge.ts";
@@ -44,23 +45,8 @@ export interface HealthSource {
   jobs(workload: Workload, object: KubeObject): Promise<Job[]>;
 }
 
-/** One write through the guarded patch. */
-export interface GuardedWrite {
-  /** Images to put back; each is guarded by a `test` of the image it replaces. */
-  changes: ImageChange[];
-  /** Annotations to set (string) or remove (null), in the same patch. */
-  annotations: Record<string, string | null>;
-  /** Annotations that must still hold these values (null: absent), as `test` operations. */
-  expect: Record<string, string | null>;
-}
-
-/** "guard-failed": a `test` failed (422): someone else wrote first; nothing was changed. */
-export type WriteResult = "applied" | "guard-failed";
-
-/** The single write path (lib/rollout). Transient failures throw; the caller retries. */
-export interface GuardedWriter {
-  write(workload: Workload, write: GuardedWrite): Promise<WriteResult>;
-}
+/** The single write path (lib/rollout): one guarded patch. Transient failures throw. */
+export type GuardedWriter = Pick<Rollout, "write">;
 
 /** How the tracker behaves and where it reports. */
 export interface TrackerOptions {

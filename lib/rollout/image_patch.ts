@@ -23,6 +23,11 @@ export interface AnnotationWrites {
   /** The workload's resourceVersion as read. */
   resourceVersion: string;
   writes: Readonly<Record<string, string | null>>;
+  /**
+   * Annotations that must still hold the value read (null: absent) for the patch to apply,
+   * written or not: e.g. the rollout record a revert is decided from.
+   */
+  expect?: Readonly<Record<string, string | null>>;
 }
 
 /** A container and the image it should run. */
@@ -79,6 +84,8 @@ export function imagePatch(
  * Annotation writes, each guarded: a `test` of the value read before a `replace` or `remove`,
  * and, for a key that was absent (a test cannot assert absence), a `test` of the
  * resourceVersion, so a write made by another replica since the read is never overwritten.
+ * Expected values are tested the same way: a string by a `test` of the key, an absence by the
+ * resourceVersion.
  */
 function annotationOps(a: AnnotationWrites): PatchOperation[] {
   const entries = Object.entries(a.writes).filter(([k, v]) =>
@@ -86,9 +93,16 @@ function annotationOps(a: AnnotationWrites): PatchOperation[] {
   );
   if (entries.length === 0) return [];
   const ops: PatchOperation[] = [];
-  const absent = entries.filter(([k]) => a.before[k] === undefined);
-  if (absent.length > 0) {
+  const expected = Object.entries(a.expect ?? {});
+  const absent = entries.some(([k]) => a.before[k] === undefined) ||
+    expected.some(([, v]) => v === null);
+  if (absent) {
     ops.push({ op: "test", path: "/metadata/resourceVersion", value: a.resourceVersion });
+  }
+  for (const [key, value] of expected) {
+    // Written keys are tested below; a value read other than expected fails the test.
+    if (value === null || a.writes[key] !== undefined && a.before[key] === value) continue;
+    ops.push({ op: "test", path: `/metadata/annotations/${escapePointer(key)}`, value });
   }
   if (Object.keys(a.before).length === 0) {
     // No annotations map may exist: add it whole (the resourceVersion test guards it).

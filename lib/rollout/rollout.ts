@@ -31,6 +31,8 @@ export interface Plan {
   verdicts: Verdict[];
   /** Annotations to write in the same patch (`null` removes). */
   annotations?: Record<string, string | null>;
+  /** Annotations that must still hold these values (null: absent) for the patch to apply. */
+  expect?: Record<string, string | null>;
   /** Overrides the `source` reported for this plan (e.g. `webhook` or `poll`). */
   source?: string;
 }
@@ -66,6 +68,22 @@ export interface RolloutOptions {
   maxAttempts?: number;
   onReport?: (report: RolloutReport) => void;
 }
+
+/** One write decided by its caller (a revert, the end of a rollout), through the same patch. */
+export interface GuardedWrite {
+  /** Images to write; each is guarded by a `test` of the image it replaces. */
+  changes: ImageChange[];
+  /** Annotations to set (string) or remove (null), in the same patch. */
+  annotations: Record<string, string | null>;
+  /** Annotations that must still hold these values (null: absent). */
+  expect?: Record<string, string | null>;
+}
+
+/**
+ * What became of a {@linkcode GuardedWrite}: `guard-failed` when a `test` failed (someone
+ * wrote first; nothing changed, decide again from the workload as it is now).
+ */
+export type WriteResult = "applied" | "unchanged" | "guard-failed" | "refused" | "gone";
 
 /** A failure that may pass: the caller retries (webhook: 5xx; poll: next cycle). */
 export class TransientRolloutError extends Error {
@@ -104,8 +122,83 @@ export class Rollout {
     return this.#mutex.run(key, () => this.#apply(workload, source, decide));
   }
 
-  async #apply(first: Workload, source: string, decide: Decide): Promise<Outcome> {
+  /**
+   * Write what the caller decided (a revert, the end of a rollout) as one guarded patch, once:
+   * a failed guard is answered `guard-failed`, for the caller to look again. Patches nothing in
+   * a dry run (`unchanged`). Rejects with {@linkcode TransientRolloutError} like `apply`.
+   */
+  write(workload: Workload, write: GuardedWrite, source = "health"): Promise<WriteResult> {
+    if (this.#opts.dryRun) return Promise.resolve("unchanged");
+    return this.#mutex.run(workloadKeyOf(workload), async () => {
+      const result = await this.#patch(workload, write, source);
+      if (result.outcome === "refused") {
+        this.#refused({
+          workload,
+          outcome: "refused",
+          changes: write.changes,
+          source,
+          policy: workload.policyLabel,
+        }, result.error!);
+      }
+      return result.outcome;
+    });
+  }
+
+  /** The one PATCH: guarded images and annotations; a 409/422 is told apart by reading again. */
+  async #patch(
+    workload: Workload,
+    write: GuardedWrite,
+    source: string,
+  ): Promise<{ outcome: WriteResult; fresh?: Workload; error?: KubeApiError }> {
     const { client } = this.#opts;
+    const notes: AnnotationWrites = {
+      before: workload.annotations,
+      resourceVersion: workload.resourceVersion,
+      writes: write.annotations,
+      expect: write.expect,
+    };
+    const ops = imagePatch(workload.kind, workload.policyLabel, write.changes, notes);
+    if (ops.length === 0) return { outcome: "unchanged" };
+    const { type } = workload.kind;
+    try {
+      const written = await client.patch<KubeObject>(
+        type,
+        workload.namespace,
+        workload.name,
+        ops,
+        "json",
+      );
+      this.#opts.cache?.observe(workload.kind, written);
+      return { outcome: "applied" };
+    } catch (err) {
+      if (isTransient(err) || isAccessProblem(err)) {
+        throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
+      }
+      if (!(err instanceof KubeApiError)) throw err;
+      if (err.status === 404) {
+        this.#log.info("workload gone", { workload: describe(workload), source });
+        return { outcome: "gone" };
+      }
+      if (err.status !== 409 && err.status !== 422) return { outcome: "refused", error: err };
+      // A failed `test` (someone changed the image) or a conflict: the caller decides again.
+      // If everything we tested is unchanged, the refusal was not ours to fix.
+      let raw: KubeObject;
+      try {
+        raw = await client.get<KubeObject>(type, workload.namespace, workload.name);
+      } catch (readErr) {
+        if (readErr instanceof KubeApiError && readErr.status === 404) return { outcome: "gone" };
+        throw new TransientRolloutError(`re-reading ${describe(workload)}: ${message(readErr)}`);
+      }
+      this.#opts.cache?.observe(workload.kind, raw);
+      const fresh = readWorkload(workload.kind, raw);
+      if (err.status === 422 && guardsHold(workload, fresh, write.changes, notes)) {
+        return { outcome: "refused", error: err };
+      }
+      return { outcome: "guard-failed", fresh };
+    }
+  }
+
+  async #apply(first: Workload, source: string, decide: Decide): Promise<Outcome> {
     const maxAttempts = this.#opts.maxAttempts ?? 5;
     let workload = this.#opts.cache?.get(workloadKeyOf(first)) ?? first;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -116,14 +209,8 @@ export class Rollout {
         container: v.container,
         to: v.to,
       }));
-      const notes: AnnotationWrites = {
-        before: workload.annotations,
-        resourceVersion: workload.resourceVersion,
-        writes: plan.annotations ?? {},
-      };
-      const ops = imagePatch(workload.kind, workload.policyLabel, changes, notes);
-      if (ops.length === 0) return "unchanged";
       const report = { workload, changes, source, policy: workload.policyLabel };
+      const write = { changes, annotations: plan.annotations ?? {}, expect: plan.expect };
       if (this.#opts.dryRun) {
         if (changes.length === 0) return "unchanged";
         this.#log.info("dry-run: would roll out", {
@@ -134,64 +221,33 @@ export class Rollout {
         this.#opts.onReport?.({ ...report, outcome: "dry-run" });
         return "dry-run";
       }
-      const { type } = workload.kind;
-      try {
-        const written = await client.patch<KubeObject>(
-          type,
-          workload.namespace,
-          workload.name,
-          ops,
-          "json",
-        );
-        this.#opts.cache?.observe(workload.kind, written);
-        // Only Argoos's own records changed: nothing rolled out.
-        if (changes.length === 0) return "unchanged";
-        this.#log.info("rolled out", {
-          workload: describe(workload),
-          source,
-          changes: changeFields(changes),
-        });
-        this.#opts.onReport?.({ ...report, outcome: "applied" });
-        return "applied";
-      } catch (err) {
-        if (isTransient(err) || isAccessProblem(err)) {
-          throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
-        }
-        if (!(err instanceof KubeApiError)) throw err;
-        if (err.status === 404) {
-          this.#log.info("workload gone", { workload: describe(workload), source });
-          return "gone";
-        }
-        if (err.status === 409 || err.status === 422) {
-          // A failed `test` (someone changed the image) or a conflict: read and decide again.
-          // If the containers we tested are unchanged, the refusal was not ours to fix.
-          let raw: KubeObject;
-          try {
-            raw = await client.get<KubeObject>(type, workload.namespace, workload.name);
-          } catch (readErr) {
-            if (readErr instanceof KubeApiError && readErr.status === 404) return "gone";
-            throw new TransientRolloutError(
-              `re-reading ${describe(workload)}: ${message(readErr)}`,
-            );
-          }
-          this.#opts.cache?.observe(workload.kind, raw);
-          const fresh = readWorkload(workload.kind, raw);
-          if (fresh.policyLabel === "") {
-            this.#log.info("workload opted out", { workload: describe(workload), source });
-            return "unchanged";
-          }
-          if (err.status === 422 && guardsHold(workload, fresh, changes, notes)) {
-            return this.#refused({ ...report, outcome: "refused" }, err);
-          }
-          this.#log.debug("workload changed under us, deciding again", {
-            workload: describe(workload),
-            attempt,
-          });
-          workload = fresh;
-          continue;
-        }
-        return this.#refused({ ...report, outcome: "refused" }, err);
+      const result = await this.#patch(workload, write, source);
+      if (result.outcome === "refused") {
+        return this.#refused({ ...report, outcome: "refused" }, result.error!);
       }
+      if (result.outcome === "guard-failed") {
+        const fresh = result.fresh!;
+        if (fresh.policyLabel === "") {
+          this.#log.info("workload opted out", { workload: describe(workload), source });
+          return "unchanged";
+        }
+        this.#log.debug("workload changed under us, deciding again", {
+          workload: describe(workload),
+          attempt,
+        });
+        workload = fresh;
+        continue;
+      }
+      if (result.outcome === "gone") return "gone";
+      // Only Argoos's own records changed: nothing rolled out.
+      if (result.outcome !== "applied" || changes.length === 0) return "unchanged";
+      this.#log.info("rolled out", {
+        workload: describe(workload),
+        source,
+        changes: changeFields(changes),
+      });
+      this.#opts.onReport?.({ ...report, outcome: "applied" });
+      return "applied";
     }
     throw new TransientRolloutError(
       `${describe(first)} kept changing; gave up after ${maxAttempts} attempts`,
@@ -278,7 +334,7 @@ function guardsHold(
   changes: ImageChange[],
   notes: AnnotationWrites,
 ): boolean {
-  const keys = Object.keys(notes.writes);
+  const keys = [...Object.keys(notes.writes), ...Object.keys(notes.expect ?? {})];
   const absentTested = keys.some((k) => read.annotations[k] === undefined);
   return fresh.policyLabel === read.policyLabel &&
     changes.every(({ container: c }) =>

@@ -32,7 +32,7 @@ import {
   waitFor,
 } from "../support/fake_cluster.ts";
 import type { RolloutSimulator } from "../fake_apiserver/mod.ts";
-import { JsonPatchWriter } from "./patch_writer.ts";
+import { Rollout } from "../../lib/rollout/rollout.ts";
 
 // deno-lint-ignore no-explicit-any
 type Obj = any;
@@ -55,7 +55,7 @@ async function rollOut(cluster: FakeCluster, sim: RolloutSimulator, kind: Health
     now: Date.now(),
     timeoutMs: healthTimeout(kind, obj as Obj).ms,
   });
-  const result = await new JsonPatchWriter(cluster.client).write(w, {
+  const result = await new Rollout({ client: cluster.client }).write(w, {
     changes,
     annotations: { [ROLLOUT_ANNOTATION]: encodeRollout(record) },
     expect: {},
@@ -69,7 +69,7 @@ function replica(cluster: FakeCluster, opts: Partial<TrackerOptions> = {}) {
   const events = new EventRecorder(cluster.client, { instance: "argoos-test" });
   const tracker = new RolloutTracker(
     new KubeHealthSource(cluster.client),
-    new JsonPatchWriter(cluster.client),
+    new Rollout({ client: cluster.client }),
     { revert: true, dryRun: false, events, metrics, ...opts },
   );
   return { tracker, metrics, events };
@@ -227,7 +227,7 @@ Deno.test("a human edit after the failure blocks the revert on the wire (422 gua
         },
         jobs: (w, o) => source.jobs(w, o),
       },
-      new JsonPatchWriter(cluster.client),
+      new Rollout({ client: cluster.client }),
       { revert: true, dryRun: false, events, metrics: new ArgoosMetrics() },
     );
     const ref = { kind: "Deployment" as const, namespace: "default", name: "web" };

@@ -18,14 +18,13 @@ import {
   type RolloutRecord,
 } from "../../lib/health/record.ts";
 import {
-  type GuardedWrite,
   type GuardedWriter,
   type HealthSource,
   RolloutTracker,
   type TrackerOptions,
   type WorkloadRef,
-  type WriteResult,
 } from "../../lib/health/tracker.ts";
+import type { GuardedWrite, WriteResult } from "../../lib/rollout/rollout.ts";
 import type { HealthKind } from "../../lib/health/judge.ts";
 import type { KubeObject, Workload } from "../../lib/workloads/workload.ts";
 import { deployment } from "../support/workload_object.ts";
@@ -70,7 +69,7 @@ class FakeCluster implements HealthSource, GuardedWriter {
     const spec = podSpec(this.obj);
     const guards = [
       (meta.labels?.["argoos.io/policy"] ?? null) === w.policyLabel,
-      ...Object.entries(write.expect).map(([k, v]) => (annotations[k] ?? null) === v),
+      ...Object.entries(write.expect ?? {}).map(([k, v]) => (annotations[k] ?? null) === v),
       ...write.changes.map(({ container: c }) =>
         spec[c.section]?.[c.index]?.name === c.name && spec[c.section][c.index].image === c.image
       ),
@@ -221,7 +220,7 @@ Deno.test("a crash-looping rollout is reverted, its digest rejected, reported an
   assert.equal(metrics.reverts.value(), 1);
   // One patch: images back, record removed and rejection recorded together, guarded by the record.
   assert.equal(cluster.writes.length, 1);
-  assert.deepEqual(Object.keys(cluster.writes[0].expect), [ROLLOUT_ANNOTATION]);
+  assert.deepEqual(Object.keys(cluster.writes[0].expect ?? {}), [ROLLOUT_ANNOTATION]);
 });
 
 Deno.test("a revert puts back the annotations the rollout recorded; a report does not", async () => {

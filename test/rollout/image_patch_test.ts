@@ -95,3 +95,39 @@ Deno.test("imagePatch: annotations in the same patch, each write guarded", () =>
     ],
   );
 });
+
+Deno.test("imagePatch: expected annotations are tested, an expected absence by the resourceVersion", () => {
+  const deployment = kindNamed("Deployment")!;
+  const record = '{"v":1}';
+  // A revert: the record read is expected, the rejected list (absent) is added.
+  assert.deepEqual(
+    imagePatch(deployment, "all", [], {
+      before: { "argoos.io/rollout": record, other: "x" },
+      resourceVersion: "7",
+      writes: { "argoos.io/rollout": null, "argoos.io/state": "s" },
+      expect: { "argoos.io/rollout": record, "argoos.io/rejected": null },
+    }),
+    [
+      { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "all" },
+      { op: "test", path: "/metadata/resourceVersion", value: "7" },
+      { op: "test", path: "/metadata/annotations/argoos.io~1rollout", value: record },
+      { op: "remove", path: "/metadata/annotations/argoos.io~1rollout" },
+      { op: "add", path: "/metadata/annotations/argoos.io~1state", value: "s" },
+    ],
+  );
+  // An expected value not written is tested on its own.
+  assert.deepEqual(
+    imagePatch(deployment, "all", [], {
+      before: { a: "1", b: "2" },
+      resourceVersion: "7",
+      writes: { a: "3" },
+      expect: { b: "2" },
+    }),
+    [
+      { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "all" },
+      { op: "test", path: "/metadata/annotations/b", value: "2" },
+      { op: "test", path: "/metadata/annotations/a", value: "1" },
+      { op: "replace", path: "/metadata/annotations/a", value: "3" },
+    ],
+  );
+});
