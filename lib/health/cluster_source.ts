@@ -38,12 +38,12 @@ export class KubeHealthSource implements HealthSource {
   }
 
   /** Pods the workload owns, every revision. */
-  pods(workload: Workload, object: KubeObject): Promise<Pod[]> {
-    return ownedPods(this.client, workload.kind.type.kind, object);
+  pods(workload: Workload): Promise<Pod[]> {
+    return ownedPods(this.client, workload);
   }
 
   /** Jobs a CronJob owns. */
-  jobs(_workload: Workload, object: KubeObject): Promise<Job[]> {
-    return ownedJobs(this.client, object);
+  jobs(workload: Workload): Promise<Job[]> {
+    return ownedJobs(this.client, workload);
   }
 }

@@ -40,9 +40,9 @@ export interface HealthSource {
   /** The workload object as stored now; undefined when it is gone. */
   workload(ref: WorkloadRef): Promise<KubeObject | undefined>;
   /** Pods the workload owns, of any revision (for a CronJob: the pods of its Jobs). */
-  pods(workload: Workload, object: KubeObject): Promise<Pod[]>;
+  pods(workload: Workload): Promise<Pod[]>;
   /** Jobs a CronJob owns (never called for other kinds). */
-  jobs(workload: Workload, object: KubeObject): Promise<Job[]>;
+  jobs(workload: Workload): Promise<Job[]>;
 }
 
 /** The single write path (lib/rollout): one guarded patch. Transient failures throw. */
@@ -213,8 +213,8 @@ export class RolloutTracker {
     now: number,
   ): Promise<RolloutView> {
     const [pods, jobs] = await Promise.all([
-      this.#source.pods(workload, obj),
-      kind === "CronJob" ? this.#source.jobs(workload, obj) : Promise.resolve([]),
+      this.#source.pods(workload),
+      kind === "CronJob" ? this.#source.jobs(workload) : Promise.resolve([]),
     ]);
     return {
       kind,

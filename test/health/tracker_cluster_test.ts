@@ -210,8 +210,8 @@ Deno.test("a human edit after the failure blocks the revert on the wire (422 gua
     const racing = new RolloutTracker(
       {
         workload: (ref) => source.workload(ref),
-        pods: async (w, o) => {
-          const pods = await source.pods(w, o);
+        pods: async (w) => {
+          const pods = await source.pods(w);
           await cluster.client.patch(
             kindNamed("Deployment")!.type,
             "default",
@@ -225,7 +225,7 @@ Deno.test("a human edit after the failure blocks the revert on the wire (422 gua
           );
           return pods;
         },
-        jobs: (w, o) => source.jobs(w, o),
+        jobs: (w) => source.jobs(w),
       },
       new Rollout({ client: cluster.client }),
       { revert: true, dryRun: false, events, metrics: new ArgoosMetrics() },

@@ -6,28 +6,13 @@
 
 import assert from "node:assert/strict";
 import { DEPLOYMENTS } from "../../lib/kube/resource.ts";
-import { ownedJobs, ownedPods, selectorText } from "../../lib/workloads/owned.ts";
+import { kindNamed } from "../../lib/workloads/kinds.ts";
+import { ownedJobs, ownedPods } from "../../lib/workloads/owned.ts";
+import { readWorkload } from "../../lib/workloads/workload.ts";
 import { deployment, startFakeCluster } from "../support/fake_cluster.ts";
 
 // deno-lint-ignore no-explicit-any
 type Obj = any;
-
-Deno.test("selectorText writes matchLabels and every matchExpressions operator", () => {
-  const cases: [Obj, string][] = [
-    [undefined, ""],
-    [{}, ""],
-    [{ matchLabels: { app: "web", tier: "fe" } }, "app=web,tier=fe"],
-    [{
-      matchExpressions: [
-        { key: "a", operator: "In", values: ["x", "y"] },
-        { key: "b", operator: "NotIn", values: ["z"] },
-        { key: "c", operator: "Exists" },
-        { key: "d", operator: "DoesNotExist" },
-      ],
-    }, "a in (x,y),b notin (z),c,!d"],
-  ];
-  for (const [selector, want] of cases) assert.equal(selectorText(selector), want);
-});
 
 Deno.test("ownedPods follows each kind's owners, every revision, and nothing else's", async () => {
   const cluster = await startFakeCluster();
@@ -67,7 +52,9 @@ Deno.test("ownedPods follows each kind's owners, every revision, and nothing els
     await sim.idle();
     const images = async (kind: string, apiVersion: string) => {
       const obj = cluster.fake.get(apiVersion, kind, "default", "web")!;
-      return (await ownedPods(cluster.client, kind, obj)).map((p) => p.spec!.containers[0].image)
+      return (await ownedPods(cluster.client, readWorkload(kindNamed(kind)!, obj))).map((p) =>
+        p.spec!.containers[0].image
+      )
         .sort();
     };
     assert.deepEqual(await images("Deployment", "apps/v1"), [
@@ -80,7 +67,10 @@ Deno.test("ownedPods follows each kind's owners, every revision, and nothing els
     assert.deepEqual(await images("DaemonSet", "apps/v1"), ["myapp:1", "myapp:1"]);
     assert.deepEqual(await images("CronJob", "batch/v1"), ["myapp:1"]);
     const cron = cluster.fake.get("batch/v1", "CronJob", "default", "web")!;
-    assert.equal((await ownedJobs(cluster.client, cron)).length, 1);
+    assert.equal(
+      (await ownedJobs(cluster.client, readWorkload(kindNamed("CronJob")!, cron))).length,
+      1,
+    );
   } finally {
     await cluster.stop();
   }
