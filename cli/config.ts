@@ -157,14 +157,16 @@ export async function readInvocation(
     });
   }
 
-  let pollIntervalMs: number, leaseDurationMs: number, aliases;
+  let pollIntervalMs: number, leaseDurationMs: number, healthRecheckMs: number, aliases;
   try {
     pollIntervalMs = parseDuration(str("poll-interval")!);
+    healthRecheckMs = parseDuration(str("health-recheck")!);
     leaseDurationMs = parseDuration(str("lease-duration")!);
     aliases = parseRegistryAliases(str("registry-aliases") ?? "");
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (healthRecheckMs <= 0) throw new UsageError("--health-recheck must be more than 0");
   // The Lease stores whole seconds; a shorter duration would never hold.
   if (leaseDurationMs < 1_000) {
     throw new UsageError("--lease-duration must be at least 1s");
@@ -205,6 +207,8 @@ export async function readInvocation(
       dockerConfig,
     },
     dryRun: bool("dry-run") || command === "plan",
+    revert: bool("revert"),
+    healthRecheckMs,
     events: bool("events"),
     leader: {
       enabled: bool("leader-elect"),

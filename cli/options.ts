@@ -118,6 +118,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: "dry-run", env: "DRY_RUN", type: "boolean", help: "decide and log, patch nothing" },
   {
+    name: "revert",
+    env: "REVERT",
+    type: "boolean",
+    default: "true",
+    help: "take back a rollout that fails (--no-revert: only report it)",
+  },
+  {
+    name: "health-recheck",
+    env: "HEALTH_RECHECK",
+    type: "string",
+    default: "10s",
+    help: "look at a rollout in progress this often until it completes or fails",
+  },
+  {
     name: "events",
     env: "EVENTS",
     type: "boolean",

@@ -7,15 +7,23 @@
  * @module
  */
 
+import { type HealthKind, healthTimeout } from "../health/judge.ts";
+import { encodeRollout, findRejected, ROLLOUT_ANNOTATION, startRecord } from "../health/record.ts";
+import type { RolloutTracker, TrackOutcome } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { currentTag, judgeTag } from "../policy/candidates.ts";
 import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
 import { rulesFor } from "../policy/rules.ts";
 import { parseVersion } from "../policy/version.ts";
-import { readState, stateAnnotations, type WorkloadState } from "../policy/state.ts";
+import {
+  readState,
+  STATE_ANNOTATION,
+  stateAnnotations,
+  type WorkloadState,
+} from "../policy/state.ts";
 import type { CredentialMap } from "../registry/credentials.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
-import type { Verdict } from "../rollout/verdict.ts";
+import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
@@ -40,7 +48,20 @@ export interface ReconcilerOptions {
   logger?: Logger;
   /** Cancels registry requests when the service stops. */
   signal?: AbortSignal;
+  /**
+   * Follows rollouts in progress (`argoos.io/rollout`): looked at first in each reconcile of a
+   * workload that has one; a failed one is reverted before anything new is decided.
+   */
+  tracker?: RolloutTracker;
+  /** Asks the work queue for another reconcile of `key` in `delayMs` (a rollout in progress). */
+  followUp?: (key: string, delayMs: number) => void;
+  /** ms until a rollout Argoos just wrote is looked at first. Default 10 s. */
+  recheckMs?: number;
+  now?: () => number;
 }
+
+/** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
+const MAX_HEALTH_LOOKS = 3;
 
 /**
  * Reconciles workloads by key (`Deployment/default/web`).
@@ -63,9 +84,35 @@ export class Reconciler {
 
   /** Reconcile one workload; rejects when the API server or a registry is unavailable. */
   async reconcile(key: string): Promise<ReconcileOutcome> {
-    const workload = this.#opts.cache.get(key);
+    let workload = this.#opts.cache.get(key);
     if (!workload) return "absent";
-    return await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+    let recheckIn: number | undefined;
+    if (this.#opts.tracker && workload.annotations[ROLLOUT_ANNOTATION] !== undefined) {
+      const looked = await this.#follow(workload);
+      if (looked.kind === "progressing") recheckIn = looked.recheckAt - this.#now();
+      if (looked.kind === "lost-race") recheckIn = 0;
+      workload = this.#opts.cache.get(key);
+      if (!workload) return "absent";
+    }
+    const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+    if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
+    if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
+    return outcome;
+  }
+
+  /** Look at the rollout in progress; again when someone wrote first (a bounded number). */
+  async #follow(w: Workload): Promise<TrackOutcome> {
+    const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
+    let looked: TrackOutcome = { kind: "none" };
+    for (let i = 0; i < MAX_HEALTH_LOOKS; i++) {
+      looked = await this.#opts.tracker!.check(ref);
+      if (looked.kind !== "lost-race") return looked;
+    }
+    return looked;
+  }
+
+  #now(): number {
+    return (this.#opts.now ?? Date.now)();
   }
 
   /** The plan for a workload as it is: which containers change, and the state to record. */
@@ -77,6 +124,8 @@ export class Reconciler {
     let credentials: Promise<CredentialMap> | undefined;
     let running: Promise<Map<string, string>> | undefined;
     let source: string | undefined;
+    /** The push behind the first change, for the rollout record. */
+    let push: { repository: string; tag: string; digest: string; pushedAt: number } | undefined;
     for (const c of w.containers) {
       if (!c.ref || !c.repository) continue;
       const rules = rulesFor(w, c.name);
@@ -131,13 +180,54 @@ export class Reconciler {
         reason: settled.reason,
         ...(settled.to ? { to: settled.to } : {}),
       });
-      if (settled.to) source ??= chosen.candidate.pushedAt !== undefined ? "webhook" : "poll";
+      if (settled.to) {
+        source ??= chosen.candidate.pushedAt !== undefined ? "webhook" : "poll";
+        push ??= {
+          repository: c.repository,
+          tag: chosen.candidate.tag,
+          digest: chosen.served.digest,
+          pushedAt: chosen.candidate.pushedAt ?? this.#now(),
+        };
+      }
     }
-    return {
-      verdicts,
-      annotations: stateAnnotations(w.annotations, state),
-      ...(source ? { source } : {}),
-    };
+    const annotations = stateAnnotations(w.annotations, state);
+    if (push && this.#opts.tracker) {
+      annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, verdicts, push);
+    }
+    return { verdicts, annotations, ...(source ? { source } : {}) };
+  }
+
+  /**
+   * `argoos.io/rollout` for the rollout this plan starts, written in its own patch: what runs
+   * now (put back on failure), the deadline and the push, so any replica carries on.
+   */
+  #rolloutRecord(
+    w: Workload,
+    verdicts: Verdict[],
+    push: { repository: string; tag: string; digest: string; pushedAt: number },
+  ): string {
+    const kind = w.kind.type.kind as HealthKind;
+    const timeout = healthTimeout(
+      kind,
+      {
+        metadata: { annotations: { ...w.annotations } },
+        spec: { progressDeadlineSeconds: w.progressDeadlineSeconds },
+      } as Parameters<typeof healthTimeout>[1],
+    );
+    if (timeout.invalid) {
+      this.#log.warn("health timeout unreadable, using the default", {
+        workload: describe(w),
+        why: timeout.invalid,
+      });
+    }
+    const changes = verdicts.filter(isChange).map((v) => ({ container: v.container, to: v.to }));
+    return encodeRollout(startRecord(w, {
+      changes,
+      push,
+      now: this.#now(),
+      timeoutMs: timeout.ms,
+      restore: { [STATE_ANNOTATION]: w.annotations[STATE_ANNOTATION] ?? null },
+    }));
   }
 
   /** The first candidate the registry serves as an image, asking about a bounded number. */
@@ -171,6 +261,16 @@ export class Reconciler {
       }
       if (served.notImage) {
         this.#log.info("tag is not an image, not written", { ...line, why: served.notImage });
+        continue;
+      }
+      // A digest that failed here before is never tried again; a new push of the tag is.
+      const rejected = findRejected(w.annotations, repository, served.digest);
+      if (rejected) {
+        this.#log.info("digest rejected on this workload, skipped", {
+          ...line,
+          digest: served.digest,
+          reason: rejected.reason,
+        });
         continue;
       }
       return { candidate, served };

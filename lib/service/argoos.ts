@@ -7,6 +7,8 @@
  */
 
 import { EventRecorder } from "../events/recorder.ts";
+import { KubeHealthSource } from "../health/cluster_source.ts";
+import { RolloutTracker } from "../health/tracker.ts";
 import { KubeClient } from "../kube/client.ts";
 import { resolveConnection } from "../kube/connection.ts";
 import { LeaseLock } from "../leader/lease_lock.ts";
@@ -142,6 +144,15 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     dryRun: config.dryRun,
     onReport: reporter(metrics, events),
   });
+  // Follows each rollout Argoos makes, through the same queue and write path.
+  const tracker = new RolloutTracker(new KubeHealthSource(client), rollout, {
+    revert: config.revert,
+    dryRun: config.dryRun,
+    events: events ?? { record: () => {} },
+    metrics,
+    logger: log,
+    recheckMs: config.healthRecheckMs,
+  });
   const reconciler = new Reconciler({
     cache,
     facts,
@@ -151,6 +162,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     runningDigestsOf: (w) => runningDigests(client, w),
     logger: log,
     signal: stopping.signal,
+    tracker,
+    followUp: (key, delayMs) => queue.addAfter(key, delayMs),
+    recheckMs: config.healthRecheckMs,
   });
   // The cache's handler above enqueues into it; it is only called once the cache starts.
   const queue = new WorkQueue<ReconcileOutcome>({
@@ -252,6 +266,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     webhook: Boolean(webhook),
     pollIntervalMs: config.pollIntervalMs,
     dryRun: config.dryRun,
+    revert: config.revert,
     namespaces: config.namespaces.length ? config.namespaces : "all",
   });
 

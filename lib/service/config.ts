@@ -43,6 +43,10 @@ export interface ArgoosConfig {
     dockerConfig?: string;
   };
   dryRun: boolean;
+  /** Take back a rollout that fails (false: `--no-revert`, only report). */
+  revert: boolean;
+  /** How often a rollout in progress is looked at. */
+  healthRecheckMs: number;
   /** Record Kubernetes Events. */
   events: boolean;
   leader: LeaderConfig;

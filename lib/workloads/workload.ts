@@ -50,6 +50,8 @@ export interface Workload {
    * malformed. Ownership is still checked by ownerReferences (see `running.ts`).
    */
   selector?: string;
+  /** A Deployment's `spec.progressDeadlineSeconds`, when set (a rollout's time budget). */
+  progressDeadlineSeconds?: number;
 }
 
 /** Minimal structural view of a Kubernetes object carrying a pod template. */
@@ -159,7 +161,14 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     imagePullSecrets: (pod.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
     serviceAccountName: pod.serviceAccountName || "default",
     selector: ownedSelector(kind, obj),
+    ...progressDeadline(obj),
   };
+}
+
+function progressDeadline(obj: KubeObject): { progressDeadlineSeconds?: number } {
+  const seconds = (obj.spec as { progressDeadlineSeconds?: unknown } | undefined)
+    ?.progressDeadlineSeconds;
+  return typeof seconds === "number" ? { progressDeadlineSeconds: seconds } : {};
 }
 
 function ownedSelector(kind: WorkloadKind, obj: KubeObject): string | undefined {

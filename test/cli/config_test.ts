@@ -106,6 +106,16 @@ const PRECEDENCE: Precedence[] = [
     get: (i) => i.config.pollIntervalMs,
   },
   {
+    name: "health-recheck",
+    env: "HEALTH_RECHECK",
+    flag: ["--health-recheck", "2s"],
+    envValue: "1m",
+    fromFlag: 2_000,
+    fromEnv: 60_000,
+    fallback: 10_000,
+    get: (i) => i.config.healthRecheckMs,
+  },
+  {
     name: "registry-insecure",
     env: "REGISTRY_INSECURE",
     flag: ["--registry-insecure", "reg.lan:5000"],
@@ -161,6 +171,7 @@ const PRECEDENCE: Precedence[] = [
     ["poll-only", "POLL_ONLY", false, (i: Invocation) => !i.config.webhook],
     ["dry-run", "DRY_RUN", false, (i: Invocation) => i.config.dryRun],
     ["events", "EVENTS", true, (i: Invocation) => i.config.events],
+    ["revert", "REVERT", true, (i: Invocation) => i.config.revert],
     ["leader-elect", "LEADER_ELECT", true, (i: Invocation) => i.config.leader.enabled],
     ["verbose", "VERBOSE", false, (i: Invocation) => i.config.verbose],
   ] as const).map(([name, env, fallback, get]): Precedence => ({

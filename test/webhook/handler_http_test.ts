@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { decodeRollout } from "../../lib/health/record.ts";
 import { MAX_BODY_BYTES } from "../../lib/webhook/handler.ts";
 import { type Service, startService } from "../support/argoos_service.ts";
 import { deployment, type FakeCluster, imagesOf, waitFor } from "../support/fake_cluster.ts";
@@ -214,7 +215,12 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
       {
         op: "add",
         path: "/metadata/annotations",
-        value: { "argoos.io/state": JSON.stringify(state) },
+        value: {
+          "argoos.io/state": JSON.stringify(state),
+          // The rollout's own record, in the same patch (checked below).
+          "argoos.io/rollout": (patch.body as { value: Record<string, string> }[])[2]
+            .value["argoos.io/rollout"],
+        },
       },
       { op: "test", path: "/spec/template/spec/containers/0/name", value: "app" },
       { op: "test", path: "/spec/template/spec/containers/0/image", value: `${REG}/myapp:1.2.3` },
@@ -224,6 +230,20 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
         value: `${REG}/myapp:1.2.4`,
       },
     ]);
+
+    const record = decodeRollout(
+      (patch.body as { value: Record<string, string> }[])[2].value["argoos.io/rollout"],
+    ).value!;
+    assert.deepEqual(record.containers, [{
+      section: "containers",
+      index: 0,
+      name: "app",
+      from: `${REG}/myapp:1.2.3`,
+      to: `${REG}/myapp:1.2.4`,
+    }]);
+    assert.deepEqual(record.push, { repository: `${REG}/myapp`, tag: "1.2.4", digest, pushedAt });
+    assert.deepEqual(record.restore, { "argoos.io/state": null });
+    assert.equal(record.deadline! - record.startedAt, 600_000, "the default health timeout");
 
     const records = svc.log.records();
     const decisions = records.filter((r) => r.msg === "decision");
