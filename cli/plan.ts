@@ -8,7 +8,7 @@
 import { parseAllDocuments } from "yaml";
 import { KubeClient } from "../lib/kube/client.ts";
 import { resolveConnection } from "../lib/kube/connection.ts";
-import { formatPlan, planWorkloads } from "../lib/plan/plan.ts";
+import { formatHealth, formatPlan, planWorkloads } from "../lib/plan/plan.ts";
 import { POLICY_LABEL } from "../lib/policy/policy.ts";
 import { PullSecrets } from "../lib/workloads/pull_secrets.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
@@ -123,6 +123,8 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     }
     const rows = await planWorkloads(workloads, registry, credentialsOf);
     console.log(formatPlan(rows).trimEnd());
+    const health = formatHealth(workloads);
+    if (health) console.log(`\n${health.trimEnd()}`);
     return 0;
   } finally {
     registry.close();

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { healthSummary } from "../health/summary.ts";
 import { withTarget } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
 import { candidatesFor } from "../policy/decide.ts";
@@ -133,4 +134,42 @@ export function formatPlan(rows: readonly PlanRow[]): string {
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
   return all.map((r) => keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd())
     .join("\n") + "\n";
+}
+
+/**
+ * The rollouts in progress, the rejected images and any record Argoos could not read, per
+ * workload, as text to print after the table; empty when there are none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kindNamed } from "../workloads/kinds.ts";
+ * import { readWorkload } from "../workloads/workload.ts";
+ * import { formatHealth } from "./plan.ts";
+ * const digest = "sha256:" + "b".repeat(64);
+ * const w = readWorkload(kindNamed("Deployment")!, {
+ *   metadata: { name: "web", namespace: "default", annotations: {
+ *     "argoos.io/rejected": JSON.stringify([{ repository: "docker.io/library/a", digest,
+ *       tag: "2", at: "2026-01-01T00:00:00Z", reason: "crash-loop" }]),
+ *   } },
+ * });
+ * assert.equal(formatHealth([w]),
+ *   `Rejected images:\n  Deployment default/web: docker.io/library/a@${digest} (2): crash-loop at 2026-01-01T00:00:00Z\n`);
+ * ```
+ */
+export function formatHealth(workloads: readonly Workload[]): string {
+  const sections: Record<string, string[]> = {
+    "Rollouts in progress": [],
+    "Rejected images": [],
+    "Unreadable records": [],
+  };
+  for (const w of workloads) {
+    const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+    const h = healthSummary(w.annotations);
+    if (h.rollout) sections["Rollouts in progress"].push(`${name}: ${h.rollout}`);
+    for (const r of h.rejected) sections["Rejected images"].push(`${name}: ${r}`);
+    for (const p of h.problems) sections["Unreadable records"].push(`${name}: ${p}`);
+  }
+  return Object.entries(sections).filter(([, lines]) => lines.length > 0)
+    .map(([title, lines]) => `${title}:\n${lines.map((l) => `  ${l}\n`).join("")}`).join("\n");
 }

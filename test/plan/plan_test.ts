@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { workloadsFromManifests } from "../../cli/plan.ts";
+import { encodeRejected, encodeRollout } from "../../lib/health/record.ts";
 import { formatPlan, type PlanRow, planWorkloads } from "../../lib/plan/plan.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
@@ -187,6 +188,63 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
     assert.ok(reg.requests.every((q) => q.method === "GET" || q.method === "HEAD"));
   } finally {
     registry.close();
+    await reg.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("argoos plan -f shows rollouts in progress and rejected images after the table", async () => {
+  const reg = startTagRegistry(PLAN_TAGS);
+  const dir = await Deno.makeTempDir();
+  try {
+    const digest = `sha256:${"b".repeat(64)}`;
+    const record = encodeRollout({
+      containers: [{
+        section: "containers",
+        index: 0,
+        name: "app",
+        from: `${reg.host}/myapp:1.2.3`,
+        to: `${reg.host}/myapp:1.2.4`,
+      }],
+      push: { repository: `${reg.host}/myapp`, tag: "1.2.4", digest, pushedAt: 0 },
+      startedAt: Date.parse("2026-12-02T10:00:00Z"),
+      deadline: Date.parse("2026-12-02T10:10:00Z"),
+    });
+    const rejected = encodeRejected([], {
+      repository: `${reg.host}/myapp`,
+      digest,
+      tag: "1.2.5",
+      at: Date.parse("2026-12-01T09:00:00Z"),
+      reason: "crash-loop",
+    });
+    const manifest = planManifest(reg.host).replace(
+      "  labels:\n    argoos.io/policy: minor\n",
+      `  labels:\n    argoos.io/policy: minor\n  annotations:\n    argoos.io/rollout: '${record}'\n    argoos.io/rejected: '${rejected}'\n`,
+    );
+    assert.notEqual(manifest, planManifest(reg.host));
+    const file = `${dir}/app.yaml`;
+    await Deno.writeTextFile(file, manifest);
+    const { code, stdout, stderr } = await runCli(MAIN, [
+      "plan",
+      "-f",
+      file,
+      "--registry-insecure",
+      reg.host,
+    ]);
+    assert.equal(code, 0, stderr);
+    const tail = stdout.slice(stdout.indexOf("\n\n") + 2);
+    assert.equal(
+      tail,
+      [
+        "Rollouts in progress:",
+        `  Deployment default/web: app: ${reg.host}/myapp:1.2.3 → ${reg.host}/myapp:1.2.4 (push 1.2.4 ${digest}), since 2026-12-02T10:00:00Z, deadline 2026-12-02T10:10:00Z`,
+        "",
+        "Rejected images:",
+        `  Deployment default/web: ${reg.host}/myapp@${digest} (1.2.5): crash-loop at 2026-12-01T09:00:00Z`,
+        "",
+      ].join("\n"),
+    );
+  } finally {
     await reg.close();
     await Deno.remove(dir, { recursive: true });
   }
