@@ -70,7 +70,8 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
   "batch/cronjobs": WORKLOAD_VERBS,
   "/secrets": ["get"],
   "/serviceaccounts": ["get"],
-  // runningDigests (lib/workloads/running.ts) lists pods by owner, never watches or reads one.
+  // The owner chain (lib/workloads/owned.ts: what pods run, how a rollout goes) lists pods by
+  // owner, never watches or reads one.
   "/pods": ["list"],
   "apps/replicasets": ["list"],
   "batch/jobs": ["list"],
