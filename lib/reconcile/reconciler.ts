@@ -62,6 +62,21 @@ export interface ReconcilerOptions {
 
 /** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
 const MAX_HEALTH_LOOKS = 3;
+/**
+ * A registry may notify a push before the tag resolves (distribution sends the event before it
+ * links the tag: distribution/distribution#2625): a pushed tag it does not serve yet, or serves
+ * with another digest than the push named, is asked again after
+ * {@linkcode NOT_SERVED_RETRY_MS} while the push is younger than this.
+ */
+export const NOT_SERVED_GRACE_MS = 30_000;
+/** Delay before asking again about a young push the registry did not serve yet. */
+const NOT_SERVED_RETRY_MS = 1_000;
+
+/** What a plan learned that the reconcile acts on after the write. */
+interface PlanNotes {
+  /** A recorded push was not served yet while young: ask again soon. */
+  askAgain?: boolean;
+}
 
 /**
  * Reconciles workloads by key (`Deployment/default/web`).
@@ -94,8 +109,16 @@ export class Reconciler {
       workload = this.#opts.cache.get(key);
       if (!workload) return "absent";
     }
-    const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+    const notes: PlanNotes = {};
+    const outcome = await this.#opts.rollout.apply(
+      workload,
+      "reconcile",
+      (w) => this.plan(w, notes),
+    );
     if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
+    if (notes.askAgain && outcome !== "applied") {
+      recheckIn = Math.min(recheckIn ?? Infinity, NOT_SERVED_RETRY_MS);
+    }
     if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
     return outcome;
   }
@@ -116,7 +139,7 @@ export class Reconciler {
   }
 
   /** The plan for a workload as it is: which containers change, and the state to record. */
-  async plan(w: Workload): Promise<Plan> {
+  async plan(w: Workload, notes: PlanNotes = {}): Promise<Plan> {
     const { facts } = this.#opts;
     const recorded = readState(w.annotations);
     const verdicts: Verdict[] = [];
@@ -167,12 +190,22 @@ export class Reconciler {
         pushes,
         candidates,
         await credentials,
+        notes,
       );
       if (!chosen) {
         verdicts.push({ container: c, policy: w.policyLabel, reason: "not-served" });
         continue;
       }
-      const settled = settle(f, chosen.candidate, chosen.served);
+      let settled = settle(f, chosen.candidate, chosen.served);
+      if (
+        settled.reason === "same-image" && chosen.push?.digest &&
+        chosen.push.digest !== chosen.served.digest
+      ) {
+        // The tag still serves what runs, not the digest the push named (not linked yet, or
+        // moved back): recording the push's time would make it look applied, and lose it.
+        const { tag, reason } = chosen.candidate;
+        settled = settle(f, { tag, reason }, chosen.served);
+      }
       if (settled.state) state[c.name] = settled.state;
       verdicts.push({
         container: c,
@@ -237,6 +270,7 @@ export class Reconciler {
     pushes: readonly RecordedPush[],
     candidates: Candidate[],
     credentials: CredentialMap,
+    notes: PlanNotes,
   ) {
     // The registry the workload names (normalized host: what its pods pull from).
     const slash = repository.indexOf("/");
@@ -255,8 +289,17 @@ export class Reconciler {
           : this.#opts.facts.listing(repository)?.at,
       });
       const line = { workload: describe(w), repository, tag: candidate.tag };
+      const recorded = push && this.#opts.facts.recordedAt(push);
+      const young = recorded !== undefined && this.#now() - recorded < NOT_SERVED_GRACE_MS;
+      // Not served, or another digest than the push named: the tag may not be linked yet.
+      if (young && (!served || (push!.digest && served.digest !== push!.digest))) {
+        notes.askAgain = true;
+      }
       if (!served) {
-        this.#log.info("tag not served by the registry, not written", line);
+        this.#log.info("tag not served by the registry, not written", {
+          ...line,
+          ...(young ? { askAgainInMs: NOT_SERVED_RETRY_MS } : {}),
+        });
         continue;
       }
       if (served.notImage) {
@@ -273,7 +316,7 @@ export class Reconciler {
         });
         continue;
       }
-      return { candidate, served };
+      return { candidate, served, push };
     }
     return undefined;
   }

@@ -75,11 +75,14 @@ function replica(cluster: FakeCluster, opts: Partial<TrackerOptions> = {}) {
   return { tracker, metrics, events };
 }
 
-/** Look until the rollout is no longer progressing. */
+/**
+ * Look until the rollout is no longer progressing; a write that lost to a status update (the
+ * resourceVersion guard of an annotation added) is looked at again, as the reconcile does.
+ */
 function follow(t: RolloutTracker, kind: HealthKind): Promise<TrackOutcome> {
   return waitFor(async () => {
     const o = await t.check({ kind, namespace: "default", name: "web" });
-    return o.kind !== "progressing" ? o : undefined;
+    return o.kind !== "progressing" && o.kind !== "lost-race" ? o : undefined;
   }, "the end of the rollout") as Promise<TrackOutcome>;
 }
 
