@@ -452,3 +452,8 @@ Deno.test("the help text lists every option and its variable", () => {
   }
   assert.match(help, /usage: argoos \[serve\|poll\|plan\]/);
 });
+
+Deno.test("--health-recheck must be a duration above 0", async () => {
+  for (const value of ["0", "soon"]) await usageError(["--health-recheck", value]);
+  assert.equal((await read(["--health-recheck", "250ms"])).config.healthRecheckMs, 250);
+});
