@@ -79,6 +79,19 @@ export function parseEnvelope(body: string): Envelope {
   } catch (err) {
     throw new EnvelopeError(`body is not JSON: ${(err as Error).message}`);
   }
+  return envelopeOf(doc);
+}
+
+/**
+ * {@linkcode parseEnvelope} of a body already parsed as JSON.
+ *
+ * @example
+ * ```ts
+ * import { envelopeOf } from "./envelope.ts";
+ * envelopeOf({ events: [] }); // { pushes: [], ignored: [] }
+ * ```
+ */
+export function envelopeOf(doc: unknown): Envelope {
   if (!isObject(doc) || !Array.isArray(doc.events)) {
     throw new EnvelopeError('body must be an object with an "events" array');
   }
