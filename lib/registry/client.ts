@@ -13,7 +13,7 @@ import { linkSignals } from "../async/linked_signal.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
-import { registryBaseUrl } from "./endpoint.ts";
+import { registryEndpoint, type RegistryMirrors, registryUrl } from "./mirrors.ts";
 import { RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { nextPageUrl } from "./link.ts";
@@ -36,6 +36,8 @@ export interface RegistryClientOptions {
    * localhost, [::1]) are always allowed plain http, like Docker.
    */
   insecureHosts?: readonly string[];
+  /** Registries read through a mirror (REGISTRY_MIRRORS); hosts keep their names elsewhere. */
+  mirrors?: RegistryMirrors;
   /** PEM CA bundle text for TLS (custom CA by file is read by the caller). */
   caCert?: string;
   /** Max concurrent requests per registry host. Default 4. */
@@ -117,6 +119,7 @@ export class RegistryClient {
   onRequest?: (s: RegistryRequestStats) => void;
 
   #insecureHosts: readonly string[];
+  #mirrors: RegistryMirrors;
   #maxPages: number;
   #timeoutMs: number;
   #fetch: typeof fetch;
@@ -131,6 +134,7 @@ export class RegistryClient {
   /** A client; call {@linkcode RegistryClient.close} when done if `caCert` was given. */
   constructor(opts: RegistryClientOptions = {}) {
     this.#insecureHosts = opts.insecureHosts ?? [];
+    this.#mirrors = opts.mirrors ?? new Map();
     this.#maxPages = opts.maxPages ?? 100;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#fetch = opts.fetch ?? fetch;
@@ -154,8 +158,9 @@ export class RegistryClient {
     signal?: AbortSignal,
   ): Promise<string[]> {
     checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
-    const base = new URL(registryBaseUrl(host, this.#insecureHosts));
-    let url: URL | undefined = new URL(`/v2/${path}/tags/list`, base);
+    const endpoint = registryEndpoint(host, this.#insecureHosts, this.#mirrors);
+    const base = new URL(endpoint.base);
+    let url: URL | undefined = registryUrl(endpoint, path, "tags/list");
     const tags = new Set<string>();
     const fetched = new Set<string>();
     for (let page = 0; url && page < this.#maxPages; page++) {
@@ -168,6 +173,7 @@ export class RegistryClient {
       });
       for (const tag of parseTags(host, reply)) tags.add(tag);
       url = nextPageUrl(reply.headers.get("link"), reply.url);
+      if (url && endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
       // Credentials go with every page, so never follow a link to another origin.
       if (url && url.origin !== base.origin) {
         throw new RegistryError(`${host}: tags list links to another origin ${url.origin}`, {
@@ -218,8 +224,8 @@ export class RegistryClient {
       isDigest ? "DIGEST_INVALID" : "TAG_INVALID",
       isDigest ? DIGEST : TAG,
     );
-    const base = registryBaseUrl(host, this.#insecureHosts);
-    const url = new URL(`/v2/${path}/manifests/${reference}`, base);
+    const endpoint = registryEndpoint(host, this.#insecureHosts, this.#mirrors);
+    const url = registryUrl(endpoint, path, `manifests/${reference}`);
     const reply = await this.#request(host, path, cred, url, {
       method: "HEAD",
       accept: MANIFEST_MEDIA_TYPES.join(", "),
