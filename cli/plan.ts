@@ -95,6 +95,7 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     : new Map();
   const registry = new RegistryClient({
     insecureHosts: config.registry.insecureHosts,
+    mirrors: config.registry.mirrors,
     caCert: config.registry.caCert,
   });
   let client: KubeClient | undefined;
