@@ -8,6 +8,11 @@
 import assert from "node:assert/strict";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { parseRegistryMirrors, registryEndpoint, registryUrl } from "../../lib/registry/mirrors.ts";
+import { parseDockerHub } from "../../lib/webhook/sources/dockerhub.ts";
+import { parseGitHub } from "../../lib/webhook/sources/github.ts";
+import { parseQuay } from "../../lib/webhook/sources/quay.ts";
+import type { ParseResult } from "../../lib/webhook/sources/types.ts";
+import { parseReference } from "../../lib/image/reference.ts";
 import { pushImage } from "../real_registry/push.ts";
 import { realRegistryTest, startRealRegistry } from "../real_registry/registry.ts";
 
@@ -95,6 +100,70 @@ realRegistryTest(
       assert.ok(seen.some((u) => u.endsWith("/v2/library/nginx/tags/list?ns=docker.io")));
       assert.ok(seen.some((u) => u.includes("/v2/team/app/manifests/2.0.0?ns=quay.io")));
       assert.ok(seen.some((u) => u.endsWith("/v2/octo-org/hello/tags/list?ns=ghcr.io")));
+    } finally {
+      client.close();
+      await registry.stop();
+    }
+  },
+);
+
+realRegistryTest(
+  "Docker Hub, Quay and GitHub payloads name pushes the mirror really holds",
+  async () => {
+    const registry = await startRealRegistry();
+    const client = new RegistryClient({
+      mirrors: parseRegistryMirrors(
+        `docker.io=${registry.host},quay.io=${registry.host},ghcr.io=${registry.host}`,
+      ),
+    });
+    try {
+      const hub = await pushImage({
+        registry: registry.host,
+        repository: "library/nginx",
+        tag: "1.27.2",
+      });
+      const quay = await pushImage({
+        registry: registry.host,
+        repository: "team/app",
+        tag: "2.1.0",
+      });
+      const gh = await pushImage({
+        registry: registry.host,
+        repository: "octo-org/hello",
+        tag: "0.4.0",
+      });
+      const ctx = { headers: new Headers(), aliases: new Map(), receivedAt: 0 };
+      const results: [ParseResult, string][] = [
+        [
+          parseDockerHub({ push_data: { tag: "1.27.2" }, repository: { repo_name: "nginx" } }, ctx),
+          hub.digest,
+        ],
+        [parseQuay({ docker_url: "quay.io/team/app", updated_tags: ["2.1.0"] }, ctx), quay.digest],
+        [
+          parseGitHub({
+            action: "published",
+            package: {
+              name: "hello",
+              namespace: "octo-org",
+              package_type: "container",
+              package_version: {
+                container_metadata: { tag: { name: "0.4.0", digest: gh.digest } },
+              },
+            },
+          }, { ...ctx, headers: new Headers({ "x-github-event": "package" }) }),
+          gh.digest,
+        ],
+      ];
+      for (const [result, digest] of results) {
+        assert.ok("pushes" in result && result.pushes.length === 1, JSON.stringify(result));
+        const push = result.pushes[0];
+        // The recorded repository keeps the public name; the mirror answers for it.
+        const ref = parseReference(push.repository);
+        assert.ok(["docker.io", "quay.io", "ghcr.io"].includes(ref.host!), push.repository);
+        assert.ok((await client.listTags(ref.host!, ref.path)).includes(push.tag));
+        assert.equal(await client.headDigest(ref.host!, ref.path, push.tag), digest);
+        if (push.digest) assert.equal(push.digest, digest);
+      }
     } finally {
       client.close();
       await registry.stop();
