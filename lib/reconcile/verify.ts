@@ -7,7 +7,7 @@
  */
 
 import {
-  type CredentialMap,
+  type Credentials,
   credentialsFor,
   type RegistryCredential,
 } from "../registry/credentials.ts";
@@ -100,7 +100,7 @@ export class TagVerifier {
     host: string,
     path: string,
     tag: string,
-    credentials: CredentialMap,
+    credentials: Credentials,
     opts: VerifyOptions = {},
   ): Promise<Verified> {
     const { signal, expectDigest, notBefore = -Infinity } = opts;

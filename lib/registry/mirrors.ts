@@ -8,7 +8,8 @@
  * @module
  */
 
-import { normalizeRegistryHost } from "./credential_key.ts";
+import { normalizeRegistryHost, parseCredentialKey } from "./credential_key.ts";
+import type { CredentialMap, RegistryCredential } from "./credentials.ts";
 import { registryBaseUrl } from "./endpoint.ts";
 
 /**
@@ -92,4 +93,62 @@ export function registryUrl(
   const url = new URL(`/v2/${path}/${rest}`, endpoint.base);
   if (endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
   return url;
+}
+
+/**
+ * The host requests for registry `host` go to: its mirror's `host[:port]`, else `host`.
+ *
+ * @example
+ * ```ts
+ * import { requestHost } from "./mirrors.ts";
+ * const mirrors = new Map([["docker.io", "http://Mirror.local:5000"]]);
+ * requestHost("index.docker.io", mirrors); // "mirror.local:5000"
+ * requestHost("ghcr.io", mirrors); // "ghcr.io"
+ * ```
+ */
+export function requestHost(host: string, mirrors: RegistryMirrors): string {
+  const mirror = mirrors.get(normalizeRegistryHost(host));
+  return mirror === undefined ? host : normalizeRegistryHost(mirror);
+}
+
+/**
+ * Credentials as the requests of mirrored registries need them: the keys of a mirror's host
+ * filed under its upstream's name (same path), and the upstream's own keys dropped. That is
+ * containerd's behaviour: a mirror is asked with the credentials for the mirror's host, and a
+ * credential the kubelet found for the upstream is not sent to another host. Lookups by image
+ * name (`docker.io/library/nginx`) then find what the mirror takes.
+ *
+ * @example
+ * ```ts
+ * import { credentialsThroughMirrors } from "./mirrors.ts";
+ * const creds = new Map([
+ *   ["docker.io", { username: "hub", password: "1" }],
+ *   ["mirror.local:5000", { username: "cache", password: "2" }],
+ * ]);
+ * const mirrored = credentialsThroughMirrors(creds, new Map([["docker.io", "mirror.local:5000"]]));
+ * mirrored.get("docker.io"); // { username: "cache", password: "2" }
+ * ```
+ */
+export function credentialsThroughMirrors(
+  credentials: CredentialMap,
+  mirrors: RegistryMirrors,
+): CredentialMap {
+  if (mirrors.size === 0) return credentials;
+  const upstreamsOf = new Map<string, string[]>();
+  for (const upstream of mirrors.keys()) {
+    const via = requestHost(upstream, mirrors);
+    upstreamsOf.set(via, [...upstreamsOf.get(via) ?? [], upstream]);
+  }
+  const out = new Map<string, RegistryCredential>();
+  for (const [raw, cred] of credentials) {
+    const key = parseCredentialKey(raw);
+    if (!key) continue;
+    const host = `${key.host}${key.port ? `:${key.port}` : ""}`;
+    if (mirrors.has(host)) continue;
+    out.set(raw, cred);
+    for (const upstream of upstreamsOf.get(host) ?? []) {
+      out.set(key.path ? `${upstream}/${key.path}` : upstream, cred);
+    }
+  }
+  return out;
 }

@@ -36,6 +36,28 @@ export interface Presented {
   pathToken?: string;
 }
 
+/**
+ * The one-line reason a request without the right proof of `kind` is refused (401).
+ *
+ * @example
+ * ```ts
+ * import { authRefusal } from "./auth.ts";
+ * authRefusal("header-token"); // "missing or wrong X-Argoos-Token header"
+ * ```
+ */
+export function authRefusal(kind: AuthKind): string {
+  switch (kind) {
+    case "path-token":
+      return "wrong token in the path";
+    case "header-token":
+      return "missing or wrong X-Argoos-Token header";
+    case "authorization":
+      return "missing or wrong Authorization header";
+    case "github-signature":
+      return "missing or wrong X-Hub-Signature-256 signature";
+  }
+}
+
 const encoder = new TextEncoder();
 
 /**

@@ -1,13 +1,14 @@
 /**
  * Small readers shared by the receivers: typed fields of untrusted JSON, and the one place a
- * (host, path, tag, digest) found in a payload becomes a validated {@linkcode ReceivedPush}.
+ * (host, path, tag, digest) found in a payload becomes a validated {@linkcode RecordedPush}.
  *
  * @module
  */
 
 import { InvalidReferenceError, parseReference, repositoryKey } from "../../image/reference.ts";
 import { registryNameOf } from "../registry_name.ts";
-import type { ReceiveContext, ReceivedPush } from "./types.ts";
+import type { RecordedPush } from "../../reconcile/facts.ts";
+import type { ReceiveContext } from "./types.ts";
 
 /** The body is not the shape its source documents; the message is the one-line 400 reason. */
 export class ShapeError extends Error {
@@ -130,7 +131,7 @@ export function pushOf(
   ctx: ReceiveContext,
   source: string,
   p: { host: string; path: string; tag: string; digest?: string; pushedAt: number },
-): ReceivedPush {
+): RecordedPush {
   const host = registryNameOf(p.host, ctx.headers.get("x-argoos-registry-name"), ctx.aliases);
   const digest = p.digest === undefined ? "" : `@${p.digest}`;
   try {

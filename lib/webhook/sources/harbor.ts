@@ -18,7 +18,8 @@ import {
   text,
   timeOf,
 } from "./fields.ts";
-import type { ParseResult, ReceiveContext, ReceivedPush } from "./types.ts";
+import type { RecordedPush } from "../../reconcile/facts.ts";
+import type { ParseResult, ReceiveContext } from "./types.ts";
 
 const PUSH_TYPES = new Set(["PUSH_ARTIFACT", "harbor.artifact.pushed"]);
 
@@ -46,7 +47,7 @@ export function parseHarbor(body: unknown, ctx: ReceiveContext): ParseResult {
     if (!Array.isArray(data.resources)) {
       return { refused: "body event data must hold a resources list" };
     }
-    const pushes: ReceivedPush[] = [];
+    const pushes: RecordedPush[] = [];
     const ignored: string[] = [];
     data.resources.forEach((resource, i) => {
       const where = `resources[${i}]`;

@@ -6,9 +6,9 @@
  */
 
 import type { RegistryAliases } from "../registry_name.ts";
-import { authorized } from "./auth.ts";
+import { authorized, authRefusal } from "./auth.ts";
 import type { ReceiverRoute } from "./routes.ts";
-import type { ReceivedPush } from "./types.ts";
+import type { RecordedPush } from "../../reconcile/facts.ts";
 
 /**
  * A delivery as the server read it (the body already capped in size).
@@ -43,7 +43,7 @@ export type ReceiveOutcome =
   | { outcome: "unauthorized"; status: 401; reason: string }
   | { outcome: "malformed"; status: 400; reason: string }
   | { outcome: "ping"; status: 200 }
-  | { outcome: "received"; pushes: ReceivedPush[]; ignored: string[] };
+  | { outcome: "received"; pushes: RecordedPush[]; ignored: string[] };
 
 /**
  * Authenticate and parse one delivery on `route`, `token` being the configured one.
@@ -63,7 +63,7 @@ export async function receive(
   d: Delivery,
 ): Promise<ReceiveOutcome> {
   if (!await authorized(route.auth, token, d)) {
-    return { outcome: "unauthorized", status: 401, reason: `${route.source}: token not accepted` };
+    return { outcome: "unauthorized", status: 401, reason: authRefusal(route.auth) };
   }
   let doc: unknown;
   try {

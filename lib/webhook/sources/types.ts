@@ -1,38 +1,12 @@
 /**
- * What every receiver produces: the pushes a delivery announces, shaped like the recorded push
- * of the reconcile design (`RecordedPush` in lib/reconcile/facts.ts), so a route can record
- * them as they are.
+ * What every receiver produces: the pushes a delivery announces, as the reconcile records them
+ * ({@linkcode RecordedPush}), so every route records them as they are.
  *
  * @module
  */
 
+import type { RecordedPush } from "../../reconcile/facts.ts";
 import type { RegistryAliases } from "../registry_name.ts";
-
-/**
- * One tag pushed, as a receiver understood it.
- *
- * @example
- * ```ts
- * import type { ReceivedPush } from "./types.ts";
- * const push: ReceivedPush = {
- *   repository: "docker.io/library/nginx",
- *   tag: "1.27.0",
- *   pushedAt: 1_700_000_000_000,
- *   source: "dockerhub",
- * };
- * ```
- */
-export interface ReceivedPush {
-  /** Normalized `host/path`, e.g. `docker.io/library/nginx` (see `repositoryKey`). */
-  repository: string;
-  tag: string;
-  /** `sha256:…` of the pushed manifest; absent when the source sends none. */
-  digest?: string;
-  /** Milliseconds since the epoch: the registry's push time, else the time received. */
-  pushedAt: number;
-  /** The route that received it: "distribution", "dockerhub", "quay", ... */
-  source: string;
-}
 
 /**
  * What a receiver needs besides the body.
@@ -63,7 +37,7 @@ export interface ReceiveContext {
  * ```
  */
 export type ParseResult =
-  | { pushes: ReceivedPush[]; ignored: string[] }
+  | { pushes: RecordedPush[]; ignored: string[] }
   | { ping: true }
   | { refused: string };
 
