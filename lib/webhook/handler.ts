@@ -98,7 +98,7 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
     // Logged as the route, never the path: a token-in-path route's path is its secret.
     const log = base.with({ route: redactPath(new URL(req.url).pathname) });
     const refuse = async (why: string): Promise<[DeliveryOutcome, Response]> => {
-      await req.body?.cancel();
+      if (!req.bodyUsed) await req.body?.cancel();
       log.warn("delivery refused: unauthorized", { reason: why });
       return ["unauthorized", json(401, { error: why })];
     };
