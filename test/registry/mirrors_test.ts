@@ -7,7 +7,14 @@
 
 import assert from "node:assert/strict";
 import { RegistryClient } from "../../lib/registry/client.ts";
-import { parseRegistryMirrors, registryEndpoint, registryUrl } from "../../lib/registry/mirrors.ts";
+import { credentialsFor } from "../../lib/registry/credentials.ts";
+import {
+  credentialsThroughMirrors,
+  parseRegistryMirrors,
+  registryEndpoint,
+  registryUrl,
+  requestHost,
+} from "../../lib/registry/mirrors.ts";
 import { parseDockerHub } from "../../lib/webhook/sources/dockerhub.ts";
 import { parseGitHub } from "../../lib/webhook/sources/github.ts";
 import { parseQuay } from "../../lib/webhook/sources/quay.ts";
@@ -170,3 +177,41 @@ realRegistryTest(
     }
   },
 );
+
+Deno.test("credentials through mirrors: the mirror host's keys under the upstream name", () => {
+  const hub = { username: "hub", password: "1" };
+  const cache = { username: "cache", password: "2" };
+  const team = { username: "team", password: "3" };
+  const gh = { username: "gh", password: "4" };
+  const creds = new Map([
+    ["https://index.docker.io/v1/", hub],
+    ["mirror.local:5000", cache],
+    ["mirror.local:5000/team", team],
+    ["ghcr.io", gh],
+  ]);
+  const mirrors = parseRegistryMirrors(
+    "docker.io=http://mirror.local:5000,quay.io=mirror.local:5000",
+  );
+  const through = credentialsThroughMirrors(creds, mirrors);
+  const names = (host: string, path: string) =>
+    credentialsFor(through, host, path).map((c) => c.username);
+  // Docker Hub's own login is never sent to the mirror; the mirror's is, for both upstreams.
+  assert.deepEqual(names("docker.io", "library/nginx"), ["cache"]);
+  assert.deepEqual(names("docker.io", "team/app"), ["team", "cache"]);
+  assert.deepEqual(names("quay.io", "org/app"), ["cache"]);
+  // Registries without a mirror keep their credentials.
+  assert.deepEqual(names("ghcr.io", "org/app"), ["gh"]);
+  assert.equal(credentialsThroughMirrors(creds, new Map()), creds);
+  assert.equal(requestHost("index.docker.io", mirrors), "mirror.local:5000");
+  assert.equal(requestHost("ghcr.io", mirrors), "ghcr.io");
+});
+
+Deno.test("credential layers: a later layer's credentials come after, whatever their keys", () => {
+  const secrets = new Map([["ghcr.io", { username: "secret", password: "1" }]]);
+  const minted = new Map([["ghcr.io/org/app", { username: "plugin", password: "2" }]]);
+  const again = new Map([["ghcr.io/org", { username: "secret", password: "1" }]]);
+  assert.deepEqual(
+    credentialsFor([secrets, minted, again], "ghcr.io", "org/app").map((c) => c.username),
+    ["secret", "plugin"],
+  );
+});
