@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { githubSignature } from "../../lib/webhook/sources/auth.ts";
 import { matchRoute } from "../../lib/webhook/sources/routes.ts";
 import { startService } from "../support/argoos_service.ts";
-import { deployment, imagesOf, waitFor } from "../support/fake_cluster.ts";
+import { deployment, imagesOf } from "../support/fake_cluster.ts";
 import { context, fixtureText } from "../webhook/sources/fixture.ts";
 
 const TOKEN = "s3cret-4b1d-route-token";

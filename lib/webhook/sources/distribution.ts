@@ -1,13 +1,13 @@
 /**
  * The CNCF distribution registry's notification envelope (the `POST /event` route), read by
- * {@linkcode envelopeOf} and turned into the same pushes as every other source: the tag and
+ * {@linkcode parseEnvelope} and turned into the same pushes as every other source: the tag and
  * digest of each tagged manifest push, on the registry its `request.host` (or
  * `X-Argoos-Registry-Name` / REGISTRY_ALIASES) names, at the event's `timestamp`.
  *
  * @module
  */
 
-import { EnvelopeError, envelopeOf } from "../envelope.ts";
+import { EnvelopeError, parseEnvelope } from "../envelope.ts";
 import { pushOf, shaped, ShapeError, timeOf } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
@@ -28,7 +28,7 @@ export function parseDistribution(body: unknown, ctx: ReceiveContext): ParseResu
   return shaped(() => {
     let envelope;
     try {
-      envelope = envelopeOf(body);
+      envelope = parseEnvelope(body);
     } catch (err) {
       if (err instanceof EnvelopeError) throw new ShapeError(err.message);
       throw err;
