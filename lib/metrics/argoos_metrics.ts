@@ -25,8 +25,7 @@ export class ArgoosMetrics {
   );
   /**
    * Webhook deliveries by route (the receiver's source: distribution, dockerhub, quay, harbor,
-   * github, acr, ecr, gar, artifactory) and outcome (unauthorized, malformed, ping, received,
-   * and what the server makes of received pushes).
+   * github, acr, ecr, gar, artifactory) and outcome (`DeliveryOutcome` of lib/webhook/handler.ts).
    */
   readonly deliveries: Counter = this.registry.add(
     new Counter(

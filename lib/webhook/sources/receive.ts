@@ -31,7 +31,6 @@ export interface Delivery {
 /**
  * What a delivery comes to: `unauthorized` (401), `malformed` (400 with the reason), `ping`
  * (200), or `received` pushes for the server to record and reconcile (no push at all: 200).
- * `outcome` is also the metrics label.
  *
  * @example
  * ```ts
