@@ -99,7 +99,7 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
     const log = base.with({ route: redactPath(new URL(req.url).pathname) });
     const refuse = async (why: string): Promise<[DeliveryOutcome, Response]> => {
       if (!req.bodyUsed) await req.body?.cancel();
-      log.warn("delivery refused: unauthorized", { reason: why });
+      log.warn("delivery refused: missing or wrong token", { reason: why });
       return ["unauthorized", json(401, { error: why })];
     };
     // Every proof but GitHub's signature is known before the body is read.
