@@ -179,7 +179,7 @@ export class Reconciler {
         if (!(err instanceof TagNotYetServedError)) throw err;
         const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
         if ((this.#opts.now ?? Date.now)() - (recordedAt ?? -Infinity) < settleMs) throw err;
-        this.#log.warn("pushed digest served but never its tag, push dropped", {
+        this.#log.warn("the tag never named the pushed digest, push dropped", {
           ...line,
           digest: push?.digest,
           afterMs: settleMs,

@@ -600,6 +600,8 @@ async function readBody(
     await res.body?.cancel();
     return declared > maxBytes ? undefined : new Uint8Array();
   }
+  // A declared length bounds the body (HTTP framing): read it whole, without a chunk loop.
+  if (declared >= 0) return new Uint8Array(await res.arrayBuffer());
   const chunks: Uint8Array[] = []; // at most maxBytes in all
   let size = 0;
   const reader = res.body.getReader();
