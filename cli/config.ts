@@ -11,6 +11,8 @@ import { parseDuration } from "../lib/poll/duration.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { parseRegistryAliases } from "../lib/webhook/registry_name.ts";
+import { parseCredentialProviderConfig } from "../lib/registry/credential_provider.ts";
+import { parseRegistryMirrors } from "../lib/registry/mirrors.ts";
 import { OPTIONS } from "./options.ts";
 
 /** The subcommands. */
@@ -157,20 +159,43 @@ export async function readInvocation(
     });
   }
 
-  let pollIntervalMs: number, leaseDurationMs: number, healthRecheckMs: number, aliases;
+  let pollIntervalMs: number,
+    leaseDurationMs: number,
+    deliveryDeadlineMs: number,
+    healthRecheckMs: number,
+    aliases,
+    mirrors;
   try {
     pollIntervalMs = parseDuration(str("poll-interval")!);
+    deliveryDeadlineMs = parseDuration(str("delivery-timeout")!);
     healthRecheckMs = parseDuration(str("health-recheck")!);
     leaseDurationMs = parseDuration(str("lease-duration")!);
     aliases = parseRegistryAliases(str("registry-aliases") ?? "");
+    mirrors = parseRegistryMirrors(many("registry-mirror").join(","));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   if (healthRecheckMs <= 0) throw new UsageError("--health-recheck must be more than 0");
+  const providerConfig = await file("image-credential-provider-config");
+  const binDir = str("image-credential-provider-bin-dir");
+  if ((providerConfig === undefined) !== (binDir === undefined)) {
+    throw new UsageError(
+      "--image-credential-provider-config and --image-credential-provider-bin-dir go together",
+    );
+  }
+  let credentialProviders;
+  if (providerConfig !== undefined && binDir !== undefined) {
+    try {
+      credentialProviders = { providers: parseCredentialProviderConfig(providerConfig), binDir };
+    } catch (err) {
+      throw new UsageError(`--image-credential-provider-config: ${(err as Error).message}`);
+    }
+  }
   // The Lease stores whole seconds; a shorter duration would never hold.
   if (leaseDurationMs < 1_000) {
     throw new UsageError("--lease-duration must be at least 1s");
   }
+  if (deliveryDeadlineMs <= 0) throw new UsageError("--delivery-timeout must be above 0");
   const pollOnly = command === "poll" || bool("poll-only");
   if (pollOnly && pollIntervalMs === 0) {
     throw new UsageError("poll-only mode needs a --poll-interval above 0");
@@ -188,6 +213,7 @@ export async function readInvocation(
     token: token || undefined,
     webhook: !pollOnly,
     aliases,
+    deliveryDeadlineMs,
     kube: {
       kubeconfig: str("kubeconfig"),
       context: str("context"),
@@ -205,6 +231,8 @@ export async function readInvocation(
       insecureHosts: list(str("registry-insecure")),
       caCert: await file("registry-ca-file"),
       dockerConfig,
+      mirrors,
+      credentialProviders,
     },
     dryRun: bool("dry-run") || command === "plan",
     revert: bool("revert"),

@@ -86,6 +86,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "from=to,...: the public name of a registry known by its request.host",
   },
   {
+    name: "delivery-timeout",
+    env: "DELIVERY_TIMEOUT",
+    type: "string",
+    default: "4s",
+    help: "wait this long for a delivery's reconciles, then 503 (< registry's timeout)",
+  },
+  {
     name: "poll-interval",
     env: "POLL_INTERVAL",
     type: "string",
@@ -109,6 +116,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "REGISTRY_INSECURE",
     type: "string",
     help: "comma-separated registry hosts reached over plain HTTP (loopback always is)",
+  },
+  {
+    name: "registry-mirror",
+    env: "REGISTRY_MIRRORS",
+    type: "string",
+    multiple: true,
+    help: "registry=mirror[:port]: read that registry's tags and digests from its mirror",
+  },
+  {
+    name: "image-credential-provider-config",
+    env: "IMAGE_CREDENTIAL_PROVIDER_CONFIG",
+    type: "string",
+    help: "kubelet CredentialProviderConfig file: credential provider plugins to run",
+  },
+  {
+    name: "image-credential-provider-bin-dir",
+    env: "IMAGE_CREDENTIAL_PROVIDER_BIN_DIR",
+    type: "string",
+    help: "folder of the credential provider plugins named in that config",
   },
   {
     name: "registry-ca-file",

@@ -21,16 +21,22 @@ import {
   stateAnnotations,
   type WorkloadState,
 } from "../policy/state.ts";
-import type { CredentialMap } from "../registry/credentials.ts";
+import type { Credentials } from "../registry/credentials.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
-import type { TagVerifier } from "./verify.ts";
+import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
 
 /** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
 export const MAX_VERIFIED_CANDIDATES = 5;
+
+/**
+ * How long after a push was first recorded its tag may still be missing while its digest is
+ * served (the reconcile fails and is retried with back-off); after that the push is dropped.
+ */
+export const DEFAULT_TAG_SETTLE_MS = 10_000;
 
 /** What one reconcile did: the write path's outcome, or `absent` (not a labelled workload). */
 export type ReconcileOutcome = Outcome | "absent";
@@ -42,12 +48,15 @@ export interface ReconcilerOptions {
   verifier: TagVerifier;
   rollout: Rollout;
   /** The registry credentials of a workload (its namespace's pull secrets, then the operator's). */
-  credentialsOf: (w: Workload) => Promise<CredentialMap>;
+  credentialsOf: (w: Workload) => Promise<Credentials>;
   /** The digest each container's pods run, by container name (`runningDigests`). */
   runningDigestsOf: (w: Workload) => Promise<Map<string, string>>;
   logger?: Logger;
   /** Cancels registry requests when the service stops. */
   signal?: AbortSignal;
+  /** Default {@linkcode DEFAULT_TAG_SETTLE_MS}. */
+  tagSettleMs?: number;
+  now?: () => number;
   /**
    * Follows rollouts in progress (`argoos.io/rollout`): looked at first in each reconcile of a
    * workload that has one; a failed one is reverted before anything new is decided.
@@ -57,26 +66,10 @@ export interface ReconcilerOptions {
   followUp?: (key: string, delayMs: number) => void;
   /** ms until a rollout Argoos just wrote is looked at first. Default 10 s. */
   recheckMs?: number;
-  now?: () => number;
 }
 
 /** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
 const MAX_HEALTH_LOOKS = 3;
-/**
- * A registry may notify a push before the tag resolves (distribution sends the event before it
- * links the tag: distribution/distribution#2625): a pushed tag it does not serve yet, or serves
- * with another digest than the push named, is asked again after
- * {@linkcode NOT_SERVED_RETRY_MS} while the push is younger than this.
- */
-export const NOT_SERVED_GRACE_MS = 30_000;
-/** Delay before asking again about a young push the registry did not serve yet. */
-const NOT_SERVED_RETRY_MS = 1_000;
-
-/** What a plan learned that the reconcile acts on after the write. */
-interface PlanNotes {
-  /** A recorded push was not served yet while young: ask again soon. */
-  askAgain?: boolean;
-}
 
 /**
  * Reconciles workloads by key (`Deployment/default/web`).
@@ -109,18 +102,13 @@ export class Reconciler {
       workload = this.#opts.cache.get(key);
       if (!workload) return "absent";
     }
-    const notes: PlanNotes = {};
-    const outcome = await this.#opts.rollout.apply(
-      workload,
-      "reconcile",
-      (w) => this.plan(w, notes),
-    );
-    if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
-    if (notes.askAgain && outcome !== "applied") {
-      recheckIn = Math.min(recheckIn ?? Infinity, NOT_SERVED_RETRY_MS);
+    try {
+      const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+      if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
+      return outcome;
+    } finally {
+      if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
     }
-    if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
-    return outcome;
   }
 
   /** Look at the rollout in progress; again when someone wrote first (a bounded number). */
@@ -139,12 +127,12 @@ export class Reconciler {
   }
 
   /** The plan for a workload as it is: which containers change, and the state to record. */
-  async plan(w: Workload, notes: PlanNotes = {}): Promise<Plan> {
+  async plan(w: Workload): Promise<Plan> {
     const { facts } = this.#opts;
     const recorded = readState(w.annotations);
     const verdicts: Verdict[] = [];
     const state: WorkloadState = {};
-    let credentials: Promise<CredentialMap> | undefined;
+    let credentials: Promise<Credentials> | undefined;
     let running: Promise<Map<string, string>> | undefined;
     let source: string | undefined;
     /** The push behind the first change, for the rollout record. */
@@ -190,22 +178,12 @@ export class Reconciler {
         pushes,
         candidates,
         await credentials,
-        notes,
       );
       if (!chosen) {
         verdicts.push({ container: c, policy: w.policyLabel, reason: "not-served" });
         continue;
       }
-      let settled = settle(f, chosen.candidate, chosen.served);
-      if (
-        settled.reason === "same-image" && chosen.push?.digest &&
-        chosen.push.digest !== chosen.served.digest
-      ) {
-        // The tag still serves what runs, not the digest the push named (not linked yet, or
-        // moved back): recording the push's time would make it look applied, and lose it.
-        const { tag, reason } = chosen.candidate;
-        settled = settle(f, { tag, reason }, chosen.served);
-      }
+      const settled = settle(f, chosen.candidate, chosen.served);
       if (settled.state) state[c.name] = settled.state;
       verdicts.push({
         container: c,
@@ -269,8 +247,7 @@ export class Reconciler {
     repository: string,
     pushes: readonly RecordedPush[],
     candidates: Candidate[],
-    credentials: CredentialMap,
-    notes: PlanNotes,
+    credentials: Credentials,
   ) {
     // The registry the workload names (normalized host: what its pods pull from).
     const slash = repository.indexOf("/");
@@ -280,26 +257,29 @@ export class Reconciler {
       const push = candidate.pushedAt === undefined
         ? undefined
         : pushes.find((p) => p.tag === candidate.tag);
-      // An answer older than the fact behind this candidate is not reused.
-      const served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
-        signal: this.#opts.signal,
-        expectDigest: push?.digest,
-        notBefore: push
-          ? this.#opts.facts.recordedAt(push)
-          : this.#opts.facts.listing(repository)?.at,
-      });
+      const recordedAt = push && this.#opts.facts.recordedAt(push);
       const line = { workload: describe(w), repository, tag: candidate.tag };
-      const recorded = push && this.#opts.facts.recordedAt(push);
-      const young = recorded !== undefined && this.#now() - recorded < NOT_SERVED_GRACE_MS;
-      // Not served, or another digest than the push named: the tag may not be linked yet.
-      if (young && (!served || (push!.digest && served.digest !== push!.digest))) {
-        notes.askAgain = true;
+      let served;
+      try {
+        // An answer older than the fact behind this candidate is not reused.
+        served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+          signal: this.#opts.signal,
+          expectDigest: push?.digest,
+          notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
+        });
+      } catch (err) {
+        if (!(err instanceof TagNotYetServedError)) throw err;
+        const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
+        if (this.#now() - (recordedAt ?? -Infinity) < settleMs) throw err;
+        this.#log.warn("the tag never named the pushed digest, push dropped", {
+          ...line,
+          digest: push?.digest,
+          afterMs: settleMs,
+        });
+        continue;
       }
       if (!served) {
-        this.#log.info("tag not served by the registry, not written", {
-          ...line,
-          ...(young ? { askAgainInMs: NOT_SERVED_RETRY_MS } : {}),
-        });
+        this.#log.info("tag not served by the registry, not written", line);
         continue;
       }
       if (served.notImage) {
@@ -316,7 +296,7 @@ export class Reconciler {
         });
         continue;
       }
-      return { candidate, served, push };
+      return { candidate, served };
     }
     return undefined;
   }
