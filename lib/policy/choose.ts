@@ -1,36 +1,19 @@
 /**
- * Poll rule: among the tags a registry lists, the one a workload should move to.
+ * Poll rule for callers that know only the policy label (no annotations); the full rule, with
+ * patterns, ranges and the candidates considered, is {@linkcode import("./candidates.ts").chooseTag}.
  *
  * @module
  */
 
-import { judgeVersion, type Policy } from "./policy.ts";
-import { compareVersions, parseVersion, type Version } from "./version.ts";
-
-/** Versions of a tag list, parsed once per list object: a poll cycle asks about one list per
- * repository for every workload that uses it. */
-const parsedLists = new WeakMap<readonly string[], Version[]>();
-
-function versionsOf(tags: readonly string[]): Version[] {
-  let versions = parsedLists.get(tags);
-  if (!versions) {
-    versions = [];
-    for (const tag of tags) {
-      const v = parseVersion(tag);
-      if (v !== undefined) versions.push(v);
-    }
-    parsedLists.set(tags, versions);
-  }
-  return versions;
-}
+import { chooseTag as choose } from "./candidates.ts";
+import type { Policy } from "./policy.ts";
 
 /**
- * Poll: the greatest listed tag that is an update for `currentTag` under `policy`, or undefined.
- * For `all`: when `currentTag` is a version, the greatest listed version above it (pre-releases
- * only as the pre-release rule allows, i.e. judged like `major`); when it is not a version,
- * undefined (digest following is done elsewhere). Never assumes `tags` is sorted; ignores
- * non-versions. Among tags of equal precedence (`1.3`, `1.3.0`, `v1.3.0`) the lowest in string
- * order wins, so the result does not depend on the listing order.
+ * Poll: the preferred listed tag that is an update for `currentTag` under `policy` alone, or
+ * undefined. Under `all`, the greatest listed version of the current tag's variant above it,
+ * pre-releases included; nothing when `currentTag` is not a version (digest following is done
+ * elsewhere). Never assumes `tags` is sorted. Among tags of the same version (`1.3`, `1.3.0`,
+ * `v1.3.0`) the one in the current tag's form wins, else the first in code-point order.
  *
  * @example
  * ```ts
@@ -47,18 +30,5 @@ export function chooseTag(
   currentTag: string | undefined,
   tags: readonly string[],
 ): string | undefined {
-  const current = currentTag === undefined ? undefined : parseVersion(currentTag);
-  if (current === undefined) return undefined;
-  const judgedAs = policy === "all" ? "major" : policy;
-  let best: Version | undefined;
-  for (const candidate of versionsOf(tags)) {
-    if (judgeVersion(judgedAs, current, candidate) !== "update") continue;
-    if (best === undefined) {
-      best = candidate;
-      continue;
-    }
-    const order = compareVersions(candidate, best);
-    if (order > 0 || (order === 0 && candidate.tag < best.tag)) best = candidate;
-  }
-  return best?.tag;
+  return choose({ policy }, currentTag, tags).tag;
 }

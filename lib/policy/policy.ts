@@ -6,18 +6,28 @@
  * @module
  */
 
-import { compareVersions, parseVersion, type Version } from "./version.ts";
+import { judgeTag } from "./candidates.ts";
+import { compareVersions, type Version } from "./version.ts";
 
 /** The label a workload opts in with; its value names the {@linkcode Policy}. */
 export const POLICY_LABEL = "argoos.io/policy";
 
-/** How far a workload may move: within a minor, within a major, any greater version, anything. */
-export type Policy = "patch" | "minor" | "major" | "all";
+/**
+ * How far a workload may move: within a minor, within a major, any greater version, anything
+ * pushed, or the greatest tag matching a pattern by an order.
+ */
+export type Policy = "patch" | "minor" | "major" | "all" | "newest";
 
 /** The policies judged by version order. */
-export type VersionPolicy = Exclude<Policy, "all">;
+export type VersionPolicy = Exclude<Policy, "all" | "newest">;
 
-const POLICIES: ReadonlySet<string> = new Set<Policy>(["patch", "minor", "major", "all"]);
+const POLICIES: ReadonlySet<string> = new Set<Policy>([
+  "patch",
+  "minor",
+  "major",
+  "all",
+  "newest",
+]);
 
 /**
  * Reads a label value as a policy; anything but the exact names is undefined.
@@ -56,7 +66,21 @@ export type Reason =
   /** Greater but different major (patch/minor) or minor (patch). */
   | "outside-policy"
   /** Already running exactly this tag (and digest when known). */
-  | "same-image";
+  | "same-image"
+  /** The tag the container names now: only a new digest can make it an update. */
+  | "same-tag"
+  /** A signature, attestation or SBOM tag (`sha256-<64 hex>…`): never an image. */
+  | "artifact-tag"
+  /** Does not match `argoos.io/tag-pattern` (or there is none under `newest`). */
+  | "pattern-mismatch"
+  /** A variant other than the current tag's (`1.25.4` for a container on `1.25.3-alpine`). */
+  | "variant-mismatch"
+  /** Outside `argoos.io/semver-range`. */
+  | "outside-range"
+  /** `newest`: the `argoos.io/sort-by` group took no part in the match. */
+  | "no-sort-key"
+  /** `newest` in numerical order: the key is not a number. */
+  | "key-not-number";
 
 /** What the container's image names now. */
 export interface Current {
@@ -137,20 +161,11 @@ export function decidePush(policy: Policy, current: Current, pushed: Pushed): De
 
 function pushReason(policy: Policy, current: Current, pushed: Pushed): Reason {
   const currentTag = current.tag ?? (current.digest === undefined ? "latest" : undefined);
-  const sameTag = pushed.tag === currentTag;
-  if (policy === "all") {
-    if (!sameTag) return "all-policy";
-    return current.digest === pushed.digest ? "same-image" : "repushed";
-  }
-  const currentVersion = currentTag === undefined ? undefined : parseVersion(currentTag);
-  if (currentVersion === undefined) return "current-not-version";
+  const reason = judgeTag({ policy }, currentTag, pushed.tag);
+  if (reason !== "same-tag") return reason;
+  if (policy === "all") return current.digest === pushed.digest ? "same-image" : "repushed";
   // Same tag with a different known digest is a re-push of an equal version: not an update.
-  if (sameTag) {
-    return current.digest === undefined || current.digest === pushed.digest
-      ? "same-image"
-      : "not-greater";
-  }
-  const candidate = parseVersion(pushed.tag);
-  if (candidate === undefined) return "candidate-not-version";
-  return judgeVersion(policy, currentVersion, candidate);
+  return current.digest === undefined || current.digest === pushed.digest
+    ? "same-image"
+    : "not-greater";
 }

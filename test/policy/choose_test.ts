@@ -32,11 +32,14 @@ const cases: [
   ["patch: greatest patch, numeric order", "patch", "1.2.3", LISTED, "1.2.10"],
   ["minor: greatest minor, v prefix", "minor", "1.2.3", LISTED, "v1.3.1"],
   ["major: greatest version", "major", "1.2.3", LISTED, "2.0.0"],
-  ["all: greatest version above", "all", "1.2.3", LISTED, "2.0.0"],
+  // v2: under `all` the poll includes pre-releases ("the same push seen by the webhook would
+  // have been deployed").
+  ["all: greatest version above, pre-releases included", "all", "1.2.3", LISTED, "2.1.0-rc.1"],
+  ["all: greatest stable when no pre-release above", "all", "1.2.3", ["1.2.4", "2.0.0"], "2.0.0"],
   ["patch: already greatest", "patch", "1.2.10", LISTED, undefined],
   ["minor: already greatest", "minor", "v1.3.1", LISTED, undefined],
   ["major: already greatest", "major", "2.0.0", LISTED, undefined],
-  ["all: already greatest", "all", "2.0.0", LISTED, undefined],
+  ["all: already greatest", "all", "2.1.0-rc.1", LISTED, undefined],
   ["patch: plain current to v-prefixed patch", "patch", "1.3.0", LISTED, "v1.3.1"],
   ["minor: newer only in another major", "minor", "2.0.0", LISTED, undefined],
   ["never a downgrade", "major", "3.0.0", LISTED, undefined],
@@ -52,16 +55,16 @@ const cases: [
   ["only words", "all", "1.2.3", ["latest", "stable", "sha-1", "2024-05-01"], undefined],
   ["only equal precedence", "major", "1.2.0", ["1.2", "v1.2.0", "1.2.0+b"], undefined],
   ["pre-release not offered to stable current", "major", "2.0.0", ["2.1.0-rc.1"], undefined],
-  ["all: pre-release not offered to stable", "all", "2.0.0", ["2.1.0-rc.1"], undefined],
+  ["all: pre-release offered to stable (v2)", "all", "2.0.0", ["2.1.0-rc.1"], "2.1.0-rc.1"],
   ["pre-release current to next pre-release", "patch", "1.3.0-rc.1", [
     "1.3.0-rc.2",
     "1.3.0-rc.10",
     "1.3.0-beta",
   ], "1.3.0-rc.10"],
-  ["all: pre-release current to next pre-release", "all", "2.1.0-rc.1", [
+  ["all: pre-release current to greatest pre-release (v2)", "all", "2.1.0-rc.1", [
     "2.1.0-rc.2",
     "2.2.0-rc.1",
-  ], "2.1.0-rc.2"],
+  ], "2.2.0-rc.1"],
   ["pre-release current prefers release", "patch", "1.3.0-rc.1", [
     "1.3.0-rc.2",
     "1.3.0",
@@ -75,15 +78,21 @@ const cases: [
     "1.2.4",
     "1.2.5-rc.1",
   ], "1.2.4"],
-  ["equal precedence: lowest text wins, order 1", "minor", "1.2.0", [
+  // v2: same version, the current tag's form wins, else the first in code-point order.
+  ["equal precedence: current's form wins, order 1", "minor", "1.2.0", [
     "v1.3.0",
     "1.3.0",
     "1.3",
-  ], "1.3"],
-  ["equal precedence: lowest text wins, order 2", "minor", "1.2.0", [
+  ], "1.3.0"],
+  ["equal precedence: current's form wins, order 2", "minor", "1.2.0", [
     "1.3",
     "1.3.0",
     "v1.3.0",
+  ], "1.3.0"],
+  ["equal precedence: no form matches, lowest text", "minor", "1.2.0", [
+    "v1.3.0",
+    "1.3",
+    "v1.3",
   ], "1.3"],
   ["build metadata ignored for order", "patch", "1.2.3", ["1.2.4+b.2", "1.2.4+b.10"], "1.2.4+b.10"],
 ];

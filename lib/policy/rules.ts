@@ -1,0 +1,186 @@
+/**
+ * The rules one container is judged by: the workload's policy label refined by the annotations
+ * `argoos.io/tag-pattern`, `argoos.io/sort-by`, `argoos.io/order` and `argoos.io/semver-range`,
+ * each also in a per-container form (`argoos.io/order.<container>`) that wins over the plain key.
+ *
+ * @module
+ */
+
+import { Range } from "semver";
+import { compilePattern, type TagPattern } from "./pattern.ts";
+import { parsePolicy, type Policy, POLICY_LABEL } from "./policy.ts";
+
+/** Only tags matching this regexp (whole tag) are candidates, under every policy. */
+export const TAG_PATTERN = "argoos.io/tag-pattern";
+/** The pattern group (name or number) `newest` orders by. */
+export const SORT_BY = "argoos.io/sort-by";
+/** How `newest` orders: {@linkcode Order}. */
+export const ORDER = "argoos.io/order";
+/** An npm `semver` range versions must be in. */
+export const SEMVER_RANGE = "argoos.io/semver-range";
+
+const ANNOTATIONS = [TAG_PATTERN, SORT_BY, ORDER, SEMVER_RANGE] as const;
+
+/** How `newest` orders candidates: semver precedence, as a number, or by code points. */
+export type Order = "semver" | "numerical" | "alphabetical";
+const ORDERS: ReadonlySet<string> = new Set<Order>(["semver", "numerical", "alphabetical"]);
+
+/** What a container is judged by. Only `policy` is required; the rest refine it. */
+export interface ContainerRules {
+  policy: Policy;
+  /** Only tags matching it are candidates. Required by `newest`. */
+  pattern?: TagPattern;
+  /** The pattern group `newest` orders by (name, or number ≥ 1); the whole tag when absent. */
+  sortBy?: string | number;
+  /** How `newest` orders; `semver` when absent. */
+  order?: Order;
+  /** Versions outside it are never candidates (version policies, `newest` in semver order). */
+  range?: Range;
+}
+
+/** Why a workload's label or annotations cannot be used, for the InvalidPolicy report. */
+export interface RulesError {
+  /** The label or annotation key at fault, as written (`argoos.io/order.web`). */
+  key: string;
+  /** Its value. */
+  value: string;
+  /** Why, one line. */
+  reason: string;
+}
+
+/** The two inputs of a workload's rules (a `Workload` from the cache has both). */
+export interface RulesSource {
+  /** The `argoos.io/policy` label value. */
+  policyLabel: string;
+  annotations: Readonly<Record<string, string>>;
+}
+
+/** The result of {@linkcode rulesFor}. */
+export type RulesResult = { ok: true; rules: ContainerRules } | { ok: false; error: RulesError };
+
+/**
+ * The rules for one container of a workload, or the first error (label, then the annotations in
+ * the order of the spec's table). Pure; compiles the pattern, so callers keep the result for
+ * the life of the workload's resourceVersion rather than calling it per tag.
+ *
+ * @example
+ * ```ts
+ * import { rulesFor } from "./rules.ts";
+ * const r = rulesFor({
+ *   policyLabel: "newest",
+ *   annotations: {
+ *     "argoos.io/tag-pattern": "^main-[0-9a-f]{7}-(?<ts>[0-9]+)$",
+ *     "argoos.io/sort-by": "ts",
+ *     "argoos.io/order": "numerical",
+ *   },
+ * }, "app");
+ * r.ok ? r.rules.order : r.error.reason; // "numerical"
+ * rulesFor({ policyLabel: "newest", annotations: {} }, "app");
+ * // { ok: false, error: { key: "argoos.io/tag-pattern", value: "", reason: "newest needs ..." } }
+ * ```
+ */
+export function rulesFor(source: RulesSource, containerName: string): RulesResult {
+  const policy = parsePolicy(source.policyLabel);
+  if (policy === undefined) {
+    return fail(
+      POLICY_LABEL,
+      source.policyLabel,
+      "unknown policy (patch, minor, major, all or newest)",
+    );
+  }
+  const value = (key: string) => {
+    const own = `${key}.${containerName}`;
+    const v = source.annotations[own];
+    return v !== undefined ? { key: own, value: v } : { key, value: source.annotations[key] };
+  };
+  const rules: ContainerRules = { policy };
+
+  const pattern = value(TAG_PATTERN);
+  if (pattern.value !== undefined) {
+    const compiled = compilePattern(pattern.value);
+    if (typeof compiled === "string") return fail(pattern.key, pattern.value, compiled);
+    rules.pattern = compiled;
+  } else if (policy === "newest") {
+    return fail(pattern.key, "", "newest needs a pattern to know which tags to order");
+  }
+
+  const sortBy = value(SORT_BY);
+  if (sortBy.value !== undefined) {
+    const group = sortGroup(rules.pattern, sortBy.value);
+    if (typeof group === "string") return fail(sortBy.key, sortBy.value, group);
+    rules.sortBy = group;
+  }
+
+  const order = value(ORDER);
+  if (order.value !== undefined) {
+    if (!ORDERS.has(order.value)) {
+      return fail(order.key, order.value, "unknown order (semver, numerical or alphabetical)");
+    }
+    rules.order = order.value as Order;
+  }
+
+  const range = value(SEMVER_RANGE);
+  if (range.value !== undefined) {
+    if (range.value.trim() === "") return fail(range.key, range.value, "empty range");
+    try {
+      // Pre-releases are governed by the pre-release rule; the range only bounds the release.
+      rules.range = new Range(range.value, { includePrerelease: true });
+    } catch {
+      return fail(range.key, range.value, "not a semver range (e.g. ~1.2, ^2, >=1.4 <2)");
+    }
+  }
+  return { ok: true, rules };
+}
+
+/**
+ * Every problem that would keep a workload's containers from being judged: the errors of
+ * {@linkcode rulesFor} for each container, and per-container keys naming no container (a typo
+ * there would otherwise be silently ignored). One entry per key at fault.
+ *
+ * @example
+ * ```ts
+ * import { validateWorkload } from "./rules.ts";
+ * validateWorkload(
+ *   { policyLabel: "minor", annotations: { "argoos.io/order.wbe": "numerical" } },
+ *   ["web"],
+ * );
+ * // [{ key: "argoos.io/order.wbe", value: "numerical", reason: "names no container ..." }]
+ * ```
+ */
+export function validateWorkload(
+  source: RulesSource,
+  containerNames: readonly string[],
+): RulesError[] {
+  const errors = new Map<string, RulesError>(); // bounded by the workload's annotation count
+  for (const name of containerNames) {
+    const r = rulesFor(source, name);
+    if (!r.ok && !errors.has(r.error.key)) errors.set(r.error.key, r.error);
+  }
+  const names = new Set(containerNames);
+  for (const [key, value] of Object.entries(source.annotations)) {
+    for (const base of ANNOTATIONS) {
+      if (!key.startsWith(`${base}.`)) continue;
+      const container = key.slice(base.length + 1);
+      if (!names.has(container) && !errors.has(key)) {
+        errors.set(key, { key, value, reason: `names no container of the workload` });
+      }
+    }
+  }
+  return [...errors.values()];
+}
+
+/** The group a sort-by value names in the pattern, or why it names none. */
+function sortGroup(pattern: TagPattern | undefined, value: string): string | number {
+  if (pattern === undefined) return `names a group, but there is no ${TAG_PATTERN}`;
+  if (/^[0-9]+$/.test(value)) {
+    const n = Number(value);
+    if (n >= 1 && n <= pattern.groupCount) return n;
+    return `the pattern has no group ${value} (it has ${pattern.groupCount})`;
+  }
+  if (pattern.groupNames.includes(value)) return value;
+  return `the pattern has no group named "${value}"`;
+}
+
+function fail(key: string, value: string, reason: string): RulesResult {
+  return { ok: false, error: { key, value, reason } };
+}
