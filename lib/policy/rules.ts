@@ -107,8 +107,8 @@ export function rulesFor(source: RulesSource, containerName: string): RulesResul
   const sortBy = value(SORT_BY);
   if (sortBy.value !== undefined) {
     const group = sortGroup(rules.pattern, sortBy.value);
-    if (typeof group === "string") return fail(sortBy.key, sortBy.value, group);
-    rules.sortBy = group;
+    if ("error" in group) return fail(sortBy.key, sortBy.value, group.error);
+    rules.sortBy = group.group;
   }
 
   const order = value(ORDER);
@@ -170,15 +170,18 @@ export function validateWorkload(
 }
 
 /** The group a sort-by value names in the pattern, or why it names none. */
-function sortGroup(pattern: TagPattern | undefined, value: string): string | number {
-  if (pattern === undefined) return `names a group, but there is no ${TAG_PATTERN}`;
+function sortGroup(
+  pattern: TagPattern | undefined,
+  value: string,
+): { group: string | number } | { error: string } {
+  if (pattern === undefined) return { error: `names a group, but there is no ${TAG_PATTERN}` };
   if (/^[0-9]+$/.test(value)) {
     const n = Number(value);
-    if (n >= 1 && n <= pattern.groupCount) return n;
-    return `the pattern has no group ${value} (it has ${pattern.groupCount})`;
+    if (n >= 1 && n <= pattern.groupCount) return { group: n };
+    return { error: `the pattern has no group ${value} (it has ${pattern.groupCount})` };
   }
-  if (pattern.groupNames.includes(value)) return value;
-  return `the pattern has no group named "${value}"`;
+  if (pattern.groupNames.includes(value)) return { group: value };
+  return { error: `the pattern has no group named "${value}"` };
 }
 
 function fail(key: string, value: string, reason: string): RulesResult {
