@@ -184,3 +184,36 @@ export function formatReference(ref: ImageReference): string {
 export function withTarget(ref: ImageReference, tag: string, digest?: string): string {
   return formatReference({ host: ref.host, path: ref.path, tag, digest });
 }
+
+/**
+ * Why `tag` is not a tag by the reference grammar (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`), or
+ * undefined when it is one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tagProblem } from "./reference.ts";
+ * assert.equal(tagProblem("1.2.4"), undefined);
+ * assert.equal(tagProblem("1.0 bad"), 'tag "1.0 bad" breaks the reference grammar');
+ * ```
+ */
+export function tagProblem(tag: string): string | undefined {
+  return TAG_RE.test(tag) ? undefined : `tag ${JSON.stringify(tag)} breaks the reference grammar`;
+}
+
+/**
+ * Why `digest` is not a digest by the reference grammar (`algorithm:hex`, sha256 with 64
+ * lower-case hex digits), or undefined when it is one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { digestProblem } from "./reference.ts";
+ * assert.equal(digestProblem("sha256:" + "a".repeat(64)), undefined);
+ * assert.equal(digestProblem("x"), 'digest "x" breaks the reference grammar');
+ * ```
+ */
+export function digestProblem(digest: string): string | undefined {
+  const ok = DIGEST_RE.test(digest) && (!digest.startsWith("sha256:") || SHA256_RE.test(digest));
+  return ok ? undefined : `digest ${JSON.stringify(digest)} breaks the reference grammar`;
+}

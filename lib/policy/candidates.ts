@@ -1,26 +1,20 @@
 /**
- * Which tags are updates for a container, and which of them is preferred: the pure decision both
- * triggers and `argoos plan` ask, following every rule of the policy spec (versions, variants,
- * pre-releases, `argoos.io/tag-pattern`, `argoos.io/semver-range`, `all`, `newest`).
+ * Whether a tag is a candidate for a container, and which of two candidates is preferred: the
+ * policy rules of the spec as pure functions, shared by every trigger and `argoos plan`
+ * (versions, variants, pre-releases, `argoos.io/tag-pattern`, `argoos.io/semver-range`, `all`,
+ * `newest`).
  *
  * @module
  */
 
 import type { Range } from "semver";
+import { isArtifactTag } from "../image/artifact.ts";
+import type { ImageReference } from "../image/reference.ts";
 import { matchTag, type TagPattern } from "./pattern.ts";
 import { judgeVersion, type Reason } from "./policy.ts";
 import type { ContainerRules } from "./rules.ts";
 import { readTag, sameForm, type TagVersion } from "./tag.ts";
 import { compareVersions } from "./version.ts";
-
-/** Reasons that make a tag an update (the webhook deploys it; the poll may choose it). */
-export const UPDATE_REASONS: ReadonlySet<Reason> = new Set<Reason>(["update", "all-policy"]);
-
-/**
- * Signature, attestation and SBOM tags (`sha256-<64 hex>` with any suffix).
- * TODO(merge with issue 7): main adds `isArtifactTag` in lib/image/artifact.ts; use it instead.
- */
-const ARTIFACT_TAG = /^sha256-[0-9a-f]{64}/;
 
 /** Decimal numbers as `numerical` reads them: digits with an optional fraction. */
 const DECIMAL = /^([0-9]+)(?:\.([0-9]+))?$/;
@@ -57,17 +51,42 @@ function match(pattern: TagPattern, tag: string): RegExpExecArray | undefined {
 }
 
 /**
- * Is `candidateTag` an update for a container on `currentTag` (undefined: pinned by digest only)?
- * Returns `update` or `all-policy` when it is, else why not. This is the webhook rule; the same
- * tag again is `same-tag` (only a new digest can make it an update, which the caller knows).
- * Under `newest` the key compared is the `sortBy` group (else the whole tag) of the pattern.
+ * The tag a container runs: its tag, or `latest` when the reference names neither tag nor
+ * digest (as Docker reads it); undefined when it is pinned by digest only. The one place
+ * the implicit `latest` rule lives.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReference } from "../image/reference.ts";
+ * import { currentTag } from "./candidates.ts";
+ * assert.equal(currentTag(parseReference("nginx")), "latest");
+ * assert.equal(currentTag(parseReference("nginx:1.27")), "1.27");
+ * assert.equal(currentTag(parseReference("nginx@sha256:" + "a".repeat(64))), undefined);
+ * ```
+ */
+export function currentTag(ref: ImageReference): string | undefined {
+  return ref.tag ?? (ref.digest === undefined ? "latest" : undefined);
+}
+
+/**
+ * Is `candidateTag` a candidate for a container on `current` (see {@linkcode currentTag};
+ * undefined: pinned by digest only)? Returns `update` (version policies, `newest`),
+ * `all-policy` or `repushed` (`all`: another tag, the same tag to follow its digest), else why
+ * not. The same tag is otherwise `same-image`: only `all` follows digests. Tags of signatures,
+ * attestations and SBOMs are never candidates. Under `newest` the key compared is the `sortBy`
+ * group (else the whole tag) of the pattern.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { judgeTag } from "./candidates.ts";
- * judgeTag({ policy: "minor" }, "1.25.3-alpine", "1.26.0-alpine"); // "update"
- * judgeTag({ policy: "minor" }, "1.25.3-alpine", "1.26.0"); // "variant-mismatch"
- * judgeTag({ policy: "all" }, "latest", "sha-1a2b3c4"); // "all-policy"
+ * assert.equal(judgeTag({ policy: "minor" }, "1.25.3-alpine", "1.26.0-alpine"), "update");
+ * assert.equal(judgeTag({ policy: "minor" }, "1.25.3-alpine", "1.26.0"), "variant-mismatch");
+ * assert.equal(judgeTag({ policy: "patch" }, "1.2.3", "1.3.0"), "outside-policy");
+ * assert.equal(judgeTag({ policy: "all" }, "latest", "sha-1a2b3c4"), "all-policy");
+ * assert.equal(judgeTag({ policy: "all" }, "latest", "latest"), "repushed");
+ * assert.equal(judgeTag({ policy: "all" }, "latest", `sha256-${"a".repeat(64)}.sig`), "artifact");
  * ```
  */
 export function judgeTag(
@@ -75,7 +94,7 @@ export function judgeTag(
   currentTag: string | undefined,
   candidateTag: string,
 ): Reason {
-  if (ARTIFACT_TAG.test(candidateTag)) return "artifact-tag";
+  if (isArtifactTag(candidateTag)) return "artifact";
   const m = rules.pattern === undefined ? undefined : match(rules.pattern, candidateTag);
   if (m === undefined && (rules.pattern !== undefined || rules.policy === "newest")) {
     return "pattern-mismatch";
@@ -88,7 +107,8 @@ export function judgeTag(
     default: {
       const current = currentTag === undefined ? undefined : read(currentTag);
       if (current === undefined) return "current-not-version";
-      if (candidateTag === currentTag) return "same-tag";
+      // The same version again: whatever its digest, not an update (only `all` follows digests).
+      if (candidateTag === currentTag) return "same-image";
       const candidate = read(candidateTag);
       if (candidate === undefined) return "candidate-not-version";
       if (candidate.variant !== current.variant) return "variant-mismatch";
@@ -99,7 +119,7 @@ export function judgeTag(
 }
 
 function judgeAll(currentTag: string | undefined, candidateTag: string): Reason {
-  if (candidateTag === currentTag) return "same-tag";
+  if (candidateTag === currentTag) return "repushed";
   const current = currentTag === undefined ? undefined : read(currentTag);
   // A word tag has no variant to keep; a non-version candidate has none (it may follow `1.2.3`).
   if (current !== undefined && (read(candidateTag)?.variant ?? "") !== current.variant) {
@@ -114,7 +134,7 @@ function judgeNewest(
   candidateTag: string,
   m: RegExpExecArray,
 ): Reason {
-  if (candidateTag === currentTag) return "same-tag";
+  if (candidateTag === currentTag) return "same-image";
   const key = keyOf(rules, m);
   if (key === undefined) return "no-sort-key";
   // A current tag outside the scheme (no key) is left for the greatest candidate, as Flux does.
@@ -201,62 +221,6 @@ function compareKeys(rules: ContainerRules, a: string, b: string): number {
     case "semver":
       return compareAsVersions(ka, kb);
   }
-}
-
-/** One listed tag and what the rules made of it. */
-export interface Considered {
-  tag: string;
-  reason: Reason;
-}
-
-/** What {@linkcode chooseTag} chose, and every listed tag with its reason (for `argoos plan`). */
-export interface Choice {
-  /** The preferred update, or undefined when no listed tag is one. */
-  tag: string | undefined;
-  /** Each listed tag once, in listing order, with why it is or is not an update. */
-  considered: Considered[];
-}
-
-/**
- * Poll rule: among listed tags, the preferred update for a container on `currentTag`. Judged as
- * {@linkcode judgeTag} does, except under `all`, which here only moves a version to a greater
- * listed version of its variant (pre-releases included); following a re-pushed tag's digest is
- * the caller's, and a sequence of word tags is followed by the webhook or by `newest`.
- *
- * @example
- * ```ts
- * import { chooseTag } from "./candidates.ts";
- * const tags = ["1.25.3-alpine", "1.25.4", "1.25.4-alpine", "1.26.0-alpine", "latest"];
- * chooseTag({ policy: "patch" }, "1.25.3-alpine", tags).tag; // "1.25.4-alpine"
- * chooseTag({ policy: "minor" }, "1.25.3-alpine", tags).tag; // "1.26.0-alpine"
- * chooseTag({ policy: "minor" }, "1.25.3-alpine", tags).considered[1];
- * // { tag: "1.25.4", reason: "variant-mismatch" }
- * ```
- */
-export function chooseTag(
-  rules: ContainerRules,
-  currentTag: string | undefined,
-  tags: readonly string[],
-): Choice {
-  const considered: Considered[] = []; // one per listed tag: bounded by the listing's cap
-  const current = rules.policy === "all" && currentTag !== undefined ? read(currentTag) : undefined;
-  let best: string | undefined;
-  for (const tag of tags) {
-    let reason = judgeTag(rules, currentTag, tag);
-    if (reason === "all-policy") reason = pollAll(current, tag);
-    considered.push({ tag, reason });
-    if (!UPDATE_REASONS.has(reason)) continue;
-    if (best === undefined || compareTags(rules, tag, best, currentTag) > 0) best = tag;
-  }
-  return { tag: best, considered };
-}
-
-/** `all` in poll mode: a greater version (the variant was checked by {@linkcode judgeTag}). */
-function pollAll(current: TagVersion | undefined, tag: string): Reason {
-  if (current === undefined) return "current-not-version";
-  const candidate = read(tag);
-  if (candidate === undefined) return "candidate-not-version";
-  return compareVersions(candidate, current) > 0 ? "update" : "not-greater";
 }
 
 /** The key `newest` orders by: the sort-by group, else the whole tag. */

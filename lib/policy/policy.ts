@@ -1,12 +1,11 @@
 /**
- * Update policies (`argoos.io/policy`) and the webhook rule: is a pushed tag an update for a
- * container? Pure decisions, following the normative policy rules (summarised in README.md,
- * "Policies").
+ * Update policies (`argoos.io/policy`) and the version rule: is a version an update for
+ * another under a policy? Pure decisions, following the normative policy rules (summarised in
+ * README.md, "Policies").
  *
  * @module
  */
 
-import { judgeTag } from "./candidates.ts";
 import { compareVersions, type Version } from "./version.ts";
 
 /** The label a workload opts in with; its value names the {@linkcode Policy}. */
@@ -67,10 +66,8 @@ export type Reason =
   | "outside-policy"
   /** Already running exactly this tag (and digest when known). */
   | "same-image"
-  /** The tag the container names now: only a new digest can make it an update. */
-  | "same-tag"
-  /** A signature, attestation or SBOM tag (`sha256-<64 hex>…`): never an image. */
-  | "artifact-tag"
+  /** The tag names a signature, attestation or SBOM (`sha256-<hex>.sig`, ...), never an image. */
+  | "artifact"
   /** Does not match `argoos.io/tag-pattern` (or there is none under `newest`). */
   | "pattern-mismatch"
   /** A variant other than the current tag's (`1.25.4` for a container on `1.25.3-alpine`). */
@@ -81,26 +78,6 @@ export type Reason =
   | "no-sort-key"
   /** `newest` in numerical order: the key is not a number. */
   | "key-not-number";
-
-/** What the container's image names now. */
-export interface Current {
-  tag?: string;
-  digest?: string;
-}
-
-/** A pushed manifest: its tag and digest. */
-export interface Pushed {
-  tag: string;
-  digest: string;
-}
-
-/** The outcome of {@linkcode decidePush}. */
-export interface Decision {
-  update: boolean;
-  reason: Reason;
-  /** Pin the digest in the written reference. */
-  pinDigest: boolean;
-}
 
 /**
  * Is `candidate` an update for `current` under a version policy? Returns "update" or the reason
@@ -132,40 +109,4 @@ export function judgeVersion(
   if (policy !== "major" && candidate.major !== current.major) return "outside-policy";
   if (policy === "patch" && candidate.minor !== current.minor) return "outside-policy";
   return "update";
-}
-
-/**
- * Webhook rule: is this push an update for a container running `current` under `policy`?
- * A current reference with neither tag nor digest runs `latest`, as Docker reads it.
- *
- * @example
- * ```ts
- * import { decidePush } from "./policy.ts";
- * const digest = "sha256:" + "a".repeat(64);
- * decidePush("patch", { tag: "1.2.3" }, { tag: "1.2.4", digest });
- * // { update: true, reason: "update", pinDigest: false }
- * decidePush("all", { tag: "latest" }, { tag: "latest", digest });
- * // { update: true, reason: "repushed", pinDigest: true }
- * ```
- */
-export function decidePush(policy: Policy, current: Current, pushed: Pushed): Decision {
-  const reason = pushReason(policy, current, pushed);
-  return {
-    update: reason === "update" || reason === "all-policy" || reason === "repushed",
-    reason,
-    // `all` always pins: a repeat of the same push then decides `same-image`, so a redelivery,
-    // another replica or the poll never rolls the same content out twice.
-    pinDigest: current.digest !== undefined || policy === "all",
-  };
-}
-
-function pushReason(policy: Policy, current: Current, pushed: Pushed): Reason {
-  const currentTag = current.tag ?? (current.digest === undefined ? "latest" : undefined);
-  const reason = judgeTag({ policy }, currentTag, pushed.tag);
-  if (reason !== "same-tag") return reason;
-  if (policy === "all") return current.digest === pushed.digest ? "same-image" : "repushed";
-  // Same tag with a different known digest is a re-push of an equal version: not an update.
-  return current.digest === undefined || current.digest === pushed.digest
-    ? "same-image"
-    : "not-greater";
 }

@@ -48,7 +48,7 @@ export interface RulesError {
   reason: string;
 }
 
-/** The two inputs of a workload's rules (a `Workload` from the cache has both). */
+/** The inputs of a workload's rules (a `Workload` from the cache has them). */
 export interface RulesSource {
   /** The `argoos.io/policy` label value. */
   policyLabel: string;
@@ -150,11 +150,59 @@ export function rulesFor(source: RulesSource, containerName: string): RulesResul
 export function validateWorkload(
   source: RulesSource,
   containerNames: readonly string[],
-): RulesError[] {
+): readonly RulesError[] {
+  return judgeWorkload(source, containerNames).errors;
+}
+
+/** Every container's rules of one workload, and what is wrong with its label and annotations. */
+export interface WorkloadRules {
+  /** Rules by container name; empty when `errors` is not (the workload is then left alone). */
+  rules: ReadonlyMap<string, ContainerRules>;
+  /** See {@linkcode validateWorkload}. */
+  errors: readonly RulesError[];
+}
+
+/** A cached workload's rules, computed once per workload object (one per resourceVersion). */
+const cached = new WeakMap<object, WorkloadRules>();
+
+/**
+ * The rules of every container of a workload as read from the cache, computed once per
+ * workload object: the cache holds one object per resourceVersion, so patterns compile once per
+ * change of the workload, and the entry goes when the cache lets go of the object (bounded by
+ * the live workloads).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rulesOf } from "./rules.ts";
+ * const w = {
+ *   policyLabel: "minor",
+ *   annotations: { "argoos.io/tag-pattern": "^[0-9.]+-alpine$" },
+ *   containers: [{ name: "web" }],
+ * };
+ * assert.equal(rulesOf(w).rules.get("web")?.pattern?.source, "^[0-9.]+-alpine$");
+ * assert.equal(rulesOf(w), rulesOf(w));
+ * assert.equal(rulesOf({ ...w, policyLabel: "weekly" }).errors[0].key, "argoos.io/policy");
+ * ```
+ */
+export function rulesOf(
+  workload: RulesSource & { containers: readonly { name: string }[] },
+): WorkloadRules {
+  let r = cached.get(workload);
+  if (r === undefined) {
+    r = judgeWorkload(workload, workload.containers.map((c) => c.name));
+    cached.set(workload, r);
+  }
+  return r;
+}
+
+function judgeWorkload(source: RulesSource, containerNames: readonly string[]): WorkloadRules {
   const errors = new Map<string, RulesError>(); // bounded by the workload's annotation count
+  const rules = new Map<string, ContainerRules>(); // one per container
   for (const name of containerNames) {
     const r = rulesFor(source, name);
-    if (!r.ok && !errors.has(r.error.key)) errors.set(r.error.key, r.error);
+    if (r.ok) rules.set(name, r.rules);
+    else if (!errors.has(r.error.key)) errors.set(r.error.key, r.error);
   }
   const names = new Set(containerNames);
   for (const [key, value] of Object.entries(source.annotations)) {
@@ -166,7 +214,7 @@ export function validateWorkload(
       }
     }
   }
-  return [...errors.values()];
+  return { rules: errors.size === 0 ? rules : new Map(), errors: [...errors.values()] };
 }
 
 /** The group a sort-by value names in the pattern, or why it names none. */

@@ -1,6 +1,7 @@
 /**
- * A running Argoos: the workload cache, the patch routine, the webhook, the
- * poll loop with its leader election, and the HTTP server, wired together.
+ * A running Argoos: the workload cache, the triggers (webhook, poll loop with its leader
+ * election, cache watch) feeding facts and the work queue, the reconciler and its write path,
+ * and the HTTP server, wired together.
  *
  * @module
  */
@@ -12,15 +13,23 @@ import { LeaseLock } from "../leader/lease_lock.ts";
 import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge } from "../metrics/registry.ts";
-import { parsePolicy } from "../policy/policy.ts";
+import { POLICY_LABEL } from "../policy/policy.ts";
+import { rulesOf } from "../policy/rules.ts";
 import { Poller } from "../poll/poller.ts";
+import { deliverPushes } from "../reconcile/deliver.ts";
+import { RepositoryFacts } from "../reconcile/facts.ts";
+import { WorkQueue } from "../reconcile/queue.ts";
+import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
+import { TagVerifier } from "../reconcile/verify.ts";
 import { RegistryClient } from "../registry/client.ts";
-import { parseDockerConfig } from "../registry/credentials.ts";
+import { type CredentialMap, parseDockerConfig } from "../registry/credentials.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { routes } from "../server/routes.ts";
-import { pushApplier } from "../webhook/apply_push.ts";
 import { webhookHandler } from "../webhook/handler.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
+import { PullSecrets } from "../workloads/pull_secrets.ts";
+import { runningDigests } from "../workloads/running.ts";
+import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { reporter } from "./reporting.ts";
 
@@ -37,6 +46,8 @@ export interface Argoos {
   readonly url: string;
   readonly cache: WorkloadCache;
   readonly metrics: ArgoosMetrics;
+  /** The work queue of workload keys (reconcile one with `queue.add(key)`). */
+  readonly queue: WorkQueue<ReconcileOutcome>;
   readonly poller?: Poller;
   readonly lease?: LeaseLock;
   /** Stop taking requests, finish those in flight, release the Lease, stop. */
@@ -87,22 +98,44 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ? new EventRecorder(client, { instance: config.leader.identity, logger: log })
     : undefined;
 
-  const badLabels = new Set<string>();
+  const registry = deps.registry ?? new RegistryClient({
+    insecureHosts: config.registry.insecureHosts,
+    caCert: config.registry.caCert,
+    logger: log,
+  });
+  registry.onRequest = ({ host, status }) =>
+    metrics.registryRequests.inc({ host, status: String(status) });
+  const stopping = new AbortController();
+  const facts = new RepositoryFacts();
+  const dockerCredentials = config.registry.dockerConfig
+    ? parseDockerConfig(config.registry.dockerConfig)
+    : undefined;
+  const credentialsOf = pullSecretsRefreshed(client, dockerCredentials, log);
+
   const cache = new WorkloadCache(client, {
     kinds: config.kinds,
     namespaces: config.namespaces,
     logger: log,
-    onUpsert: (w) => {
-      if (parsePolicy(w.policyLabel)) return;
-      const key = `${w.uid}|${w.policyLabel}`;
-      if (badLabels.has(key)) return;
-      badLabels.add(key);
-      const message = `label argoos.io/policy="${w.policyLabel}" is not patch, minor, major or all`;
-      log.warn("invalid policy label", {
-        workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
-        value: w.policyLabel,
-      });
-      events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
+    onUpsert: (w, previous) => {
+      if (decidesDiffer(w, previous)) {
+        queue.add(workloadKey(w.kind.type.kind, w.namespace, w.name)).catch(() => {});
+      }
+      // Reported once: when the errors differ from those of the version the cache held (no
+      // record to keep, so nothing outlives the workload); left alone by the reconcile until fixed.
+      const { errors } = rulesOf(w);
+      if (errors.length === 0) return;
+      if (previous && JSON.stringify(rulesOf(previous).errors) === JSON.stringify(errors)) return;
+      for (const e of errors) {
+        log.warn("invalid policy", {
+          workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
+          key: e.key,
+          value: e.value,
+          reason: e.reason,
+        });
+        const what = e.key === POLICY_LABEL ? "label" : "annotation";
+        const message = `${what} ${e.key}=${JSON.stringify(e.value)}: ${e.reason}`;
+        events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
+      }
     },
   });
   metrics.registry.add(
@@ -115,14 +148,41 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     dryRun: config.dryRun,
     onReport: reporter(metrics, events),
   });
+  const reconciler = new Reconciler({
+    cache,
+    facts,
+    verifier: new TagVerifier(registry),
+    rollout,
+    credentialsOf,
+    runningDigestsOf: (w) => runningDigests(client, w),
+    logger: log,
+    signal: stopping.signal,
+  });
+  // The cache's handler above enqueues into it; it is only called once the cache starts.
+  const queue = new WorkQueue<ReconcileOutcome>({
+    reconcile: (key) => reconciler.reconcile(key),
+    // A refused write (admission) is retried with back-off; new facts retry it at once.
+    retry: (outcome) => outcome === "refused",
+    onRetry: (key, delayMs, cause) =>
+      log.debug("reconcile retried later", {
+        workload: key,
+        retryInMs: delayMs,
+        ...(cause instanceof Error ? { error: cause } : { outcome: cause }),
+      }),
+  });
+  metrics.registry.add(
+    new Gauge("argoos_queue_keys", "Workload keys waiting in the work queue.", () => queue.length),
+  );
+  const ready = () => cache.isWatching;
 
   const webhook = config.webhook
     ? webhookHandler({
       token: config.token,
       aliases: config.aliases,
-      applyPush: pushApplier(cache, rollout),
-      ready: () => cache.isSynced,
+      deliver: (pushes, deadlineMs) => deliverPushes({ facts, cache, queue }, pushes, deadlineMs),
+      ready,
       logger: log,
+      deadlineMs: config.deliveryDeadlineMs,
       onDelivery: (outcome, seconds) => {
         metrics.events.inc({ outcome });
         metrics.webhookLatency.observe(seconds);
@@ -135,17 +195,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     );
   }
 
-  let registry: RegistryClient | undefined;
   let lease: LeaseLock | undefined;
   let poller: Poller | undefined;
   if (config.pollIntervalMs > 0) {
-    registry = deps.registry ?? new RegistryClient({
-      insecureHosts: config.registry.insecureHosts,
-      caCert: config.registry.caCert,
-      logger: log,
-    });
-    registry.onRequest = ({ host, status }) =>
-      metrics.registryRequests.inc({ host, status: String(status) });
     if (config.leader.enabled) {
       lease = new LeaseLock(client, {
         namespace: config.leader.namespace,
@@ -157,15 +209,12 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     }
     poller = new Poller({
       cache,
-      rollout,
       registry,
-      client,
+      facts,
+      enqueue: (key) => queue.add(key),
+      credentialsOf,
       intervalMs: config.pollIntervalMs,
-      dockerCredentials: config.registry.dockerConfig
-        ? parseDockerConfig(config.registry.dockerConfig)
-        : undefined,
       isLeader: lease ? () => lease!.isLeader() : undefined,
-      dryRun: config.dryRun,
       logger: log,
       onCycle: (s) => metrics.pollCycle.observe(s.seconds),
     });
@@ -173,7 +222,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
 
   const handler = routes({
     webhook,
-    ready: () => cache.isSynced,
+    ready,
     metrics: () => metrics.registry.render(),
   });
   const serve = (hostname: string) =>
@@ -212,24 +261,63 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     namespaces: config.namespaces.length ? config.namespaces : "all",
   });
 
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     url,
     cache,
     metrics,
+    queue,
     poller,
     lease,
     stop: () =>
-      stopping ??= (async () => {
+      stopped ??= (async () => {
         log.info("stopping: draining requests in flight");
         await server.shutdown();
         await poller?.stop();
+        await queue.stop();
+        stopping.abort();
         await lease?.stop();
         await cache.stop();
         await events?.flush();
-        registry?.close();
+        registry.close();
         if (!deps.client) client.connection.close();
         log.info("stopped");
       })(),
   };
+}
+
+/** How long read pull secrets are reused: rotated secrets are picked up after this. */
+const PULL_SECRETS_TTL_MS = 60_000;
+
+/** A workload's credentials, from pull secrets read at most once a minute per secret. */
+function pullSecretsRefreshed(
+  client: KubeClient,
+  base: CredentialMap | undefined,
+  log: Logger,
+): (w: Workload) => Promise<CredentialMap> {
+  let secrets = new PullSecrets(client, base, log);
+  let since = Date.now();
+  return (w) => {
+    if (Date.now() - since > PULL_SECRETS_TTL_MS) {
+      secrets = new PullSecrets(client, base, log);
+      since = Date.now();
+    }
+    return secrets.forWorkload(w);
+  };
+}
+
+/**
+ * Whether a change seen by the cache touches what Argoos decides from: new, the policy label,
+ * an `argoos.io/` annotation or an image. Status updates and the rest enqueue nothing.
+ */
+function decidesDiffer(w: Workload, previous: Workload | undefined): boolean {
+  if (!previous) return true;
+  if (previous.policyLabel !== w.policyLabel) return true;
+  const images = (x: Workload) => x.containers.map((c) => `${c.name}=${c.image}`).join(" ");
+  if (images(previous) !== images(w)) return true;
+  const notes = (x: Workload) =>
+    JSON.stringify(
+      Object.entries(x.annotations).filter(([k]) => k.startsWith("argoos.io/")).sort(),
+    );
+  return notes(previous) !== notes(w);
 }

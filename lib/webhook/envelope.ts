@@ -7,10 +7,11 @@
  */
 
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
+import { digestProblem, tagProblem } from "../image/reference.ts";
 
 /** A manifest pushed under a tag: the only kind of event Argoos acts on. */
 export interface PushEvent {
-  /** Event id; the registry keeps it on every retry, so it is the dedupe key. */
+  /** Event id; the registry keeps it on every retry. */
   id: string;
   /** When the registry created the event (RFC 3339). */
   timestamp: string;
@@ -37,7 +38,7 @@ export interface Envelope {
   ignored: IgnoredEvent[];
 }
 
-/** The body is not a notification envelope; answered 400. */
+/** The body is not a notification envelope, or names a tag or digest off the grammar; 400. */
 export class EnvelopeError extends Error {
   override name = "EnvelopeError";
 }
@@ -99,12 +100,15 @@ export function parseEnvelope(body: string): Envelope {
     if (typeof target.tag !== "string" || target.tag === "") return ignore("push by digest");
     const request = raw.request;
     if (!isObject(request)) throw new EnvelopeError(`${where}.request must be an object`);
+    const digest = text(target, "digest", `${where}.target`);
+    const problem = tagProblem(target.tag) ?? digestProblem(digest);
+    if (problem) throw new EnvelopeError(`${where}.target: ${problem}`);
     envelope.pushes.push({
       id,
       timestamp: typeof raw.timestamp === "string" ? raw.timestamp : "",
       repository: text(target, "repository", `${where}.target`),
       tag: target.tag,
-      digest: text(target, "digest", `${where}.target`),
+      digest,
       mediaType,
       requestHost: text(request, "host", `${where}.request`),
     });

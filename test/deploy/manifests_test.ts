@@ -70,6 +70,10 @@ const EXPECTED_GRANTS: Record<string, string[]> = {
   "batch/cronjobs": WORKLOAD_VERBS,
   "/secrets": ["get"],
   "/serviceaccounts": ["get"],
+  // runningDigests (lib/workloads/running.ts) lists pods by owner, never watches or reads one.
+  "/pods": ["list"],
+  "apps/replicasets": ["list"],
+  "batch/jobs": ["list"],
   // The recorder only ever creates Events (lib/events/recorder.ts); no patch.
   "/events": ["create"],
   "coordination.k8s.io/leases": ["create", "get", "update"],

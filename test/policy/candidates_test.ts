@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { chooseTag, compareTags, judgeTag, UPDATE_REASONS } from "../../lib/policy/candidates.ts";
+import { parseReference } from "../../lib/image/reference.ts";
+import { compareTags, judgeTag } from "../../lib/policy/candidates.ts";
+import { considerTags } from "../../lib/policy/decide.ts";
 import type { Reason } from "../../lib/policy/policy.ts";
 import {
   type ContainerRules,
@@ -15,6 +17,27 @@ function rules(label: string, annotations: Record<string, string> = {}): Contain
   const r = rulesFor({ policyLabel: label, annotations }, "app");
   assert.ok(r.ok, r.ok ? "" : `${r.error.key}: ${r.error.reason}`);
   return r.rules;
+}
+
+/** Reasons that admit a listed tag other than the current one. */
+const UPDATE_REASONS: ReadonlySet<Reason> = new Set<Reason>(["update", "all-policy"]);
+
+/** Poll: the tag chosen from a listing alone, and every listed tag with its reason. */
+function chooseTag(r: ContainerRules, current: string | undefined, tags: readonly string[]) {
+  const ref = parseReference(`myapp@sha256:${"a".repeat(64)}`);
+  if (current !== undefined) Object.assign(ref, { tag: current, digest: undefined });
+  const { candidates, rejected } = considerTags({
+    rules: r,
+    image: "myapp",
+    ref,
+    pushes: [],
+    listing: tags,
+  });
+  const reasons = new Map([...rejected, ...candidates].map((c) => [c.tag, c.reason]));
+  return {
+    tag: candidates.find((c) => c.tag !== current)?.tag,
+    considered: tags.map((tag) => ({ tag, reason: reasons.get(tag) })),
+  };
 }
 
 const SIG = `sha256-${"ab".repeat(32)}`;
@@ -407,7 +430,7 @@ const rows: Row[] = [
   ["all: variant kept, even backwards", "all", {}, "1.25.3-alpine", "1.24.0-alpine", "all-policy"],
   ["all: variant refused", "all", {}, "1.25.3-alpine", "1.26.0", "variant-mismatch"],
   ["all: word refused on a variant", "all", {}, "1.25.3-alpine", "alpine", "variant-mismatch"],
-  ["all: same tag (digest decides)", "all", {}, "latest", "latest", "same-tag"],
+  ["all: same tag (digest decides)", "all", {}, "latest", "latest", "repushed"],
   // `newest` in each order.
   [
     "newest numerical sort-by: later",
@@ -652,23 +675,23 @@ const rows: Row[] = [
     "b-5",
     "no-sort-key",
   ],
-  ["newest: same tag", "newest", CI, "main-1a2b3c4-1", "main-1a2b3c4-1", "same-tag"],
+  ["newest: same tag", "newest", CI, "main-1a2b3c4-1", "main-1a2b3c4-1", "same-image"],
   // Never an image, under every policy.
-  ["artifact: signature under all", "all", {}, "latest", `${SIG}.sig`, "artifact-tag"],
-  ["artifact: attestation under major", "major", {}, "1.0.0", `${SIG}.att`, "artifact-tag"],
+  ["artifact: signature under all", "all", {}, "latest", `${SIG}.sig`, "artifact"],
+  ["artifact: attestation under major", "major", {}, "1.0.0", `${SIG}.att`, "artifact"],
   [
     "artifact: sbom under newest",
     "newest",
     { [TAG_PATTERN]: ".*", [ORDER]: "alphabetical" },
     "a",
     `${SIG}.sbom`,
-    "artifact-tag",
+    "artifact",
   ],
-  ["artifact: no suffix", "all", {}, "latest", SIG, "artifact-tag"],
-  ["artifact: any suffix", "all", {}, "latest", `${SIG}-x`, "artifact-tag"],
+  ["artifact: no suffix", "all", {}, "latest", SIG, "artifact"],
+  ["artifact: any suffix", "all", {}, "latest", `${SIG}-x`, "artifact"],
   ["not an artifact: short digest", "all", {}, "latest", "sha256-abc", "all-policy"],
   // Version policies keep their v1 rules.
-  ["version policy: same tag", "patch", {}, "1.2.3", "1.2.3", "same-tag"],
+  ["version policy: same tag", "patch", {}, "1.2.3", "1.2.3", "same-image"],
   ["version policy: pinned by digest only", "minor", {}, undefined, "1.2.4", "current-not-version"],
   ["version policy: current word", "major", {}, "latest", "1.2.4", "current-not-version"],
   ["version policy: candidate word", "major", {}, "1.2.3", "latest", "candidate-not-version"],
@@ -821,7 +844,9 @@ for (const [name, label, annotations, current, tags, want] of choices) {
     const got = chooseTag(r, current, tags);
     assert.equal(got.tag, want);
     assert.deepEqual(got.considered.map((c) => c.tag), tags, "every listed tag, in order");
-    const admitted = got.considered.filter((c) => UPDATE_REASONS.has(c.reason));
+    const admitted = got.considered.filter((c) =>
+      c.reason !== undefined && UPDATE_REASONS.has(c.reason)
+    );
     assert.equal(admitted.some((c) => c.tag === want), want !== undefined, "chosen is admitted");
     for (const c of admitted) {
       if (c.tag !== want) {
@@ -851,7 +876,7 @@ Deno.test("chooseTag: considered tags carry their reasons (for argoos plan)", ()
       { tag: "1.26.0", reason: "variant-mismatch" },
       { tag: "2.0.0-alpine", reason: "outside-policy" },
       { tag: "latest", reason: "candidate-not-version" },
-      { tag: "1.25.3-alpine", reason: "same-tag" },
+      { tag: "1.25.3-alpine", reason: "same-image" },
     ],
   });
 });
