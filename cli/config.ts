@@ -157,9 +157,10 @@ export async function readInvocation(
     });
   }
 
-  let pollIntervalMs: number, leaseDurationMs: number, aliases;
+  let pollIntervalMs: number, leaseDurationMs: number, deliveryDeadlineMs: number, aliases;
   try {
     pollIntervalMs = parseDuration(str("poll-interval")!);
+    deliveryDeadlineMs = parseDuration(str("delivery-timeout")!);
     leaseDurationMs = parseDuration(str("lease-duration")!);
     aliases = parseRegistryAliases(str("registry-aliases") ?? "");
   } catch (err) {
@@ -169,6 +170,7 @@ export async function readInvocation(
   if (leaseDurationMs < 1_000) {
     throw new UsageError("--lease-duration must be at least 1s");
   }
+  if (deliveryDeadlineMs <= 0) throw new UsageError("--delivery-timeout must be above 0");
   const pollOnly = command === "poll" || bool("poll-only");
   if (pollOnly && pollIntervalMs === 0) {
     throw new UsageError("poll-only mode needs a --poll-interval above 0");
@@ -186,6 +188,7 @@ export async function readInvocation(
     token: token || undefined,
     webhook: !pollOnly,
     aliases,
+    deliveryDeadlineMs,
     kube: {
       kubeconfig: str("kubeconfig"),
       context: str("context"),

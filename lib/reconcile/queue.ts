@@ -103,6 +103,30 @@ export class WorkQueue<R> {
     return promise;
   }
 
+  /**
+   * Wait for the next reconcile of `key` that starts after this call, without queueing it: a
+   * retry waiting for its back-off keeps waiting. Rejects at once when `key` is neither
+   * running nor waiting (nothing would answer), and when `signal` aborts.
+   */
+  next(key: string, signal?: AbortSignal): Promise<R> {
+    if (this.#stopped) return Promise.reject(new QueueStoppedError("work queue stopped"));
+    if (!this.#active.has(key) && !this.#ready.has(key) && !this.#delayed.has(key)) {
+      return Promise.reject(new Error(`${key} is not queued`));
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<R>();
+    const waiter = { resolve, reject };
+    let list = this.#waiting.get(key);
+    if (!list) this.#waiting.set(key, list = []);
+    list.push(waiter);
+    signal?.addEventListener("abort", () => {
+      const left = this.#waiting.get(key)?.filter((w) => w !== waiter);
+      if (left?.length) this.#waiting.set(key, left);
+      else if (left) this.#waiting.delete(key);
+      reject(signal.reason);
+    }, { once: true });
+    return promise;
+  }
+
   /** Stop: no new reconciles; waits for those running; pending callers are rejected. */
   async stop(): Promise<void> {
     this.#stopped = true;

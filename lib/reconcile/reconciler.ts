@@ -19,10 +19,16 @@ import type { Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
-import type { TagVerifier } from "./verify.ts";
+import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
 
 /** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
 export const MAX_VERIFIED_CANDIDATES = 5;
+
+/**
+ * How long after a push was first recorded its tag may still be missing while its digest is
+ * served (the reconcile fails and is retried with back-off); after that the push is dropped.
+ */
+export const DEFAULT_TAG_SETTLE_MS = 10_000;
 
 /** What one reconcile did: the write path's outcome, or `absent` (not a labelled workload). */
 export type ReconcileOutcome = Outcome | "absent";
@@ -40,6 +46,9 @@ export interface ReconcilerOptions {
   logger?: Logger;
   /** Cancels registry requests when the service stops. */
   signal?: AbortSignal;
+  /** Default {@linkcode DEFAULT_TAG_SETTLE_MS}. */
+  tagSettleMs?: number;
+  now?: () => number;
 }
 
 /**
@@ -158,15 +167,27 @@ export class Reconciler {
       const push = candidate.pushedAt === undefined
         ? undefined
         : pushes.find((p) => p.tag === candidate.tag);
-      // An answer older than the fact behind this candidate is not reused.
-      const served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
-        signal: this.#opts.signal,
-        expectDigest: push?.digest,
-        notBefore: push
-          ? this.#opts.facts.recordedAt(push)
-          : this.#opts.facts.listing(repository)?.at,
-      });
+      const recordedAt = push && this.#opts.facts.recordedAt(push);
       const line = { workload: describe(w), repository, tag: candidate.tag };
+      let served;
+      try {
+        // An answer older than the fact behind this candidate is not reused.
+        served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+          signal: this.#opts.signal,
+          expectDigest: push?.digest,
+          notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
+        });
+      } catch (err) {
+        if (!(err instanceof TagNotYetServedError)) throw err;
+        const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
+        if ((this.#opts.now ?? Date.now)() - (recordedAt ?? -Infinity) < settleMs) throw err;
+        this.#log.warn("pushed digest served but never its tag, push dropped", {
+          ...line,
+          digest: push?.digest,
+          afterMs: settleMs,
+        });
+        continue;
+      }
       if (!served) {
         this.#log.info("tag not served by the registry, not written", line);
         continue;
