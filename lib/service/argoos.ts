@@ -14,6 +14,7 @@ import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge } from "../metrics/registry.ts";
 import { POLICY_LABEL } from "../policy/policy.ts";
+import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
 import { rulesOf } from "../policy/rules.ts";
 import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
@@ -252,6 +253,11 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   cache.start();
   lease?.start();
   poller?.start();
+  if (!linearEngineAvailable()) {
+    log.warn(
+      `tag patterns are refused: start Argoos with --v8-flags=${LINEAR_ENGINE_FLAG} to use them`,
+    );
+  }
   log.info("argoos started", {
     url,
     cluster: client.connection.description,
