@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   ORDER,
   rulesFor,
+  rulesOf,
   type RulesSource,
   SEMVER_RANGE,
   SORT_BY,
@@ -258,3 +259,22 @@ for (const [name, source, containers, keys] of validations) {
     assert.deepEqual(validateWorkload(source, containers).map((e) => e.key), keys);
   });
 }
+
+Deno.test("rulesOf: compiled once per cached workload object, again for a new resourceVersion", () => {
+  const w = {
+    resourceVersion: "1",
+    policyLabel: "newest",
+    annotations: { "argoos.io/tag-pattern": "^main-(?<ts>[0-9]+)$", "argoos.io/sort-by": "ts" },
+    containers: [{ name: "a" }, { name: "b" }],
+  };
+  const first = rulesOf(w);
+  assert.equal(rulesOf(w), first);
+  assert.equal(first.rules.get("a")?.pattern?.source, "^main-(?<ts>[0-9]+)$");
+  const next = rulesOf({ ...w, resourceVersion: "2", annotations: { ...w.annotations } });
+  assert.notEqual(next, first);
+  assert.deepEqual([...next.rules.keys()], ["a", "b"]);
+  // One error anywhere leaves every container without rules.
+  const broken = rulesOf({ ...w, annotations: { ...w.annotations, "argoos.io/sort-by.b": "x" } });
+  assert.equal(broken.rules.size, 0);
+  assert.deepEqual(broken.errors.map((e) => e.key), ["argoos.io/sort-by.b"]);
+});
