@@ -270,7 +270,8 @@ Deno.test("rulesOf: compiled once per cached workload object, again for a new re
   const first = rulesOf(w);
   assert.equal(rulesOf(w), first);
   assert.equal(first.rules.get("a")?.pattern?.source, "^main-(?<ts>[0-9]+)$");
-  const next = rulesOf({ ...w, resourceVersion: "2", annotations: { ...w.annotations } });
+  const changed = { ...w, resourceVersion: "2", annotations: { ...w.annotations } };
+  const next = rulesOf(changed);
   assert.notEqual(next, first);
   assert.deepEqual([...next.rules.keys()], ["a", "b"]);
   // One error anywhere leaves every container without rules.
