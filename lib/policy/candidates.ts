@@ -34,18 +34,28 @@ function read(tag: string): TagVersion | undefined {
   return v ?? undefined;
 }
 
-/** Pattern matches per compiled pattern, bounded like the read cache, freed with the pattern. */
-const MATCH_CACHE_LIMIT = 4096;
-const matchCache = new WeakMap<TagPattern, Map<string, RegExpExecArray | null>>();
+/**
+ * Pattern matches by pattern text and tag, shared by every workload with the same pattern (one
+ * compiled pattern per workload object, the same text across many), bounded in total: at
+ * {@linkcode MATCH_CACHE_LIMIT} entries it starts afresh.
+ */
+const MATCH_CACHE_LIMIT = 65_536;
+const matchCache = new Map<string, Map<string, RegExpExecArray | null>>();
+let matchCount = 0;
 
 function match(pattern: TagPattern, tag: string): RegExpExecArray | undefined {
-  let cache = matchCache.get(pattern);
-  if (cache === undefined) matchCache.set(pattern, cache = new Map());
+  let cache = matchCache.get(pattern.source);
+  if (cache === undefined) matchCache.set(pattern.source, cache = new Map());
   let m = cache.get(tag);
   if (m === undefined) {
-    if (cache.size >= MATCH_CACHE_LIMIT) cache.clear();
+    if (matchCount >= MATCH_CACHE_LIMIT) {
+      matchCache.clear();
+      matchCache.set(pattern.source, cache = new Map());
+      matchCount = 0;
+    }
     m = matchTag(pattern, tag) ?? null;
     cache.set(tag, m);
+    matchCount++;
   }
   return m ?? undefined;
 }
