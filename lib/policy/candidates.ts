@@ -182,10 +182,14 @@ function judgeNewest(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareTags } from "./candidates.ts";
- * compareTags({ policy: "minor" }, "1.3.0", "1.2.9") > 0; // true
- * compareTags({ policy: "minor" }, "v1.3", "1.3.0", "v1.2") > 0; // true: same form as current
- * compareTags({ policy: "minor" }, "1.3", "v1.3.0", "1.2.0") > 0; // true: code-point order
+ * const minor = { policy: "minor" } as const;
+ * assert.ok(compareTags(minor, "1.3.0", "1.2.9") > 0);
+ * assert.ok(compareTags(minor, "v1.3", "1.3.0", "v1.2") > 0); // the current tag's form
+ * assert.ok(compareTags(minor, "1.3", "v1.3.0", "1.2.0") > 0); // else code-point order
+ * assert.deepEqual(["1.2.4", "2.0.0", "1.10.0"].sort((a, b) => compareTags(minor, b, a)),
+ *   ["2.0.0", "1.10.0", "1.2.4"]);
  * ```
  */
 export function compareTags(

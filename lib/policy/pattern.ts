@@ -47,8 +47,10 @@ let linear: boolean | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { linearEngineAvailable } from "./pattern.ts";
- * linearEngineAvailable(); // true under `deno task start`
+ * // `deno task start`, `deno task test` and the compiled binary run with the option.
+ * assert.equal(linearEngineAvailable(), true);
  * ```
  */
 export function linearEngineAvailable(): boolean {
@@ -69,10 +71,11 @@ export function linearEngineAvailable(): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compilePattern } from "./pattern.ts";
  * const p = compilePattern("^main-[0-9a-f]{7}-(?<ts>[0-9]+)$");
- * typeof p === "string" ? p : p.groupNames; // ["ts"]
- * compilePattern("(a)\\1"); // "cannot run in linear time (no backreferences, lookarounds, ...)"
+ * assert.deepEqual(typeof p === "string" ? p : p.groupNames, ["ts"]);
+ * assert.match(compilePattern("(a)\\1") as string, /^cannot run in linear time/);
  * ```
  */
 export function compilePattern(source: string): TagPattern | string {
@@ -112,10 +115,11 @@ export function compilePattern(source: string): TagPattern | string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compilePattern, matchTag, type TagPattern } from "./pattern.ts";
  * const p = compilePattern("v?(\\d+)") as TagPattern;
- * matchTag(p, "v12")?.[1]; // "12"
- * matchTag(p, "v12-rc"); // undefined
+ * assert.equal(matchTag(p, "v12")?.[1], "12");
+ * assert.equal(matchTag(p, "v12-rc"), undefined);
  * ```
  */
 export function matchTag(pattern: TagPattern, tag: string): RegExpExecArray | undefined {

@@ -65,6 +65,7 @@ export type RulesResult = { ok: true; rules: ContainerRules } | { ok: false; err
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rulesFor } from "./rules.ts";
  * const r = rulesFor({
  *   policyLabel: "newest",
@@ -74,9 +75,15 @@ export type RulesResult = { ok: true; rules: ContainerRules } | { ok: false; err
  *     "argoos.io/order": "numerical",
  *   },
  * }, "app");
- * r.ok ? r.rules.order : r.error.reason; // "numerical"
- * rulesFor({ policyLabel: "newest", annotations: {} }, "app");
- * // { ok: false, error: { key: "argoos.io/tag-pattern", value: "", reason: "newest needs ..." } }
+ * assert.equal(r.ok ? r.rules.order : r.error.reason, "numerical");
+ * assert.deepEqual(rulesFor({ policyLabel: "newest", annotations: {} }, "app"), {
+ *   ok: false,
+ *   error: {
+ *     key: "argoos.io/tag-pattern",
+ *     value: "",
+ *     reason: "newest needs a pattern to know which tags to order",
+ *   },
+ * });
  * ```
  */
 export function rulesFor(source: RulesSource, containerName: string): RulesResult {
@@ -139,12 +146,15 @@ export function rulesFor(source: RulesSource, containerName: string): RulesResul
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateWorkload } from "./rules.ts";
- * validateWorkload(
- *   { policyLabel: "minor", annotations: { "argoos.io/order.wbe": "numerical" } },
- *   ["web"],
+ * assert.deepEqual(
+ *   validateWorkload(
+ *     { policyLabel: "minor", annotations: { "argoos.io/order.wbe": "numerical" } },
+ *     ["web"],
+ *   ),
+ *   [{ key: "argoos.io/order.wbe", value: "numerical", reason: "names no container of the workload" }],
  * );
- * // [{ key: "argoos.io/order.wbe", value: "numerical", reason: "names no container ..." }]
  * ```
  */
 export function validateWorkload(

@@ -34,12 +34,13 @@ const VARIANT_AFTER_PRERELEASE = /-(?=[A-Za-z])/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTag } from "./tag.ts";
- * readTag("1.25.3-alpine")?.variant; // "alpine"
- * readTag("1.25.3-alpine")?.prerelease; // []
- * readTag("v1.3-RC2")?.prerelease; // ["RC2"]
- * readTag("1.26.0-rc.1-alpine")?.variant; // "alpine"
- * readTag("latest"); // undefined
+ * assert.equal(readTag("1.25.3-alpine")?.variant, "alpine");
+ * assert.deepEqual(readTag("1.25.3-alpine")?.prerelease, []);
+ * assert.deepEqual(readTag("v1.3-RC2")?.prerelease, ["RC2"]);
+ * assert.equal(readTag("1.26.0-rc.1-alpine")?.variant, "alpine");
+ * assert.equal(readTag("latest"), undefined);
  * ```
  */
 export function readTag(tag: string): TagVersion | undefined {
@@ -70,9 +71,10 @@ export function readTag(tag: string): TagVersion | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTag, sameForm } from "./tag.ts";
- * sameForm(readTag("v1.2")!, readTag("v1.3")!); // true
- * sameForm(readTag("v1.2")!, readTag("1.3")!); // false
+ * assert.equal(sameForm(readTag("v1.2")!, readTag("v1.3")!), true);
+ * assert.equal(sameForm(readTag("v1.2")!, readTag("1.3")!), false);
  * ```
  */
 export function sameForm(a: TagVersion, b: TagVersion): boolean {

@@ -63,8 +63,9 @@ export function parseVersion(tag: string): Version | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { prereleaseIdentifiers } from "./version.ts";
- * prereleaseIdentifiers("rc.10"); // ["rc", 10]
+ * assert.deepEqual(prereleaseIdentifiers("rc.10"), ["rc", 10]);
  * ```
  */
 export function prereleaseIdentifiers(text: string): readonly (string | number)[] | undefined {
