@@ -46,7 +46,7 @@ function workloads(host: string) {
 
 realRegistryTest("tag schemes e2e: webhook", async (t) => {
   const cluster = await startFakeCluster();
-  const { argoos, log } = await launchArgoos(cluster.client, ["serve", "--poll-interval", "0"]);
+  const { argoos } = await launchArgoos(cluster.client, ["serve", "--poll-interval", "0"]);
   const registry = await startRealRegistry({
     notifyUrl: `${argoos.url}/event`,
     token: TOKEN,
