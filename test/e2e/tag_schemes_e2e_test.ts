@@ -97,9 +97,6 @@ realRegistryTest("tag schemes e2e: webhook", async (t) => {
       assert.equal(patchCount(cluster.fake, "lib"), 2);
     });
   } finally {
-    if (Deno.env.get("DEBUG_E2E")) {
-      for (const r of log.records()) console.error(JSON.stringify(r));
-    }
     await registry.stop();
     await argoos.stop();
     await cluster.stop();
