@@ -13,7 +13,7 @@ import { readTag } from "../policy/tag.ts";
 import { readState } from "../policy/state.ts";
 import { fetchOffers, usersByRepository } from "../poll/offers.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import type { CredentialMap } from "../registry/credentials.ts";
+import type { Credentials } from "../registry/credentials.ts";
 import { parseVersion } from "../policy/version.ts";
 import type { ContainerImage, Workload } from "../workloads/workload.ts";
 
@@ -56,7 +56,7 @@ const SHOWN_PER_GROUP = 5;
 export async function planWorkloads(
   workloads: readonly Workload[],
   registry: Pick<RegistryClient, "listTags">,
-  credentialsOf: (w: Workload) => Promise<CredentialMap>,
+  credentialsOf: (w: Workload) => Promise<Credentials>,
 ): Promise<PlanRow[]> {
   const { offers, failures } = await fetchOffers(
     usersByRepository(workloads),

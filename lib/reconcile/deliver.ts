@@ -64,12 +64,13 @@ export async function deliverPushes(
   }
   const summary: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
   if (keys.size === 0) return summary;
-  const stop = new AbortController();
+  // Made only when a reconcile waits for retries: an abort costs a DOMException per delivery.
+  let stop: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       reject(new DeadlineError(`reconciles not finished within ${deadlineMs} ms`));
-      stop.abort();
+      stop?.abort();
     }, deadlineMs);
   });
   // A tag not served yet is waited for through the queue's retries, up to the deadline.
@@ -82,6 +83,7 @@ export async function deliverPushes(
     }
     while (err instanceof TagNotYetServedError) {
       try {
+        stop ??= new AbortController();
         return await deps.queue.next(key, stop.signal);
       } catch (e) {
         err = e;
@@ -100,7 +102,7 @@ export async function deliverPushes(
     }
   } finally {
     clearTimeout(timer);
-    stop.abort();
+    stop?.abort();
   }
   return summary;
 }

@@ -22,7 +22,7 @@ export interface WorkQueueOptions<R> {
   reconcile: (key: string) => Promise<R>;
   /** Whether a result asks for a retry with back-off (e.g. refused by admission). */
   retry?: (result: R) => boolean;
-  /** Reconciles running at once. Default 16. */
+  /** Reconciles running at once. Default 32: as many as deliveries a registry has in flight. */
   workers?: number;
   /** Keys waiting (ready or backing off) at most. Default 100,000. */
   maxKeys?: number;
@@ -72,7 +72,7 @@ export class WorkQueue<R> {
 
   constructor(opts: WorkQueueOptions<R>) {
     this.#opts = {
-      workers: 16,
+      workers: 32,
       maxKeys: 100_000,
       baseDelayMs: 500,
       maxDelayMs: 300_000,

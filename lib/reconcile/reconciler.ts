@@ -13,7 +13,7 @@ import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../p
 import { rulesOf } from "../policy/rules.ts";
 import { parseVersion } from "../policy/version.ts";
 import { readState, stateAnnotations, type WorkloadState } from "../policy/state.ts";
-import type { CredentialMap } from "../registry/credentials.ts";
+import type { Credentials } from "../registry/credentials.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import type { Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
@@ -40,7 +40,7 @@ export interface ReconcilerOptions {
   verifier: TagVerifier;
   rollout: Rollout;
   /** The registry credentials of a workload (its namespace's pull secrets, then the operator's). */
-  credentialsOf: (w: Workload) => Promise<CredentialMap>;
+  credentialsOf: (w: Workload) => Promise<Credentials>;
   /** The digest each container's pods run, by container name (`runningDigests`). */
   runningDigestsOf: (w: Workload) => Promise<Map<string, string>>;
   logger?: Logger;
@@ -83,7 +83,7 @@ export class Reconciler {
     const recorded = readState(w.annotations);
     const verdicts: Verdict[] = [];
     const state: WorkloadState = {};
-    let credentials: Promise<CredentialMap> | undefined;
+    let credentials: Promise<Credentials> | undefined;
     let running: Promise<Map<string, string>> | undefined;
     let source: string | undefined;
     // Compiled once per resourceVersion; none when the label or an annotation is invalid.
@@ -157,7 +157,7 @@ export class Reconciler {
     repository: string,
     pushes: readonly RecordedPush[],
     candidates: Candidate[],
-    credentials: CredentialMap,
+    credentials: Credentials,
   ) {
     // The registry the workload names (normalized host: what its pods pull from).
     const slash = repository.indexOf("/");
@@ -181,7 +181,7 @@ export class Reconciler {
         if (!(err instanceof TagNotYetServedError)) throw err;
         const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
         if ((this.#opts.now ?? Date.now)() - (recordedAt ?? -Infinity) < settleMs) throw err;
-        this.#log.warn("pushed digest served but never its tag, push dropped", {
+        this.#log.warn("the tag never named the pushed digest, push dropped", {
           ...line,
           digest: push?.digest,
           afterMs: settleMs,

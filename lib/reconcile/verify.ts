@@ -7,7 +7,7 @@
  */
 
 import {
-  type CredentialMap,
+  type Credentials,
   credentialsFor,
   type RegistryCredential,
 } from "../registry/credentials.ts";
@@ -36,8 +36,9 @@ export interface ManifestSource {
 export type Verified = ManifestInfo | undefined;
 
 /**
- * The registry serves the digest a push claimed but not (yet) its tag: a registry may notify
- * before the tag resolves (CNCF distribution 2.8, about one push in five), so this passes.
+ * The registry serves the digest a push claimed but its tag does not name it (yet): a registry
+ * may notify before the tag resolves or moves (CNCF distribution 2.8, about one push in five),
+ * so this passes.
  */
 export class TagNotYetServedError extends Error {
   override name = "TagNotYetServedError";
@@ -103,13 +104,14 @@ export class TagVerifier {
    * not serve it. A cached answer is not used when it is older than `opts.notBefore` (the
    * fact that caused this question is newer) or names another digest than
    * `opts.expectDigest` (what a push claimed: the tag moved since). Rejects with
-   * {@linkcode TagNotYetServedError} when the tag is unknown but `opts.expectDigest` is served.
+   * {@linkcode TagNotYetServedError} when the tag is unknown or names another digest while
+   * `opts.expectDigest` is served.
    */
   verify(
     host: string,
     path: string,
     tag: string,
-    credentials: CredentialMap,
+    credentials: Credentials,
     opts: VerifyOptions = {},
   ): Promise<Verified> {
     const { expectDigest, notBefore = -Infinity } = opts;
@@ -164,8 +166,9 @@ export class TagVerifier {
   ): Promise<Verified> {
     let refused: unknown;
     for (const cred of [...creds, undefined]) {
+      let found: ManifestInfo;
       try {
-        return await this.#source.manifest(host, path, tag, cred, signal);
+        found = await this.#source.manifest(host, path, tag, cred, signal);
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
         if (err.status === 404) {
@@ -180,7 +183,18 @@ export class TagVerifier {
         }
         if (!isCredentialRefusal(err)) throw err;
         refused ??= err;
+        continue;
       }
+      // Still the tag's previous content, the pushed one served: the tag has not moved yet.
+      if (
+        expectDigest !== undefined && found.digest !== expectDigest &&
+        await this.#serves(host, path, expectDigest, cred, signal)
+      ) {
+        throw new TagNotYetServedError(
+          `${host}/${path}: ${expectDigest} is served, tag ${tag} still names ${found.digest}`,
+        );
+      }
+      return found;
     }
     throw refused;
   }

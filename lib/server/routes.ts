@@ -5,11 +5,16 @@
  */
 
 import { METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
+import type { RouteHandler } from "../webhook/handler.ts";
+import { matchRoute } from "../webhook/sources/routes.ts";
 
 /** What the routes answer from. */
 export interface RoutesOptions {
-  /** `POST /event`; omitted in poll-only mode (the route answers 404). */
-  webhook?: (req: Request) => Promise<Response>;
+  /**
+   * The webhook routes mounted, by source (`distribution` for `POST /event`, `dockerhub`, …);
+   * none in poll-only mode (their paths answer 404).
+   */
+  webhooks?: ReadonlyMap<string, RouteHandler>;
   /** Whether `/readyz` answers 200 (the workload cache is in sync). */
   ready: () => boolean;
   /** Prometheus text for `/metrics`. */
@@ -33,11 +38,14 @@ export function routes(opts: RoutesOptions): (req: Request) => Promise<Response>
   return async (req) => {
     const { pathname } = new URL(req.url);
     const get = req.method === "GET" || req.method === "HEAD";
+    const hook = matchRoute(pathname);
+    if (hook) {
+      const handler = opts.webhooks?.get(hook.route.source);
+      if (!handler) return text(404, "webhook disabled (poll-only mode)\n");
+      if (req.method !== "POST") return text(405, "use POST\n");
+      return await handler(req, hook.pathToken);
+    }
     switch (pathname) {
-      case "/event":
-        if (!opts.webhook) return text(404, "webhook disabled (poll-only mode)\n");
-        if (req.method !== "POST") return text(405, "use POST\n");
-        return await opts.webhook(req);
       case "/healtz":
       case "/healthz":
         return get ? text(200, "ok\n") : text(405, "use GET\n");

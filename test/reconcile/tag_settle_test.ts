@@ -12,7 +12,7 @@ import { DeadlineError, deliverPushes } from "../../lib/reconcile/deliver.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { WorkQueue } from "../../lib/reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../../lib/reconcile/reconciler.ts";
-import { TagVerifier } from "../../lib/reconcile/verify.ts";
+import { TagNotYetServedError, TagVerifier } from "../../lib/reconcile/verify.ts";
 import type { Rollout } from "../../lib/rollout/rollout.ts";
 import type { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
@@ -118,6 +118,26 @@ Deno.test("a pushed tag that never resolves: nothing written, bounded retries, t
     assert.deepEqual(written, []);
   } finally {
     await queue.stop();
+    registry.close();
+    await stub.close();
+  }
+});
+
+Deno.test("TagVerifier: a tag still on its previous content while the pushed digest is served is not yet moved", async () => {
+  const stub = startStubRegistry();
+  const before = stub.push("app", "latest");
+  const pushed = stub.push("app", "staging");
+  const registry = clientFor(stub);
+  const verifier = new TagVerifier(registry);
+  const ask = (expectDigest: string) =>
+    verifier.verify(REG, "app", "latest", new Map(), { expectDigest, notBefore: Date.now() });
+  try {
+    await assert.rejects(ask(pushed), TagNotYetServedError);
+    // A claimed digest the registry does not serve is not waited for: the tag's is the answer.
+    assert.equal((await ask(fakeDigest(0xbad)))?.digest, before);
+    stub.push("app", "latest", pushed);
+    assert.equal((await ask(pushed))?.digest, pushed);
+  } finally {
     registry.close();
     await stub.close();
   }
