@@ -8,8 +8,9 @@
 import { healthSummary } from "../health/summary.ts";
 import { withTarget } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
-import { candidatesFor } from "../policy/decide.ts";
-import { rulesFor } from "../policy/rules.ts";
+import { considerTags, type Rejected } from "../policy/decide.ts";
+import { type ContainerRules, rulesOf } from "../policy/rules.ts";
+import { readTag } from "../policy/tag.ts";
 import { readState } from "../policy/state.ts";
 import { fetchOffers, usersByRepository } from "../poll/offers.ts";
 import type { RegistryClient } from "../registry/client.ts";
@@ -21,14 +22,28 @@ import type { ContainerImage, Workload } from "../workloads/workload.ts";
 export interface PlanRow {
   workload: string;
   container: string;
+  /** The policy label, with the refinements its annotations add (`minor range=~1.2`). */
   policy: string;
   current: string;
+  /**
+   * The variant read from the current tag (`alpine`), `none` for a plain version, `-` when
+   * the current tag is not a version.
+   */
+  variant: string;
   /** Newest version tag the registry lists, or `-` when none or unreachable. */
   newest: string;
   /** The image the policy would write (before the registry's truth check), or `-`. */
   next: string;
   reason: string;
+  /**
+   * What was considered, one line: the candidates in preference order (the first is chosen,
+   * and why) and the other listed tags grouped by why they are not candidates; "" when nothing.
+   */
+  considered: string;
 }
+
+/** Tags named per group in the `considered` line; the rest are counted. */
+const SHOWN_PER_GROUP = 5;
 
 /**
  * Work out the plan rows for some workloads.
@@ -52,47 +67,106 @@ export async function planWorkloads(
   const rows: PlanRow[] = [];
   for (const w of workloads) {
     const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+    const { rules: byContainer, errors } = rulesOf(w);
     for (const c of w.containers) {
       const offer = c.repository ? offers.get(c.repository) : undefined;
       const failed = c.repository && failures.get(c.repository.split("/")[0]);
-      const [next, reason] = offer ? wouldRun(w, c, offer.tags) : [
-        "-",
-        !rulesFor(w, c.name)
-          ? "invalid-policy"
-          : failed
-          ? `registry unavailable: ${(failed.error as Error).message}`
-          : "not-an-image",
-      ];
-      rows.push({
+      const rules = byContainer.get(c.name);
+      const tag = c.ref ? currentTag(c.ref) : undefined;
+      const version = tag === undefined ? undefined : readTag(tag);
+      const row: PlanRow = {
         workload: name,
         container: c.name,
-        policy: w.policyLabel,
+        policy: rules ? describeRules(rules) : w.policyLabel,
         current: c.image,
+        variant: version === undefined ? "-" : version.variant || "none",
         newest: offer ? newestVersion(offer.tags) ?? "-" : "-",
-        next,
-        reason,
-      });
+        next: "-",
+        reason: "",
+        considered: "",
+      };
+      if (!rules) {
+        row.reason = "invalid-policy";
+        row.considered = errors.map((e) => `${e.key}=${JSON.stringify(e.value)}: ${e.reason}`)
+          .join("; ");
+      } else if (!offer) {
+        row.reason = failed
+          ? `registry unavailable: ${(failed.error as Error).message}`
+          : "not-an-image";
+      } else {
+        wouldRun(w, c, rules, offer.tags, row);
+      }
+      rows.push(row);
     }
   }
   return rows;
 }
 
-/** The image the poll's candidates point at, and why; a digest is not followed here. */
-function wouldRun(w: Workload, c: ContainerImage, tags: readonly string[]): [string, string] {
-  const rules = rulesFor(w, c.name);
-  if (!rules) return ["-", "invalid-policy"];
+/** The rules as one line: the policy and each refinement its annotations add. */
+function describeRules(r: ContainerRules): string {
+  return [
+    r.policy,
+    r.pattern && `pattern=${r.pattern.source}`,
+    r.sortBy !== undefined && `sort-by=${r.sortBy}`,
+    r.order && `order=${r.order}`,
+    r.range && `range=${r.range.raw}`,
+  ].filter(Boolean).join(" ");
+}
+
+/** Fills in what the poll's candidates point at, and why; a digest is not followed here. */
+function wouldRun(
+  w: Workload,
+  c: ContainerImage,
+  rules: ContainerRules,
+  tags: readonly string[],
+  row: PlanRow,
+): void {
   const tag = currentTag(c.ref!);
-  const [best] = candidatesFor({
+  const { candidates, rejected } = considerTags({
     rules,
     image: c.image,
     ref: c.ref!,
     state: readState(w.annotations)[c.name],
     pushes: [],
     listing: tags,
-  }).filter((k) => k.tag !== tag);
-  if (best) return [withTarget(c.ref!, best.tag), best.reason];
-  const isVersion = tag !== undefined && parseVersion(tag) !== undefined;
-  return ["-", isVersion || rules.policy === "all" ? "no-candidate" : "current-not-version"];
+  });
+  const others = candidates.filter((k) => k.tag !== tag);
+  const [best] = others;
+  const parts: string[] = [];
+  if (best) {
+    row.next = withTarget(c.ref!, best.tag);
+    row.reason = best.reason;
+    parts.push(
+      `chose ${best.tag}: ${preference(rules)} of ${others.length} candidate(s)` +
+        (others.length > 1 ? ` (${group(others.slice(1).map((k) => k.tag))})` : ""),
+    );
+  } else {
+    const isVersion = tag !== undefined && parseVersion(tag) !== undefined;
+    const versions = rules.policy !== "all" && rules.policy !== "newest";
+    row.reason = !isVersion && versions ? "current-not-version" : "no-candidate";
+  }
+  const byReason = new Map<string, string[]>(); // one entry per Reason
+  for (const r of rejected as Rejected[]) {
+    const list = byReason.get(r.reason) ?? [];
+    list.push(r.tag);
+    byReason.set(r.reason, list);
+  }
+  for (const [reason, list] of byReason) parts.push(`${reason}: ${group(list)}`);
+  row.considered = parts.join("; ");
+}
+
+/** Why the first candidate is preferred. */
+function preference(r: ContainerRules): string {
+  if (r.policy === "all") return "newest push, else greatest version";
+  if (r.policy !== "newest") return "greatest version";
+  const key = r.sortBy === undefined ? "tag" : `group ${r.sortBy}`;
+  return `greatest ${key} in ${r.order ?? "semver"} order`;
+}
+
+/** Some tags, then how many more. */
+function group(tags: readonly string[]): string {
+  const shown = tags.slice(0, SHOWN_PER_GROUP).join(", ");
+  return tags.length > SHOWN_PER_GROUP ? `${shown}, +${tags.length - SHOWN_PER_GROUP} more` : shown;
 }
 
 function newestVersion(tags: readonly string[]): string | undefined {
@@ -114,9 +188,12 @@ function newestVersion(tags: readonly string[]): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPlan } from "./plan.ts";
- * formatPlan([{ workload: "Deployment default/web", container: "app", policy: "minor",
- *   current: "myapp:1.2.3", newest: "2.0.0", next: "myapp:1.3.0", reason: "update" }]);
+ * const text = formatPlan([{ workload: "Deployment default/web", container: "app",
+ *   policy: "minor", current: "myapp:1.2.3", variant: "none", newest: "2.0.0",
+ *   next: "myapp:1.3.0", reason: "update", considered: "chose 1.3.0: greatest version of 1" }]);
+ * assert.equal(text.split("\n")[2], "    chose 1.3.0: greatest version of 1");
  * ```
  */
 export function formatPlan(rows: readonly PlanRow[]): string {
@@ -125,15 +202,20 @@ export function formatPlan(rows: readonly PlanRow[]): string {
     container: "CONTAINER",
     policy: "POLICY",
     current: "CURRENT",
+    variant: "VARIANT",
     newest: "NEWEST",
     next: "WOULD RUN",
     reason: "REASON",
+    considered: "",
   };
-  const keys = Object.keys(head) as (keyof PlanRow)[];
+  const keys = (Object.keys(head) as (keyof PlanRow)[]).filter((k) => k !== "considered");
   const all = [head, ...rows];
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
-  return all.map((r) => keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd())
-    .join("\n") + "\n";
+  // The considered line sits under its row, indented, so the columns stay readable.
+  return all.map((r) =>
+    keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd() +
+    (r.considered ? `\n    ${r.considered}` : "")
+  ).join("\n") + "\n";
 }
 
 /**

@@ -70,14 +70,32 @@ function knownDigest(f: ContainerFacts): string | undefined {
   return f.running ?? f.ref.digest ?? (f.state?.image === f.image ? f.state.digest : undefined);
 }
 
+/** A tag a container was not offered, and why (for `argoos plan` and logs). */
+export interface Rejected {
+  tag: string;
+  reason: Reason;
+}
+
+/** What {@linkcode considerTags} made of every pushed and listed tag. */
+export interface Considered {
+  /** The tags to ask the registry about, preferred first. */
+  candidates: Candidate[];
+  /** Every other pushed or listed tag once, with why it is not a candidate. */
+  rejected: Rejected[];
+}
+
+/** Reasons that make a tag a candidate. */
+const ADMITTED: ReadonlySet<Reason> = new Set<Reason>(["update", "all-policy", "repushed"]);
+
 /**
  * The tags to ask the registry about, preferred first.
  *
- * - Version policies: every pushed or listed tag that is an update, greatest first.
+ * - Version policies and `newest`: every pushed or listed tag {@linkcode judgeTag} admits,
+ *   preferred first by {@linkcode compareTags} (greatest version, or greatest key of `newest`).
  * - `all`: pushes newer than the push time recorded for what the container runs, newest push
  *   first (the last push wins); then, from the listing, when the current tag is a version and
- *   the container was not placed by a push, listed versions above it, greatest first
- *   (pre-releases included); then the current tag itself, to follow its digest.
+ *   the container was not placed by a push, listed versions above it of its variant, greatest
+ *   first (pre-releases included); then the current tag itself, to follow its digest.
  *
  * @example
  * ```ts
@@ -92,31 +110,70 @@ function knownDigest(f: ContainerFacts): string | undefined {
  * ```
  */
 export function candidatesFor(f: ContainerFacts): Candidate[] {
+  return considerTags(f).candidates;
+}
+
+/**
+ * {@linkcode candidatesFor}, with every tag it did not offer and why.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReference } from "../image/reference.ts";
+ * import { considerTags } from "./decide.ts";
+ * const c = considerTags({
+ *   rules: { policy: "minor" }, image: "nginx:1.25.3-alpine",
+ *   ref: parseReference("nginx:1.25.3-alpine"), pushes: [],
+ *   listing: ["1.25.3-alpine", "1.26.0", "1.26.0-alpine"],
+ * });
+ * assert.deepEqual(c.candidates.map((k) => k.tag), ["1.26.0-alpine"]);
+ * assert.deepEqual(c.rejected, [
+ *   { tag: "1.25.3-alpine", reason: "same-image" },
+ *   { tag: "1.26.0", reason: "variant-mismatch" },
+ * ]);
+ * ```
+ */
+export function considerTags(f: ContainerFacts): Considered {
   const tag = currentTag(f.ref);
-  const found = new Map<string, Candidate>();
+  const found = new Map<string, Candidate>(); // bounded by the pushes and listing recorded
+  const rejected = new Map<string, Rejected>(); // likewise
+  const reject = (t: string, reason: Reason) => {
+    if (!found.has(t) && !rejected.has(t)) rejected.set(t, { tag: t, reason });
+  };
   if (f.rules.policy !== "all") {
     for (const p of f.pushes) {
-      if (judgeTag(f.rules, tag, p.tag) !== "update") continue;
+      const reason = judgeTag(f.rules, tag, p.tag);
+      if (reason !== "update") {
+        reject(p.tag, reason);
+        continue;
+      }
+      rejected.delete(p.tag);
       const seen = found.get(p.tag);
       if (!seen || (seen.pushedAt ?? 0) < p.pushedAt) {
         found.set(p.tag, { tag: p.tag, reason: "update", pushedAt: p.pushedAt });
       }
     }
     for (const t of f.listing ?? []) {
-      if (!found.has(t) && judgeTag(f.rules, tag, t) === "update") {
-        found.set(t, { tag: t, reason: "update" });
-      }
+      if (found.has(t)) continue;
+      const reason = judgeTag(f.rules, tag, t);
+      if (reason === "update") found.set(t, { tag: t, reason });
+      else reject(t, reason);
     }
-    return [...found.values()].sort((a, b) => compareTags(f.rules, b.tag, a.tag));
+    const candidates = [...found.values()].sort((a, b) => compareTags(f.rules, b.tag, a.tag, tag));
+    return { candidates, rejected: [...rejected.values()] };
   }
   const since = f.state?.pushedAt ?? -Infinity;
-  const pushed = f.pushes.filter((p) =>
-    p.pushedAt > since && judgeTag(f.rules, tag, p.tag) !== "artifact"
-  )
-    .sort((a, b) => b.pushedAt - a.pushedAt);
+  const pushed = f.pushes.filter((p) => {
+    const reason = judgeTag(f.rules, tag, p.tag);
+    if (!ADMITTED.has(reason)) reject(p.tag, reason);
+    else if (p.pushedAt <= since) reject(p.tag, "not-greater");
+    else return true;
+    return false;
+  }).sort((a, b) => b.pushedAt - a.pushedAt);
   const list: Candidate[] = [];
   for (const p of pushed) {
     if (found.has(p.tag)) continue;
+    rejected.delete(p.tag);
     const c: Candidate = {
       tag: p.tag,
       reason: judgeTag(f.rules, tag, p.tag),
@@ -127,21 +184,30 @@ export function candidatesFor(f: ContainerFacts): Candidate[] {
   }
   const current = tag === undefined ? undefined : parseVersion(tag);
   const placedByPush = f.state?.image === f.image && f.state.pushedAt !== undefined;
-  if (current && !placedByPush) {
-    const above = (f.listing ?? []).filter((t) => {
-      const v = parseVersion(t);
-      return v !== undefined && !found.has(t) && compareVersions(v, current) > 0 &&
-        judgeTag(f.rules, tag, t) !== "artifact";
-    }).sort((a, b) => compareTags(f.rules, b, a));
-    for (const t of above) {
-      found.set(t, { tag: t, reason: "all-policy" });
-      list.push(found.get(t)!);
-    }
+  const above: string[] = [];
+  for (const t of f.listing ?? []) {
+    if (found.has(t) || t === tag) continue;
+    const reason = judgeTag(f.rules, tag, t);
+    const v = parseVersion(t);
+    if (reason !== "all-policy") reject(t, reason);
+    // A sequence of word tags is followed by the webhook, or by `newest` with a pattern.
+    else if (current === undefined) reject(t, "current-not-version");
+    else if (v === undefined) reject(t, "candidate-not-version");
+    else if (compareVersions(v, current) <= 0) reject(t, "not-greater");
+    else if (placedByPush) reject(t, "not-greater");
+    else above.push(t);
+  }
+  for (const t of above.sort((a, b) => compareTags(f.rules, b, a, tag))) {
+    rejected.delete(t);
+    found.set(t, { tag: t, reason: "all-policy" });
+    list.push(found.get(t)!);
   }
   if (tag !== undefined && !found.has(tag) && (f.listing ?? []).includes(tag)) {
-    list.push({ tag, reason: "repushed" });
+    const reason = judgeTag(f.rules, tag, tag);
+    if (reason === "repushed") list.push({ tag, reason });
+    else reject(tag, reason);
   }
-  return list;
+  return { candidates: list, rejected: [...rejected.values()] };
 }
 
 /**

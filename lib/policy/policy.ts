@@ -11,13 +11,22 @@ import { compareVersions, type Version } from "./version.ts";
 /** The label a workload opts in with; its value names the {@linkcode Policy}. */
 export const POLICY_LABEL = "argoos.io/policy";
 
-/** How far a workload may move: within a minor, within a major, any greater version, anything. */
-export type Policy = "patch" | "minor" | "major" | "all";
+/**
+ * How far a workload may move: within a minor, within a major, any greater version, anything
+ * pushed, or the greatest tag matching a pattern by an order.
+ */
+export type Policy = "patch" | "minor" | "major" | "all" | "newest";
 
 /** The policies judged by version order. */
-export type VersionPolicy = Exclude<Policy, "all">;
+export type VersionPolicy = Exclude<Policy, "all" | "newest">;
 
-const POLICIES: ReadonlySet<string> = new Set<Policy>(["patch", "minor", "major", "all"]);
+const POLICIES: ReadonlySet<string> = new Set<Policy>([
+  "patch",
+  "minor",
+  "major",
+  "all",
+  "newest",
+]);
 
 /**
  * Reads a label value as a policy; anything but the exact names is undefined.
@@ -58,7 +67,17 @@ export type Reason =
   /** Already running exactly this tag (and digest when known). */
   | "same-image"
   /** The tag names a signature, attestation or SBOM (`sha256-<hex>.sig`, ...), never an image. */
-  | "artifact";
+  | "artifact"
+  /** Does not match `argoos.io/tag-pattern` (or there is none under `newest`). */
+  | "pattern-mismatch"
+  /** A variant other than the current tag's (`1.25.4` for a container on `1.25.3-alpine`). */
+  | "variant-mismatch"
+  /** Outside `argoos.io/semver-range`. */
+  | "outside-range"
+  /** `newest`: the `argoos.io/sort-by` group took no part in the match. */
+  | "no-sort-key"
+  /** `newest` in numerical order: the key is not a number. */
+  | "key-not-number";
 
 /**
  * Is `candidate` an update for `current` under a version policy? Returns "update" or the reason

@@ -1,39 +1,247 @@
 /**
- * The rules a container is decided under, read from its workload's label (and, later,
- * annotations): the one place the decision learns what a workload asked for.
+ * The rules one container is judged by: the workload's policy label refined by the annotations
+ * `argoos.io/tag-pattern`, `argoos.io/sort-by`, `argoos.io/order` and `argoos.io/semver-range`,
+ * each also in a per-container form (`argoos.io/order.<container>`) that wins over the plain key.
  *
  * @module
  */
 
-import type { Workload } from "../workloads/workload.ts";
-import { parsePolicy, type Policy } from "./policy.ts";
+import { Range } from "semver";
+import { compilePattern, type TagPattern } from "./pattern.ts";
+import { parsePolicy, type Policy, POLICY_LABEL } from "./policy.ts";
 
-/**
- * What one container follows. Issue 9 adds tag pattern, sort-by, order, semver range and
- * per-container overrides here; deciders only read this.
- */
+/** Only tags matching this regexp (whole tag) are candidates, under every policy. */
+export const TAG_PATTERN = "argoos.io/tag-pattern";
+/** The pattern group (name or number) `newest` orders by. */
+export const SORT_BY = "argoos.io/sort-by";
+/** How `newest` orders: {@linkcode Order}. */
+export const ORDER = "argoos.io/order";
+/** An npm `semver` range versions must be in. */
+export const SEMVER_RANGE = "argoos.io/semver-range";
+
+const ANNOTATIONS = [TAG_PATTERN, SORT_BY, ORDER, SEMVER_RANGE] as const;
+
+/** How `newest` orders candidates: semver precedence, as a number, or by code points. */
+export type Order = "semver" | "numerical" | "alphabetical";
+const ORDERS: ReadonlySet<string> = new Set<Order>(["semver", "numerical", "alphabetical"]);
+
+/** What a container is judged by. Only `policy` is required; the rest refine it. */
 export interface ContainerRules {
   policy: Policy;
+  /** Only tags matching it are candidates. Required by `newest`. */
+  pattern?: TagPattern;
+  /** The pattern group `newest` orders by (name, or number ≥ 1); the whole tag when absent. */
+  sortBy?: string | number;
+  /** How `newest` orders; `semver` when absent. */
+  order?: Order;
+  /** Versions outside it are never candidates (version policies, `newest` in semver order). */
+  range?: Range;
 }
 
+/** Why a workload's label or annotations cannot be used, for the InvalidPolicy report. */
+export interface RulesError {
+  /** The label or annotation key at fault, as written (`argoos.io/order.web`). */
+  key: string;
+  /** Its value. */
+  value: string;
+  /** Why, one line. */
+  reason: string;
+}
+
+/** The inputs of a workload's rules (a `Workload` from the cache has them). */
+export interface RulesSource {
+  /** The `argoos.io/policy` label value. */
+  policyLabel: string;
+  annotations: Readonly<Record<string, string>>;
+}
+
+/** The result of {@linkcode rulesFor}. */
+export type RulesResult = { ok: true; rules: ContainerRules } | { ok: false; error: RulesError };
+
 /**
- * The rules for `containerName` of `workload`, or undefined when its policy label is not a
- * policy (the workload is then left alone and reported).
+ * The rules for one container of a workload, or the first error (label, then the annotations in
+ * the order of the spec's table). Pure; compiles the pattern, so callers keep the result for
+ * the life of the workload's resourceVersion rather than calling it per tag.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { kindNamed } from "../workloads/kinds.ts";
- * import { readWorkload } from "../workloads/workload.ts";
  * import { rulesFor } from "./rules.ts";
- * const w = readWorkload(kindNamed("Deployment")!, {
- *   metadata: { name: "web", namespace: "default", labels: { "argoos.io/policy": "minor" } },
- *   spec: { template: { spec: { containers: [{ name: "app", image: "myapp:1.2.3" }] } } },
+ * const r = rulesFor({
+ *   policyLabel: "newest",
+ *   annotations: {
+ *     "argoos.io/tag-pattern": "^main-[0-9a-f]{7}-(?<ts>[0-9]+)$",
+ *     "argoos.io/sort-by": "ts",
+ *     "argoos.io/order": "numerical",
+ *   },
+ * }, "app");
+ * assert.equal(r.ok ? r.rules.order : r.error.reason, "numerical");
+ * assert.deepEqual(rulesFor({ policyLabel: "newest", annotations: {} }, "app"), {
+ *   ok: false,
+ *   error: {
+ *     key: "argoos.io/tag-pattern",
+ *     value: "",
+ *     reason: "newest needs a pattern to know which tags to order",
+ *   },
  * });
- * assert.deepEqual(rulesFor(w, "app"), { policy: "minor" });
  * ```
  */
-export function rulesFor(workload: Workload, _containerName: string): ContainerRules | undefined {
-  const policy = parsePolicy(workload.policyLabel);
-  return policy === undefined ? undefined : { policy };
+export function rulesFor(source: RulesSource, containerName: string): RulesResult {
+  const policy = parsePolicy(source.policyLabel);
+  if (policy === undefined) {
+    return fail(
+      POLICY_LABEL,
+      source.policyLabel,
+      "unknown policy (patch, minor, major, all or newest)",
+    );
+  }
+  const value = (key: string) => {
+    const own = `${key}.${containerName}`;
+    const v = source.annotations[own];
+    return v !== undefined ? { key: own, value: v } : { key, value: source.annotations[key] };
+  };
+  const rules: ContainerRules = { policy };
+
+  const pattern = value(TAG_PATTERN);
+  if (pattern.value !== undefined) {
+    const compiled = compilePattern(pattern.value);
+    if (typeof compiled === "string") return fail(pattern.key, pattern.value, compiled);
+    rules.pattern = compiled;
+  } else if (policy === "newest") {
+    return fail(pattern.key, "", "newest needs a pattern to know which tags to order");
+  }
+
+  const sortBy = value(SORT_BY);
+  if (sortBy.value !== undefined) {
+    const group = sortGroup(rules.pattern, sortBy.value);
+    if ("error" in group) return fail(sortBy.key, sortBy.value, group.error);
+    rules.sortBy = group.group;
+  }
+
+  const order = value(ORDER);
+  if (order.value !== undefined) {
+    if (!ORDERS.has(order.value)) {
+      return fail(order.key, order.value, "unknown order (semver, numerical or alphabetical)");
+    }
+    rules.order = order.value as Order;
+  }
+
+  const range = value(SEMVER_RANGE);
+  if (range.value !== undefined) {
+    if (range.value.trim() === "") return fail(range.key, range.value, "empty range");
+    try {
+      // Pre-releases are governed by the pre-release rule; the range only bounds the release.
+      rules.range = new Range(range.value, { includePrerelease: true });
+    } catch {
+      return fail(range.key, range.value, "not a semver range (e.g. ~1.2, ^2, >=1.4 <2)");
+    }
+  }
+  return { ok: true, rules };
+}
+
+/**
+ * Every problem that would keep a workload's containers from being judged: the errors of
+ * {@linkcode rulesFor} for each container, and per-container keys naming no container (a typo
+ * there would otherwise be silently ignored). One entry per key at fault.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateWorkload } from "./rules.ts";
+ * assert.deepEqual(
+ *   validateWorkload(
+ *     { policyLabel: "minor", annotations: { "argoos.io/order.wbe": "numerical" } },
+ *     ["web"],
+ *   ),
+ *   [{ key: "argoos.io/order.wbe", value: "numerical", reason: "names no container of the workload" }],
+ * );
+ * ```
+ */
+export function validateWorkload(
+  source: RulesSource,
+  containerNames: readonly string[],
+): readonly RulesError[] {
+  return judgeWorkload(source, containerNames).errors;
+}
+
+/** Every container's rules of one workload, and what is wrong with its label and annotations. */
+export interface WorkloadRules {
+  /** Rules by container name; empty when `errors` is not (the workload is then left alone). */
+  rules: ReadonlyMap<string, ContainerRules>;
+  /** See {@linkcode validateWorkload}. */
+  errors: readonly RulesError[];
+}
+
+/** A cached workload's rules, computed once per workload object (one per resourceVersion). */
+const cached = new WeakMap<object, WorkloadRules>();
+
+/**
+ * The rules of every container of a workload as read from the cache, computed once per
+ * workload object: the cache holds one object per resourceVersion, so patterns compile once per
+ * change of the workload, and the entry goes when the cache lets go of the object (bounded by
+ * the live workloads).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rulesOf } from "./rules.ts";
+ * const w = {
+ *   policyLabel: "minor",
+ *   annotations: { "argoos.io/tag-pattern": "^[0-9.]+-alpine$" },
+ *   containers: [{ name: "web" }],
+ * };
+ * assert.equal(rulesOf(w).rules.get("web")?.pattern?.source, "^[0-9.]+-alpine$");
+ * assert.equal(rulesOf(w), rulesOf(w));
+ * assert.equal(rulesOf({ ...w, policyLabel: "weekly" }).errors[0].key, "argoos.io/policy");
+ * ```
+ */
+export function rulesOf(
+  workload: RulesSource & { containers: readonly { name: string }[] },
+): WorkloadRules {
+  let r = cached.get(workload);
+  if (r === undefined) {
+    r = judgeWorkload(workload, workload.containers.map((c) => c.name));
+    cached.set(workload, r);
+  }
+  return r;
+}
+
+function judgeWorkload(source: RulesSource, containerNames: readonly string[]): WorkloadRules {
+  const errors = new Map<string, RulesError>(); // bounded by the workload's annotation count
+  const rules = new Map<string, ContainerRules>(); // one per container
+  for (const name of containerNames) {
+    const r = rulesFor(source, name);
+    if (r.ok) rules.set(name, r.rules);
+    else if (!errors.has(r.error.key)) errors.set(r.error.key, r.error);
+  }
+  const names = new Set(containerNames);
+  for (const [key, value] of Object.entries(source.annotations)) {
+    for (const base of ANNOTATIONS) {
+      if (!key.startsWith(`${base}.`)) continue;
+      const container = key.slice(base.length + 1);
+      if (!names.has(container) && !errors.has(key)) {
+        errors.set(key, { key, value, reason: `names no container of the workload` });
+      }
+    }
+  }
+  return { rules: errors.size === 0 ? rules : new Map(), errors: [...errors.values()] };
+}
+
+/** The group a sort-by value names in the pattern, or why it names none. */
+function sortGroup(
+  pattern: TagPattern | undefined,
+  value: string,
+): { group: string | number } | { error: string } {
+  if (pattern === undefined) return { error: `names a group, but there is no ${TAG_PATTERN}` };
+  if (/^[0-9]+$/.test(value)) {
+    const n = Number(value);
+    if (n >= 1 && n <= pattern.groupCount) return { group: n };
+    return { error: `the pattern has no group ${value} (it has ${pattern.groupCount})` };
+  }
+  if (pattern.groupNames.includes(value)) return { group: value };
+  return { error: `the pattern has no group named "${value}"` };
+}
+
+function fail(key: string, value: string, reason: string): RulesResult {
+  return { ok: false, error: { key, value, reason } };
 }

@@ -52,13 +52,25 @@ export function parseVersion(tag: string): Version | undefined {
   ) {
     return undefined;
   }
-  let prerelease = NO_PRERELEASE;
-  if (m[4] !== undefined) {
-    const ids = m[4].split(".").map((id) => NUMERIC_ID.test(id) ? Number(id) : id);
-    if (ids.some((id) => typeof id === "number" && !Number.isSafeInteger(id))) return undefined;
-    prerelease = ids;
-  }
+  const prerelease = m[4] === undefined ? NO_PRERELEASE : prereleaseIdentifiers(m[4]);
+  if (prerelease === undefined) return undefined;
   return { major, minor, patch, prerelease, tag };
+}
+
+/**
+ * The identifiers of a pre-release text already matched by the version grammar (`rc.1`), numeric
+ * ones as numbers; undefined when a number is beyond the safe integer range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prereleaseIdentifiers } from "./version.ts";
+ * assert.deepEqual(prereleaseIdentifiers("rc.10"), ["rc", 10]);
+ * ```
+ */
+export function prereleaseIdentifiers(text: string): readonly (string | number)[] | undefined {
+  const ids = text.split(".").map((id) => NUMERIC_ID.test(id) ? Number(id) : id);
+  return ids.some((id) => typeof id === "number" && !Number.isSafeInteger(id)) ? undefined : ids;
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { sleep } from "../async/sleep.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { parsePolicy } from "../policy/policy.ts";
+import { rulesOf } from "../policy/rules.ts";
 import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
@@ -132,7 +132,7 @@ export class Poller {
   async cycle(now: number = Date.now()): Promise<CycleStats> {
     const started = performance.now();
     const { cache, registry, facts } = this.#opts;
-    const users = usersByRepository(cache.all(), (w) => parsePolicy(w.policyLabel) !== undefined);
+    const users = usersByRepository(cache.all(), (w) => rulesOf(w).errors.length === 0);
     for (const [repo, ws] of users) {
       const interval = Math.min(...ws.map((w) => this.#intervalOf(w)));
       const last = this.#lastPolled.get(repo);

@@ -13,7 +13,7 @@ import type { RolloutTracker, TrackOutcome } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { currentTag, judgeTag } from "../policy/candidates.ts";
 import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
-import { rulesFor } from "../policy/rules.ts";
+import { rulesOf } from "../policy/rules.ts";
 import { parseVersion } from "../policy/version.ts";
 import {
   readState,
@@ -137,9 +137,11 @@ export class Reconciler {
     let source: string | undefined;
     /** The push behind the first change, for the rollout record. */
     let push: { repository: string; tag: string; digest: string; pushedAt: number } | undefined;
+    // Compiled once per resourceVersion; none when the label or an annotation is invalid.
+    const { rules: byContainer } = rulesOf(w);
     for (const c of w.containers) {
       if (!c.ref || !c.repository) continue;
-      const rules = rulesFor(w, c.name);
+      const rules = byContainer.get(c.name);
       const pushes = facts.pushes(c.repository);
       const listing = facts.listing(c.repository)?.tags;
       if (!rules) {
@@ -307,7 +309,8 @@ function noCandidate(f: ContainerFacts): Verdict["reason"] {
   const newest = f.pushes.at(-1);
   if (f.rules.policy === "all" || !newest) {
     const tag = currentTag(f.ref);
-    const standing = f.rules.policy !== "all" && (tag === undefined || !parseVersion(tag));
+    const versions = f.rules.policy !== "all" && f.rules.policy !== "newest";
+    const standing = versions && (tag === undefined || !parseVersion(tag));
     return standing ? "current-not-version" : "no-candidate";
   }
   return judgeTag(f.rules, currentTag(f.ref), newest.tag);

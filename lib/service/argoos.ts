@@ -15,7 +15,9 @@ import { LeaseLock } from "../leader/lease_lock.ts";
 import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge } from "../metrics/registry.ts";
-import { parsePolicy } from "../policy/policy.ts";
+import { POLICY_LABEL } from "../policy/policy.ts";
+import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
+import { rulesOf } from "../policy/rules.ts";
 import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
 import { type RecordedPush, RepositoryFacts } from "../reconcile/facts.ts";
@@ -133,7 +135,6 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
   });
 
-  const badLabels = new Set<string>();
   const cache = new WorkloadCache(client, {
     kinds: config.kinds,
     namespaces: config.namespaces,
@@ -142,16 +143,22 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       if (decidesDiffer(w, previous)) {
         queue.add(workloadKey(w.kind.type.kind, w.namespace, w.name)).catch(() => {});
       }
-      if (parsePolicy(w.policyLabel)) return;
-      const key = `${w.uid}|${w.policyLabel}`;
-      if (badLabels.has(key)) return;
-      badLabels.add(key);
-      const message = `label argoos.io/policy="${w.policyLabel}" is not patch, minor, major or all`;
-      log.warn("invalid policy label", {
-        workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
-        value: w.policyLabel,
-      });
-      events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
+      // Reported once: when the errors differ from those of the version the cache held (no
+      // record to keep, so nothing outlives the workload); left alone by the reconcile until fixed.
+      const { errors } = rulesOf(w);
+      if (errors.length === 0) return;
+      if (previous && JSON.stringify(rulesOf(previous).errors) === JSON.stringify(errors)) return;
+      for (const e of errors) {
+        log.warn("invalid policy", {
+          workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
+          key: e.key,
+          value: e.value,
+          reason: e.reason,
+        });
+        const what = e.key === POLICY_LABEL ? "label" : "annotation";
+        const message = `${what} ${e.key}=${JSON.stringify(e.value)}: ${e.reason}`;
+        events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
+      }
     },
   });
   metrics.registry.add(
@@ -289,6 +296,11 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   cache.start();
   lease?.start();
   poller?.start();
+  if (!linearEngineAvailable()) {
+    log.warn(
+      `tag patterns are refused: start Argoos with --v8-flags=${LINEAR_ENGINE_FLAG} to use them`,
+    );
+  }
   log.info("argoos started", {
     url,
     cluster: client.connection.description,

@@ -45,6 +45,31 @@ Deno.test("the bundle built like `deno task bundle` runs --help and plan -f", as
       () => Promise.resolve(new Map()),
     );
     assert.equal(plan.stdout, formatPlan(rows));
+
+    // A tag pattern runs on the linear-time engine the bundle is started with; without it the
+    // pattern is refused with a one-line reason, and the rest of the plan still prints.
+    const patterned = `${dir}/patterned.yaml`;
+    await Deno.writeTextFile(
+      patterned,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pinned
+  labels: { argoos.io/policy: minor }
+  annotations: { argoos.io/tag-pattern: '^1\\.2\\.[0-9]+$' }
+spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:1.2.3" }] } } }
+`,
+    );
+    const linear = await runCli(bundle, ["plan", "-f", patterned], {}, dir);
+    assert.equal(linear.code, 0, linear.stderr);
+    assert.match(linear.stdout, /myapp:1\.2\.4\s+update\n/);
+    const plain = await runCli(bundle, ["plan", "-f", patterned], {}, dir, false);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /invalid-policy\n/);
+    assert.match(
+      plain.stdout,
+      /\n {4}argoos\.io\/tag-pattern=.*: patterns need V8's linear-time regexp engine; start Argoos with --v8-flags=--enable-experimental-regexp-engine\n$/,
+    );
   } finally {
     registry.close();
     await reg.close();

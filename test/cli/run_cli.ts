@@ -5,6 +5,8 @@
  * @module
  */
 
+import { LINEAR_ENGINE_FLAG } from "../../lib/policy/pattern.ts";
+
 /** The CLI entry point, as a path. */
 export const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
@@ -55,7 +57,9 @@ export interface CliRun {
 }
 
 /**
- * Run `deno run -A <script> ...args` to completion, in `cwd` (default this process's).
+ * Run `deno run -A <script> ...args` to completion, in `cwd` (default this process's), with
+ * V8's linear-time regexp engine as `deno task start` runs it (tag patterns need it), unless
+ * `linearEngine` is false.
  *
  * @example
  * ```ts ignore
@@ -68,9 +72,11 @@ export async function runCli(
   args: string[],
   vars: Record<string, string> = {},
   cwd?: string,
+  linearEngine = true,
 ): Promise<CliRun> {
+  const v8 = linearEngine ? [`--v8-flags=${LINEAR_ENGINE_FLAG}`] : [];
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
+    args: ["run", ...v8, "-A", script, ...args],
     env: cliEnv(vars),
     clearEnv: true,
     cwd,

@@ -176,3 +176,64 @@ Deno.test("service: ImageUpdated, UpdateRejected on a 422, InvalidPolicy once pe
   assert.equal(events.length, 3 + retried.length);
   assert.ok(!log.records().some((r) => r.msg === "could not record event"));
 });
+
+Deno.test("service: an invalid annotation is reported once per change, and the workload left alone until fixed", async () => {
+  const PATTERN = "argoos.io/tag-pattern";
+  const put = (annotations: Record<string, string>) =>
+    svc.fake.put(deployment({
+      name: "web",
+      policy: "patch",
+      annotations,
+      containers: [{ name: "app", image: `${R}/myapp:1.2.3` }],
+    })) as Json;
+  const svc = await startService({ seed: () => {} });
+  const { argoos, fake, log } = svc;
+  const inCache = (obj: Json) =>
+    waitFor(
+      () =>
+        argoos.cache.get("Deployment/default/web")?.resourceVersion ===
+          obj.metadata.resourceVersion,
+      "the workload's change in the cache",
+    );
+  const invalid = () =>
+    (fake.list("v1", "Event") as Json[]).filter((e) => e.reason === "InvalidPolicy");
+  try {
+    svc.registry.push("myapp", "1.2.4");
+    await argoos.cache.synced;
+    await inCache(put({ [PATTERN]: "(" }));
+    // A push for its repository changes nothing while the pattern is broken.
+    assert.equal(
+      (await svc.post(pushEnvelope({ host: R, repository: "myapp", tag: "1.2.4" }))).status,
+      200,
+    );
+    assert.equal(
+      (fake.get("apps/v1", "Deployment", "default", "web") as Json).spec.template.spec.containers[0]
+        .image,
+      `${R}/myapp:1.2.3`,
+    );
+    // Touched, same error: not reported again.
+    await inCache(put({ [PATTERN]: "(", note: "touched" }));
+    // Another error: reported.
+    await inCache(put({ [PATTERN]: "^1\\.2\\.[0-9]+$", "argoos.io/order.wbe": "numerical" }));
+    // Fixed: the push recorded before is rolled out.
+    await inCache(put({ [PATTERN]: "^1\\.2\\.[0-9]+$" }));
+    await waitFor(
+      () =>
+        (fake.get("apps/v1", "Deployment", "default", "web") as Json).spec.template.spec
+          .containers[0].image === `${R}/myapp:1.2.4`,
+      "web on 1.2.4 once fixed",
+    );
+  } finally {
+    await svc.stop();
+  }
+  const messages = invalid().map((e) => e.message).sort();
+  assert.equal(messages.length, 2, JSON.stringify(messages));
+  assert.equal(
+    messages[0],
+    'annotation argoos.io/order.wbe="numerical": names no container of the workload',
+  );
+  assert.match(messages[1], /^annotation argoos\.io\/tag-pattern="\(": does not compile: /);
+  const lines = log.records().filter((r) => r.msg === "invalid policy");
+  assert.deepEqual(lines.map((r) => r.key), [PATTERN, "argoos.io/order.wbe"]);
+  assert.ok(lines.every((r) => r.workload === "Deployment default/web"));
+});

@@ -68,9 +68,9 @@ spec: { template: { spec: { containers: [{ name: agent, image: "${down}/agent:1.
       newest: string,
       next: string,
       reason: string,
-    ): PlanRow => ({ workload, container, policy, current, newest, next, reason });
+    ) => ({ workload, container, policy, current, newest, next, reason });
     const agent = rows.pop()!;
-    assert.deepEqual(rows, [
+    assert.deepEqual(rows.map(({ variant: _v, considered: _c, ...r }) => r), [
       row(
         "Deployment default/web",
         "app",
@@ -129,26 +129,50 @@ Deno.test("formatPlan aligns every column under its heading", () => {
       container: "app",
       policy: "minor",
       current: "myapp:1.2.3",
+      variant: "none",
       newest: "2.0.0",
       next: "myapp:1.3.0",
       reason: "update",
+      considered: "chose 1.3.0: greatest version of 1 candidate(s)",
     },
     {
       workload: "CronJob jobs/n",
       container: "migrate",
       policy: "patch",
       current: "reg.example.com:5000/team/myapp:1.2.3",
+      variant: "none",
       newest: "-",
       next: "-",
       reason: "no-candidate",
+      considered: "",
     },
   ];
   const lines = formatPlan(rows).split("\n");
   assert.equal(lines.pop(), "");
-  assert.equal(lines.length, 3);
+  assert.equal(lines.length, 4);
+  // The considered line sits indented under its row.
+  assert.equal(lines.splice(2, 1)[0], "    chose 1.3.0: greatest version of 1 candidate(s)");
   const head = lines[0];
-  const headings = ["WORKLOAD", "CONTAINER", "POLICY", "CURRENT", "NEWEST", "WOULD RUN", "REASON"];
-  const keys = ["workload", "container", "policy", "current", "newest", "next", "reason"] as const;
+  const headings = [
+    "WORKLOAD",
+    "CONTAINER",
+    "POLICY",
+    "CURRENT",
+    "VARIANT",
+    "NEWEST",
+    "WOULD RUN",
+    "REASON",
+  ];
+  const keys = [
+    "workload",
+    "container",
+    "policy",
+    "current",
+    "variant",
+    "newest",
+    "next",
+    "reason",
+  ] as const;
   headings.forEach((h, i) => {
     const at = head.indexOf(h);
     assert.ok(at >= 0, h);
@@ -183,7 +207,7 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
     assert.equal(stdout, expected);
     assert.match(
       stdout,
-      /^WORKLOAD\s+CONTAINER\s+POLICY\s+CURRENT\s+NEWEST\s+WOULD RUN\s+REASON\n/,
+      /^WORKLOAD\s+CONTAINER\s+POLICY\s+CURRENT\s+VARIANT\s+NEWEST\s+WOULD RUN\s+REASON\n/,
     );
     assert.ok(reg.requests.every((q) => q.method === "GET" || q.method === "HEAD"));
   } finally {
@@ -247,5 +271,82 @@ Deno.test("argoos plan -f shows rollouts in progress and rejected images after t
   } finally {
     await reg.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("planWorkloads: refinements, variant, candidates considered and why one is chosen", async () => {
+  const reg = startTagRegistry({
+    nginx: ["1.25.3-alpine", "1.25.4", "1.25.4-alpine", "1.26.0-alpine", "1.26.0", "latest"],
+    ci: ["main-1a2b3c4-1732800000", "main-5d6e7f8-1732900000", "pr-12-1733000000"],
+    lib: ["1.4.0", "1.5.0", "1.9.0", "2.0.0"],
+  });
+  const registry = new RegistryClient();
+  const deployment = (name: string, policy: string, image: string, notes: string) =>
+    `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: { argoos.io/policy: ${policy} }
+  annotations: { ${notes} }
+spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/${image}" }] } } }
+`;
+  try {
+    const workloads = workloadsFromManifests([
+      deployment("web", "minor", "nginx:1.25.3-alpine", ""),
+      deployment(
+        "ci",
+        "newest",
+        "ci:main-1a2b3c4-1732800000",
+        `argoos.io/tag-pattern: '^main-[0-9a-f]{7}-(?<ts>[0-9]+)$', argoos.io/sort-by: ts, ` +
+          `argoos.io/order: numerical`,
+      ),
+      deployment("lib", "major", "lib:1.4.0", `argoos.io/semver-range: '<2'`),
+      deployment("bad", "newest", "lib:1.4.0", ""),
+    ]);
+    const rows = await planWorkloads(workloads, registry, noCredentials);
+    const pick = ({ policy, variant, next, reason, considered }: PlanRow) => ({
+      policy,
+      variant,
+      next,
+      reason,
+      considered,
+    });
+    assert.deepEqual(rows.map(pick), [
+      {
+        policy: "minor",
+        variant: "alpine",
+        next: `${reg.host}/nginx:1.26.0-alpine`,
+        reason: "update",
+        considered: "chose 1.26.0-alpine: greatest version of 2 candidate(s) (1.25.4-alpine); " +
+          "same-image: 1.25.3-alpine; variant-mismatch: 1.25.4, 1.26.0; " +
+          "candidate-not-version: latest",
+      },
+      {
+        policy: "newest pattern=^main-[0-9a-f]{7}-(?<ts>[0-9]+)$ sort-by=ts order=numerical",
+        variant: "-",
+        next: `${reg.host}/ci:main-5d6e7f8-1732900000`,
+        reason: "update",
+        considered: "chose main-5d6e7f8-1732900000: greatest group ts in numerical order of " +
+          "1 candidate(s); same-image: main-1a2b3c4-1732800000; pattern-mismatch: pr-12-1733000000",
+      },
+      {
+        policy: "major range=<2",
+        variant: "none",
+        next: `${reg.host}/lib:1.9.0`,
+        reason: "update",
+        considered: "chose 1.9.0: greatest version of 2 candidate(s) (1.5.0); " +
+          "same-image: 1.4.0; outside-range: 2.0.0",
+      },
+      {
+        policy: "newest",
+        variant: "none",
+        next: "-",
+        reason: "invalid-policy",
+        considered: 'argoos.io/tag-pattern="": newest needs a pattern to know which tags to order',
+      },
+    ]);
+  } finally {
+    registry.close();
+    await reg.close();
   }
 });

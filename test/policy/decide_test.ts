@@ -114,15 +114,21 @@ const cases: [
     "1.2.4",
     "1.2.5-rc.1",
   ], "1.2.4"],
-  ["equal precedence: lowest text wins, order 1", "minor", "1.2.0", [
+  // Spec "Versions": among tags of one version, the current tag's form wins.
+  ["equal precedence: current's form wins, order 1", "minor", "1.2.0", [
     "v1.3.0",
     "1.3.0",
     "1.3",
-  ], "1.3"],
-  ["equal precedence: lowest text wins, order 2", "minor", "1.2.0", [
+  ], "1.3.0"],
+  ["equal precedence: current's form wins, order 2", "minor", "1.2.0", [
     "1.3",
     "1.3.0",
     "v1.3.0",
+  ], "1.3.0"],
+  ["equal precedence: no form matches, lowest text", "minor", "1.2.0", [
+    "v1.3.0",
+    "1.3",
+    "v1.3",
   ], "1.3"],
   ["build metadata ignored for order", "patch", "1.2.3", ["1.2.4+b.2", "1.2.4+b.10"], "1.2.4+b.10"],
 ];

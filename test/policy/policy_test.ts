@@ -59,6 +59,7 @@ const policyValues: [value: string | undefined, want: Policy | undefined][] = [
   ["minor", "minor"],
   ["major", "major"],
   ["all", "all"],
+  ["newest", "newest"],
   [undefined, undefined],
   ["", undefined],
   ["Patch", undefined],
@@ -339,6 +340,25 @@ const rows: Row[] = [
   ["version to word", "all", { tag: "1.2.3" }, "latest", "all-policy", true],
   ["word to version", "all", { tag: "latest" }, "1.2.3", "all-policy", true],
   ["git sha to git sha", "all", { tag: "sha-1a2b3c" }, "sha-4d5e6f", "all-policy", true],
+  // v2: the variant rule filters `all` too, and signature tags are never images.
+  ["variant kept", "all", { tag: "1.25.3-alpine" }, "1.24.0-alpine", "all-policy", true],
+  ["variant refused (v2)", "all", { tag: "1.25.3-alpine" }, "1.26.0", "variant-mismatch", true],
+  [
+    "signature tag (v2)",
+    "all",
+    { tag: "latest" },
+    `sha256-${"c".repeat(64)}.sig`,
+    "artifact",
+    true,
+  ],
+  [
+    "variant refused under minor (v2)",
+    "minor",
+    { tag: "1.25.3-alpine" },
+    "1.26.0",
+    "variant-mismatch",
+  ],
+  ["newest needs its pattern (v2)", "newest", { tag: "1" }, "2", "pattern-mismatch"],
   ["equal precedence, other tag", "all", { tag: "1.2" }, "1.2.0", "all-policy", true],
   [
     "all: pinned workload keeps a digest",

@@ -24,12 +24,82 @@ interface Case {
   policy: string;
   containers: { name: string; image: string }[];
   initContainers?: { name: string; image: string }[];
+  annotations?: Record<string, string>;
   push: { repository: string; tag: string; digest?: string };
   /** `container=reason->to` per verdict, in order (init containers first). */
   want: string[];
 }
 
+/** CI tags ordered by their timestamp group (issue 9). */
+const CI = {
+  "argoos.io/tag-pattern": "^main-[0-9a-f]{7}-(?<ts>[0-9]+)$",
+  "argoos.io/sort-by": "ts",
+  "argoos.io/order": "numerical",
+};
+
 const cases: Case[] = [
+  // Issue 9: every rule of the tag schemes reaches the push decision.
+  {
+    name: "variant: an -alpine container takes the next -alpine push",
+    policy: "minor",
+    containers: [{ name: "app", image: "myapp:1.25.3-alpine" }],
+    push: { repository: MYAPP, tag: "1.26.0-alpine" },
+    want: ["app=update->myapp:1.26.0-alpine"],
+  },
+  {
+    name: "variant: never the plain build",
+    policy: "minor",
+    containers: [{ name: "app", image: "myapp:1.25.3-alpine" }],
+    push: { repository: MYAPP, tag: "1.26.0" },
+    want: ["app=variant-mismatch->"],
+  },
+  {
+    name: "newest follows a later CI build",
+    policy: "newest",
+    annotations: CI,
+    containers: [{ name: "app", image: "myapp:main-1a2b3c4-100" }],
+    push: { repository: MYAPP, tag: "main-5d6e7f8-200" },
+    want: ["app=update->myapp:main-5d6e7f8-200"],
+  },
+  {
+    name: "newest: an older CI build is not an update",
+    policy: "newest",
+    annotations: CI,
+    containers: [{ name: "app", image: "myapp:main-1a2b3c4-100" }],
+    push: { repository: MYAPP, tag: "main-5d6e7f8-99" },
+    want: ["app=not-greater->"],
+  },
+  {
+    name: "range: a push beyond the bound is not taken",
+    policy: "major",
+    annotations: { "argoos.io/semver-range": "<2" },
+    containers: [{ name: "app", image: "myapp:1.4.0" }],
+    push: { repository: MYAPP, tag: "2.0.0" },
+    want: ["app=outside-range->"],
+  },
+  {
+    name: "all: the pattern filters pushes",
+    policy: "all",
+    annotations: { "argoos.io/tag-pattern": "^main-.*" },
+    containers: [{ name: "app", image: "myapp:main-1" }],
+    push: { repository: MYAPP, tag: "pr-7" },
+    want: ["app=no-candidate->"],
+  },
+  {
+    name: "per-container override: each container its own scheme",
+    policy: "minor",
+    annotations: { "argoos.io/semver-range.b": "~1.25" },
+    containers: [{ name: "a", image: "myapp:1.25.3" }, { name: "b", image: "myapp:1.25.3" }],
+    push: { repository: MYAPP, tag: "1.26.0" },
+    want: ["a=update->myapp:1.26.0", "b=outside-range->"],
+  },
+  {
+    name: "invalid annotation: the whole workload is left alone",
+    policy: "newest",
+    containers: [{ name: "app", image: "myapp:main-1" }],
+    push: { repository: MYAPP, tag: "main-2" },
+    want: ["app=invalid-policy->"],
+  },
   {
     name: "patch update",
     policy: "patch",
@@ -187,6 +257,7 @@ Deno.test("plan table: one push", async (t) => {
         deployment({
           name: "web",
           policy: c.policy,
+          annotations: c.annotations,
           containers: c.containers,
           initContainers: c.initContainers,
         }),
@@ -238,6 +309,37 @@ const pollCases: {
   digests: Record<string, string>;
   want: string[];
 }[] = [
+  // Issue 9: the poll chooses among listed tags with the same rules.
+  {
+    name: "variant: the greatest -alpine of the minor, not the plain one",
+    policy: "minor",
+    images: ["myapp:1.25.3-alpine"],
+    digests: { "1.25.4": D1, "1.26.0": D1, "1.25.4-alpine": D2, "2.0.0-alpine": D1 },
+    want: ["app=update->myapp:1.25.4-alpine"],
+  },
+  {
+    name: "newest: the greatest timestamp matching the pattern",
+    policy: "newest",
+    annotations: CI,
+    images: ["myapp:main-1a2b3c4-100"],
+    digests: { "main-5d6e7f8-300": D1, "main-0a0a0a0-200": D1, "pr-1-900": D1 },
+    want: ["app=update->myapp:main-5d6e7f8-300"],
+  },
+  {
+    name: "range: the greatest version within the bound",
+    policy: "major",
+    annotations: { "argoos.io/semver-range": ">=1.4 <2" },
+    images: ["myapp:1.4.0"],
+    digests: { "1.5.0": D1, "1.9.1": D1, "2.0.0": D1 },
+    want: ["app=update->myapp:1.9.1"],
+  },
+  {
+    name: "same version in several forms: the current tag's form",
+    policy: "minor",
+    images: ["myapp:v1.2"],
+    digests: { "1.3.0": D1, "v1.3": D2, "v1.3.0": D1 },
+    want: ["app=update->myapp:v1.3"],
+  },
   {
     name: "minor picks the greatest listed minor",
     policy: "minor",

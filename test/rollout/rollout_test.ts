@@ -11,7 +11,7 @@ import type { Plan } from "../../lib/rollout/rollout.ts";
 import type { Verdict } from "../../lib/rollout/verdict.ts";
 import { currentTag, judgeTag } from "../../lib/policy/candidates.ts";
 import { candidatesFor, settle } from "../../lib/policy/decide.ts";
-import { rulesFor } from "../../lib/policy/rules.ts";
+import { rulesOf } from "../../lib/policy/rules.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../../lib/workloads/workload.ts";
 import {
@@ -29,7 +29,7 @@ const toTag = (tag: string) => (w: Workload): Plan => ({
   verdicts: w.containers.filter((c) => c.repository === "docker.io/library/myapp").map(
     (c): Verdict => {
       const base = { container: c, policy: w.policyLabel };
-      const rules = rulesFor(w, c.name);
+      const rules = rulesOf(w).rules.get(c.name);
       if (!rules) return { ...base, reason: "invalid-policy" };
       const f = { rules, image: c.image, ref: c.ref!, pushes: [{ tag, pushedAt: 1 }] };
       const [candidate] = candidatesFor(f);

@@ -268,7 +268,7 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
       ["invalid-policy", null],
     );
     assert.ok(
-      records.some((r) => r.msg === "invalid policy label" && r.value === "Patch"),
+      records.some((r) => r.msg === "invalid policy" && r.value === "Patch"),
       "the invalid label is reported",
     );
     const events = await waitFor(
