@@ -36,7 +36,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "token-file",
     env: "TOKEN_FILE",
     type: "string",
-    help: "read the token from this file (a mounted Secret)",
+    help: "read the token from this file (a mounted Secret); re-read when it changes",
+  },
+  {
+    name: "insecure-no-token",
+    env: "INSECURE_NO_TOKEN",
+    type: "boolean",
+    help: "serve POST /event without a token: anyone who reaches it triggers rollouts",
   },
   {
     name: "server-cert",

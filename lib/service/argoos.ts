@@ -20,6 +20,7 @@ import { Rollout } from "../rollout/rollout.ts";
 import { routes } from "../server/routes.ts";
 import { pushApplier } from "../webhook/apply_push.ts";
 import { webhookHandler } from "../webhook/handler.ts";
+import { FileToken, fixedToken } from "../webhook/token.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { reporter } from "./reporting.ts";
@@ -116,9 +117,15 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     onReport: reporter(metrics, events),
   });
 
+  const token = config.token !== undefined
+    ? fixedToken(config.token)
+    : config.tokenFile !== undefined
+    ? await FileToken.open(config.tokenFile, {
+      onError: (error) => log.error("token file unusable: refusing every delivery", { error }),
+    })
+    : undefined;
   const webhook = config.webhook
     ? webhookHandler({
-      token: config.token,
       aliases: config.aliases,
       applyPush: pushApplier(cache, rollout),
       ready: () => cache.isSynced,
@@ -129,7 +136,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       },
     })
     : undefined;
-  if (webhook && config.token === undefined) {
+  if (webhook && token === undefined) {
     log.warn(
       "NO TOKEN SET: anyone who can reach POST /event can trigger rollouts; set TOKEN or --token",
     );
@@ -173,6 +180,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
 
   const handler = routes({
     webhook,
+    token,
+    onUnauthorized: () => metrics.events.inc({ outcome: "unauthorized" }),
     ready: () => cache.isSynced,
     metrics: () => metrics.registry.render(),
   });

@@ -23,8 +23,12 @@ export interface ArgoosConfig {
   listen: { hostname: string; port: number };
   /** HTTPS certificate and key (PEM text). */
   serverTls?: { cert: string; key: string };
-  /** Expected `X-Argoos-Token`; undefined accepts all (warned at start). */
+  /** Expected `X-Argoos-Token`, fixed. */
   token?: string;
+  /** File holding the expected token, re-read when it changes; `token` wins over it. */
+  tokenFile?: string;
+  /** With neither token: accept every delivery (warned at start); else refused at start. */
+  insecureNoToken?: boolean;
   /** Serve `POST /event` (false in poll-only mode). */
   webhook: boolean;
   aliases: RegistryAliases;

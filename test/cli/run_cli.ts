@@ -10,7 +10,8 @@ export const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 /**
  * A clean environment: only what Deno itself needs (PATH, HOME, its cache dirs, and the proxy
- * and CA settings it needs to fetch npm packages, e.g. esbuild for `deno bundle`), plus `vars`,
+ * and CA settings it needs to fetch npm packages, e.g. esbuild for `deno bundle`), plus `vars`
+ * (`INSECURE_NO_TOKEN` is true unless `vars` says otherwise),
  * so no KUBECONFIG, in-cluster variable or token of the developer's leaks into a test.
  *
  * @example
@@ -25,7 +26,8 @@ export function cliEnv(vars: Record<string, string> = {}): Record<string, string
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
-  return { ...env, NO_COLOR: "1", ...vars };
+  // Serving without a token is refused at start; tests about other things say it is meant.
+  return { ...env, NO_COLOR: "1", INSECURE_NO_TOKEN: "true", ...vars };
 }
 
 const PASSED_THROUGH = [

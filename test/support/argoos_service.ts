@@ -62,7 +62,7 @@ export interface LaunchedArgoos {
 
 /**
  * Start Argoos in-process on a client, configured as `argoos` would be from
- * `args` (after `--listen 127.0.0.1:0 --no-leader-elect`; later flags win) and `env`.
+ * `args` (after `--listen 127.0.0.1:0 --no-leader-elect --insecure-no-token`; later flags win) and `env`.
  *
  * @example
  * ```ts ignore
@@ -76,7 +76,7 @@ export async function launchArgoos(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<LaunchedArgoos> {
-  const defaults = ["--listen", "127.0.0.1:0", "--no-leader-elect"];
+  const defaults = ["--listen", "127.0.0.1:0", "--no-leader-elect", "--insecure-no-token"];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
   const argoos = await startArgoos(config, { client, logger: log.logger });
