@@ -50,6 +50,28 @@ const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA
 const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
 const MAX_NAME_LENGTH = 255;
 const DOCKER_HUB = "docker.io";
+
+/**
+ * Checks of each part of a reference against the grammar, for names that arrive alone
+ * (a notification's repository, tag, digest and host).
+ *
+ * @example
+ * ```ts
+ * import { referenceGrammar } from "./reference.ts";
+ * referenceGrammar.tag("1.2.3"); // true
+ * referenceGrammar.repository("Team/App"); // false (upper case)
+ * ```
+ */
+export const referenceGrammar = {
+  /** A registry host with an optional port; a hostname is at most 253 characters. */
+  host: (host: string): boolean => host.length <= 253 + 6 && HOST_RE.test(host),
+  /** A repository path inside a registry, at most 255 characters. */
+  repository: (path: string): boolean => path.length <= MAX_NAME_LENGTH && PATH_RE.test(path),
+  /** A tag: a word character, then at most 127 of words, dots and dashes. */
+  tag: (tag: string): boolean => TAG_RE.test(tag),
+  /** A digest, `algorithm:hex`; at most 128 hex characters (sha512) for a bounded key. */
+  digest: (digest: string): boolean => digest.length <= 150 && DIGEST_RE.test(digest),
+} as const;
 const DOCKER_HUB_ALIASES = new Set(["index.docker.io", "registry-1.docker.io"]);
 
 /**

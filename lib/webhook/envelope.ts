@@ -7,6 +7,7 @@
  */
 
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
+import { referenceGrammar as grammar } from "../image/reference.ts";
 
 /** A manifest pushed under a tag: the only kind of event Argoos acts on. */
 export interface PushEvent {
@@ -37,15 +38,44 @@ export interface Envelope {
   ignored: IgnoredEvent[];
 }
 
-/** The body is not a notification envelope; answered 400. */
+/** Why a delivery was refused, as a metrics label. */
+export type RefusalReason =
+  | "not-json"
+  | "shape"
+  | "too-many-events"
+  | "id"
+  | "repository"
+  | "tag"
+  | "digest"
+  | "host";
+
+/** The body is not a notification envelope; answered 400 with its one-line message. */
 export class EnvelopeError extends Error {
   override name = "EnvelopeError";
+  constructor(message: string, readonly reason: RefusalReason = "shape") {
+    super(message);
+  }
 }
+
+/**
+ * Most events one delivery may hold. Distribution sends the events of one request together
+ * (a push is one manifest event plus its blobs' when those are not filtered out): a few, never
+ * hundreds; a longer list is refused rather than holding a reconcile per event.
+ */
+export const MAX_EVENTS = 100;
+/** Longest event id: distribution's ids are UUIDs (36 characters). */
+export const MAX_ID_LENGTH = 64;
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const ACTION_RE = /^[a-z]{1,32}$/;
 
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A value cut short for a one-line message. */
+const cut = (v: string) => v.length > 64 ? `${v.slice(0, 64)}…` : v;
+const shown = (v: string) => JSON.stringify(cut(v));
 
 function text(obj: Json, key: string, where: string): string {
   const v = obj[key];
@@ -55,9 +85,27 @@ function text(obj: Json, key: string, where: string): string {
   return v;
 }
 
+/** A string field that must follow `ok`; refused with `reason` otherwise. */
+function checked(
+  obj: Json,
+  key: string,
+  where: string,
+  reason: RefusalReason,
+  ok: (v: string) => boolean,
+): string {
+  const v = text(obj, key, where);
+  if (!ok(v)) {
+    throw new EnvelopeError(`${where}.${key} ${shown(v)} is not a valid ${reason}`, reason);
+  }
+  return v;
+}
+
+const validId = (id: string) => id.length <= MAX_ID_LENGTH && ID_RE.test(id);
+
 /**
  * Parse a delivery body. Throws {@linkcode EnvelopeError} when the body is not
- * JSON of the envelope's shape; events that are valid but not tagged manifest
+ * JSON of the envelope's shape, holds more than {@linkcode MAX_EVENTS} events, or an id,
+ * repository, tag, digest or host breaks its grammar or length; events that are valid but not tagged manifest
  * pushes (blobs, pulls, mounts, deletes, pushes by digest) come back in `ignored`.
  *
  * @example
@@ -77,36 +125,52 @@ export function parseEnvelope(body: string): Envelope {
   try {
     doc = JSON.parse(body);
   } catch (err) {
-    throw new EnvelopeError(`body is not JSON: ${(err as Error).message}`);
+    const why = (err as Error).message.split("\n")[0].slice(0, 120);
+    throw new EnvelopeError(`body is not JSON: ${why}`, "not-json");
   }
   if (!isObject(doc) || !Array.isArray(doc.events)) {
     throw new EnvelopeError('body must be an object with an "events" array');
+  }
+  if (doc.events.length > MAX_EVENTS) {
+    throw new EnvelopeError(
+      `${doc.events.length} events in one delivery, more than ${MAX_EVENTS}`,
+      "too-many-events",
+    );
   }
   const envelope: Envelope = { pushes: [], ignored: [] };
   doc.events.forEach((raw, i) => {
     const where = `events[${i}]`;
     if (!isObject(raw)) throw new EnvelopeError(`${where} must be an object`);
-    const id = text(raw, "id", where);
-    const action = text(raw, "action", where);
+    const id = checked(raw, "id", where, "id", validId);
+    const action = checked(raw, "action", where, "shape", (a) => ACTION_RE.test(a));
     const target = raw.target;
     if (!isObject(target)) throw new EnvelopeError(`${where}.target must be an object`);
     const ignore = (reason: string) => envelope.ignored.push({ id, action, reason });
     if (action !== "push") return ignore(`action ${action}`);
     const mediaType = typeof target.mediaType === "string" ? target.mediaType : "";
     if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
-      return ignore(`media type ${mediaType || "none"}`);
+      return ignore(`media type ${cut(mediaType) || "none"}`);
     }
     if (typeof target.tag !== "string" || target.tag === "") return ignore("push by digest");
     const request = raw.request;
     if (!isObject(request)) throw new EnvelopeError(`${where}.request must be an object`);
+    const timestamp = typeof raw.timestamp === "string" && raw.timestamp.length <= 64
+      ? raw.timestamp
+      : "";
     envelope.pushes.push({
       id,
-      timestamp: typeof raw.timestamp === "string" ? raw.timestamp : "",
-      repository: text(target, "repository", `${where}.target`),
-      tag: target.tag,
-      digest: text(target, "digest", `${where}.target`),
+      timestamp,
+      repository: checked(
+        target,
+        "repository",
+        `${where}.target`,
+        "repository",
+        grammar.repository,
+      ),
+      tag: checked(target, "tag", `${where}.target`, "tag", grammar.tag),
+      digest: checked(target, "digest", `${where}.target`, "digest", grammar.digest),
       mediaType,
-      requestHost: text(request, "host", `${where}.request`),
+      requestHost: checked(request, "host", `${where}.request`, "host", grammar.host),
     });
   });
   return envelope;
