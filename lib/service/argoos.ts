@@ -17,6 +17,8 @@ import { Poller } from "../poll/poller.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { parseDockerConfig } from "../registry/credentials.ts";
 import { Rollout } from "../rollout/rollout.ts";
+import { type FrontServer, serveFront } from "../server/front.ts";
+import { guardHandler } from "../server/guard.ts";
 import { routes } from "../server/routes.ts";
 import { pushApplier } from "../webhook/apply_push.ts";
 import { webhookHandler } from "../webhook/handler.ts";
@@ -181,18 +183,25 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const handler = routes({
     webhook,
     token,
-    onUnauthorized: () => metrics.events.inc({ outcome: "unauthorized" }),
+    onUnauthorized: () => {
+      log.warn("delivery refused: missing or wrong token");
+      metrics.events.inc({ outcome: "unauthorized" });
+    },
     ready: () => cache.isSynced,
     metrics: () => metrics.registry.render(),
   });
+  const guarded = guardHandler(handler, {
+    logger: log,
+    onCut: (why) => metrics.abortedUploads.inc({ why }),
+  });
   const serve = (hostname: string) =>
-    Deno.serve({
+    serveFront({
       hostname,
       port: config.listen.port,
-      ...(config.serverTls ?? {}),
-      onListen: () => {},
-    }, handler);
-  let server: Deno.HttpServer<Deno.NetAddr>;
+      tls: config.serverTls,
+      onCut: (why) => metrics.abortedUploads.inc({ why }),
+    }, guarded);
+  let server: FrontServer;
   try {
     try {
       server = serve(config.listen.hostname);
