@@ -242,6 +242,7 @@ export async function readInvocation(
     pollIntervalMs,
     registry: {
       insecureHosts: list(str("registry-insecure")),
+      allow: list(str("registry-allow")),
       caCert: await file("registry-ca-file"),
       dockerConfig,
     },

@@ -117,6 +117,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "comma-separated registry hosts reached over plain HTTP (loopback always is)",
   },
   {
+    name: "registry-allow",
+    env: "REGISTRY_ALLOW",
+    type: "string",
+    help: "comma-separated registry host globs (*.example.com); others are never contacted",
+  },
+  {
     name: "registry-ca-file",
     env: "REGISTRY_CA_FILE",
     type: "string",

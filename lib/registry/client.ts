@@ -9,6 +9,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { linkSignals } from "../async/linked_signal.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
@@ -16,6 +17,7 @@ import type { RegistryCredential } from "./credentials.ts";
 import { registryBaseUrl } from "./endpoint.ts";
 import { RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
+import { HostPolicy, type Resolver } from "./host_policy.ts";
 import { nextPageUrl } from "./link.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache.ts";
@@ -44,6 +46,13 @@ export interface RegistryClientOptions {
   maxPages?: number;
   /** Per request, including reading the body. Default 15000. */
   timeoutMs?: number;
+  /** Host globs registries must match (REGISTRY_ALLOW); empty or absent allows all. */
+  allow?: readonly string[];
+  /**
+   * Name resolution used to refuse names that resolve to link-local or unspecified
+   * addresses; absent checks only addresses written in URLs.
+   */
+  resolve?: Resolver;
   /** Injectable for tests. */
   fetch?: typeof fetch;
   /** Injectable clock (ms) for token expiry / backoff tests. */
@@ -69,6 +78,20 @@ export interface RegistryRequestStats {
   status: number | "error";
 }
 
+/** Largest answers read, by kind; beyond it the answer is cut and the request fails. */
+export const MAX_ANSWER_BYTES = {
+  /** One page of a tags list: 100,000 tags of 40 characters. */
+  tags: 4 * 1024 * 1024,
+  /** A token endpoint's JSON (JWTs are a few KiB). */
+  token: 64 * 1024,
+  /** A manifest: distribution refuses to store one over 4 MiB. */
+  manifest: 4 * 1024 * 1024,
+  /** Anything else (error bodies, HEAD answers). */
+  other: 64 * 1024,
+} as const;
+/** Redirects followed for one request. */
+const MAX_REDIRECTS = 5;
+
 /** Backoff after a 429 that names no `Retry-After`. */
 const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
 /** Repository path as the distribution spec defines it; also keeps `..` out of URLs. */
@@ -89,6 +112,8 @@ interface Reply {
 
 interface RegistryRequest {
   method: "GET" | "HEAD";
+  /** Largest answer body read. */
+  maxBytes: number;
   accept: string;
   /** Code to report for a 404 without an error body (HEAD responses have none). */
   notFoundCode?: string;
@@ -124,8 +149,9 @@ export class RegistryClient {
   #log: Logger;
   #httpClient?: Deno.HttpClient;
   #limiter: HostLimiter;
+  #policy: HostPolicy;
   #tokens = new TokenCache();
-  /** How each host asked to be authenticated, learned from its last 401. */
+  /** How each host asked to be authenticated, learned from its last 401; at most 1024 hosts. */
   #hostAuth = new Map<string, Challenge>();
 
   /** A client; call {@linkcode RegistryClient.close} when done if `caCert` was given. */
@@ -137,6 +163,12 @@ export class RegistryClient {
     this.#now = opts.now ?? Date.now;
     this.#log = opts.logger ?? silentLogger;
     this.#limiter = new HostLimiter(opts.concurrencyPerHost ?? 4, this.#now);
+    this.#policy = new HostPolicy({
+      insecureHosts: this.#insecureHosts,
+      allow: opts.allow,
+      resolve: opts.resolve,
+      now: this.#now,
+    });
     if (opts.caCert) this.#httpClient = Deno.createHttpClient({ caCerts: [opts.caCert] });
   }
 
@@ -163,6 +195,7 @@ export class RegistryClient {
       const reply: Reply = await this.#request(host, path, cred, url, {
         method: "GET",
         accept: "application/json",
+        maxBytes: MAX_ANSWER_BYTES.tags,
         notFoundCode: "NAME_UNKNOWN",
         signal,
       });
@@ -223,6 +256,7 @@ export class RegistryClient {
     const reply = await this.#request(host, path, cred, url, {
       method: "HEAD",
       accept: MANIFEST_MEDIA_TYPES.join(", "),
+      maxBytes: MAX_ANSWER_BYTES.other,
       notFoundCode: "MANIFEST_UNKNOWN",
       signal,
     });
@@ -251,6 +285,11 @@ export class RegistryClient {
     url: URL,
     req: RegistryRequest,
   ): Promise<Reply> {
+    try {
+      this.#policy.checkRegistry(host);
+    } catch (err) {
+      throw refused(host, err as Error);
+    }
     const tokenKey = tokenCacheKey(host, path, cred);
     const headers = (auth?: string): HeadersInit => ({
       Accept: req.accept,
@@ -258,23 +297,31 @@ export class RegistryClient {
     });
     const sent = this.#knownAuth(host, cred, tokenKey);
     const { signal } = req;
+    const limits = { maxBytes: req.maxBytes, registry: url };
     let reply = await this.#send(host, url, {
       method: req.method,
       headers: headers(sent),
       signal,
-    });
+    }, limits);
     if (reply.status === 401) {
       const challenge = pickChallenge(parseChallenges(reply.headers.get("www-authenticate")));
       if (!challenge) throw statusError(host, reply, req.notFoundCode);
+      this.#hostAuth.delete(host);
+      if (this.#hostAuth.size >= 1024) this.#hostAuth.delete(this.#hostAuth.keys().next().value!);
       this.#hostAuth.set(host, challenge);
       this.#tokens.delete(tokenKey);
-      const auth = await this.#authorize(host, path, cred, challenge, tokenKey, signal);
+      const auth = await this.#authorize(host, path, cred, challenge, tokenKey, url, signal);
       // Same Basic credentials already refused: asking again cannot help. A Bearer token was
       // just fetched anew; even when the string repeats it gets its one retry.
       if (challenge.scheme === "basic" && auth === sent) {
         throw statusError(host, reply, req.notFoundCode);
       }
-      reply = await this.#send(host, url, { method: req.method, headers: headers(auth), signal });
+      reply = await this.#send(
+        host,
+        url,
+        { method: req.method, headers: headers(auth), signal },
+        limits,
+      );
       if (reply.status === 401) this.#tokens.delete(tokenKey);
     }
     if (reply.status < 200 || reply.status > 299) {
@@ -300,6 +347,7 @@ export class RegistryClient {
     cred: RegistryCredential | undefined,
     challenge: Challenge,
     tokenKey: string,
+    registry: URL,
     signal?: AbortSignal,
   ): Promise<string> {
     if (challenge.scheme === "basic") {
@@ -314,8 +362,8 @@ export class RegistryClient {
       }
       return auth;
     }
-    const token = await this.#fetchToken(host, path, cred, challenge, signal);
-    this.#tokens.set(tokenKey, token);
+    const token = await this.#fetchToken(host, path, cred, challenge, registry, signal);
+    this.#tokens.set(tokenKey, token, this.#now());
     return `Bearer ${token.token}`;
   }
 
@@ -329,6 +377,7 @@ export class RegistryClient {
     path: string,
     cred: RegistryCredential | undefined,
     challenge: Challenge,
+    registry: URL,
     signal?: AbortSignal,
   ) {
     let realm: URL;
@@ -341,6 +390,12 @@ export class RegistryClient {
         code: "UNAUTHORIZED",
         transient: false,
       });
+    }
+    // The realm receives the credentials: https, or plain http to the registry itself only.
+    try {
+      await this.#policy.checkUrl(realm, host, registry);
+    } catch (err) {
+      throw refused(host, err as Error, "realm ");
     }
     const scopes = [`repository:${path}:pull`];
     for (const s of challenge.params.scope?.split(" ") ?? []) {
@@ -361,7 +416,7 @@ export class RegistryClient {
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: form.toString(),
         signal,
-      });
+      }, { maxBytes: MAX_ANSWER_BYTES.token, registry });
     } else {
       if (service) realm.searchParams.set("service", service);
       for (const s of scopes) realm.searchParams.append("scope", s);
@@ -370,7 +425,7 @@ export class RegistryClient {
         method: "GET",
         headers: auth ? { Authorization: auth } : {},
         signal,
-      });
+      }, { maxBytes: MAX_ANSWER_BYTES.token, registry });
     }
     if (reply.status === 401 || reply.status === 403) {
       throw new RegistryError(
@@ -397,8 +452,17 @@ export class RegistryClient {
     return token;
   }
 
-  /** One HTTP exchange under the host's limiter, body read in full within the timeout. */
-  #send(host: string, url: URL, init: RequestInit & { method: string }): Promise<Reply> {
+  /**
+   * One HTTP exchange under the host's limiter, within the timeout: redirects followed by
+   * hand (at most MAX_REDIRECTS, each URL checked by the host policy, credentials and bodies
+   * never carried to another origin), the answer read up to `limits.maxBytes`.
+   */
+  #send(
+    host: string,
+    url: URL,
+    init: RequestInit & { method: string; headers: HeadersInit },
+    limits: { maxBytes: number; registry: URL },
+  ): Promise<Reply> {
     return this.#limiter.run(host, async () => {
       const cancel = init.signal;
       const abort = new AbortController();
@@ -407,19 +471,9 @@ export class RegistryClient {
       let reply: Reply;
       try {
         cancel?.throwIfAborted();
-        const res = await this.#fetch(url, {
-          ...init,
-          signal: link.signal,
-          client: this.#httpClient,
-        });
-        reply = {
-          method: init.method,
-          url,
-          status: res.status,
-          headers: res.headers,
-          body: await res.text(),
-        };
+        reply = await this.#follow(host, url, { ...init, signal: link.signal }, limits);
       } catch (cause) {
+        if (cause instanceof RegistryError) throw cause;
         this.onRequest?.({ host, status: "error" });
         const why = cancel?.aborted
           ? "cancelled"
@@ -451,6 +505,98 @@ export class RegistryClient {
       return reply;
     });
   }
+
+  async #follow(
+    host: string,
+    first: URL,
+    init: RequestInit & { method: string; headers: HeadersInit },
+    limits: { maxBytes: number; registry: URL },
+  ): Promise<Reply> {
+    let url = first;
+    let headers = new Headers(init.headers);
+    for (let hops = 0;; hops++) {
+      try {
+        await this.#policy.checkUrl(url, host, limits.registry);
+      } catch (err) {
+        throw refused(host, err as Error, hops ? "redirect to " : "");
+      }
+      const res = await this.#fetch(url, {
+        ...init,
+        headers,
+        redirect: "manual",
+        client: this.#httpClient,
+      });
+      const location = res.headers.get("location");
+      if (res.status < 300 || res.status > 399 || !location) {
+        return {
+          method: init.method,
+          url,
+          status: res.status,
+          headers: res.headers,
+          body: await readCapped(host, url, res, limits.maxBytes),
+        };
+      }
+      await res.body?.cancel();
+      const next = new URL(location, url);
+      const fail = (why: string) =>
+        new RegistryError(`${host}: ${init.method} ${url.pathname}: redirect ${why}`, {
+          host,
+          status: res.status,
+          transient: false,
+        });
+      if (hops >= MAX_REDIRECTS) throw fail(`count over ${MAX_REDIRECTS}`);
+      if (next.origin !== url.origin) {
+        // Another origin gets neither the credentials nor a body that holds them.
+        if (init.body !== undefined) throw fail(`of a POST to another origin ${next.origin}`);
+        headers = new Headers(headers);
+        headers.delete("authorization");
+      } else if (init.body !== undefined && res.status !== 307 && res.status !== 308) {
+        throw fail(`of a POST by ${res.status}`);
+      }
+      url = next;
+    }
+  }
+}
+
+/** The answer's body as text, failing once it passes `maxBytes` (without reading further). */
+async function readCapped(host: string, url: URL, res: Response, maxBytes: number) {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  const tooLarge = () =>
+    new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
+      host,
+      status: res.status,
+      code: "TOO_LARGE",
+      transient: false,
+    });
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (!res.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** A request the host policy refused: never retried, the reason in the message. */
+function refused(host: string, err: Error, what = ""): RegistryError {
+  return new RegistryError(`${host}: ${what}refused: ${err.message}`, {
+    host,
+    code: "HOST_REFUSED",
+    transient: false,
+    cause: err,
+  });
 }
 
 /** Prefer Bearer (scoped, what Docker Hub and most registries use) over Basic. */
@@ -465,9 +611,13 @@ function basicAuth(cred: RegistryCredential | undefined): string | undefined {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
-/** Tokens are per host, repository and credential; kept in memory only, never logged. */
+/**
+ * Tokens are per host, repository and credential. The key holds a hash of the credential,
+ * not the secret itself, so the cache keeps no secret past the token's own life.
+ */
 function tokenCacheKey(host: string, path: string, cred?: RegistryCredential): string {
-  return JSON.stringify([host, path, cred?.username, cred?.password, cred?.token]);
+  const secret = JSON.stringify([cred?.username, cred?.password, cred?.token]);
+  return JSON.stringify([host, path, createHash("sha256").update(secret).digest("base64")]);
 }
 
 function checkName(host: string, value: string, code: string, pattern: RegExp): void {

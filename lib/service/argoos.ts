@@ -16,6 +16,7 @@ import { parsePolicy } from "../policy/policy.ts";
 import { Poller } from "../poll/poller.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { parseDockerConfig } from "../registry/credentials.ts";
+import { dnsResolver } from "../registry/host_policy.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
@@ -150,6 +151,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   if (config.pollIntervalMs > 0) {
     registry = deps.registry ?? new RegistryClient({
       insecureHosts: config.registry.insecureHosts,
+      allow: config.registry.allow,
+      resolve: dnsResolver,
       caCert: config.registry.caCert,
       logger: log,
     });

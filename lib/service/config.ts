@@ -40,6 +40,8 @@ export interface ArgoosConfig {
   pollIntervalMs: number;
   registry: {
     insecureHosts: string[];
+    /** Host globs registries must match; empty allows every registry. */
+    allow?: string[];
     caCert?: string;
     /** Text of a docker config.json with credentials. */
     dockerConfig?: string;

@@ -118,6 +118,16 @@ const PRECEDENCE: Precedence[] = [
     get: (i) => i.config.registry.insecureHosts,
   },
   {
+    name: "registry-allow",
+    env: "REGISTRY_ALLOW",
+    flag: ["--registry-allow", "*.example.com"],
+    envValue: "ghcr.io, *.corp.lan",
+    fromFlag: ["*.example.com"],
+    fromEnv: ["ghcr.io", "*.corp.lan"],
+    fallback: [],
+    get: (i) => i.config.registry.allow,
+  },
+  {
     name: "lease-namespace",
     env: "POD_NAMESPACE",
     flag: ["--lease-namespace", "ops"],
