@@ -25,6 +25,7 @@ import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { workloadKey } from "../lib/workloads/workload.ts";
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
 import { fakeDigest, startStubRegistry } from "./stub_registry.ts";
+import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const WORKLOADS_N = 2_000;
 const REPOSITORIES_N = 200;
@@ -101,7 +102,7 @@ await cache.synced;
 const poller = new Poller({
   cache,
   rollout: new Rollout({ client, cache, logger: silentLogger }),
-  registry: new RegistryClient({ logger: silentLogger }),
+  registry: new RegistryClient({ ...PLAIN_LOOPBACK, logger: silentLogger }),
   client,
   intervalMs: 300_000,
   logger: silentLogger,

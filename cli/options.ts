@@ -114,7 +114,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "registry-insecure",
     env: "REGISTRY_INSECURE",
     type: "string",
-    help: "comma-separated registry hosts reached over plain HTTP (loopback always is)",
+    help: "comma-separated registry hosts (or globs, 127.0.0.1:*) reached over plain HTTP",
   },
   {
     name: "registry-allow",

@@ -34,8 +34,8 @@ import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
  */
 export interface RegistryClientOptions {
   /**
-   * Hosts reached over plain http (REGISTRY_INSECURE); loopback hosts (127.0.0.0/8,
-   * localhost, [::1]) are always allowed plain http, like Docker.
+   * Hosts (or globs, `127.0.0.1:*`) reached over plain http (REGISTRY_INSECURE); loopback
+   * hosts too only when listed, unlike Docker: see `isInsecureHost`.
    */
   insecureHosts?: readonly string[];
   /** PEM CA bundle text for TLS (custom CA by file is read by the caller). */

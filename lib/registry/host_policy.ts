@@ -3,8 +3,8 @@
  * reference anyone allowed to label a workload wrote, and its realm and redirects from the
  * registry itself, so neither is trusted:
  *
- * - only `https`, or plain `http` to a registry the operator listed as insecure (or a
- *   loopback one) and then only that same host; never `file:` or another scheme;
+ * - only `https`, or plain `http` to a registry the operator listed as insecure, and then
+ *   only that same host; never `file:` or another scheme;
  * - never a link-local address (169.254.0.0/16, fe80::/10: cloud metadata services) nor an
  *   unspecified one (0.0.0.0, ::), whether written in the URL or what the name resolves to;
  * - with an allow list (`--registry-allow`), only registries whose host matches one of it.
@@ -12,7 +12,7 @@
  * @module
  */
 
-import { isLoopbackHost } from "./endpoint.ts";
+import { hostGlobMatches, isInsecureHost } from "./endpoint.ts";
 
 /** Why a URL is not contacted. */
 export class HostRefused extends Error {
@@ -61,15 +61,10 @@ export function isForbiddenAddress(address: string): boolean {
  */
 export function hostAllowed(host: string, globs: readonly string[]): boolean {
   if (globs.length === 0) return true;
-  const lower = host.toLowerCase();
-  const bare = lower.replace(/:\d+$/, "");
-  return globs.some((glob) => {
-    const g = glob.toLowerCase();
-    const re = new RegExp(
-      `^${g.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[^.:]*")}$`,
-    );
-    return re.test(lower) || (!/:\d+$/.test(g) && re.test(bare));
-  });
+  const bare = host.replace(/:\d+$/, "");
+  return globs.some((g) =>
+    hostGlobMatches(g, host) || (!/:\d+$/.test(g) && hostGlobMatches(g, bare))
+  );
 }
 
 /** Resolves a hostname to its addresses; injectable for tests. */
@@ -129,8 +124,7 @@ export class HostPolicy {
 
   /** Whether the operator lets `host` be reached over plain http. */
   isPlain(host: string): boolean {
-    const lower = host.toLowerCase();
-    return isLoopbackHost(lower) || this.#insecure.includes(lower);
+    return isInsecureHost(host, this.#insecure);
   }
 
   /** Throws {@linkcode HostRefused} unless the allow list names `registry`. */

@@ -18,6 +18,7 @@ import {
   startFakeCluster,
   waitFor,
 } from "../support/fake_cluster.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const INTERVAL = 300_000;
 const T0 = 1_700_000_000_000;
@@ -64,7 +65,11 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
   const poller = new Poller({
     cache,
     rollout,
-    registry: new RegistryClient({ logger: log.logger, timeoutMs: opts.timeoutMs }),
+    registry: new RegistryClient({
+      ...PLAIN_LOOPBACK,
+      logger: log.logger,
+      timeoutMs: opts.timeoutMs,
+    }),
     client: cluster.client,
     intervalMs: opts.intervalMs ?? INTERVAL,
     dryRun: opts.dryRun,

@@ -22,7 +22,11 @@ interface Sent {
 /** A client whose fetch answers with `route` and records what was sent. */
 function rig(
   route: (url: URL, init: RequestInit) => Response,
-  opts: { allow?: string[]; resolve?: (h: string) => Promise<string[]> } = {},
+  opts: {
+    allow?: string[];
+    resolve?: (h: string) => Promise<string[]>;
+    insecureHosts?: string[];
+  } = {},
 ) {
   const sent: Sent[] = [];
   const fetchStub = (input: string | URL | Request, init: RequestInit = {}) => {
@@ -72,11 +76,18 @@ Deno.test("a plain-http realm is refused, but for an insecure registry's own hos
   );
   await assert.rejects(client.listTags("reg.example", "app", cred), refusedWith(/plain http/));
   assert.equal(sent.length, 1);
-  // A loopback registry pointing at another host over http.
-  ({ client, sent } = rig((url) =>
-    url.host === "127.0.0.1:5000" && url.pathname.startsWith("/v2/")
-      ? challenge("http://other.example/token")
-      : tags()
+  // A loopback registry not listed insecure is asked over https, like any other.
+  ({ client, sent } = rig(tags));
+  await client.listTags("127.0.0.1:5000", "app");
+  assert.equal(sent[0].url, "https://127.0.0.1:5000/v2/app/tags/list");
+  // A listed one pointing at another host over http.
+  const insecureHosts = ["127.0.0.1:5000"];
+  ({ client, sent } = rig(
+    (url) =>
+      url.host === "127.0.0.1:5000" && url.pathname.startsWith("/v2/")
+        ? challenge("http://other.example/token")
+        : tags(),
+    { insecureHosts },
   ));
   await assert.rejects(client.listTags("127.0.0.1:5000", "app", cred), refusedWith(/plain http/));
   assert.deepEqual(sent.map((s) => new URL(s.url).host), ["127.0.0.1:5000"]);
@@ -85,7 +96,7 @@ Deno.test("a plain-http realm is refused, but for an insecure registry's own hos
   ({ client, sent } = rig((url) => {
     if (url.pathname === "/token") return Response.json({ token: "tk" });
     return asked++ === 0 ? challenge("http://127.0.0.1:5000/token") : tags();
-  }));
+  }, { insecureHosts }));
   assert.deepEqual(await client.listTags("127.0.0.1:5000", "app", cred), ["1.0.0"]);
   assert.equal(sent.at(-1)?.auth, "Bearer tk");
 });
