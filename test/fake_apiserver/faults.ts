@@ -13,13 +13,15 @@ export interface Fault {
   method?: string;
   /** Substring of the path. */
   path?: string;
-  /** HTTP status to answer with. */
-  status: number;
+  /** HTTP status to answer with (ignored with `error`). */
+  status?: number;
   /** How many matching requests fail; default 1. */
   times?: number;
   /** Optional Status reason, e.g. "Conflict", "Invalid". */
   reason?: string;
   message?: string;
+  /** A complete failure to answer with, e.g. `admissionPolicyDenied(…)`. */
+  error?: ApiError;
 }
 
 /**
@@ -51,6 +53,7 @@ export class FaultQueue {
     if (at < 0) return undefined;
     const entry = this.#queue[at];
     if (--entry.left <= 0) this.#queue.splice(at, 1);
-    return genericError(entry.fault.status, entry.fault.reason, entry.fault.message);
+    const { error, status = 500, reason, message } = entry.fault;
+    return error ?? genericError(status, reason, message);
   }
 }
