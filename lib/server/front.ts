@@ -2,10 +2,11 @@
  * The listening socket, in front of `Deno.serve`: `Deno.serve` has no deadline on reading
  * a request's headers (denoland/deno#3515), so a client that sends half a header block
  * holds a connection, and its memory, forever. Each connection is accepted here, its
- * header block must arrive whole within a deadline, and it is then handed, with
- * `Connection: close` so that it carries this one request only, to `Deno.serve` listening
- * on a loopback port of its own. A connection lives at most `maxLifetimeMs`, and at most
- * `maxConnections` are open; beyond that a new one is answered `503` with `Retry-After`.
+ * header block must arrive whole within a deadline and its body within another, and the bytes
+ * are relayed to `Deno.serve` listening on a loopback port of its own. Connections are kept
+ * alive: between requests the header deadline counts from the last byte of the answer. A
+ * connection lives at most `maxLifetimeMs`, and at most `maxConnections` are open; beyond that
+ * a new one is answered `503` with `Retry-After`.
  *
  * @module
  */
@@ -60,12 +61,6 @@ function rawResponse(status: string, body: string, extra = ""): Uint8Array {
   );
 }
 
-/** The header block with every `Connection`/`Keep-Alive` line replaced by `Connection: close`. */
-function oneRequestOnly(head: string): string {
-  const lines = head.split(/\r?\n/).filter((l) => !/^(connection|keep-alive)\s*:/i.test(l));
-  return `${lines.join("\r\n")}\r\nconnection: close\r\n\r\n`;
-}
-
 const latin1 = new TextDecoder("latin1");
 
 /**
@@ -92,71 +87,106 @@ export function serveFront(
     ? Deno.listenTls({ hostname: opts.hostname, port: opts.port, ...opts.tls })
     : Deno.listen({ hostname: opts.hostname, port: opts.port });
   const inner = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
-  /** Open connections: their closer, and whether they still wait for headers; at most `maxConnections`. */
-  const open = new Map<Deno.Conn, { close: () => void; inHeaders: boolean }>();
+  /** Open connections and their closers, and whether a backend is attached; at most `maxConnections`. */
+  const open = new Map<Deno.Conn, { close: () => void; relaying: boolean }>();
   /** Every relay running, to wait for at shutdown; as many as `open`. */
   const relays = new Set<Promise<void>>();
 
   async function relay(conn: Deno.Conn): Promise<void> {
-    let backend: Deno.Conn | undefined;
+    let backend: Deno.TcpConn | undefined;
+    let downstream: Promise<void> | undefined;
     let closed = false;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
     const close = () => {
       if (closed) return;
       closed = true;
+      clearTimeout(deadline);
       for (const c of [conn, backend]) {
         try {
           c?.close();
         } catch { /* already closed */ }
       }
     };
-    const state = { close, inHeaders: true };
+    const state = { close, relaying: false };
     open.set(conn, state);
     const cut = (reason: CutReason) => {
       if (!closed) opts.onCut?.(reason);
       close();
     };
+    const arm = (reason: CutReason, ms: number) => {
+      clearTimeout(deadline);
+      deadline = setTimeout(() => cut(reason), ms);
+    };
     const lifetime = setTimeout(() => cut("lifetime"), maxLifetimeMs);
-    const headerDeadline = setTimeout(() => cut("header-timeout"), headerTimeoutMs);
+    // Where the connection is: reading a header block (`head` holds it so far), a body
+    // (`body` tracks its end), or between requests (`idle`: the answer may still be coming).
+    let head: Uint8Array = new Uint8Array(0);
+    let body: BodyTracker | undefined;
+    let idle = false;
+    const bodyDone = () => {
+      body = undefined;
+      idle = true;
+      clearTimeout(deadline);
+    };
+    arm("header-timeout", headerTimeoutMs);
     try {
-      // The header block, within the deadline and the size cap.
-      const buf = new Uint8Array(maxHeaderBytes + 1);
-      let size = 0;
-      let end = -1;
-      while (end < 0) {
-        if (size > maxHeaderBytes) {
-          clearTimeout(headerDeadline);
-          await conn.write(
-            rawResponse("431 Request Header Fields Too Large", "headers too large\n"),
-          )
-            .catch(() => {});
-          return cut("header-too-large");
+      const buf = new Uint8Array(16 * 1024);
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        let chunk: Uint8Array = buf.subarray(0, n);
+        while (chunk.length > 0 && !closed) {
+          if (body) {
+            const used = body.feed(chunk);
+            await writeAll(backend!, chunk.subarray(0, used));
+            chunk = chunk.subarray(used);
+            if (body.done) bodyDone();
+            continue;
+          }
+          // The first byte of a request after an answer starts its header deadline.
+          if (idle) {
+            idle = false;
+            arm("header-timeout", headerTimeoutMs);
+          }
+          head = concat(head, chunk);
+          chunk = new Uint8Array(0);
+          const match = HEADER_END.exec(latin1.decode(head.subarray(0, maxHeaderBytes + 4)));
+          if (!match) {
+            if (head.length <= maxHeaderBytes) continue;
+            await conn.write(
+              rawResponse("431 Request Header Fields Too Large", "headers too large\n"),
+            ).catch(() => {});
+            return cut("header-too-large");
+          }
+          const end = match.index + match[0].length;
+          [chunk, head] = [head.subarray(end), head.subarray(0, end)];
+          if (!backend) {
+            backend = await Deno.connect({ hostname: "127.0.0.1", port: inner.addr.port });
+            // Relayed pieces are written as they come: Nagle's algorithm would hold each
+            // one back for the peer's delayed ACK (40 ms).
+            backend.setNoDelay(true);
+            (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
+            state.relaying = true;
+            // Answers flow back as they come; each one restarts the wait for the next request.
+            downstream = pump(backend, conn, () => {
+              if (idle) arm("header-timeout", headerTimeoutMs);
+            }).finally(close);
+          }
+          await writeAll(backend, head);
+          body = bodyTracker(latin1.decode(head));
+          head = new Uint8Array(0);
+          // The body must be in by its deadline: `Deno.serve` would wait for the rest forever,
+          // even after answering.
+          arm("body-timeout", bodyTimeoutMs);
+          if (body.done) bodyDone();
         }
-        const n = await conn.read(buf.subarray(size));
-        if (n === null) return close();
-        size += n;
-        const match = HEADER_END.exec(latin1.decode(buf.subarray(0, size)));
-        if (match) end = match.index + match[0].length;
       }
-      clearTimeout(headerDeadline);
-      state.inHeaders = false;
-      const head = oneRequestOnly(latin1.decode(buf.subarray(0, end)).replace(HEADER_END, ""));
-      backend = await Deno.connect({ hostname: "127.0.0.1", port: inner.addr.port });
-      if (closed) return close();
-      await writeAll(backend, Uint8Array.from(head, (c) => c.charCodeAt(0)));
-      if (size > end) await writeAll(backend, buf.subarray(end, size));
-      // The body must be in by its deadline, else the connection is cut: `Deno.serve` would
-      // otherwise hold it open, waiting for the rest, even after answering.
-      const bodyEnd = bodyTracker(head);
-      const bodyDeadline = setTimeout(() => cut("body-timeout"), bodyTimeoutMs);
-      if (bodyEnd(buf.subarray(end, size))) clearTimeout(bodyDeadline);
-      // The answer ends the connection: the client's side is not waited for.
-      pump(conn, backend, (chunk) => bodyEnd(chunk) && clearTimeout(bodyDeadline))
-        .finally(() => clearTimeout(bodyDeadline));
-      await pump(backend, conn);
+      // The client is done sending: say so, so that an unfinished upload is seen as aborted.
+      await backend?.closeWrite().catch(() => {});
+      await downstream;
     } catch {
       // A reset, or a socket closed by a deadline: nothing more to do for this connection.
     } finally {
-      clearTimeout(headerDeadline);
       clearTimeout(lifetime);
       close();
       open.delete(conn);
@@ -183,8 +213,9 @@ export function serveFront(
     async shutdown() {
       listener.close();
       await accepting;
-      // Connections still sending headers are dropped; requests in flight are answered.
-      for (const { close, inHeaders } of open.values()) if (inHeaders) close();
+      // Connections that never finished a header block are dropped; requests in flight are
+      // answered, then the server closes its side, which ends their relays.
+      for (const { close, relaying } of open.values()) if (!relaying) close();
       await inner.shutdown();
       await Promise.all(relays);
     },
@@ -195,22 +226,79 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let at = 0; at < data.length;) at += await conn.write(data.subarray(at));
 }
 
+/** Where a request's body ends, fed its bytes as they pass. */
+interface BodyTracker {
+  /** How many bytes of `chunk` belong to the body (the rest starts the next request). */
+  feed(chunk: Uint8Array): number;
+  readonly done: boolean;
+}
+
 /**
- * Whether a request's body is complete, fed its bytes as they pass: by `Content-Length`, or
- * for a chunked body by its last chunk (`0` CRLF CRLF; trailers are not sent by registries).
- * A body-less request is complete at once.
+ * The body framing of a request, from its header block: chunked (trailers included), or
+ * `Content-Length` bytes, or none. Only deadlines depend on it: `Deno.serve` parses the
+ * request itself, so a client that frames it otherwise only loses its connection sooner.
  */
-function bodyTracker(head: string): (chunk: Uint8Array) => boolean {
+function bodyTracker(head: string): BodyTracker {
+  if (/^transfer-encoding\s*:.*chunked/im.test(head)) return chunkedTracker();
   const length = /^content-length\s*:\s*(\d+)\s*$/im.exec(head);
-  if (/^transfer-encoding\s*:.*chunked/im.test(head)) {
-    let tail = "\n";
-    return (chunk) => {
-      tail = (tail + latin1.decode(chunk)).slice(-6);
-      return /\n0\r?\n\r?\n$/.test(tail);
-    };
-  }
   let remaining = length ? Number(length[1]) : 0;
-  return (chunk) => (remaining -= chunk.length) <= 0;
+  return {
+    feed(chunk) {
+      const used = Math.min(remaining, chunk.length);
+      remaining -= used;
+      return used;
+    },
+    get done() {
+      return remaining === 0;
+    },
+  };
+}
+
+/** A chunked body: size lines, data, and after the last (0) chunk, trailers to an empty line. */
+function chunkedTracker(): BodyTracker {
+  let line = "";
+  let data = 0; // data bytes (plus their CRLF) left in the current chunk
+  let trailers = false;
+  let done = false;
+  return {
+    feed(chunk) {
+      let i = 0;
+      while (i < chunk.length && !done) {
+        if (data > 0) {
+          const take = Math.min(data, chunk.length - i);
+          data -= take;
+          i += take;
+          continue;
+        }
+        const byte = chunk[i++];
+        if (byte !== 0x0a) {
+          if (line.length < 1024) line += String.fromCharCode(byte);
+          continue;
+        }
+        const text = line.replace(/\r$/, "");
+        line = "";
+        if (trailers) {
+          if (text === "") done = true;
+          continue;
+        }
+        const size = parseInt(text.split(";")[0], 16);
+        if (Number.isNaN(size)) continue; // a malformed line: the server refuses the request
+        if (size === 0) trailers = true;
+        else data = size + 2;
+      }
+      return i;
+    },
+    get done() {
+      return done;
+    },
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Copy `from` to `to` until `from` ends, then end `to`'s sending side. */

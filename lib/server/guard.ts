@@ -110,7 +110,6 @@ export function guardHandler(
           method: req.method,
           headers: req.headers,
           body,
-          signal: req.signal,
         }),
       );
     } catch (err) {

@@ -72,16 +72,26 @@ async function withServer(
 
 const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 
-Deno.test("a complete request is served, on a connection closed after it", async () => {
-  await withServer(async (port) => {
+Deno.test("requests on a kept-alive connection, chunked and pipelined, are all served", async () => {
+  await withServer(async (port, cuts) => {
     const conn = await connect(port);
+    const started = performance.now();
     await conn.write(encoder.encode(
-      "POST /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello",
+      "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello" +
+        "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n" +
+        "GET /c HTTP/1.1\r\nHost: a\r\n\r\n",
     ));
+    // The connection stays open after the answers, until the idle (header) deadline.
     const answer = await readAll(conn);
-    assert.match(answer, /^HTTP\/1.1 200/);
-    assert.match(answer, /got 5$/);
-    assert.match(answer, /connection: close/i);
+    assert.deepEqual(answer.match(/HTTP\/1.1 \d+/g), [
+      "HTTP/1.1 200",
+      "HTTP/1.1 200",
+      "HTTP/1.1 200",
+    ]);
+    assert.deepEqual(answer.match(/got \d+/g), ["got 5", "got 7", "got 0"]);
+    assert.ok(performance.now() - started >= 250, "kept open while idle");
+    assert.deepEqual(cuts, ["header-timeout"]);
   });
 });
 
