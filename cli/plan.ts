@@ -12,6 +12,7 @@ import { formatPlan, planWorkloads } from "../lib/plan/plan.ts";
 import { POLICY_LABEL } from "../lib/policy/policy.ts";
 import { PullSecrets } from "../lib/poll/pull_secrets.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
+import { dnsResolver } from "../lib/registry/host_policy.ts";
 import { type CredentialMap, parseDockerConfig } from "../lib/registry/credentials.ts";
 import { kindNamed } from "../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../lib/workloads/workload.ts";
@@ -95,6 +96,8 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     : new Map();
   const registry = new RegistryClient({
     insecureHosts: config.registry.insecureHosts,
+    allow: config.registry.allow,
+    resolve: dnsResolver,
     caCert: config.registry.caCert,
   });
   let client: KubeClient | undefined;
