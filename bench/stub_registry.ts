@@ -1,8 +1,9 @@
 /**
- * A minimal in-memory container registry on 127.0.0.1 for poll tests and the poll
- * benchmark: `GET /v2/`, `GET /v2/<name>/tags/list` (one page) and
- * `HEAD /v2/<name>/manifests/<tag>` answering `Docker-Content-Digest`, with request
- * counting and injected failures (429/503 with `Retry-After`, 5xx).
+ * A minimal in-memory container registry on 127.0.0.1 for poll tests and the benchmarks:
+ * `GET /v2/`, `GET /v2/<name>/tags/list` (one page), `HEAD /v2/<name>/manifests/<ref>`
+ * answering `Docker-Content-Digest`, and `GET` of the same answering a manifest (a Docker v2
+ * image manifest unless the push gave another) for the reconcile's truth check; `<ref>` is a
+ * tag or a digest. Request counting and injected failures (429/503 with `Retry-After`, 5xx).
  *
  * @module
  */
@@ -60,17 +61,42 @@ export interface StubRegistry {
   readonly host: string;
   /** Every request, in arrival order. */
   readonly requests: SeenRequest[];
-  /** Create or move `tag` of repository `path`; returns its digest (generated when not given). */
-  push(path: string, tag: string, digest?: string): string;
+  /**
+   * Create or move `tag` of repository `path`; returns its digest (generated when not given).
+   * `manifest` is what a GET serves (default: a Docker v2 image manifest of its own, see
+   * `imageManifest`), e.g. a Helm chart.
+   */
+  push(path: string, tag: string, digest?: string, manifest?: StubManifest): string;
+  /** Remove `tag` of `path` (as a registry API delete would); later requests get 404. */
+  untag(path: string, tag: string): void;
   /** The digest `tag` of `path` has now, if any. */
   digestOf(path: string, tag: string): string | undefined;
   /** Answer the next requests with an error. */
   fail(fault: RegistryFault): void;
   /** Listings, HEADs and all requests since start or the last reset. */
   counts(): RegistryCounts;
+  /** Manifest GETs since start or the last reset. */
+  manifestGets(): number;
   /** Forget recorded requests. */
   resetCounts(): void;
   close(): Promise<void>;
+}
+
+/**
+ * A manifest as a GET serves it.
+ *
+ * @example
+ * ```ts
+ * import type { StubManifest } from "./stub_registry.ts";
+ * const helm: StubManifest = {
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   body: { schemaVersion: 2, config: { mediaType: "application/vnd.cncf.helm.config.v1+json" } },
+ * };
+ * ```
+ */
+export interface StubManifest {
+  mediaType: string;
+  body: unknown;
 }
 
 /**
@@ -100,7 +126,8 @@ export function fakeDigest(n: number): string {
  * ```
  */
 export function startStubRegistry(): StubRegistry {
-  const repos = new Map<string, Map<string, string>>();
+  /** Repository -> tag -> what it points at; grows only with what a test pushes. */
+  const repos = new Map<string, Map<string, { digest: string; manifest: StubManifest }>>();
   const faults: { fault: RegistryFault; left: number }[] = [];
   let digests = 0;
   const stub = startStub((req) => answer(req));
@@ -123,13 +150,18 @@ export function startStubRegistry(): StubRegistry {
       if (!tags) return errorResponse(req, 404, "NAME_UNKNOWN");
       return Response.json({ name: list[1], tags: [...tags.keys()] });
     }
-    const manifest = req.method === "HEAD" ? MANIFESTS.exec(path) : null;
+    const manifest = req.method === "HEAD" || req.method === "GET" ? MANIFESTS.exec(path) : null;
     if (manifest) {
-      const digest = repos.get(manifest[1])?.get(manifest[2]);
-      if (!digest) return errorResponse(req, 404, "MANIFEST_UNKNOWN");
-      return new Response(null, {
-        headers: { "docker-content-digest": digest, "content-type": MANIFEST_TYPE },
-      });
+      const tags = repos.get(manifest[1]);
+      const ref = manifest[2];
+      const found = tags?.get(ref) ?? [...tags?.values() ?? []].find((t) => t.digest === ref);
+      if (!found) return errorResponse(req, 404, "MANIFEST_UNKNOWN");
+      const headers = {
+        "docker-content-digest": found.digest,
+        "content-type": found.manifest.mediaType,
+      };
+      const body = req.method === "GET" ? JSON.stringify(found.manifest.body) : null;
+      return new Response(body, { headers });
     }
     return errorResponse(req, 404, "UNSUPPORTED");
   }
@@ -137,13 +169,19 @@ export function startStubRegistry(): StubRegistry {
   return {
     host: stub.host,
     requests: stub.requests,
-    push(path, tag, digest = fakeDigest(++digests)) {
+    push(path, tag, digest = fakeDigest(++digests), manifest?: StubManifest) {
       let tags = repos.get(path);
       if (!tags) repos.set(path, tags = new Map());
-      tags.set(tag, digest);
+      tags.set(tag, {
+        digest,
+        manifest: manifest ?? { mediaType: MANIFEST_TYPE, body: imageManifest(digest) },
+      });
       return digest;
     },
-    digestOf: (path, tag) => repos.get(path)?.get(tag),
+    untag(path, tag) {
+      repos.get(path)?.delete(tag);
+    },
+    digestOf: (path, tag) => repos.get(path)?.get(tag)?.digest,
     fail(fault) {
       faults.push({ fault, left: fault.times ?? 1 });
     },
@@ -156,10 +194,30 @@ export function startStubRegistry(): StubRegistry {
         total: stub.requests.length,
       };
     },
+    manifestGets: () =>
+      stub.requests.filter((r) => r.method === "GET" && MANIFESTS.test(r.url.pathname)).length,
     resetCounts() {
       stub.requests.length = 0;
     },
     close: () => stub.close(),
+  };
+}
+
+/** A Docker v2 image manifest whose layer is named after `digest` (content differs per push). */
+function imageManifest(digest: string): Record<string, unknown> {
+  return {
+    schemaVersion: 2,
+    mediaType: MANIFEST_TYPE,
+    config: {
+      mediaType: "application/vnd.docker.container.image.v1+json",
+      size: 1469,
+      digest: fakeDigest(1),
+    },
+    layers: [{
+      mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      size: 3623807,
+      digest,
+    }],
   };
 }
 

@@ -10,7 +10,7 @@ import { KubeClient } from "../lib/kube/client.ts";
 import { resolveConnection } from "../lib/kube/connection.ts";
 import { formatPlan, planWorkloads } from "../lib/plan/plan.ts";
 import { POLICY_LABEL } from "../lib/policy/policy.ts";
-import { PullSecrets } from "../lib/poll/pull_secrets.ts";
+import { PullSecrets } from "../lib/workloads/pull_secrets.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { dnsResolver } from "../lib/registry/host_policy.ts";
 import { type CredentialMap, parseDockerConfig } from "../lib/registry/credentials.ts";

@@ -68,9 +68,9 @@ export const referenceGrammar = {
   /** A repository path inside a registry, at most 255 characters. */
   repository: (path: string): boolean => path.length <= MAX_NAME_LENGTH && PATH_RE.test(path),
   /** A tag: a word character, then at most 127 of words, dots and dashes. */
-  tag: (tag: string): boolean => TAG_RE.test(tag),
-  /** A digest, `algorithm:hex`; at most 128 hex characters (sha512) for a bounded key. */
-  digest: (digest: string): boolean => digest.length <= 150 && DIGEST_RE.test(digest),
+  tag: (tag: string): boolean => tagProblem(tag) === undefined,
+  /** A digest, `algorithm:hex` (sha256 exactly 64 lower-case hex); at most 150 characters. */
+  digest: (digest: string): boolean => digestProblem(digest) === undefined,
 } as const;
 const DOCKER_HUB_ALIASES = new Set(["index.docker.io", "registry-1.docker.io"]);
 
@@ -205,4 +205,39 @@ export function formatReference(ref: ImageReference): string {
  */
 export function withTarget(ref: ImageReference, tag: string, digest?: string): string {
   return formatReference({ host: ref.host, path: ref.path, tag, digest });
+}
+
+/**
+ * Why `tag` is not a tag by the reference grammar (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`), or
+ * undefined when it is one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tagProblem } from "./reference.ts";
+ * assert.equal(tagProblem("1.2.4"), undefined);
+ * assert.equal(tagProblem("1.0 bad"), 'tag "1.0 bad" breaks the reference grammar');
+ * ```
+ */
+export function tagProblem(tag: string): string | undefined {
+  return TAG_RE.test(tag) ? undefined : `tag ${JSON.stringify(tag)} breaks the reference grammar`;
+}
+
+/**
+ * Why `digest` is not a digest by the reference grammar (`algorithm:hex`, sha256 with 64
+ * lower-case hex digits), or undefined when it is one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { digestProblem } from "./reference.ts";
+ * assert.equal(digestProblem("sha256:" + "a".repeat(64)), undefined);
+ * assert.equal(digestProblem("x"), 'digest "x" breaks the reference grammar');
+ * ```
+ */
+export function digestProblem(digest: string): string | undefined {
+  // Bounded: at most 128 hex characters (sha512) after the algorithm, so keys stay small.
+  const ok = digest.length <= 150 && DIGEST_RE.test(digest) &&
+    (!digest.startsWith("sha256:") || SHA256_RE.test(digest));
+  return ok ? undefined : `digest ${JSON.stringify(digest)} breaks the reference grammar`;
 }

@@ -5,13 +5,16 @@
  * @module
  */
 
-import { parsePolicy } from "../policy/policy.ts";
+import { withTarget } from "../image/reference.ts";
+import { currentTag } from "../policy/candidates.ts";
+import { candidatesFor } from "../policy/decide.ts";
+import { rulesFor } from "../policy/rules.ts";
+import { readState } from "../policy/state.ts";
 import { fetchOffers, usersByRepository } from "../poll/offers.ts";
-import { pollVerdicts } from "../poll/poll_verdicts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { CredentialMap } from "../registry/credentials.ts";
 import { parseVersion } from "../policy/version.ts";
-import type { Workload } from "../workloads/workload.ts";
+import type { ContainerImage, Workload } from "../workloads/workload.ts";
 
 /** One row of the plan. */
 export interface PlanRow {
@@ -21,7 +24,7 @@ export interface PlanRow {
   current: string;
   /** Newest version tag the registry lists, or `-` when none or unreachable. */
   newest: string;
-  /** The image the policy would write, or `-`. */
+  /** The image the policy would write (before the registry's truth check), or `-`. */
   next: string;
   reason: string;
 }
@@ -37,7 +40,7 @@ export interface PlanRow {
  */
 export async function planWorkloads(
   workloads: readonly Workload[],
-  registry: RegistryClient,
+  registry: Pick<RegistryClient, "listTags">,
   credentialsOf: (w: Workload) => Promise<CredentialMap>,
 ): Promise<PlanRow[]> {
   const { offers, failures } = await fetchOffers(
@@ -48,28 +51,47 @@ export async function planWorkloads(
   const rows: PlanRow[] = [];
   for (const w of workloads) {
     const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
-    const verdicts = new Map(pollVerdicts(w, offers).map((v) => [v.container, v]));
     for (const c of w.containers) {
       const offer = c.repository ? offers.get(c.repository) : undefined;
-      const v = verdicts.get(c);
       const failed = c.repository && failures.get(c.repository.split("/")[0]);
+      const [next, reason] = offer ? wouldRun(w, c, offer.tags) : [
+        "-",
+        !rulesFor(w, c.name)
+          ? "invalid-policy"
+          : failed
+          ? `registry unavailable: ${(failed.error as Error).message}`
+          : "not-an-image",
+      ];
       rows.push({
         workload: name,
         container: c.name,
         policy: w.policyLabel,
         current: c.image,
         newest: offer ? newestVersion(offer.tags) ?? "-" : "-",
-        next: v?.to ?? "-",
-        reason: v?.reason ??
-          (!parsePolicy(w.policyLabel)
-            ? "invalid-policy"
-            : failed
-            ? `registry unavailable: ${(failed.error as Error).message}`
-            : "not-an-image"),
+        next,
+        reason,
       });
     }
   }
   return rows;
+}
+
+/** The image the poll's candidates point at, and why; a digest is not followed here. */
+function wouldRun(w: Workload, c: ContainerImage, tags: readonly string[]): [string, string] {
+  const rules = rulesFor(w, c.name);
+  if (!rules) return ["-", "invalid-policy"];
+  const tag = currentTag(c.ref!);
+  const [best] = candidatesFor({
+    rules,
+    image: c.image,
+    ref: c.ref!,
+    state: readState(w.annotations)[c.name],
+    pushes: [],
+    listing: tags,
+  }).filter((k) => k.tag !== tag);
+  if (best) return [withTarget(c.ref!, best.tag), best.reason];
+  const isVersion = tag !== undefined && parseVersion(tag) !== undefined;
+  return ["-", isVersion || rules.policy === "all" ? "no-candidate" : "current-not-version"];
 }
 
 function newestVersion(tags: readonly string[]): string | undefined {

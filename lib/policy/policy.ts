@@ -1,12 +1,12 @@
 /**
- * Update policies (`argoos.io/policy`) and the webhook rule: is a pushed tag an update for a
- * container? Pure decisions, following the normative policy rules (summarised in README.md,
- * "Policies").
+ * Update policies (`argoos.io/policy`) and the version rule: is a version an update for
+ * another under a policy? Pure decisions, following the normative policy rules (summarised in
+ * README.md, "Policies").
  *
  * @module
  */
 
-import { compareVersions, parseVersion, type Version } from "./version.ts";
+import { compareVersions, type Version } from "./version.ts";
 
 /** The label a workload opts in with; its value names the {@linkcode Policy}. */
 export const POLICY_LABEL = "argoos.io/policy";
@@ -56,27 +56,9 @@ export type Reason =
   /** Greater but different major (patch/minor) or minor (patch). */
   | "outside-policy"
   /** Already running exactly this tag (and digest when known). */
-  | "same-image";
-
-/** What the container's image names now. */
-export interface Current {
-  tag?: string;
-  digest?: string;
-}
-
-/** A pushed manifest: its tag and digest. */
-export interface Pushed {
-  tag: string;
-  digest: string;
-}
-
-/** The outcome of {@linkcode decidePush}. */
-export interface Decision {
-  update: boolean;
-  reason: Reason;
-  /** Pin the digest in the written reference. */
-  pinDigest: boolean;
-}
+  | "same-image"
+  /** The tag names a signature, attestation or SBOM (`sha256-<hex>.sig`, ...), never an image. */
+  | "artifact";
 
 /**
  * Is `candidate` an update for `current` under a version policy? Returns "update" or the reason
@@ -108,49 +90,4 @@ export function judgeVersion(
   if (policy !== "major" && candidate.major !== current.major) return "outside-policy";
   if (policy === "patch" && candidate.minor !== current.minor) return "outside-policy";
   return "update";
-}
-
-/**
- * Webhook rule: is this push an update for a container running `current` under `policy`?
- * A current reference with neither tag nor digest runs `latest`, as Docker reads it.
- *
- * @example
- * ```ts
- * import { decidePush } from "./policy.ts";
- * const digest = "sha256:" + "a".repeat(64);
- * decidePush("patch", { tag: "1.2.3" }, { tag: "1.2.4", digest });
- * // { update: true, reason: "update", pinDigest: false }
- * decidePush("all", { tag: "latest" }, { tag: "latest", digest });
- * // { update: true, reason: "repushed", pinDigest: true }
- * ```
- */
-export function decidePush(policy: Policy, current: Current, pushed: Pushed): Decision {
-  const reason = pushReason(policy, current, pushed);
-  return {
-    update: reason === "update" || reason === "all-policy" || reason === "repushed",
-    reason,
-    // `all` always pins: a repeat of the same push then decides `same-image`, so a redelivery,
-    // another replica or the poll never rolls the same content out twice.
-    pinDigest: current.digest !== undefined || policy === "all",
-  };
-}
-
-function pushReason(policy: Policy, current: Current, pushed: Pushed): Reason {
-  const currentTag = current.tag ?? (current.digest === undefined ? "latest" : undefined);
-  const sameTag = pushed.tag === currentTag;
-  if (policy === "all") {
-    if (!sameTag) return "all-policy";
-    return current.digest === pushed.digest ? "same-image" : "repushed";
-  }
-  const currentVersion = currentTag === undefined ? undefined : parseVersion(currentTag);
-  if (currentVersion === undefined) return "current-not-version";
-  // Same tag with a different known digest is a re-push of an equal version: not an update.
-  if (sameTag) {
-    return current.digest === undefined || current.digest === pushed.digest
-      ? "same-image"
-      : "not-greater";
-  }
-  const candidate = parseVersion(pushed.tag);
-  if (candidate === undefined) return "candidate-not-version";
-  return judgeVersion(policy, currentVersion, candidate);
 }

@@ -1,31 +1,27 @@
 /**
  * Asking registries what they offer for a set of repositories: one tags
- * listing per repository, whatever the number of workloads that use it, plus
- * the digest HEADs their decisions need.
+ * listing per repository, whatever the number of workloads that use it.
  *
  * @module
  */
 
 import { linkSignals } from "../async/linked_signal.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import {
-  type CredentialMap,
-  credentialsFor,
-  type RegistryCredential,
-} from "../registry/credentials.ts";
-import { RegistryError } from "../registry/errors.ts";
+import { type CredentialMap, credentialsFor } from "../registry/credentials.ts";
+import { isCredentialRefusal, RegistryError } from "../registry/errors.ts";
 import type { Workload } from "../workloads/workload.ts";
-import { digestsNeeded, type RepositoryOffer } from "./poll_verdicts.ts";
+
+/** What a registry lists for one repository in this cycle. */
+export interface RepositoryOffer {
+  tags: readonly string[];
+}
 
 /** What was learned, and which registry hosts failed (once each, with their count). */
 export interface OfferResult {
   offers: Map<string, RepositoryOffer>;
   failures: Map<string, { repositories: number; error: unknown }>;
-  /** Repositories listed whose digest HEADs did not all succeed: worth asking again soon. */
-  incomplete: Set<string>;
-  /** Tag listings and digest HEADs made. */
+  /** Tag listings made. */
   listings: number;
-  heads: number;
 }
 
 /** Options of {@linkcode fetchOffers}. */
@@ -51,8 +47,8 @@ export function splitRepository(repository: string): [string, string] {
 }
 
 /**
- * Fetch the offers of every repository in `users` (repository → workloads using it).
- * A digest that cannot be read is left out (the decision says `digest-unknown`). When a host
+ * Fetch the tag listing of every repository in `users` (repository → workloads using it),
+ * with the credentials those workloads hold for it. When a host
  * that has answered nothing yet this cycle fails without an answer (down, timing out, backing
  * off), its other repositories are given up until the next cycle instead of each waiting out
  * its own timeout; a host that answers others only fails the one repository.
@@ -65,17 +61,11 @@ export function splitRepository(repository: string): [string, string] {
  */
 export async function fetchOffers(
   users: ReadonlyMap<string, readonly Workload[]>,
-  registry: RegistryClient,
+  registry: Pick<RegistryClient, "listTags">,
   credentialsOf: (w: Workload) => Promise<CredentialMap>,
   opts: FetchOffersOptions = {},
 ): Promise<OfferResult> {
-  const result: OfferResult = {
-    offers: new Map(),
-    failures: new Map(),
-    incomplete: new Set(),
-    listings: 0,
-    heads: 0,
-  };
+  const result: OfferResult = { offers: new Map(), failures: new Map(), listings: 0 };
   const hostDown = new Map<string, AbortController>();
   const answered = new Set<string>();
   await Promise.all([...users].map(async ([repo, workloads]) => {
@@ -89,7 +79,6 @@ export async function fetchOffers(
       const credMaps = await Promise.all(workloads.map(credentialsOf));
       const creds = [...new Set(credMaps.flatMap((m) => credentialsFor(m, host, path)))];
       let tags: string[] | undefined;
-      let cred: RegistryCredential | undefined;
       let refused: unknown;
       // Each credential the workloads hold for this repository in turn, then none. Every try
       // is a listing request, so `listings` counts them all.
@@ -98,28 +87,16 @@ export async function fetchOffers(
         result.listings++;
         try {
           tags = await registry.listTags(host, path, candidate, signal);
-          cred = candidate;
           break;
         } catch (err) {
-          if (!isRefusal(err)) throw err;
+          if (!isCredentialRefusal(err)) throw err;
           // A credential refused tells more than the anonymous try after it.
           refused ??= err;
           if (candidate === undefined) throw refused;
         }
       }
       answered.add(host);
-      const needed = new Set(workloads.flatMap((w) => [...digestsNeeded(w, repo, tags!)]));
-      const digests = new Map<string, string>();
-      await Promise.all([...needed].map(async (tag) => {
-        result.heads++;
-        try {
-          digests.set(tag, await registry.headDigest(host, path, tag, cred, signal));
-        } catch {
-          // Decided as `digest-unknown`; the repository is asked again at the next tick.
-          result.incomplete.add(repo);
-        }
-      }));
-      offer = { tags: tags!, digests };
+      offer = { tags: tags! };
       result.offers.set(repo, offer);
     } catch (err) {
       // Stopping is not a registry failure.
@@ -137,12 +114,6 @@ export async function fetchOffers(
     opts.onSettled?.(repo, offer);
   }));
   return result;
-}
-
-/** The registry refused the credentials: another one may do. */
-function isRefusal(err: unknown): boolean {
-  return err instanceof RegistryError && (err.status === 401 || err.status === 403 ||
-    err.code === "UNAUTHORIZED" || err.code === "DENIED");
 }
 
 /** No answer at all (down, timeout, backoff, cancelled): the host is likely no better for the next repository. */

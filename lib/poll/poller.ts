@@ -1,27 +1,22 @@
 /**
- * The poll loop: for every repository a labelled workload uses, ask the
- * registry what exists and hand the decision to the shared patch routine, so a
- * missed notification, or a registry that sends none, still ends in the
- * rollout the policy asks for.
+ * The poll loop, a trigger: for every repository a labelled workload uses, list its tags,
+ * record the listing and enqueue the workloads that use it, so a missed notification, or a
+ * registry that sends none, still ends in the rollout the policy asks for. The reconcile
+ * decides; the poll writes nothing itself.
  *
  * @module
  */
 
 import { sleep } from "../async/sleep.ts";
-import type { KubeClient } from "../kube/client.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { parsePolicy } from "../policy/policy.ts";
+import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { CredentialMap } from "../registry/credentials.ts";
-import { type Rollout, TransientRolloutError } from "../rollout/rollout.ts";
-import type { Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import type { KubeObject, Workload } from "../workloads/workload.ts";
-import { baselinePatch, type Baselines } from "./baselines.ts";
+import { type Workload, workloadKey } from "../workloads/workload.ts";
 import { parseDuration } from "./duration.ts";
 import { fetchOffers, usersByRepository } from "./offers.ts";
-import { currentTag, pollVerdicts, type RepositoryOffer } from "./poll_verdicts.ts";
-import { PullSecrets } from "./pull_secrets.ts";
 
 /** Timers longer than this (about 24.8 days) fire at once: they are capped, not passed on. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -34,16 +29,16 @@ export const POLL_INTERVAL_ANNOTATION = "argoos.io/poll-interval";
 /** Options of {@linkcode Poller}. */
 export interface PollerOptions {
   cache: WorkloadCache;
-  rollout: Rollout;
-  registry: RegistryClient;
-  /** Reads pull secrets and records digest baselines. */
-  client: KubeClient;
+  registry: Pick<RegistryClient, "listTags">;
+  /** Where listings are recorded. */
+  facts: RepositoryFacts;
+  /** Queue a workload key for a reconcile; resolves when it ran. */
+  enqueue: (key: string) => Promise<unknown>;
+  /** A workload's registry credentials (pull secrets, then the operator's). */
+  credentialsOf: (w: Workload) => Promise<CredentialMap>;
   intervalMs: number;
-  /** Credentials from `--docker-config`, used after the workloads' own. */
-  dockerCredentials?: CredentialMap;
   /** Whether this replica polls now (leader election); default always. */
   isLeader?: () => boolean;
-  dryRun?: boolean;
   logger?: Logger;
   /** Told the duration of every cycle. */
   onCycle?: (stats: CycleStats) => void;
@@ -55,8 +50,7 @@ export interface CycleStats {
   failedRepositories: number;
   /** Tag listings made: one per repository polled. */
   listings: number;
-  /** Digest HEADs made. */
-  heads: number;
+  /** Workloads reconciled after a listing of a repository they use. */
   workloads: number;
   seconds: number;
 }
@@ -67,7 +61,7 @@ export interface CycleStats {
  * @example
  * ```ts ignore
  * import { Poller } from "./poller.ts";
- * const poller = new Poller({ cache, rollout, registry, client, intervalMs: 300_000 });
+ * const poller = new Poller({ cache, registry, facts, enqueue, credentialsOf, intervalMs: 300_000 });
  * poller.start();
  * await poller.stop();
  * ```
@@ -131,15 +125,13 @@ export class Poller {
   }
 
   /**
-   * One pass over every repository that is due: one tags listing per
-   * repository, whatever the number of workloads using it, plus the digest
-   * HEADs the decisions need; then one decision and at most one patch per workload.
+   * One pass over every repository that is due: one tags listing per repository, whatever
+   * the number of workloads using it, recorded; each workload is enqueued once the
+   * repositories it uses are listed, and the cycle waits for those reconciles.
    */
   async cycle(now: number = Date.now()): Promise<CycleStats> {
     const started = performance.now();
-    const { cache, registry } = this.#opts;
-    const secrets = new PullSecrets(this.#opts.client, this.#opts.dockerCredentials, this.#log);
-
+    const { cache, registry, facts } = this.#opts;
     const users = usersByRepository(cache.all(), (w) => parsePolicy(w.policyLabel) !== undefined);
     for (const [repo, ws] of users) {
       const interval = Math.min(...ws.map((w) => this.#intervalOf(w)));
@@ -148,45 +140,42 @@ export class Poller {
       if (last !== undefined && now - last < interval * 0.85) users.delete(repo);
     }
 
-    // Each workload is decided as soon as the repositories it uses are done, so one slow
+    // Each workload is enqueued as soon as the repositories it uses are done, so one slow
     // registry holds back only its own workloads.
     const signal = this.#abort.signal;
     const waiting = new Map<Workload, number>();
     for (const ws of users.values()) for (const w of ws) waiting.set(w, (waiting.get(w) ?? 0) + 1);
-    const settled = new Map<string, RepositoryOffer | undefined>();
-    const decisions: Promise<void>[] = [];
-    const { offers, failures, incomplete, listings, heads } = await fetchOffers(
+    const listed = new Set<Workload>();
+    const reconciles: Promise<unknown>[] = [];
+    const { offers, failures, listings } = await fetchOffers(
       users,
       registry,
-      (w) => secrets.forWorkload(w),
+      this.#opts.credentialsOf,
       {
         signal,
         onSettled: (repo, offer) => {
-          settled.set(repo, offer);
+          if (offer) facts.recordListing(repo, offer.tags, Date.now());
           for (const w of users.get(repo)!) {
+            if (offer) listed.add(w);
             const left = waiting.get(w)! - 1;
             waiting.set(w, left);
-            if (left === 0) decisions.push(this.#decideOffered(w, settled));
+            if (left === 0 && listed.has(w)) reconciles.push(this.#enqueue(w));
           }
         },
       },
     );
-    for (const repo of offers.keys()) if (!incomplete.has(repo)) this.#lastPolled.set(repo, now);
+    for (const repo of offers.keys()) this.#lastPolled.set(repo, now);
     // A failing registry is told once per cycle, not once per workload or repository.
     for (const [host, f] of failures) {
       this.#log.warn("registry unavailable this cycle", { host, ...f });
     }
-    await Promise.all(decisions);
-    const workloads = [...waiting.keys()].filter((w) =>
-      w.containers.some((c) => c.repository !== undefined && offers.has(c.repository))
-    );
+    await Promise.all(reconciles);
 
     const stats: CycleStats = {
       repositories: users.size,
       failedRepositories: [...failures.values()].reduce((n, f) => n + f.repositories, 0),
       listings,
-      heads,
-      workloads: workloads.length,
+      workloads: listed.size,
       seconds: (performance.now() - started) / 1000,
     };
     this.#log.debug("poll cycle done", { ...stats });
@@ -194,59 +183,15 @@ export class Poller {
     return stats;
   }
 
-  /** Decide `w` with the offers of its repositories that did not fail. */
-  #decideOffered(
-    w: Workload,
-    settled: ReadonlyMap<string, RepositoryOffer | undefined>,
-  ): Promise<void> {
-    const offers = new Map<string, RepositoryOffer>();
-    for (const c of w.containers) {
-      const offer = c.repository === undefined ? undefined : settled.get(c.repository);
-      if (offer) offers.set(c.repository!, offer);
-    }
+  /** Enqueue `w`; a failed reconcile is logged (the queue retries it). */
+  async #enqueue(w: Workload): Promise<void> {
     // A replica that stopped or lost the Lease mid-cycle leaves the rest to the new leader.
-    if (offers.size === 0 || this.#abort.signal.aborted || !(this.#opts.isLeader?.() ?? true)) {
-      return Promise.resolve();
-    }
-    return this.#decide(w, offers);
-  }
-
-  async #decide(w: Workload, offers: ReadonlyMap<string, RepositoryOffer>): Promise<void> {
-    let last: Verdict[] = [];
-    let current = w;
+    if (this.#abort.signal.aborted || !(this.#opts.isLeader?.() ?? true)) return;
     try {
-      // `w` is the workload the registry was asked for; a container changed since is left
-      // to the next cycle, so an offer never overrides a newer rollout (e.g. a webhook's).
-      await this.#opts.rollout.apply(w, "poll", (fresh) => {
-        current = fresh;
-        return last = pollVerdicts(fresh, offers, w);
-      });
+      await this.#opts.enqueue(workloadKey(w.kind.type.kind, w.namespace, w.name));
     } catch (err) {
-      const level = err instanceof TransientRolloutError ? "warn" : "error";
-      this.#log[level]("poll rollout not applied, will retry next cycle", { error: err });
-      return;
-    }
-    const baselines: Baselines = {};
-    for (const v of last) {
-      if (v.reason !== "baseline") continue;
-      const digest = offers.get(v.container.repository!)?.digests.get(
-        currentTag(v.container)!,
-      );
-      if (digest) baselines[v.container.name] = { image: v.container.image, digest };
-    }
-    if (Object.keys(baselines).length === 0 || this.#opts.dryRun) return;
-    try {
-      const written = await this.#opts.client.patch<KubeObject>(
-        current.kind.type,
-        current.namespace,
-        current.name,
-        baselinePatch(current, baselines),
-        "merge",
-      );
-      this.#opts.cache.observe(current.kind, written);
-    } catch (err) {
-      this.#log.warn("cannot record digest baseline", {
-        workload: `${current.namespace}/${current.name}`,
+      this.#log.warn("reconcile after poll failed, retried from the queue", {
+        workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
         error: err,
       });
     }

@@ -1,10 +1,12 @@
 /**
  * The one client Argoos uses for every container registry (Docker Registry HTTP API v2 /
- * OCI distribution): tag listing with pagination, manifest digests by HEAD, the Basic and
- * Bearer token auth dance with a token cache, per-host concurrency and 429/503 backoff.
+ * OCI distribution): tag listing with pagination, manifest digests by HEAD, the manifest
+ * itself by GET (the truth check before a write), the Basic and Bearer token auth dance with
+ * a token cache, per-host concurrency and 429/503 backoff.
  *
- * Digests are always read with HEAD: on Docker Hub a manifest GET counts as a pull against
- * the rate limit, a HEAD does not.
+ * Where a digest is all that is needed it is read with HEAD: on Docker Hub a manifest GET
+ * counts as a pull against the rate limit, a HEAD does not. {@linkcode RegistryClient.manifest}
+ * GETs only because it must see whether the manifest is an image.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import { nextPageUrl } from "./link.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache.ts";
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
+import { notAnImage } from "../image/artifact.ts";
 
 /**
  * Settings of a {@linkcode RegistryClient}.
@@ -53,6 +56,11 @@ export interface RegistryClientOptions {
    * addresses; absent checks only addresses written in URLs.
    */
   resolve?: Resolver;
+  /**
+   * Largest manifest read by {@linkcode RegistryClient.manifest}, in bytes; a bigger one is an
+   * error. Default 4 MiB, the limit distribution and containerd put on manifests.
+   */
+  maxManifestBytes?: number;
   /** Injectable for tests. */
   fetch?: typeof fetch;
   /** Injectable clock (ms) for token expiry / backoff tests. */
@@ -92,6 +100,29 @@ export const MAX_ANSWER_BYTES = {
 /** Redirects followed for one request. */
 const MAX_REDIRECTS = 5;
 
+/**
+ * What {@linkcode RegistryClient.manifest} learned about a manifest.
+ *
+ * @example
+ * ```ts
+ * import type { ManifestInfo } from "./client.ts";
+ * const info: ManifestInfo = {
+ *   digest: "sha256:515067bec0af45ec93a68e8e9bf89fb2dd608a89e7a1537710e833245f4e13c4",
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ * };
+ * ```
+ */
+export interface ManifestInfo {
+  /** The manifest's digest: Docker-Content-Digest, else the sha256 of the bytes served. */
+  digest: string;
+  /** The media type served (Content-Type), else the manifest's own `mediaType` field. */
+  mediaType: string;
+  /** Why the manifest is not a runnable image (see `notAnImage`); absent for an image. */
+  notImage?: string;
+}
+
+/** Default of {@linkcode RegistryClientOptions.maxManifestBytes}. */
+const DEFAULT_MAX_MANIFEST_BYTES = MAX_ANSWER_BYTES.manifest;
 /** Backoff after a 429 that names no `Retry-After`. */
 const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
 /** Repository path as the distribution spec defines it; also keeps `..` out of URLs. */
@@ -106,6 +137,8 @@ interface Reply {
   status: number;
   headers: Headers;
   body: string;
+  /** The body as received, for hashing. */
+  bytes: Uint8Array<ArrayBuffer>;
   /** Set for 429/503: how long the host asked us to stay away. */
   retryAfterMs?: number;
 }
@@ -144,6 +177,7 @@ export class RegistryClient {
   #insecureHosts: readonly string[];
   #maxPages: number;
   #timeoutMs: number;
+  #maxManifestBytes: number;
   #fetch: typeof fetch;
   #now: () => number;
   #log: Logger;
@@ -159,6 +193,7 @@ export class RegistryClient {
     this.#insecureHosts = opts.insecureHosts ?? [];
     this.#maxPages = opts.maxPages ?? 100;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#maxManifestBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
     this.#fetch = opts.fetch ?? fetch;
     this.#now = opts.now ?? Date.now;
     this.#log = opts.logger ?? silentLogger;
@@ -243,16 +278,7 @@ export class RegistryClient {
     cred?: RegistryCredential,
     signal?: AbortSignal,
   ): Promise<string> {
-    checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
-    const isDigest = reference.includes(":");
-    checkName(
-      host,
-      reference,
-      isDigest ? "DIGEST_INVALID" : "TAG_INVALID",
-      isDigest ? DIGEST : TAG,
-    );
-    const base = registryBaseUrl(host, this.#insecureHosts);
-    const url = new URL(`/v2/${path}/manifests/${reference}`, base);
+    const url = this.#manifestUrl(host, path, reference);
     const reply = await this.#request(host, path, cred, url, {
       method: "HEAD",
       accept: MANIFEST_MEDIA_TYPES.join(", "),
@@ -271,10 +297,85 @@ export class RegistryClient {
     return digest;
   }
 
+  /**
+   * GET the manifest (same Accept as {@linkcode RegistryClient.headDigest}) and say what it
+   * is: its digest (Docker-Content-Digest, else the sha256 of the bytes served), its media
+   * type, and why it is not a runnable image when it is not one. Asked by digest, a manifest
+   * with another digest is an error. The body is read up to
+   * `maxManifestBytes` (a bigger one is a non-transient error). A tag or digest the registry
+   * does not serve is a RegistryError with status 404 and code `MANIFEST_UNKNOWN`.
+   *
+   * @example
+   * ```ts ignore
+   * import { RegistryClient } from "./client.ts";
+   * const registry = new RegistryClient();
+   * const info = await registry.manifest("ghcr.io", "org/app", "1.2.4");
+   * if (info.notImage) console.log(`not deployed: ${info.notImage}`);
+   * ```
+   */
+  async manifest(
+    host: string,
+    path: string,
+    reference: string,
+    cred?: RegistryCredential,
+    signal?: AbortSignal,
+  ): Promise<ManifestInfo> {
+    const url = this.#manifestUrl(host, path, reference);
+    const reply = await this.#request(host, path, cred, url, {
+      method: "GET",
+      accept: MANIFEST_MEDIA_TYPES.join(", "),
+      notFoundCode: "MANIFEST_UNKNOWN",
+      signal,
+      maxBytes: this.#maxManifestBytes,
+    });
+    const invalid = (why: string) =>
+      new RegistryError(`${host}: GET ${url.pathname}: ${why}`, {
+        host,
+        status: reply.status,
+        transient: false,
+      });
+    const sent = reply.headers.get("docker-content-digest")?.trim();
+    if (sent !== undefined && !DIGEST.test(sent)) throw invalid("invalid Docker-Content-Digest");
+    const digest = sent ?? await sha256Digest(reply.bytes);
+    // Content is addressed by its digest: asked for one, anything else is not what was asked.
+    if (reference.includes(":") && digest !== reference) {
+      throw invalid(`served ${digest} for digest ${reference}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(reply.body);
+    } catch {
+      throw invalid("manifest is not JSON");
+    }
+    const served = reply.headers.get("content-type")?.split(";")[0].trim() ?? "";
+    const own = (body as { mediaType?: unknown } | null)?.mediaType;
+    const mediaType = served && served !== "application/json"
+      ? served
+      : typeof own === "string"
+      ? own
+      : served;
+    const notImage = notAnImage(body, mediaType);
+    return notImage === undefined ? { digest, mediaType } : { digest, mediaType, notImage };
+  }
+
   /** Release the TLS client made for a custom CA. */
   close(): void {
     this.#httpClient?.close();
     this.#httpClient = undefined;
+  }
+
+  /** `/v2/<path>/manifests/<reference>` after checking path and reference. */
+  #manifestUrl(host: string, path: string, reference: string): URL {
+    checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
+    const isDigest = reference.includes(":");
+    checkName(
+      host,
+      reference,
+      isDigest ? "DIGEST_INVALID" : "TAG_INVALID",
+      isDigest ? DIGEST : TAG,
+    );
+    const base = registryBaseUrl(host, this.#insecureHosts);
+    return new URL(`/v2/${path}/manifests/${reference}`, base);
   }
 
   /** One registry call with the auth dance: at most request, (token,) request again. */
@@ -528,12 +629,14 @@ export class RegistryClient {
       });
       const location = res.headers.get("location");
       if (res.status < 300 || res.status > 399 || !location) {
+        const bytes = await readCapped(host, url, res, limits.maxBytes);
         return {
           method: init.method,
           url,
           status: res.status,
           headers: res.headers,
-          body: await readCapped(host, url, res, limits.maxBytes),
+          body: new TextDecoder().decode(bytes),
+          bytes,
         };
       }
       await res.body?.cancel();
@@ -558,8 +661,13 @@ export class RegistryClient {
   }
 }
 
-/** The answer's body as text, failing once it passes `maxBytes` (without reading further). */
-async function readCapped(host: string, url: URL, res: Response, maxBytes: number) {
+/** The answer's body, failing once it passes `maxBytes` (without reading further). */
+async function readCapped(
+  host: string,
+  url: URL,
+  res: Response,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(res.headers.get("content-length") ?? NaN);
   const tooLarge = () =>
     new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
@@ -572,7 +680,7 @@ async function readCapped(host: string, url: URL, res: Response, maxBytes: numbe
     await res.body?.cancel();
     throw tooLarge();
   }
-  if (!res.body) return "";
+  if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -586,7 +694,7 @@ async function readCapped(host: string, url: URL, res: Response, maxBytes: numbe
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 /** A request the host policy refused: never retried, the reason in the message. */
@@ -597,6 +705,12 @@ function refused(host: string, err: Error, what = ""): RegistryError {
     transient: false,
     cause: err,
   });
+}
+
+/** `sha256:<hex>` of the bytes, for a registry that sends no Docker-Content-Digest. */
+async function sha256Digest(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /** Prefer Bearer (scoped, what Docker Hub and most registries use) over Basic. */

@@ -67,3 +67,20 @@ export class RegistryError extends Error {
     this.transient = init.transient;
   }
 }
+
+/**
+ * Whether the registry refused the credentials (401, 403, `UNAUTHORIZED`, `DENIED`): another
+ * credential, or none, may do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isCredentialRefusal, RegistryError } from "./errors.ts";
+ * assert.equal(isCredentialRefusal(new RegistryError("denied", { host: "h", status: 403, transient: false })), true);
+ * assert.equal(isCredentialRefusal(new Error("network")), false);
+ * ```
+ */
+export function isCredentialRefusal(err: unknown): boolean {
+  return err instanceof RegistryError && (err.status === 401 || err.status === 403 ||
+    err.code === "UNAUTHORIZED" || err.code === "DENIED");
+}

@@ -1,5 +1,6 @@
 /**
- * The JSON patch that changes container images and nothing else.
+ * The one guarded JSON patch Argoos writes: container images, and the annotations Argoos keeps
+ * on a workload, in the same patch.
  *
  * @module
  */
@@ -10,9 +11,18 @@ import type { ContainerImage } from "../workloads/workload.ts";
 
 /** One RFC 6902 operation, of the kinds this patch uses. */
 export interface PatchOperation {
-  op: "test" | "replace";
+  op: "test" | "replace" | "add" | "remove";
   path: string;
-  value: string;
+  value?: unknown;
+}
+
+/** Annotation writes (`null` removes) and what the workload held when it was read. */
+export interface AnnotationWrites {
+  /** The workload's annotations as read; empty when it had none. */
+  before: Readonly<Record<string, string>>;
+  /** The workload's resourceVersion as read. */
+  resourceVersion: string;
+  writes: Readonly<Record<string, string | null>>;
 }
 
 /** A container and the image it should run. */
@@ -23,8 +33,8 @@ export interface ImageChange {
 
 /**
  * Build one JSON patch for a workload: a `test` of the policy label it was decided
- * under, then for each changed container a `test` of its name and of the image it
- * replaces, and the `replace`. If anyone changed any of these since we read the
+ * under, the guarded annotation writes, then for each changed container a `test` of its
+ * name and of the image it replaces, and the `replace`. If anyone changed any of these since we read the
  * workload (a new image, a new policy, an opt-out), the API server refuses the whole
  * patch instead of letting us act on a stale decision.
  *
@@ -46,11 +56,14 @@ export function imagePatch(
   kind: WorkloadKind,
   policyLabel: string,
   changes: readonly ImageChange[],
+  annotations?: AnnotationWrites,
 ): PatchOperation[] {
-  if (changes.length === 0) return [];
+  const notes = annotations ? annotationOps(annotations) : [];
+  if (changes.length === 0 && notes.length === 0) return [];
   const label: PatchOperation = { op: "test", path: LABEL_POINTER, value: policyLabel };
   return [
     label,
+    ...notes,
     ...changes.flatMap(({ container: c, to }): PatchOperation[] => {
       const image = podSpecPointer(kind, c.section, c.index, "image");
       return [
@@ -62,6 +75,36 @@ export function imagePatch(
   ];
 }
 
+/**
+ * Annotation writes, each guarded: a `test` of the value read before a `replace` or `remove`,
+ * and, for a key that was absent (a test cannot assert absence), a `test` of the
+ * resourceVersion, so a write made by another replica since the read is never overwritten.
+ */
+function annotationOps(a: AnnotationWrites): PatchOperation[] {
+  const entries = Object.entries(a.writes).filter(([k, v]) =>
+    v !== null || a.before[k] !== undefined
+  );
+  if (entries.length === 0) return [];
+  const ops: PatchOperation[] = [];
+  const absent = entries.filter(([k]) => a.before[k] === undefined);
+  if (absent.length > 0) {
+    ops.push({ op: "test", path: "/metadata/resourceVersion", value: a.resourceVersion });
+  }
+  if (Object.keys(a.before).length === 0) {
+    // No annotations map may exist: add it whole (the resourceVersion test guards it).
+    ops.push({ op: "add", path: "/metadata/annotations", value: Object.fromEntries(entries) });
+    return ops;
+  }
+  for (const [key, value] of entries) {
+    const path = `/metadata/annotations/${escapePointer(key)}`;
+    if (a.before[key] !== undefined) ops.push({ op: "test", path, value: a.before[key] });
+    if (value === null) ops.push({ op: "remove", path });
+    else ops.push({ op: a.before[key] === undefined ? "add" : "replace", path, value });
+  }
+  return ops;
+}
+
+const escapePointer = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1");
+
 // RFC 6901 escapes "/" in a key as "~1" (and "~" as "~0").
-const LABEL_KEY = POLICY_LABEL.replaceAll("~", "~0").replaceAll("/", "~1");
-const LABEL_POINTER = `/metadata/labels/${LABEL_KEY}`;
+const LABEL_POINTER = `/metadata/labels/${escapePointer(POLICY_LABEL)}`;

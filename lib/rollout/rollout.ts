@@ -1,7 +1,8 @@
 /**
- * The patch routine both the webhook and the poll loop end in: decide against
- * the workload as it is, write one guarded JSON patch, and on a conflict read
- * the workload again and decide again (level-based, idempotent, safe to repeat).
+ * The write path every reconcile ends in: decide against the workload as it is, write one
+ * guarded JSON patch (images and Argoos's annotations together), and on a conflict read the
+ * workload again and decide again (level-based, idempotent, safe to repeat). No other code
+ * writes to workloads.
  *
  * @module
  */
@@ -18,14 +19,27 @@ import {
   type Workload,
   workloadKey,
 } from "../workloads/workload.ts";
-import { type ImageChange, imagePatch } from "./image_patch.ts";
+import { type AnnotationWrites, type ImageChange, imagePatch } from "./image_patch.ts";
 import { isChange, type Verdict } from "./verdict.ts";
 
 /** What became of one workload. */
 export type Outcome = "applied" | "unchanged" | "refused" | "dry-run" | "gone";
 
-/** Decides, for the workload as it is now, what each matched container should run. */
-export type Decide = (workload: Workload) => Verdict[];
+/** What a decision asks the write path to do for one workload. */
+export interface Plan {
+  /** One per container considered; those with `to` change. */
+  verdicts: Verdict[];
+  /** Annotations to write in the same patch (`null` removes). */
+  annotations?: Record<string, string | null>;
+  /** Overrides the `source` reported for this plan (e.g. `webhook` or `poll`). */
+  source?: string;
+}
+
+/**
+ * Decides, for the workload as it is now, what each matched container should run. May ask
+ * the registry, hence a promise; a rejection is passed on to the caller of `apply`.
+ */
+export type Decide = (workload: Workload) => Plan | Promise<Plan>;
 
 /** Told of every rollout, refusal and dry run (Kubernetes Events, metrics). */
 export interface RolloutReport {
@@ -95,12 +109,23 @@ export class Rollout {
     const maxAttempts = this.#opts.maxAttempts ?? 5;
     let workload = this.#opts.cache?.get(workloadKeyOf(first)) ?? first;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const verdicts = decide(workload);
-      this.#logVerdicts(workload, source, verdicts);
-      const changes = verdicts.filter(isChange).map((v) => ({ container: v.container, to: v.to }));
-      if (changes.length === 0) return "unchanged";
+      const plan = await decide(workload);
+      source = plan.source ?? source;
+      this.#logVerdicts(workload, source, plan.verdicts);
+      const changes = plan.verdicts.filter(isChange).map((v) => ({
+        container: v.container,
+        to: v.to,
+      }));
+      const notes: AnnotationWrites = {
+        before: workload.annotations,
+        resourceVersion: workload.resourceVersion,
+        writes: plan.annotations ?? {},
+      };
+      const ops = imagePatch(workload.kind, workload.policyLabel, changes, notes);
+      if (ops.length === 0) return "unchanged";
       const report = { workload, changes, source, policy: workload.policyLabel };
       if (this.#opts.dryRun) {
+        if (changes.length === 0) return "unchanged";
         this.#log.info("dry-run: would roll out", {
           workload: describe(workload),
           source,
@@ -115,10 +140,12 @@ export class Rollout {
           type,
           workload.namespace,
           workload.name,
-          imagePatch(workload.kind, workload.policyLabel, changes),
+          ops,
           "json",
         );
         this.#opts.cache?.observe(workload.kind, written);
+        // Only Argoos's own records changed: nothing rolled out.
+        if (changes.length === 0) return "unchanged";
         this.#log.info("rolled out", {
           workload: describe(workload),
           source,
@@ -153,10 +180,7 @@ export class Rollout {
             this.#log.info("workload opted out", { workload: describe(workload), source });
             return "unchanged";
           }
-          if (
-            err.status === 422 && fresh.policyLabel === workload.policyLabel &&
-            sameImages(fresh, changes)
-          ) {
+          if (err.status === 422 && guardsHold(workload, fresh, changes, notes)) {
             return this.#refused({ ...report, outcome: "refused" }, err);
           }
           this.#log.debug("workload changed under us, deciding again", {
@@ -244,9 +268,22 @@ function isAccessProblem(err: unknown): boolean {
   return err.status === 403 && !/admission webhook .*denied/i.test(err.message);
 }
 
-/** Whether every container we meant to change still runs the image we tested for. */
-function sameImages(fresh: Workload, changes: ImageChange[]): boolean {
-  return changes.every(({ container: c }) =>
-    fresh.containers.some((f) => sameContainer(f, c) && f.image === c.image)
-  );
+/**
+ * Whether everything the patch tested still holds on the fresh object (label, images,
+ * annotations): then a 422 was not a failed test but a refusal (validation, admission).
+ */
+function guardsHold(
+  read: Workload,
+  fresh: Workload,
+  changes: ImageChange[],
+  notes: AnnotationWrites,
+): boolean {
+  const keys = Object.keys(notes.writes);
+  const absentTested = keys.some((k) => read.annotations[k] === undefined);
+  return fresh.policyLabel === read.policyLabel &&
+    changes.every(({ container: c }) =>
+      fresh.containers.some((f) => sameContainer(f, c) && f.image === c.image)
+    ) &&
+    keys.every((k) => fresh.annotations[k] === read.annotations[k]) &&
+    (!absentTested || fresh.resourceVersion === read.resourceVersion);
 }

@@ -11,14 +11,12 @@ import type { ContainerImage } from "../workloads/workload.ts";
 export type SkipReason =
   /** The `argoos.io/policy` value is not a policy. */
   | "invalid-policy"
-  /** Poll: no listed tag is an update. */
-  | "no-newer-tag"
-  /** Poll: the registry did not tell the digest needed to decide. */
-  | "digest-unknown"
-  /** Poll, `all`: first sight of an unpinned tag; its digest is recorded, nothing rolled out. */
-  | "baseline"
-  /** Poll: the image changed after the registry was asked (a webhook rollout); next cycle decides. */
-  | "changed-since-poll";
+  /** No pushed or listed tag is a candidate. */
+  | "no-candidate"
+  /** No candidate is served by the registry as an image (unknown tag, artifact). */
+  | "not-served"
+  /** `all`: first sight of a listed tag with pods unknown; its digest is recorded, nothing rolled out. */
+  | "baseline";
 
 /** The decision for one container of one workload. */
 export interface Verdict {

@@ -67,7 +67,9 @@ export function routes(opts: RoutesOptions): (req: Request) => Promise<Response>
         return get ? text(200, "ok\n") : text(405, "use GET\n");
       case "/readyz":
         if (!get) return text(405, "use GET\n");
-        return opts.ready() ? text(200, "ok\n") : text(503, "workload cache not in sync yet\n");
+        return opts.ready()
+          ? text(200, "ok\n")
+          : text(503, "workload cache not in sync, or its watches are down\n");
       case "/metrics":
         return get ? text(200, opts.metrics(), METRICS_CONTENT_TYPE) : text(405, "use GET\n");
       default:

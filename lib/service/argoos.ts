@@ -1,6 +1,7 @@
 /**
- * A running Argoos: the workload cache, the patch routine, the webhook, the
- * poll loop with its leader election, and the HTTP server, wired together.
+ * A running Argoos: the workload cache, the triggers (webhook, poll loop with its leader
+ * election, cache watch) feeding facts and the work queue, the reconciler and its write path,
+ * and the HTTP server, wired together.
  *
  * @module
  */
@@ -14,17 +15,24 @@ import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge } from "../metrics/registry.ts";
 import { parsePolicy } from "../policy/policy.ts";
 import { Poller } from "../poll/poller.ts";
+import { deliverPushes } from "../reconcile/deliver.ts";
+import { RepositoryFacts } from "../reconcile/facts.ts";
+import { WorkQueue } from "../reconcile/queue.ts";
+import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
+import { TagVerifier } from "../reconcile/verify.ts";
 import { RegistryClient } from "../registry/client.ts";
-import { parseDockerConfig } from "../registry/credentials.ts";
+import { type CredentialMap, parseDockerConfig } from "../registry/credentials.ts";
 import { dnsResolver } from "../registry/host_policy.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
 import { routes } from "../server/routes.ts";
-import { pushApplier } from "../webhook/apply_push.ts";
 import { webhookHandler } from "../webhook/handler.ts";
 import { FileToken, fixedToken } from "../webhook/token.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
+import { PullSecrets } from "../workloads/pull_secrets.ts";
+import { runningDigests } from "../workloads/running.ts";
+import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { reporter } from "./reporting.ts";
 
@@ -41,6 +49,8 @@ export interface Argoos {
   readonly url: string;
   readonly cache: WorkloadCache;
   readonly metrics: ArgoosMetrics;
+  /** The work queue of workload keys (reconcile one with `queue.add(key)`). */
+  readonly queue: WorkQueue<ReconcileOutcome>;
   readonly poller?: Poller;
   readonly lease?: LeaseLock;
   /** Stop taking requests, finish those in flight, release the Lease, stop. */
@@ -91,12 +101,31 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ? new EventRecorder(client, { instance: config.leader.identity, logger: log })
     : undefined;
 
+  const registry = deps.registry ?? new RegistryClient({
+    insecureHosts: config.registry.insecureHosts,
+    allow: config.registry.allow,
+    resolve: dnsResolver,
+    caCert: config.registry.caCert,
+    logger: log,
+  });
+  registry.onRequest = ({ host, status }) =>
+    metrics.registryRequests.inc({ host, status: String(status) });
+  const stopping = new AbortController();
+  const facts = new RepositoryFacts();
+  const dockerCredentials = config.registry.dockerConfig
+    ? parseDockerConfig(config.registry.dockerConfig)
+    : undefined;
+  const credentialsOf = pullSecretsRefreshed(client, dockerCredentials, log);
+
   const badLabels = new Set<string>();
   const cache = new WorkloadCache(client, {
     kinds: config.kinds,
     namespaces: config.namespaces,
     logger: log,
-    onUpsert: (w) => {
+    onUpsert: (w, previous) => {
+      if (decidesDiffer(w, previous)) {
+        queue.add(workloadKey(w.kind.type.kind, w.namespace, w.name)).catch(() => {});
+      }
       if (parsePolicy(w.policyLabel)) return;
       const key = `${w.uid}|${w.policyLabel}`;
       if (badLabels.has(key)) return;
@@ -119,6 +148,32 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     dryRun: config.dryRun,
     onReport: reporter(metrics, events),
   });
+  const reconciler = new Reconciler({
+    cache,
+    facts,
+    verifier: new TagVerifier(registry),
+    rollout,
+    credentialsOf,
+    runningDigestsOf: (w) => runningDigests(client, w),
+    logger: log,
+    signal: stopping.signal,
+  });
+  // The cache's handler above enqueues into it; it is only called once the cache starts.
+  const queue = new WorkQueue<ReconcileOutcome>({
+    reconcile: (key) => reconciler.reconcile(key),
+    // A refused write (admission) is retried with back-off; new facts retry it at once.
+    retry: (outcome) => outcome === "refused",
+    onRetry: (key, delayMs, cause) =>
+      log.debug("reconcile retried later", {
+        workload: key,
+        retryInMs: delayMs,
+        ...(cause instanceof Error ? { error: cause } : { outcome: cause }),
+      }),
+  });
+  metrics.registry.add(
+    new Gauge("argoos_queue_keys", "Workload keys waiting in the work queue.", () => queue.length),
+  );
+  const ready = () => cache.isWatching;
 
   const token = config.token !== undefined
     ? fixedToken(config.token)
@@ -130,9 +185,10 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const webhook = config.webhook
     ? webhookHandler({
       aliases: config.aliases,
-      applyPush: pushApplier(cache, rollout),
-      ready: () => cache.isSynced,
+      deliver: (pushes, deadlineMs) => deliverPushes({ facts, cache, queue }, pushes, deadlineMs),
+      ready,
       logger: log,
+      deadlineMs: config.deliveryDeadlineMs,
       onDelivery: (outcome, seconds) => {
         metrics.events.inc({ outcome });
         metrics.webhookLatency.observe(seconds);
@@ -145,19 +201,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     );
   }
 
-  let registry: RegistryClient | undefined;
   let lease: LeaseLock | undefined;
   let poller: Poller | undefined;
   if (config.pollIntervalMs > 0) {
-    registry = deps.registry ?? new RegistryClient({
-      insecureHosts: config.registry.insecureHosts,
-      allow: config.registry.allow,
-      resolve: dnsResolver,
-      caCert: config.registry.caCert,
-      logger: log,
-    });
-    registry.onRequest = ({ host, status }) =>
-      metrics.registryRequests.inc({ host, status: String(status) });
     if (config.leader.enabled) {
       lease = new LeaseLock(client, {
         namespace: config.leader.namespace,
@@ -169,15 +215,12 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     }
     poller = new Poller({
       cache,
-      rollout,
       registry,
-      client,
+      facts,
+      enqueue: (key) => queue.add(key),
+      credentialsOf,
       intervalMs: config.pollIntervalMs,
-      dockerCredentials: config.registry.dockerConfig
-        ? parseDockerConfig(config.registry.dockerConfig)
-        : undefined,
       isLeader: lease ? () => lease!.isLeader() : undefined,
-      dryRun: config.dryRun,
       logger: log,
       onCycle: (s) => metrics.pollCycle.observe(s.seconds),
     });
@@ -190,7 +233,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       log.warn("delivery refused: missing or wrong token");
       metrics.events.inc({ outcome: "unauthorized" });
     },
-    ready: () => cache.isSynced,
+    ready,
     metrics: () => metrics.registry.render(),
   });
   const guarded = guardHandler(handler, {
@@ -233,24 +276,63 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     namespaces: config.namespaces.length ? config.namespaces : "all",
   });
 
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     url,
     cache,
     metrics,
+    queue,
     poller,
     lease,
     stop: () =>
-      stopping ??= (async () => {
+      stopped ??= (async () => {
         log.info("stopping: draining requests in flight");
         await server.shutdown();
         await poller?.stop();
+        await queue.stop();
+        stopping.abort();
         await lease?.stop();
         await cache.stop();
         await events?.flush();
-        registry?.close();
+        registry.close();
         if (!deps.client) client.connection.close();
         log.info("stopped");
       })(),
   };
+}
+
+/** How long read pull secrets are reused: rotated secrets are picked up after this. */
+const PULL_SECRETS_TTL_MS = 60_000;
+
+/** A workload's credentials, from pull secrets read at most once a minute per secret. */
+function pullSecretsRefreshed(
+  client: KubeClient,
+  base: CredentialMap | undefined,
+  log: Logger,
+): (w: Workload) => Promise<CredentialMap> {
+  let secrets = new PullSecrets(client, base, log);
+  let since = Date.now();
+  return (w) => {
+    if (Date.now() - since > PULL_SECRETS_TTL_MS) {
+      secrets = new PullSecrets(client, base, log);
+      since = Date.now();
+    }
+    return secrets.forWorkload(w);
+  };
+}
+
+/**
+ * Whether a change seen by the cache touches what Argoos decides from: new, the policy label,
+ * an `argoos.io/` annotation or an image. Status updates and the rest enqueue nothing.
+ */
+function decidesDiffer(w: Workload, previous: Workload | undefined): boolean {
+  if (!previous) return true;
+  if (previous.policyLabel !== w.policyLabel) return true;
+  const images = (x: Workload) => x.containers.map((c) => `${c.name}=${c.image}`).join(" ");
+  if (images(previous) !== images(w)) return true;
+  const notes = (x: Workload) =>
+    JSON.stringify(
+      Object.entries(x.annotations).filter(([k]) => k.startsWith("argoos.io/")).sort(),
+    );
+  return notes(previous) !== notes(w);
 }

@@ -32,6 +32,8 @@ export interface ArgoosConfig {
   /** Serve `POST /event` (false in poll-only mode). */
   webhook: boolean;
   aliases: RegistryAliases;
+  /** How long a delivery waits for its reconciles before answering 503; default 4 s. */
+  deliveryDeadlineMs?: number;
   kube: ConnectionOptions;
   /** Namespaces to watch; empty for all. */
   namespaces: string[];

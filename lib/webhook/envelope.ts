@@ -7,11 +7,11 @@
  */
 
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
-import { referenceGrammar as grammar } from "../image/reference.ts";
+import { digestProblem, referenceGrammar as grammar, tagProblem } from "../image/reference.ts";
 
 /** A manifest pushed under a tag: the only kind of event Argoos acts on. */
 export interface PushEvent {
-  /** Event id; the registry keeps it on every retry, so it is the dedupe key. */
+  /** Event id; the registry keeps it on every retry. */
   id: string;
   /** When the registry created the event (RFC 3339). */
   timestamp: string;
@@ -157,6 +157,14 @@ export function parseEnvelope(body: string): Envelope {
     const timestamp = typeof raw.timestamp === "string" && raw.timestamp.length <= 64
       ? raw.timestamp
       : "";
+    const digest = text(target, "digest", `${where}.target`);
+    // The grammar's own wording, with the value shown cut so the line stays short.
+    if (tagProblem(target.tag)) {
+      throw new EnvelopeError(`${where}.target.${tagProblem(cut(target.tag))}`, "tag");
+    }
+    if (digestProblem(digest)) {
+      throw new EnvelopeError(`${where}.target.${digestProblem(cut(digest))}`, "digest");
+    }
     envelope.pushes.push({
       id,
       timestamp,
@@ -167,8 +175,8 @@ export function parseEnvelope(body: string): Envelope {
         "repository",
         grammar.repository,
       ),
-      tag: checked(target, "tag", `${where}.target`, "tag", grammar.tag),
-      digest: checked(target, "digest", `${where}.target`, "digest", grammar.digest),
+      tag: target.tag,
+      digest,
       mediaType,
       requestHost: checked(request, "host", `${where}.request`, "host", grammar.host),
     });

@@ -24,8 +24,11 @@ export interface WorkloadCacheOptions {
   maxBackoffMs?: number;
   /** How long the server should keep each watch open. Default 240–360 s, at random. */
   watchTimeoutSeconds?: number;
-  /** Told of every workload added or changed (e.g. to report a bad policy label). */
-  onUpsert?: (workload: Workload) => void;
+  /**
+   * Told of every workload added or changed, with what the cache held before (to report a
+   * bad policy label, to enqueue a reconcile when what Argoos decides from changed).
+   */
+  onUpsert?: (workload: Workload, previous: Workload | undefined) => void;
 }
 
 /** A watch that ends sooner than this without any event failed (client-go's rule). */
@@ -64,6 +67,8 @@ export class WorkloadCache {
   #abort = new AbortController();
   #running: Promise<void>[] = [];
   #pending: number;
+  /** Informers whose last list or watch failed (at most one entry per kind and namespace). */
+  #failing = new Set<string>();
   #resolveSynced!: () => void;
   /** Resolves once every kind and namespace has been listed once. */
   readonly synced: Promise<void>;
@@ -80,6 +85,14 @@ export class WorkloadCache {
   /** True once every kind and namespace has been listed once. */
   get isSynced(): boolean {
     return this.#pending === 0;
+  }
+
+  /**
+   * True once synced and while every list+watch loop works: false again while a watch cannot
+   * be re-established (the cache may then miss changes; `/readyz` says so).
+   */
+  get isWatching(): boolean {
+    return this.isSynced && this.#failing.size === 0;
   }
 
   /** Number of cached workloads. */
@@ -150,10 +163,11 @@ export class WorkloadCache {
 
   #upsert(w: Workload): void {
     const key = workloadKey(w.kind.type.kind, w.namespace, w.name);
+    const previous = this.#byKey.get(key);
     this.#remove(key);
     this.#tombstones.delete(key);
     this.#byKey.set(key, w);
-    this.#opts.onUpsert?.(w);
+    this.#opts.onUpsert?.(w, previous);
     for (const c of w.containers) {
       if (!c.repository) continue;
       let keys = this.#byRepo.get(c.repository);
@@ -216,6 +230,7 @@ export class WorkloadCache {
   async #informer(kind: WorkloadKind, namespace: string | undefined): Promise<void> {
     const signal = this.#abort.signal;
     const log = this.#log.with({ kind: kind.type.kind, namespace: namespace ?? "*" });
+    const id = `${kind.type.kind}/${namespace ?? "*"}`;
     const maxBackoff = this.#opts.maxBackoffMs ?? 30_000;
     let listed = false;
     let backoff = 250;
@@ -230,6 +245,7 @@ export class WorkloadCache {
           resourceVersion = list.metadata.resourceVersion ?? "";
           this.#replace(kind, namespace, list.items, resourceVersion);
           log.debug("listed", { count: list.items.length, resourceVersion });
+          this.#failing.delete(id);
           if (!listed) {
             listed = true;
             if (--this.#pending === 0) this.#resolveSynced();
@@ -248,6 +264,7 @@ export class WorkloadCache {
         let received = 0;
         for await (const ev of events) {
           received++;
+          this.#failing.delete(id);
           resourceVersion = ev.object.metadata?.resourceVersion ?? resourceVersion;
           if (ev.type === "ADDED" || ev.type === "MODIFIED") {
             this.#upsert(readWorkload(kind, ev.object));
@@ -266,6 +283,7 @@ export class WorkloadCache {
           );
         }
         backoff = 250; // a stream that ended normally is resumed at once
+        this.#failing.delete(id);
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof KubeApiError && err.status === 410) {
@@ -273,6 +291,7 @@ export class WorkloadCache {
           resourceVersion = undefined;
           continue;
         }
+        this.#failing.add(id);
         log.warn("list/watch failed, retrying", { error: err, retryInMs: backoff });
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, maxBackoff);

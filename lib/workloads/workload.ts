@@ -8,6 +8,7 @@
 import { type ImageReference, parseReference, referenceRepository } from "../image/reference.ts";
 import { POLICY_LABEL } from "../policy/policy.ts";
 import type { WorkloadKind } from "./kinds.ts";
+import { type LabelSelectorSpec, labelSelectorString } from "./selector.ts";
 
 /** Where a container sits in the pod spec. */
 export type ContainerSection = "initContainers" | "containers";
@@ -39,6 +40,13 @@ export interface Workload {
   /** Names of the image pull secrets and the service account, for registry credentials. */
   imagePullSecrets: string[];
   serviceAccountName: string;
+  /**
+   * Label selector string of what the workload owns: its Pods (`spec.selector`) for
+   * Deployments, StatefulSets and DaemonSets; its Jobs (`spec.jobTemplate.metadata.labels`)
+   * for CronJobs. `""` selects everything in the namespace; undefined when the selector is
+   * malformed. Ownership is still checked by ownerReferences (see `running.ts`).
+   */
+  selector?: string;
 }
 
 /** Minimal structural view of a Kubernetes object carrying a pod template. */
@@ -145,5 +153,22 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     containers,
     imagePullSecrets: (pod.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
     serviceAccountName: pod.serviceAccountName || "default",
+    selector: ownedSelector(kind, obj),
   };
+}
+
+function ownedSelector(kind: WorkloadKind, obj: KubeObject): string | undefined {
+  const spec = obj.spec as
+    | {
+      selector?: LabelSelectorSpec;
+      jobTemplate?: { metadata?: { labels?: Record<string, string> } };
+    }
+    | undefined;
+  try {
+    return kind.type.kind === "CronJob"
+      ? labelSelectorString({ matchLabels: spec?.jobTemplate?.metadata?.labels })
+      : labelSelectorString(spec?.selector);
+  } catch {
+    return undefined;
+  }
 }

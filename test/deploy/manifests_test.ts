@@ -81,7 +81,8 @@ const VERB_OF: Record<string, string> = {
 /**
  * What the code calls, read from lib/: `client.<method>(<RESOURCE CONSTANT>, …)` gives that
  * resource the method's verb; a call on a variable type (the workload cache, the rollout)
- * gives it to every workload kind Argoos handles.
+ * gives it to every workload kind Argoos handles, and to a constant handed with `client` to a
+ * helper in the same file.
  */
 async function grantsTheCodeNeeds(): Promise<Record<string, string[]>> {
   const resources = await import("../../lib/kube/resource.ts") as Record<string, unknown>;
@@ -97,16 +98,31 @@ async function grantsTheCodeNeeds(): Promise<Record<string, string[]>> {
     }
   };
   const call = /client\.(\w+)\s*(?:<[^>(]*>)?\(\s*([\w.]+)/g;
+  const helper = /\b\w+\s*(?:<[^>(]*>)?\(\s*client,\s*(\w+)\b/g;
   for await (const file of walk(lib)) {
     if (file.pathname.endsWith("/kube/client.ts")) continue;
     const code = (await Deno.readTextFile(file)).split("\n")
       .filter((l) => !/^\s*(\*|\/\/)/.test(l)).join("\n");
+    const onVariable = new Set<string>();
     for (const [, method, arg] of code.matchAll(call)) {
       const verb = VERB_OF[method];
       if (!verb) continue;
       const constant = resources[arg] as { group: string; resource: string } | undefined;
       if (constant) add(constant, verb);
-      else for (const kind of WORKLOAD_KINDS) add(kind.type, verb);
+      else {
+        onVariable.add(verb);
+        for (const kind of WORKLOAD_KINDS) add(kind.type, verb);
+      }
+    }
+    // A helper in the same file handed `client` and a resource constant (runningDigests'
+    // paged list) calls on it what the file calls on a variable type.
+    for (const [, arg] of code.matchAll(helper)) {
+      // The argument, or the constants a local `const arg = … ? A : B` picks from.
+      const picked = code.match(new RegExp(`const ${arg} = ([^;]*);`))?.[1] ?? arg;
+      for (const [name] of picked.matchAll(/\b[A-Z][A-Z_]*\b/g)) {
+        const constant = resources[name] as { group: string; resource: string } | undefined;
+        if (constant) { for (const verb of onVariable) add(constant, verb); }
+      }
     }
   }
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v].sort()]));

@@ -98,7 +98,7 @@ spec: { template: { spec: { containers: [{ name: agent, image: "${down}/agent:1.
         `${r}/myapp:1.2.4`,
         "update",
       ),
-      row("CronJob jobs/nightly", "job", "patch", `${r}/batch:2.0.0`, "2.0.0", "-", "no-newer-tag"),
+      row("CronJob jobs/nightly", "job", "patch", `${r}/batch:2.0.0`, "2.0.0", "-", "no-candidate"),
       row(
         "StatefulSet default/odd",
         "db",
@@ -140,7 +140,7 @@ Deno.test("formatPlan aligns every column under its heading", () => {
       current: "reg.example.com:5000/team/myapp:1.2.3",
       newest: "-",
       next: "-",
-      reason: "no-newer-tag",
+      reason: "no-candidate",
     },
   ];
   const lines = formatPlan(rows).split("\n");

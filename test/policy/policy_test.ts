@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { formatReference } from "../../lib/image/reference.ts";
+import { currentTag, judgeTag } from "../../lib/policy/candidates.ts";
+import { candidatesFor, settle } from "../../lib/policy/decide.ts";
 import {
-  type Current,
-  decidePush,
   judgeVersion,
   parsePolicy,
   type Policy,
@@ -10,6 +11,42 @@ import {
   type VersionPolicy,
 } from "../../lib/policy/policy.ts";
 import { compareVersions, parseVersion, type Version } from "../../lib/policy/version.ts";
+
+/** What the container's image names now. */
+interface Current {
+  tag?: string;
+  digest?: string;
+}
+
+/**
+ * One push decided as the reconcile decides it: the candidates of a container given that push,
+ * the first settled with the registry's digest. `pinDigest`: whether the reference written
+ * (or, with no write, that would be written) carries the digest.
+ */
+function decidePush(policy: Policy, current: Current, pushed: { tag: string; digest: string }) {
+  const ref = { path: "myapp", tag: current.tag, digest: current.digest };
+  const f = {
+    rules: { policy },
+    image: formatReference(ref),
+    ref,
+    pushes: [{ tag: pushed.tag, pushedAt: 1 }],
+  };
+  const [candidate] = candidatesFor(f);
+  const pinned = policy === "all" || current.digest !== undefined;
+  if (!candidate) {
+    return {
+      update: false,
+      reason: judgeTag(f.rules, currentTag(ref), pushed.tag),
+      pinDigest: pinned,
+    };
+  }
+  const settled = settle(f, candidate, { digest: pushed.digest });
+  return {
+    update: settled.to !== undefined,
+    reason: settled.reason,
+    pinDigest: settled.to === undefined ? pinned : settled.to.includes("@"),
+  };
+}
 
 const OLD = `sha256:${"a".repeat(64)}`;
 const NEW = `sha256:${"b".repeat(64)}`;
@@ -269,11 +306,12 @@ const rows: Row[] = [
   ],
   ["same tag, digest unknown", "minor", { tag: "1.2.3" }, "1.2.3", "same-image"],
   [
+    // The same version again: version policies do not follow digests (only `all` does).
     "major: same tag, new digest",
     "major",
     { tag: "1.2.3", digest: OLD },
     "1.2.3",
-    "not-greater",
+    "same-image",
     true,
   ],
   // A pinned digest is kept pinned.

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
-import { DIGESTS_ANNOTATION } from "../../lib/poll/baselines.ts";
+import { STATE_ANNOTATION } from "../../lib/policy/state.ts";
 import { type CycleStats, POLL_INTERVAL_ANNOTATION, Poller } from "../../lib/poll/poller.ts";
+import { deliverPushes } from "../../lib/reconcile/deliver.ts";
+import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
+import { WorkQueue } from "../../lib/reconcile/queue.ts";
+import { type ReconcileOutcome, Reconciler } from "../../lib/reconcile/reconciler.ts";
+import { TagVerifier } from "../../lib/reconcile/verify.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { type Outcome, Rollout } from "../../lib/rollout/rollout.ts";
-import { pushApplier } from "../../lib/webhook/apply_push.ts";
 import { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { WORKLOAD_KINDS } from "../../lib/workloads/kinds.ts";
 import { workloadKey } from "../../lib/workloads/workload.ts";
@@ -27,11 +31,15 @@ interface Harness {
   cluster: FakeCluster;
   cache: WorkloadCache;
   poller: Poller;
+  /** What the webhook does with a push: record it, reconcile its workloads. */
+  push(repository: string, tag: string): Promise<unknown>;
   log: CapturedLog;
   outcomes: Outcome[];
   /** Registries by name, started before the cache. */
   registries: StubRegistry[];
   patches(): { path: string; contentType: string | null }[];
+  /** PATCHes that replaced an image. */
+  imagePatches(): number;
   images(name: string): string[];
   stop(): Promise<void>;
 }
@@ -46,6 +54,8 @@ interface HarnessOptions {
   /** The registry client's per-request timeout. */
   timeoutMs?: number;
   intervalMs?: number;
+  /** How long registry answers are reused; default 0 (tests move tags between cycles). */
+  verifyTtlMs?: number;
 }
 
 async function start(opts: HarnessOptions = {}): Promise<Harness> {
@@ -62,17 +72,30 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
     dryRun: opts.dryRun,
     onReport: (r) => outcomes.push(r.outcome),
   });
+  const registry = new RegistryClient({
+    ...PLAIN_LOOPBACK,
+    logger: log.logger,
+    timeoutMs: opts.timeoutMs,
+  });
+  const facts = new RepositoryFacts();
+  const credentialsOf = () => Promise.resolve(new Map());
+  const reconciler = new Reconciler({
+    cache,
+    facts,
+    verifier: new TagVerifier(registry, { ttlMs: opts.verifyTtlMs ?? 0 }),
+    rollout,
+    credentialsOf,
+    runningDigestsOf: () => Promise.resolve(new Map()),
+    logger: log.logger,
+  });
+  const queue = new WorkQueue<ReconcileOutcome>({ reconcile: (k) => reconciler.reconcile(k) });
   const poller = new Poller({
     cache,
-    rollout,
-    registry: new RegistryClient({
-      ...PLAIN_LOOPBACK,
-      logger: log.logger,
-      timeoutMs: opts.timeoutMs,
-    }),
-    client: cluster.client,
+    registry,
+    facts,
+    enqueue: (key) => queue.add(key),
+    credentialsOf,
     intervalMs: opts.intervalMs ?? INTERVAL,
-    dryRun: opts.dryRun,
     isLeader: opts.isLeader,
     logger: log.logger,
     onCycle: opts.onCycle,
@@ -83,6 +106,13 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
     cluster,
     cache,
     poller,
+    push: (repository, tag) =>
+      deliverPushes({ facts, cache, queue }, [{
+        repository,
+        tag,
+        pushedAt: Date.now(),
+        source: "distribution",
+      }], 5_000),
     log,
     outcomes,
     registries,
@@ -91,9 +121,18 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
         path: r.path,
         contentType: r.contentType,
       })),
+    imagePatches: () =>
+      cluster.fake.requests.filter((r) =>
+        r.method === "PATCH" &&
+        (r.body as { op: string; path: string }[]).some((o) =>
+          o.op === "replace" && o.path.endsWith("/image")
+        )
+      ).length,
     images: (name) => imagesOf(cluster.fake.get("apps/v1", "Deployment", "default", name)),
     async stop() {
       await poller.stop();
+      await queue.stop();
+      registry.close();
       await cache.stop();
       await cluster.stop();
       await Promise.all(registries.map((r) => r.close()));
@@ -136,8 +175,8 @@ Deno.test("Poller: a cycle rolls out minor to the greatest minor, the next one i
     const first = await h.poller.cycle(T0);
     assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
     assert.deepEqual(
-      { repositories: first.repositories, listings: first.listings, heads: first.heads },
-      { repositories: 1, listings: 1, heads: 0 },
+      { repositories: first.repositories, listings: first.listings },
+      { repositories: 1, listings: 1 },
     );
     assert.equal(first.workloads, 1);
     assert.deepEqual(h.patches().map((p) => p.contentType), ["application/json-patch+json"]);
@@ -147,7 +186,8 @@ Deno.test("Poller: a cycle rolls out minor to the greatest minor, the next one i
     assert.equal(second.listings, 1);
     assert.equal(h.patches().length, 1, "no PATCH when nothing changed");
     assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
-    assert.deepEqual(reg.counts(), { listings: 2, heads: 0, total: 2 });
+    // Two listings and the one manifest GET that confirmed 1.3.0 before it was written.
+    assert.deepEqual(reg.counts(), { listings: 2, heads: 0, total: 3 });
   } finally {
     await h.stop();
   }
@@ -155,6 +195,7 @@ Deno.test("Poller: a cycle rolls out minor to the greatest minor, the next one i
 
 Deno.test("Poller: one listing per repository with ten workloads on it", async () => {
   const h = await start({
+    verifyTtlMs: 60_000,
     seed: ([reg]) => {
       pushAll(reg, "team/app", ["1.2.3", "1.2.4", "1.3.0"]);
       return Array.from(
@@ -168,7 +209,9 @@ Deno.test("Poller: one listing per repository with ten workloads on it", async (
     const stats = await h.poller.cycle(T0);
     assert.equal(stats.listings, 1);
     assert.equal(stats.workloads, 10);
-    assert.deepEqual(reg.counts(), { listings: 1, heads: 0, total: 1 });
+    // One listing, and one manifest GET per distinct tag written (1.2.4, 1.3.0).
+    assert.equal(reg.counts().listings, 1);
+    assert.equal(reg.requests.filter((r) => r.url.pathname.includes("/manifests/")).length, 2);
     assert.equal(h.patches().length, 10);
     for (let i = 0; i < 10; i++) {
       const want = i % 2 ? "1.3.0" : "1.2.4";
@@ -337,8 +380,7 @@ Deno.test("Poller: dry run patches nothing, not even baselines", async () => {
     },
   });
   try {
-    const stats = await h.poller.cycle(T0);
-    assert.equal(stats.heads, 1);
+    await h.poller.cycle(T0);
     assert.equal(h.patches().length, 0);
     assert.deepEqual(h.outcomes, ["dry-run"]);
     const decisions = h.log.records().filter((r) => r.msg === "decision");
@@ -351,7 +393,7 @@ Deno.test("Poller: dry run patches nothing, not even baselines", async () => {
   }
 });
 
-Deno.test("Poller: `all` records a baseline, then rolls out a re-push by digest", async () => {
+Deno.test("Poller: `all` records what it saw, then rolls out a re-push by digest", async () => {
   const h = await start({
     seed: ([reg]) => {
       reg.push("team/app", "latest");
@@ -363,17 +405,17 @@ Deno.test("Poller: `all` records a baseline, then rolls out a re-push by digest"
     const image = `${reg.host}/team/app:latest`;
     const first = reg.digestOf("team/app", "latest")!;
 
-    const stats = await h.poller.cycle(T0);
-    assert.equal(stats.heads, 1);
-    assert.deepEqual(h.patches().map((p) => p.contentType), ["application/merge-patch+json"]);
+    await h.poller.cycle(T0);
+    // Pods unknown, nothing recorded: the digest is recorded through the one write path.
+    assert.deepEqual(h.patches().map((p) => p.contentType), ["application/json-patch+json"]);
     const stored = h.cluster.fake.get("apps/v1", "Deployment", "default", "edge") as {
       metadata: { annotations: Record<string, string> };
     };
-    assert.deepEqual(JSON.parse(stored.metadata.annotations[DIGESTS_ANNOTATION]), {
+    assert.deepEqual(JSON.parse(stored.metadata.annotations[STATE_ANNOTATION]), {
       app: { image, digest: first },
     });
     assert.deepEqual(h.images("edge"), [`app=${image}`], "first sight rolls nothing out");
-    await cached(h, "edge", (a) => DIGESTS_ANNOTATION in a);
+    await cached(h, "edge", (a) => STATE_ANNOTATION in a);
 
     await h.poller.cycle(T0 + INTERVAL);
     assert.equal(h.patches().length, 1, "same digest: nothing to write");
@@ -403,33 +445,21 @@ Deno.test("Poller: after the webhook rolled a push out, polling makes no second 
   });
   try {
     const [reg] = h.registries;
-    const applyPush = pushApplier(
-      h.cache,
-      new Rollout({ client: h.cluster.client, cache: h.cache }),
-    );
-    const v130 = reg.push("team/app", "1.3.0");
+    reg.push("team/app", "1.3.0");
     const latest = reg.push("team/edge", "latest");
-    const app130 = await applyPush({
-      repository: `${reg.host}/team/app`,
-      tag: "1.3.0",
-      digest: v130,
-    });
-    const edge = await applyPush({
-      repository: `${reg.host}/team/edge`,
-      tag: "latest",
-      digest: latest,
-    });
-    assert.deepEqual([app130, edge], [["applied"], ["applied"]]);
+    await h.push(`${reg.host}/team/app`, "1.3.0");
+    await h.push(`${reg.host}/team/edge`, "latest");
     assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
     assert.deepEqual(h.images("edge"), [`app=${reg.host}/team/edge:latest@${latest}`]);
     assert.equal(h.patches().length, 2);
 
+    const mark = h.log.lines.length;
     await h.poller.cycle(T0);
     assert.equal(h.patches().length, 2);
-    const decisions = h.log.records().filter((r) => r.msg === "decision");
+    const decisions = h.log.records().slice(mark).filter((r) => r.msg === "decision");
     assert.deepEqual(decisions.map((d) => [d.workload, d.reason]).sort(), [
       ["Deployment default/edge", "same-image"],
-      ["Deployment default/web", "no-newer-tag"],
+      ["Deployment default/web", "same-image"],
     ]);
   } finally {
     await h.stop();
@@ -476,19 +506,17 @@ function hungRegistry(): { host: string; connections: () => number; close(): voi
   };
 }
 
-Deno.test("Poller: a webhook rollout made while the poll waits is not undone by its offer", async () => {
+Deno.test("Poller: a webhook rollout made while the poll waits is not undone by its listing", async () => {
   const slowAnswer = Promise.withResolvers<void>();
-  const slow = startStub(async (req) => {
+  const slow = startStub(async () => {
     await slowAnswer.promise;
-    return req.method === "HEAD"
-      ? new Response(null, { status: 404 })
-      : Response.json({ name: "team/other", tags: ["1.0.0"] });
+    return Response.json({ name: "team/other", tags: ["1.0.0"] });
   });
   let first = "";
   const h = await start({
     seed: ([reg]) => {
       first = reg.push("team/app", "latest");
-      // One workload over two registries: it is decided once both have answered.
+      // One workload over two registries: it is reconciled once both have answered.
       return [deployment({
         name: "edge",
         policy: "all",
@@ -502,26 +530,17 @@ Deno.test("Poller: a webhook rollout made while the poll waits is not undone by 
   try {
     const [reg] = h.registries;
     const cycle = h.poller.cycle(T0);
-    await waitFor(() => reg.counts().heads > 0, "the poll to read the digest of latest");
+    await waitFor(() => reg.counts().listings > 0, "the poll to list latest");
     // latest is pushed again and the webhook pins it while the other registry is slow.
     const second = reg.push("team/app", "latest");
-    const applyPush = pushApplier(
-      h.cache,
-      new Rollout({ client: h.cluster.client, cache: h.cache }),
-    );
-    assert.deepEqual(
-      await applyPush({ repository: `${reg.host}/team/app`, tag: "latest", digest: second }),
-      ["applied"],
-    );
+    await h.push(`${reg.host}/team/app`, "latest");
     slowAnswer.resolve();
     await cycle;
     assert.deepEqual(h.images("edge"), [
       `app=${reg.host}/team/app:latest@${second}`,
       `other=${slow.host}/team/other:1.0.0`,
     ]);
-    assert.equal(h.patches().length, 1, "only the webhook's");
-    const app = h.log.records().find((r) => r.msg === "decision" && r.container === "app");
-    assert.equal(app?.reason, "changed-since-poll");
+    assert.equal(h.imagePatches(), 1, "only the webhook's");
   } finally {
     slowAnswer.resolve();
     await h.stop();

@@ -54,3 +54,44 @@ Deno.test("imagePatch: several containers, init containers included, in one patc
   ]);
   assert.deepEqual(imagePatch(kindNamed("Deployment")!, "minor", []), []);
 });
+
+Deno.test("imagePatch: annotations in the same patch, each write guarded", () => {
+  const kind = kindNamed("Deployment")!;
+  const change = [{ container: app, to: "myapp:1.2.4" }];
+  // A value read is tested before it is replaced or removed.
+  assert.deepEqual(
+    imagePatch(kind, "all", change, {
+      before: { "argoos.io/state": "{}", "argoos.io/digests": "{}" },
+      resourceVersion: "7",
+      writes: { "argoos.io/state": '{"app":{}}', "argoos.io/digests": null },
+    }).slice(0, 5).map((o) => `${o.op} ${o.path} ${o.value ?? ""}`.trim()),
+    [
+      "test /metadata/labels/argoos.io~1policy all",
+      "test /metadata/annotations/argoos.io~1state {}",
+      'replace /metadata/annotations/argoos.io~1state {"app":{}}',
+      "test /metadata/annotations/argoos.io~1digests {}",
+      "remove /metadata/annotations/argoos.io~1digests",
+    ],
+  );
+  // An absent key cannot be tested: the resourceVersion is; no map at all is added whole.
+  assert.deepEqual(
+    imagePatch(kind, "all", [], {
+      before: {},
+      resourceVersion: "7",
+      writes: { "argoos.io/state": "{}", "argoos.io/digests": null },
+    }),
+    [
+      { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "all" },
+      { op: "test", path: "/metadata/resourceVersion", value: "7" },
+      { op: "add", path: "/metadata/annotations", value: { "argoos.io/state": "{}" } },
+    ],
+  );
+  assert.deepEqual(
+    imagePatch(kind, "all", [], { before: { a: "b" }, resourceVersion: "7", writes: { x: "y" } })
+      .slice(1),
+    [
+      { op: "test", path: "/metadata/resourceVersion", value: "7" },
+      { op: "add", path: "/metadata/annotations/x", value: "y" },
+    ],
+  );
+});

@@ -7,10 +7,13 @@
 
 import assert from "node:assert/strict";
 import { Rollout, type RolloutReport, TransientRolloutError } from "../../lib/rollout/rollout.ts";
+import type { Plan } from "../../lib/rollout/rollout.ts";
 import type { Verdict } from "../../lib/rollout/verdict.ts";
+import { currentTag, judgeTag } from "../../lib/policy/candidates.ts";
+import { candidatesFor, settle } from "../../lib/policy/decide.ts";
+import { rulesFor } from "../../lib/policy/rules.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../../lib/workloads/workload.ts";
-import { pushVerdicts } from "../../lib/webhook/push_verdicts.ts";
 import {
   capture,
   deployment,
@@ -21,8 +24,21 @@ import {
 } from "../support/fake_cluster.ts";
 
 const DIGEST = "sha256:" + "c".repeat(64);
-const toTag = (tag: string) => (w: Workload): Verdict[] =>
-  pushVerdicts(w, { repository: "docker.io/library/myapp", tag, digest: DIGEST });
+/** The plan for a push of `myapp:<tag>` whose digest the registry confirmed. */
+const toTag = (tag: string) => (w: Workload): Plan => ({
+  verdicts: w.containers.filter((c) => c.repository === "docker.io/library/myapp").map(
+    (c): Verdict => {
+      const base = { container: c, policy: w.policyLabel };
+      const rules = rulesFor(w, c.name);
+      if (!rules) return { ...base, reason: "invalid-policy" };
+      const f = { rules, image: c.image, ref: c.ref!, pushes: [{ tag, pushedAt: 1 }] };
+      const [candidate] = candidatesFor(f);
+      if (!candidate) return { ...base, reason: judgeTag(rules, currentTag(c.ref!), tag) };
+      const settled = settle(f, candidate, { digest: DIGEST });
+      return { ...base, reason: settled.reason, to: settled.to };
+    },
+  ),
+});
 
 /** Seed a workload and read it back as the cache would. */
 function seed(c: FakeCluster, spec: Partial<WorkloadSpec> = {}): Workload {

@@ -12,6 +12,8 @@ import { readInvocation } from "../../cli/config.ts";
 import { startArgoos } from "../../lib/service/argoos.ts";
 import { capture, deployment, startFakeCluster, waitFor } from "../support/fake_cluster.ts";
 import { pushEnvelope } from "./push_envelope.ts";
+import { startStubRegistry } from "../../bench/stub_registry.ts";
+import { clientFor } from "../support/argoos_service.ts";
 
 /** A client whose PATCHes wait until the test releases them: a slow API server. */
 class HeldPatchClient extends KubeClient {
@@ -62,7 +64,13 @@ Deno.test("stop() waits for the delivery in flight, then the port refuses", asyn
     ],
     () => undefined,
   );
-  const argoos = await startArgoos(config, { client, logger: log.logger });
+  const stub = startStubRegistry();
+  stub.push("myapp", "1.2.4");
+  const argoos = await startArgoos(config, {
+    client,
+    logger: log.logger,
+    registry: clientFor(stub),
+  });
   const { hostname, port } = new URL(argoos.url);
   try {
     await argoos.cache.synced;
@@ -94,5 +102,6 @@ Deno.test("stop() waits for the delivery in flight, then the port refuses", asyn
     client.release.resolve();
     await argoos.stop();
     await cluster.stop();
+    await stub.close();
   }
 });

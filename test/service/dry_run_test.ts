@@ -9,13 +9,14 @@ import assert from "node:assert/strict";
 import { startService } from "../support/argoos_service.ts";
 import { deployment, imagesOf, waitFor } from "../support/fake_cluster.ts";
 import { pushEnvelope } from "./push_envelope.ts";
-import { startTagRegistry } from "./tag_registry.ts";
 
 Deno.test("dry run: webhook and poll decide and log, nothing is written", async () => {
-  const reg = startTagRegistry({ myapp: ["1.2.3"], svc: ["1.2.3", "1.2.4", "1.3.0"] });
+  const reg = { host: "127.0.0.1:5000" };
   const svc = await startService({
     args: ["--dry-run", "--poll-interval", "1h"],
-    seed: ({ fake }) => {
+    seed: ({ fake }, registry) => {
+      for (const tag of ["1.2.3", "1.2.4"]) registry.push("myapp", tag);
+      for (const tag of ["1.2.3", "1.2.4", "1.3.0"]) registry.push("svc", tag);
       fake.put(deployment({
         name: "hooked",
         policy: "patch",
@@ -62,7 +63,6 @@ Deno.test("dry run: webhook and poll decide and log, nothing is written", async 
     );
   } finally {
     await svc.stop();
-    await reg.close();
   }
   const writes = fake.requests.filter((r) =>
     r.method === "PATCH" || r.method === "PUT" || r.path.endsWith("/events")

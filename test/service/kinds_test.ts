@@ -21,7 +21,8 @@ const KINDS = [
 
 Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob alike", async () => {
   const svc = await startService({
-    seed: ({ fake }) => {
+    seed: ({ fake }, registry) => {
+      registry.push("myapp", "1.2.4");
       for (const k of KINDS) {
         fake.put(deployment({
           kind: k.kind,
@@ -41,7 +42,12 @@ Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob ali
       pushEnvelope({ host: REGISTRY, repository: "myapp", tag: "1.2.4" }),
     );
     assert.equal(status, 200);
-    assert.deepEqual(JSON.parse(text), { applied: 1, unchanged: 0, duplicates: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(text), {
+      applied: KINDS.length,
+      unchanged: 0,
+      refused: 0,
+      ignored: 0,
+    });
 
     const patches = fake.requests.filter((r) => r.method === "PATCH");
     assert.equal(patches.length, KINDS.length);
@@ -54,7 +60,12 @@ Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob ali
       const pod = k.kind === "CronJob"
         ? "/spec/jobTemplate/spec/template/spec"
         : "/spec/template/spec";
-      assert.deepEqual(patch.body, [
+      // The image ops, beside the guarded write of argoos.io/state in the same patch.
+      const ops = (patch.body as { path: string }[]).filter((o) =>
+        !o.path.startsWith("/metadata/annotations") && o.path !== "/metadata/resourceVersion"
+      );
+      assert.ok((patch.body as { path: string }[]).some((o) => o.path === "/metadata/annotations"));
+      assert.deepEqual(ops, [
         { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "patch" },
         { op: "test", path: `${pod}/containers/0/name`, value: "app" },
         { op: "test", path: `${pod}/containers/0/image`, value: `${REGISTRY}/myapp:1.2.3` },

@@ -15,6 +15,8 @@ export interface Push {
   digest?: string;
   /** Event id; default a random UUID. */
   id?: string;
+  /** The registry's time of the event (RFC 3339); default now. */
+  timestamp?: string;
 }
 
 const DIGEST = "sha256:8a5f599fbfc33e327cb9728ee08bbd5ac2b4afb96b4ed9719a593344cfdaf65f";
@@ -35,7 +37,7 @@ export function pushEnvelope(...pushes: Push[]): string {
       const digest = p.digest ?? DIGEST;
       return {
         id: p.id ?? crypto.randomUUID(),
-        timestamp: new Date().toISOString(),
+        timestamp: p.timestamp ?? new Date().toISOString(),
         action: "push",
         target: {
           mediaType: "application/vnd.oci.image.manifest.v1+json",

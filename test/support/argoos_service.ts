@@ -7,6 +7,8 @@
 
 import { readInvocation } from "../../cli/config.ts";
 import type { KubeClient } from "../../lib/kube/client.ts";
+import { RegistryClient } from "../../lib/registry/client.ts";
+import { startStubRegistry, type StubRegistry } from "../../bench/stub_registry.ts";
 import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
 import { capture, type CapturedLog } from "./capture_log.ts";
 import { LOOPBACK_INSECURE } from "./loopback.ts";
@@ -29,14 +31,22 @@ export interface ServiceOptions {
   args?: string[];
   /** Environment variables the configuration reads (REGISTRY_ALIASES, …). */
   env?: Record<string, string>;
-  /** Called with the fake cluster before the service starts (seed objects, queue faults). */
-  seed?: (cluster: FakeCluster) => void;
+  /**
+   * Called with the fake cluster and the stub registry before the service starts (seed
+   * objects, queue faults, push tags).
+   */
+  seed?: (cluster: FakeCluster, registry: StubRegistry) => void;
 }
 
 /** A running service and its fake cluster. */
 export interface Service extends FakeCluster {
   argoos: Argoos;
   log: CapturedLog;
+  /**
+   * The registry every host answers from (whatever host a workload or push names, the
+   * service's registry client reaches this stub): push tags here for them to exist.
+   */
+  registry: StubRegistry;
   /** POST a body to /event with the right token unless `headers` sets another; body read. */
   post(body: BodyInit, headers?: Record<string, string>): Promise<{ status: number; text: string }>;
   /** GET a path; returns status and body. */
@@ -77,6 +87,7 @@ export async function launchArgoos(
   client: KubeClient,
   args: string[],
   env: Record<string, string> = {},
+  registry?: RegistryClient,
 ): Promise<LaunchedArgoos> {
   const defaults = [
     "--listen",
@@ -88,23 +99,44 @@ export async function launchArgoos(
   ];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
-  const argoos = await startArgoos(config, { client, logger: log.logger });
+  const argoos = await startArgoos(config, { client, logger: log.logger, registry });
   return { argoos, log };
+}
+
+/**
+ * A registry client whose every request, to any host, goes to `stub` instead.
+ *
+ * @example
+ * ```ts ignore
+ * import { clientFor } from "./argoos_service.ts";
+ * const registry = clientFor(startStubRegistry());
+ * ```
+ */
+export function clientFor(stub: StubRegistry): RegistryClient {
+  return new RegistryClient({
+    fetch: (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      return fetch(`http://${stub.host}${url.pathname}${url.search}`, init);
+    },
+  });
 }
 
 export async function startService(opts: ServiceOptions = {}): Promise<Service> {
   const cluster = await startFakeCluster();
-  opts.seed?.(cluster);
+  const registry = startStubRegistry();
+  opts.seed?.(cluster, registry);
   const { argoos, log } = await launchArgoos(
     cluster.client,
     ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],
     opts.env,
+    clientFor(registry),
   );
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {
     ...cluster,
     argoos,
     log,
+    registry,
     post: async (body, headers = {}) =>
       read(
         await fetch(`${argoos.url}/event`, {
@@ -121,6 +153,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     stop: async () => {
       await argoos.stop();
       await cluster.stop();
+      await registry.close();
     },
   };
 }

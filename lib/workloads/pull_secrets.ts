@@ -14,7 +14,7 @@ import {
   mergeCredentials,
   parseDockerConfig,
 } from "../registry/credentials.ts";
-import type { Workload } from "../workloads/workload.ts";
+import type { Workload } from "./workload.ts";
 
 interface SecretObject {
   type?: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PullSecrets } from "../../lib/poll/pull_secrets.ts";
+import { PullSecrets } from "../../lib/workloads/pull_secrets.ts";
 import type { CredentialMap } from "../../lib/registry/credentials.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";

@@ -1,0 +1,189 @@
+/**
+ * The decision for one container, from data only: what it runs (reference, pods' digest,
+ * recorded state), what was pushed and listed, and what the registry says of a tag. Both
+ * triggers end here, so every rule is written once.
+ *
+ * The decision has two steps because the registry is the truth: {@linkcode candidatesFor}
+ * orders the tags worth asking about, the caller asks the registry about the first ones, and
+ * {@linkcode settle} turns the first one the registry serves as an image into what to write.
+ *
+ * @module
+ */
+
+import { type ImageReference, withTarget } from "../image/reference.ts";
+import { compareTags, currentTag, judgeTag } from "./candidates.ts";
+import type { Reason } from "./policy.ts";
+import type { ContainerRules } from "./rules.ts";
+import type { ContainerState } from "./state.ts";
+import { compareVersions, parseVersion } from "./version.ts";
+
+/** A push of the container's repository, as recorded. */
+export interface PushFact {
+  tag: string;
+  /** ms epoch, the registry's push time. */
+  pushedAt: number;
+}
+
+/** Everything a container is decided from. */
+export interface ContainerFacts {
+  rules: ContainerRules;
+  /** The image as written in the spec, and parsed. */
+  image: string;
+  ref: ImageReference;
+  /** The digest its pods run (`imageID`), when known. */
+  running?: string;
+  /** The state recorded for this container. */
+  state?: ContainerState;
+  /** Recorded pushes of its repository (any order). */
+  pushes: readonly PushFact[];
+  /** The last tag listing of its repository. */
+  listing?: readonly string[];
+}
+
+/** A tag worth asking the registry about. */
+export interface Candidate {
+  tag: string;
+  reason: Reason;
+  /** Set when a recorded push named it. */
+  pushedAt?: number;
+}
+
+/** What the registry said of a candidate tag. */
+export interface Served {
+  digest: string;
+}
+
+/** What to do with a container. */
+export interface Settled {
+  reason: Reason | "baseline";
+  /** The image to write, when it changes. */
+  to?: string;
+  /** The state to record for the container, when it changes. */
+  state?: ContainerState;
+}
+
+/**
+ * The digest a container is known to run: its pods', else its pinned digest, else the one
+ * recorded for its image.
+ */
+function knownDigest(f: ContainerFacts): string | undefined {
+  return f.running ?? f.ref.digest ?? (f.state?.image === f.image ? f.state.digest : undefined);
+}
+
+/**
+ * The tags to ask the registry about, preferred first.
+ *
+ * - Version policies: every pushed or listed tag that is an update, greatest first.
+ * - `all`: pushes newer than the push time recorded for what the container runs, newest push
+ *   first (the last push wins); then, from the listing, when the current tag is a version and
+ *   the container was not placed by a push, listed versions above it, greatest first
+ *   (pre-releases included); then the current tag itself, to follow its digest.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReference } from "../image/reference.ts";
+ * import { candidatesFor } from "./decide.ts";
+ * const facts = {
+ *   rules: { policy: "minor" as const }, image: "myapp:1.2.3", ref: parseReference("myapp:1.2.3"),
+ *   pushes: [{ tag: "1.2.4", pushedAt: 1 }], listing: ["1.2.3", "1.3.0", "2.0.0"],
+ * };
+ * assert.deepEqual(candidatesFor(facts).map((c) => c.tag), ["1.3.0", "1.2.4"]);
+ * ```
+ */
+export function candidatesFor(f: ContainerFacts): Candidate[] {
+  const tag = currentTag(f.ref);
+  const found = new Map<string, Candidate>();
+  if (f.rules.policy !== "all") {
+    for (const p of f.pushes) {
+      if (judgeTag(f.rules, tag, p.tag) !== "update") continue;
+      const seen = found.get(p.tag);
+      if (!seen || (seen.pushedAt ?? 0) < p.pushedAt) {
+        found.set(p.tag, { tag: p.tag, reason: "update", pushedAt: p.pushedAt });
+      }
+    }
+    for (const t of f.listing ?? []) {
+      if (!found.has(t) && judgeTag(f.rules, tag, t) === "update") {
+        found.set(t, { tag: t, reason: "update" });
+      }
+    }
+    return [...found.values()].sort((a, b) => compareTags(f.rules, b.tag, a.tag));
+  }
+  const since = f.state?.pushedAt ?? -Infinity;
+  const pushed = f.pushes.filter((p) =>
+    p.pushedAt > since && judgeTag(f.rules, tag, p.tag) !== "artifact"
+  )
+    .sort((a, b) => b.pushedAt - a.pushedAt);
+  const list: Candidate[] = [];
+  for (const p of pushed) {
+    if (found.has(p.tag)) continue;
+    const c: Candidate = {
+      tag: p.tag,
+      reason: judgeTag(f.rules, tag, p.tag),
+      pushedAt: p.pushedAt,
+    };
+    found.set(p.tag, c);
+    list.push(c);
+  }
+  const current = tag === undefined ? undefined : parseVersion(tag);
+  const placedByPush = f.state?.image === f.image && f.state.pushedAt !== undefined;
+  if (current && !placedByPush) {
+    const above = (f.listing ?? []).filter((t) => {
+      const v = parseVersion(t);
+      return v !== undefined && !found.has(t) && compareVersions(v, current) > 0 &&
+        judgeTag(f.rules, tag, t) !== "artifact";
+    }).sort((a, b) => compareTags(f.rules, b, a));
+    for (const t of above) {
+      found.set(t, { tag: t, reason: "all-policy" });
+      list.push(found.get(t)!);
+    }
+  }
+  if (tag !== undefined && !found.has(tag) && (f.listing ?? []).includes(tag)) {
+    list.push({ tag, reason: "repushed" });
+  }
+  return list;
+}
+
+/**
+ * What to write for a candidate the registry serves as an image with `served.digest`. The
+ * written reference keeps the container's form; it carries the digest under `all` and when the
+ * container was pinned. The same tag with the digest the container runs restarts nothing; a
+ * listed tag first seen with pods unknown is only recorded (`baseline`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReference } from "../image/reference.ts";
+ * import { settle } from "./decide.ts";
+ * const d = "sha256:" + "b".repeat(64);
+ * const facts = { rules: { policy: "all" as const }, image: "myapp:latest",
+ *   ref: parseReference("myapp:latest"), running: d, pushes: [] };
+ * assert.equal(settle(facts, { tag: "latest", reason: "repushed", pushedAt: 9 }, { digest: d }).to,
+ *   undefined); // identical content: nothing restarts
+ * assert.equal(settle(facts, { tag: "1.3.0", reason: "all-policy", pushedAt: 9 }, { digest: d }).to,
+ *   "myapp:1.3.0@" + d);
+ * ```
+ */
+export function settle(f: ContainerFacts, c: Candidate, served: Served): Settled {
+  const pin = f.rules.policy === "all" || f.ref.digest !== undefined;
+  const pushedAt = Math.max(c.pushedAt ?? -Infinity, f.state?.pushedAt ?? -Infinity);
+  const stateOf = (image: string): ContainerState => ({
+    image,
+    digest: served.digest,
+    ...(Number.isFinite(pushedAt) ? { pushedAt } : {}),
+  });
+  if (c.tag === currentTag(f.ref)) {
+    const known = knownDigest(f);
+    if (known === served.digest) {
+      const state = stateOf(f.image);
+      const same = f.state?.image === state.image && f.state.digest === state.digest &&
+        f.state.pushedAt === state.pushedAt;
+      return same ? { reason: "same-image" } : { reason: "same-image", state };
+    }
+    if (known === undefined && c.pushedAt === undefined) {
+      return { reason: "baseline", state: stateOf(f.image) };
+    }
+  }
+  const to = withTarget(f.ref, c.tag, pin ? served.digest : undefined);
+  return { reason: c.reason, to, state: stateOf(to) };
+}

@@ -1,0 +1,98 @@
+/**
+ * `argoos.io/state`: what each container of a workload runs, as Argoos last wrote or saw it
+ * (image, digest, and the push time of that image), kept on the workload and written in the
+ * same guarded patch as the image, so any replica after any restart knows an older push as
+ * older.
+ *
+ * @module
+ */
+
+/** Annotation holding `{"<container>": {"image": "...", "digest": "sha256:...", "pushedAt": ms}}`. */
+export const STATE_ANNOTATION = "argoos.io/state";
+/** The annotation `argoos.io/state` replaces (`{"<container>": {image, digest}}`); read once. */
+export const LEGACY_DIGESTS_ANNOTATION = "argoos.io/digests";
+
+/** What one container runs. */
+export interface ContainerState {
+  /** The image text the entry was recorded for. */
+  image: string;
+  digest?: string;
+  /** ms epoch: registry push time of that image; absent when it was not placed by a push. */
+  pushedAt?: number;
+}
+
+/** State by container name. */
+export type WorkloadState = Record<string, ContainerState>;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function parse(text: string | undefined): WorkloadState | undefined {
+  if (text === undefined) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (!isObject(doc)) return {};
+  const state: WorkloadState = {};
+  for (const [name, v] of Object.entries(doc)) {
+    if (!isObject(v) || typeof v.image !== "string") continue;
+    state[name] = {
+      image: v.image,
+      ...(typeof v.digest === "string" ? { digest: v.digest } : {}),
+      ...(typeof v.pushedAt === "number" ? { pushedAt: v.pushedAt } : {}),
+    };
+  }
+  return state;
+}
+
+/**
+ * The state recorded on a workload: `argoos.io/state`, else the older `argoos.io/digests`;
+ * entries that do not parse are left out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readState } from "./state.ts";
+ * const d = "sha256:" + "a".repeat(64);
+ * assert.deepEqual(
+ *   readState({ "argoos.io/digests": JSON.stringify({ app: { image: "a:latest", digest: d } }) }),
+ *   { app: { image: "a:latest", digest: d } },
+ * );
+ * ```
+ */
+export function readState(annotations: Readonly<Record<string, string>>): WorkloadState {
+  return parse(annotations[STATE_ANNOTATION]) ?? parse(annotations[LEGACY_DIGESTS_ANNOTATION]) ??
+    {};
+}
+
+/**
+ * The annotation writes that record `changes` beside the existing state (and drop the older
+ * annotation), for the write path's patch; empty when nothing changes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateAnnotations } from "./state.ts";
+ * assert.deepEqual(stateAnnotations({}, { app: { image: "a:2", pushedAt: 5 } }),
+ *   { "argoos.io/state": '{"app":{"image":"a:2","pushedAt":5}}' });
+ * ```
+ */
+export function stateAnnotations(
+  annotations: Readonly<Record<string, string>>,
+  changes: WorkloadState,
+): Record<string, string | null> {
+  const before = readState(annotations);
+  const after = { ...before, ...changes };
+  const writes: Record<string, string | null> = {};
+  const text = JSON.stringify(after);
+  if (Object.keys(changes).length > 0 && text !== annotations[STATE_ANNOTATION]) {
+    writes[STATE_ANNOTATION] = text;
+  }
+  if (annotations[LEGACY_DIGESTS_ANNOTATION] !== undefined && writes[STATE_ANNOTATION]) {
+    writes[LEGACY_DIGESTS_ANNOTATION] = null;
+  }
+  return writes;
+}

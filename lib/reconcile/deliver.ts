@@ -1,0 +1,85 @@
+/**
+ * What a trigger that receives pushes does with them: record them as facts, enqueue every
+ * workload that uses the repositories, and wait (bounded) for those reconciles. Receivers of
+ * any registry (issue 10) end here with `RecordedPush[]`.
+ *
+ * @module
+ */
+
+import type { WorkloadCache } from "../workloads/cache.ts";
+import { workloadKey } from "../workloads/workload.ts";
+import type { RecordedPush, RepositoryFacts } from "./facts.ts";
+import type { WorkQueue } from "./queue.ts";
+import type { ReconcileOutcome } from "./reconciler.ts";
+
+/** The reconciles a delivery caused did not all finish in time; the sender should retry. */
+export class DeadlineError extends Error {
+  override name = "DeadlineError";
+}
+
+/** How the reconciles a delivery caused ended. */
+export interface DeliverySummary {
+  /** Workloads rolled out (or that would be, in a dry run). */
+  applied: number;
+  /** Workloads decided to stay as they are. */
+  unchanged: number;
+  /** Workloads whose write was refused (admission, validation): reported, retried from the queue. */
+  refused: number;
+}
+
+/** What {@linkcode deliverPushes} works with. */
+export interface DeliveryDeps {
+  facts: RepositoryFacts;
+  cache: WorkloadCache;
+  queue: WorkQueue<ReconcileOutcome>;
+}
+
+/**
+ * Record `pushes`, enqueue the workloads using their repositories, and resolve once every one
+ * of those reconciles finished. Rejects with the first reconcile failure (API server or
+ * registry unavailable) or a {@linkcode DeadlineError} after `deadlineMs`; the queue keeps
+ * retrying either way.
+ *
+ * @example
+ * ```ts ignore
+ * import { deliverPushes } from "./deliver.ts";
+ * const summary = await deliverPushes({ facts, cache, queue }, [
+ *   { repository: "docker.io/library/app", tag: "1.2.4", pushedAt: Date.now(), source: "dockerhub" },
+ * ], 4_000);
+ * ```
+ */
+export async function deliverPushes(
+  deps: DeliveryDeps,
+  pushes: readonly RecordedPush[],
+  deadlineMs: number,
+): Promise<DeliverySummary> {
+  const keys = new Set<string>();
+  for (const p of pushes) {
+    deps.facts.recordPush(p);
+    for (const w of deps.cache.byRepository(p.repository)) {
+      keys.add(workloadKey(w.kind.type.kind, w.namespace, w.name));
+    }
+  }
+  const summary: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
+  if (keys.size === 0) return summary;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DeadlineError(`reconciles not finished within ${deadlineMs} ms`)),
+      deadlineMs,
+    );
+  });
+  const all = Promise.all([...keys].map((k) => deps.queue.add(k)));
+  // The queue answers every add; one that loses the race is not left unhandled.
+  all.catch(() => {});
+  try {
+    for (const outcome of await Promise.race([all, deadline])) {
+      if (outcome === "applied" || outcome === "dry-run") summary.applied++;
+      else if (outcome === "refused") summary.refused++;
+      else summary.unchanged++;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return summary;
+}

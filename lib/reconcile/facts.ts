@@ -1,0 +1,138 @@
+/**
+ * What the triggers learned about repositories: pushes the webhook recorded and the last tag
+ * listing the poll made. Facts are hints for the reconcile, never orders: whatever is chosen
+ * from them is checked with the registry before it is written.
+ *
+ * @module
+ */
+
+/** One push a receiver turned a notification into. */
+export interface RecordedPush {
+  /** Normalized host/path, e.g. `docker.io/library/nginx`. */
+  repository: string;
+  tag: string;
+  /** Absent when the source does not send one (hosted registries). */
+  digest?: string;
+  /** ms epoch: the registry's push time, else the time the notification was received. */
+  pushedAt: number;
+  /** The route it came from: "distribution", "dockerhub", "quay", ... */
+  source: string;
+}
+
+/** The last tag listing of a repository. */
+export interface Listing {
+  tags: readonly string[];
+  /** ms epoch of the listing. */
+  at: number;
+}
+
+/** Bounds of {@linkcode RepositoryFacts}. */
+export interface FactsLimits {
+  /** Pushes kept per repository, newest by push time. Default 64. */
+  pushesPerRepository?: number;
+  /** Repositories with facts; the least recently recorded one goes first. Default 10,000. */
+  repositories?: number;
+  /**
+   * Pushes recorded longer ago than this are dropped (by the time recorded, not the
+   * registry's push time: a registry's clock may be off). Default 1 hour.
+   */
+  maxAgeMs?: number;
+}
+
+interface Entry {
+  /** Sorted by pushedAt, oldest first; one entry per tag (the latest push of it). */
+  pushes: RecordedPush[];
+  /** When each push was recorded (ms epoch), for the age bound. */
+  recorded: WeakMap<RecordedPush, number>;
+  listing?: Listing;
+}
+
+/**
+ * Pushes and listings per repository, bounded: at most `repositories` repositories (least
+ * recently recorded dropped first), `pushesPerRepository` pushes each (oldest dropped first,
+ * one per tag: a later push of a tag replaces the earlier one), none recorded longer ago than
+ * `maxAgeMs`,
+ * and one listing each. Memory is thus at most repositories × (pushes + one listing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RepositoryFacts } from "./facts.ts";
+ * const facts = new RepositoryFacts();
+ * const now = Date.now();
+ * facts.recordPush({ repository: "docker.io/library/app", tag: "1.2.4", pushedAt: now, source: "distribution" });
+ * facts.recordPush({ repository: "docker.io/library/app", tag: "1.2.4", pushedAt: now - 5, source: "distribution" });
+ * assert.equal(facts.pushes("docker.io/library/app").length, 1);
+ * assert.equal(facts.pushes("docker.io/library/app")[0].pushedAt, now); // the later push of a tag wins
+ * facts.recordListing("docker.io/library/app", ["1.2.3", "1.2.4"], now);
+ * assert.deepEqual(facts.listing("docker.io/library/app")?.tags, ["1.2.3", "1.2.4"]);
+ * ```
+ */
+export class RepositoryFacts {
+  readonly #pushesPerRepository: number;
+  readonly #repositories: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  /** Bounded by `#repositories`; Map order is recording order, least recent first. */
+  #byRepository = new Map<string, Entry>();
+
+  constructor(limits: FactsLimits = {}, now: () => number = Date.now) {
+    this.#pushesPerRepository = limits.pushesPerRepository ?? 64;
+    this.#repositories = limits.repositories ?? 10_000;
+    this.#maxAgeMs = limits.maxAgeMs ?? 3_600_000;
+    this.#now = now;
+  }
+
+  /** Record a push; a push of a tag older than the one recorded for it is ignored. */
+  recordPush(p: RecordedPush): void {
+    const entry = this.#touch(p.repository);
+    const same = entry.pushes.findIndex((q) => q.tag === p.tag);
+    if (same >= 0) {
+      if (entry.pushes[same].pushedAt > p.pushedAt) return;
+      entry.pushes.splice(same, 1);
+    }
+    let at = entry.pushes.length;
+    while (at > 0 && entry.pushes[at - 1].pushedAt > p.pushedAt) at--;
+    const copy = { ...p };
+    entry.recorded.set(copy, this.#now());
+    entry.pushes.splice(at, 0, copy);
+    if (entry.pushes.length > this.#pushesPerRepository) entry.pushes.shift();
+  }
+
+  /** Record the tags a listing returned at `at` (ms epoch), replacing the previous listing. */
+  recordListing(repository: string, tags: readonly string[], at: number): void {
+    this.#touch(repository).listing = { tags, at };
+  }
+
+  /** Recorded pushes of a repository, oldest push first, none past the age bound. */
+  pushes(repository: string): readonly RecordedPush[] {
+    const entry = this.#byRepository.get(repository);
+    if (!entry) return [];
+    const oldest = this.#now() - this.#maxAgeMs;
+    if (entry.pushes.some((p) => entry.recorded.get(p)! < oldest)) {
+      entry.pushes = entry.pushes.filter((p) => entry.recorded.get(p)! >= oldest);
+    }
+    return entry.pushes;
+  }
+
+  /** When a push returned by {@linkcode RepositoryFacts.pushes} was recorded (ms epoch). */
+  recordedAt(p: RecordedPush): number | undefined {
+    return this.#byRepository.get(p.repository)?.recorded.get(p);
+  }
+
+  /** The last listing of a repository, if any. */
+  listing(repository: string): Listing | undefined {
+    return this.#byRepository.get(repository)?.listing;
+  }
+
+  #touch(repository: string): Entry {
+    let entry = this.#byRepository.get(repository);
+    if (entry) this.#byRepository.delete(repository);
+    else entry = { pushes: [], recorded: new WeakMap() };
+    this.#byRepository.set(repository, entry);
+    if (this.#byRepository.size > this.#repositories) {
+      this.#byRepository.delete(this.#byRepository.keys().next().value!);
+    }
+    return entry;
+  }
+}

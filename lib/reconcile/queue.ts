@@ -1,0 +1,197 @@
+/**
+ * A keyed work queue in the style of controller-runtime's: keys are de-duplicated, handed to
+ * a fixed number of workers, never reconciled twice at once, and retried with per-key
+ * exponential back-off when a reconcile fails or asks to be retried.
+ *
+ * @module
+ */
+
+/** The queue holds `maxKeys` keys already; the caller retries later. */
+export class QueueFullError extends Error {
+  override name = "QueueFullError";
+}
+
+/** The queue was stopped before a reconcile of the key ran. */
+export class QueueStoppedError extends Error {
+  override name = "QueueStoppedError";
+}
+
+/** Options of {@linkcode WorkQueue}. */
+export interface WorkQueueOptions<R> {
+  /** Reconciles one key; a rejection is retried with back-off. */
+  reconcile: (key: string) => Promise<R>;
+  /** Whether a result asks for a retry with back-off (e.g. refused by admission). */
+  retry?: (result: R) => boolean;
+  /** Reconciles running at once. Default 16. */
+  workers?: number;
+  /** Keys waiting (ready or backing off) at most. Default 100,000. */
+  maxKeys?: number;
+  /** First retry delay. Default 500 ms. */
+  baseDelayMs?: number;
+  /** Longest retry delay. Default 5 minutes. */
+  maxDelayMs?: number;
+  /** Told of every failed reconcile and its retry delay. */
+  onRetry?: (key: string, delayMs: number, cause: unknown) => void;
+}
+
+interface Waiter<R> {
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The work queue.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WorkQueue } from "./queue.ts";
+ * let runs = 0;
+ * const q = new WorkQueue({ reconcile: (key) => Promise.resolve(`${key}#${++runs}`) });
+ * assert.equal(await q.add("Deployment/default/web"), "Deployment/default/web#1");
+ * await q.stop();
+ * ```
+ */
+export class WorkQueue<R> {
+  readonly #opts: Required<Omit<WorkQueueOptions<R>, "retry" | "onRetry">> & WorkQueueOptions<R>;
+  /** Keys ready to run, in order; a Set de-duplicates. Bounded with `#delayed` by maxKeys. */
+  #ready = new Set<string>();
+  /** Keys being reconciled now (at most `workers`). */
+  #active = new Set<string>();
+  /** Keys added while active: run again once the current reconcile ends. */
+  #dirty = new Set<string>();
+  /** Back-off timers by key; bounded by maxKeys with `#ready`. */
+  #delayed = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Consecutive failures by key, for back-off; cleared on success. One entry per known key. */
+  #failures = new Map<string, number>();
+  /** Callers waiting for the next reconcile of a key to start and end. */
+  #waiting = new Map<string, Waiter<R>[]>();
+  #running = 0;
+  #stopped = false;
+  #idle?: PromiseWithResolvers<void>;
+
+  constructor(opts: WorkQueueOptions<R>) {
+    this.#opts = {
+      workers: 16,
+      maxKeys: 100_000,
+      baseDelayMs: 500,
+      maxDelayMs: 300_000,
+      ...opts,
+    };
+  }
+
+  /** Keys waiting to run (ready or backing off). */
+  get length(): number {
+    return this.#ready.size + this.#delayed.size;
+  }
+
+  /**
+   * Queue `key` now (a retry waiting for its back-off runs now instead). Resolves with the
+   * result of the next reconcile of `key` that starts after this call, or rejects with its
+   * error, {@linkcode QueueFullError} or {@linkcode QueueStoppedError}.
+   */
+  add(key: string): Promise<R> {
+    if (this.#stopped) return Promise.reject(new QueueStoppedError("work queue stopped"));
+    if (!this.#enqueue(key)) {
+      return Promise.reject(new QueueFullError(`work queue full (${this.#opts.maxKeys} keys)`));
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<R>();
+    let list = this.#waiting.get(key);
+    if (!list) this.#waiting.set(key, list = []);
+    list.push({ resolve, reject });
+    this.#pump();
+    return promise;
+  }
+
+  /** Stop: no new reconciles; waits for those running; pending callers are rejected. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#delayed.values()) clearTimeout(timer);
+    this.#delayed.clear();
+    this.#ready.clear();
+    this.#dirty.clear();
+    if (this.#running > 0) {
+      this.#idle ??= Promise.withResolvers();
+      await this.#idle.promise;
+    }
+    for (const list of this.#waiting.values()) {
+      for (const w of list) w.reject(new QueueStoppedError("work queue stopped"));
+    }
+    this.#waiting.clear();
+  }
+
+  /** Put a key in line; false when the queue is full. */
+  #enqueue(key: string): boolean {
+    if (this.#active.has(key)) {
+      this.#dirty.add(key);
+      return true;
+    }
+    const timer = this.#delayed.get(key);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.#delayed.delete(key);
+    } else if (!this.#ready.has(key) && this.length >= this.#opts.maxKeys) {
+      return false;
+    }
+    this.#ready.add(key);
+    return true;
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#running < this.#opts.workers) {
+      const key = this.#ready.values().next().value;
+      if (key === undefined) return;
+      this.#ready.delete(key);
+      this.#running++;
+      this.#active.add(key);
+      // Those who added before this start are answered by this reconcile.
+      const waiters = this.#waiting.get(key) ?? [];
+      this.#waiting.delete(key);
+      this.#run(key, waiters);
+    }
+  }
+
+  async #run(key: string, waiters: Waiter<R>[]): Promise<void> {
+    let retry = false;
+    let cause: unknown;
+    try {
+      const result = await this.#opts.reconcile(key);
+      retry = this.#opts.retry?.(result) ?? false;
+      cause = result;
+      for (const w of waiters) w.resolve(result);
+    } catch (err) {
+      retry = true;
+      cause = err;
+      for (const w of waiters) w.reject(err);
+    }
+    this.#active.delete(key);
+    this.#running--;
+    if (this.#dirty.delete(key)) {
+      // New facts arrived meanwhile: run again now, the back-off does not hold them back.
+      if (!this.#stopped) this.#ready.add(key);
+    } else if (retry) {
+      this.#retryLater(key, cause);
+    } else {
+      this.#failures.delete(key);
+    }
+    if (this.#stopped && this.#running === 0) this.#idle?.resolve();
+    this.#pump();
+  }
+
+  #retryLater(key: string, cause: unknown): void {
+    if (this.#stopped) return;
+    const failures = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, failures);
+    const delay = Math.min(this.#opts.baseDelayMs * 2 ** (failures - 1), this.#opts.maxDelayMs);
+    this.#opts.onRetry?.(key, delay, cause);
+    if (this.length >= this.#opts.maxKeys) return; // full: the next trigger brings it back
+    this.#delayed.set(
+      key,
+      setTimeout(() => {
+        this.#delayed.delete(key);
+        this.#ready.add(key);
+        this.#pump();
+      }, delay),
+    );
+  }
+}

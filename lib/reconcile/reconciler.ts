@@ -1,0 +1,195 @@
+/**
+ * One reconcile per workload key: read the workload from the cache as it is now, gather the
+ * candidates its containers have (recorded pushes, the last listing), ask the registry the
+ * workload names whether the preferred one exists and is an image, decide, and write one
+ * guarded patch. Level-based: running it again with the same facts changes nothing.
+ *
+ * @module
+ */
+
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { currentTag, judgeTag } from "../policy/candidates.ts";
+import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
+import { rulesFor } from "../policy/rules.ts";
+import { parseVersion } from "../policy/version.ts";
+import { readState, stateAnnotations, type WorkloadState } from "../policy/state.ts";
+import type { CredentialMap } from "../registry/credentials.ts";
+import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
+import type { Verdict } from "../rollout/verdict.ts";
+import type { WorkloadCache } from "../workloads/cache.ts";
+import type { Workload } from "../workloads/workload.ts";
+import type { RecordedPush, RepositoryFacts } from "./facts.ts";
+import type { TagVerifier } from "./verify.ts";
+
+/** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
+export const MAX_VERIFIED_CANDIDATES = 5;
+
+/** What one reconcile did: the write path's outcome, or `absent` (not a labelled workload). */
+export type ReconcileOutcome = Outcome | "absent";
+
+/** Options of {@linkcode Reconciler}. */
+export interface ReconcilerOptions {
+  cache: WorkloadCache;
+  facts: RepositoryFacts;
+  verifier: TagVerifier;
+  rollout: Rollout;
+  /** The registry credentials of a workload (its namespace's pull secrets, then the operator's). */
+  credentialsOf: (w: Workload) => Promise<CredentialMap>;
+  /** The digest each container's pods run, by container name (`runningDigests`). */
+  runningDigestsOf: (w: Workload) => Promise<Map<string, string>>;
+  logger?: Logger;
+  /** Cancels registry requests when the service stops. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reconciles workloads by key (`Deployment/default/web`).
+ *
+ * @example
+ * ```ts ignore
+ * import { Reconciler } from "./reconciler.ts";
+ * const reconciler = new Reconciler({ cache, facts, verifier, rollout, credentialsOf, runningDigestsOf });
+ * await reconciler.reconcile("Deployment/default/web"); // "applied"
+ * ```
+ */
+export class Reconciler {
+  #opts: ReconcilerOptions;
+  #log: Logger;
+
+  constructor(opts: ReconcilerOptions) {
+    this.#opts = opts;
+    this.#log = (opts.logger ?? silentLogger).with({ component: "reconcile" });
+  }
+
+  /** Reconcile one workload; rejects when the API server or a registry is unavailable. */
+  async reconcile(key: string): Promise<ReconcileOutcome> {
+    const workload = this.#opts.cache.get(key);
+    if (!workload) return "absent";
+    return await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+  }
+
+  /** The plan for a workload as it is: which containers change, and the state to record. */
+  async plan(w: Workload): Promise<Plan> {
+    const { facts } = this.#opts;
+    const recorded = readState(w.annotations);
+    const verdicts: Verdict[] = [];
+    const state: WorkloadState = {};
+    let credentials: Promise<CredentialMap> | undefined;
+    let running: Promise<Map<string, string>> | undefined;
+    let source: string | undefined;
+    for (const c of w.containers) {
+      if (!c.ref || !c.repository) continue;
+      const rules = rulesFor(w, c.name);
+      const pushes = facts.pushes(c.repository);
+      const listing = facts.listing(c.repository)?.tags;
+      if (!rules) {
+        if (pushes.length > 0 || listing) {
+          verdicts.push({ container: c, policy: w.policyLabel, reason: "invalid-policy" });
+        }
+        continue;
+      }
+      const f: ContainerFacts = {
+        rules,
+        image: c.image,
+        ref: c.ref,
+        state: recorded[c.name],
+        pushes,
+        listing,
+      };
+      const candidates = candidatesFor(f);
+      if (candidates.length === 0) {
+        if (pushes.length > 0 || listing) {
+          verdicts.push({ container: c, policy: w.policyLabel, reason: noCandidate(f) });
+        }
+        continue;
+      }
+      // Pods are asked only when a decision compares with what runs.
+      if (candidates.some((k) => k.tag === currentTag(c.ref!))) {
+        running ??= this.#opts.runningDigestsOf(w).catch((err) => {
+          this.#log.warn("cannot read what the pods run", { workload: describe(w), error: err });
+          return new Map();
+        });
+        f.running = (await running).get(c.name);
+      }
+      credentials ??= this.#opts.credentialsOf(w);
+      const chosen = await this.#firstServed(
+        w,
+        c.repository,
+        pushes,
+        candidates,
+        await credentials,
+      );
+      if (!chosen) {
+        verdicts.push({ container: c, policy: w.policyLabel, reason: "not-served" });
+        continue;
+      }
+      const settled = settle(f, chosen.candidate, chosen.served);
+      if (settled.state) state[c.name] = settled.state;
+      verdicts.push({
+        container: c,
+        policy: w.policyLabel,
+        reason: settled.reason,
+        ...(settled.to ? { to: settled.to } : {}),
+      });
+      if (settled.to) source ??= chosen.candidate.pushedAt !== undefined ? "webhook" : "poll";
+    }
+    return {
+      verdicts,
+      annotations: stateAnnotations(w.annotations, state),
+      ...(source ? { source } : {}),
+    };
+  }
+
+  /** The first candidate the registry serves as an image, asking about a bounded number. */
+  async #firstServed(
+    w: Workload,
+    repository: string,
+    pushes: readonly RecordedPush[],
+    candidates: Candidate[],
+    credentials: CredentialMap,
+  ) {
+    // The registry the workload names (normalized host: what its pods pull from).
+    const slash = repository.indexOf("/");
+    const host = repository.slice(0, slash);
+    const path = repository.slice(slash + 1);
+    for (const candidate of candidates.slice(0, MAX_VERIFIED_CANDIDATES)) {
+      const push = candidate.pushedAt === undefined
+        ? undefined
+        : pushes.find((p) => p.tag === candidate.tag);
+      // An answer older than the fact behind this candidate is not reused.
+      const served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+        signal: this.#opts.signal,
+        expectDigest: push?.digest,
+        notBefore: push
+          ? this.#opts.facts.recordedAt(push)
+          : this.#opts.facts.listing(repository)?.at,
+      });
+      const line = { workload: describe(w), repository, tag: candidate.tag };
+      if (!served) {
+        this.#log.info("tag not served by the registry, not written", line);
+        continue;
+      }
+      if (served.notImage) {
+        this.#log.info("tag is not an image, not written", { ...line, why: served.notImage });
+        continue;
+      }
+      return { candidate, served };
+    }
+    return undefined;
+  }
+}
+
+/** Why a container with facts has no candidate: what the policy says of the newest push. */
+function noCandidate(f: ContainerFacts): Verdict["reason"] {
+  const newest = f.pushes.at(-1);
+  if (f.rules.policy === "all" || !newest) {
+    const tag = currentTag(f.ref);
+    const standing = f.rules.policy !== "all" && (tag === undefined || !parseVersion(tag));
+    return standing ? "current-not-version" : "no-candidate";
+  }
+  return judgeTag(f.rules, currentTag(f.ref), newest.tag);
+}
+
+function describe(w: Workload): string {
+  return `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+}

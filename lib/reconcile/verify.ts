@@ -1,0 +1,169 @@
+/**
+ * The truth check: does the registry a workload names serve this tag, with which digest, and
+ * is it an image? Answers are cached briefly per registry, repository, tag and credential, so
+ * the thousands of workloads one push enqueues cost one request, not one each.
+ *
+ * @module
+ */
+
+import {
+  type CredentialMap,
+  credentialsFor,
+  type RegistryCredential,
+} from "../registry/credentials.ts";
+import { isCredentialRefusal, RegistryError } from "../registry/errors.ts";
+
+/** What the registry says of a manifest (the registry client's `manifest()` answer). */
+export interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  /** Why it is not a runnable image; absent for an image. */
+  notImage?: string;
+}
+
+/** The registry call the check needs (`RegistryClient` has it). */
+export interface ManifestSource {
+  manifest(
+    host: string,
+    path: string,
+    reference: string,
+    cred?: RegistryCredential,
+    signal?: AbortSignal,
+  ): Promise<ManifestInfo>;
+}
+
+/** A tag the registry does not serve: `undefined`. Transient failures reject. */
+export type Verified = ManifestInfo | undefined;
+
+/** Options of {@linkcode TagVerifier}. */
+export interface TagVerifierOptions {
+  /** How long an answer is reused. Default 2 s: a push's burst of reconciles, not longer. */
+  ttlMs?: number;
+  /** Answers kept at most (oldest dropped first). Default 10,000. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+/** Options of {@linkcode TagVerifier.verify}. */
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  /** The digest a push claimed for the tag. */
+  expectDigest?: string;
+  /** ms epoch: answers cached before this are stale. */
+  notBefore?: number;
+}
+
+interface Entry {
+  at: number;
+  answer: Promise<Verified>;
+}
+
+/**
+ * Checks tags with the registry, with a short shared cache.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TagVerifier } from "./verify.ts";
+ * let asked = 0;
+ * const verifier = new TagVerifier({
+ *   manifest: () => Promise.resolve({ digest: `sha256:${"a".repeat(64)}`, mediaType: "m", n: asked++ }),
+ * });
+ * await verifier.verify("docker.io", "library/app", "1.2.4", new Map());
+ * await verifier.verify("docker.io", "library/app", "1.2.4", new Map());
+ * assert.equal(asked, 1);
+ * ```
+ */
+export class TagVerifier {
+  #source: ManifestSource;
+  #ttlMs: number;
+  #maxEntries: number;
+  #now: () => number;
+  /** Bounded by maxEntries; Map order is insertion order, oldest first. */
+  #cache = new Map<string, Entry>();
+
+  constructor(source: ManifestSource, opts: TagVerifierOptions = {}) {
+    this.#source = source;
+    this.#ttlMs = opts.ttlMs ?? 2_000;
+    this.#maxEntries = opts.maxEntries ?? 10_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /**
+   * The manifest `tag` names in `host`/`path`, asked with the workload's credentials for that
+   * repository (each in turn while refused, then none), or undefined when the registry does
+   * not serve it. A cached answer is not used when it is older than `opts.notBefore` (the
+   * fact that caused this question is newer) or names another digest than
+   * `opts.expectDigest` (what a push claimed: the tag moved since).
+   */
+  verify(
+    host: string,
+    path: string,
+    tag: string,
+    credentials: CredentialMap,
+    opts: VerifyOptions = {},
+  ): Promise<Verified> {
+    const { signal, expectDigest, notBefore = -Infinity } = opts;
+    const creds = credentialsFor(credentials, host, path);
+    const key = JSON.stringify([
+      host,
+      path,
+      tag,
+      creds.map((c) => [c.username, c.password, c.token]),
+    ]);
+    const now = this.#now();
+    const hit = this.#cache.get(key);
+    if (hit && now - hit.at < this.#ttlMs && hit.at >= notBefore) {
+      return hit.answer.then((v) =>
+        expectDigest !== undefined && v?.digest !== expectDigest
+          ? this.#ask(key, host, path, tag, creds, signal)
+          : v
+      );
+    }
+    return this.#ask(key, host, path, tag, creds, signal);
+  }
+
+  #ask(
+    key: string,
+    host: string,
+    path: string,
+    tag: string,
+    creds: RegistryCredential[],
+    signal?: AbortSignal,
+  ): Promise<Verified> {
+    const answer = this.#fetch(host, path, tag, creds, signal);
+    this.#cache.delete(key);
+    this.#cache.set(key, { at: this.#now(), answer });
+    // A failure is not an answer: the next reconcile asks again.
+    answer.catch(() => {
+      if (this.#cache.get(key)?.answer === answer) this.#cache.delete(key);
+    });
+    const now = this.#now();
+    for (const [k, e] of this.#cache) {
+      if (this.#cache.size <= this.#maxEntries && now - e.at < this.#ttlMs) break;
+      this.#cache.delete(k);
+    }
+    return answer;
+  }
+
+  async #fetch(
+    host: string,
+    path: string,
+    tag: string,
+    creds: RegistryCredential[],
+    signal?: AbortSignal,
+  ): Promise<Verified> {
+    let refused: unknown;
+    for (const cred of [...creds, undefined]) {
+      try {
+        return await this.#source.manifest(host, path, tag, cred, signal);
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        if (err.status === 404) return undefined;
+        if (!isCredentialRefusal(err)) throw err;
+        refused ??= err;
+      }
+    }
+    throw refused;
+  }
+}

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
+
+const push = (tag: string, pushedAt: number, repository = "docker.io/library/app") => ({
+  repository,
+  tag,
+  pushedAt,
+  source: "distribution",
+});
+
+Deno.test("RepositoryFacts: ordered by push time, one per tag, bounded per repository", () => {
+  const facts = new RepositoryFacts({ pushesPerRepository: 3 }, () => 1_000);
+  for (const [tag, at] of [["a", 5], ["b", 3], ["c", 9], ["b", 7], ["a", 1], ["d", 8]] as const) {
+    facts.recordPush(push(tag, at));
+  }
+  // a@1 is older than a@5 and ignored; b@7 replaced b@3; the oldest (a@5) went past 3.
+  assert.deepEqual(facts.pushes("docker.io/library/app").map((p) => `${p.tag}@${p.pushedAt}`), [
+    "b@7",
+    "d@8",
+    "c@9",
+  ]);
+});
+
+Deno.test("RepositoryFacts: pushes age out; repositories are bounded, least recent first", () => {
+  let now = 10_000;
+  const facts = new RepositoryFacts({ maxAgeMs: 1_000, repositories: 2 }, () => now);
+  // Aged by the time recorded: a registry clock years behind does not drop it at once.
+  facts.recordPush(push("1", 5, "r/one"));
+  assert.equal(facts.pushes("r/one").length, 1);
+  facts.recordListing("r/two", ["x"], now);
+  now = 11_100;
+  assert.deepEqual(facts.pushes("r/one"), []);
+  facts.recordPush(push("2", now, "r/three"));
+  assert.equal(facts.listing("r/two")?.tags[0], "x");
+  assert.equal(facts.pushes("r/three").length, 1);
+  facts.recordPush(push("3", now, "r/four"));
+  assert.equal(facts.listing("r/two"), undefined, "least recently recorded dropped");
+});

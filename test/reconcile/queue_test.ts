@@ -1,0 +1,100 @@
+/**
+ * The work queue: de-duplication, one reconcile per key at a time, the add-promise contract,
+ * back-off retries, bounds, stop.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { QueueFullError, QueueStoppedError, WorkQueue } from "../../lib/reconcile/queue.ts";
+import { waitFor } from "../support/wait_for.ts";
+
+Deno.test("WorkQueue: never two reconciles of one key at once; an add during one gets the next", async () => {
+  let running = 0;
+  let most = 0;
+  let runs = 0;
+  const gate = Promise.withResolvers<void>();
+  const q = new WorkQueue({
+    reconcile: async () => {
+      most = Math.max(most, ++running);
+      const n = ++runs;
+      if (n === 1) await gate.promise;
+      running--;
+      return n;
+    },
+  });
+  try {
+    const first = q.add("k");
+    await waitFor(() => runs === 1, "first reconcile started");
+    // Added while the first runs: answered by a reconcile that starts after the add.
+    const second = q.add("k");
+    const third = q.add("k");
+    gate.resolve();
+    assert.equal(await first, 1);
+    assert.equal(await second, 2);
+    assert.equal(await third, 2, "adds before the same start share one reconcile");
+    assert.equal(most, 1);
+  } finally {
+    await q.stop();
+  }
+});
+
+Deno.test("WorkQueue: keys waiting are de-duplicated; workers bound the concurrency", async () => {
+  const seen: string[] = [];
+  let running = 0;
+  let most = 0;
+  const q = new WorkQueue({
+    workers: 2,
+    reconcile: async (key) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(key);
+      running--;
+      return key;
+    },
+  });
+  try {
+    await Promise.all(["a", "b", "c", "d", "c", "d"].map((k) => q.add(k)));
+    assert.deepEqual(seen.sort(), ["a", "b", "c", "d"]);
+    assert.equal(most, 2);
+  } finally {
+    await q.stop();
+  }
+});
+
+Deno.test("WorkQueue: failures and retry results come back with growing, capped back-off", async () => {
+  const delays: number[] = [];
+  let runs = 0;
+  const q = new WorkQueue<string>({
+    baseDelayMs: 1,
+    maxDelayMs: 4,
+    reconcile: () => {
+      runs++;
+      if (runs <= 2) return Promise.reject(new Error("API server down"));
+      return Promise.resolve(runs <= 4 ? "refused" : "applied");
+    },
+    retry: (r) => r === "refused",
+    onRetry: (_key, ms) => delays.push(ms),
+  });
+  try {
+    await assert.rejects(q.add("k"), /API server down/);
+    await waitFor(() => runs === 5, "retried until applied");
+    assert.deepEqual(delays, [1, 2, 4, 4]);
+  } finally {
+    await q.stop();
+  }
+});
+
+Deno.test("WorkQueue: bounded, and stop rejects what never ran", async () => {
+  const gate = Promise.withResolvers<void>();
+  const q = new WorkQueue({ workers: 1, maxKeys: 1, reconcile: () => gate.promise });
+  const running = q.add("a");
+  const waiting = q.add("b");
+  await assert.rejects(q.add("c"), QueueFullError);
+  const stopped = q.stop();
+  gate.resolve();
+  await running;
+  await stopped;
+  await assert.rejects(waiting, QueueStoppedError);
+  await assert.rejects(q.add("d"), QueueStoppedError);
+});
