@@ -9,7 +9,7 @@
 
 import { KeyedMutex } from "../async/keyed_mutex.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { isTransient, KubeApiError } from "../kube/errors.ts";
+import { classifyWriteError, type KubeApiError } from "../kube/errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import {
@@ -154,43 +154,41 @@ export class Rollout {
         this.#opts.onReport?.({ ...report, outcome: "applied" });
         return "applied";
       } catch (err) {
-        if (isTransient(err) || isAccessProblem(err)) {
+        const kind = classifyWriteError(err);
+        if (kind === "transient" || kind === "access") {
+          // Passes by itself (API server back) or once an operator fixes Argoos's Role: retry.
           throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
         }
-        if (!(err instanceof KubeApiError)) throw err;
-        if (err.status === 404) {
+        if (kind === "gone") {
           this.#log.info("workload gone", { workload: describe(workload), source });
           return "gone";
         }
-        if (err.status === 409 || err.status === 422) {
-          // A failed `test` (someone changed the image) or a conflict: read and decide again.
-          // If the containers we tested are unchanged, the refusal was not ours to fix.
-          let raw: KubeObject;
-          try {
-            raw = await client.get<KubeObject>(type, workload.namespace, workload.name);
-          } catch (readErr) {
-            if (readErr instanceof KubeApiError && readErr.status === 404) return "gone";
-            throw new TransientRolloutError(
-              `re-reading ${describe(workload)}: ${message(readErr)}`,
-            );
-          }
-          this.#opts.cache?.observe(workload.kind, raw);
-          const fresh = readWorkload(workload.kind, raw);
-          if (fresh.policyLabel === "") {
-            this.#log.info("workload opted out", { workload: describe(workload), source });
-            return "unchanged";
-          }
-          if (err.status === 422 && guardsHold(workload, fresh, changes, notes)) {
-            return this.#refused({ ...report, outcome: "refused" }, err);
-          }
-          this.#log.debug("workload changed under us, deciding again", {
-            workload: describe(workload),
-            attempt,
-          });
-          workload = fresh;
-          continue;
+        const apiErr = err as KubeApiError; // only API errors are refused, conflicts or gone
+        if (kind === "refused") return this.#refused({ ...report, outcome: "refused" }, apiErr);
+        // A conflict (409, a failed `test`): read and decide again. If everything the patch
+        // tested still holds, the 422 was a refusal that names no cause (an admission
+        // webhook's own Status), not ours to fix by deciding again.
+        let raw: KubeObject;
+        try {
+          raw = await client.get<KubeObject>(type, workload.namespace, workload.name);
+        } catch (readErr) {
+          if (classifyWriteError(readErr) === "gone") return "gone";
+          throw new TransientRolloutError(`re-reading ${describe(workload)}: ${message(readErr)}`);
         }
-        return this.#refused({ ...report, outcome: "refused" }, err);
+        this.#opts.cache?.observe(workload.kind, raw);
+        const fresh = readWorkload(workload.kind, raw);
+        if (fresh.policyLabel === "") {
+          this.#log.info("workload opted out", { workload: describe(workload), source });
+          return "unchanged";
+        }
+        if (apiErr.status === 422 && guardsHold(workload, fresh, changes, notes)) {
+          return this.#refused({ ...report, outcome: "refused" }, apiErr);
+        }
+        this.#log.debug("workload changed under us, deciding again", {
+          workload: describe(workload),
+          attempt,
+        });
+        workload = fresh;
       }
     }
     throw new TransientRolloutError(
@@ -255,17 +253,6 @@ function workloadKeyOf(w: Workload): string {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * 401, or a 403 from RBAC: Argoos's credentials or Role are to be fixed by an operator, so the
- * push is retried until they are, not dropped. A 403 from an admission webhook that gave no
- * code of its own is a refusal of this change, like a 422.
- */
-function isAccessProblem(err: unknown): boolean {
-  if (!(err instanceof KubeApiError)) return false;
-  if (err.status === 401) return true;
-  return err.status === 403 && !/admission webhook .*denied/i.test(err.message);
 }
 
 /**
