@@ -193,6 +193,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
         metrics.events.inc({ outcome });
         metrics.webhookLatency.observe(seconds);
       },
+      onRefused: (reason) => metrics.refusals.inc({ reason }),
     })
     : undefined;
   if (webhook && token === undefined) {

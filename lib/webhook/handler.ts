@@ -14,7 +14,7 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import type { RecordedPush } from "../reconcile/facts.ts";
 import type { DeliverySummary } from "../reconcile/deliver.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
-import { EnvelopeError, parseEnvelope } from "./envelope.ts";
+import { EnvelopeError, parseEnvelope, type RefusalReason } from "./envelope.ts";
 import { type RegistryAliases, registryNameOf } from "./registry_name.ts";
 import { tokenMatches } from "./token.ts";
 
@@ -62,6 +62,8 @@ export interface WebhookOptions {
   /** How long to wait for the reconciles; default {@linkcode DEFAULT_DELIVERY_DEADLINE_MS}. */
   deadlineMs?: number;
   onDelivery?: (outcome: DeliveryOutcome, seconds: number) => void;
+  /** Told of each delivery refused as malformed, with why (a metrics label). */
+  onRefused?: (reason: RefusalReason) => void;
 }
 
 const EMPTY: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
@@ -112,7 +114,8 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
         return ["too-large", json(413, { error: err.message })];
       }
       if (err instanceof EnvelopeError) {
-        log.warn("delivery refused: malformed", { error: err });
+        log.warn("delivery refused: malformed", { error: err, reason: err.reason });
+        opts.onRefused?.(err.reason);
         return ["malformed", json(400, { error: err.message })];
       }
       throw err;

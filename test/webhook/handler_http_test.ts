@@ -383,6 +383,18 @@ Deno.test("a 422 from an admission webhook is answered 200, reported, and retrie
   });
 });
 
+Deno.test("malformed deliveries are counted by reason in argoos_deliveries_refused_total", async () => {
+  await withService(seedWeb(), async (svc) => {
+    assert.equal((await svc.post(push("-bad").body)).status, 400);
+    assert.equal((await svc.post(push("1.2.4", { digest: "sha256:xyz" }).body)).status, 400);
+    assert.equal((await svc.post("{nope")).status, 400);
+    const text = svc.argoos.metrics.registry.render();
+    for (const reason of ["tag", "digest", "not-json"]) {
+      assert.match(text, new RegExp(`argoos_deliveries_refused_total\\{reason="${reason}"\\} 1`));
+    }
+  });
+});
+
 Deno.test("a ValidatingAdmissionPolicy refusal (403 with a cause) is answered 200, reported, and holds back no later push", async () => {
   const seed = (c: FakeCluster) => {
     seedWeb()(c);
