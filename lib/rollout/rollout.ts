@@ -22,6 +22,9 @@ import {
 import { type AnnotationWrites, type ImageChange, imagePatch } from "./image_patch.ts";
 import { isChange, type Verdict } from "./verdict.ts";
 
+/** Standing verdicts remembered as logged; beyond it the oldest is told again, once. */
+const MAX_REPORTED = 10_000;
+
 /** What became of one workload. */
 export type Outcome = "applied" | "unchanged" | "refused" | "dry-run" | "gone";
 
@@ -86,7 +89,10 @@ export class Rollout {
   #opts: RolloutOptions;
   #log: Logger;
   #mutex = new KeyedMutex();
-  /** Verdicts already logged at info level, so standing refusals are reported once. */
+  /**
+   * Standing verdicts already logged at info level, so they are reported once: at most
+   * MAX_REPORTED keys (workload, container, image, reason), the oldest dropped first.
+   */
   #reported = new Set<string>();
 
   constructor(opts: RolloutOptions) {
@@ -230,7 +236,12 @@ export class Rollout {
       if (standing && this.#reported.has(key)) {
         this.#log.debug("decision", line);
       } else {
-        if (standing) this.#reported.add(key);
+        if (standing) {
+          this.#reported.add(key);
+          if (this.#reported.size > MAX_REPORTED) {
+            this.#reported.delete(this.#reported.values().next().value!);
+          }
+        }
         this.#log.info("decision", line);
       }
     }

@@ -117,6 +117,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     : undefined;
   const credentialsOf = pullSecretsRefreshed(client, dockerCredentials, log);
 
+  // Workloads (uid and label value) whose bad label was reported: one entry per labelled
+  // workload in the cache at most, an entry dropped with its workload (onDelete).
   const badLabels = new Set<string>();
   const cache = new WorkloadCache(client, {
     kinds: config.kinds,
@@ -125,6 +127,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     onUpsert: (w, previous) => {
       if (decidesDiffer(w, previous)) {
         queue.add(workloadKey(w.kind.type.kind, w.namespace, w.name)).catch(() => {});
+      }
+      if (previous && previous.policyLabel !== w.policyLabel) {
+        badLabels.delete(`${previous.uid}|${previous.policyLabel}`);
       }
       if (parsePolicy(w.policyLabel)) return;
       const key = `${w.uid}|${w.policyLabel}`;
@@ -137,6 +142,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       });
       events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
     },
+    onRemove: (w) => badLabels.delete(`${w.uid}|${w.policyLabel}`),
   });
   metrics.registry.add(
     new Gauge("argoos_cache_workloads", "Labelled workloads in the cache.", () => cache.size),

@@ -29,6 +29,8 @@ export interface WorkloadCacheOptions {
    * bad policy label, to enqueue a reconcile when what Argoos decides from changed).
    */
   onUpsert?: (workload: Workload, previous: Workload | undefined) => void;
+  /** Told of every workload dropped (deleted, unlabelled, gone from a relist). */
+  onRemove?: (workload: Workload) => void;
 }
 
 /** A watch that ends sooner than this without any event failed (client-go's rule). */
@@ -60,7 +62,9 @@ export class WorkloadCache {
   #client: KubeClient;
   #opts: WorkloadCacheOptions;
   #log: Logger;
+  /** Labelled workloads as the API server has them: tied to live objects (watch deletes). */
   #byKey = new Map<string, Workload>();
+  /** Repository -> keys of #byKey using it; an empty set is dropped. */
   #byRepo = new Map<string, Set<string>>();
   /** Oldest first (Map order), so pruning stops at the first fresh entry. */
   #tombstones = new Map<string, Tombstone>();
@@ -164,7 +168,7 @@ export class WorkloadCache {
   #upsert(w: Workload): void {
     const key = workloadKey(w.kind.type.kind, w.namespace, w.name);
     const previous = this.#byKey.get(key);
-    this.#remove(key);
+    this.#remove(key, false);
     this.#tombstones.delete(key);
     this.#byKey.set(key, w);
     this.#opts.onUpsert?.(w, previous);
@@ -176,10 +180,11 @@ export class WorkloadCache {
     }
   }
 
-  #remove(key: string): void {
+  #remove(key: string, dropped = true): void {
     const old = this.#byKey.get(key);
     if (!old) return;
     this.#byKey.delete(key);
+    if (dropped) this.#opts.onRemove?.(old);
     for (const c of old.containers) {
       if (!c.repository) continue;
       const keys = this.#byRepo.get(c.repository);
