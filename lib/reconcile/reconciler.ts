@@ -14,6 +14,7 @@ import { rulesFor } from "../policy/rules.ts";
 import { parseVersion } from "../policy/version.ts";
 import { readState, stateAnnotations, type WorkloadState } from "../policy/state.ts";
 import type { CredentialMap } from "../registry/credentials.ts";
+import { isCredentialRefusal } from "../registry/errors.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import type { Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
@@ -156,15 +157,28 @@ export class Reconciler {
       const push = candidate.pushedAt === undefined
         ? undefined
         : pushes.find((p) => p.tag === candidate.tag);
-      // An answer older than the fact behind this candidate is not reused.
-      const served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
-        signal: this.#opts.signal,
-        expectDigest: push?.digest,
-        notBefore: push
-          ? this.#opts.facts.recordedAt(push)
-          : this.#opts.facts.listing(repository)?.at,
-      });
       const line = { workload: describe(w), repository, tag: candidate.tag };
+      let served;
+      try {
+        // An answer older than the fact behind this candidate is not reused.
+        served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+          signal: this.#opts.signal,
+          expectDigest: push?.digest,
+          notBefore: push
+            ? this.#opts.facts.recordedAt(push)
+            : this.#opts.facts.listing(repository)?.at,
+        });
+      } catch (err) {
+        if (!isCredentialRefusal(err)) throw err;
+        // What the workload's namespace holds (or no credential) cannot read the repository:
+        // nothing another namespace read may be written here. Not transient: retrying would
+        // hold back the registry's queue until someone adds a pull secret.
+        this.#log.warn("registry refused this workload's credentials, not written", {
+          ...line,
+          error: err,
+        });
+        return undefined;
+      }
       if (!served) {
         this.#log.info("tag not served by the registry, not written", line);
         continue;
