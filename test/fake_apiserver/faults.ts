@@ -22,7 +22,24 @@ export interface Fault {
   message?: string;
   /** A complete failure to answer with, e.g. `admissionPolicyDenied(…)`. */
   error?: ApiError;
+  /**
+   * Instead of an error: `hang` holds the request unanswered for `hangMs` (default 60 s) and
+   * applies nothing, as an overloaded API server the client times out on; `lost` applies the
+   * request and then breaks the answer mid-body, as a connection lost after the write.
+   */
+  kind?: "hang" | "lost";
+  hangMs?: number;
+  /** Each matching request fails with this probability (others pass it by). Default 1. */
+  rate?: number;
+  /** The random source for `rate` (seed it for a repeatable run). Default Math.random. */
+  random?: () => number;
 }
+
+/** What the server does with a request a fault matched. */
+export type FaultAction =
+  | { kind: "error"; error: ApiError }
+  | { kind: "hang"; ms: number }
+  | { kind: "lost" };
 
 /**
  * Queued faults, matched in the order they were added.
@@ -45,15 +62,18 @@ export class FaultQueue {
   }
 
   /** The failure for this request, using up one of its matching fault's times. */
-  take(method: string, path: string): ApiError | undefined {
+  take(method: string, path: string): FaultAction | undefined {
     const at = this.#queue.findIndex(({ fault }) =>
       (!fault.method || fault.method.toUpperCase() === method) &&
-      (!fault.path || path.includes(fault.path))
+      (!fault.path || path.includes(fault.path)) &&
+      (fault.rate === undefined || (fault.random ?? Math.random)() < fault.rate)
     );
     if (at < 0) return undefined;
     const entry = this.#queue[at];
     if (--entry.left <= 0) this.#queue.splice(at, 1);
-    const { error, status = 500, reason, message } = entry.fault;
-    return error ?? genericError(status, reason, message);
+    const { error, status = 500, reason, message, kind, hangMs = 60_000 } = entry.fault;
+    if (kind === "hang") return { kind, ms: hangMs };
+    if (kind === "lost") return { kind };
+    return { kind: "error", error: error ?? genericError(status, reason, message) };
   }
 }

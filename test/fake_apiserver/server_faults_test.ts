@@ -84,6 +84,44 @@ Deno.test("faults answer matching requests with a Status, the given number of ti
   }
 });
 
+Deno.test("a lost answer applies the write and breaks the response; a hang answers nothing in time; rate picks some", async () => {
+  const api = await startFakeApiServer();
+  try {
+    api.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "a" } });
+    const path = "/api/v1/namespaces/a/configmaps/c";
+    api.fail({ method: "PATCH", kind: "lost" });
+    const lost = fetch(api.url + path, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${api.token}`,
+        "content-type": "application/merge-patch+json",
+      },
+      body: JSON.stringify({ data: { k: "v" } }),
+    }).then((res) => res.text());
+    await assert.rejects(lost, "the answer never arrives whole");
+    const stored = api.get("v1", "ConfigMap", "a", "c") as { data?: Record<string, string> };
+    assert.deepEqual(stored.data, { k: "v" }, "the write was applied");
+
+    api.fail({ method: "GET", kind: "hang", hangMs: 500 });
+    await assert.rejects(
+      fetch(api.url + path, {
+        headers: { authorization: `Bearer ${api.token}` },
+        signal: AbortSignal.timeout(200),
+      }),
+      (err: Error) => err.name === "TimeoutError",
+    );
+
+    let n = 0;
+    const random = () => (n++ % 4) / 4; // 0, .25, .5, .75: one in four under 0.2
+    api.fail({ method: "GET", status: 500, rate: 0.2, random, times: 100 });
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await call(api, "GET", path)).status);
+    assert.deepEqual(statuses, [500, 200, 200, 200, 500, 200, 200, 200]);
+  } finally {
+    await api.stop();
+  }
+});
+
 Deno.test("faults apply to watches too", async () => {
   const api = await startFakeApiServer();
   try {
