@@ -43,6 +43,10 @@ export interface RegistryFault {
   /** `Retry-After` header value, e.g. `"60"`. */
   retryAfter?: string;
   times?: number;
+  /** Each request fails with this probability (the others pass it by). Default 1. */
+  rate?: number;
+  /** The random source for `rate` (seed it for a repeatable run). Default Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -141,7 +145,7 @@ export function startStubRegistry(): StubRegistry {
 
   function answer(req: SeenRequest): Response {
     const fault = faults[0];
-    if (fault) {
+    if (fault && (fault.fault.rate ?? 1) > (fault.fault.random ?? Math.random)()) {
       if (--fault.left <= 0) faults.shift();
       const headers: Record<string, string> = fault.fault.retryAfter
         ? { "retry-after": fault.fault.retryAfter }
