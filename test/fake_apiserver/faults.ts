@@ -49,7 +49,8 @@ export type FaultAction =
  * import { FaultQueue } from "./faults.ts";
  * const faults = new FaultQueue();
  * faults.add({ method: "PATCH", status: 500 });
- * faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b")?.code; // 500
+ * const action = faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b");
+ * if (action?.kind === "error") action.error.code; // 500
  * faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b"); // undefined
  * ```
  */
