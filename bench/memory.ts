@@ -14,7 +14,7 @@
 
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
 
-const WORKLOADS = 10_000;
+const WORKLOADS = Number(Deno.env.get("WORKLOADS") ?? 10_000);
 const NAMESPACES = 100;
 const DELIVERIES = Number(Deno.env.get("DELIVERIES") ?? 100_000);
 const CONCURRENCY = 16;
