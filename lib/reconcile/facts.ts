@@ -34,7 +34,9 @@ export interface FactsLimits {
   repositories?: number;
   /**
    * Pushes kept in all, whatever the number of repositories; past it, the least recently
-   * recorded repositories go first. Default 20,000 (a few MB: a push is ~300 bytes).
+   * recorded repositories go first. Default 5,000 (~2.5 MB: a push with its record is
+   * ~500 bytes); a burst larger than this within one reconcile round is rare, and a push
+   * dropped is only a hint lost: the poll, when on, lists the tag again.
    */
   maxPushes?: number;
   /**
@@ -47,8 +49,6 @@ export interface FactsLimits {
 interface Entry {
   /** Sorted by pushedAt, oldest first; one entry per tag (the latest push of it). */
   pushes: RecordedPush[];
-  /** When each push was recorded (ms epoch), for the age bound. */
-  recorded: WeakMap<RecordedPush, number>;
   listing?: Listing;
 }
 
@@ -80,6 +80,8 @@ export class RepositoryFacts {
   readonly #maxAgeMs: number;
   readonly #maxPushes: number;
   readonly #now: () => number;
+  /** When each push held was recorded (ms epoch), for the age bound; one WeakMap for all. */
+  readonly #recorded = new WeakMap<RecordedPush, number>();
   /** Pushes held in all entries. */
   #pushCount = 0;
   /** Bounded by `#repositories`; Map order is recording order, least recent first. */
@@ -89,7 +91,7 @@ export class RepositoryFacts {
     this.#pushesPerRepository = limits.pushesPerRepository ?? 64;
     this.#repositories = limits.repositories ?? 10_000;
     this.#maxAgeMs = limits.maxAgeMs ?? 3_600_000;
-    this.#maxPushes = limits.maxPushes ?? 20_000;
+    this.#maxPushes = limits.maxPushes ?? 5_000;
     this.#now = now;
   }
 
@@ -105,7 +107,7 @@ export class RepositoryFacts {
     let at = entry.pushes.length;
     while (at > 0 && entry.pushes[at - 1].pushedAt > p.pushedAt) at--;
     const copy = { ...p };
-    entry.recorded.set(copy, this.#now());
+    this.#recorded.set(copy, this.#now());
     entry.pushes.splice(at, 0, copy);
     this.#pushCount++;
     if (entry.pushes.length > this.#pushesPerRepository) {
@@ -125,8 +127,8 @@ export class RepositoryFacts {
     const entry = this.#byRepository.get(repository);
     if (!entry) return [];
     const oldest = this.#now() - this.#maxAgeMs;
-    if (entry.pushes.some((p) => entry.recorded.get(p)! < oldest)) {
-      const kept = entry.pushes.filter((p) => entry.recorded.get(p)! >= oldest);
+    if (entry.pushes.some((p) => this.#recorded.get(p)! < oldest)) {
+      const kept = entry.pushes.filter((p) => this.#recorded.get(p)! >= oldest);
       this.#pushCount -= entry.pushes.length - kept.length;
       entry.pushes = kept;
     }
@@ -135,7 +137,7 @@ export class RepositoryFacts {
 
   /** When a push returned by {@linkcode RepositoryFacts.pushes} was recorded (ms epoch). */
   recordedAt(p: RecordedPush): number | undefined {
-    return this.#byRepository.get(p.repository)?.recorded.get(p);
+    return this.#byRepository.has(p.repository) ? this.#recorded.get(p) : undefined;
   }
 
   /** The last listing of a repository, if any. */
@@ -146,7 +148,7 @@ export class RepositoryFacts {
   #touch(repository: string): Entry {
     let entry = this.#byRepository.get(repository);
     if (entry) this.#byRepository.delete(repository);
-    else entry = { pushes: [], recorded: new WeakMap() };
+    else entry = { pushes: [] };
     if (this.#byRepository.size >= this.#repositories) this.#dropOldest();
     this.#byRepository.set(repository, entry);
     return entry;
