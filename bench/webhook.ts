@@ -19,6 +19,7 @@
  * @module
  */
 
+import process from "node:process";
 import { readInvocation } from "../cli/config.ts";
 import { KubeClient } from "../lib/kube/client.ts";
 import { DEPLOYMENTS } from "../lib/kube/resource.ts";
@@ -216,10 +217,17 @@ async function latency() {
   return result;
 }
 
+/** CPU ms this process used (all its threads): a figure other load on the machine barely moves. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 async function throughput() {
   let next = 0;
   const answered: Promise<number>[] = []; // one per Deployment
   const start = performance.now();
+  const cpuStart = cpuMs();
   const worker = async () => {
     while (next < DEPLOYMENTS_N) {
       const i = next++;
@@ -235,6 +243,7 @@ async function throughput() {
     SETTLE_MS,
   ).catch(() => [] as number[]);
   const end = Math.max(lastAnswer, ...settled);
+  const cpu = cpuMs() - cpuStart;
   const servicePodLists = podLists();
   const serviceManifestGets = registry.manifestGets();
 
@@ -257,10 +266,12 @@ async function throughput() {
   // The same work done bare, 32 at a time: its rate is the ceiling on this machine.
   let bareNext = 0;
   const bareStart = performance.now();
+  const bareCpuStart = cpuMs();
   await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
     while (bareNext < DEPLOYMENTS_N) await bareWork(bareNext++);
   }));
   const bareSeconds = (performance.now() - bareStart) / 1000;
+  const bareCpu = cpuMs() - bareCpuStart;
   const seconds = (end - start) / 1000;
   const result = {
     mode: "throughput",
@@ -272,6 +283,9 @@ async function throughput() {
     patchedNotExactlyOnce: notOnce,
     wrongImage,
     bareOpsPerSecond: DEPLOYMENTS_N / bareSeconds,
+    /** CPU ms of the whole process (client, fake API server, registry, service) per delivery. */
+    cpuMsPerDelivery: cpu / DEPLOYMENTS_N,
+    bareCpuMsPerOp: bareCpu / DEPLOYMENTS_N,
     serviceManifestGets,
     servicePodLists,
   };
@@ -287,6 +301,11 @@ async function throughput() {
     `bare manifest GET + PATCH, ${IN_FLIGHT} in flight: ${
       result.bareOpsPerSecond.toFixed(0)
     }/s; the service made ${result.serviceManifestGets} manifest GETs, ${servicePodLists} pod LISTs`,
+  );
+  console.log(
+    `CPU per delivery ${result.cpuMsPerDelivery.toFixed(2)} ms, per bare op ${
+      result.bareCpuMsPerOp.toFixed(2)
+    } ms (2 cores: ceiling ${(2000 / result.cpuMsPerDelivery).toFixed(0)}/s)`,
   );
   console.log(
     `every Deployment patched exactly once: ${notOnce === 0 ? "yes" : `NO (${notOnce} not)`}; ` +

@@ -196,9 +196,10 @@ export async function readInvocation(
     });
   }
 
-  let pollIntervalMs: number, leaseDurationMs: number, aliases;
+  let pollIntervalMs: number, leaseDurationMs: number, deliveryDeadlineMs: number, aliases;
   try {
     pollIntervalMs = parseDuration(str("poll-interval")!);
+    deliveryDeadlineMs = parseDuration(str("delivery-timeout")!);
     leaseDurationMs = parseDuration(str("lease-duration")!);
     aliases = parseRegistryAliases(str("registry-aliases") ?? "");
   } catch (err) {
@@ -208,6 +209,7 @@ export async function readInvocation(
   if (leaseDurationMs < 1_000) {
     throw new UsageError("--lease-duration must be at least 1s");
   }
+  if (deliveryDeadlineMs <= 0) throw new UsageError("--delivery-timeout must be above 0");
   const pollOnly = !webhook;
   if (pollOnly && pollIntervalMs === 0) {
     throw new UsageError("poll-only mode needs a --poll-interval above 0");
@@ -227,6 +229,7 @@ export async function readInvocation(
     insecureNoToken,
     webhook: !pollOnly,
     aliases,
+    deliveryDeadlineMs,
     kube: {
       kubeconfig: str("kubeconfig"),
       context: str("context"),

@@ -92,6 +92,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "from=to,...: the public name of a registry known by its request.host",
   },
   {
+    name: "delivery-timeout",
+    env: "DELIVERY_TIMEOUT",
+    type: "string",
+    default: "4s",
+    help: "wait this long for a delivery's reconciles, then 503 (< registry's timeout)",
+  },
+  {
     name: "poll-interval",
     env: "POLL_INTERVAL",
     type: "string",

@@ -11,6 +11,7 @@ import { workloadKey } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
 import type { ReconcileOutcome } from "./reconciler.ts";
+import { TagNotYetServedError } from "./verify.ts";
 
 /** The reconciles a delivery caused did not all finish in time; the sender should retry. */
 export class DeadlineError extends Error {
@@ -38,7 +39,8 @@ export interface DeliveryDeps {
  * Record `pushes`, enqueue the workloads using their repositories, and resolve once every one
  * of those reconciles finished. Rejects with the first reconcile failure (API server or
  * registry unavailable) or a {@linkcode DeadlineError} after `deadlineMs`; the queue keeps
- * retrying either way.
+ * retrying either way. A pushed tag not served yet (its digest is) is not a failure of the
+ * delivery: its reconcile's retries are waited for until the deadline.
  *
  * @example
  * ```ts ignore
@@ -62,14 +64,34 @@ export async function deliverPushes(
   }
   const summary: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
   if (keys.size === 0) return summary;
+  // Made only when a reconcile waits for retries: an abort costs a DOMException per delivery.
+  let stop: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new DeadlineError(`reconciles not finished within ${deadlineMs} ms`)),
-      deadlineMs,
-    );
+    timer = setTimeout(() => {
+      reject(new DeadlineError(`reconciles not finished within ${deadlineMs} ms`));
+      stop?.abort();
+    }, deadlineMs);
   });
-  const all = Promise.all([...keys].map((k) => deps.queue.add(k)));
+  // A tag not served yet is waited for through the queue's retries, up to the deadline.
+  const settled = async (key: string) => {
+    let err: unknown;
+    try {
+      return await deps.queue.add(key);
+    } catch (e) {
+      err = e;
+    }
+    while (err instanceof TagNotYetServedError) {
+      try {
+        stop ??= new AbortController();
+        return await deps.queue.next(key, stop.signal);
+      } catch (e) {
+        err = e;
+      }
+    }
+    throw err;
+  };
+  const all = Promise.all([...keys].map(settled));
   // The queue answers every add; one that loses the race is not left unhandled.
   all.catch(() => {});
   try {
@@ -80,6 +102,7 @@ export async function deliverPushes(
     }
   } finally {
     clearTimeout(timer);
+    stop?.abort();
   }
   return summary;
 }

@@ -100,7 +100,10 @@ export class RepositoryFacts {
     const entry = this.#touch(p.repository);
     const same = entry.pushes.findIndex((q) => q.tag === p.tag);
     if (same >= 0) {
-      if (entry.pushes[same].pushedAt > p.pushedAt) return;
+      const known = entry.pushes[same];
+      if (known.pushedAt > p.pushedAt) return;
+      // The same push delivered again keeps the time it was first recorded (bounds waiting on it).
+      if (known.pushedAt === p.pushedAt && known.digest === p.digest) return;
       entry.pushes.splice(same, 1);
       this.#pushCount--;
     }

@@ -22,7 +22,7 @@ export interface WorkQueueOptions<R> {
   reconcile: (key: string) => Promise<R>;
   /** Whether a result asks for a retry with back-off (e.g. refused by admission). */
   retry?: (result: R) => boolean;
-  /** Reconciles running at once. Default 16. */
+  /** Reconciles running at once. Default 32: as many as deliveries a registry has in flight. */
   workers?: number;
   /** Keys waiting (ready or backing off) at most. Default 100,000. */
   maxKeys?: number;
@@ -78,7 +78,7 @@ export class WorkQueue<R> {
 
   constructor(opts: WorkQueueOptions<R>) {
     this.#opts = {
-      workers: 16,
+      workers: 32,
       maxKeys: 100_000,
       baseDelayMs: 500,
       maxDelayMs: 300_000,
@@ -106,6 +106,30 @@ export class WorkQueue<R> {
     if (!list) this.#waiting.set(key, list = []);
     list.push({ resolve, reject });
     this.#pump();
+    return promise;
+  }
+
+  /**
+   * Wait for the next reconcile of `key` that starts after this call, without queueing it: a
+   * retry waiting for its back-off keeps waiting. Rejects at once when `key` is neither
+   * running nor waiting (nothing would answer), and when `signal` aborts.
+   */
+  next(key: string, signal?: AbortSignal): Promise<R> {
+    if (this.#stopped) return Promise.reject(new QueueStoppedError("work queue stopped"));
+    if (!this.#active.has(key) && !this.#ready.has(key) && !this.#delayed.has(key)) {
+      return Promise.reject(new Error(`${key} is not queued`));
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<R>();
+    const waiter = { resolve, reject };
+    let list = this.#waiting.get(key);
+    if (!list) this.#waiting.set(key, list = []);
+    list.push(waiter);
+    signal?.addEventListener("abort", () => {
+      const left = this.#waiting.get(key)?.filter((w) => w !== waiter);
+      if (left?.length) this.#waiting.set(key, left);
+      else if (left) this.#waiting.delete(key);
+      reject(signal.reason);
+    }, { once: true });
     return promise;
   }
 

@@ -20,10 +20,16 @@ import type { Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
-import type { TagVerifier } from "./verify.ts";
+import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
 
 /** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
 export const MAX_VERIFIED_CANDIDATES = 5;
+
+/**
+ * How long after a push was first recorded its tag may still be missing while its digest is
+ * served (the reconcile fails and is retried with back-off); after that the push is dropped.
+ */
+export const DEFAULT_TAG_SETTLE_MS = 10_000;
 
 /** What one reconcile did: the write path's outcome, or `absent` (not a labelled workload). */
 export type ReconcileOutcome = Outcome | "absent";
@@ -41,6 +47,9 @@ export interface ReconcilerOptions {
   logger?: Logger;
   /** Cancels registry requests when the service stops. */
   signal?: AbortSignal;
+  /** Default {@linkcode DEFAULT_TAG_SETTLE_MS}. */
+  tagSettleMs?: number;
+  now?: () => number;
 }
 
 /**
@@ -157,6 +166,7 @@ export class Reconciler {
       const push = candidate.pushedAt === undefined
         ? undefined
         : pushes.find((p) => p.tag === candidate.tag);
+      const recordedAt = push && this.#opts.facts.recordedAt(push);
       const line = { workload: describe(w), repository, tag: candidate.tag };
       let served;
       try {
@@ -164,20 +174,28 @@ export class Reconciler {
         served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
           signal: this.#opts.signal,
           expectDigest: push?.digest,
-          notBefore: push
-            ? this.#opts.facts.recordedAt(push)
-            : this.#opts.facts.listing(repository)?.at,
+          notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
         });
       } catch (err) {
-        if (!isCredentialRefusal(err)) throw err;
-        // What the workload's namespace holds (or no credential) cannot read the repository:
-        // nothing another namespace read may be written here. Not transient: retrying would
-        // hold back the registry's queue until someone adds a pull secret.
-        this.#log.warn("registry refused this workload's credentials, not written", {
+        if (isCredentialRefusal(err)) {
+          // What the workload's namespace holds (or no credential) cannot read the repository:
+          // nothing another namespace read may be written here. Not transient: retrying would
+          // hold back the registry's queue until someone adds a pull secret.
+          this.#log.warn("registry refused this workload's credentials, not written", {
+            ...line,
+            error: err,
+          });
+          return undefined;
+        }
+        if (!(err instanceof TagNotYetServedError)) throw err;
+        const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
+        if ((this.#opts.now ?? Date.now)() - (recordedAt ?? -Infinity) < settleMs) throw err;
+        this.#log.warn("the tag never named the pushed digest, push dropped", {
           ...line,
-          error: err,
+          digest: push?.digest,
+          afterMs: settleMs,
         });
-        return undefined;
+        continue;
       }
       if (!served) {
         this.#log.info("tag not served by the registry, not written", line);

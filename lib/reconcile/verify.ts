@@ -35,6 +35,15 @@ export interface ManifestSource {
 /** A tag the registry does not serve: `undefined`. Transient failures reject. */
 export type Verified = ManifestInfo | undefined;
 
+/**
+ * The registry serves the digest a push claimed but its tag does not name it (yet): a registry
+ * may notify before the tag resolves or moves (CNCF distribution 2.8, about one push in five),
+ * so this passes.
+ */
+export class TagNotYetServedError extends Error {
+  override name = "TagNotYetServedError";
+}
+
 /** Options of {@linkcode TagVerifier}. */
 export interface TagVerifierOptions {
   /** How long an answer is reused. Default 2 s: a push's burst of reconciles, not longer. */
@@ -94,7 +103,9 @@ export class TagVerifier {
    * repository (each in turn while refused, then none), or undefined when the registry does
    * not serve it. A cached answer is not used when it is older than `opts.notBefore` (the
    * fact that caused this question is newer) or names another digest than
-   * `opts.expectDigest` (what a push claimed: the tag moved since).
+   * `opts.expectDigest` (what a push claimed: the tag moved since). Rejects with
+   * {@linkcode TagNotYetServedError} when the tag is unknown or names another digest while
+   * `opts.expectDigest` is served.
    */
   verify(
     host: string,
@@ -103,7 +114,7 @@ export class TagVerifier {
     credentials: CredentialMap,
     opts: VerifyOptions = {},
   ): Promise<Verified> {
-    const { signal, expectDigest, notBefore = -Infinity } = opts;
+    const { expectDigest, notBefore = -Infinity } = opts;
     const creds = credentialsFor(credentials, host, path);
     const key = JSON.stringify([
       host,
@@ -116,11 +127,11 @@ export class TagVerifier {
     if (hit && now - hit.at < this.#ttlMs && hit.at >= notBefore) {
       return hit.answer.then((v) =>
         expectDigest !== undefined && v?.digest !== expectDigest
-          ? this.#ask(key, host, path, tag, creds, signal)
+          ? this.#ask(key, host, path, tag, creds, opts)
           : v
       );
     }
-    return this.#ask(key, host, path, tag, creds, signal);
+    return this.#ask(key, host, path, tag, creds, opts);
   }
 
   #ask(
@@ -129,9 +140,9 @@ export class TagVerifier {
     path: string,
     tag: string,
     creds: RegistryCredential[],
-    signal?: AbortSignal,
+    opts: VerifyOptions,
   ): Promise<Verified> {
-    const answer = this.#fetch(host, path, tag, creds, signal);
+    const answer = this.#fetch(host, path, tag, creds, opts);
     this.#cache.delete(key);
     this.#cache.set(key, { at: this.#now(), answer });
     // A failure is not an answer: the next reconcile asks again.
@@ -151,19 +162,56 @@ export class TagVerifier {
     path: string,
     tag: string,
     creds: RegistryCredential[],
-    signal?: AbortSignal,
+    { signal, expectDigest }: VerifyOptions,
   ): Promise<Verified> {
     let refused: unknown;
     for (const cred of [...creds, undefined]) {
+      let found: ManifestInfo;
       try {
-        return await this.#source.manifest(host, path, tag, cred, signal);
+        found = await this.#source.manifest(host, path, tag, cred, signal);
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
-        if (err.status === 404) return undefined;
+        if (err.status === 404) {
+          if (expectDigest === undefined) return undefined;
+          // Not cached (a rejection): the next reconcile asks again.
+          if (await this.#serves(host, path, expectDigest, cred, signal)) {
+            throw new TagNotYetServedError(
+              `${host}/${path}: ${expectDigest} is served, tag ${tag} not yet`,
+            );
+          }
+          return undefined;
+        }
         if (!isCredentialRefusal(err)) throw err;
         refused ??= err;
+        continue;
       }
+      // Still the tag's previous content, the pushed one served: the tag has not moved yet.
+      if (
+        expectDigest !== undefined && found.digest !== expectDigest &&
+        await this.#serves(host, path, expectDigest, cred, signal)
+      ) {
+        throw new TagNotYetServedError(
+          `${host}/${path}: ${expectDigest} is served, tag ${tag} still names ${found.digest}`,
+        );
+      }
+      return found;
     }
     throw refused;
+  }
+
+  async #serves(
+    host: string,
+    path: string,
+    digest: string,
+    cred: RegistryCredential | undefined,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    try {
+      await this.#source.manifest(host, path, digest, cred, signal);
+      return true;
+    } catch (err) {
+      if (err instanceof RegistryError && err.status === 404) return false;
+      throw err;
+    }
   }
 }

@@ -681,7 +681,9 @@ async function readCapped(
     throw tooLarge();
   }
   if (!res.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
+  // A declared length bounds the body (HTTP framing): read it whole, without a chunk loop.
+  if (declared >= 0) return new Uint8Array(await res.arrayBuffer());
+  const chunks: Uint8Array[] = []; // at most maxBytes in all
   let size = 0;
   for await (const chunk of res.body) {
     size += chunk.byteLength;

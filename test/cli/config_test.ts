@@ -98,6 +98,16 @@ const PRECEDENCE: Precedence[] = [
     get: (i) => [...i.config.aliases],
   },
   {
+    name: "delivery-timeout",
+    env: "DELIVERY_TIMEOUT",
+    flag: ["--delivery-timeout", "2500ms"],
+    envValue: "3s",
+    fromFlag: 2_500,
+    fromEnv: 3_000,
+    fallback: 4_000,
+    get: (i) => i.config.deliveryDeadlineMs,
+  },
+  {
     name: "poll-interval",
     env: "POLL_INTERVAL",
     flag: ["--poll-interval", "30s"],
@@ -375,6 +385,10 @@ Deno.test("POLL_INTERVAL: durations, 0 turns polling off, anything else is an er
       assert.equal((await read([], { POLL_INTERVAL: value })).config.pollIntervalMs, want, value);
     }
   }
+});
+
+Deno.test("--delivery-timeout must be a duration above 0", async () => {
+  for (const value of ["0", "4", "soon"]) await usageError(["--delivery-timeout", value]);
 });
 
 Deno.test("--lease-duration must be a duration of at least a second", async () => {

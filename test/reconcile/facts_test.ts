@@ -50,3 +50,17 @@ Deno.test("RepositoryFacts: pushes are bounded in all, least recently recorded r
   for (let i = 0; i < 100; i++) held += facts.pushes(`r/many${i}`).length;
   assert.equal(held, 4);
 });
+
+Deno.test("RepositoryFacts: the same push delivered again keeps its first record time", () => {
+  let now = 1_000;
+  const facts = new RepositoryFacts({}, () => now);
+  facts.recordPush({ ...push("1.2.4", 5), digest: "sha256:a" });
+  now = 2_000;
+  facts.recordPush({ ...push("1.2.4", 5), digest: "sha256:a" });
+  const [again] = facts.pushes("docker.io/library/app");
+  assert.equal(facts.recordedAt(again), 1_000);
+  facts.recordPush({ ...push("1.2.4", 5), digest: "sha256:b" });
+  const [moved] = facts.pushes("docker.io/library/app");
+  assert.equal(moved.digest, "sha256:b");
+  assert.equal(facts.recordedAt(moved), 2_000);
+});
