@@ -29,6 +29,7 @@ import { startArgoos } from "../lib/service/argoos.ts";
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
 import { seedPods } from "../test/support/pods.ts";
 import { startStubRegistry } from "./stub_registry.ts";
+import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const THROUGHPUT = Deno.args.includes("--throughput");
 const DEPLOYMENTS_N = THROUGHPUT ? 10_000 : 5_000;
@@ -137,7 +138,7 @@ async function deliver(
   return { sent, patched };
 }
 
-const registryClient = new RegistryClient();
+const registryClient = new RegistryClient(PLAIN_LOOPBACK);
 
 /**
  * The bare cost of one delivery: what a reconcile cannot avoid, done straight with the same
