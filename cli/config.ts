@@ -11,6 +11,8 @@ import { parseDuration } from "../lib/poll/duration.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { parseRegistryAliases } from "../lib/webhook/registry_name.ts";
+import { parseCredentialProviderConfig } from "../lib/registry/credential_provider.ts";
+import { parseRegistryMirrors } from "../lib/registry/mirrors.ts";
 import { checkedToken, TokenError } from "../lib/webhook/token.ts";
 import { OPTIONS } from "./options.ts";
 
@@ -196,14 +198,30 @@ export async function readInvocation(
     });
   }
 
-  let pollIntervalMs: number, leaseDurationMs: number, deliveryDeadlineMs: number, aliases;
+  let pollIntervalMs: number, leaseDurationMs: number, deliveryDeadlineMs: number, aliases, mirrors;
   try {
     pollIntervalMs = parseDuration(str("poll-interval")!);
     deliveryDeadlineMs = parseDuration(str("delivery-timeout")!);
     leaseDurationMs = parseDuration(str("lease-duration")!);
     aliases = parseRegistryAliases(str("registry-aliases") ?? "");
+    mirrors = parseRegistryMirrors(many("registry-mirror").join(","));
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+  const providerConfig = await file("image-credential-provider-config");
+  const binDir = str("image-credential-provider-bin-dir");
+  if ((providerConfig === undefined) !== (binDir === undefined)) {
+    throw new UsageError(
+      "--image-credential-provider-config and --image-credential-provider-bin-dir go together",
+    );
+  }
+  let credentialProviders;
+  if (providerConfig !== undefined && binDir !== undefined) {
+    try {
+      credentialProviders = { providers: parseCredentialProviderConfig(providerConfig), binDir };
+    } catch (err) {
+      throw new UsageError(`--image-credential-provider-config: ${(err as Error).message}`);
+    }
   }
   // The Lease stores whole seconds; a shorter duration would never hold.
   if (leaseDurationMs < 1_000) {
@@ -248,6 +266,8 @@ export async function readInvocation(
       allow: list(str("registry-allow")),
       caCert: await file("registry-ca-file"),
       dockerConfig,
+      mirrors,
+      credentialProviders,
     },
     dryRun: bool("dry-run") || command === "plan",
     events: bool("events"),

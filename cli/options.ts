@@ -130,6 +130,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "comma-separated registry host globs (*.example.com); others are never contacted",
   },
   {
+    name: "registry-mirror",
+    env: "REGISTRY_MIRRORS",
+    type: "string",
+    multiple: true,
+    help: "registry=mirror[:port]: read that registry's tags and digests from its mirror",
+  },
+  {
+    name: "image-credential-provider-config",
+    env: "IMAGE_CREDENTIAL_PROVIDER_CONFIG",
+    type: "string",
+    help: "kubelet CredentialProviderConfig file: credential provider plugins to run",
+  },
+  {
+    name: "image-credential-provider-bin-dir",
+    env: "IMAGE_CREDENTIAL_PROVIDER_BIN_DIR",
+    type: "string",
+    help: "folder of the credential provider plugins named in that config",
+  },
+  {
     name: "registry-ca-file",
     env: "REGISTRY_CA_FILE",
     type: "string",

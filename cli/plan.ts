@@ -14,6 +14,7 @@ import { PullSecrets } from "../lib/workloads/pull_secrets.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { dnsResolver } from "../lib/registry/host_policy.ts";
 import { type CredentialMap, parseDockerConfig } from "../lib/registry/credentials.ts";
+import { credentialsThroughMirrors } from "../lib/registry/mirrors.ts";
 import { kindNamed } from "../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../lib/workloads/workload.ts";
 import { type Invocation, UsageError } from "./config.ts";
@@ -98,6 +99,7 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     insecureHosts: config.registry.insecureHosts,
     allow: config.registry.allow,
     resolve: dnsResolver,
+    mirrors: config.registry.mirrors,
     caCert: config.registry.caCert,
   });
   let client: KubeClient | undefined;
@@ -124,7 +126,12 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
       );
       workloads = lists.flat();
     }
-    const rows = await planWorkloads(workloads, registry, credentialsOf);
+    // As the service does: a mirrored registry is asked with the mirror host's credentials.
+    const rows = await planWorkloads(
+      workloads,
+      registry,
+      async (w) => credentialsThroughMirrors(await credentialsOf(w), config.registry.mirrors),
+    );
     console.log(formatPlan(rows).trimEnd());
     return 0;
   } finally {

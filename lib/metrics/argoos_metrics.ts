@@ -37,6 +37,16 @@ export class ArgoosMetrics {
       "Requests whose headers or body did not arrive in time or were abandoned, by why.",
     ),
   );
+  /**
+   * Webhook deliveries by route (the receiver's source: distribution, dockerhub, quay, harbor,
+   * github, acr, ecr, gar, artifactory) and outcome (`DeliveryOutcome` of lib/webhook/handler.ts).
+   */
+  readonly deliveries: Counter = this.registry.add(
+    new Counter(
+      "argoos_webhook_deliveries_total",
+      "Webhook deliveries received, by route and outcome.",
+    ),
+  );
   /** Rollouts by policy, kind and outcome. */
   readonly rollouts: Counter = this.registry.add(
     new Counter("argoos_rollouts_total", "Workload rollouts, by policy, kind and outcome."),

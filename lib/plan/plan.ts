@@ -12,7 +12,7 @@ import { rulesFor } from "../policy/rules.ts";
 import { readState } from "../policy/state.ts";
 import { fetchOffers, usersByRepository } from "../poll/offers.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import type { CredentialMap } from "../registry/credentials.ts";
+import type { Credentials } from "../registry/credentials.ts";
 import { parseVersion } from "../policy/version.ts";
 import type { ContainerImage, Workload } from "../workloads/workload.ts";
 
@@ -41,7 +41,7 @@ export interface PlanRow {
 export async function planWorkloads(
   workloads: readonly Workload[],
   registry: Pick<RegistryClient, "listTags">,
-  credentialsOf: (w: Workload) => Promise<CredentialMap>,
+  credentialsOf: (w: Workload) => Promise<Credentials>,
 ): Promise<PlanRow[]> {
   const { offers, failures } = await fetchOffers(
     usersByRepository(workloads),

@@ -7,7 +7,7 @@
 
 import { linkSignals } from "../async/linked_signal.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import { type CredentialMap, credentialsFor } from "../registry/credentials.ts";
+import { type Credentials, credentialsFor } from "../registry/credentials.ts";
 import { isCredentialRefusal, RegistryError } from "../registry/errors.ts";
 import type { Workload } from "../workloads/workload.ts";
 
@@ -65,7 +65,7 @@ export function splitRepository(repository: string): [string, string] {
 export async function fetchOffers(
   users: ReadonlyMap<string, readonly Workload[]>,
   registry: Pick<RegistryClient, "listTags">,
-  credentialsOf: (w: Workload) => Promise<CredentialMap>,
+  credentialsOf: (w: Workload) => Promise<Credentials>,
   opts: FetchOffersOptions = {},
 ): Promise<OfferResult> {
   const result: OfferResult = { offers: new Map(), failures: new Map(), listings: 0 };

@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import { parsePolicy } from "../policy/policy.ts";
 import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import type { CredentialMap } from "../registry/credentials.ts";
+import type { Credentials } from "../registry/credentials.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
 import { parseDuration } from "./duration.ts";
@@ -35,7 +35,7 @@ export interface PollerOptions {
   /** Queue a workload key for a reconcile; resolves when it ran. */
   enqueue: (key: string) => Promise<unknown>;
   /** A workload's registry credentials (pull secrets, then the operator's). */
-  credentialsOf: (w: Workload) => Promise<CredentialMap>;
+  credentialsOf: (w: Workload) => Promise<Credentials>;
   intervalMs: number;
   /** Whether this replica polls now (leader election); default always. */
   isLeader?: () => boolean;

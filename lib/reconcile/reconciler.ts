@@ -13,7 +13,7 @@ import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../p
 import { rulesFor } from "../policy/rules.ts";
 import { parseVersion } from "../policy/version.ts";
 import { readState, stateAnnotations, type WorkloadState } from "../policy/state.ts";
-import type { CredentialMap } from "../registry/credentials.ts";
+import type { Credentials } from "../registry/credentials.ts";
 import { isCredentialRefusal } from "../registry/errors.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import type { Verdict } from "../rollout/verdict.ts";
@@ -41,7 +41,7 @@ export interface ReconcilerOptions {
   verifier: TagVerifier;
   rollout: Rollout;
   /** The registry credentials of a workload (its namespace's pull secrets, then the operator's). */
-  credentialsOf: (w: Workload) => Promise<CredentialMap>;
+  credentialsOf: (w: Workload) => Promise<Credentials>;
   /** The digest each container's pods run, by container name (`runningDigests`). */
   runningDigestsOf: (w: Workload) => Promise<Map<string, string>>;
   logger?: Logger;
@@ -84,7 +84,7 @@ export class Reconciler {
     const recorded = readState(w.annotations);
     const verdicts: Verdict[] = [];
     const state: WorkloadState = {};
-    let credentials: Promise<CredentialMap> | undefined;
+    let credentials: Promise<Credentials> | undefined;
     let running: Promise<Map<string, string>> | undefined;
     let source: string | undefined;
     for (const c of w.containers) {
@@ -156,7 +156,7 @@ export class Reconciler {
     repository: string,
     pushes: readonly RecordedPush[],
     candidates: Candidate[],
-    credentials: CredentialMap,
+    credentials: Credentials,
   ) {
     // The registry the workload names (normalized host: what its pods pull from).
     const slash = repository.indexOf("/");

@@ -7,7 +7,7 @@
  */
 
 import {
-  type CredentialMap,
+  type Credentials,
   credentialsFor,
   type RegistryCredential,
 } from "../registry/credentials.ts";
@@ -111,7 +111,7 @@ export class TagVerifier {
     host: string,
     path: string,
     tag: string,
-    credentials: CredentialMap,
+    credentials: Credentials,
     opts: VerifyOptions = {},
   ): Promise<Verified> {
     const { expectDigest, notBefore = -Infinity } = opts;

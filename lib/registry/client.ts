@@ -16,7 +16,7 @@ import { linkSignals } from "../async/linked_signal.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
-import { registryBaseUrl } from "./endpoint.ts";
+import { registryEndpoint, type RegistryMirrors, registryUrl } from "./mirrors.ts";
 import { RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { HostPolicy, type Resolver } from "./host_policy.ts";
@@ -41,6 +41,8 @@ export interface RegistryClientOptions {
    * hosts too only when listed, unlike Docker: see `isInsecureHost`.
    */
   insecureHosts?: readonly string[];
+  /** Registries read through a mirror (REGISTRY_MIRRORS); hosts keep their names elsewhere. */
+  mirrors?: RegistryMirrors;
   /** PEM CA bundle text for TLS (custom CA by file is read by the caller). */
   caCert?: string;
   /** Max concurrent requests per registry host. Default 4. */
@@ -175,6 +177,7 @@ export class RegistryClient {
   onRequest?: (s: RegistryRequestStats) => void;
 
   #insecureHosts: readonly string[];
+  #mirrors: RegistryMirrors;
   #maxPages: number;
   #timeoutMs: number;
   #maxManifestBytes: number;
@@ -191,6 +194,7 @@ export class RegistryClient {
   /** A client; call {@linkcode RegistryClient.close} when done if `caCert` was given. */
   constructor(opts: RegistryClientOptions = {}) {
     this.#insecureHosts = opts.insecureHosts ?? [];
+    this.#mirrors = opts.mirrors ?? new Map();
     this.#maxPages = opts.maxPages ?? 100;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#maxManifestBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
@@ -221,8 +225,9 @@ export class RegistryClient {
     signal?: AbortSignal,
   ): Promise<string[]> {
     checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
-    const base = new URL(registryBaseUrl(host, this.#insecureHosts));
-    let url: URL | undefined = new URL(`/v2/${path}/tags/list`, base);
+    const endpoint = registryEndpoint(host, this.#insecureHosts, this.#mirrors);
+    const base = new URL(endpoint.base);
+    let url: URL | undefined = registryUrl(endpoint, path, "tags/list");
     const tags = new Set<string>();
     const fetched = new Set<string>();
     for (let page = 0; url && page < this.#maxPages; page++) {
@@ -236,6 +241,7 @@ export class RegistryClient {
       });
       for (const tag of parseTags(host, reply)) tags.add(tag);
       url = nextPageUrl(reply.headers.get("link"), reply.url);
+      if (url && endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
       // Credentials go with every page, so never follow a link to another origin.
       if (url && url.origin !== base.origin) {
         throw new RegistryError(`${host}: tags list links to another origin ${url.origin}`, {
@@ -374,8 +380,8 @@ export class RegistryClient {
       isDigest ? "DIGEST_INVALID" : "TAG_INVALID",
       isDigest ? DIGEST : TAG,
     );
-    const base = registryBaseUrl(host, this.#insecureHosts);
-    return new URL(`/v2/${path}/manifests/${reference}`, base);
+    const endpoint = registryEndpoint(host, this.#insecureHosts, this.#mirrors);
+    return registryUrl(endpoint, path, `manifests/${reference}`);
   }
 
   /** One registry call with the auth dance: at most request, (token,) request again. */

@@ -48,10 +48,23 @@ export interface RegistryCredential {
 export type CredentialMap = ReadonlyMap<string, RegistryCredential>;
 
 /**
- * Every credential whose key covers repository `path` on `host`, best first (kubelet's
- * rules, see {@linkcode credentialKeyMatches}): longer path prefix, then fewer wildcards, then
- * map order. Without `path` only host-wide keys match. The same credential found under two
- * keys is listed once, so a caller falling back after a refusal never retries it.
+ * Credentials in layers, best layer first: a workload's pull secrets with the operator's docker
+ * config, then those minted by credential plugins and helpers. A single map is one layer.
+ *
+ * @example
+ * ```ts
+ * import type { Credentials } from "./credentials.ts";
+ * const layers: Credentials = [new Map([["docker.io", { username: "u", password: "p" }]]), new Map()];
+ * ```
+ */
+export type Credentials = CredentialMap | readonly CredentialMap[];
+
+/**
+ * Every credential whose key covers repository `path` on `host`, best first: layer by layer
+ * (kubelet tries a pod's pull secrets before the node's credentials), and within a layer by
+ * kubelet's rules (see {@linkcode credentialKeyMatches}): longer path prefix, then fewer
+ * wildcards, then map order. Without `path` only host-wide keys match. The same credential
+ * found under two keys is listed once, so a caller falling back after a refusal never retries it.
  *
  * @example
  * ```ts
@@ -62,26 +75,34 @@ export type CredentialMap = ReadonlyMap<string, RegistryCredential>;
  * } }));
  * credentialsFor(creds, "ghcr.io", "org-b/app").map((c) => c.username); // ["bob", "any"]
  * credentialsFor(creds, "ghcr.io", "org-a/app").map((c) => c.username); // ["any"]
+ * const minted = new Map([["ghcr.io/org-b/app", { username: "plugin", password: "3" }]]);
+ * credentialsFor([creds, minted], "ghcr.io", "org-b/app").map((c) => c.username);
+ * // ["bob", "any", "plugin"]
  * ```
  */
 export function credentialsFor(
-  map: CredentialMap,
+  credentials: Credentials,
   host: string,
   path?: string,
 ): RegistryCredential[] {
-  const found: { key: CredentialKey; cred: RegistryCredential }[] = [];
-  for (const [raw, cred] of map) {
-    const key = parseCredentialKey(raw);
-    if (key && credentialKeyMatches(key, host, path)) found.push({ key, cred });
-  }
-  // Array sort is stable: equally specific keys keep their precedence (map) order.
-  found.sort((a, b) => compareCredentialKeys(a.key, b.key));
+  const layers: readonly CredentialMap[] = Array.isArray(credentials)
+    ? credentials
+    : [credentials as CredentialMap];
   const seen = new Set<string>();
-  return found.flatMap(({ cred }) => {
-    const id = JSON.stringify([cred.username, cred.password, cred.token]);
-    if (seen.has(id)) return [];
-    seen.add(id);
-    return [cred];
+  return layers.flatMap((map) => {
+    const found: { key: CredentialKey; cred: RegistryCredential }[] = [];
+    for (const [raw, cred] of map) {
+      const key = parseCredentialKey(raw);
+      if (key && credentialKeyMatches(key, host, path)) found.push({ key, cred });
+    }
+    // Array sort is stable: equally specific keys keep their precedence (map) order.
+    found.sort((a, b) => compareCredentialKeys(a.key, b.key));
+    return found.flatMap(({ cred }) => {
+      const id = JSON.stringify([cred.username, cred.password, cred.token]);
+      if (seen.has(id)) return [];
+      seen.add(id);
+      return [cred];
+    });
   });
 }
 
@@ -98,7 +119,7 @@ export function credentialsFor(
  * ```
  */
 export function credentialFor(
-  map: CredentialMap,
+  map: Credentials,
   host: string,
   path?: string,
 ): RegistryCredential | undefined {

@@ -16,24 +16,28 @@ import { Gauge } from "../metrics/registry.ts";
 import { parsePolicy } from "../policy/policy.ts";
 import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
-import { RepositoryFacts } from "../reconcile/facts.ts";
+import { type RecordedPush, RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../reconcile/verify.ts";
 import { RegistryClient } from "../registry/client.ts";
-import { type CredentialMap, parseDockerConfig } from "../registry/credentials.ts";
+import { CredentialHelpers, parseCredentialHelpers } from "../registry/credential_helper.ts";
+import { CredentialProviders } from "../registry/credential_provider.ts";
+import { ExternalCredentials } from "../registry/credential_source.ts";
+import { parseDockerConfig } from "../registry/credentials.ts";
 import { dnsResolver } from "../registry/host_policy.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
 import { routes } from "../server/routes.ts";
-import { webhookHandler } from "../webhook/handler.ts";
+import { type DeliveryOutcome, webhookHandler } from "../webhook/handler.ts";
+import { RECEIVER_ROUTES } from "../webhook/sources/routes.ts";
 import { FileToken, fixedToken } from "../webhook/token.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
-import { PullSecrets } from "../workloads/pull_secrets.ts";
 import { runningDigests } from "../workloads/running.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
+import { workloadCredentials } from "./credentials.ts";
 import { reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
@@ -105,6 +109,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     insecureHosts: config.registry.insecureHosts,
     allow: config.registry.allow,
     resolve: dnsResolver,
+    mirrors: config.registry.mirrors,
     caCert: config.registry.caCert,
     logger: log,
   });
@@ -112,10 +117,25 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     metrics.registryRequests.inc({ host, status: String(status) });
   const stopping = new AbortController();
   const facts = new RepositoryFacts();
-  const dockerCredentials = config.registry.dockerConfig
-    ? parseDockerConfig(config.registry.dockerConfig)
+  const { dockerConfig, credentialProviders, mirrors } = config.registry;
+  const helpers = dockerConfig ? parseCredentialHelpers(dockerConfig) : undefined;
+  const external = credentialProviders || helpers?.credsStore || helpers?.credHelpers.size
+    ? new ExternalCredentials({
+      providers: credentialProviders &&
+        new CredentialProviders(credentialProviders.providers, {
+          binDir: credentialProviders.binDir,
+        }),
+      helpers: helpers && new CredentialHelpers(helpers),
+      logger: log,
+    })
     : undefined;
-  const credentialsOf = pullSecretsRefreshed(client, dockerCredentials, log);
+  const credentialsOf = workloadCredentials({
+    client,
+    dockerCredentials: dockerConfig ? parseDockerConfig(dockerConfig) : undefined,
+    external,
+    mirrors,
+    logger: log,
+  });
 
   // Workloads (uid and label value) whose bad label was reported: one entry per labelled
   // workload in the cache at most, an entry dropped with its workload (onDelete).
@@ -188,23 +208,29 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       onError: (error) => log.error("token file unusable: refusing every delivery", { error }),
     })
     : undefined;
-  const webhook = config.webhook
-    ? webhookHandler({
-      aliases: config.aliases,
-      deliver: (pushes, deadlineMs) => deliverPushes({ facts, cache, queue }, pushes, deadlineMs),
-      ready,
-      logger: log,
-      deadlineMs: config.deliveryDeadlineMs,
-      onDelivery: (outcome, seconds) => {
-        metrics.events.inc({ outcome });
-        metrics.webhookLatency.observe(seconds);
-      },
-      onRefused: (reason) => metrics.refusals.inc({ reason }),
-    })
-    : undefined;
-  if (webhook && token === undefined) {
+  const hooks = {
+    token,
+    aliases: config.aliases,
+    deliver: (pushes: RecordedPush[], deadlineMs: number) =>
+      deliverPushes({ facts, cache, queue }, pushes, deadlineMs),
+    ready,
+    logger: log,
+    deadlineMs: config.deliveryDeadlineMs,
+    onDelivery: (route: string, outcome: DeliveryOutcome, seconds: number) => {
+      metrics.deliveries.inc({ route, outcome });
+      // argoos_events_total keeps counting POST /event alone, as before the other routes.
+      if (route === "distribution") metrics.events.inc({ outcome });
+      metrics.webhookLatency.observe(seconds);
+    },
+    onRefused: (reason: string) => metrics.refusals.inc({ reason }),
+  };
+  // Every receiver route, or none in poll-only mode.
+  const webhooks = new Map(
+    config.webhook ? RECEIVER_ROUTES.map((r) => [r.source, webhookHandler(r, hooks)]) : [],
+  );
+  if (webhooks.size && token === undefined) {
     log.warn(
-      "NO TOKEN SET: anyone who can reach POST /event can trigger rollouts; set TOKEN or --token",
+      "NO TOKEN SET: anyone who can reach the /event routes can trigger rollouts; set TOKEN or --token",
     );
   }
 
@@ -229,17 +255,16 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       intervalMs: config.pollIntervalMs,
       isLeader: lease ? () => lease!.isLeader() : undefined,
       logger: log,
-      onCycle: (s) => metrics.pollCycle.observe(s.seconds),
+      onCycle: (s) => {
+        metrics.pollCycle.observe(s.seconds);
+        // A plugin or helper still failing is reported again next cycle.
+        external?.newCycle();
+      },
     });
   }
 
   const handler = routes({
-    webhook,
-    token,
-    onUnauthorized: () => {
-      log.warn("delivery refused: missing or wrong token");
-      metrics.events.inc({ outcome: "unauthorized" });
-    },
+    webhooks,
     ready,
     metrics: () => metrics.registry.render(),
   });
@@ -277,7 +302,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   log.info("argoos started", {
     url,
     cluster: client.connection.description,
-    webhook: Boolean(webhook),
+    webhook: webhooks.size > 0,
     pollIntervalMs: config.pollIntervalMs,
     dryRun: config.dryRun,
     namespaces: config.namespaces.length ? config.namespaces : "all",
@@ -305,26 +330,6 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
         if (!deps.client) client.connection.close();
         log.info("stopped");
       })(),
-  };
-}
-
-/** How long read pull secrets are reused: rotated secrets are picked up after this. */
-const PULL_SECRETS_TTL_MS = 60_000;
-
-/** A workload's credentials, from pull secrets read at most once a minute per secret. */
-function pullSecretsRefreshed(
-  client: KubeClient,
-  base: CredentialMap | undefined,
-  log: Logger,
-): (w: Workload) => Promise<CredentialMap> {
-  let secrets = new PullSecrets(client, base, log);
-  let since = Date.now();
-  return (w) => {
-    if (Date.now() - since > PULL_SECRETS_TTL_MS) {
-      secrets = new PullSecrets(client, base, log);
-      since = Date.now();
-    }
-    return secrets.forWorkload(w);
   };
 }
 

@@ -7,6 +7,8 @@
 import type { ConnectionOptions } from "../kube/connection.ts";
 import type { WorkloadKind } from "../workloads/kinds.ts";
 import type { RegistryAliases } from "../webhook/registry_name.ts";
+import type { CredentialProvider } from "../registry/credential_provider.ts";
+import type { RegistryMirrors } from "../registry/mirrors.ts";
 
 /** Leader election for the poll loop. */
 export interface LeaderConfig {
@@ -45,8 +47,12 @@ export interface ArgoosConfig {
     /** Host globs registries must match; empty allows every registry. */
     allow?: string[];
     caCert?: string;
-    /** Text of a docker config.json with credentials. */
+    /** Text of a docker config.json with credentials (and `credHelpers` / `credsStore`). */
     dockerConfig?: string;
+    /** Registries read through a mirror. */
+    mirrors: RegistryMirrors;
+    /** Kubelet credential provider plugins and the folder holding them. */
+    credentialProviders?: { providers: CredentialProvider[]; binDir: string };
   };
   dryRun: boolean;
   /** Record Kubernetes Events. */

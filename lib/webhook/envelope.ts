@@ -103,31 +103,25 @@ function checked(
 const validId = (id: string) => id.length <= MAX_ID_LENGTH && ID_RE.test(id);
 
 /**
- * Parse a delivery body. Throws {@linkcode EnvelopeError} when the body is not
- * JSON of the envelope's shape, holds more than {@linkcode MAX_EVENTS} events, or an id,
- * repository, tag, digest or host breaks its grammar or length; events that are valid but not tagged manifest
- * pushes (blobs, pulls, mounts, deletes, pushes by digest) come back in `ignored`.
+ * Read a delivery body already parsed as JSON. Throws {@linkcode EnvelopeError} when it is
+ * not of the envelope's shape, holds more than {@linkcode MAX_EVENTS} events, or an id,
+ * repository, tag, digest or host breaks its grammar or length; events that are valid but not
+ * tagged manifest pushes (blobs, pulls, mounts, deletes, pushes by digest) come back in
+ * `ignored`.
  *
  * @example
  * ```ts
  * import { parseEnvelope } from "./envelope.ts";
- * const { pushes } = parseEnvelope(JSON.stringify({ events: [{
+ * const { pushes } = parseEnvelope({ events: [{
  *   id: "e1", timestamp: "2026-11-25T09:17:38Z", action: "push",
  *   target: { mediaType: "application/vnd.oci.image.manifest.v1+json", repository: "myapp",
  *     digest: "sha256:8a5f599fbfc33e327cb9728ee08bbd5ac2b4afb96b4ed9719a593344cfdaf65f", tag: "1.2.3" },
  *   request: { host: "127.0.0.1:5000" },
- * }] }));
+ * }] });
  * pushes[0].tag; // "1.2.3"
  * ```
  */
-export function parseEnvelope(body: string): Envelope {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body);
-  } catch (err) {
-    const why = (err as Error).message.split("\n")[0].slice(0, 120);
-    throw new EnvelopeError(`body is not JSON: ${why}`, "not-json");
-  }
+export function parseEnvelope(doc: unknown): Envelope {
   if (!isObject(doc) || !Array.isArray(doc.events)) {
     throw new EnvelopeError('body must be an object with an "events" array');
   }

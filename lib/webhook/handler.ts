@@ -1,28 +1,30 @@
 /**
- * `POST /event`, a trigger: authenticate, bound, parse and validate a registry notification,
- * record its pushes and wait for the reconciles they cause, answering so that the registry's
- * retries do the rest: 200 once those reconciles finished (applied, no-op, or refused by
- * admission: reported and retried from the work queue), 503 when they could not finish in
- * time because the API server or a registry is unavailable or the cache is not synced, 4xx
- * for deliveries that can never succeed.
+ * The webhook routes, triggers all of one shape: authenticate, bound, parse and validate a
+ * registry's notification (each route with its source's receiver), record its pushes and wait
+ * for the reconciles they cause, answering so that the sender's retries do the rest: 200 once
+ * those reconciles finished (applied, no-op, or refused by admission: reported and retried
+ * from the work queue), 503 when they could not finish in time because the API server or a
+ * registry is unavailable or the cache is not synced, 4xx for deliveries that can never
+ * succeed.
  *
  * @module
  */
 
-import { repositoryKey } from "../image/reference.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { RecordedPush } from "../reconcile/facts.ts";
 import type { DeliverySummary } from "../reconcile/deliver.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
-import { EnvelopeError, parseEnvelope, type RefusalReason } from "./envelope.ts";
-import { type RegistryAliases, registryNameOf } from "./registry_name.ts";
-import { tokenMatches } from "./token.ts";
+import type { RegistryAliases } from "./registry_name.ts";
+import { authorized, authRefusal } from "./sources/auth.ts";
+import { receive } from "./sources/receive.ts";
+import { type ReceiverRoute, redactPath } from "./sources/routes.ts";
+import type { TokenSource } from "./token.ts";
 
 /** Header carrying the shared secret, as in the original Argoos. */
 export const TOKEN_HEADER = "X-Argoos-Token";
 /** Header naming the registry's public host, when the registry config sets it. */
 export const REGISTRY_NAME_HEADER = "X-Argoos-Registry-Name";
-/** Largest body accepted: real envelopes hold one event of about 1 KiB. */
+/** Largest body accepted: real notifications hold one event of a few KiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** How long a delivery waits for its reconciles: a little under the registry's usual 5 s. */
 export const DEFAULT_DELIVERY_DEADLINE_MS = 4_000;
@@ -35,17 +37,22 @@ export type DeliveryOutcome =
   | "unchanged"
   /** Some workload's write was refused (admission): answered 200, reported, retried. */
   | "refused"
-  /** No event to act on (pulls, blob pushes, pushes by digest, …). */
+  /** No event to act on (pulls, blob pushes, pushes by digest, deletes, …). */
   | "ignored"
+  /** A sender checking the route (GitHub's `ping`). */
+  | "ping"
   | "unauthorized"
   | "malformed"
   | "too-large"
   | "retry";
 
-/** Options of {@linkcode webhookHandler}. */
+/** Options of {@linkcode webhookHandler}, shared by every route. */
 export interface WebhookOptions {
-  /** Expected `X-Argoos-Token`; undefined accepts every delivery. */
-  token?: string;
+  /**
+   * The token every route checks its own way, read per delivery (a rotated token file takes
+   * effect at once; an unreadable one refuses every delivery); undefined accepts all.
+   */
+  token?: TokenSource;
   aliases?: RegistryAliases;
   /**
    * Records the pushes and waits for the reconciles they cause (`deliverPushes`); rejects
@@ -54,17 +61,21 @@ export interface WebhookOptions {
   deliver: (pushes: RecordedPush[], deadlineMs: number) => Promise<DeliverySummary>;
   /**
    * Whether the workload cache is in sync and watching. Until it is, deliveries are answered
-   * 503 and left to the registry's retries: an empty cache would wrongly decide "nothing to do".
+   * 503 and left to the sender's retries: an empty cache would wrongly decide "nothing to do".
    */
   ready?: () => boolean;
   logger?: Logger;
   maxBodyBytes?: number;
   /** How long to wait for the reconciles; default {@linkcode DEFAULT_DELIVERY_DEADLINE_MS}. */
   deadlineMs?: number;
-  onDelivery?: (outcome: DeliveryOutcome, seconds: number) => void;
+  /** Called once per delivery with the route's source (`distribution`, `dockerhub`, …). */
+  onDelivery?: (route: string, outcome: DeliveryOutcome, seconds: number) => void;
   /** Told of each delivery refused as malformed, with why (a metrics label). */
-  onRefused?: (reason: RefusalReason) => void;
+  onRefused?: (refusal: string) => void;
 }
+
+/** Handles one route's deliveries; `pathToken` is the token segment of a token-in-path route. */
+export type RouteHandler = (req: Request, pathToken?: string) => Promise<Response>;
 
 const EMPTY: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
 
@@ -72,28 +83,38 @@ const json = (status: number, body: Record<string, unknown>) =>
   Response.json(body, { status, headers: { "cache-control": "no-store" } });
 
 /**
- * The request handler for `POST /event`.
+ * The request handler of one webhook route (`POST /event`, `/event/dockerhub/<token>`, …).
  *
  * @example
  * ```ts ignore
  * import { webhookHandler } from "./handler.ts";
- * const handle = webhookHandler({ token: "s3cret", deliver: (pushes, ms) => deliverPushes(deps, pushes, ms) });
- * const res = await handle(request);
+ * import { matchRoute } from "./sources/routes.ts";
+ * const { route, pathToken } = matchRoute("/event/dockerhub/s3cret")!;
+ * const handle = webhookHandler(route, { token: "s3cret", deliver: (p, ms) => deliverPushes(deps, p, ms) });
+ * const res = await handle(request, pathToken);
  * ```
  */
-export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<Response> {
-  const log = (opts.logger ?? silentLogger).with({ component: "webhook" });
+export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): RouteHandler {
+  const base = (opts.logger ?? silentLogger).with({ component: "webhook" });
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS;
   const aliases = opts.aliases ?? new Map();
   const maxBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
 
-  async function handle(req: Request): Promise<[DeliveryOutcome, Response]> {
-    if (
-      opts.token !== undefined && !tokenMatches(opts.token, req.headers.get(TOKEN_HEADER))
-    ) {
-      await req.body?.cancel();
-      log.warn("delivery refused: missing or wrong token");
-      return ["unauthorized", json(401, { error: `missing or wrong ${TOKEN_HEADER} header` })];
+  async function handle(req: Request, pathToken?: string): Promise<[DeliveryOutcome, Response]> {
+    // Logged as the route, never the path: a token-in-path route's path is its secret.
+    const log = base.with({ route: redactPath(new URL(req.url).pathname) });
+    const refuse = async (why: string): Promise<[DeliveryOutcome, Response]> => {
+      if (!req.bodyUsed) await req.body?.cancel();
+      log.warn("delivery refused: missing or wrong token", { reason: why });
+      return ["unauthorized", json(401, { error: why })];
+    };
+    // Every proof but GitHub's signature is known before the body is read.
+    const early = { headers: req.headers, body: "", pathToken };
+    // null: a token is configured but cannot be read now (its file is unusable): refuse all.
+    const token = opts.token ? await opts.token.current().catch(() => null) : undefined;
+    if (token === null) return await refuse(authRefusal(route.auth));
+    if (route.auth !== "github-signature" && !await authorized(route.auth, token, early)) {
+      return await refuse(authRefusal(route.auth));
     }
     if (opts.ready && !opts.ready()) {
       await req.body?.cancel();
@@ -105,62 +126,60 @@ export function webhookHandler(opts: WebhookOptions): (req: Request) => Promise<
         }),
       ];
     }
-    let envelope;
+    let body: string;
     try {
-      envelope = parseEnvelope(await readBodyLimited(req, maxBytes));
+      body = await readBodyLimited(req, maxBytes);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        log.warn("delivery refused: too large", { error: err });
-        return ["too-large", json(413, { error: err.message })];
-      }
-      if (err instanceof EnvelopeError) {
-        log.warn("delivery refused: malformed", { error: err, reason: err.reason });
-        opts.onRefused?.(err.reason);
-        return ["malformed", json(400, { error: err.message })];
-      }
-      throw err;
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      log.warn("delivery refused: too large", { error: err });
+      return ["too-large", json(413, { error: err.message })];
     }
-    for (const ev of envelope.ignored) log.debug("event ignored", { ...ev });
-    if (envelope.pushes.length === 0) {
-      return ["ignored", json(200, { ...EMPTY, ignored: envelope.ignored.length })];
-    }
-    const header = req.headers.get(REGISTRY_NAME_HEADER);
-    const received = Date.now();
-    const pushes: RecordedPush[] = envelope.pushes.map((p) => {
-      const at = Date.parse(p.timestamp);
-      return {
-        repository: repositoryKey(registryNameOf(p.requestHost, header, aliases), p.repository),
-        tag: p.tag,
-        digest: p.digest,
-        // The registry's push time orders pushes (the last push wins), whatever order
-        // deliveries arrive in; the time received only when the event has none.
-        pushedAt: Number.isNaN(at) ? received : at,
-        source: "distribution",
-      };
+    const received = await receive(route, token, {
+      headers: req.headers,
+      body,
+      pathToken,
+      receivedAt: Date.now(),
+      aliases,
     });
+    switch (received.outcome) {
+      case "unauthorized":
+        return await refuse(received.reason);
+      case "malformed":
+        log.warn("delivery refused: malformed", {
+          reason: received.reason,
+          refusal: received.refusal,
+        });
+        opts.onRefused?.(received.refusal);
+        return ["malformed", json(400, { error: received.reason })];
+      case "ping":
+        log.info("ping answered");
+        return ["ping", json(200, { ...EMPTY, ignored: 0 })];
+    }
+    const { pushes, ignored } = received;
+    for (const why of ignored) log.debug("event ignored", { reason: why });
+    if (pushes.length === 0) {
+      return ["ignored", json(200, { ...EMPTY, ignored: ignored.length })];
+    }
+    const names = pushes.map((p) => `${p.repository}:${p.tag}`);
     let summary: DeliverySummary;
     try {
       summary = await opts.deliver(pushes, deadlineMs);
     } catch (err) {
-      log.warn("pushes recorded, reconciles not finished: asking the registry to deliver again", {
-        pushes: pushes.map((p) => `${p.repository}:${p.tag}`),
+      log.warn("pushes recorded, reconciles not finished: asking the sender to deliver again", {
+        pushes: names,
         error: err,
       });
       return ["retry", json(503, { error: `not finished yet: ${(err as Error).message}` })];
     }
-    log.info("delivery handled", {
-      ids: envelope.pushes.map((p) => p.id),
-      pushes: pushes.map((p) => `${p.repository}:${p.tag}`),
-      ...summary,
-    });
+    log.info("delivery handled", { pushes: names, ...summary });
     const outcome = summary.applied ? "applied" : summary.refused ? "refused" : "unchanged";
-    return [outcome, json(200, { ...summary, ignored: envelope.ignored.length })];
+    return [outcome, json(200, { ...summary, ignored: ignored.length })];
   }
 
-  return async (req) => {
+  return async (req, pathToken) => {
     const started = performance.now();
-    const [outcome, res] = await handle(req);
-    opts.onDelivery?.(outcome, (performance.now() - started) / 1000);
+    const [outcome, res] = await handle(req, pathToken);
+    opts.onDelivery?.(route.source, outcome, (performance.now() - started) / 1000);
     return res;
   };
 }

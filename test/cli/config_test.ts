@@ -60,6 +60,16 @@ const PRECEDENCE: Precedence[] = [
     fallback: undefined,
     get: (i) => i.config.token,
   },
+  {
+    name: "registry-mirror",
+    env: "REGISTRY_MIRRORS",
+    flag: ["--registry-mirror", "docker.io=flag.lan:5000", "--registry-mirror", "quay.io=q:1"],
+    envValue: "docker.io=env.lan:5000",
+    fromFlag: new Map([["docker.io", "flag.lan:5000"], ["quay.io", "q:1"]]),
+    fromEnv: new Map([["docker.io", "env.lan:5000"]]),
+    fallback: new Map(),
+    get: (i) => i.config.registry.mirrors,
+  },
   ...([
     ["kubeconfig", "KUBECONFIG", "kubeconfig"],
     ["context", "KUBE_CONTEXT", "context"],
@@ -212,6 +222,8 @@ Deno.test("every option: flag beats environment beats default", async () => {
   // Those read files, or decide whether serving starts; they have their own tests below.
   assert.deepEqual(rest.sort(), [
     "docker-config",
+    "image-credential-provider-bin-dir",
+    "image-credential-provider-config",
     "insecure-no-token",
     "registry-ca-file",
     "server-cert",
@@ -491,4 +503,42 @@ Deno.test("the help text lists every option and its variable", () => {
     if (o.default) assert.ok(help.includes(`(default ${o.default})`), `${o.name} default`);
   }
   assert.match(help, /usage: argoos \[serve\|poll\|plan\]/);
+});
+
+Deno.test("credential provider options: config and bin dir together, config checked", async () => {
+  const config = [
+    "apiVersion: kubelet.config.k8s.io/v1",
+    "kind: CredentialProviderConfig",
+    "providers:",
+    "  - name: ecr-credential-provider",
+    '    matchImages: ["*.dkr.ecr.*.amazonaws.com"]',
+    "    defaultCacheDuration: 12h",
+    "    apiVersion: credentialprovider.kubelet.k8s.io/v1",
+  ].join("\n");
+  const files: Record<string, string> = { "/cp.yaml": config, "/bad.yaml": "kind: Nope" };
+  const readFile = (p: string) =>
+    p in files ? Promise.resolve(files[p]) : Promise.reject(new Error("missing"));
+  const inv = await read([], {
+    IMAGE_CREDENTIAL_PROVIDER_CONFIG: "/cp.yaml",
+    IMAGE_CREDENTIAL_PROVIDER_BIN_DIR: "/plugins",
+  }, readFile);
+  assert.equal(inv.config.registry.credentialProviders?.binDir, "/plugins");
+  assert.deepEqual(
+    inv.config.registry.credentialProviders?.providers.map((p) => p.name),
+    ["ecr-credential-provider"],
+  );
+  assert.equal((await read([], {}, readFile)).config.registry.credentialProviders, undefined);
+  await usageError(["--image-credential-provider-config", "/cp.yaml"], {}, readFile);
+  await usageError(["--image-credential-provider-bin-dir", "/plugins"], {}, readFile);
+  await usageError(
+    [
+      "--image-credential-provider-config",
+      "/bad.yaml",
+      "--image-credential-provider-bin-dir",
+      "/p",
+    ],
+    {},
+    readFile,
+  );
+  await usageError(["--registry-mirror", "docker.io"]);
 });

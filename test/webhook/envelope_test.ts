@@ -53,7 +53,7 @@ Deno.test("parseEnvelope acts on exactly the tagged manifest pushes of every cap
     );
     // Summary rows are the deliveries' events, in order (one event per envelope here).
     const events = capture.deliveries.flatMap((d) => {
-      const env = parseEnvelope(d.body_raw);
+      const env = parseEnvelope(JSON.parse(d.body_raw));
       return [
         ...env.pushes.map((p) => ({ id: p.id, push: p })),
         ...env.ignored.map((i) => ({ id: i.id, push: undefined })),
@@ -88,7 +88,7 @@ Deno.test("parseEnvelope on each representative body", async (t) => {
     await t.step(name, async () => {
       const raw = await Deno.readTextFile(new URL(`bodies/${name}`, FIXTURES));
       const event = JSON.parse(raw).events[0];
-      const env = parseEnvelope(raw);
+      const env = parseEnvelope(JSON.parse(raw));
       const acted = name.startsWith("manifest-push-") && !name.includes("untagged");
       if (acted) {
         assert.deepEqual(env.ignored, []);
@@ -111,7 +111,7 @@ Deno.test("parseEnvelope on each representative body", async (t) => {
 
 Deno.test("parseEnvelope gives each ignored event a reason", () => {
   const target = { repository: "myapp", digest: "sha256:" + "a".repeat(64) };
-  const env = parseEnvelope(JSON.stringify({
+  const env = parseEnvelope({
     events: [
       { id: "1", action: "pull", target: { ...target, tag: "1", mediaType: MANIFEST_TYPES[0] } },
       { id: "2", action: "push", target: { ...target, mediaType: "application/octet-stream" } },
@@ -120,7 +120,7 @@ Deno.test("parseEnvelope gives each ignored event a reason", () => {
       { id: "5", action: "mount", target },
       { id: "6", action: "push", target: { ...target, tag: "1" } },
     ],
-  }));
+  });
   assert.deepEqual(env.pushes, []);
   assert.deepEqual(env.ignored, [
     { id: "1", action: "pull", reason: "action pull" },
@@ -152,8 +152,6 @@ Deno.test("parseEnvelope rejects what is not an envelope", async (t) => {
     return { events: [copy] };
   };
   const cases: [string, string, RegExp][] = [
-    ["not JSON", "{events:", /not JSON/],
-    ["empty body", "", /not JSON/],
     ["JSON null", "null", /"events" array/],
     ["an array", "[]", /"events" array/],
     ["no events", "{}", /"events" array/],
@@ -179,7 +177,7 @@ Deno.test("parseEnvelope rejects what is not an envelope", async (t) => {
   ];
   for (const [name, body, message] of cases) {
     await t.step(name, () => {
-      assert.throws(() => parseEnvelope(body), (err: unknown) => {
+      assert.throws(() => parseEnvelope(JSON.parse(body)), (err: unknown) => {
         assert.ok(err instanceof EnvelopeError, String(err));
         assert.match(err.message, message);
         return true;
@@ -187,7 +185,7 @@ Deno.test("parseEnvelope rejects what is not an envelope", async (t) => {
     });
   }
   await t.step("the valid base case parses", () => {
-    assert.deepEqual(parseEnvelope(JSON.stringify({ events: [push] })).pushes.length, 1);
+    assert.deepEqual(parseEnvelope({ events: [push] }).pushes.length, 1);
   });
 });
 
@@ -208,7 +206,7 @@ Deno.test("parseEnvelope refuses ids, names, digests and hosts that break gramma
         ...extra,
       }],
     });
-  assert.equal(parseEnvelope(push({})).pushes.length, 1);
+  assert.equal(parseEnvelope(JSON.parse(push({}))).pushes.length, 1);
   const table: [string, string, string][] = [
     [push({}, { id: "x".repeat(65) }), "id", "events[0].id"],
     [push({}, { id: "a b" }), "id", "events[0].id"],
@@ -225,11 +223,10 @@ Deno.test("parseEnvelope refuses ids, names, digests and hosts that break gramma
     [push({}, { request: { host: "h".repeat(300) } }), "host", "request.host"],
     [push({}, { action: "p".repeat(100) }), "shape", "events[0].action"],
     [JSON.stringify({ events: Array(101).fill({}) }), "too-many-events", "101 events"],
-    ["{", "not-json", "not JSON"],
   ];
   for (const [body, reason, where] of table) {
     assert.throws(
-      () => parseEnvelope(body),
+      () => parseEnvelope(JSON.parse(body)),
       (err: unknown) => {
         assert.ok(err instanceof EnvelopeError);
         assert.equal(err.reason, reason, body.slice(0, 200));

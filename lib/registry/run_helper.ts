@@ -1,0 +1,146 @@
+/**
+ * Running a credential plugin or helper: one JSON request on stdin, its answer on stdout, under
+ * a deadline, with a minimal environment and a cap on what is read back.
+ *
+ * @module
+ */
+
+/**
+ * How to run a helper.
+ *
+ * @example
+ * ```ts
+ * import type { RunOptions } from "./run_helper.ts";
+ * const opts: RunOptions = { timeoutMs: 10_000, env: { AWS_PROFILE: "ci" } };
+ * ```
+ */
+export interface RunOptions {
+  /** Killed (SIGKILL) after this long. */
+  timeoutMs: number;
+  /** Set on top of the minimal environment (PATH and HOME of this process). */
+  env?: Record<string, string>;
+  /** stdout and stderr are each read up to this many bytes. Default 1 MiB. */
+  maxOutputBytes?: number;
+}
+
+/**
+ * What a helper answered.
+ *
+ * @example
+ * ```ts
+ * import type { RunResult } from "./run_helper.ts";
+ * const r: RunResult = { code: 0, stdout: "{}", stderr: "" };
+ * ```
+ */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a helper; injectable so tests and callers can stand in for processes.
+ *
+ * @example
+ * ```ts
+ * import type { RunHelper } from "./run_helper.ts";
+ * const fake: RunHelper = () => Promise.resolve({ code: 0, stdout: "{}", stderr: "" });
+ * ```
+ */
+export type RunHelper = (
+  command: string,
+  args: readonly string[],
+  stdin: string,
+  opts: RunOptions,
+) => Promise<RunResult>;
+
+/** The helper could not be run, ran too long, or said too much. */
+export class HelperError extends Error {
+  override name = "HelperError";
+}
+
+const MIB = 1 << 20;
+
+async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > max) throw new HelperError(`output exceeds ${max} bytes`);
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** PATH and HOME of this process: enough to find and run a helper, nothing else leaks. */
+function minimalEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/**
+ * Run `command args…` with `stdin`, a cleared environment (PATH, HOME and `opts.env`) and a
+ * deadline. Throws {@linkcode HelperError} when it cannot start, times out or overflows; a
+ * non-zero exit is returned, for the caller to interpret.
+ *
+ * @example
+ * ```ts
+ * import { runHelper } from "./run_helper.ts";
+ * const r = await runHelper("cat", [], "hello", { timeoutMs: 5_000 });
+ * r.stdout; // "hello"
+ * ```
+ */
+export const runHelper: RunHelper = async (command, args, stdin, opts) => {
+  const max = opts.maxOutputBytes ?? MIB;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, {
+      args: [...args],
+      clearEnv: true,
+      env: minimalEnv(opts.env),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (err) {
+    throw new HelperError(`cannot run ${command}: ${(err as Error).message}`);
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }, opts.timeoutMs);
+  try {
+    const writer = child.stdin.getWriter();
+    // A helper may exit without reading its stdin; that is its answer, not our failure.
+    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+    const [stdout, stderr, status] = await Promise.all([
+      readCapped(child.stdout, max),
+      readCapped(child.stderr, max),
+      child.status,
+    ]).catch(async (err) => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await child.status;
+      throw err;
+    });
+    if (timedOut) throw new HelperError(`${command} timed out after ${opts.timeoutMs}ms`);
+    return { code: status.code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+};

@@ -1,0 +1,174 @@
+/**
+ * Small readers shared by the receivers: typed fields of untrusted JSON, and the one place a
+ * (host, path, tag, digest) found in a payload becomes a validated {@linkcode RecordedPush}.
+ *
+ * @module
+ */
+
+import { InvalidReferenceError, parseReference, repositoryKey } from "../../image/reference.ts";
+import { registryNameOf } from "../registry_name.ts";
+import type { RecordedPush } from "../../reconcile/facts.ts";
+import type { ReceiveContext } from "./types.ts";
+
+/** The body is not the shape its source documents; the message is the one-line 400 reason. */
+export class ShapeError extends Error {
+  override name = "ShapeError";
+  /** `refusal`: why, as a metrics label (an EnvelopeError's reason); default "shape". */
+  constructor(message: string, readonly refusal = "shape") {
+    super(message);
+  }
+}
+
+/** A JSON object. */
+export type Json = Record<string, unknown>;
+
+/**
+ * True for a plain JSON object.
+ *
+ * @example
+ * ```ts
+ * import { isObject } from "./fields.ts";
+ * isObject({}); // true
+ * isObject([]); // false
+ * ```
+ */
+export function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The object at `obj[key]`; throws {@linkcode ShapeError} naming `where` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { object } from "./fields.ts";
+ * object({ a: {} }, "a", "body"); // {}
+ * ```
+ */
+export function object(obj: unknown, key: string, where: string): Json {
+  const v = isObject(obj) ? obj[key] : undefined;
+  if (!isObject(v)) throw new ShapeError(`${where}.${key} must be an object`);
+  return v;
+}
+
+/**
+ * The non-empty string at `obj[key]`; throws {@linkcode ShapeError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { text } from "./fields.ts";
+ * text({ tag: "1.0" }, "tag", "body"); // "1.0"
+ * ```
+ */
+export function text(obj: Json, key: string, where: string): string {
+  const v = obj[key];
+  if (typeof v !== "string" || v === "") throw new ShapeError(`${where}.${key} must be a string`);
+  return v;
+}
+
+/**
+ * The string at `obj[key]` when there is a non-empty one, else undefined.
+ *
+ * @example
+ * ```ts
+ * import { optionalText } from "./fields.ts";
+ * optionalText({ tag: "" }, "tag"); // undefined
+ * ```
+ */
+export function optionalText(obj: Json, key: string): string | undefined {
+  const v = obj[key];
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/**
+ * Milliseconds of an RFC 3339 time or of epoch seconds, else `fallback`.
+ *
+ * @example
+ * ```ts
+ * import { timeOf } from "./fields.ts";
+ * timeOf("2019-11-16T01:54:34Z", 0); // 1573869274000
+ * timeOf(1417566161, 0); // 1417566161000
+ * timeOf(undefined, 7); // 7
+ * ```
+ */
+export function timeOf(v: unknown, fallback: number): number {
+  if (typeof v === "number" && Number.isFinite(v) && v > 0) return Math.round(v * 1000);
+  if (typeof v === "string") {
+    const ms = Date.parse(v);
+    if (Number.isFinite(ms)) return ms;
+  }
+  return fallback;
+}
+
+/**
+ * Split `host/path` (as payloads write image names) into its host and repository path.
+ * Throws {@linkcode ShapeError} when the text names no host.
+ *
+ * @example
+ * ```ts
+ * import { splitHost } from "./fields.ts";
+ * splitHost("quay.io/devtable/ubuntu", "docker_url"); // { host: "quay.io", path: "devtable/ubuntu" }
+ * ```
+ */
+export function splitHost(name: string, where: string): { host: string; path: string } {
+  const bare = name.replace(/^[a-z]+:\/\//i, "");
+  const slash = bare.indexOf("/");
+  if (slash <= 0) throw new ShapeError(`${where} "${name}" names no registry host`);
+  return { host: bare.slice(0, slash), path: bare.slice(slash + 1) };
+}
+
+/**
+ * A push of `tag` (and `digest` when the source sends one) to `path` on the registry the source
+ * implies (`impliedHost`), unless the delivery's `X-Argoos-Registry-Name` or REGISTRY_ALIASES
+ * name another. Host, path, tag and digest are checked against the image reference grammar;
+ * a part that breaks it throws {@linkcode ShapeError}.
+ *
+ * @example
+ * ```ts
+ * import { pushOf } from "./fields.ts";
+ * const ctx = { headers: new Headers(), aliases: new Map(), receivedAt: 0 };
+ * pushOf(ctx, "dockerhub", { host: "docker.io", path: "nginx", tag: "1.27", pushedAt: 1 });
+ * // { repository: "docker.io/library/nginx", tag: "1.27", pushedAt: 1, source: "dockerhub" }
+ * ```
+ */
+export function pushOf(
+  ctx: ReceiveContext,
+  source: string,
+  p: { host: string; path: string; tag: string; digest?: string; pushedAt: number },
+): RecordedPush {
+  const host = registryNameOf(p.host, ctx.headers.get("x-argoos-registry-name"), ctx.aliases);
+  const digest = p.digest === undefined ? "" : `@${p.digest}`;
+  try {
+    const ref = parseReference(`${host}/${p.path}:${p.tag}${digest}`);
+    if (ref.host === undefined || ref.path !== p.path) throw new ShapeError("names no host");
+  } catch (err) {
+    if (!(err instanceof InvalidReferenceError || err instanceof ShapeError)) throw err;
+    throw new ShapeError(`${host}/${p.path}:${p.tag}${digest} is not an image reference`);
+  }
+  return {
+    repository: repositoryKey(host, p.path),
+    tag: p.tag,
+    ...(p.digest === undefined ? {} : { digest: p.digest }),
+    pushedAt: p.pushedAt,
+    source,
+  };
+}
+
+/**
+ * Run a parser body, turning a {@linkcode ShapeError} into a refusal.
+ *
+ * @example
+ * ```ts
+ * import { ShapeError, shaped } from "./fields.ts";
+ * shaped(() => { throw new ShapeError("body.x must be a string"); });
+ * // { refused: "body.x must be a string" }
+ * ```
+ */
+export function shaped<T>(parse: () => T): T | { refused: string; refusal: string } {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ShapeError) return { refused: err.message, refusal: err.refusal };
+    throw err;
+  }
+}
