@@ -35,7 +35,12 @@ export interface Delivery {
  * @example
  * ```ts
  * import type { ReceiveOutcome } from "./receive.ts";
- * const o: ReceiveOutcome = { outcome: "malformed", status: 400, reason: "body is not JSON" };
+ * const o: ReceiveOutcome = {
+ *   outcome: "malformed",
+ *   status: 400,
+ *   reason: "body is not JSON",
+ *   refusal: "not-json",
+ * };
  * ```
  */
 export type ReceiveOutcome =
