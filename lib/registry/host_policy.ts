@@ -140,8 +140,12 @@ export class HostPolicy {
    */
   async checkUrl(url: URL, registry: string, registryUrl?: URL): Promise<void> {
     if (url.protocol === "http:") {
-      const sameHost = !registryUrl || url.host === registryUrl.host;
-      if (!this.isPlain(registry) || !sameHost) {
+      // Plain http only where the operator chose it: to the registry's own endpoint when that
+      // is http (a host listed insecure, or a mirror written `http://…`), never elsewhere.
+      const plain = registryUrl
+        ? registryUrl.protocol === "http:" && url.host === registryUrl.host
+        : this.isPlain(registry);
+      if (!plain) {
         throw new HostRefused(`${url.origin}: plain http is only for a registry listed insecure`);
       }
     } else if (url.protocol !== "https:") {
