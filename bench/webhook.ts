@@ -1,6 +1,7 @@
 /**
- * Webhook benchmarks against the service as `argoos serve` starts it (lib/service/argoos.ts),
- * a fake API server and a stub registry, all on this machine:
+ * Webhook benchmarks against `argoos serve` (cli/main.ts) in a process of its own, with the
+ * fake API server and stub registry in another (fake_cluster_process.ts) and this process as
+ * the load client, so what is measured is Argoos and not a thread it shares with the harness:
  *
  * - latency (default): with 5,000 labelled Deployments in 500 namespaces (each with a
  *   ReplicaSet and a Pod reporting what it runs), one delivery at a time, the time from a
@@ -8,11 +9,14 @@
  *   cost of that work: a manifest GET to the stub registry plus the PATCH round trip. Target:
  *   p99 within 2x the bare p99.
  * - throughput (`--throughput`): 10,000 labelled Deployments, 32 deliveries in flight, one
- *   push per Deployment; deliveries per second (target >= 2,000), and a check that every
- *   Deployment got exactly one PATCH and ends on the pushed tag.
+ *   push per Deployment; deliveries per second (target >= 2,000), CPU ms per delivery of each
+ *   process, and a check (counted by the API server) that every Deployment got exactly one
+ *   PATCH and ends on the pushed tag.
  *
- * Each delivery names a tag the stub registry serves (pushed just before, as a registry
- * notifies after the push), so the reconcile's truth check finds it.
+ * Each delivery names a tag the stub registry serves (seeded before, as a registry notifies
+ * after the push), so the reconcile's truth check finds it. The bare work runs once the
+ * service is stopped. `ARGOOS_DENO_FLAGS` passes flags to the service's `deno run` (e.g.
+ * `--inspect=127.0.0.1:9229` to profile it).
  *
  * Run: `deno task bench:webhook [--throughput]` (prints the figures and a final JSON line).
  *
@@ -20,15 +24,16 @@
  */
 
 import process from "node:process";
-import { readInvocation } from "../cli/config.ts";
 import { KubeClient } from "../lib/kube/client.ts";
 import { DEPLOYMENTS } from "../lib/kube/resource.ts";
-import { silentLogger } from "../lib/log/logger.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
-import { startArgoos } from "../lib/service/argoos.ts";
-import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
-import { seedPods } from "../test/support/pods.ts";
-import { startStubRegistry } from "./stub_registry.ts";
+import { cpuMs, startClusterProcess, startServiceProcess } from "./child_processes.ts";
+import {
+  type ClusterReport,
+  seededDigest,
+  seededName as repo,
+  seededNamespace,
+} from "./fake_cluster_process.ts";
 import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const THROUGHPUT = Deno.args.includes("--throughput");
@@ -40,125 +45,95 @@ const IN_FLIGHT = 32;
 const TOKEN = "bench-token";
 /** How long to wait for PATCHes still on their way after the last delivery was answered. */
 const SETTLE_MS = 30_000;
+/** `ARGOOS_DENO_FLAGS="--inspect=127.0.0.1:9229"`: flags for the service's `deno run`. */
+const SERVICE_FLAGS = Deno.env.get("ARGOOS_DENO_FLAGS")?.split(" ").filter(Boolean);
 
-const registry = startStubRegistry();
-const host = registry.host;
-const ns = (i: number) => `ns-${i % NAMESPACES_N}`;
-const repo = (i: number) => `app-${i}`;
+const ns = (i: number) => seededNamespace(i, NAMESPACES_N);
+const cluster = await startClusterProcess(DEPLOYMENTS_N, NAMESPACES_N);
+const host = cluster.urls.registry;
+const argoos = await startServiceProcess(cluster.urls, { token: TOKEN, denoFlags: SERVICE_FLAGS })
+  .catch(async (err) => {
+    await cluster.stop();
+    throw err;
+  });
 
-const fake = await startFakeApiServer();
-registry.push("envoy", "1.0.0");
-for (let i = 0; i < DEPLOYMENTS_N; i++) {
-  const digest = registry.push(repo(i), "1.0.0");
-  const stored = fake.put({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: repo(i), namespace: ns(i), labels: { "argoos.io/policy": "patch" } },
-    spec: {
-      selector: { matchLabels: { app: repo(i) } },
-      template: {
-        metadata: { labels: { app: repo(i) } },
-        spec: {
-          containers: [
-            { name: "app", image: `${host}/${repo(i)}:1.0.0` },
-            { name: "sidecar", image: `${host}/envoy:1.0.0` },
-          ],
-        },
-      },
-    },
-  });
-  seedPods(fake, stored, {
-    imageID: {
-      app: `${host}/${repo(i)}@${digest}`,
-      sidecar: `${host}/envoy@${registry.digestOf("envoy", "1.0.0")}`,
-    },
-  });
-}
 const client = new KubeClient({
-  server: fake.url,
-  authHeaders: () => Promise.resolve({ authorization: `Bearer ${fake.token}` }),
+  server: cluster.urls.apiServer,
+  authHeaders: () => Promise.resolve({ authorization: `Bearer ${cluster.urls.token}` }),
   description: "fake API server",
   close() {},
 });
-const { config } = await readInvocation(
-  ["serve", "--listen", "127.0.0.1:0", "--token", TOKEN, "--poll-interval", "0", "--no-events"],
-  () => undefined,
-);
-const argoos = await startArgoos(config, { client, logger: silentLogger });
-await argoos.cache.synced;
+const registryClient = new RegistryClient(PLAIN_LOOPBACK);
+/** performance.now() on the clock the cluster process reports PATCH arrivals on. */
+const now = () => performance.timeOrigin + performance.now();
 
-/** PATCH arrivals per Deployment name (one entry per Deployment at most). */
-const patches = new Map<string, number[]>();
-const waiting = new Map<string, (at: number) => void>(); // at most IN_FLIGHT entries
-fake.onRequest = (r) => {
-  if (r.method !== "PATCH" || !r.path.includes("/deployments/")) return;
-  const name = r.path.slice(r.path.lastIndexOf("/") + 1);
-  patches.set(name, [...patches.get(name) ?? [], r.at]);
-  waiting.get(name)?.(r.at);
-  waiting.delete(name);
-};
-
-function delivery(i: number, tag: string, digest: string): string {
+function delivery(i: number): string {
   return JSON.stringify({
     events: [{
-      id: `bench-${i}-${tag}`,
+      id: `bench-${i}-1.0.1`,
       timestamp: new Date().toISOString(),
       action: "push",
       target: {
         mediaType: "application/vnd.docker.distribution.manifest.v2+json",
         repository: repo(i),
-        digest,
-        tag,
+        digest: seededDigest(i, 1),
+        tag: "1.0.1",
       },
       request: { host },
     }],
   });
 }
 
-/** Push `tag` of app-i to the registry, deliver it; resolves when the delivery is answered. */
-async function deliver(
-  i: number,
-  tag: string,
-): Promise<{ sent: number; patched: Promise<number> }> {
-  const digest = registry.push(repo(i), tag);
-  const patched = new Promise<number>((resolve) => waiting.set(repo(i), resolve));
-  const sent = performance.now();
+/**
+ * Deliver the push of `1.0.1` of app-i (the cluster's registry serves it from the start, as
+ * a registry notifies after the push); resolves with the time it was sent once answered 200.
+ */
+async function deliver(i: number): Promise<number> {
+  const sent = now();
   const res = await fetch(`${argoos.url}/event`, {
     method: "POST",
     headers: {
       "content-type": "application/vnd.docker.distribution.events.v1+json",
       "x-argoos-token": TOKEN,
     },
-    body: delivery(i, tag, digest),
+    body: delivery(i),
   });
   const text = await res.text();
   if (res.status !== 200) {
-    throw new Error(`delivery for ${repo(i)}:${tag} answered ${res.status}: ${text}`);
+    throw new Error(`delivery for ${repo(i)}:1.0.1 answered ${res.status}: ${text}`);
   }
-  return { sent, patched };
+  return sent;
 }
 
-const registryClient = new RegistryClient(PLAIN_LOOPBACK);
+/** When the cluster received the first PATCH of app-i (waits for it there, at most 10 s). */
+async function patchedAt(i: number): Promise<number> {
+  const res = await fetch(`${cluster.urls.control}/patched?name=${repo(i)}&count=1`);
+  if (res.status !== 200) throw new Error(`no PATCH of ${repo(i)} within 10 s`);
+  return await res.json();
+}
+
+/** What the cluster counted, once `patches` PATCHes arrived or after `timeoutMs`. */
+async function clusterReport(patches: number, timeoutMs: number): Promise<ClusterReport> {
+  const res = await fetch(
+    `${cluster.urls.control}/report?patches=${patches}&timeoutMs=${timeoutMs}`,
+  );
+  return await res.json();
+}
 
 /**
- * The bare cost of one delivery: what a reconcile cannot avoid, done straight with the same
- * clients on the same machine: a manifest GET to the registry and a guarded JSON patch that
- * rewrites the image it tests.
+ * The bare cost of one delivery: what a reconcile cannot avoid, done straight from this
+ * process to the cluster's: a manifest GET to the registry and a guarded JSON patch that
+ * rewrites the image it tests (the sidecar's, which no delivery changes). Run once Argoos is
+ * stopped, so it does not compete for the CPU.
  */
 async function bareWork(i: number): Promise<void> {
-  const w = fake.get("apps/v1", "Deployment", ns(i), repo(i))!;
-  // deno-lint-ignore no-explicit-any
-  const image = (w as any).spec.template.spec.containers[0].image as string;
+  const image = `${host}/envoy:1.0.0`;
   await registryClient.manifest(host, repo(i), "1.0.0");
   await client.patch(DEPLOYMENTS, ns(i), repo(i), [
-    { op: "test", path: "/spec/template/spec/containers/0/image", value: image },
-    { op: "replace", path: "/spec/template/spec/containers/0/image", value: image },
+    { op: "test", path: "/spec/template/spec/containers/1/image", value: image },
+    { op: "replace", path: "/spec/template/spec/containers/1/image", value: image },
   ], "json");
 }
-
-/** Pod LISTs the API server answered so far (runningDigests reads pods this way). */
-const podLists = () =>
-  fake.requests.filter((r) => r.method === "GET" && r.path.endsWith("/pods")).length;
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -172,16 +147,18 @@ function summary(ms: number[]) {
 const fmt = (x: number) => x.toFixed(3);
 
 async function latency() {
+  if (WARMUP + SAMPLES > DEPLOYMENTS_N) throw new Error("one delivery per Deployment at most");
   const eventMs: number[] = [];
-  for (let n = 0; n < WARMUP + SAMPLES; n++) {
-    const i = n % DEPLOYMENTS_N;
-    const { sent, patched } = await deliver(i, `1.0.${1 + Math.floor(n / DEPLOYMENTS_N)}`);
-    const ms = (await withDeadline(patched, `PATCH of ${repo(i)}`)) - sent;
-    if (n >= WARMUP) eventMs.push(ms);
+  const cpuStart = await cpuMs(argoos.pid);
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    const sent = await deliver(i);
+    const ms = (await patchedAt(i)) - sent;
+    if (i >= WARMUP) eventMs.push(ms);
   }
+  const serviceCpu = await cpuMs(argoos.pid) - cpuStart;
+  const seen = await clusterReport(0, 0);
+  await argoos.stop();
 
-  const serviceManifestGets = registry.manifestGets();
-  const servicePodLists = podLists();
   const bareMs: number[] = [];
   for (let n = 0; n < WARMUP + SAMPLES; n++) {
     const start = performance.now();
@@ -197,9 +174,11 @@ async function latency() {
     eventToPatchMs: summary(eventMs),
     bareManifestGetPlusPatchMs: summary(bareMs),
     p99Ratio: 0,
-    /** Manifest GETs the service made (its truth checks) during the deliveries. */
-    serviceManifestGets,
-    servicePodLists,
+    /** CPU ms of the service's process per delivery. */
+    serviceCpuMsPerDelivery: serviceCpu / (WARMUP + SAMPLES),
+    /** Manifest GETs and pod LISTs the service made during the deliveries. */
+    serviceManifestGets: seen.manifestGets,
+    servicePodLists: seen.podLists,
   };
   result.p99Ratio = result.eventToPatchMs.p99 / result.bareManifestGetPlusPatchMs.p99;
   const { eventToPatchMs: e, bareManifestGetPlusPatchMs: b } = result;
@@ -207,8 +186,10 @@ async function latency() {
   console.log(`event received -> PATCH received:  p50 ${fmt(e.p50)} ms, p99 ${fmt(e.p99)} ms`);
   console.log(`bare manifest GET + PATCH:        p50 ${fmt(b.p50)} ms, p99 ${fmt(b.p99)} ms`);
   console.log(
-    `the service made ${serviceManifestGets} manifest GETs, ${servicePodLists} pod LISTs ` +
-      `for ${WARMUP + SAMPLES} deliveries`,
+    `the service made ${seen.manifestGets} manifest GETs, ${seen.podLists} pod LISTs ` +
+      `for ${WARMUP + SAMPLES} deliveries, ${
+        result.serviceCpuMsPerDelivery.toFixed(2)
+      } CPU ms per delivery`,
   );
   console.log(
     `target p99 within 2x bare: ${result.p99Ratio <= 2 ? "met" : "MISSED"} (${
@@ -218,61 +199,39 @@ async function latency() {
   return result;
 }
 
-/** CPU ms this process used (all its threads): a figure other load on the machine barely moves. */
-function cpuMs(): number {
+/** CPU ms the service (0 once stopped), the cluster and this process used so far. */
+async function cpuNow(service = true) {
   const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
+  return {
+    service: service ? await cpuMs(argoos.pid) : 0,
+    cluster: await cpuMs(cluster.pid),
+    client: (user + system) / 1000,
+  };
 }
 
 async function throughput() {
   let next = 0;
-  const answered: Promise<number>[] = []; // one per Deployment
-  const start = performance.now();
-  const cpuStart = cpuMs();
-  const worker = async () => {
-    while (next < DEPLOYMENTS_N) {
-      const i = next++;
-      const { patched } = await deliver(i, "1.0.1");
-      answered.push(patched);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const lastAnswer = performance.now();
-  const settled = await withDeadline(
-    Promise.all(answered),
-    "every PATCH",
-    SETTLE_MS,
-  ).catch(() => [] as number[]);
-  const end = Math.max(lastAnswer, ...settled);
-  const cpu = cpuMs() - cpuStart;
-  const servicePodLists = podLists();
-  const serviceManifestGets = registry.manifestGets();
-
-  let notOnce = 0;
-  let wrongImage = 0;
-  for (let i = 0; i < DEPLOYMENTS_N; i++) {
-    if ((patches.get(repo(i))?.length ?? 0) !== 1) notOnce++;
-    const w = fake.get("apps/v1", "Deployment", ns(i), repo(i))!;
-    // deno-lint-ignore no-explicit-any
-    const [app, sidecar] = (w as any).spec.template.spec.containers as { image: string }[];
-    const wanted = `${host}/${repo(i)}:1.0.1`;
-    if (
-      !(app.image === wanted || app.image.startsWith(`${wanted}@`)) ||
-      sidecar.image !== `${host}/envoy:1.0.0`
-    ) {
-      wrongImage++;
-    }
-  }
+  const cpuStart = await cpuNow();
+  const start = now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < DEPLOYMENTS_N) await deliver(next++);
+  }));
+  const lastAnswer = now();
+  const seen = await clusterReport(DEPLOYMENTS_N, SETTLE_MS);
+  const end = Math.max(lastAnswer, seen.lastPatchAt);
+  const cpuEnd = await cpuNow();
+  await argoos.stop();
 
   // The same work done bare, 32 at a time: its rate is the ceiling on this machine.
   let bareNext = 0;
-  const bareStart = performance.now();
-  const bareCpuStart = cpuMs();
+  const bareCpuStart = await cpuNow(false);
+  const bareStart = now();
   await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
     while (bareNext < DEPLOYMENTS_N) await bareWork(bareNext++);
   }));
-  const bareSeconds = (performance.now() - bareStart) / 1000;
-  const bareCpu = cpuMs() - bareCpuStart;
+  const bareSeconds = (now() - bareStart) / 1000;
+  const bareCpuEnd = await cpuNow(false);
+  const perOp = (a: number, b: number) => (b - a) / DEPLOYMENTS_N;
   const seconds = (end - start) / 1000;
   const result = {
     mode: "throughput",
@@ -281,15 +240,25 @@ async function throughput() {
     inFlight: IN_FLIGHT,
     seconds,
     deliveriesPerSecond: DEPLOYMENTS_N / seconds,
-    patchedNotExactlyOnce: notOnce,
-    wrongImage,
+    patches: seen.patches,
+    patchedNotExactlyOnce: seen.notOnce,
+    wrongImage: seen.wrongImage,
     bareOpsPerSecond: DEPLOYMENTS_N / bareSeconds,
-    /** CPU ms of the whole process (client, fake API server, registry, service) per delivery. */
-    cpuMsPerDelivery: cpu / DEPLOYMENTS_N,
-    bareCpuMsPerOp: bareCpu / DEPLOYMENTS_N,
-    serviceManifestGets,
-    servicePodLists,
+    /** CPU ms per delivery of each process: the service's is the figure Argoos owns. */
+    cpuMsPerDelivery: {
+      service: perOp(cpuStart.service, cpuEnd.service),
+      cluster: perOp(cpuStart.cluster, cpuEnd.cluster),
+      client: perOp(cpuStart.client, cpuEnd.client),
+    },
+    /** CPU ms per bare op: the cluster's side and this process's (the caller's) side. */
+    bareCpuMsPerOp: {
+      cluster: perOp(bareCpuStart.cluster, bareCpuEnd.cluster),
+      client: perOp(bareCpuStart.client, bareCpuEnd.client),
+    },
+    serviceManifestGets: seen.manifestGets,
+    servicePodLists: seen.podLists,
   };
+  const cpu = result.cpuMsPerDelivery;
   console.log(
     `deployments ${DEPLOYMENTS_N} in ${NAMESPACES_N} namespaces, ${IN_FLIGHT} deliveries in flight`,
   );
@@ -301,26 +270,22 @@ async function throughput() {
   console.log(
     `bare manifest GET + PATCH, ${IN_FLIGHT} in flight: ${
       result.bareOpsPerSecond.toFixed(0)
-    }/s; the service made ${result.serviceManifestGets} manifest GETs, ${servicePodLists} pod LISTs`,
+    }/s; the service made ${seen.manifestGets} manifest GETs, ${seen.podLists} pod LISTs`,
   );
   console.log(
-    `CPU per delivery ${result.cpuMsPerDelivery.toFixed(2)} ms, per bare op ${
-      result.bareCpuMsPerOp.toFixed(2)
-    } ms (2 cores: ceiling ${(2000 / result.cpuMsPerDelivery).toFixed(0)}/s)`,
+    `CPU ms per delivery: service ${fmt(cpu.service)}, cluster ${fmt(cpu.cluster)}, client ${
+      fmt(cpu.client)
+    }; per bare op: cluster ${fmt(result.bareCpuMsPerOp.cluster)}, client ${
+      fmt(result.bareCpuMsPerOp.client)
+    } (the service alone on a core: ${(1000 / cpu.service).toFixed(0)}/s)`,
   );
   console.log(
-    `every Deployment patched exactly once: ${notOnce === 0 ? "yes" : `NO (${notOnce} not)`}; ` +
-      `ends on the pushed tag: ${wrongImage === 0 ? "yes" : `NO (${wrongImage} not)`}`,
+    `every Deployment patched exactly once: ${
+      seen.notOnce === 0 ? "yes" : `NO (${seen.notOnce} not)`
+    }; ` +
+      `ends on the pushed tag: ${seen.wrongImage === 0 ? "yes" : `NO (${seen.wrongImage} not)`}`,
   );
   return result;
-}
-
-function withDeadline<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 let result: unknown;
@@ -328,8 +293,7 @@ try {
   result = THROUGHPUT ? await throughput() : await latency();
 } finally {
   await argoos.stop();
-  await fake.stop();
-  await registry.close();
+  await cluster.stop();
   registryClient.close();
 }
 console.log(JSON.stringify(result));

@@ -141,15 +141,22 @@ export class Rollout {
         return "dry-run";
       }
       const { type } = workload.kind;
+      const key = workloadKeyOf(workload);
       try {
-        const written = await client.patch<KubeObject>(
-          type,
-          workload.namespace,
-          workload.name,
-          ops,
-          "json",
-        );
-        this.#opts.cache?.observe(workload.kind, written);
+        // Our own write, seen by the watch or in the answer, must not reconcile it again.
+        this.#opts.cache?.expectWrite(key, afterWrite(workload, changes, notes.writes));
+        try {
+          const written = await client.patch<KubeObject>(
+            type,
+            workload.namespace,
+            workload.name,
+            ops,
+            "json",
+          );
+          this.#opts.cache?.observe(workload.kind, written);
+        } finally {
+          this.#opts.cache?.expectWrite(key, undefined);
+        }
         // Only Argoos's own records changed: nothing rolled out.
         if (changes.length === 0) return "unchanged";
         this.#log.info("rolled out", {
@@ -284,4 +291,25 @@ function guardsHold(
     ) &&
     keys.every((k) => fresh.annotations[k] === read.annotations[k]) &&
     (!absentTested || fresh.resourceVersion === read.resourceVersion);
+}
+
+/**
+ * The workload as a write of `changes` and annotation `writes` leaves it, in what the cache's
+ * change rule compares (images, annotations); other fields stay as read.
+ */
+function afterWrite(
+  w: Workload,
+  changes: ImageChange[],
+  writes: Readonly<Record<string, string | null>>,
+): Workload {
+  const annotations: Record<string, string> = { ...w.annotations };
+  for (const [k, v] of Object.entries(writes)) {
+    if (v === null) delete annotations[k];
+    else annotations[k] = v;
+  }
+  const containers = w.containers.map((c) => {
+    const change = changes.find((x) => sameContainer(x.container, c));
+    return change ? { ...c, image: change.to } : c;
+  });
+  return { ...w, annotations, containers };
 }

@@ -25,8 +25,9 @@ export interface WorkloadCacheOptions {
   /** How long the server should keep each watch open. Default 240–360 s, at random. */
   watchTimeoutSeconds?: number;
   /**
-   * Told of every workload added or changed, with what the cache held before (to report a
-   * bad policy label, to enqueue a reconcile when what Argoos decides from changed).
+   * Told of every workload added or changed, with what the cache held before, or what a
+   * write in flight is expected to leave (see `expectWrite`): to report a bad policy label,
+   * to enqueue a reconcile when what Argoos decides from changed.
    */
   onUpsert?: (workload: Workload, previous: Workload | undefined) => void;
   /** Told of every workload dropped (deleted, unlabelled, gone from a relist). */
@@ -69,6 +70,11 @@ export class WorkloadCache {
   #byKey = new Map<string, Workload>();
   /** Repository -> keys of #byKey using it; an empty set is dropped. */
   #byRepo = new Map<string, Set<string>>();
+  /**
+   * Writes in flight by key: what the writer expects the workload to become. One entry per
+   * write, so at most as many as writes run at once (the reconcile workers).
+   */
+  #expected = new Map<string, Workload>();
   /** Oldest first (Map order), so pruning stops at the first fresh entry. */
   #tombstones = new Map<string, Tombstone>();
   #abort = new AbortController();
@@ -168,13 +174,25 @@ export class WorkloadCache {
     this.#upsert(w);
   }
 
+  /**
+   * Say the caller is writing workload `key` and expects it to become `after`; `undefined`
+   * once the write ended (call it in a `finally`). Meanwhile a change of the key, from the
+   * watch or from `observe` of the write's answer, whichever comes first, is told to
+   * `onUpsert` as a change from `after`, not from the entry held: the writer's own write is
+   * no news (it would only reconcile the workload again), a change by someone else is.
+   */
+  expectWrite(key: string, after: Workload | undefined): void {
+    if (after) this.#expected.set(key, after);
+    else this.#expected.delete(key);
+  }
+
   #upsert(w: Workload): void {
     const key = workloadKey(w.kind.type.kind, w.namespace, w.name);
     const previous = this.#byKey.get(key);
     this.#remove(key, false);
     this.#tombstones.delete(key);
     this.#byKey.set(key, w);
-    this.#opts.onUpsert?.(w, previous);
+    this.#opts.onUpsert?.(w, this.#expected.get(key) ?? previous);
     for (const c of w.containers) {
       if (!c.repository) continue;
       let keys = this.#byRepo.get(c.repository);

@@ -1,0 +1,197 @@
+/**
+ * Benchmarks run what they measure in processes of their own, so the load client, the fake
+ * cluster and Argoos do not share one JavaScript thread: `startClusterProcess` starts the
+ * seeded fake API server and stub registry (fake_cluster_process.ts), `startServiceProcess`
+ * starts `argoos serve` (cli/main.ts) against it, as an operator would run it.
+ *
+ * @module
+ */
+
+import type { ClusterUrls } from "./fake_cluster_process.ts";
+
+/**
+ * A started child process.
+ *
+ * @example
+ * ```ts ignore
+ * import { cpuMs, startClusterProcess } from "./child_processes.ts";
+ * const cluster = await startClusterProcess(100, 10);
+ * await cpuMs(cluster.pid);
+ * await cluster.stop();
+ * ```
+ */
+export interface ChildProcess {
+  readonly pid: number;
+  /** SIGTERM, then wait for it to exit; a second call waits for the first. */
+  stop(): Promise<void>;
+}
+
+/** The fake cluster process and where it listens. */
+export interface ClusterProcess extends ChildProcess {
+  readonly urls: ClusterUrls;
+}
+
+/** `argoos serve` in a child process. */
+export interface ServiceProcess extends ChildProcess {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+}
+
+const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-run"];
+
+/**
+ * Start the fake cluster seeded with `deployments` labelled Deployments in `namespaces`
+ * namespaces; resolves once it has printed where it listens.
+ *
+ * @example
+ * ```ts ignore
+ * import { startClusterProcess } from "./child_processes.ts";
+ * const cluster = await startClusterProcess(5_000, 500);
+ * cluster.urls.apiServer; // "http://127.0.0.1:…"
+ * await cluster.stop();
+ * ```
+ */
+export async function startClusterProcess(
+  deployments: number,
+  namespaces: number,
+): Promise<ClusterProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...DENO_RUN,
+      new URL("./fake_cluster_process.ts", import.meta.url).pathname,
+      String(deployments),
+      String(namespaces),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the fake cluster process exited before it listened: ${text}`);
+    text += value;
+  }
+  lines.releaseLock();
+  // Nothing else is printed; drain anyway so a full pipe never blocks it.
+  child.stdout.cancel().catch(() => {});
+  const urls = JSON.parse(text.slice(0, text.indexOf("\n"))) as ClusterUrls;
+  let stopped: Promise<void> | undefined;
+  return { pid: child.pid, urls, stop: () => stopped ??= stopChild(child) };
+}
+
+/**
+ * Start `argoos serve` against the cluster with the webhook on `token`, polling off, no
+ * Events, no leader election, plus `args`; resolves once `/readyz` answers 200 (cache
+ * synced). `denoFlags` go before the script (e.g. `--inspect=127.0.0.1:9229`).
+ *
+ * @example
+ * ```ts ignore
+ * import { startClusterProcess, startServiceProcess } from "./child_processes.ts";
+ * const cluster = await startClusterProcess(100, 10);
+ * const argoos = await startServiceProcess(cluster.urls, { token: "t" });
+ * await argoos.stop();
+ * await cluster.stop();
+ * ```
+ */
+export async function startServiceProcess(
+  cluster: Pick<ClusterUrls, "apiServer" | "token">,
+  opts: { token: string; args?: string[]; denoFlags?: string[]; readyWithinMs?: number },
+): Promise<ServiceProcess> {
+  const dir = await Deno.makeTempDir({ prefix: "argoos-bench-" });
+  const kubeconfig = `${dir}/kubeconfig`;
+  await Deno.writeTextFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "fake", cluster: { server: cluster.apiServer } }],
+      users: [{ name: "bench", user: { token: cluster.token } }],
+      contexts: [{ name: "fake", context: { cluster: "fake", user: "bench" } }],
+      "current-context": "fake",
+    }),
+  );
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...DENO_RUN,
+      "--allow-sys=hostname",
+      ...opts.denoFlags ?? [],
+      new URL("../cli/main.ts", import.meta.url).pathname,
+      "serve",
+      "--kubeconfig",
+      kubeconfig,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--token",
+      opts.token,
+      "--poll-interval",
+      "0",
+      "--no-leader-elect",
+      "--no-events",
+      // The stub registry listens on loopback over plain http, which must be listed.
+      "--registry-insecure",
+      "127.0.0.1:*",
+      ...opts.args ?? [],
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      await stopChild(child);
+      await Deno.remove(dir, { recursive: true });
+    })();
+  const deadline = Date.now() + (opts.readyWithinMs ?? 120_000);
+  while (true) {
+    const ready = await fetch(`${url}/readyz`).then(async (r) => {
+      await r.body?.cancel();
+      return r.status === 200;
+    }, () => false);
+    if (ready) return { pid: child.pid, url, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`argoos did not become ready within ${opts.readyWithinMs ?? 120_000} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * CPU milliseconds (user + system, all threads) process `pid` used so far, from
+ * `/proc/<pid>/stat` read with `cat` (Deno reads /proc only with --allow-all); 10 ms steps.
+ *
+ * @example
+ * ```ts ignore
+ * import { cpuMs } from "./child_processes.ts";
+ * await cpuMs(Deno.pid); // e.g. 420
+ * ```
+ */
+export async function cpuMs(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
+  if (!out.success) throw new Error(`cannot read /proc/${pid}/stat`);
+  const stat = new TextDecoder().decode(out.stdout);
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is 14th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** A port free right now, for the service to listen on. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function stopChild(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // already exited
+  }
+  await child.status;
+}
