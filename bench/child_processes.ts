@@ -130,6 +130,9 @@ export async function startServiceProcess(
       "0",
       "--no-leader-elect",
       "--no-events",
+      // The stub registry listens on loopback over plain http, which must be listed.
+      "--registry-insecure",
+      "127.0.0.1:*",
       ...opts.args ?? [],
     ],
     stdout: "null",

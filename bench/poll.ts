@@ -30,6 +30,7 @@ import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { workloadKey } from "../lib/workloads/workload.ts";
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
 import { fakeDigest, startStubRegistry } from "./stub_registry.ts";
+import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const WORKLOADS_N = 2_000;
 const REPOSITORIES_N = 200;
@@ -108,7 +109,7 @@ const client = new KubeClient({
 const cache = new WorkloadCache(client, { kinds: WORKLOAD_KINDS, logger: silentLogger });
 cache.start();
 await cache.synced;
-const registryClient = new RegistryClient({ logger: silentLogger });
+const registryClient = new RegistryClient({ ...PLAIN_LOOPBACK, logger: silentLogger });
 const facts = new RepositoryFacts();
 const credentialsOf = () => Promise.resolve(new Map());
 const reconciler = new Reconciler({

@@ -43,6 +43,10 @@ export interface RegistryFault {
   /** `Retry-After` header value, e.g. `"60"`. */
   retryAfter?: string;
   times?: number;
+  /** Each request fails with this probability (the others pass it by). Default 1. */
+  rate?: number;
+  /** The random source for `rate` (seed it for a repeatable run). Default Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -73,6 +77,11 @@ export interface StubRegistry {
   digestOf(path: string, tag: string): string | undefined;
   /** Answer the next requests with an error. */
   fail(fault: RegistryFault): void;
+  /**
+   * Make repository `path` private: its listings and manifests need Basic `username:password`
+   * (a 401 with a Basic challenge otherwise, as distribution's htpasswd auth answers).
+   */
+  restrict(path: string, username: string, password: string): void;
   /** Listings, HEADs and all requests since start or the last reset. */
   counts(): RegistryCounts;
   /** Manifest GETs since start or the last reset. */
@@ -129,12 +138,14 @@ export function startStubRegistry(): StubRegistry {
   /** Repository -> tag -> what it points at; grows only with what a test pushes. */
   const repos = new Map<string, Map<string, { digest: string; manifest: StubManifest }>>();
   const faults: { fault: RegistryFault; left: number }[] = [];
+  /** Private repository -> the Authorization header it needs; what a test restricts. */
+  const restricted = new Map<string, string>();
   let digests = 0;
   const stub = startStub((req) => answer(req));
 
   function answer(req: SeenRequest): Response {
     const fault = faults[0];
-    if (fault) {
+    if (fault && (fault.fault.rate ?? 1) > (fault.fault.random ?? Math.random)()) {
       if (--fault.left <= 0) faults.shift();
       const headers: Record<string, string> = fault.fault.retryAfter
         ? { "retry-after": fault.fault.retryAfter }
@@ -144,6 +155,13 @@ export function startStubRegistry(): StubRegistry {
     }
     const path = req.url.pathname;
     if (path === "/v2/" || path === "/v2") return Response.json({});
+    const repo = (TAGS_LIST.exec(path) ?? MANIFESTS.exec(path))?.[1];
+    const needed = repo === undefined ? undefined : restricted.get(repo);
+    if (needed !== undefined && req.headers.get("authorization") !== needed) {
+      return errorResponse(req, 401, "UNAUTHORIZED", {
+        "www-authenticate": 'Basic realm="stub"',
+      });
+    }
     const list = req.method === "GET" ? TAGS_LIST.exec(path) : null;
     if (list) {
       const tags = repos.get(list[1]);
@@ -184,6 +202,9 @@ export function startStubRegistry(): StubRegistry {
     digestOf: (path, tag) => repos.get(path)?.get(tag)?.digest,
     fail(fault) {
       faults.push({ fault, left: fault.times ?? 1 });
+    },
+    restrict(path, username, password) {
+      restricted.set(path, `Basic ${btoa(`${username}:${password}`)}`);
     },
     counts() {
       const count = (method: string, suffix: RegExp) =>

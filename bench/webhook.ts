@@ -34,6 +34,7 @@ import {
   seededName as repo,
   seededNamespace,
 } from "./fake_cluster_process.ts";
+import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const THROUGHPUT = Deno.args.includes("--throughput");
 const DEPLOYMENTS_N = THROUGHPUT ? 10_000 : 5_000;
@@ -62,7 +63,7 @@ const client = new KubeClient({
   description: "fake API server",
   close() {},
 });
-const registryClient = new RegistryClient();
+const registryClient = new RegistryClient(PLAIN_LOOPBACK);
 /** performance.now() on the clock the cluster process reports PATCH arrivals on. */
 const now = () => performance.timeOrigin + performance.now();
 

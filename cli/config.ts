@@ -13,6 +13,7 @@ import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { parseRegistryAliases } from "../lib/webhook/registry_name.ts";
 import { parseCredentialProviderConfig } from "../lib/registry/credential_provider.ts";
 import { parseRegistryMirrors } from "../lib/registry/mirrors.ts";
+import { checkedToken, TokenError } from "../lib/webhook/token.ts";
 import { OPTIONS } from "./options.ts";
 
 /** The subcommands. */
@@ -78,12 +79,40 @@ function list(value: string | undefined): string[] {
 }
 
 /**
+ * The token from `--token`/`TOKEN` (which win) or `--token-file`/`TOKEN_FILE`, each refused
+ * when blank: an empty `TOKEN=""` or a whitespace-only file would otherwise turn the check off.
+ * The file is read here once to refuse a bad one at start; the service re-reads it on change.
+ */
+async function readToken(
+  flag: unknown,
+  env: (name: string) => string | undefined,
+  tokenFile: string | undefined,
+  readFile: ReadFile,
+): Promise<{ token?: string; tokenFile?: string }> {
+  const [value, source] = typeof flag === "string" ? [flag, "--token"] : [env("TOKEN"), "TOKEN"];
+  try {
+    if (value !== undefined) return { token: checkedToken(value, source) };
+    if (tokenFile === undefined) return {};
+    const text = await readFile(tokenFile).catch((err) => {
+      throw new TokenError(`--token-file ${tokenFile}: ${err.message}`);
+    });
+    checkedToken(text, `--token-file ${tokenFile}`);
+    return { tokenFile };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/**
  * Parse `argv` (without the program name) and the environment.
  *
  * @example
  * ```ts
  * import { readInvocation } from "./config.ts";
- * const inv = await readInvocation(["serve", "--listen", "127.0.0.1:8080"], () => undefined);
+ * const inv = await readInvocation(
+ *   ["serve", "--listen", "127.0.0.1:8080", "--token", "s3cret"],
+ *   () => undefined,
+ * );
  * inv.config.listen; // { hostname: "127.0.0.1", port: 8080 }
  * ```
  */
@@ -143,8 +172,18 @@ export async function readInvocation(
     }
   };
 
-  let token = str("token");
-  if (token === undefined) token = (await file("token-file"))?.trim();
+  const webhook = !(command === "poll" || bool("poll-only"));
+  const { token, tokenFile } = await readToken(flags.token, env, str("token-file"), readFile);
+  const insecureNoToken = bool("insecure-no-token");
+  if (
+    command === "serve" && webhook && token === undefined && tokenFile === undefined &&
+    !insecureNoToken
+  ) {
+    throw new UsageError(
+      "no token: POST /event would accept anyone; set TOKEN, --token or --token-file " +
+        "(or --insecure-no-token if that is really meant)",
+    );
+  }
   const [cert, key] = [await file("server-cert"), await file("server-key")];
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError("--server-cert and --server-key go together");
@@ -196,7 +235,7 @@ export async function readInvocation(
     throw new UsageError("--lease-duration must be at least 1s");
   }
   if (deliveryDeadlineMs <= 0) throw new UsageError("--delivery-timeout must be above 0");
-  const pollOnly = command === "poll" || bool("poll-only");
+  const pollOnly = !webhook;
   if (pollOnly && pollIntervalMs === 0) {
     throw new UsageError("poll-only mode needs a --poll-interval above 0");
   }
@@ -210,7 +249,9 @@ export async function readInvocation(
   const config: ArgoosConfig = {
     listen: parseListen(str("listen")!),
     serverTls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
-    token: token || undefined,
+    token,
+    tokenFile,
+    insecureNoToken,
     webhook: !pollOnly,
     aliases,
     deliveryDeadlineMs,
@@ -229,6 +270,7 @@ export async function readInvocation(
     pollIntervalMs,
     registry: {
       insecureHosts: list(str("registry-insecure")),
+      allow: list(str("registry-allow")),
       caCert: await file("registry-ca-file"),
       dockerConfig,
       mirrors,

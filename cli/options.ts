@@ -36,7 +36,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "token-file",
     env: "TOKEN_FILE",
     type: "string",
-    help: "read the token from this file (a mounted Secret)",
+    help: "read the token from this file (a mounted Secret); re-read when it changes",
+  },
+  {
+    name: "insecure-no-token",
+    env: "INSECURE_NO_TOKEN",
+    type: "boolean",
+    help: "serve POST /event without a token: anyone who reaches it triggers rollouts",
   },
   {
     name: "server-cert",
@@ -115,7 +121,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "registry-insecure",
     env: "REGISTRY_INSECURE",
     type: "string",
-    help: "comma-separated registry hosts reached over plain HTTP (loopback always is)",
+    help: "comma-separated registry hosts (or globs, 127.0.0.1:*) reached over plain HTTP",
+  },
+  {
+    name: "registry-allow",
+    env: "REGISTRY_ALLOW",
+    type: "string",
+    help: "comma-separated registry host globs (*.example.com); others are never contacted",
   },
   {
     name: "registry-mirror",

@@ -12,6 +12,7 @@ import { formatHealth, formatPlan, planWorkloads } from "../lib/plan/plan.ts";
 import { POLICY_LABEL } from "../lib/policy/policy.ts";
 import { PullSecrets } from "../lib/workloads/pull_secrets.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
+import { dnsResolver } from "../lib/registry/host_policy.ts";
 import { type CredentialMap, parseDockerConfig } from "../lib/registry/credentials.ts";
 import { credentialsThroughMirrors } from "../lib/registry/mirrors.ts";
 import { kindNamed } from "../lib/workloads/kinds.ts";
@@ -96,6 +97,8 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
     : new Map();
   const registry = new RegistryClient({
     insecureHosts: config.registry.insecureHosts,
+    allow: config.registry.allow,
+    resolve: dnsResolver,
     mirrors: config.registry.mirrors,
     caCert: config.registry.caCert,
   });

@@ -50,6 +50,28 @@ const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA
 const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
 const MAX_NAME_LENGTH = 255;
 const DOCKER_HUB = "docker.io";
+
+/**
+ * Checks of each part of a reference against the grammar, for names that arrive alone
+ * (a notification's repository, tag, digest and host).
+ *
+ * @example
+ * ```ts
+ * import { referenceGrammar } from "./reference.ts";
+ * referenceGrammar.tag("1.2.3"); // true
+ * referenceGrammar.repository("Team/App"); // false (upper case)
+ * ```
+ */
+export const referenceGrammar = {
+  /** A registry host with an optional port; a hostname is at most 253 characters. */
+  host: (host: string): boolean => host.length <= 253 + 6 && HOST_RE.test(host),
+  /** A repository path inside a registry, at most 255 characters. */
+  repository: (path: string): boolean => path.length <= MAX_NAME_LENGTH && PATH_RE.test(path),
+  /** A tag: a word character, then at most 127 of words, dots and dashes. */
+  tag: (tag: string): boolean => tagProblem(tag) === undefined,
+  /** A digest, `algorithm:hex` (sha256 exactly 64 lower-case hex); at most 150 characters. */
+  digest: (digest: string): boolean => digestProblem(digest) === undefined,
+} as const;
 const DOCKER_HUB_ALIASES = new Set(["index.docker.io", "registry-1.docker.io"]);
 
 /**
@@ -214,6 +236,8 @@ export function tagProblem(tag: string): string | undefined {
  * ```
  */
 export function digestProblem(digest: string): string | undefined {
-  const ok = DIGEST_RE.test(digest) && (!digest.startsWith("sha256:") || SHA256_RE.test(digest));
+  // Bounded: at most 128 hex characters (sha512) after the algorithm, so keys stay small.
+  const ok = digest.length <= 150 && DIGEST_RE.test(digest) &&
+    (!digest.startsWith("sha256:") || SHA256_RE.test(digest));
   return ok ? undefined : `digest ${JSON.stringify(digest)} breaks the reference grammar`;
 }

@@ -14,7 +14,27 @@ export interface KubeApiErrorInit {
   message: string;
   method: string;
   path: string;
+  /** The Status `details`, when the server sent them. */
+  details?: StatusDetails;
   cause?: unknown;
+}
+
+/** One cause in a Status's `details`. */
+export interface StatusCause {
+  /** A CauseType, e.g. `FieldValueInvalid`; absent on an admission policy's denial. */
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+/** The `details` of a `kind: Status` failure. */
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  /** The resource (`deployments`), as `NewForbidden`/`NewInvalid` write it. */
+  kind?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -41,6 +61,8 @@ export class KubeApiError extends Error {
   readonly detail: string;
   readonly method: string;
   readonly path: string;
+  /** The Status `details`, when the server sent them. */
+  readonly details?: StatusDetails;
 
   constructor(init: KubeApiErrorInit) {
     const code = init.status ? `${init.status} ` : "";
@@ -53,6 +75,7 @@ export class KubeApiError extends Error {
     this.detail = init.message;
     this.method = init.method;
     this.path = init.path;
+    this.details = init.details;
   }
 
   /**
@@ -74,6 +97,7 @@ export class KubeApiError extends Error {
       message: parsed?.message || body.trim().slice(0, 200) || "(empty body)",
       method,
       path,
+      details: isObject(parsed?.details) ? parsed.details as StatusDetails : undefined,
     });
   }
 }
@@ -84,7 +108,11 @@ interface KubeStatus {
   code?: number;
   reason?: string;
   message?: string;
+  details?: unknown;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function parseStatus(body: string): KubeStatus | undefined {
   try {
@@ -175,4 +203,61 @@ export function networkReason(err: unknown): string {
     .replace(/^(fetch failed: |client error \(Connect\): |tcp connect error: )+/i, "")
     .replace(/ \(os error \d+\)$/, "");
   return reason.charAt(0).toLowerCase() + reason.slice(1);
+}
+
+/** How a failed write is handled: retried, reported as a refusal, re-read, or dropped. */
+export type WriteErrorClass =
+  /** Worth retrying as it is: network, timeouts, 429, 5xx. */
+  | "transient"
+  /** Argoos lacks the right (RBAC 403, 401): fix the manifests; retried with back-off. */
+  | "access"
+  /** The cluster refuses this change (admission policy or webhook, validation): report it. */
+  | "refused"
+  /** The object changed under the write (409, a failed JSON-patch `test`): re-read, decide again. */
+  | "conflict"
+  /** The object is gone (404). */
+  | "gone";
+
+/**
+ * Classify a failed write by the Status `code`, `reason` and `details`, never by message text:
+ *
+ * - 403 with `details.causes`: a ValidatingAdmissionPolicy denial (the API server appends one
+ *   cause holding only the message); 403 with the resource in `details` and no causes: RBAC
+ *   (`NewForbidden` from the authorizer); 403 without details: an admission webhook's denial
+ *   (its own Status, which names no resource). A policy may also deny with 401 or 413
+ *   (its `reason`), again with causes.
+ * - 422 `Invalid` with neither resource nor causes in `details`: a failed JSON-patch `test`
+ *   (kube-apiserver's `NewGenericServerResponse(422, …)` in applyJSPatch), so a conflict;
+ *   other 422s (field validation, a policy's default `Invalid`) are refusals.
+ * - 400 and other 4xx: refused (a webhook's denial without a code is turned into 400).
+ *
+ * @example
+ * ```ts
+ * import { classifyWriteError, KubeApiError } from "./errors.ts";
+ * const err = KubeApiError.fromBody("PATCH", "/apis/apps/v1/namespaces/a/deployments/web", 403,
+ *   JSON.stringify({ kind: "Status", code: 403, reason: "Forbidden", message: "denied",
+ *     details: { name: "web", group: "apps", kind: "deployments", causes: [{ message: "denied" }] } }));
+ * classifyWriteError(err); // "refused"
+ * ```
+ */
+export function classifyWriteError(err: unknown): WriteErrorClass {
+  if (!(err instanceof KubeApiError)) return "transient";
+  const { status, details } = err;
+  const causes = details?.causes?.length ?? 0;
+  if (status === 0 || isTransient(err) || status === 408) return "transient";
+  switch (status) {
+    case 401:
+      return causes ? "refused" : "access";
+    case 403:
+      return causes ? "refused" : details?.kind ? "access" : "refused";
+    case 404:
+    case 410:
+      return "gone";
+    case 409:
+      return "conflict";
+    case 422:
+      return err.reason === "Invalid" && !causes && !details?.kind ? "conflict" : "refused";
+    default:
+      return "refused";
+  }
 }

@@ -23,7 +23,10 @@ export interface ExecConfig {
   /** Program to run; looked up on PATH unless it contains a path separator. */
   command: string;
   args?: string[];
-  /** Extra environment variables, added to Argoos' own. */
+  /**
+   * The plugin's environment, with `PATH`, `HOME` and `KUBERNETES_EXEC_INFO`: nothing else of
+   * Argoos's own environment (which holds its webhook token) reaches the plugin.
+   */
   env?: { name: string; value: string }[];
   /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
   apiVersion: string;
@@ -92,11 +95,20 @@ export class ExecCredentialProvider {
   readonly #config: ExecConfig;
   readonly #cluster?: ExecClusterInfo;
   readonly #now: () => number;
+  readonly #timeoutMs: number;
+  readonly #hostEnv: (name: string) => string | undefined;
   #cached?: Promise<{ status: ExecCredentialStatus; expiresAt: number }>;
 
   constructor(
     config: ExecConfig,
-    opts: { cluster?: ExecClusterInfo; now?: () => number } = {},
+    opts: {
+      cluster?: ExecClusterInfo;
+      now?: () => number;
+      /** A plugin that has not exited by then is killed and reported; default 30 s. */
+      timeoutMs?: number;
+      /** Where PATH and HOME are read; default Argoos's environment. */
+      env?: (name: string) => string | undefined;
+    } = {},
   ) {
     if (!API_VERSIONS.includes(config.apiVersion)) {
       throw new ExecCredentialError(
@@ -113,6 +125,8 @@ export class ExecCredentialProvider {
     this.#config = config;
     this.#cluster = config.provideClusterInfo ? opts.cluster : undefined;
     this.#now = opts.now ?? Date.now;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#hostEnv = opts.env ?? ((name) => Deno.env.get(name));
   }
 
   /** The cached credential, running the plugin when there is none or it has expired. */
@@ -154,17 +168,23 @@ export class ExecCredentialProvider {
           : undefined,
       };
     }
-    const env = Object.fromEntries((this.#config.env ?? []).map((e) => [e.name, e.value]));
+    const env: Record<string, string> = {};
+    for (const name of ["PATH", "HOME"]) {
+      const value = this.#hostEnv(name);
+      if (value !== undefined) env[name] = value;
+    }
+    for (const e of this.#config.env ?? []) env[e.name] = e.value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion, kind: "ExecCredential", spec });
-    let out: Deno.CommandOutput;
+    let child: Deno.ChildProcess;
     try {
-      out = await new Deno.Command(command, {
+      child = new Deno.Command(command, {
         args: this.#config.args ?? [],
         env,
+        clearEnv: true,
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-      }).output();
+      }).spawn();
     } catch (err) {
       const hint = err instanceof Deno.errors.NotFound && this.#config.installHint
         ? ` (${this.#config.installHint.trim()})`
@@ -173,12 +193,35 @@ export class ExecCredentialProvider {
         `exec plugin ${command}: cannot run: ${(err as Error).message}${hint}`,
       );
     }
-    const text = new TextDecoder();
-    if (!out.success) {
-      const stderr = text.decode(out.stderr).trim().slice(0, 500);
-      throw new ExecCredentialError(`exec plugin ${command}: exit code ${out.code}: ${stderr}`);
+    // A hung plugin is killed; its output is not waited for, as a child of its own may
+    // still hold the pipes open.
+    const stdout = capped(child.stdout);
+    const stderr = capped(child.stderr);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      stdout.cancel();
+      stderr.cancel();
+    }, this.#timeoutMs);
+    const [code, outText, errText] = await Promise.all([
+      child.status.then((s) => s.code),
+      stdout.text,
+      stderr.text,
+    ]).finally(() => clearTimeout(timer));
+    if (timedOut) {
+      throw new ExecCredentialError(
+        `exec plugin ${command}: killed after ${this.#timeoutMs} ms without an answer`,
+      );
     }
-    const status = parseExecCredential(text.decode(out.stdout), apiVersion, command);
+    if (code !== 0) {
+      throw new ExecCredentialError(
+        `exec plugin ${command}: exit code ${code}: ${errText.trim().slice(0, 500)}`,
+      );
+    }
+    const status = parseExecCredential(outText, apiVersion, command);
     const expiresAt = status.expirationTimestamp
       ? Date.parse(status.expirationTimestamp)
       : Infinity;
@@ -189,6 +232,28 @@ export class ExecCredentialProvider {
     }
     return { status, expiresAt };
   }
+}
+
+/** Largest plugin output kept: an ExecCredential is a few KiB. */
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/** A stream's text, up to MAX_OUTPUT_BYTES, and a way to stop reading it. */
+function capped(stream: ReadableStream<Uint8Array>): { text: Promise<string>; cancel(): void } {
+  const reader = stream.getReader();
+  const text = (async () => {
+    const decoder = new TextDecoder();
+    let out = "";
+    try {
+      while (out.length < MAX_OUTPUT_BYTES) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        out += decoder.decode(value, { stream: true });
+      }
+      if (out.length >= MAX_OUTPUT_BYTES) await reader.cancel();
+    } catch { /* cancelled */ }
+    return out.slice(0, MAX_OUTPUT_BYTES);
+  })();
+  return { text, cancel: () => reader.cancel().catch(() => {}) };
 }
 
 /**

@@ -23,6 +23,20 @@ export class ArgoosMetrics {
   readonly events: Counter = this.registry.add(
     new Counter("argoos_events_total", "Registry notification deliveries received, by outcome."),
   );
+  /** Deliveries refused as malformed, by reason (an `EnvelopeError`'s `reason`). */
+  readonly refusals: Counter = this.registry.add(
+    new Counter(
+      "argoos_deliveries_refused_total",
+      "Webhook deliveries refused as malformed (400), by reason.",
+    ),
+  );
+  /** Uploads cut off or abandoned by the client, by why (timeout, aborted). */
+  readonly abortedUploads: Counter = this.registry.add(
+    new Counter(
+      "argoos_uploads_cut_total",
+      "Requests whose headers or body did not arrive in time or were abandoned, by why.",
+    ),
+  );
   /**
    * Webhook deliveries by route (the receiver's source: distribution, dockerhub, quay, harbor,
    * github, acr, ecr, gar, artifactory) and outcome (`DeliveryOutcome` of lib/webhook/handler.ts).

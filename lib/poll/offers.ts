@@ -48,7 +48,10 @@ export function splitRepository(repository: string): [string, string] {
 
 /**
  * Fetch the tag listing of every repository in `users` (repository → workloads using it),
- * with the credentials those workloads hold for it. When a host
+ * with the credentials those workloads hold for it. A listing only names candidates: each
+ * workload's chosen tag is then read by the reconcile with its own namespace's credentials
+ * (TagVerifier), so a tag listed with one namespace's secret is never written into a
+ * workload whose namespace cannot read the repository. When a host
  * that has answered nothing yet this cycle fails without an answer (down, timing out, backing
  * off), its other repositories are given up until the next cycle instead of each waiting out
  * its own timeout; a host that answers others only fails the one repository.

@@ -69,6 +69,7 @@ export interface CycleStats {
 export class Poller {
   #opts: PollerOptions;
   #log: Logger;
+  /** When each repository was last listed: only repositories labelled workloads use now. */
   #lastPolled = new Map<string, number>();
   #abort = new AbortController();
   #running?: Promise<void>;
@@ -133,6 +134,9 @@ export class Poller {
     const started = performance.now();
     const { cache, registry, facts } = this.#opts;
     const users = usersByRepository(cache.all(), (w) => rulesOf(w).errors.length === 0);
+    for (const repo of this.#lastPolled.keys()) {
+      if (!users.has(repo)) this.#lastPolled.delete(repo);
+    }
     for (const [repo, ws] of users) {
       const interval = Math.min(...ws.map((w) => this.#intervalOf(w)));
       const last = this.#lastPolled.get(repo);

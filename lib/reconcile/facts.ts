@@ -33,6 +33,13 @@ export interface FactsLimits {
   /** Repositories with facts; the least recently recorded one goes first. Default 10,000. */
   repositories?: number;
   /**
+   * Pushes kept in all, whatever the number of repositories; past it, the least recently
+   * recorded repositories go first. Default 5,000 (~2.5 MB: a push with its record is
+   * ~500 bytes); a burst larger than this within one reconcile round is rare, and a push
+   * dropped is only a hint lost: the poll, when on, lists the tag again.
+   */
+  maxPushes?: number;
+  /**
    * Pushes recorded longer ago than this are dropped (by the time recorded, not the
    * registry's push time: a registry's clock may be off). Default 1 hour.
    */
@@ -42,8 +49,6 @@ export interface FactsLimits {
 interface Entry {
   /** Sorted by pushedAt, oldest first; one entry per tag (the latest push of it). */
   pushes: RecordedPush[];
-  /** When each push was recorded (ms epoch), for the age bound. */
-  recorded: WeakMap<RecordedPush, number>;
   listing?: Listing;
 }
 
@@ -51,8 +56,9 @@ interface Entry {
  * Pushes and listings per repository, bounded: at most `repositories` repositories (least
  * recently recorded dropped first), `pushesPerRepository` pushes each (oldest dropped first,
  * one per tag: a later push of a tag replaces the earlier one), none recorded longer ago than
- * `maxAgeMs`,
- * and one listing each. Memory is thus at most repositories × (pushes + one listing).
+ * `maxAgeMs`, at most `maxPushes` pushes in all, and one listing each. Memory is thus at most
+ * `maxPushes` pushes, plus one listing per repository the poll lists (those labelled
+ * workloads use), plus `repositories` small entries.
  *
  * @example
  * ```ts
@@ -72,7 +78,12 @@ export class RepositoryFacts {
   readonly #pushesPerRepository: number;
   readonly #repositories: number;
   readonly #maxAgeMs: number;
+  readonly #maxPushes: number;
   readonly #now: () => number;
+  /** When each push held was recorded (ms epoch), for the age bound; one WeakMap for all. */
+  readonly #recorded = new WeakMap<RecordedPush, number>();
+  /** Pushes held in all entries. */
+  #pushCount = 0;
   /** Bounded by `#repositories`; Map order is recording order, least recent first. */
   #byRepository = new Map<string, Entry>();
 
@@ -80,6 +91,7 @@ export class RepositoryFacts {
     this.#pushesPerRepository = limits.pushesPerRepository ?? 64;
     this.#repositories = limits.repositories ?? 10_000;
     this.#maxAgeMs = limits.maxAgeMs ?? 3_600_000;
+    this.#maxPushes = limits.maxPushes ?? 5_000;
     this.#now = now;
   }
 
@@ -93,13 +105,19 @@ export class RepositoryFacts {
       // The same push delivered again keeps the time it was first recorded (bounds waiting on it).
       if (known.pushedAt === p.pushedAt && known.digest === p.digest) return;
       entry.pushes.splice(same, 1);
+      this.#pushCount--;
     }
     let at = entry.pushes.length;
     while (at > 0 && entry.pushes[at - 1].pushedAt > p.pushedAt) at--;
     const copy = { ...p };
-    entry.recorded.set(copy, this.#now());
+    this.#recorded.set(copy, this.#now());
     entry.pushes.splice(at, 0, copy);
-    if (entry.pushes.length > this.#pushesPerRepository) entry.pushes.shift();
+    this.#pushCount++;
+    if (entry.pushes.length > this.#pushesPerRepository) {
+      entry.pushes.shift();
+      this.#pushCount--;
+    }
+    while (this.#pushCount > this.#maxPushes && this.#byRepository.size > 1) this.#dropOldest();
   }
 
   /** Record the tags a listing returned at `at` (ms epoch), replacing the previous listing. */
@@ -112,15 +130,17 @@ export class RepositoryFacts {
     const entry = this.#byRepository.get(repository);
     if (!entry) return [];
     const oldest = this.#now() - this.#maxAgeMs;
-    if (entry.pushes.some((p) => entry.recorded.get(p)! < oldest)) {
-      entry.pushes = entry.pushes.filter((p) => entry.recorded.get(p)! >= oldest);
+    if (entry.pushes.some((p) => this.#recorded.get(p)! < oldest)) {
+      const kept = entry.pushes.filter((p) => this.#recorded.get(p)! >= oldest);
+      this.#pushCount -= entry.pushes.length - kept.length;
+      entry.pushes = kept;
     }
     return entry.pushes;
   }
 
   /** When a push returned by {@linkcode RepositoryFacts.pushes} was recorded (ms epoch). */
   recordedAt(p: RecordedPush): number | undefined {
-    return this.#byRepository.get(p.repository)?.recorded.get(p);
+    return this.#byRepository.has(p.repository) ? this.#recorded.get(p) : undefined;
   }
 
   /** The last listing of a repository, if any. */
@@ -131,11 +151,15 @@ export class RepositoryFacts {
   #touch(repository: string): Entry {
     let entry = this.#byRepository.get(repository);
     if (entry) this.#byRepository.delete(repository);
-    else entry = { pushes: [], recorded: new WeakMap() };
+    else entry = { pushes: [] };
+    if (this.#byRepository.size >= this.#repositories) this.#dropOldest();
     this.#byRepository.set(repository, entry);
-    if (this.#byRepository.size > this.#repositories) {
-      this.#byRepository.delete(this.#byRepository.keys().next().value!);
-    }
     return entry;
+  }
+
+  #dropOldest(): void {
+    const [repository, entry] = this.#byRepository.entries().next().value!;
+    this.#pushCount -= entry.pushes.length;
+    this.#byRepository.delete(repository);
   }
 }

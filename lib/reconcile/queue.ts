@@ -62,9 +62,15 @@ export class WorkQueue<R> {
   #dirty = new Set<string>();
   /** Back-off timers by key; bounded by maxKeys with `#ready`. */
   #delayed = new Map<string, ReturnType<typeof setTimeout>>();
-  /** Consecutive failures by key, for back-off; cleared on success. One entry per known key. */
+  /**
+   * Consecutive failures by key, for back-off: only keys backing off or running (at most
+   * maxKeys + workers), cleared on success and when a retry finds the queue full.
+   */
   #failures = new Map<string, number>();
-  /** Callers waiting for the next reconcile of a key to start and end. */
+  /**
+   * Callers waiting for the next reconcile of a key to start and end: keys at most maxKeys
+   * (an add to a full queue is refused), callers at most the deliveries in flight.
+   */
   #waiting = new Map<string, Waiter<R>[]>();
   #running = 0;
   #stopped = false;
@@ -237,7 +243,10 @@ export class WorkQueue<R> {
       clearTimeout(asked);
       this.#delayed.delete(key);
     }
-    if (this.length >= this.#opts.maxKeys) return; // full: the next trigger brings it back
+    if (this.length >= this.#opts.maxKeys) {
+      this.#failures.delete(key); // full: the next trigger brings it back
+      return;
+    }
     this.#delayed.set(
       key,
       setTimeout(() => {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { linkSignals } from "../async/linked_signal.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
@@ -18,6 +19,7 @@ import type { RegistryCredential } from "./credentials.ts";
 import { registryEndpoint, type RegistryMirrors, registryUrl } from "./mirrors.ts";
 import { RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
+import { HostPolicy, type Resolver } from "./host_policy.ts";
 import { nextPageUrl } from "./link.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache.ts";
@@ -35,8 +37,8 @@ import { notAnImage } from "../image/artifact.ts";
  */
 export interface RegistryClientOptions {
   /**
-   * Hosts reached over plain http (REGISTRY_INSECURE); loopback hosts (127.0.0.0/8,
-   * localhost, [::1]) are always allowed plain http, like Docker.
+   * Hosts (or globs, `127.0.0.1:*`) reached over plain http (REGISTRY_INSECURE); loopback
+   * hosts too only when listed, unlike Docker: see `isInsecureHost`.
    */
   insecureHosts?: readonly string[];
   /** Registries read through a mirror (REGISTRY_MIRRORS); hosts keep their names elsewhere. */
@@ -49,6 +51,13 @@ export interface RegistryClientOptions {
   maxPages?: number;
   /** Per request, including reading the body. Default 15000. */
   timeoutMs?: number;
+  /** Host globs registries must match (REGISTRY_ALLOW); empty or absent allows all. */
+  allow?: readonly string[];
+  /**
+   * Name resolution used to refuse names that resolve to link-local or unspecified
+   * addresses; absent checks only addresses written in URLs.
+   */
+  resolve?: Resolver;
   /**
    * Largest manifest read by {@linkcode RegistryClient.manifest}, in bytes; a bigger one is an
    * error. Default 4 MiB, the limit distribution and containerd put on manifests.
@@ -79,6 +88,20 @@ export interface RegistryRequestStats {
   status: number | "error";
 }
 
+/** Largest answers read, by kind; beyond it the answer is cut and the request fails. */
+export const MAX_ANSWER_BYTES = {
+  /** One page of a tags list: 100,000 tags of 40 characters. */
+  tags: 4 * 1024 * 1024,
+  /** A token endpoint's JSON (JWTs are a few KiB). */
+  token: 64 * 1024,
+  /** A manifest: distribution refuses to store one over 4 MiB. */
+  manifest: 4 * 1024 * 1024,
+  /** Anything else (error bodies, HEAD answers). */
+  other: 64 * 1024,
+} as const;
+/** Redirects followed for one request. */
+const MAX_REDIRECTS = 5;
+
 /**
  * What {@linkcode RegistryClient.manifest} learned about a manifest.
  *
@@ -101,7 +124,7 @@ export interface ManifestInfo {
 }
 
 /** Default of {@linkcode RegistryClientOptions.maxManifestBytes}. */
-const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_MANIFEST_BYTES = MAX_ANSWER_BYTES.manifest;
 /** Backoff after a 429 that names no `Retry-After`. */
 const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
 /** Repository path as the distribution spec defines it; also keeps `..` out of URLs. */
@@ -124,13 +147,13 @@ interface Reply {
 
 interface RegistryRequest {
   method: "GET" | "HEAD";
+  /** Largest answer body read. */
+  maxBytes: number;
   accept: string;
   /** Code to report for a 404 without an error body (HEAD responses have none). */
   notFoundCode?: string;
   /** Cancels the request (and a token fetch it needs), e.g. when the poller stops. */
   signal?: AbortSignal;
-  /** Refuse a body longer than this many bytes (default: read it whole). */
-  maxBytes?: number;
 }
 
 /**
@@ -163,8 +186,9 @@ export class RegistryClient {
   #log: Logger;
   #httpClient?: Deno.HttpClient;
   #limiter: HostLimiter;
+  #policy: HostPolicy;
   #tokens = new TokenCache();
-  /** How each host asked to be authenticated, learned from its last 401. */
+  /** How each host asked to be authenticated, learned from its last 401; at most 1024 hosts. */
   #hostAuth = new Map<string, Challenge>();
 
   /** A client; call {@linkcode RegistryClient.close} when done if `caCert` was given. */
@@ -178,6 +202,12 @@ export class RegistryClient {
     this.#now = opts.now ?? Date.now;
     this.#log = opts.logger ?? silentLogger;
     this.#limiter = new HostLimiter(opts.concurrencyPerHost ?? 4, this.#now);
+    this.#policy = new HostPolicy({
+      insecureHosts: this.#insecureHosts,
+      allow: opts.allow,
+      resolve: opts.resolve,
+      now: this.#now,
+    });
     if (opts.caCert) this.#httpClient = Deno.createHttpClient({ caCerts: [opts.caCert] });
   }
 
@@ -205,6 +235,7 @@ export class RegistryClient {
       const reply: Reply = await this.#request(host, path, cred, url, {
         method: "GET",
         accept: "application/json",
+        maxBytes: MAX_ANSWER_BYTES.tags,
         notFoundCode: "NAME_UNKNOWN",
         signal,
       });
@@ -257,6 +288,7 @@ export class RegistryClient {
     const reply = await this.#request(host, path, cred, url, {
       method: "HEAD",
       accept: MANIFEST_MEDIA_TYPES.join(", "),
+      maxBytes: MAX_ANSWER_BYTES.other,
       notFoundCode: "MANIFEST_UNKNOWN",
       signal,
     });
@@ -360,6 +392,11 @@ export class RegistryClient {
     url: URL,
     req: RegistryRequest,
   ): Promise<Reply> {
+    try {
+      this.#policy.checkRegistry(host);
+    } catch (err) {
+      throw refused(host, err as Error);
+    }
     const tokenKey = tokenCacheKey(host, path, cred);
     const headers = (auth?: string): HeadersInit => ({
       Accept: req.accept,
@@ -367,30 +404,31 @@ export class RegistryClient {
     });
     const sent = this.#knownAuth(host, cred, tokenKey);
     const { signal } = req;
-    const { maxBytes } = req;
+    const limits = { maxBytes: req.maxBytes, registry: url };
     let reply = await this.#send(host, url, {
       method: req.method,
       headers: headers(sent),
       signal,
-      maxBytes,
-    });
+    }, limits);
     if (reply.status === 401) {
       const challenge = pickChallenge(parseChallenges(reply.headers.get("www-authenticate")));
       if (!challenge) throw statusError(host, reply, req.notFoundCode);
+      this.#hostAuth.delete(host);
+      if (this.#hostAuth.size >= 1024) this.#hostAuth.delete(this.#hostAuth.keys().next().value!);
       this.#hostAuth.set(host, challenge);
       this.#tokens.delete(tokenKey);
-      const auth = await this.#authorize(host, path, cred, challenge, tokenKey, signal);
+      const auth = await this.#authorize(host, path, cred, challenge, tokenKey, url, signal);
       // Same Basic credentials already refused: asking again cannot help. A Bearer token was
       // just fetched anew; even when the string repeats it gets its one retry.
       if (challenge.scheme === "basic" && auth === sent) {
         throw statusError(host, reply, req.notFoundCode);
       }
-      reply = await this.#send(host, url, {
-        method: req.method,
-        headers: headers(auth),
-        signal,
-        maxBytes,
-      });
+      reply = await this.#send(
+        host,
+        url,
+        { method: req.method, headers: headers(auth), signal },
+        limits,
+      );
       if (reply.status === 401) this.#tokens.delete(tokenKey);
     }
     if (reply.status < 200 || reply.status > 299) {
@@ -416,6 +454,7 @@ export class RegistryClient {
     cred: RegistryCredential | undefined,
     challenge: Challenge,
     tokenKey: string,
+    registry: URL,
     signal?: AbortSignal,
   ): Promise<string> {
     if (challenge.scheme === "basic") {
@@ -430,8 +469,8 @@ export class RegistryClient {
       }
       return auth;
     }
-    const token = await this.#fetchToken(host, path, cred, challenge, signal);
-    this.#tokens.set(tokenKey, token);
+    const token = await this.#fetchToken(host, path, cred, challenge, registry, signal);
+    this.#tokens.set(tokenKey, token, this.#now());
     return `Bearer ${token.token}`;
   }
 
@@ -445,6 +484,7 @@ export class RegistryClient {
     path: string,
     cred: RegistryCredential | undefined,
     challenge: Challenge,
+    registry: URL,
     signal?: AbortSignal,
   ) {
     let realm: URL;
@@ -457,6 +497,12 @@ export class RegistryClient {
         code: "UNAUTHORIZED",
         transient: false,
       });
+    }
+    // The realm receives the credentials: https, or plain http to the registry itself only.
+    try {
+      await this.#policy.checkUrl(realm, host, registry);
+    } catch (err) {
+      throw refused(host, err as Error, "realm ");
     }
     const scopes = [`repository:${path}:pull`];
     for (const s of challenge.params.scope?.split(" ") ?? []) {
@@ -477,7 +523,7 @@ export class RegistryClient {
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: form.toString(),
         signal,
-      });
+      }, { maxBytes: MAX_ANSWER_BYTES.token, registry });
     } else {
       if (service) realm.searchParams.set("service", service);
       for (const s of scopes) realm.searchParams.append("scope", s);
@@ -486,7 +532,7 @@ export class RegistryClient {
         method: "GET",
         headers: auth ? { Authorization: auth } : {},
         signal,
-      });
+      }, { maxBytes: MAX_ANSWER_BYTES.token, registry });
     }
     if (reply.status === 401 || reply.status === 403) {
       throw new RegistryError(
@@ -514,13 +560,15 @@ export class RegistryClient {
   }
 
   /**
-   * One HTTP exchange under the host's limiter, body read in full within the timeout (and
-   * within `maxBytes` when given).
+   * One HTTP exchange under the host's limiter, within the timeout: redirects followed by
+   * hand (at most MAX_REDIRECTS, each URL checked by the host policy, credentials and bodies
+   * never carried to another origin), the answer read up to `limits.maxBytes`.
    */
   #send(
     host: string,
     url: URL,
-    { maxBytes, ...init }: RequestInit & { method: string; maxBytes?: number },
+    init: RequestInit & { method: string; headers: HeadersInit },
+    limits: { maxBytes: number; registry: URL },
   ): Promise<Reply> {
     return this.#limiter.run(host, async () => {
       const cancel = init.signal;
@@ -530,27 +578,7 @@ export class RegistryClient {
       let reply: Reply;
       try {
         cancel?.throwIfAborted();
-        const res = await this.#fetch(url, {
-          ...init,
-          signal: link.signal,
-          client: this.#httpClient,
-        });
-        const bytes = await readBody(res, maxBytes);
-        if (!bytes) {
-          this.onRequest?.({ host, status: res.status });
-          throw new RegistryError(
-            `${host}: ${init.method} ${url.pathname}: body larger than ${maxBytes} bytes`,
-            { host, status: res.status, code: "TOO_LARGE", transient: false },
-          );
-        }
-        reply = {
-          method: init.method,
-          url,
-          status: res.status,
-          headers: res.headers,
-          body: new TextDecoder().decode(bytes),
-          bytes,
-        };
+        reply = await this.#follow(host, url, { ...init, signal: link.signal }, limits);
       } catch (cause) {
         if (cause instanceof RegistryError) throw cause;
         this.onRequest?.({ host, status: "error" });
@@ -584,44 +612,107 @@ export class RegistryClient {
       return reply;
     });
   }
+
+  async #follow(
+    host: string,
+    first: URL,
+    init: RequestInit & { method: string; headers: HeadersInit },
+    limits: { maxBytes: number; registry: URL },
+  ): Promise<Reply> {
+    let url = first;
+    let headers = new Headers(init.headers);
+    for (let hops = 0;; hops++) {
+      try {
+        await this.#policy.checkUrl(url, host, limits.registry);
+      } catch (err) {
+        throw refused(host, err as Error, hops ? "redirect to " : "");
+      }
+      const res = await this.#fetch(url, {
+        ...init,
+        headers,
+        redirect: "manual",
+        client: this.#httpClient,
+      });
+      const location = res.headers.get("location");
+      if (res.status < 300 || res.status > 399 || !location) {
+        const bytes = await readCapped(host, url, res, limits.maxBytes);
+        return {
+          method: init.method,
+          url,
+          status: res.status,
+          headers: res.headers,
+          body: new TextDecoder().decode(bytes),
+          bytes,
+        };
+      }
+      await res.body?.cancel();
+      const next = new URL(location, url);
+      const fail = (why: string) =>
+        new RegistryError(`${host}: ${init.method} ${url.pathname}: redirect ${why}`, {
+          host,
+          status: res.status,
+          transient: false,
+        });
+      if (hops >= MAX_REDIRECTS) throw fail(`count over ${MAX_REDIRECTS}`);
+      if (next.origin !== url.origin) {
+        // Another origin gets neither the credentials nor a body that holds them.
+        if (init.body !== undefined) throw fail(`of a POST to another origin ${next.origin}`);
+        headers = new Headers(headers);
+        headers.delete("authorization");
+      } else if (init.body !== undefined && res.status !== 307 && res.status !== 308) {
+        throw fail(`of a POST by ${res.status}`);
+      }
+      url = next;
+    }
+  }
 }
 
-/**
- * The body as bytes, or undefined (body cancelled) once it exceeds `maxBytes`: a declared
- * Content-Length over the cap is refused before reading, and the stream is cut at the cap.
- */
-async function readBody(
+/** The answer's body, failing once it passes `maxBytes` (without reading further). */
+async function readCapped(
+  host: string,
+  url: URL,
   res: Response,
-  maxBytes?: number,
-): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  if (maxBytes === undefined) return new Uint8Array(await res.arrayBuffer());
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes || !res.body) {
+  const tooLarge = () =>
+    new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
+      host,
+      status: res.status,
+      code: "TOO_LARGE",
+      transient: false,
+    });
+  if (declared > maxBytes) {
     await res.body?.cancel();
-    return declared > maxBytes ? undefined : new Uint8Array();
+    throw tooLarge();
   }
+  if (!res.body) return new Uint8Array();
   // A declared length bounds the body (HTTP framing): read it whole, without a chunk loop.
   if (declared >= 0) return new Uint8Array(await res.arrayBuffer());
   const chunks: Uint8Array[] = []; // at most maxBytes in all
   let size = 0;
-  const reader = res.body.getReader();
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
+  for await (const chunk of res.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(); // leaving the loop cancels the stream
+    chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
+  const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
-    bytes.set(c, at);
+    all.set(c, at);
     at += c.byteLength;
   }
-  return bytes;
+  return all;
+}
+
+/** A request the host policy refused: never retried, the reason in the message. */
+function refused(host: string, err: Error, what = ""): RegistryError {
+  return new RegistryError(`${host}: ${what}refused: ${err.message}`, {
+    host,
+    code: "HOST_REFUSED",
+    transient: false,
+    cause: err,
+  });
 }
 
 /** `sha256:<hex>` of the bytes, for a registry that sends no Docker-Content-Digest. */
@@ -642,9 +733,13 @@ function basicAuth(cred: RegistryCredential | undefined): string | undefined {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
-/** Tokens are per host, repository and credential; kept in memory only, never logged. */
+/**
+ * Tokens are per host, repository and credential. The key holds a hash of the credential,
+ * not the secret itself, so the cache keeps no secret past the token's own life.
+ */
 function tokenCacheKey(host: string, path: string, cred?: RegistryCredential): string {
-  return JSON.stringify([host, path, cred?.username, cred?.password, cred?.token]);
+  const secret = JSON.stringify([cred?.username, cred?.password, cred?.token]);
+  return JSON.stringify([host, path, createHash("sha256").update(secret).digest("base64")]);
 }
 
 function checkName(host: string, value: string, code: string, pattern: RegExp): void {

@@ -7,25 +7,42 @@
 import { normalizeRegistryHost } from "./credential_key.ts";
 
 /**
- * True for hosts Docker lets through over plain http without configuration:
- * `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
+ * Whether the operator listed `host` as reached over plain http: an entry is a host with
+ * its port (compared case-insensitively) or a glob (`127.0.0.1:*`, `*.lan:5000`; `*` stands
+ * for any run of characters within a DNS label or a port). Loopback hosts are not plain by
+ * themselves: an image naming `127.0.0.1:9090` would otherwise reach Argoos's own pod.
  *
  * @example
  * ```ts
- * import { isLoopbackHost } from "./endpoint.ts";
- * isLoopbackHost("127.0.0.1:5000"); // true
- * isLoopbackHost("registry.local:5000"); // false
+ * import { isInsecureHost } from "./endpoint.ts";
+ * isInsecureHost("127.0.0.1:5000", ["127.0.0.1:*"]); // true
+ * isInsecureHost("127.0.0.1:5000", []); // false
  * ```
  */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.toLowerCase().replace(/:\d+$/, "");
-  return name === "localhost" || name === "[::1]" || /^127(\.\d{1,3}){3}$/.test(name);
+export function isInsecureHost(host: string, insecureHosts: readonly string[]): boolean {
+  return insecureHosts.some((glob) => hostGlobMatches(glob, host));
 }
 
 /**
- * The base URL (origin) for registry `host`: `http://` for loopback and `insecureHosts`
- * (compared case-insensitively, port included), `https://` otherwise; `docker.io` (and its
- * aliases) is served from `registry-1.docker.io`.
+ * Whether `host` matches `glob`, case-insensitively; `*` stands for any run of characters
+ * within one DNS label or the port.
+ *
+ * @example
+ * ```ts
+ * import { hostGlobMatches } from "./endpoint.ts";
+ * hostGlobMatches("*.example.com", "reg.example.com"); // true
+ * hostGlobMatches("*.example.com", "a.b.example.com"); // false
+ * ```
+ */
+export function hostGlobMatches(glob: string, host: string): boolean {
+  const parts = glob.toLowerCase().split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${parts.join("[^.:]*")}$`).test(host.toLowerCase());
+}
+
+/**
+ * The base URL (origin) for registry `host`: `http://` for `insecureHosts` (see
+ * {@linkcode isInsecureHost}), `https://` otherwise; `docker.io` (and its aliases) is served
+ * from `registry-1.docker.io`.
  *
  * @example
  * ```ts
@@ -37,6 +54,5 @@ export function isLoopbackHost(host: string): boolean {
 export function registryBaseUrl(host: string, insecureHosts: readonly string[]): string {
   const lower = host.toLowerCase();
   if (normalizeRegistryHost(lower) === "docker.io") return "https://registry-1.docker.io";
-  const plain = isLoopbackHost(lower) || insecureHosts.some((h) => h.toLowerCase() === lower);
-  return `${plain ? "http" : "https"}://${lower}`;
+  return `${isInsecureHost(lower, insecureHosts) ? "http" : "https"}://${lower}`;
 }

@@ -28,6 +28,7 @@ interface HostState {
 export class HostLimiter {
   #max: number;
   #now: () => number;
+  /** Hosts with requests running or waiting, or backing off; an idle host is dropped. */
   #hosts = new Map<string, HostState>();
 
   /** At most `maxPerHost` concurrent runs per host; `now` is the clock (ms) for backoff. */
@@ -58,6 +59,8 @@ export class HostLimiter {
       const next = state.waiters.shift();
       if (next) next();
       else state.active--;
+      // Idle and not backing off: forgotten, so the map holds only hosts in use or in backoff.
+      if (state.active === 0 && state.backoffUntil <= this.#now()) this.#hosts.delete(host);
     }
   }
 
@@ -65,6 +68,11 @@ export class HostLimiter {
   backOff(host: string, ms: number): void {
     const state = this.#state(host);
     state.backoffUntil = Math.max(state.backoffUntil, this.#now() + ms);
+  }
+
+  /** Hosts held: those with requests running or waiting, or backing off. */
+  get size(): number {
+    return this.#hosts.size;
   }
 
   /** Milliseconds left in `host`'s backoff window, 0 when none. */

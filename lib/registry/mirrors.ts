@@ -80,7 +80,8 @@ export function registryEndpoint(
  * @example
  * ```ts
  * import { registryEndpoint, registryUrl } from "./mirrors.ts";
- * const endpoint = registryEndpoint("docker.io", [], new Map([["docker.io", "127.0.0.1:5000"]]));
+ * const mirrors = new Map([["docker.io", "127.0.0.1:5000"]]);
+ * const endpoint = registryEndpoint("docker.io", ["127.0.0.1:5000"], mirrors);
  * registryUrl(endpoint, "library/nginx", "tags/list").href;
  * // "http://127.0.0.1:5000/v2/library/nginx/tags/list?ns=docker.io"
  * ```

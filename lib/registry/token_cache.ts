@@ -92,7 +92,19 @@ export function tokenFromResponse(body: TokenResponse, nowMs: number): CachedTok
  * ```
  */
 export class TokenCache {
+  /**
+   * Key -> token; at most `maxEntries` (oldest written dropped first), each at most until its
+   * `useUntil`, which is never more than `maxAgeMs` after it was stored.
+   */
   #tokens = new Map<string, CachedToken>();
+
+  /** A cache of at most `maxEntries` tokens, none kept longer than `maxAgeMs`. */
+  constructor(readonly maxEntries = 1024, readonly maxAgeMs = 3_600_000) {}
+
+  /** How many tokens are held. */
+  get size(): number {
+    return this.#tokens.size;
+  }
 
   /** The token for `key` if it is still usable at `nowMs`. */
   get(key: string, nowMs: number): string | undefined {
@@ -105,9 +117,19 @@ export class TokenCache {
     return entry.token;
   }
 
-  /** Store or replace the token for `key`. */
-  set(key: string, token: CachedToken): void {
-    this.#tokens.set(key, token);
+  /** Store or replace the token for `key`, dropping expired and, past the cap, oldest ones. */
+  set(key: string, token: CachedToken, nowMs: number = Date.now()): void {
+    this.#tokens.delete(key);
+    if (this.#tokens.size >= this.maxEntries) {
+      for (const [k, t] of this.#tokens) if (nowMs >= t.useUntil) this.#tokens.delete(k);
+    }
+    while (this.#tokens.size >= this.maxEntries) {
+      this.#tokens.delete(this.#tokens.keys().next().value!);
+    }
+    this.#tokens.set(key, {
+      token: token.token,
+      useUntil: Math.min(token.useUntil, nowMs + this.maxAgeMs),
+    });
   }
 
   /** Forget the token for `key` (the registry rejected it). */

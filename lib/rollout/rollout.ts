@@ -9,7 +9,7 @@
 
 import { KeyedMutex } from "../async/keyed_mutex.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { isTransient, KubeApiError } from "../kube/errors.ts";
+import { classifyWriteError, type KubeApiError } from "../kube/errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import {
@@ -21,6 +21,9 @@ import {
 } from "../workloads/workload.ts";
 import { type AnnotationWrites, type ImageChange, imagePatch } from "./image_patch.ts";
 import { isChange, type Verdict } from "./verdict.ts";
+
+/** Standing verdicts remembered as logged; beyond it the oldest is told again, once. */
+const MAX_REPORTED = 10_000;
 
 /** What became of one workload. */
 export type Outcome = "applied" | "unchanged" | "refused" | "dry-run" | "gone";
@@ -104,7 +107,10 @@ export class Rollout {
   #opts: RolloutOptions;
   #log: Logger;
   #mutex = new KeyedMutex();
-  /** Verdicts already logged at info level, so standing refusals are reported once. */
+  /**
+   * Standing verdicts already logged at info level, so they are reported once: at most
+   * MAX_REPORTED keys (workload, container, image, reason), the oldest dropped first.
+   */
   #reported = new Set<string>();
 
   constructor(opts: RolloutOptions) {
@@ -178,28 +184,31 @@ export class Rollout {
       }
       return { outcome: "applied" };
     } catch (err) {
-      if (isTransient(err) || isAccessProblem(err)) {
+      const kind = classifyWriteError(err);
+      if (kind === "transient" || kind === "access") {
+        // Passes by itself (API server back) or once an operator fixes Argoos's Role: retry.
         throw new TransientRolloutError(`patching ${describe(workload)}: ${message(err)}`);
       }
-      if (!(err instanceof KubeApiError)) throw err;
-      if (err.status === 404) {
+      if (kind === "gone") {
         this.#log.info("workload gone", { workload: describe(workload), source });
         return { outcome: "gone" };
       }
-      if (err.status !== 409 && err.status !== 422) return { outcome: "refused", error: err };
-      // A failed `test` (someone changed the image) or a conflict: the caller decides again.
-      // If everything we tested is unchanged, the refusal was not ours to fix.
+      const apiErr = err as KubeApiError; // only API errors are refused or conflicts
+      if (kind === "refused") return { outcome: "refused", error: apiErr };
+      // A conflict (409, a failed `test`): the caller reads and decides again. If everything
+      // the patch tested still holds, the 422 was a refusal that names no cause (an admission
+      // webhook's own Status), not ours to fix by deciding again.
       let raw: KubeObject;
       try {
         raw = await client.get<KubeObject>(type, workload.namespace, workload.name);
       } catch (readErr) {
-        if (readErr instanceof KubeApiError && readErr.status === 404) return { outcome: "gone" };
+        if (classifyWriteError(readErr) === "gone") return { outcome: "gone" };
         throw new TransientRolloutError(`re-reading ${describe(workload)}: ${message(readErr)}`);
       }
       this.#opts.cache?.observe(workload.kind, raw);
       const fresh = readWorkload(workload.kind, raw);
-      if (err.status === 422 && guardsHold(workload, fresh, write.changes, notes)) {
-        return { outcome: "refused", error: err };
+      if (apiErr.status === 422 && guardsHold(workload, fresh, write.changes, notes)) {
+        return { outcome: "refused", error: apiErr };
       }
       return { outcome: "guard-failed", fresh };
     }
@@ -295,7 +304,12 @@ export class Rollout {
       if (standing && this.#reported.has(key)) {
         this.#log.debug("decision", line);
       } else {
-        if (standing) this.#reported.add(key);
+        if (standing) {
+          this.#reported.add(key);
+          if (this.#reported.size > MAX_REPORTED) {
+            this.#reported.delete(this.#reported.values().next().value!);
+          }
+        }
         this.#log.info("decision", line);
       }
     }
@@ -318,17 +332,6 @@ function workloadKeyOf(w: Workload): string {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * 401, or a 403 from RBAC: Argoos's credentials or Role are to be fixed by an operator, so the
- * push is retried until they are, not dropped. A 403 from an admission webhook that gave no
- * code of its own is a refusal of this change, like a 422.
- */
-function isAccessProblem(err: unknown): boolean {
-  if (!(err instanceof KubeApiError)) return false;
-  if (err.status === 401) return true;
-  return err.status === 403 && !/admission webhook .*denied/i.test(err.message);
 }
 
 /**

@@ -29,10 +29,14 @@ import { CredentialHelpers, parseCredentialHelpers } from "../registry/credentia
 import { CredentialProviders } from "../registry/credential_provider.ts";
 import { ExternalCredentials } from "../registry/credential_source.ts";
 import { parseDockerConfig } from "../registry/credentials.ts";
+import { dnsResolver } from "../registry/host_policy.ts";
 import { Rollout } from "../rollout/rollout.ts";
+import { type FrontServer, serveFront } from "../server/front.ts";
+import { guardHandler } from "../server/guard.ts";
 import { routes } from "../server/routes.ts";
 import { type DeliveryOutcome, webhookHandler } from "../webhook/handler.ts";
 import { RECEIVER_ROUTES } from "../webhook/sources/routes.ts";
+import { FileToken, fixedToken } from "../webhook/token.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
 import { runningDigests } from "../workloads/running.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
@@ -107,6 +111,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
 
   const registry = deps.registry ?? new RegistryClient({
     insecureHosts: config.registry.insecureHosts,
+    allow: config.registry.allow,
+    resolve: dnsResolver,
     mirrors: config.registry.mirrors,
     caCert: config.registry.caCert,
     logger: log,
@@ -210,8 +216,15 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   );
   const ready = () => cache.isWatching;
 
+  const token = config.token !== undefined
+    ? fixedToken(config.token)
+    : config.tokenFile !== undefined
+    ? await FileToken.open(config.tokenFile, {
+      onError: (error) => log.error("token file unusable: refusing every delivery", { error }),
+    })
+    : undefined;
   const hooks = {
-    token: config.token,
+    token,
     aliases: config.aliases,
     deliver: (pushes: RecordedPush[], deadlineMs: number) =>
       deliverPushes({ facts, cache, queue }, pushes, deadlineMs),
@@ -224,12 +237,13 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       if (route === "distribution") metrics.events.inc({ outcome });
       metrics.webhookLatency.observe(seconds);
     },
+    onRefused: (reason: string) => metrics.refusals.inc({ reason }),
   };
   // Every receiver route, or none in poll-only mode.
   const webhooks = new Map(
     config.webhook ? RECEIVER_ROUTES.map((r) => [r.source, webhookHandler(r, hooks)]) : [],
   );
-  if (webhooks.size && config.token === undefined) {
+  if (webhooks.size && token === undefined) {
     log.warn(
       "NO TOKEN SET: anyone who can reach the /event routes can trigger rollouts; set TOKEN or --token",
     );
@@ -269,14 +283,18 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ready,
     metrics: () => metrics.registry.render(),
   });
+  const guarded = guardHandler(handler, {
+    logger: log,
+    onCut: (why) => metrics.abortedUploads.inc({ why }),
+  });
   const serve = (hostname: string) =>
-    Deno.serve({
+    serveFront({
       hostname,
       port: config.listen.port,
-      ...(config.serverTls ?? {}),
-      onListen: () => {},
-    }, handler);
-  let server: Deno.HttpServer<Deno.NetAddr>;
+      tls: config.serverTls,
+      onCut: (why) => metrics.abortedUploads.inc({ why }),
+    }, guarded);
+  let server: FrontServer;
   try {
     try {
       server = serve(config.listen.hostname);

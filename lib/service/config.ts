@@ -25,8 +25,12 @@ export interface ArgoosConfig {
   listen: { hostname: string; port: number };
   /** HTTPS certificate and key (PEM text). */
   serverTls?: { cert: string; key: string };
-  /** Expected `X-Argoos-Token`; undefined accepts all (warned at start). */
+  /** Expected `X-Argoos-Token`, fixed. */
   token?: string;
+  /** File holding the expected token, re-read when it changes; `token` wins over it. */
+  tokenFile?: string;
+  /** With neither token: accept every delivery (warned at start); else refused at start. */
+  insecureNoToken?: boolean;
   /** Serve `POST /event` (false in poll-only mode). */
   webhook: boolean;
   aliases: RegistryAliases;
@@ -40,6 +44,8 @@ export interface ArgoosConfig {
   pollIntervalMs: number;
   registry: {
     insecureHosts: string[];
+    /** Host globs registries must match; empty allows every registry. */
+    allow?: string[];
     caCert?: string;
     /** Text of a docker config.json with credentials (and `credHelpers` / `credsStore`). */
     dockerConfig?: string;

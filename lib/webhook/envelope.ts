@@ -7,7 +7,7 @@
  */
 
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
-import { digestProblem, tagProblem } from "../image/reference.ts";
+import { digestProblem, referenceGrammar as grammar, tagProblem } from "../image/reference.ts";
 
 /** A manifest pushed under a tag: the only kind of event Argoos acts on. */
 export interface PushEvent {
@@ -38,15 +38,44 @@ export interface Envelope {
   ignored: IgnoredEvent[];
 }
 
-/** The body is not a notification envelope, or names a tag or digest off the grammar; 400. */
+/** Why a delivery was refused, as a metrics label. */
+export type RefusalReason =
+  | "not-json"
+  | "shape"
+  | "too-many-events"
+  | "id"
+  | "repository"
+  | "tag"
+  | "digest"
+  | "host";
+
+/** The body is not a notification envelope; answered 400 with its one-line message. */
 export class EnvelopeError extends Error {
   override name = "EnvelopeError";
+  constructor(message: string, readonly reason: RefusalReason = "shape") {
+    super(message);
+  }
 }
+
+/**
+ * Most events one delivery may hold. Distribution sends the events of one request together
+ * (a push is one manifest event plus its blobs' when those are not filtered out): a few, never
+ * hundreds; a longer list is refused rather than holding a reconcile per event.
+ */
+export const MAX_EVENTS = 100;
+/** Longest event id: distribution's ids are UUIDs (36 characters). */
+export const MAX_ID_LENGTH = 64;
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const ACTION_RE = /^[a-z]{1,32}$/;
 
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A value cut short for a one-line message. */
+const cut = (v: string) => v.length > 64 ? `${v.slice(0, 64)}…` : v;
+const shown = (v: string) => JSON.stringify(cut(v));
 
 function text(obj: Json, key: string, where: string): string {
   const v = obj[key];
@@ -56,10 +85,29 @@ function text(obj: Json, key: string, where: string): string {
   return v;
 }
 
+/** A string field that must follow `ok`; refused with `reason` otherwise. */
+function checked(
+  obj: Json,
+  key: string,
+  where: string,
+  reason: RefusalReason,
+  ok: (v: string) => boolean,
+): string {
+  const v = text(obj, key, where);
+  if (!ok(v)) {
+    throw new EnvelopeError(`${where}.${key} ${shown(v)} is not a valid ${reason}`, reason);
+  }
+  return v;
+}
+
+const validId = (id: string) => id.length <= MAX_ID_LENGTH && ID_RE.test(id);
+
 /**
  * Read a delivery body already parsed as JSON. Throws {@linkcode EnvelopeError} when it is
- * not of the envelope's shape; events that are valid but not tagged manifest pushes (blobs,
- * pulls, mounts, deletes, pushes by digest) come back in `ignored`.
+ * not of the envelope's shape, holds more than {@linkcode MAX_EVENTS} events, or an id,
+ * repository, tag, digest or host breaks its grammar or length; events that are valid but not
+ * tagged manifest pushes (blobs, pulls, mounts, deletes, pushes by digest) come back in
+ * `ignored`.
  *
  * @example
  * ```ts
@@ -77,34 +125,54 @@ export function parseEnvelope(doc: unknown): Envelope {
   if (!isObject(doc) || !Array.isArray(doc.events)) {
     throw new EnvelopeError('body must be an object with an "events" array');
   }
+  if (doc.events.length > MAX_EVENTS) {
+    throw new EnvelopeError(
+      `${doc.events.length} events in one delivery, more than ${MAX_EVENTS}`,
+      "too-many-events",
+    );
+  }
   const envelope: Envelope = { pushes: [], ignored: [] };
   doc.events.forEach((raw, i) => {
     const where = `events[${i}]`;
     if (!isObject(raw)) throw new EnvelopeError(`${where} must be an object`);
-    const id = text(raw, "id", where);
-    const action = text(raw, "action", where);
+    const id = checked(raw, "id", where, "id", validId);
+    const action = checked(raw, "action", where, "shape", (a) => ACTION_RE.test(a));
     const target = raw.target;
     if (!isObject(target)) throw new EnvelopeError(`${where}.target must be an object`);
     const ignore = (reason: string) => envelope.ignored.push({ id, action, reason });
     if (action !== "push") return ignore(`action ${action}`);
     const mediaType = typeof target.mediaType === "string" ? target.mediaType : "";
     if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
-      return ignore(`media type ${mediaType || "none"}`);
+      return ignore(`media type ${cut(mediaType) || "none"}`);
     }
     if (typeof target.tag !== "string" || target.tag === "") return ignore("push by digest");
     const request = raw.request;
     if (!isObject(request)) throw new EnvelopeError(`${where}.request must be an object`);
+    const timestamp = typeof raw.timestamp === "string" && raw.timestamp.length <= 64
+      ? raw.timestamp
+      : "";
     const digest = text(target, "digest", `${where}.target`);
-    const problem = tagProblem(target.tag) ?? digestProblem(digest);
-    if (problem) throw new EnvelopeError(`${where}.target: ${problem}`);
+    // The grammar's own wording, with the value shown cut so the line stays short.
+    if (tagProblem(target.tag)) {
+      throw new EnvelopeError(`${where}.target.${tagProblem(cut(target.tag))}`, "tag");
+    }
+    if (digestProblem(digest)) {
+      throw new EnvelopeError(`${where}.target.${digestProblem(cut(digest))}`, "digest");
+    }
     envelope.pushes.push({
       id,
-      timestamp: typeof raw.timestamp === "string" ? raw.timestamp : "",
-      repository: text(target, "repository", `${where}.target`),
+      timestamp,
+      repository: checked(
+        target,
+        "repository",
+        `${where}.target`,
+        "repository",
+        grammar.repository,
+      ),
       tag: target.tag,
       digest,
       mediaType,
-      requestHost: text(request, "host", `${where}.request`),
+      requestHost: checked(request, "host", `${where}.request`, "host", grammar.host),
     });
   });
   return envelope;

@@ -18,6 +18,7 @@ import type { RegistryAliases } from "./registry_name.ts";
 import { authorized, authRefusal } from "./sources/auth.ts";
 import { receive } from "./sources/receive.ts";
 import { type ReceiverRoute, redactPath } from "./sources/routes.ts";
+import type { TokenSource } from "./token.ts";
 
 /** Header carrying the shared secret, as in the original Argoos. */
 export const TOKEN_HEADER = "X-Argoos-Token";
@@ -47,8 +48,11 @@ export type DeliveryOutcome =
 
 /** Options of {@linkcode webhookHandler}, shared by every route. */
 export interface WebhookOptions {
-  /** The token every route checks its own way; undefined accepts every delivery. */
-  token?: string;
+  /**
+   * The token every route checks its own way, read per delivery (a rotated token file takes
+   * effect at once; an unreadable one refuses every delivery); undefined accepts all.
+   */
+  token?: TokenSource;
   aliases?: RegistryAliases;
   /**
    * Records the pushes and waits for the reconciles they cause (`deliverPushes`); rejects
@@ -66,6 +70,8 @@ export interface WebhookOptions {
   deadlineMs?: number;
   /** Called once per delivery with the route's source (`distribution`, `dockerhub`, …). */
   onDelivery?: (route: string, outcome: DeliveryOutcome, seconds: number) => void;
+  /** Told of each delivery refused as malformed, with why (a metrics label). */
+  onRefused?: (refusal: string) => void;
 }
 
 /** Handles one route's deliveries; `pathToken` is the token segment of a token-in-path route. */
@@ -104,7 +110,10 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
     };
     // Every proof but GitHub's signature is known before the body is read.
     const early = { headers: req.headers, body: "", pathToken };
-    if (route.auth !== "github-signature" && !await authorized(route.auth, opts.token, early)) {
+    // null: a token is configured but cannot be read now (its file is unusable): refuse all.
+    const token = opts.token ? await opts.token.current().catch(() => null) : undefined;
+    if (token === null) return await refuse(authRefusal(route.auth));
+    if (route.auth !== "github-signature" && !await authorized(route.auth, token, early)) {
       return await refuse(authRefusal(route.auth));
     }
     if (opts.ready && !opts.ready()) {
@@ -125,7 +134,7 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
       log.warn("delivery refused: too large", { error: err });
       return ["too-large", json(413, { error: err.message })];
     }
-    const received = await receive(route, opts.token, {
+    const received = await receive(route, token, {
       headers: req.headers,
       body,
       pathToken,
@@ -136,7 +145,11 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
       case "unauthorized":
         return await refuse(received.reason);
       case "malformed":
-        log.warn("delivery refused: malformed", { reason: received.reason });
+        log.warn("delivery refused: malformed", {
+          reason: received.reason,
+          refusal: received.refusal,
+        });
+        opts.onRefused?.(received.refusal);
         return ["malformed", json(400, { error: received.reason })];
       case "ping":
         log.info("ping answered");

@@ -32,6 +32,9 @@ export interface WorkloadCacheOptions {
   onUpsert?: (workload: Workload, previous: Workload | undefined) => void;
 }
 
+/** Objects per LIST page (client-go's reflector pages by 500 too). */
+const LIST_PAGE = 500;
+
 /** A watch that ends sooner than this without any event failed (client-go's rule). */
 const SHORT_WATCH_MS = 1_000;
 /** How long, and for how many keys, a deletion is remembered against late PATCH answers. */
@@ -61,7 +64,9 @@ export class WorkloadCache {
   #client: KubeClient;
   #opts: WorkloadCacheOptions;
   #log: Logger;
+  /** Labelled workloads as the API server has them: tied to live objects (watch deletes). */
   #byKey = new Map<string, Workload>();
+  /** Repository -> keys of #byKey using it; an empty set is dropped. */
   #byRepo = new Map<string, Set<string>>();
   /**
    * Writes in flight by key: what the writer expects the workload to become. One entry per
@@ -223,16 +228,39 @@ export class WorkloadCache {
     else return t;
   }
 
+  /**
+   * The labelled workloads of one kind (and namespace), listed page by page: each page's
+   * objects are read into Workloads and let go, so the whole list of raw objects (with their
+   * managedFields, often kilobytes each) is never held at once.
+   */
+  async #list(kind: WorkloadKind, namespace: string | undefined) {
+    const workloads: Workload[] = [];
+    let next: string | undefined;
+    let resourceVersion = "";
+    do {
+      const page = await this.#client.list<KubeObject>(kind.type, {
+        namespace,
+        labelSelector: POLICY_LABEL,
+        limit: LIST_PAGE,
+        continue: next,
+      });
+      // A list's version is its first page's: the snapshot the continue token holds.
+      if (next === undefined) resourceVersion = page.metadata.resourceVersion ?? "";
+      for (const obj of page.items) workloads.push(readWorkload(kind, obj));
+      next = page.metadata.continue;
+    } while (next);
+    return { workloads, resourceVersion };
+  }
+
   /** Replace everything of one kind (and namespace) with a fresh list taken at `listVersion`. */
   #replace(
     kind: WorkloadKind,
     namespace: string | undefined,
-    objs: KubeObject[],
+    workloads: Workload[],
     listVersion: string,
   ): void {
     const fresh = new Set<string>();
-    for (const obj of objs) {
-      const w = readWorkload(kind, obj);
+    for (const w of workloads) {
       fresh.add(workloadKey(kind.type.kind, w.namespace, w.name));
       this.#upsert(w);
     }
@@ -256,13 +284,10 @@ export class WorkloadCache {
     while (!signal.aborted) {
       try {
         if (resourceVersion === undefined) {
-          const list = await this.#client.listAll<KubeObject>(kind.type, {
-            namespace,
-            labelSelector: POLICY_LABEL,
-          });
-          resourceVersion = list.metadata.resourceVersion ?? "";
-          this.#replace(kind, namespace, list.items, resourceVersion);
-          log.debug("listed", { count: list.items.length, resourceVersion });
+          const list = await this.#list(kind, namespace);
+          resourceVersion = list.resourceVersion;
+          this.#replace(kind, namespace, list.workloads, resourceVersion);
+          log.debug("listed", { count: list.workloads.length, resourceVersion });
           this.#failing.delete(id);
           if (!listed) {
             listed = true;

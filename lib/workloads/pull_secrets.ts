@@ -41,7 +41,9 @@ export class PullSecrets {
   #client: KubeClient;
   #base: CredentialMap;
   #log: Logger;
+  /** By namespace/name: Secrets the workloads name; the instance is replaced each refresh. */
   #secrets = new Map<string, Promise<CredentialMap>>();
+  /** By namespace/name: service accounts the workloads run as; replaced with the instance. */
   #accounts = new Map<string, Promise<string[]>>();
 
   constructor(client: KubeClient, base: CredentialMap = EMPTY, logger?: Logger) {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { startStubRegistry } from "../../bench/stub_registry.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 Deno.test("bench stub registry: manifests by tag and digest, an artifact, and untag", async () => {
   const registry = startStubRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const digest = registry.push("team/app", "1.0.1");
     const image = await client.manifest(registry.host, "team/app", "1.0.1");

@@ -13,13 +13,14 @@ import { RegistryClient } from "../../lib/registry/client.ts";
 import { cliEnv, MAIN, runCli } from "../cli/run_cli.ts";
 import { PLAN_TAGS, planManifest } from "../plan/manifests.ts";
 import { startTagRegistry } from "../service/tag_registry.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 Deno.test("the bundle built like `deno task bundle` runs --help and plan -f", async () => {
   const dir = await Deno.makeTempDir();
   const reg = startTagRegistry(PLAN_TAGS);
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const bundle = `${dir}/argoos.js`;
     const build = await new Deno.Command(Deno.execPath(), {
@@ -37,7 +38,12 @@ Deno.test("the bundle built like `deno task bundle` runs --help and plan -f", as
 
     const manifest = `${dir}/app.yaml`;
     await Deno.writeTextFile(manifest, planManifest(reg.host));
-    const plan = await runCli(bundle, ["plan", "-f", manifest], {}, dir);
+    const plan = await runCli(
+      bundle,
+      ["plan", "-f", manifest, "--registry-insecure", reg.host],
+      {},
+      dir,
+    );
     assert.equal(plan.code, 0, plan.stderr);
     const rows = await planWorkloads(
       workloadsFromManifests([planManifest(reg.host)]),

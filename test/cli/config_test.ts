@@ -16,7 +16,9 @@ import {
 import { OPTIONS } from "../../cli/options.ts";
 
 type Env = Record<string, string>;
-const envOf = (vars: Env) => (name: string): string | undefined => vars[name];
+/** The environment `vars`, serving without a token unless they say otherwise. */
+const envOf = (vars: Env) => (name: string): string | undefined =>
+  name in vars ? vars[name] : name === "INSECURE_NO_TOKEN" ? "true" : undefined;
 const noFiles: ReadFile = (path) => Promise.reject(new Error(`no such file ${path}`));
 const read = (argv: string[], env: Env = {}, readFile = noFiles) =>
   readInvocation(argv, envOf(env), readFile);
@@ -146,6 +148,16 @@ const PRECEDENCE: Precedence[] = [
     get: (i) => i.config.registry.insecureHosts,
   },
   {
+    name: "registry-allow",
+    env: "REGISTRY_ALLOW",
+    flag: ["--registry-allow", "*.example.com"],
+    envValue: "ghcr.io, *.corp.lan",
+    fromFlag: ["*.example.com"],
+    fromEnv: ["ghcr.io", "*.corp.lan"],
+    fallback: [],
+    get: (i) => i.config.registry.allow,
+  },
+  {
     name: "lease-namespace",
     env: "POD_NAMESPACE",
     flag: ["--lease-namespace", "ops"],
@@ -212,16 +224,18 @@ Deno.test("every option: flag beats environment beats default", async () => {
     assert.deepEqual(p.get(await read(p.flag, env)), p.fromFlag, `${p.name}: flag over env`);
     assert.deepEqual(p.get(await read([], env)), p.fromEnv, `${p.name}: env`);
     assert.deepEqual(p.get(await read([])), p.fallback, `${p.name}: default`);
-    // An empty variable counts as unset.
+    // An empty variable counts as unset, except an empty TOKEN: refused (see below).
+    if (p.env === "TOKEN") continue;
     assert.deepEqual(p.get(await read([], { [p.env]: "" })), p.fallback, `${p.name}: empty env`);
   }
   const covered = new Set(PRECEDENCE.map((p) => p.name));
   const rest = OPTIONS.filter((o) => o.env && !covered.has(o.name)).map((o) => o.name);
-  // Those read files; they have their own tests below.
+  // Those read files, or decide whether serving starts; they have their own tests below.
   assert.deepEqual(rest.sort(), [
     "docker-config",
     "image-credential-provider-bin-dir",
     "image-credential-provider-config",
+    "insecure-no-token",
     "registry-ca-file",
     "server-cert",
     "server-key",
@@ -275,22 +289,45 @@ Deno.test("Go-style single-dash flags, as the original Argoos took them", async 
   await usageError(["-frobnicate", "x"]);
 });
 
-Deno.test("--token-file reads the file and trims it; --token wins over it", async () => {
+const usage = (pattern: RegExp) => (err: unknown) =>
+  err instanceof UsageError && pattern.test(err.message);
+
+Deno.test("--token-file is checked at start and kept as a path; --token wins over it", async () => {
   const path = await Deno.makeTempFile();
   try {
     await Deno.writeTextFile(path, "  s3cret\n");
-    assert.equal((await readInvocation(["--token-file", path], envOf({}))).config.token, "s3cret");
-    assert.equal((await readInvocation([], envOf({ TOKEN_FILE: path }))).config.token, "s3cret");
-    assert.equal(
-      (await readInvocation(["--token", "flag", "--token-file", path], envOf({}))).config.token,
-      "flag",
-    );
-    await Deno.writeTextFile(path, "\n");
-    assert.equal((await readInvocation(["--token-file", path], envOf({}))).config.token, undefined);
+    assert.equal((await readInvocation(["--token-file", path], envOf({}))).config.tokenFile, path);
+    assert.equal((await readInvocation([], envOf({ TOKEN_FILE: path }))).config.tokenFile, path);
+    const both = await readInvocation(["--token", "flag", "--token-file", path], envOf({}));
+    assert.equal(both.config.token, "flag");
+    assert.equal(both.config.tokenFile, undefined);
+    await Deno.writeTextFile(path, " \n\t");
+    await assert.rejects(readInvocation(["--token-file", path], envOf({})), usage(/blank/));
   } finally {
     await Deno.remove(path);
   }
   await assert.rejects(readInvocation(["--token-file", path], envOf({})), UsageError);
+});
+
+Deno.test("serving without a token, or with a blank one, is refused at start", async () => {
+  const refused = async (argv: string[], env: Env, pattern: RegExp) =>
+    await assert.rejects(read(argv, { INSECURE_NO_TOKEN: "false", ...env }), usage(pattern));
+  await refused([], { INSECURE_NO_TOKEN: "" }, /no token: POST \/event would accept anyone/);
+  await refused(["serve", "--token", ""], {}, /--token is blank/);
+  await refused(["serve", "--token", "   "], {}, /--token is blank/);
+  await refused([], { TOKEN: "" }, /TOKEN is blank/);
+  await refused([], { TOKEN: " \t" }, /TOKEN is blank/);
+  const blankFile: ReadFile = () => Promise.resolve("\n  \n");
+  await assert.rejects(
+    read(["--token-file", "/t"], { INSECURE_NO_TOKEN: "" }, blankFile),
+    usage(/blank/),
+  );
+  // Meant: said so explicitly, by flag or variable.
+  assert.equal((await read(["--insecure-no-token"])).config.insecureNoToken, true);
+  assert.equal((await read([], { INSECURE_NO_TOKEN: "true" })).config.insecureNoToken, true);
+  // No webhook, no token needed.
+  assert.equal((await read(["poll"])).config.token, undefined);
+  assert.equal((await read(["serve", "--poll-only"])).config.webhook, false);
 });
 
 Deno.test("--server-cert and --server-key go together; --registry-ca-file is read", async () => {

@@ -6,13 +6,15 @@
  */
 
 import { LINEAR_ENGINE_FLAG } from "../../lib/policy/pattern.ts";
+import { LOOPBACK_INSECURE } from "../support/loopback.ts";
 
 /** The CLI entry point, as a path. */
 export const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 /**
  * A clean environment: only what Deno itself needs (PATH, HOME, its cache dirs, and the proxy
- * and CA settings it needs to fetch npm packages, e.g. esbuild for `deno bundle`), plus `vars`,
+ * and CA settings it needs to fetch npm packages, e.g. esbuild for `deno bundle`), plus `vars`
+ * (`INSECURE_NO_TOKEN` is true and `REGISTRY_INSECURE` lists loopback unless `vars` say otherwise),
  * so no KUBECONFIG, in-cluster variable or token of the developer's leaks into a test.
  *
  * @example
@@ -27,7 +29,15 @@ export function cliEnv(vars: Record<string, string> = {}): Record<string, string
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
-  return { ...env, NO_COLOR: "1", ...vars };
+  // Serving without a token is refused at start, and loopback registries get plain http only
+  // when listed: tests about other things say both are meant.
+  return {
+    ...env,
+    NO_COLOR: "1",
+    INSECURE_NO_TOKEN: "true",
+    REGISTRY_INSECURE: LOOPBACK_INSECURE.join(","),
+    ...vars,
+  };
 }
 
 const PASSED_THROUGH = [

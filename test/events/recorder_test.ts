@@ -237,3 +237,51 @@ Deno.test("service: an invalid annotation is reported once per change, and the w
   assert.deepEqual(lines.map((r) => r.key), [PATTERN, "argoos.io/order.wbe"]);
   assert.ok(lines.every((r) => r.workload === "Deployment default/web"));
 });
+
+Deno.test("recorder: a repeat updates count and lastTimestamp; an expired one is created anew", async () => {
+  const cluster = await startFakeCluster();
+  let now = Date.parse("2026-12-01T10:00:00Z");
+  try {
+    const stored = cluster.fake.put(deployment({
+      name: "web",
+      policy: "patch",
+      containers: [{ name: "app", image: "reg.example/app:1.0.0" }],
+    }));
+    const workload = readWorkload(kindNamed("Deployment")!, stored as KubeObject);
+    const events = new EventRecorder(cluster.client, { instance: "argoos-0", now: () => now });
+    const refused = {
+      workload,
+      reason: "UpdateRejected" as const,
+      type: "Warning" as const,
+      message: "app: refused by admission",
+    };
+    events.record(refused);
+    events.record(refused);
+    await events.flush();
+    now += 60_000;
+    events.record(refused);
+    events.record({ ...refused, message: "app: another reason" });
+    await events.flush();
+    const byMessage = (message: string): Json[] =>
+      cluster.fake.list("v1", "Event").filter((e: Json) => e.message === message);
+    const [repeated, ...others] = byMessage(refused.message);
+    assert.equal(others.length, 0, "one Event for the repeats");
+    assert.equal(repeated.count, 3);
+    assert.equal(repeated.firstTimestamp, "2026-12-01T10:00:00Z");
+    assert.equal(repeated.lastTimestamp, "2026-12-01T10:01:00Z");
+    assert.equal(byMessage("app: another reason").length, 1);
+
+    // Deleted by the API server (event TTL): the next repeat creates a new Event.
+    cluster.fake.remove("v1", "Event", "default", repeated.metadata.name);
+    events.record(refused);
+    await events.flush();
+    assert.deepEqual(byMessage(refused.message).map((e) => e.count), [1]);
+    // Past the TTL the recorder does not even try the old one.
+    now += 2 * 60 * 60 * 1000;
+    events.record(refused);
+    await events.flush();
+    assert.deepEqual(byMessage(refused.message).map((e) => e.count).sort(), [1, 1]);
+  } finally {
+    await cluster.stop();
+  }
+});

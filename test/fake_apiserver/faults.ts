@@ -13,14 +13,33 @@ export interface Fault {
   method?: string;
   /** Substring of the path. */
   path?: string;
-  /** HTTP status to answer with. */
-  status: number;
+  /** HTTP status to answer with (ignored with `error`). */
+  status?: number;
   /** How many matching requests fail; default 1. */
   times?: number;
   /** Optional Status reason, e.g. "Conflict", "Invalid". */
   reason?: string;
   message?: string;
+  /** A complete failure to answer with, e.g. `admissionPolicyDenied(…)`. */
+  error?: ApiError;
+  /**
+   * Instead of an error: `hang` holds the request unanswered for `hangMs` (default 60 s) and
+   * applies nothing, as an overloaded API server the client times out on; `lost` applies the
+   * request and then breaks the answer mid-body, as a connection lost after the write.
+   */
+  kind?: "hang" | "lost";
+  hangMs?: number;
+  /** Each matching request fails with this probability (others pass it by). Default 1. */
+  rate?: number;
+  /** The random source for `rate` (seed it for a repeatable run). Default Math.random. */
+  random?: () => number;
 }
+
+/** What the server does with a request a fault matched. */
+export type FaultAction =
+  | { kind: "error"; error: ApiError }
+  | { kind: "hang"; ms: number }
+  | { kind: "lost" };
 
 /**
  * Queued faults, matched in the order they were added.
@@ -30,7 +49,8 @@ export interface Fault {
  * import { FaultQueue } from "./faults.ts";
  * const faults = new FaultQueue();
  * faults.add({ method: "PATCH", status: 500 });
- * faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b")?.code; // 500
+ * const action = faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b");
+ * if (action?.kind === "error") action.error.code; // 500
  * faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b"); // undefined
  * ```
  */
@@ -43,14 +63,18 @@ export class FaultQueue {
   }
 
   /** The failure for this request, using up one of its matching fault's times. */
-  take(method: string, path: string): ApiError | undefined {
+  take(method: string, path: string): FaultAction | undefined {
     const at = this.#queue.findIndex(({ fault }) =>
       (!fault.method || fault.method.toUpperCase() === method) &&
-      (!fault.path || path.includes(fault.path))
+      (!fault.path || path.includes(fault.path)) &&
+      (fault.rate === undefined || (fault.random ?? Math.random)() < fault.rate)
     );
     if (at < 0) return undefined;
     const entry = this.#queue[at];
     if (--entry.left <= 0) this.#queue.splice(at, 1);
-    return genericError(entry.fault.status, entry.fault.reason, entry.fault.message);
+    const { error, status = 500, reason, message, kind, hangMs = 60_000 } = entry.fault;
+    if (kind === "hang") return { kind, ms: hangMs };
+    if (kind === "lost") return { kind };
+    return { kind: "error", error: error ?? genericError(status, reason, message) };
   }
 }

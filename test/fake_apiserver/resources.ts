@@ -88,6 +88,8 @@ export const API_RESOURCES: readonly ApiResource[] = [
   serve(JOBS, true, ["status.successful"]),
   serve(LEASES),
   serve(type("events.k8s.io", "events", "Event")),
+  serve(type("networking.k8s.io", "networkpolicies", "NetworkPolicy")),
+  serve(type("policy", "poddisruptionbudgets", "PodDisruptionBudget"), true),
   serve(type("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", false)),
   serve(type("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", false)),
   serve(type("rbac.authorization.k8s.io", "roles", "Role")),

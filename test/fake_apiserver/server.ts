@@ -210,7 +210,11 @@ class Server implements FakeApiServer {
       this.requests.push(recorded);
       this.onRequest?.(recorded);
       const fault = this.#faults.take(method, url.pathname);
-      if (fault) return fault.toResponse();
+      if (fault?.kind === "error") return fault.error.toResponse();
+      if (fault?.kind === "hang") {
+        await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        return genericError(504, "Timeout", "the request was held unanswered").toResponse();
+      }
       // A wrong token fails authentication before any path is looked at; only a request
       // without credentials reaches the public paths (as system:anonymous).
       const anonymous = !request.headers.has("authorization");
@@ -225,12 +229,22 @@ class Server implements FakeApiServer {
       const route = parseRoute(url.pathname);
       if (!route) throw genericError(404);
       const mediaType = contentType?.split(";")[0].trim().toLowerCase() ?? null;
-      return this.#dispatch(method, route, url.searchParams, {
+      const answer = this.#dispatch(method, route, url.searchParams, {
         store: this.#store,
         route,
         mediaType,
         body,
       });
+      if (fault?.kind !== "lost") return answer;
+      // Applied; the answer breaks after its first byte, as a connection lost mid-response.
+      await answer.body?.cancel();
+      const broken = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode("{"));
+          c.error(new Error("connection lost"));
+        },
+      });
+      return new Response(broken, { status: answer.status, headers: answer.headers });
     } catch (e) {
       if (e instanceof ApiError) return e.toResponse();
       if (e instanceof SelectorError) return badRequest(e.message).toResponse();

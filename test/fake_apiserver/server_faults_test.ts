@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { type RecordedRequest, startFakeApiServer } from "./mod.ts";
+import { findByKind } from "./resources.ts";
+import { admissionPolicyDenied, rbacForbidden, webhookDenied } from "./status.ts";
 import { call, WatchReader } from "./test_client.ts";
 
 const PODS = "/api/v1/namespaces/default/pods";
@@ -82,6 +84,44 @@ Deno.test("faults answer matching requests with a Status, the given number of ti
   }
 });
 
+Deno.test("a lost answer applies the write and breaks the response; a hang answers nothing in time; rate picks some", async () => {
+  const api = await startFakeApiServer();
+  try {
+    api.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "a" } });
+    const path = "/api/v1/namespaces/a/configmaps/c";
+    api.fail({ method: "PATCH", kind: "lost" });
+    const lost = fetch(api.url + path, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${api.token}`,
+        "content-type": "application/merge-patch+json",
+      },
+      body: JSON.stringify({ data: { k: "v" } }),
+    }).then((res) => res.text());
+    await assert.rejects(lost, "the answer never arrives whole");
+    const stored = api.get("v1", "ConfigMap", "a", "c") as { data?: Record<string, string> };
+    assert.deepEqual(stored.data, { k: "v" }, "the write was applied");
+
+    api.fail({ method: "GET", kind: "hang", hangMs: 500 });
+    await assert.rejects(
+      fetch(api.url + path, {
+        headers: { authorization: `Bearer ${api.token}` },
+        signal: AbortSignal.timeout(200),
+      }),
+      (err: Error) => err.name === "TimeoutError",
+    );
+
+    let n = 0;
+    const random = () => (n++ % 4) / 4; // 0, .25, .5, .75: one in four under 0.2
+    api.fail({ method: "GET", status: 500, rate: 0.2, random, times: 100 });
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await call(api, "GET", path)).status);
+    assert.deepEqual(statuses, [500, 200, 200, 200, 500, 200, 200, 200]);
+  } finally {
+    await api.stop();
+  }
+});
+
 Deno.test("faults apply to watches too", async () => {
   const api = await startFakeApiServer();
   try {
@@ -115,6 +155,65 @@ Deno.test("every request is recorded and reported as it arrives", async () => {
     assert.deepEqual(patch.body, { metadata: {} });
     assert.ok(patch.at >= before);
     assert.equal(unauth.body, undefined);
+  } finally {
+    await api.stop();
+  }
+});
+
+Deno.test("admission policy, webhook and RBAC refusals have the real server's Status shapes", async () => {
+  const api = await startFakeApiServer();
+  const type = findByKind("apps/v1", "Deployment")!;
+  const path = "/apis/apps/v1/namespaces/default/deployments/web";
+  const patch = async () => {
+    const res = await fetch(api.url + path, {
+      method: "PATCH",
+      headers: { "content-type": "application/json-patch+json" },
+      body: "[]",
+    });
+    return [res.status, await res.json()];
+  };
+  const denial = "ValidatingAdmissionPolicy 'pinned' with binding 'pinned-b' denied request: no";
+  const status = (code: number, reason: string | undefined, message: string, details?: object) => ({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    ...(reason ? { reason } : {}),
+    ...(details ? { details } : {}),
+    code,
+  });
+  try {
+    api.fail({
+      error: admissionPolicyDenied(type, "web", "pinned", "pinned-b", "no", "Forbidden"),
+    });
+    assert.deepEqual(await patch(), [
+      403,
+      status(403, "Forbidden", `deployments.apps "web" is forbidden: ${denial}`, {
+        name: "web",
+        group: "apps",
+        kind: "deployments",
+        causes: [{ message: denial }],
+      }),
+    ]);
+    api.fail({ error: webhookDenied("img.example.com", { code: 403, message: "not allowed" }) });
+    assert.deepEqual(await patch(), [
+      403,
+      status(403, undefined, 'admission webhook "img.example.com" denied the request: not allowed'),
+    ]);
+    api.fail({
+      error: rbacForbidden(type, "web", "default", "system:serviceaccount:a:b", "patch"),
+    });
+    assert.deepEqual(await patch(), [
+      403,
+      status(
+        403,
+        "Forbidden",
+        'deployments.apps "web" is forbidden: User "system:serviceaccount:a:b" cannot patch ' +
+          'resource "deployments" in API group "apps" in the namespace "default"',
+        { name: "web", group: "apps", kind: "deployments" },
+      ),
+    ]);
   } finally {
     await api.stop();
   }

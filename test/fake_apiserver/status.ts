@@ -10,11 +10,14 @@ import type { JsonObject } from "./json_value.ts";
 import { jsonResponse } from "./response.ts";
 import { STATUS_REASONS } from "../../lib/kube/errors.ts";
 
-/** One field-level cause of an `Invalid` failure. */
+/**
+ * One cause of a failure: field-level for `Invalid` (all three set); an admission policy's
+ * denial carries the message alone.
+ */
 export interface StatusCause {
-  reason: string;
+  reason?: string;
   message: string;
-  field: string;
+  field?: string;
 }
 
 /** `details` of a Status; empty fields are left out, as the real server does. */
@@ -57,6 +60,8 @@ export class ApiError extends Error {
       message: this.message,
       reason: this.reason ?? STATUS_REASONS[this.code] ?? "Unknown",
     };
+    // An empty reason is left out, as Go's omitempty does (a webhook's Status may have none).
+    if (this.reason === "") delete body.reason;
     if (this.details) body.details = this.details;
     body.code = this.code;
     return body;
@@ -216,4 +221,92 @@ export function expired(message: string): ApiError {
 
 function groupOf(type: ApiResource): { group?: string } {
   return type.group ? { group: type.group } : {};
+}
+
+/** `NewForbidden`'s message and details: the resource, then the error. */
+function forbidden(type: ApiResource, name: string, why: string): [string, StatusDetails] {
+  const what = name ? `${qualifiedResource(type)} "${name}"` : qualifiedResource(type);
+  const details = { ...(name ? { name } : {}), ...groupOf(type), kind: type.resource };
+  return [`${what} is forbidden: ${why}`, details];
+}
+
+/**
+ * 403 from RBAC, as the authorization filter writes it: `NewForbidden` naming the resource,
+ * no causes.
+ *
+ * @example
+ * ```ts
+ * import { rbacForbidden } from "./status.ts";
+ * import { findByKind } from "./resources.ts";
+ * const type = findByKind("apps/v1", "Deployment")!;
+ * rbacForbidden(type, "web", "default", "system:serviceaccount:argoos:argoos", "patch").code; // 403
+ * ```
+ */
+export function rbacForbidden(
+  type: ApiResource,
+  name: string,
+  namespace: string,
+  user: string,
+  verb: string,
+): ApiError {
+  const group = type.group ? `"${type.group}"` : '""';
+  const [message, details] = forbidden(
+    type,
+    name,
+    `User "${user}" cannot ${verb} resource "${type.resource}" in API group ${group} in the ` +
+      `namespace "${namespace}"`,
+  );
+  return new ApiError(403, "Forbidden", message, details);
+}
+
+/**
+ * A ValidatingAdmissionPolicy's denial, as kube-apiserver's policy dispatcher builds it:
+ * `NewForbidden`, then the validation's `reason` (default `Invalid`) and its code, and one
+ * cause holding only the message.
+ *
+ * @example
+ * ```ts
+ * import { admissionPolicyDenied } from "./status.ts";
+ * import { findByKind } from "./resources.ts";
+ * const type = findByKind("apps/v1", "Deployment")!;
+ * admissionPolicyDenied(type, "web", "pinned", "pinned-binding", "no", "Forbidden").code; // 403
+ * ```
+ */
+export function admissionPolicyDenied(
+  type: ApiResource,
+  name: string,
+  policy: string,
+  binding: string,
+  why: string,
+  reason: "Forbidden" | "Invalid" | "Unauthorized" | "RequestEntityTooLarge" = "Invalid",
+): ApiError {
+  const denial =
+    `ValidatingAdmissionPolicy '${policy}' with binding '${binding}' denied request: ${why}`;
+  const [message, details] = forbidden(type, name, denial);
+  const code = { Forbidden: 403, Invalid: 422, Unauthorized: 401, RequestEntityTooLarge: 413 };
+  return new ApiError(code[reason], reason, message, { ...details, causes: [{ message: denial }] });
+}
+
+/**
+ * An admission webhook's denial: the webhook's own Status (code raised to at least 400),
+ * its message prefixed by the API server; no details unless the webhook sent some.
+ *
+ * @example
+ * ```ts
+ * import { webhookDenied } from "./status.ts";
+ * webhookDenied("policy.example.com", { code: 403, reason: "Forbidden", message: "no" }).code; // 403
+ * ```
+ */
+export function webhookDenied(
+  webhook: string,
+  result: { code?: number; reason?: string; message?: string },
+): ApiError {
+  const deniedBy = `admission webhook "${webhook}" denied the request`;
+  const message = result.message
+    ? `${deniedBy}: ${result.message}`
+    : result.reason
+    ? `${deniedBy}: ${result.reason}`
+    : `${deniedBy} without explanation`;
+  const code = (result.code ?? 0) < 400 ? 400 : result.code!;
+  return new ApiError(code, result.reason ?? "", message);
 }

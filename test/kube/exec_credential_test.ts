@@ -229,3 +229,60 @@ Deno.test("exec plugin: a CA with non-Latin-1 text reaches the plugin as base64 
     const sent = info.spec.cluster["certificate-authority-data"];
     assert.equal(new TextDecoder().decode(Uint8Array.fromBase64(sent)), ca);
   }));
+
+Deno.test("exec plugin: only PATH, HOME, the kubeconfig's env and KUBERNETES_EXEC_INFO", () =>
+  withDir(async (dir) => {
+    const command = `${dir}/env.sh`;
+    await Deno.writeTextFile(
+      command,
+      `#!/bin/sh\nenv > "${dir}/env.txt"\n` +
+        `echo '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"t"}}'\n`,
+    );
+    await Deno.chmod(command, 0o755);
+    Deno.env.set("ARGOOS_TEST_SECRET", "must-not-leak");
+    try {
+      const provider = new ExecCredentialProvider({
+        command,
+        apiVersion: V1,
+        env: [{ name: "AWS_PROFILE", value: "prod" }],
+      });
+      assert.equal((await provider.credential()).token, "t");
+    } finally {
+      Deno.env.delete("ARGOOS_TEST_SECRET");
+    }
+    const names = (await Deno.readTextFile(`${dir}/env.txt`)).split("\n")
+      .map((l) => l.split("=")[0]).filter((n) => n && n !== "PWD" && n !== "SHLVL" && n !== "_");
+    const expected = ["AWS_PROFILE", "KUBERNETES_EXEC_INFO", "PATH"];
+    if (Deno.env.get("HOME") !== undefined) expected.push("HOME");
+    assert.deepEqual(names.sort(), expected.sort());
+  }));
+
+Deno.test("exec plugin: a hung plugin is killed and reported, and the next call runs it again", () =>
+  withDir(async (dir) => {
+    // The plugin waits on a child of its own, which keeps the output pipes open.
+    const command = `${dir}/hung.sh`;
+    await Deno.writeTextFile(
+      command,
+      `#!/bin/sh\nsleep 30 &\necho $! >> "${dir}/child.pid"\nwait\n`,
+    );
+    await Deno.chmod(command, 0o755);
+    const provider = new ExecCredentialProvider({ command, apiVersion: V1 }, { timeoutMs: 300 });
+    const started = performance.now();
+    try {
+      await assert.rejects(
+        provider.credential(),
+        (err: unknown) =>
+          err instanceof ExecCredentialError &&
+          /killed after 300 ms without an answer/.test(err.message),
+      );
+      assert.ok(performance.now() - started < 5_000, "not waiting for the plugin's child");
+      await assert.rejects(provider.credential(), ExecCredentialError);
+    } finally {
+      const pids = (await Deno.readTextFile(`${dir}/child.pid`).catch(() => "")).split("\n");
+      for (const pid of pids.map(Number).filter((p) => p > 0)) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* already gone */ }
+      }
+    }
+  }));

@@ -14,6 +14,7 @@ import { MAIN, runCli } from "../cli/run_cli.ts";
 import { closedPort } from "../registry/stub_registry.ts";
 import { startTagRegistry } from "../service/tag_registry.ts";
 import { PLAN_TAGS, planManifest } from "./manifests.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const noCredentials = () => Promise.resolve(new Map());
 
@@ -48,7 +49,7 @@ Deno.test("workloadsFromManifests keeps labelled workloads of every kind, in ord
 Deno.test("planWorkloads: current, newest, would-run and reason per container", async () => {
   const reg = startTagRegistry(PLAN_TAGS);
   const down = `127.0.0.1:${closedPort()}`;
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const workloads = workloadsFromManifests([
       planManifest(reg.host),
@@ -185,7 +186,7 @@ Deno.test("formatPlan aligns every column under its heading", () => {
 Deno.test("argoos plan -f prints the table and changes nothing", async () => {
   const reg = startTagRegistry(PLAN_TAGS);
   const dir = await Deno.makeTempDir();
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const file = `${dir}/app.yaml`;
     await Deno.writeTextFile(file, planManifest(reg.host));

@@ -8,6 +8,7 @@ import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
 import { startStubRegistry } from "../../bench/stub_registry.ts";
 import { closedPort, startStub } from "../registry/stub_registry.ts";
 import { deployment } from "../support/workload_object.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const NO_CREDENTIALS = () => Promise.resolve<CredentialMap>(new Map());
 
@@ -50,7 +51,7 @@ Deno.test("usersByRepository: each workload once per repository, filter applied"
 
 Deno.test("fetchOffers: one listing per repository whatever the number of workloads", async () => {
   const stub = startStubRegistry();
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     for (const tag of ["1.2.3", "1.2.4", "1.3.0"]) stub.push("team/app", tag);
     stub.push("team/other", "2.0.0");
@@ -72,7 +73,7 @@ Deno.test("fetchOffers: one listing per repository whatever the number of worklo
 
 Deno.test("fetchOffers: listings only; digests are the reconcile's truth check", async () => {
   const stub = startStubRegistry();
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     for (const tag of ["latest", "1.3.0", "1.2.3"]) stub.push("team/app", tag);
     const repo = `${stub.host}/team/app`;
@@ -92,7 +93,7 @@ Deno.test("fetchOffers: listings only; digests are the reconcile's truth check",
 
 Deno.test("fetchOffers: failures grouped per host, other hosts still served", async () => {
   const stub = startStubRegistry();
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   const down = `127.0.0.1:${closedPort()}`;
   try {
     stub.push("team/app", "1.3.0");
@@ -117,7 +118,7 @@ Deno.test("fetchOffers: failures grouped per host, other hosts still served", as
 
 Deno.test("fetchOffers: the workloads' credentials for the repository's host are asked", async () => {
   const stub = startStubRegistry();
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     stub.push("team/app", "1.3.0");
     const workloads = [
@@ -142,7 +143,7 @@ Deno.test("fetchOffers: credentials matched by repository path, a refused one fa
       ? Response.json({ name: "team/app", tags: ["1.3.0"] })
       : new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } })
   );
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   const config = (auths: Record<string, [string, string]>) =>
     parseDockerConfig(JSON.stringify({
       auths: Object.fromEntries(
@@ -178,7 +179,7 @@ Deno.test("fetchOffers: one slow repository fails alone on a host that answers t
     await new Promise((r) => setTimeout(r, slow ? 1_500 : 50));
     return Response.json({ name: "x", tags: ["1.0.0", "1.1.0"] });
   });
-  const registry = new RegistryClient({ timeoutMs: 500 });
+  const registry = new RegistryClient({ ...PLAIN_LOOPBACK, timeoutMs: 500 });
   try {
     const workloads = [workload("p", "minor", [`${stub.host}/proxy/app:1.0.0`])];
     for (let i = 0; i < 12; i++) {
@@ -197,7 +198,7 @@ Deno.test("fetchOffers: when every credential is refused, the refusal is what is
   const stub = startStub(() =>
     new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } })
   );
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const creds = parseDockerConfig(JSON.stringify({
       auths: { [stub.host]: { auth: btoa("ci:wrong") } },

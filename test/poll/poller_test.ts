@@ -22,6 +22,7 @@ import {
   startFakeCluster,
   waitFor,
 } from "../support/fake_cluster.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const INTERVAL = 300_000;
 const T0 = 1_700_000_000_000;
@@ -71,7 +72,11 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
     dryRun: opts.dryRun,
     onReport: (r) => outcomes.push(r.outcome),
   });
-  const registry = new RegistryClient({ logger: log.logger, timeoutMs: opts.timeoutMs });
+  const registry = new RegistryClient({
+    ...PLAIN_LOOPBACK,
+    logger: log.logger,
+    timeoutMs: opts.timeoutMs,
+  });
   const facts = new RepositoryFacts();
   const credentialsOf = () => Promise.resolve(new Map());
   const reconciler = new Reconciler({

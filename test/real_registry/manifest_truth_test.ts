@@ -12,12 +12,13 @@ import { RegistryError } from "../../lib/registry/errors.ts";
 import { deleteManifest, pushArtifact } from "./manifests.ts";
 import { pushImage } from "./push.ts";
 import { realRegistryTest, startRealRegistry } from "./registry.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 realRegistryTest(
   "real registry: manifest() reports digest and media type of pushed images",
   async () => {
     const registry = await startRealRegistry();
-    const client = new RegistryClient();
+    const client = new RegistryClient(PLAIN_LOOPBACK);
     try {
       const cases = [
         { tag: "1.0.0", format: "oci" as const, multiarch: false },
@@ -49,7 +50,7 @@ realRegistryTest(
   "real registry: a Helm chart pushed as an OCI artifact is not an image",
   async () => {
     const registry = await startRealRegistry();
-    const client = new RegistryClient();
+    const client = new RegistryClient(PLAIN_LOOPBACK);
     try {
       const digest = await pushArtifact(registry.host, "charts/web", "0.1.0", {
         configMediaType: "application/vnd.cncf.helm.config.v1+json",
@@ -67,7 +68,7 @@ realRegistryTest(
 
 realRegistryTest("real registry: a tag pushed then deleted is MANIFEST_UNKNOWN", async () => {
   const registry = await startRealRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const pushed = await pushImage({ registry: registry.host, repository: "myapp", tag: "2.0.0" });
     assert.equal((await client.manifest(registry.host, "myapp", "2.0.0")).digest, pushed.digest);

@@ -37,6 +37,20 @@ Deno.test("RepositoryFacts: pushes age out; repositories are bounded, least rece
   assert.equal(facts.listing("r/two"), undefined, "least recently recorded dropped");
 });
 
+Deno.test("RepositoryFacts: pushes are bounded in all, least recently recorded repositories first", () => {
+  const facts = new RepositoryFacts({ maxPushes: 4, pushesPerRepository: 3 });
+  const now = Date.now();
+  for (const tag of ["1", "2", "3"]) facts.recordPush(push(tag, now, "r/a"));
+  for (const tag of ["1", "2"]) facts.recordPush(push(tag, now, "r/b"));
+  assert.equal(facts.pushes("r/a").length, 0, "r/a dropped whole to keep 4 pushes in all");
+  assert.equal(facts.pushes("r/b").length, 2);
+  // Many repositories of one push each: never more than maxPushes held.
+  for (let i = 0; i < 100; i++) facts.recordPush(push("1", now, `r/many${i}`));
+  let held = 0;
+  for (let i = 0; i < 100; i++) held += facts.pushes(`r/many${i}`).length;
+  assert.equal(held, 4);
+});
+
 Deno.test("RepositoryFacts: the same push delivered again keeps its first record time", () => {
   let now = 1_000;
   const facts = new RepositoryFacts({}, () => now);

@@ -10,6 +10,7 @@ import { MANIFEST_MEDIA_TYPES } from "../../lib/image/media_types.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { startStub } from "./stub_registry.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const DIGEST = "sha256:515067bec0af45ec93a68e8e9bf89fb2dd608a89e7a1537710e833245f4e13c4";
@@ -49,7 +50,7 @@ Deno.test("manifest: one GET accepting all four types; digest and media type fro
       headers: { "Content-Type": OCI_MANIFEST, "Docker-Content-Digest": DIGEST },
     })
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.manifest(stub.host, "team/app", "1.2.3"), {
       digest: DIGEST,
@@ -73,7 +74,7 @@ Deno.test("manifest: without Docker-Content-Digest the digest is the sha256 of t
   const stub = startStub(() =>
     new Response(IMAGE, { headers: { "Content-Type": "application/json" } })
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.manifest(stub.host, "app", "1.0.0"), {
       digest: await sha256(IMAGE),
@@ -100,7 +101,7 @@ Deno.test("manifest: a Helm chart is reported as not an image", async () => {
       headers: { "Content-Type": OCI_MANIFEST, "Docker-Content-Digest": DIGEST },
     })
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const info = await client.manifest(stub.host, "charts/web", "0.1.0");
     assert.match(info.notImage ?? "", /helm\.config.*not an image config/);
@@ -117,7 +118,7 @@ Deno.test("manifest: an unknown tag is MANIFEST_UNKNOWN 404, not transient", asy
       errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown", detail: { Tag: "9.9.9" } }],
     }, { status: 404 })
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.manifest(stub.host, "myapp", "9.9.9"));
     assert.equal(err.status, 404);
@@ -143,7 +144,7 @@ Deno.test("manifest: a body over the cap is refused, declared or streamed", asyn
     });
     return new Response(body);
   });
-  const client = new RegistryClient({ maxManifestBytes: 1024 });
+  const client = new RegistryClient({ ...PLAIN_LOOPBACK, maxManifestBytes: 1024 });
   try {
     for (const tag of ["declared", "streamed"]) {
       const err = await rejection(client.manifest(stub.host, "app", tag));
@@ -152,7 +153,7 @@ Deno.test("manifest: a body over the cap is refused, declared or streamed", asyn
       assert.match(err.message, /larger than 1024 bytes/);
     }
     // Under the cap it is read whole.
-    const roomy = new RegistryClient({ maxManifestBytes: 1 << 20 });
+    const roomy = new RegistryClient({ ...PLAIN_LOOPBACK, maxManifestBytes: 1 << 20 });
     const info = await roomy.manifest(stub.host, "app", "declared");
     assert.equal(info.digest, await sha256(big));
     roomy.close();
@@ -168,7 +169,7 @@ Deno.test("manifest: a body that is not JSON, or a malformed digest header, is a
       ? new Response("<html>", { headers: { "Content-Type": "text/html" } })
       : new Response(IMAGE, { headers: { "Docker-Content-Digest": "md5" } })
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.match((await rejection(client.manifest(stub.host, "a", "text"))).message, /not JSON/);
     assert.match(
@@ -184,7 +185,7 @@ Deno.test("manifest: a body that is not JSON, or a malformed digest header, is a
 Deno.test("manifest: asked by digest, content with another digest is an error", async () => {
   // No Docker-Content-Digest: the bytes are hashed, and they are not what was asked for.
   const stub = startStub(() => new Response(IMAGE, { headers: { "Content-Type": OCI_MANIFEST } }));
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.manifest(stub.host, "app", DIGEST));
     assert.match(err.message, new RegExp(`served sha256:[0-9a-f]{64} for digest ${DIGEST}`));

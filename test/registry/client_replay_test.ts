@@ -7,6 +7,7 @@ import { RegistryClient } from "../../lib/registry/client.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { startStub } from "./stub_registry.ts";
 import { loadTranscript, replay, requestHeaderValues, type Transcript } from "./transcript.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 /**
  * Serves the transcript whose method, path and Authorization match the request; answers 400
@@ -41,7 +42,7 @@ async function rejection(p: Promise<unknown>): Promise<RegistryError> {
 
 Deno.test("replay tags_list.txt: all tags, in the registry's (unsorted) order", async () => {
   const stub = await replayRegistry("tags_list.txt");
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.listTags(stub.host, "myapp"), [
       "3.0.2",
@@ -64,7 +65,7 @@ Deno.test("replay tags_list.txt: all tags, in the registry's (unsorted) order", 
 
 Deno.test("replay tags_list_nested.txt: nested repository path", async () => {
   const stub = await replayRegistry("tags_list_nested.txt");
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.listTags(stub.host, "team/app"), ["1.0.0"]);
   } finally {
@@ -75,7 +76,7 @@ Deno.test("replay tags_list_nested.txt: nested repository path", async () => {
 
 Deno.test("replay tags_list_unknown_repo.txt: NAME_UNKNOWN, not transient", async () => {
   const stub = await replayRegistry("tags_list_unknown_repo.txt");
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.listTags(stub.host, "nope"));
     assert.equal(err.status, 404);
@@ -99,7 +100,7 @@ for (
   Deno.test(`replay ${name}: digest of the stored manifest`, async () => {
     const t = await loadTranscript(name);
     const stub = await replayRegistry(name);
-    const client = new RegistryClient();
+    const client = new RegistryClient(PLAIN_LOOPBACK);
     try {
       const tag = t.request.target.split("/").at(-1)!;
       assert.equal(await client.headDigest(stub.host, "myapp", tag), recordedDigest(t));
@@ -112,7 +113,7 @@ for (
 
 Deno.test("replay head_unknown_tag.txt: bodyless 404 HEAD is MANIFEST_UNKNOWN", async () => {
   const stub = await replayRegistry("head_unknown_tag.txt");
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.headDigest(stub.host, "myapp", "9.9.9"));
     assert.equal(err.status, 404);
@@ -132,7 +133,7 @@ Deno.test("replay auth_*: Basic challenge, right, wrong and missing credentials"
     "auth_head_manifest_noauth.txt",
     "auth_head_manifest_ok.txt",
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const good = { username: "testuser", password: "testpass" };
     assert.equal((await client.listTags(stub.host, "myapp", good)).length, 11);
@@ -147,7 +148,7 @@ Deno.test("replay auth_*: Basic challenge, right, wrong and missing credentials"
     assert.equal(bad.status, 401);
     assert.equal(bad.transient, false);
     // A fresh client: the first one already sends Basic up front for this host.
-    const none = await rejection(new RegistryClient().listTags(stub.host, "myapp"));
+    const none = await rejection(new RegistryClient(PLAIN_LOOPBACK).listTags(stub.host, "myapp"));
     assert.equal(none.code, "UNAUTHORIZED");
     assert.equal(none.transient, false);
   } finally {

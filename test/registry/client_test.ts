@@ -5,6 +5,7 @@ import { RegistryClient, type RegistryRequestStats } from "../../lib/registry/cl
 import { credentialFor, parseDockerConfig } from "../../lib/registry/credentials.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { closedPort, type SeenRequest, startStub, type Stub } from "./stub_registry.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 const DIGEST = "sha256:515067bec0af45ec93a68e8e9bf89fb2dd608a89e7a1537710e833245f4e13c4";
 
@@ -62,7 +63,7 @@ async function rejection(p: Promise<unknown>): Promise<RegistryError> {
 
 Deno.test("bearer: anonymous token dance with the realm on the same stub", async () => {
   const { stub, tokenRequests } = bearerRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.listTags(stub.host, "team/app"), ["1.0.0", "1.1.0"]);
     const [token] = tokenRequests();
@@ -83,7 +84,7 @@ Deno.test("bearer: anonymous token dance with the realm on the same stub", async
 
 Deno.test("bearer: token cached and sent up front on later calls", async () => {
   const { stub, tokenRequests } = bearerRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app");
     await client.listTags(stub.host, "team/app");
@@ -99,7 +100,7 @@ Deno.test("bearer: token cached and sent up front on later calls", async () => {
 Deno.test("bearer: expired token (injected clock) is not reused", async () => {
   const { stub, tokenRequests } = bearerRegistry({ expiresIn: 60 });
   let now = Date.UTC(2026, 10, 25);
-  const client = new RegistryClient({ now: () => now });
+  const client = new RegistryClient({ ...PLAIN_LOOPBACK, now: () => now });
   try {
     await client.listTags(stub.host, "team/app");
     now += 49_000;
@@ -118,7 +119,7 @@ Deno.test("bearer: expired token (injected clock) is not reused", async () => {
 
 Deno.test("bearer: a cached token the registry rejects is dropped and fetched once more", async () => {
   const { stub, state, tokenRequests } = bearerRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app");
     state.current = "revoked-by-server";
@@ -153,7 +154,7 @@ function sameTokenRegistry(refusals: number) {
 
 Deno.test("bearer: a refused token re-issued as the same string is retried once", async () => {
   const { stub, state, count } = sameTokenRegistry(0);
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app");
     state.refusals = 1; // e.g. a registry replica that has not seen the token yet
@@ -167,7 +168,7 @@ Deno.test("bearer: a refused token re-issued as the same string is retried once"
 
 Deno.test("bearer: a same-string token refused again is UNAUTHORIZED, without looping", async () => {
   const { stub, state, count } = sameTokenRegistry(0);
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app");
     state.refusals = Infinity;
@@ -190,7 +191,7 @@ Deno.test("bearer: scopes the challenge insists on are requested too", async () 
   const { stub, tokenRequests } = bearerRegistry({
     scope: "repository:team/app:pull,push repository:team/base:pull",
   });
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app");
     assert.deepEqual(tokenRequests()[0].url.searchParams.getAll("scope"), [
@@ -206,7 +207,7 @@ Deno.test("bearer: scopes the challenge insists on are requested too", async () 
 
 Deno.test("bearer: basic credentials go to the token endpoint", async () => {
   const { stub, tokenRequests } = bearerRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app", { username: "u", password: "p" });
     assert.equal(tokenRequests()[0].headers.get("authorization"), `Basic ${btoa("u:p")}`);
@@ -221,7 +222,7 @@ Deno.test("bearer: identity token from docker config uses the OAuth2 refresh-tok
   const creds = parseDockerConfig(JSON.stringify({
     auths: { [`https://${stub.host}/v1/`]: { auth: btoa("<token>:"), identitytoken: "idt" } },
   }));
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     await client.listTags(stub.host, "team/app", credentialFor(creds, stub.host));
     const [token] = tokenRequests();
@@ -240,7 +241,7 @@ Deno.test("bearer: identity token from docker config uses the OAuth2 refresh-tok
 
 Deno.test("bearer: token endpoint refusing the credentials is UNAUTHORIZED, not transient", async () => {
   const { stub } = bearerRegistry({ tokenStatus: 401 });
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.listTags(stub.host, "team/app", { username: "u" }));
     assert.equal(err.code, "UNAUTHORIZED");
@@ -257,7 +258,7 @@ Deno.test("basic: credentials from parseDockerConfig, then sent up front", async
   const creds = parseDockerConfig(JSON.stringify({
     auths: { [`http://${stub.host}`]: { auth: btoa("testuser:testpass") } },
   }));
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const cred = credentialFor(creds, stub.host);
     assert.deepEqual(await client.listTags(stub.host, "myapp", cred), ["1.2.3"]);
@@ -275,7 +276,7 @@ Deno.test("basic: credentials from parseDockerConfig, then sent up front", async
 
 Deno.test("basic: wrong or missing credentials are UNAUTHORIZED, not transient", async () => {
   const stub = basicRegistry();
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const wrong = await rejection(
       client.listTags(stub.host, "myapp", { username: "testuser", password: "wrong" }),
@@ -310,7 +311,7 @@ function pagedTags(stub: () => Stub) {
 
 Deno.test("pagination: relative and absolute Link rel=next are followed", async () => {
   const stub: Stub = startStub(pagedTags(() => stub));
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.listTags(stub.host, "x"), ["b", "a", "d", "c", "e"]);
     assert.deepEqual(stub.requests.map((r) => r.target), [
@@ -334,6 +335,7 @@ Deno.test("pagination: stops at maxPages with a warning", async () => {
   });
   const lines: string[] = [];
   const client = new RegistryClient({
+    ...PLAIN_LOOPBACK,
     maxPages: 3,
     logger: new Logger({ sink: (l) => lines.push(l) }),
   });
@@ -354,7 +356,10 @@ Deno.test("pagination: a Link rel=next back to the same page stops with a warnin
     })
   );
   const lines: string[] = [];
-  const client = new RegistryClient({ logger: new Logger({ sink: (l) => lines.push(l) }) });
+  const client = new RegistryClient({
+    ...PLAIN_LOOPBACK,
+    logger: new Logger({ sink: (l) => lines.push(l) }),
+  });
   try {
     assert.deepEqual(await client.listTags(stub.host, "team/app"), ["1.0.0"]);
     assert.equal(stub.requests.length, 1);
@@ -379,7 +384,10 @@ Deno.test("pagination: a cycle through earlier pages (relative and absolute) sto
     });
   });
   const lines: string[] = [];
-  const client = new RegistryClient({ logger: new Logger({ sink: (l) => lines.push(l) }) });
+  const client = new RegistryClient({
+    ...PLAIN_LOOPBACK,
+    logger: new Logger({ sink: (l) => lines.push(l) }),
+  });
   try {
     assert.deepEqual(await client.listTags(stub.host, "x"), ["after-", "after-a", "after-b"]);
     assert.deepEqual(stub.requests.map((r) => r.target), [
@@ -400,7 +408,7 @@ Deno.test("pagination: a link to another origin is refused", async () => {
       headers: { Link: '<https://elsewhere.example/v2/x/tags/list?last=a>; rel="next"' },
     })
   );
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.listTags(stub.host, "x"));
     assert.match(err.message, /another origin/);
@@ -414,7 +422,7 @@ Deno.test("pagination: a link to another origin is refused", async () => {
 Deno.test("tags: null tags is empty, malformed body is an error", async () => {
   let body = '{"name":"x","tags":null}';
   const stub = startStub(() => new Response(body));
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     assert.deepEqual(await client.listTags(stub.host, "x"), []);
     body = "<html>";
@@ -434,7 +442,7 @@ Deno.test("429 with Retry-After backs off only that host", async () => {
   );
   const healthy = startStub(() => Response.json({ name: "x", tags: ["1"] }));
   let now = 1_000_000;
-  const client = new RegistryClient({ now: () => now });
+  const client = new RegistryClient({ ...PLAIN_LOOPBACK, now: () => now });
   try {
     const first = await rejection(client.listTags(limited.host, "x"));
     assert.equal(first.status, 429);
@@ -470,7 +478,7 @@ Deno.test("503 with an HTTP-date Retry-After backs off; 500 is transient without
     })
   );
   let now = Date.UTC(2026, 0, 1);
-  const client = new RegistryClient({ now: () => now });
+  const client = new RegistryClient({ ...PLAIN_LOOPBACK, now: () => now });
   try {
     const err = await rejection(client.listTags(stub.host, "x"));
     assert.equal(err.status, 503);
@@ -493,7 +501,7 @@ Deno.test("503 with an HTTP-date Retry-After backs off; 500 is transient without
 Deno.test("registry down (connection refused) is transient", async () => {
   const host = `127.0.0.1:${closedPort()}`;
   const stats: RegistryRequestStats[] = [];
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   client.onRequest = (s) => stats.push(s);
   try {
     const err = await rejection(client.listTags(host, "x"));
@@ -512,7 +520,7 @@ Deno.test("timeout is transient", async () => {
     await released;
     return Response.json({ tags: [] });
   });
-  const client = new RegistryClient({ timeoutMs: 50 });
+  const client = new RegistryClient({ ...PLAIN_LOOPBACK, timeoutMs: 50 });
   try {
     const err = await rejection(client.listTags(stub.host, "x"));
     assert.equal(err.transient, true);
@@ -529,7 +537,7 @@ Deno.test("headDigest: one HEAD accepting all four manifest types", async () => 
     new Response(null, { headers: { "Docker-Content-Digest": DIGEST } })
   );
   const stats: RegistryRequestStats[] = [];
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   client.onRequest = (s) => stats.push(s);
   try {
     assert.equal(await client.headDigest(stub.host, "team/app", "1.2.3"), DIGEST);
@@ -555,7 +563,7 @@ Deno.test("headDigest: one HEAD accepting all four manifest types", async () => 
 
 Deno.test("headDigest: a 200 without a digest header is an error", async () => {
   const stub = startStub(() => new Response(null));
-  const client = new RegistryClient();
+  const client = new RegistryClient(PLAIN_LOOPBACK);
   try {
     const err = await rejection(client.headDigest(stub.host, "x", "1"));
     assert.match(err.message, /Docker-Content-Digest/);
@@ -567,7 +575,10 @@ Deno.test("headDigest: a 200 without a digest header is an error", async () => {
 });
 
 Deno.test("invalid names are refused before any request", async () => {
-  const client = new RegistryClient({ fetch: () => Promise.reject(new Error("no request")) });
+  const client = new RegistryClient({
+    ...PLAIN_LOOPBACK,
+    fetch: () => Promise.reject(new Error("no request")),
+  });
   const cases: [Promise<unknown>, string][] = [
     [client.listTags("r.io", "../etc"), "NAME_INVALID"],
     [client.listTags("r.io", "Upper/Case"), "NAME_INVALID"],
@@ -590,7 +601,7 @@ Deno.test("concurrency per host is bounded", async () => {
     active--;
     return new Response(null, { headers: { "Docker-Content-Digest": DIGEST } });
   });
-  const client = new RegistryClient({ concurrencyPerHost: 2 });
+  const client = new RegistryClient({ ...PLAIN_LOOPBACK, concurrencyPerHost: 2 });
   try {
     const tags = ["1", "2", "3", "4", "5", "6"];
     await Promise.all(tags.map((t) => client.headDigest(stub.host, "x", t)));
@@ -605,6 +616,7 @@ Deno.test("concurrency per host is bounded", async () => {
 Deno.test("base URL: docker.io goes to registry-1.docker.io, other hosts over https", async () => {
   const seen: string[] = [];
   const client = new RegistryClient({
+    ...PLAIN_LOOPBACK,
     fetch: (input) => {
       seen.push(String(input));
       return Promise.resolve(new Response(null, { headers: { "Docker-Content-Digest": DIGEST } }));
@@ -634,6 +646,7 @@ kSP2sruknyGmBTI9+7g=
 Deno.test("caCert: requests carry a Deno HttpClient trusting the CA; close releases it", async () => {
   const clients: unknown[] = [];
   const client = new RegistryClient({
+    ...PLAIN_LOOPBACK,
     caCert: TEST_CA,
     fetch: (_input, init) => {
       clients.push((init as { client?: unknown }).client);

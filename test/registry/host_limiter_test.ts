@@ -63,3 +63,18 @@ Deno.test("HostLimiter: waiters queued before a backoff are refused when their t
 Deno.test("HostLimiter: rejects a concurrency below 1", () => {
   assert.throws(() => new HostLimiter(0, () => 0), RangeError);
 });
+
+Deno.test("HostLimiter: an idle host is forgotten, a host backing off is kept", async () => {
+  let now = 0;
+  const limiter = new HostLimiter(2, () => now);
+  for (let i = 0; i < 1000; i++) await limiter.run(`h${i}.example`, () => Promise.resolve());
+  assert.equal(limiter.backoffRemaining("h0.example"), 0);
+  await limiter.run("busy.example", () => {
+    limiter.backOff("busy.example", 5_000);
+    return Promise.resolve();
+  });
+  assert.equal(limiter.backoffRemaining("busy.example"), 5_000, "kept while backing off");
+  assert.equal(limiter.size, 1, "only the host backing off is held");
+  now = 6_000;
+  assert.equal(limiter.backoffRemaining("busy.example"), 0);
+});

@@ -22,6 +22,7 @@ import type { ParseResult } from "../../lib/webhook/sources/types.ts";
 import { parseReference } from "../../lib/image/reference.ts";
 import { pushImage } from "../real_registry/push.ts";
 import { realRegistryTest, startRealRegistry } from "../real_registry/registry.ts";
+import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 
 Deno.test("REGISTRY_MIRRORS: upstream hosts normalized, mirrors kept, bad pairs refused", () => {
   const m = parseRegistryMirrors(
@@ -45,20 +46,25 @@ Deno.test("endpoints: a mirrored registry goes to its mirror with ns, others unc
     "docker.io=127.0.0.1:5000,quay.io=https://cache.lan,ghcr.io=cache.lan:5000",
   );
   const cases: [string, string[], { base: string; ns?: string }][] = [
-    ["docker.io", [], { base: "http://127.0.0.1:5000", ns: "docker.io" }],
-    ["registry-1.docker.io", [], { base: "http://127.0.0.1:5000", ns: "docker.io" }],
+    // A loopback mirror gets plain http only when listed insecure, as any registry.
+    ["docker.io", [], { base: "https://127.0.0.1:5000", ns: "docker.io" }],
+    ["registry-1.docker.io", ["127.0.0.1:*"], { base: "http://127.0.0.1:5000", ns: "docker.io" }],
     ["quay.io", [], { base: "https://cache.lan", ns: "quay.io" }],
     ["ghcr.io", [], { base: "https://cache.lan:5000", ns: "ghcr.io" }],
     ["ghcr.io", ["cache.lan:5000"], { base: "http://cache.lan:5000", ns: "ghcr.io" }],
     ["gcr.io", [], { base: "https://gcr.io" }],
-    ["docker.io", [], { base: "http://127.0.0.1:5000", ns: "docker.io" }],
+    ["docker.io", ["127.0.0.1:5000"], { base: "http://127.0.0.1:5000", ns: "docker.io" }],
   ];
   for (const [host, insecure, want] of cases) {
     assert.deepEqual(registryEndpoint(host, insecure, mirrors), want, host);
   }
   assert.deepEqual(registryEndpoint("docker.io", []), { base: "https://registry-1.docker.io" });
   assert.equal(
-    registryUrl(registryEndpoint("docker.io", [], mirrors), "library/nginx", "manifests/1.27")
+    registryUrl(
+      registryEndpoint("docker.io", ["127.0.0.1:5000"], mirrors),
+      "library/nginx",
+      "manifests/1.27",
+    )
       .href,
     "http://127.0.0.1:5000/v2/library/nginx/manifests/1.27?ns=docker.io",
   );
@@ -70,6 +76,7 @@ realRegistryTest(
     const registry = await startRealRegistry();
     const seen: string[] = [];
     const client = new RegistryClient({
+      ...PLAIN_LOOPBACK,
       mirrors: parseRegistryMirrors(
         `docker.io=${registry.host},quay.io=${registry.host},ghcr.io=http://${registry.host}`,
       ),
@@ -119,6 +126,7 @@ realRegistryTest(
   async () => {
     const registry = await startRealRegistry();
     const client = new RegistryClient({
+      ...PLAIN_LOOPBACK,
       mirrors: parseRegistryMirrors(
         `docker.io=${registry.host},quay.io=${registry.host},ghcr.io=${registry.host}`,
       ),

@@ -22,6 +22,8 @@ import {
   startFakeCluster,
   type WorkloadSpec,
 } from "../support/fake_cluster.ts";
+import { findByKind } from "../fake_apiserver/resources.ts";
+import { admissionPolicyDenied, rbacForbidden, webhookDenied } from "../fake_apiserver/status.ts";
 
 const DIGEST = "sha256:" + "c".repeat(64);
 /** The plan for a push of `myapp:<tag>` whose digest the registry confirmed. */
@@ -251,25 +253,38 @@ Deno.test("apply: a 422 with the images unchanged is refused, reported and logge
   });
 });
 
-Deno.test("apply: 401 and 403 (credentials, RBAC) are retried, other 4xx refused", async () => {
+Deno.test("apply: 401 and an RBAC 403 are retried; admission denials and other 4xx refused", async () => {
   await withCluster(async (c) => {
     const rollout = new Rollout({ client: c.client });
     const w = seed(c);
-    for (const status of [401, 403]) {
-      c.fake.fail({ method: "PATCH", status });
+    const deployments = findByKind("apps/v1", "Deployment")!;
+    const rbac = rbacForbidden(deployments, "web", "default", "system:serviceaccount:a:b", "patch");
+    for (const fault of [{ status: 401 }, { error: rbac }]) {
+      c.fake.fail({ method: "PATCH", ...fault });
       await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), TransientRolloutError);
     }
     c.fake.fail({ method: "PATCH", status: 400, reason: "BadRequest" });
     assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
-    // An admission webhook's denial without a code of its own comes as a 403: a refusal.
+    // An admission webhook's denial (its own Status, no resource named) and a
+    // ValidatingAdmissionPolicy's (403 with one cause) are refusals, whatever their message.
     c.fake.fail({
       method: "PATCH",
-      status: 403,
-      reason: "Forbidden",
-      message: 'admission webhook "validate.kyverno.svc" denied the request: image not allowed',
+      error: webhookDenied("validate.kyverno.svc", { code: 403, message: "image not allowed" }),
     });
     assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
-    assert.equal(patches(c).length, 4);
+    c.fake.fail({
+      method: "PATCH",
+      error: admissionPolicyDenied(
+        deployments,
+        "web",
+        "signed",
+        "signed-b",
+        "unsigned",
+        "Forbidden",
+      ),
+    });
+    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
+    assert.equal(patches(c).length, 5);
   });
 });
 

@@ -53,7 +53,15 @@ Deno.test("stop() waits for the delivery in flight, then the port refuses", asyn
   }));
   const log = capture();
   const { config } = await readInvocation(
-    ["serve", "--listen", "127.0.0.1:0", "--poll-interval", "0", "--no-leader-elect"],
+    [
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--poll-interval",
+      "0",
+      "--no-leader-elect",
+      "--insecure-no-token",
+    ],
     () => undefined,
   );
   const stub = startStubRegistry();

@@ -11,6 +11,7 @@ import { RegistryClient } from "../../lib/registry/client.ts";
 import { startStubRegistry, type StubRegistry } from "../../bench/stub_registry.ts";
 import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
 import { capture, type CapturedLog } from "./capture_log.ts";
+import { LOOPBACK_INSECURE } from "./loopback.ts";
 import { type FakeCluster, startFakeCluster } from "./fake_cluster.ts";
 
 /**
@@ -72,7 +73,8 @@ export interface LaunchedArgoos {
 
 /**
  * Start Argoos in-process on a client, configured as `argoos` would be from
- * `args` (after `--listen 127.0.0.1:0 --no-leader-elect`; later flags win) and `env`.
+ * `args` (after `--listen 127.0.0.1:0 --no-leader-elect --insecure-no-token` and loopback
+ * registries over plain http; later flags win) and `env`.
  *
  * @example
  * ```ts ignore
@@ -87,7 +89,14 @@ export async function launchArgoos(
   env: Record<string, string> = {},
   registry?: RegistryClient,
 ): Promise<LaunchedArgoos> {
-  const defaults = ["--listen", "127.0.0.1:0", "--no-leader-elect"];
+  const defaults = [
+    "--listen",
+    "127.0.0.1:0",
+    "--no-leader-elect",
+    "--insecure-no-token",
+    "--registry-insecure",
+    LOOPBACK_INSECURE.join(","),
+  ];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
   const argoos = await startArgoos(config, { client, logger: log.logger, registry });

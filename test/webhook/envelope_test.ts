@@ -188,3 +188,52 @@ Deno.test("parseEnvelope rejects what is not an envelope", async (t) => {
     assert.deepEqual(parseEnvelope({ events: [push] }).pushes.length, 1);
   });
 });
+
+Deno.test("parseEnvelope refuses ids, names, digests and hosts that break grammar or length", () => {
+  const push = (target: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      events: [{
+        id: "ce22755a-7ed2-4b26-8d40-2f4ed3a8e086",
+        action: "push",
+        target: {
+          mediaType: MANIFEST_TYPES[0],
+          repository: "team/app",
+          tag: "1.2.3",
+          digest: "sha256:" + "a".repeat(64),
+          ...target,
+        },
+        request: { host: "registry.example:5000" },
+        ...extra,
+      }],
+    });
+  assert.equal(parseEnvelope(JSON.parse(push({}))).pushes.length, 1);
+  const table: [string, string, string][] = [
+    [push({}, { id: "x".repeat(65) }), "id", "events[0].id"],
+    [push({}, { id: "a b" }), "id", "events[0].id"],
+    [push({}, { id: "../../etc" }), "id", "events[0].id"],
+    [push({ repository: "Team/App" }), "repository", "target.repository"],
+    [push({ repository: "a/".repeat(128) + "b" }), "repository", "target.repository"],
+    [push({ repository: "app//x" }), "repository", "target.repository"],
+    [push({ tag: "-x" }), "tag", "target.tag"],
+    [push({ tag: "t".repeat(129) }), "tag", "target.tag"],
+    [push({ tag: "a/b" }), "tag", "target.tag"],
+    [push({ digest: "sha256:xyz" }), "digest", "target.digest"],
+    [push({ digest: "sha256:" + "a".repeat(1000) }), "digest", "target.digest"],
+    [push({}, { request: { host: "bad host" } }), "host", "request.host"],
+    [push({}, { request: { host: "h".repeat(300) } }), "host", "request.host"],
+    [push({}, { action: "p".repeat(100) }), "shape", "events[0].action"],
+    [JSON.stringify({ events: Array(101).fill({}) }), "too-many-events", "101 events"],
+  ];
+  for (const [body, reason, where] of table) {
+    assert.throws(
+      () => parseEnvelope(JSON.parse(body)),
+      (err: unknown) => {
+        assert.ok(err instanceof EnvelopeError);
+        assert.equal(err.reason, reason, body.slice(0, 200));
+        assert.ok(err.message.includes(where), err.message);
+        assert.ok(!err.message.includes("\n") && err.message.length < 300, err.message);
+        return true;
+      },
+    );
+  }
+});

@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { decodeRollout } from "../../lib/health/record.ts";
 import { MAX_BODY_BYTES } from "../../lib/webhook/handler.ts";
+import { findByKind } from "../fake_apiserver/resources.ts";
+import { admissionPolicyDenied } from "../fake_apiserver/status.ts";
 import { type Service, startService } from "../support/argoos_service.ts";
 import { deployment, type FakeCluster, imagesOf, waitFor } from "../support/fake_cluster.ts";
 
@@ -395,8 +397,68 @@ Deno.test("a 422 from an admission webhook is answered 200, reported, and retrie
     assert.match(event.message, /unsigned image/);
     // The work queue keeps trying with back-off; once admission allows it, it is applied.
     await waitFor(() => image(svc, "web")[0] === `app=${REG}/myapp:1.2.4`, "retried", 10_000);
-    assert.equal(patches(svc).length, 3);
+    // Three writes of the Deployment (the repeated UpdateRejected Event is patched, not counted).
+    assert.equal(patches(svc).filter((r) => r.path.includes("/deployments/")).length, 3);
     assert.match(svc.argoos.metrics.registry.render(), /outcome="refused"/);
+  });
+});
+
+Deno.test("malformed deliveries are counted by reason in argoos_deliveries_refused_total", async () => {
+  await withService(seedWeb(), async (svc) => {
+    assert.equal((await svc.post(push("-bad").body)).status, 400);
+    assert.equal((await svc.post(push("1.2.4", { digest: "sha256:xyz" }).body)).status, 400);
+    assert.equal((await svc.post("{nope")).status, 400);
+    const text = svc.argoos.metrics.registry.render();
+    for (const reason of ["tag", "digest", "not-json"]) {
+      assert.match(text, new RegExp(`argoos_deliveries_refused_total\\{reason="${reason}"\\} 1`));
+    }
+  });
+});
+
+Deno.test("a ValidatingAdmissionPolicy refusal (403 with a cause) is answered 200, reported, and holds back no later push", async () => {
+  const seed = (c: FakeCluster) => {
+    seedWeb()(c);
+    c.fake.put(deployment({
+      name: "api",
+      policy: "patch",
+      containers: [{ name: "app", image: `${REG}/myapp:1.2.3` }],
+    }));
+  };
+  await withService(seed, async (svc) => {
+    const deployments = findByKind("apps/v1", "Deployment")!;
+    // The API server's own shape: 403 Forbidden, the resource in details, one cause.
+    const denial = admissionPolicyDenied(
+      deployments,
+      "web",
+      "require-signed",
+      "require-signed-binding",
+      "image is not signed",
+      "Forbidden",
+    );
+    svc.fake.fail({ method: "PATCH", path: "/deployments/web", error: denial, times: 1000 });
+    const first = await svc.post(push("1.2.4").body);
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(JSON.parse(first.text), { applied: 1, unchanged: 0, refused: 1, ignored: 0 });
+    const second = await svc.post(push("1.2.5").body);
+    assert.equal(second.status, 200, "a standing refusal does not hold back the next push");
+    assert.deepEqual(JSON.parse(second.text), { applied: 1, unchanged: 0, refused: 1, ignored: 0 });
+    assert.equal(image(svc, "api")[0], `app=${REG}/myapp:1.2.5`);
+    assert.equal(image(svc, "web")[0], `app=${REG}/myapp:1.2.3`);
+    const refusal = svc.log.records().find((r) => r.msg === "rollout refused by the API server");
+    assert.equal(refusal?.status, 403);
+    const [event] = await waitFor(
+      () =>
+        svc.fake.list("v1", "Event").filter((e) =>
+          (e as { reason: string }).reason === "UpdateRejected"
+        ),
+      "an UpdateRejected Event",
+    ) as { message: string; involvedObject: { name: string } }[];
+    assert.equal(event.involvedObject.name, "web");
+    assert.match(event.message, /ValidatingAdmissionPolicy 'require-signed'/);
+    assert.match(
+      svc.argoos.metrics.registry.render(),
+      /argoos_rollouts_total\{[^}]*outcome="refused"[^}]*\} [1-9]/,
+    );
   });
 });
 

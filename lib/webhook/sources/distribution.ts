@@ -30,7 +30,7 @@ export function parseDistribution(body: unknown, ctx: ReceiveContext): ParseResu
     try {
       envelope = parseEnvelope(body);
     } catch (err) {
-      if (err instanceof EnvelopeError) throw new ShapeError(err.message);
+      if (err instanceof EnvelopeError) throw new ShapeError(err.message, err.reason);
       throw err;
     }
     return {

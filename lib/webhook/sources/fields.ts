@@ -13,6 +13,10 @@ import type { ReceiveContext } from "./types.ts";
 /** The body is not the shape its source documents; the message is the one-line 400 reason. */
 export class ShapeError extends Error {
   override name = "ShapeError";
+  /** `refusal`: why, as a metrics label (an EnvelopeError's reason); default "shape". */
+  constructor(message: string, readonly refusal = "shape") {
+    super(message);
+  }
 }
 
 /** A JSON object. */
@@ -160,11 +164,11 @@ export function pushOf(
  * // { refused: "body.x must be a string" }
  * ```
  */
-export function shaped<T>(parse: () => T): T | { refused: string } {
+export function shaped<T>(parse: () => T): T | { refused: string; refusal: string } {
   try {
     return parse();
   } catch (err) {
-    if (err instanceof ShapeError) return { refused: err.message };
+    if (err instanceof ShapeError) return { refused: err.message, refusal: err.refusal };
     throw err;
   }
 }

@@ -35,12 +35,18 @@ export interface Delivery {
  * @example
  * ```ts
  * import type { ReceiveOutcome } from "./receive.ts";
- * const o: ReceiveOutcome = { outcome: "malformed", status: 400, reason: "body is not JSON" };
+ * const o: ReceiveOutcome = {
+ *   outcome: "malformed",
+ *   status: 400,
+ *   reason: "body is not JSON",
+ *   refusal: "not-json",
+ * };
  * ```
  */
 export type ReceiveOutcome =
   | { outcome: "unauthorized"; status: 401; reason: string }
-  | { outcome: "malformed"; status: 400; reason: string }
+  /** `refusal`: why, as a metrics label (`not-json`, `shape`, `tag`, …). */
+  | { outcome: "malformed"; status: 400; reason: string; refusal: string }
   | { outcome: "ping"; status: 200 }
   | { outcome: "received"; pushes: RecordedPush[]; ignored: string[] };
 
@@ -71,11 +77,15 @@ export async function receive(
     return {
       outcome: "malformed",
       status: 400,
-      reason: `body is not JSON: ${(err as Error).message}`,
+      reason: `body is not JSON: ${(err as Error).message.split("\n")[0].slice(0, 120)}`,
+      refusal: "not-json",
     };
   }
   const parsed = route.parse(doc, d);
   if ("ping" in parsed) return { outcome: "ping", status: 200 };
-  if ("refused" in parsed) return { outcome: "malformed", status: 400, reason: parsed.refused };
+  if ("refused" in parsed) {
+    const refusal = parsed.refusal ?? "shape";
+    return { outcome: "malformed", status: 400, reason: parsed.refused, refusal };
+  }
   return { outcome: "received", pushes: parsed.pushes, ignored: parsed.ignored };
 }

@@ -39,7 +39,8 @@ export interface ReceiveContext {
 export type ParseResult =
   | { pushes: RecordedPush[]; ignored: string[] }
   | { ping: true }
-  | { refused: string };
+  /** `refusal`: why, as a metrics label (`shape`, `tag`, `digest`, …); default `shape`. */
+  | { refused: string; refusal?: string };
 
 /**
  * A receiver: a pure function from a JSON body to a {@linkcode ParseResult}.
