@@ -13,8 +13,8 @@ import { RegistryClient } from "../../lib/registry/client.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
 import { closedPort } from "../registry/stub_registry.ts";
 import { startTagRegistry } from "../service/tag_registry.ts";
-import { PLAN_TAGS, planManifest } from "./manifests.ts";
 import { PLAIN_LOOPBACK } from "../support/loopback.ts";
+import { PLAN_TAGS, planManifest } from "./manifests.ts";
 
 const noCredentials = () => Promise.resolve(new Map());
 
@@ -281,7 +281,7 @@ Deno.test("planWorkloads: refinements, variant, candidates considered and why on
     ci: ["main-1a2b3c4-1732800000", "main-5d6e7f8-1732900000", "pr-12-1733000000"],
     lib: ["1.4.0", "1.5.0", "1.9.0", "2.0.0"],
   });
-  const registry = new RegistryClient();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
   const deployment = (name: string, policy: string, image: string, notes: string) =>
     `apiVersion: apps/v1
 kind: Deployment
