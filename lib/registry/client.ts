@@ -13,6 +13,7 @@
 
 import { createHash } from "node:crypto";
 import { linkSignals } from "../async/linked_signal.ts";
+import { readBodyCapped } from "../io/read_capped.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
@@ -635,7 +636,7 @@ export class RegistryClient {
       });
       const location = res.headers.get("location");
       if (res.status < 300 || res.status > 399 || !location) {
-        const bytes = await readCapped(host, url, res, limits.maxBytes);
+        const bytes = await readAnswer(host, url, res, limits.maxBytes);
         return {
           method: init.method,
           url,
@@ -668,41 +669,23 @@ export class RegistryClient {
 }
 
 /** The answer's body, failing once it passes `maxBytes` (without reading further). */
-async function readCapped(
+function readAnswer(
   host: string,
   url: URL,
   res: Response,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  const tooLarge = () =>
-    new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
-      host,
-      status: res.status,
-      code: "TOO_LARGE",
-      transient: false,
-    });
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw tooLarge();
-  }
-  if (!res.body) return new Uint8Array();
-  // A declared length bounds the body (HTTP framing): read it whole, without a chunk loop.
-  if (declared >= 0) return new Uint8Array(await res.arrayBuffer());
-  const chunks: Uint8Array[] = []; // at most maxBytes in all
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(); // leaving the loop cancels the stream
-    chunks.push(chunk);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return all;
+  return readBodyCapped(
+    res,
+    maxBytes,
+    () =>
+      new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
+        host,
+        status: res.status,
+        code: "TOO_LARGE",
+        transient: false,
+      }),
+  );
 }
 
 /** A request the host policy refused: never retried, the reason in the message. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { readCapped } from "../io/read_capped.ts";
+
 /**
  * How to run a helper.
  *
@@ -61,21 +63,10 @@ export class HelperError extends Error {
 
 const MIB = 1 << 20;
 
-async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.byteLength;
-    if (size > max) throw new HelperError(`output exceeds ${max} bytes`);
-    chunks.push(chunk);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+/** A child's output as text, refused once it passes `max` bytes. */
+async function readOutput(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
+  const tooLarge = () => new HelperError(`output exceeds ${max} bytes`);
+  return new TextDecoder().decode(await readCapped(stream, max, tooLarge));
 }
 
 /** PATH and HOME of this process: enough to find and run a helper, nothing else leaks. */
@@ -128,8 +119,8 @@ export const runHelper: RunHelper = async (command, args, stdin, opts) => {
     await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
     await writer.close().catch(() => {});
     const [stdout, stderr, status] = await Promise.all([
-      readCapped(child.stdout, max),
-      readCapped(child.stderr, max),
+      readOutput(child.stdout, max),
+      readOutput(child.stderr, max),
       child.status,
     ]).catch(async (err) => {
       try {
