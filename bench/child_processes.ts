@@ -146,10 +146,13 @@ export async function startServiceProcess(
     })();
   const deadline = Date.now() + (opts.readyWithinMs ?? 120_000);
   while (true) {
-    const ready = await fetch(`${url}/readyz`).then(async (r) => {
-      await r.body?.cancel();
-      return r.status === 200;
-    }, () => false);
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+      async (r) => {
+        await r.body?.cancel();
+        return r.status === 200;
+      },
+      () => false,
+    );
     if (ready) return { pid: child.pid, url, stop };
     if (Date.now() > deadline) {
       await stop();

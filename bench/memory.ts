@@ -13,6 +13,7 @@
  */
 
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
+import { startServiceProcess } from "./child_processes.ts";
 
 const WORKLOADS = Number(Deno.env.get("WORKLOADS") ?? 10_000);
 const NAMESPACES = 100;
@@ -40,57 +41,18 @@ for (let i = 0; i < WORKLOADS; i++) {
   });
 }
 
-const dir = await Deno.makeTempDir();
-const kubeconfig = `${dir}/kubeconfig`;
-await Deno.writeTextFile(
-  kubeconfig,
-  JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: "fake", cluster: { server: fake.url } }],
-    users: [{ name: "bench", user: { token: fake.token } }],
-    contexts: [{ name: "fake", context: { cluster: "fake", user: "bench" } }],
-    "current-context": "fake",
-  }),
-);
-
-/** A port free right now, for the service to listen on. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-const port = freePort();
-const url = `http://127.0.0.1:${port}`;
-const service = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    "--allow-run",
-    "--allow-sys=hostname",
-    // V8 flags for the service, e.g. V8_FLAGS=--max-old-space-size=64 to see what is held
-    // rather than what is merely not collected yet.
-    ...(Deno.env.get("V8_FLAGS") ? [`--v8-flags=${Deno.env.get("V8_FLAGS")}`] : []),
-    new URL("../cli/main.ts", import.meta.url).pathname,
-    "serve",
-    "--kubeconfig",
-    kubeconfig,
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--token",
-    TOKEN,
-    "--poll-interval",
-    "0",
-    "--no-leader-elect",
-    "--no-events",
-  ],
-  stdout: "null",
-  stderr: "null",
-}).spawn();
+// V8 flags for the service, e.g. V8_FLAGS=--max-old-space-size=64 to see what is held rather
+// than what is merely not collected yet.
+const v8Flags = Deno.env.get("V8_FLAGS");
+const service = await startServiceProcess({ apiServer: fake.url, token: fake.token }, {
+  token: TOKEN,
+  denoFlags: v8Flags ? [`--v8-flags=${v8Flags}`] : [],
+  readyWithinMs: 60_000,
+}).catch(async (err) => {
+  await fake.stop();
+  throw err;
+});
+const url = service.url;
 
 /** The service's RSS in bytes, as `ps` reports it (reading /proc needs --allow-all). */
 async function rss(): Promise<number> {
@@ -136,16 +98,6 @@ function delivery(n: number): string {
 }
 
 try {
-  const deadline = Date.now() + 60_000;
-  while (true) {
-    const ready = await fetch(`${url}/readyz`).then(async (r) => {
-      await r.body?.cancel();
-      return r.status === 200;
-    }, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error("argoos did not become ready within 60 s");
-    await sleep(200);
-  }
   const idle = await settledRss();
   console.log(`idle, ${WORKLOADS} labelled workloads: RSS ${(idle / MB).toFixed(1)} MB`);
 
@@ -190,8 +142,6 @@ try {
     statuses: Object.fromEntries(statuses),
   }));
 } finally {
-  service.kill("SIGTERM");
-  await service.status;
+  await service.stop();
   await fake.stop();
-  await Deno.remove(dir, { recursive: true });
 }
