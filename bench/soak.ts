@@ -19,6 +19,7 @@ import { DEPLOYMENTS } from "../lib/kube/resource.ts";
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
 import { clientFor, launchArgoos } from "../test/support/argoos_service.ts";
 import { startStubRegistry } from "./stub_registry.ts";
+import { seededRandom } from "../test/support/seeded_random.ts";
 
 const PUSHES = Number(Deno.env.get("PUSHES") ?? 1_000);
 const REPOSITORIES = 10;
@@ -30,18 +31,7 @@ const TOKEN = "soak-token";
 const CLIENT_TIMEOUT_MS = 1_500;
 const MAX_ATTEMPTS = 500;
 
-/** mulberry32: a small seeded generator, so a failing run can be repeated. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(Number(Deno.env.get("SEED") ?? 1));
+const random = seededRandom(Number(Deno.env.get("SEED") ?? 1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const fake = await startFakeApiServer();

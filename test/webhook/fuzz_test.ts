@@ -13,22 +13,11 @@ import { startService } from "../support/argoos_service.ts";
 import { deployment } from "../support/fake_cluster.ts";
 import { pushEnvelope } from "../service/push_envelope.ts";
 import { startTagRegistry } from "../service/tag_registry.ts";
+import { seededRandom } from "../support/seeded_random.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed);
 const BODIES = 10_000;
 const CONCURRENCY = 8;
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -197,7 +186,7 @@ Deno.test("fuzz: 10,000 hostile deliveries get 2xx or 4xx, never 5xx, and the se
         containers: [{ name: "app", image: `${host}/myapp:1.2.3` }],
       })),
   });
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const next = generator(random, host);
   const statuses = new Map<string, number>();
   const failures: string[] = [];
