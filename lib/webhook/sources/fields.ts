@@ -118,6 +118,22 @@ export function splitHost(name: string, where: string): { host: string; path: st
 }
 
 /**
+ * {@linkcode splitHost} of an image reference as payloads write it (`host/path:tag`,
+ * `host/path@digest`, or neither): the tag or digest after the last `/` is dropped, a
+ * `host:port` kept.
+ *
+ * @example
+ * ```ts
+ * import { splitImage } from "./fields.ts";
+ * splitImage("harbor.example.com:8443/lib/alpine:3.8", "resource_url");
+ * // { host: "harbor.example.com:8443", path: "lib/alpine" }
+ * ```
+ */
+export function splitImage(ref: string, where: string): { host: string; path: string } {
+  return splitHost(ref.replace(/[:@][^/]*$/, ""), where);
+}
+
+/**
  * A push of `tag` (and `digest` when the source sends one) to `path` on the registry the source
  * implies (`impliedHost`), unless the delivery's `X-Argoos-Registry-Name` or REGISTRY_ALIASES
  * name another. Host, path, tag and digest are checked against the image reference grammar;

@@ -14,7 +14,7 @@ import {
   optionalText,
   pushOf,
   shaped,
-  splitHost,
+  splitImage,
   text,
   timeOf,
 } from "./fields.ts";
@@ -56,9 +56,8 @@ export function parseGitHub(body: unknown, ctx: ReceiveContext): ParseResult {
       return { pushes: [], ignored: [`${name}: version without a tag (${where})`] };
     }
     const url = optionalText(version, "package_url");
-    const image = url ? url.replace(/[:@][^/]*$/, "") : name;
-    const { host, path } = splitHost(
-      image.toLowerCase(),
+    const { host, path } = splitImage(
+      (url || name).toLowerCase(),
       `body.${event}.package_version.package_url`,
     );
     const pushedAt = timeOf(version.created_at ?? pkg.updated_at, ctx.receivedAt);

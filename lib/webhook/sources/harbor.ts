@@ -14,7 +14,7 @@ import {
   optionalText,
   pushOf,
   shaped,
-  splitHost,
+  splitImage,
   text,
   timeOf,
 } from "./fields.ts";
@@ -58,7 +58,7 @@ export function parseHarbor(body: unknown, ctx: ReceiveContext): ParseResult {
       if (tag === undefined || tag === digest || url.includes("@")) {
         return ignored.push(`${url}: pushed by digest`);
       }
-      const { host, path } = splitHost(url.slice(0, url.lastIndexOf(":")), `${where}.resource_url`);
+      const { host, path } = splitImage(url, `${where}.resource_url`);
       pushes.push(pushOf(ctx, "harbor", { host, path, tag, digest, pushedAt }));
     });
     return { pushes, ignored };

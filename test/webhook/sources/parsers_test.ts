@@ -237,6 +237,29 @@ Deno.test("quay: the host of docker_url names a self-hosted Quay", () => {
   ]);
 });
 
+Deno.test("harbor and github: the repository of a reference on a host with a port", () => {
+  const harbor = {
+    type: "PUSH_ARTIFACT",
+    occur_at: 1680501893,
+    event_data: { resources: [{ tag: "3.8", resource_url: "harbor.corp:8443/lib/alpine:3.8" }] },
+  };
+  assert.equal(pushes(parseHarbor(harbor, context()))[0].repository, "harbor.corp:8443/lib/alpine");
+  const pkg = {
+    package_type: "CONTAINER",
+    namespace: "octo",
+    name: "app",
+    package_version: {
+      package_url: "ghcr.io/octo/app@sha256:" + "a".repeat(64),
+      container_metadata: { tag: { name: "1.0" } },
+    },
+  };
+  const github = parseGitHub(
+    { action: "published", package: pkg },
+    context({ "x-github-event": "package" }),
+  );
+  assert.equal(pushes(github)[0].repository, "ghcr.io/octo/app");
+});
+
 Deno.test("dockerhub: an official image's one-part name gets library/", () => {
   const body = { push_data: { tag: "1.27" }, repository: { repo_name: "nginx" } };
   assert.equal(pushes(parseDockerHub(body, context()))[0].repository, "docker.io/library/nginx");
