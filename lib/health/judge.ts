@@ -13,6 +13,7 @@ import type { DaemonSet, Deployment, StatefulSet } from "kubernetes-types/apps/v
 import type { CronJob, Job } from "kubernetes-types/batch/v1.d.ts";
 import type { ContainerStatus, Pod, PodSpec } from "kubernetes-types/core/v1.d.ts";
 import { parseDuration } from "../poll/duration.ts";
+import { controllerUid } from "../workloads/owned.ts";
 
 /** Where a rollout stands. */
 export type RolloutState = "progressing" | "complete" | "failed";
@@ -253,7 +254,7 @@ function judgeCronJob(view: RolloutView): Judgement {
   }
   if (condition("Complete")) return { state: "complete", detail: `Job ${name} completed` };
   const uid = next.metadata?.uid;
-  const pods = view.pods.filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === uid));
+  const pods = view.pods.filter((p) => uid !== undefined && controllerUid(p) === uid);
   return earlySign(pods, view) ?? { state: "progressing", detail: `Job ${name} running` };
 }
 

@@ -24,7 +24,8 @@ const MAX_PAGES = 100;
  */
 const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
 
-interface OwnedObject {
+/** Any object with metadata, as far as ownership goes. */
+export interface OwnedObject {
   metadata?: { uid?: string; ownerReferences?: { uid?: string; controller?: boolean }[] };
 }
 
@@ -90,7 +91,17 @@ async function children<T extends OwnedObject>(
   return found;
 }
 
-function controllerUid(o: OwnedObject): string | undefined {
+/**
+ * The uid of the object's controller (its `ownerReferences` entry with `controller: true`):
+ * the one link the owner chain follows.
+ *
+ * @example
+ * ```ts
+ * import { controllerUid } from "./owned.ts";
+ * controllerUid({ metadata: { ownerReferences: [{ uid: "u1", controller: true }] } }); // "u1"
+ * ```
+ */
+export function controllerUid(o: OwnedObject): string | undefined {
   return o.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
 }
 
