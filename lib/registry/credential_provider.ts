@@ -226,7 +226,10 @@ export class CredentialProviders {
   #run: RunHelper;
   /** Per provider name: cache key ("image:…", "registry:…", "global") → answer; bounded. */
   #cache = new Map<string, Map<string, CacheEntry>>();
-  /** Runs under way, by provider and image, so concurrent lookups share one run. */
+  /**
+   * Runs under way, by provider and image, so concurrent lookups share one run; bounded by the
+   * lookups in flight (the reconciles and poll requests running), each entry removed when it settles.
+   */
   #inflight = new Map<string, Promise<CacheEntry>>();
 
   constructor(providers: readonly CredentialProvider[], opts: CredentialProvidersOptions) {

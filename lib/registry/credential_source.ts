@@ -43,6 +43,7 @@ export class ExternalCredentials implements CredentialSource {
   #providers?: CredentialProviders;
   #helpers?: CredentialHelpers;
   #log: Logger;
+  /** Hosts whose failure was logged this cycle; at most MAX_REPORTED_HOSTS. */
   #reported = new Set<string>();
 
   constructor(
