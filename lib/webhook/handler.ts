@@ -20,10 +20,6 @@ import { receive } from "./sources/receive.ts";
 import { type ReceiverRoute, redactPath } from "./sources/routes.ts";
 import type { TokenSource } from "./token.ts";
 
-/** Header carrying the shared secret, as in the original Argoos. */
-export const TOKEN_HEADER = "X-Argoos-Token";
-/** Header naming the registry's public host, when the registry config sets it. */
-export const REGISTRY_NAME_HEADER = "X-Argoos-Registry-Name";
 /** Largest body accepted: real notifications hold one event of a few KiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** How long a delivery waits for its reconciles: a little under the registry's usual 5 s. */
