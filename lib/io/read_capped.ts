@@ -7,6 +7,8 @@
 
 /**
  * The bytes of `stream`; throws `tooLarge()` once they pass `maxBytes`, cancelling the rest.
+ * When `signal` aborts, reading stops (the stream is cancelled) and its reason is thrown: a
+ * child process's pipe may stay open after the child is killed, held by a child of its own.
  *
  * @example
  * ```ts
@@ -19,13 +21,28 @@ export async function readCapped(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
   tooLarge: () => Error,
+  signal?: AbortSignal,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream.getReader();
+  const stop = () => reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", stop, { once: true });
   const chunks: Uint8Array[] = []; // at most maxBytes in all
   let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(); // leaving the loop cancels the stream
-    chunks.push(chunk);
+  try {
+    signal?.throwIfAborted();
+    while (true) {
+      const { done, value } = await reader.read();
+      signal?.throwIfAborted();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await stop();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
   }
   const all = new Uint8Array(size);
   let at = 0;

@@ -64,9 +64,13 @@ export class HelperError extends Error {
 const MIB = 1 << 20;
 
 /** A child's output as text, refused once it passes `max` bytes. */
-async function readOutput(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
+async function readOutput(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+  signal: AbortSignal,
+): Promise<string> {
   const tooLarge = () => new HelperError(`output exceeds ${max} bytes`);
-  return new TextDecoder().decode(await readCapped(stream, max, tooLarge));
+  return new TextDecoder().decode(await readCapped(stream, max, tooLarge, signal));
 }
 
 /** PATH and HOME of this process: enough to find and run a helper, nothing else leaks. */
@@ -106,12 +110,14 @@ export const runHelper: RunHelper = async (command, args, stdin, opts) => {
   } catch (err) {
     throw new HelperError(`cannot run ${command}: ${(err as Error).message}`);
   }
-  let timedOut = false;
+  // At the deadline the helper is killed and its output no longer read: a child of its own may
+  // still hold the pipes open.
+  const deadline = new AbortController();
   const timer = setTimeout(() => {
-    timedOut = true;
     try {
       child.kill("SIGKILL");
     } catch { /* already exited */ }
+    deadline.abort(new HelperError(`${command} timed out after ${opts.timeoutMs}ms`));
   }, opts.timeoutMs);
   try {
     const writer = child.stdin.getWriter();
@@ -119,8 +125,8 @@ export const runHelper: RunHelper = async (command, args, stdin, opts) => {
     await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
     await writer.close().catch(() => {});
     const [stdout, stderr, status] = await Promise.all([
-      readOutput(child.stdout, max),
-      readOutput(child.stderr, max),
+      readOutput(child.stdout, max, deadline.signal),
+      readOutput(child.stderr, max, deadline.signal),
       child.status,
     ]).catch(async (err) => {
       try {
@@ -129,7 +135,7 @@ export const runHelper: RunHelper = async (command, args, stdin, opts) => {
       await child.status;
       throw err;
     });
-    if (timedOut) throw new HelperError(`${command} timed out after ${opts.timeoutMs}ms`);
+    deadline.signal.throwIfAborted();
     return { code: status.code, stdout, stderr };
   } finally {
     clearTimeout(timer);

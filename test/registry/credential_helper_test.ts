@@ -129,6 +129,16 @@ Deno.test("helper errors: exit code, bad answer, timeout", async () => {
   }
 });
 
+Deno.test("a helper whose own child holds its output open still times out on time", async () => {
+  const started = performance.now();
+  await assert.rejects(
+    runHelper("sh", ["-c", "sleep 5 & sleep 5"], "", { timeoutMs: 300 }),
+    (e: Error) => e instanceof HelperError && /timed out/.test(e.message),
+  );
+  const took = performance.now() - started;
+  assert.ok(took < 3_000, `took ${Math.round(took)} ms`);
+});
+
 Deno.test("external credentials: a failure is reported once per host and cycle, others go on", async () => {
   await using h = await fakeHelpers({
     good: answer("u", "s"),
