@@ -1,7 +1,9 @@
 /**
  * The truth check: does the registry a workload names serve this tag, with which digest, and
- * is it an image? Answers are cached briefly per registry, repository, tag and credential, so
- * the thousands of workloads one push enqueues cost one request, not one each.
+ * is it an image? A tag's manifest is fetched once; after that a HEAD (no pull counted by
+ * rate-limited registries such as Docker Hub) says whether the tag still names it, and only a
+ * moved tag is fetched again. Tag answers are cached briefly per registry, repository, tag and
+ * credential, so the thousands of workloads one push enqueues cost one request, not one each.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import {
   credentialsFor,
   type RegistryCredential,
 } from "../registry/credentials.ts";
-import { isCredentialRefusal, RegistryError } from "../registry/errors.ts";
+import { DIGEST_MISSING, isCredentialRefusal, RegistryError } from "../registry/errors.ts";
 
 /** What the registry says of a manifest (the registry client's `manifest()` answer). */
 export interface ManifestInfo {
@@ -21,8 +23,15 @@ export interface ManifestInfo {
   notImage?: string;
 }
 
-/** The registry call the check needs (`RegistryClient` has it). */
+/** The registry calls the check needs (`RegistryClient` has them). */
 export interface ManifestSource {
+  headDigest(
+    host: string,
+    path: string,
+    reference: string,
+    cred?: RegistryCredential,
+    signal?: AbortSignal,
+  ): Promise<string>;
   manifest(
     host: string,
     path: string,
@@ -48,7 +57,7 @@ export class TagNotYetServedError extends Error {
 export interface TagVerifierOptions {
   /** How long an answer is reused. Default 2 s: a push's burst of reconciles, not longer. */
   ttlMs?: number;
-  /** Answers kept at most (oldest dropped first). Default 10,000. */
+  /** Tag answers, and manifests seen, kept at most each (oldest dropped first). Default 10,000. */
   maxEntries?: number;
   now?: () => number;
 }
@@ -74,13 +83,15 @@ interface Entry {
  * ```ts
  * import assert from "node:assert/strict";
  * import { TagVerifier } from "./verify.ts";
- * let asked = 0;
+ * const digest = `sha256:${"a".repeat(64)}`;
+ * let heads = 0;
+ * let gets = 0;
  * const verifier = new TagVerifier({
- *   manifest: () => Promise.resolve({ digest: `sha256:${"a".repeat(64)}`, mediaType: "m", n: asked++ }),
- * });
- * await verifier.verify("docker.io", "library/app", "1.2.4", new Map());
- * await verifier.verify("docker.io", "library/app", "1.2.4", new Map());
- * assert.equal(asked, 1);
+ *   headDigest: () => (heads++, Promise.resolve(digest)),
+ *   manifest: () => (gets++, Promise.resolve({ digest, mediaType: "m" })),
+ * }, { ttlMs: 0 });
+ * for (let i = 0; i < 3; i++) await verifier.verify("docker.io", "library/app", "1.2.4", new Map());
+ * assert.deepEqual([gets, heads], [1, 2]); // fetched once, then asked whether it moved
  * ```
  */
 export class TagVerifier {
@@ -90,6 +101,12 @@ export class TagVerifier {
   #now: () => number;
   /** Bounded by maxEntries; Map order is insertion order, oldest first. */
   #cache = new Map<string, Entry>();
+  /**
+   * The manifest each tag named when last fetched (`host/path:tag`), whatever the credential:
+   * only a HEAD with the asker's own credential reuses it. Bounded by maxEntries, oldest
+   * dropped first.
+   */
+  #seen = new Map<string, ManifestInfo>();
 
   constructor(source: ManifestSource, opts: TagVerifierOptions = {}) {
     this.#source = source;
@@ -168,7 +185,7 @@ export class TagVerifier {
     for (const cred of [...creds, undefined]) {
       let found: ManifestInfo;
       try {
-        found = await this.#source.manifest(host, path, tag, cred, signal);
+        found = await this.#manifestOf(host, path, tag, cred, { signal, expectDigest });
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
         if (err.status === 404) {
@@ -199,6 +216,37 @@ export class TagVerifier {
     throw refused;
   }
 
+  /**
+   * What `tag` names. A tag seen before is asked with a HEAD (no pull counted): when it still
+   * names the manifest seen, that is the answer; a tag not seen before, or moved, is fetched.
+   */
+  async #manifestOf(
+    host: string,
+    path: string,
+    tag: string,
+    cred: RegistryCredential | undefined,
+    { signal, expectDigest }: VerifyOptions,
+  ): Promise<ManifestInfo> {
+    const key = `${host}/${path}:${tag}`;
+    const seen = this.#seen.get(key);
+    let reference = tag;
+    if (seen && (expectDigest === undefined || expectDigest === seen.digest)) {
+      try {
+        const digest = await this.#source.headDigest(host, path, tag, cred, signal);
+        if (digest === seen.digest) return seen;
+        reference = digest; // what a digest names never changes: no race with a later push
+      } catch (err) {
+        // A registry whose HEAD omits the digest is asked by GET.
+        if (!(err instanceof RegistryError && err.code === DIGEST_MISSING)) throw err;
+      }
+    }
+    const found = await this.#source.manifest(host, path, reference, cred, signal);
+    this.#seen.delete(key);
+    this.#seen.set(key, found);
+    if (this.#seen.size > this.#maxEntries) this.#seen.delete(this.#seen.keys().next().value!);
+    return found;
+  }
+
   async #serves(
     host: string,
     path: string,
@@ -207,9 +255,10 @@ export class TagVerifier {
     signal?: AbortSignal,
   ): Promise<boolean> {
     try {
-      await this.#source.manifest(host, path, digest, cred, signal);
+      await this.#source.headDigest(host, path, digest, cred, signal);
       return true;
     } catch (err) {
+      if (err instanceof RegistryError && err.code === DIGEST_MISSING) return true;
       if (err instanceof RegistryError && err.status === 404) return false;
       throw err;
     }

@@ -4,9 +4,10 @@
  * itself by GET (the truth check before a write), the Basic and Bearer token auth dance with
  * a token cache, per-host concurrency and 429/503 backoff.
  *
- * Where a digest is all that is needed it is read with HEAD: on Docker Hub a manifest GET
- * counts as a pull against the rate limit, a HEAD does not. {@linkcode RegistryClient.manifest}
- * GETs only because it must see whether the manifest is an image.
+ * On Docker Hub a manifest GET counts as a pull against the rate limit, a HEAD does not:
+ * {@linkcode RegistryClient.manifest} GETs because it must see whether the manifest is an
+ * image, and the truth check calls it only for a manifest it has not seen
+ * (`lib/reconcile/verify.ts`), asking {@linkcode RegistryClient.headDigest} otherwise.
  *
  * @module
  */
@@ -18,7 +19,7 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
 import { registryEndpoint, type RegistryMirrors, registryUrl } from "./mirrors.ts";
-import { RegistryError } from "./errors.ts";
+import { DIGEST_MISSING, RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { HostPolicy, type Resolver } from "./host_policy.ts";
 import { nextPageUrl } from "./link.ts";
@@ -298,6 +299,7 @@ export class RegistryClient {
       throw new RegistryError(`${host}: HEAD ${url.pathname}: no valid Docker-Content-Digest`, {
         host,
         status: reply.status,
+        code: DIGEST_MISSING,
         transient: false,
       });
     }

@@ -69,6 +69,19 @@ export class RegistryError extends Error {
 }
 
 /**
+ * The code of a {@linkcode RegistryError} for a manifest HEAD answered without a valid
+ * `Docker-Content-Digest`: the manifest exists, but its digest needs a GET.
+ *
+ * @example
+ * ```ts
+ * import { DIGEST_MISSING, RegistryError } from "./errors.ts";
+ * const err = new RegistryError("no digest", { host: "h", status: 200, code: DIGEST_MISSING, transient: false });
+ * if (err.code === DIGEST_MISSING) console.log("GET the manifest instead");
+ * ```
+ */
+export const DIGEST_MISSING = "DIGEST_MISSING";
+
+/**
  * Whether the registry refused the credentials (401, 403, `UNAUTHORIZED`, `DENIED`): another
  * credential, or none, may do.
  *

@@ -241,6 +241,7 @@ function reconcilerWith(facts: RepositoryFacts, digest: string): Reconciler {
     rollout: {} as Rollout,
     facts,
     verifier: new TagVerifier({
+      headDigest: () => Promise.resolve(digest),
       manifest: () =>
         Promise.resolve({ digest, mediaType: "application/vnd.oci.image.manifest.v1+json" }),
     }),
@@ -286,6 +287,8 @@ function listed(digests: Record<string, string>): { facts: RepositoryFacts; r: R
     rollout: {} as Rollout,
     facts,
     verifier: new TagVerifier({
+      headDigest: (_h, _p, tag) =>
+        digests[tag] ? Promise.resolve(digests[tag]) : Promise.reject(new Error("unreachable")),
       manifest: (_h, _p, tag) =>
         digests[tag]
           ? Promise.resolve({

@@ -28,10 +28,9 @@ const web = deployment({
   containers: [{ name: "app", image: `${REG}/app:1.2.3` }],
 });
 
-/** GETs of `app`'s manifest by `tag` the registry answered. */
-const getsByTag = (stub: StubRegistry, tag: string) =>
-  stub.requests.filter((r) => r.method === "GET" && r.url.pathname === `/v2/app/manifests/${tag}`)
-    .length;
+/** Requests for `app`'s manifest by `tag` (HEAD or GET) the registry answered. */
+const asksByTag = (stub: StubRegistry, tag: string) =>
+  stub.requests.filter((r) => r.url.pathname === `/v2/app/manifests/${tag}`).length;
 
 Deno.test("a pushed tag that resolves after its notification is rolled out, answered 200", async () => {
   const digest = fakeDigest(0x124);
@@ -44,7 +43,7 @@ Deno.test("a pushed tag that resolves after its notification is rolled out, answ
   try {
     await svc.argoos.cache.synced;
     const answer = svc.post(pushEnvelope({ host: REG, repository: "app", tag: "1.2.4", digest }));
-    await waitFor(() => getsByTag(svc.registry, "1.2.4") > 0, "the tag asked for");
+    await waitFor(() => asksByTag(svc.registry, "1.2.4") > 0, "the tag asked for");
     svc.registry.push("app", "1.2.4", digest);
     const { status, text } = await answer;
     assert.equal(status, 200, text);
@@ -52,7 +51,7 @@ Deno.test("a pushed tag that resolves after its notification is rolled out, answ
     assert.deepEqual(imagesOf(svc.fake.get("apps/v1", "Deployment", "default", "web")), [
       `app=${REG}/app:1.2.4`,
     ]);
-    assert.ok(getsByTag(svc.registry, "1.2.4") >= 2, "asked again after the 404");
+    assert.ok(asksByTag(svc.registry, "1.2.4") >= 2, "asked again after the 404");
   } finally {
     await svc.stop();
   }
@@ -105,7 +104,7 @@ Deno.test("a pushed tag that never resolves: nothing written, bounded retries, t
     await assert.rejects(deliverPushes({ facts, cache, queue }, [push], 150), DeadlineError);
     await waitFor(() => ended > 0, "a reconcile that ends, past the bound", 5_000);
     assert.equal(queue.length, 0, "nothing left to retry");
-    const asked = getsByTag(stub, "1.2.4");
+    const asked = asksByTag(stub, "1.2.4");
     // Back-off 20, 40, 80, 160, 320 ms: five retries fit in the 400 ms bound, then one drops it.
     assert.ok(asked >= 3 && asked <= 8, `asked ${asked} times`);
     // The same push delivered again after the bound changes nothing and is answered at once.
