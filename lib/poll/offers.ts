@@ -7,13 +7,23 @@
 
 import { linkSignals } from "../async/linked_signal.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import { type Credentials, credentialsFor } from "../registry/credentials.ts";
+import {
+  type Credentials,
+  credentialsFor,
+  type RegistryCredential,
+} from "../registry/credentials.ts";
 import { isCredentialRefusal, RegistryError } from "../registry/errors.ts";
 import type { Workload } from "../workloads/workload.ts";
 
 /** What a registry lists for one repository in this cycle. */
 export interface RepositoryOffer {
   tags: readonly string[];
+  /**
+   * Workloads the listing does not serve: the repository refused to be read anonymously and
+   * their namespace holds no credentials for it, so what other namespaces' credentials read
+   * is not theirs to act on.
+   */
+  withoutAccess: readonly Workload[];
 }
 
 /** What was learned, and which registry hosts failed (once each, with their count). */
@@ -48,10 +58,13 @@ export function splitRepository(repository: string): [string, string] {
 
 /**
  * Fetch the tag listing of every repository in `users` (repository → workloads using it),
- * with the credentials those workloads hold for it. A listing only names candidates: each
- * workload's chosen tag is then read by the reconcile with its own namespace's credentials
- * (TagVerifier), so a tag listed with one namespace's secret is never written into a
- * workload whose namespace cannot read the repository. When a host
+ * with the credentials those workloads hold for it. A listing read anonymously (a public
+ * repository) serves every workload; one read with credentials serves only the workloads
+ * whose namespace holds credentials for the repository too (see
+ * {@linkcode RepositoryOffer.withoutAccess}). When some workloads hold none, the anonymous
+ * read is tried first, so a public repository costs one listing. A listing only names
+ * candidates: each workload's chosen tag is then read by the reconcile with its own
+ * namespace's credentials (TagVerifier). When a host
  * that has answered nothing yet this cycle fails without an answer (down, timing out, backing
  * off), its other repositories are given up until the next cycle instead of each waiting out
  * its own timeout; a host that answers others only fails the one repository.
@@ -80,26 +93,37 @@ export async function fetchOffers(
     let offer: RepositoryOffer | undefined;
     try {
       const credMaps = await Promise.all(workloads.map(credentialsOf));
-      const creds = [...new Set(credMaps.flatMap((m) => credentialsFor(m, host, path)))];
+      const without: Workload[] = [];
+      const creds = new Set<RegistryCredential>();
+      workloads.forEach((w, i) => {
+        const own = credentialsFor(credMaps[i], host, path);
+        if (own.length === 0) without.push(w);
+        for (const c of own) creds.add(c);
+      });
+      // Each credential in turn and none; none first when a workload has nothing else. Every
+      // try is a listing request, so `listings` counts them all.
+      const tries = without.length > 0 ? [undefined, ...creds] : [...creds, undefined];
       let tags: string[] | undefined;
-      let refused: unknown;
-      // Each credential the workloads hold for this repository in turn, then none. Every try
-      // is a listing request, so `listings` counts them all.
-      for (const candidate of [...creds, undefined]) {
+      let withoutAccess: readonly Workload[] = [];
+      let anonymousRefusal: unknown;
+      let credentialRefusal: unknown;
+      for (const candidate of tries) {
         signal.throwIfAborted();
         result.listings++;
         try {
           tags = await registry.listTags(host, path, candidate, signal);
+          if (candidate !== undefined) withoutAccess = without;
           break;
         } catch (err) {
           if (!isCredentialRefusal(err)) throw err;
-          // A credential refused tells more than the anonymous try after it.
-          refused ??= err;
-          if (candidate === undefined) throw refused;
+          if (candidate === undefined) anonymousRefusal = err;
+          // A credential refused tells more than the anonymous try.
+          else credentialRefusal ??= err;
         }
       }
+      if (tags === undefined) throw credentialRefusal ?? anonymousRefusal;
       answered.add(host);
-      offer = { tags: tags! };
+      offer = { tags, withoutAccess };
       result.offers.set(repo, offer);
     } catch (err) {
       // Stopping is not a registry failure.

@@ -159,8 +159,10 @@ export class Poller {
         signal,
         onSettled: (repo, offer) => {
           if (offer) facts.recordListing(repo, offer.tags, Date.now());
+          const withoutAccess = new Set(offer?.withoutAccess);
+          if (withoutAccess.size > 0) this.#warnWithoutAccess(repo, offer!.withoutAccess);
           for (const w of users.get(repo)!) {
-            if (offer) listed.add(w);
+            if (offer && !withoutAccess.has(w)) listed.add(w);
             const left = waiting.get(w)! - 1;
             waiting.set(w, left);
             if (left === 0 && listed.has(w)) reconciles.push(this.#enqueue(w));
@@ -185,6 +187,18 @@ export class Poller {
     this.#log.debug("poll cycle done", { ...stats });
     this.#opts.onCycle?.(stats);
     return stats;
+  }
+
+  /** Told once per cycle and repository, naming a few of the workloads. */
+  #warnWithoutAccess(repository: string, workloads: readonly Workload[]): void {
+    this.#log.warn(
+      "private repository listed for other namespaces only: these hold no credentials for it",
+      {
+        repository,
+        workloads: workloads.length,
+        first: workloads.slice(0, 5).map((w) => `${w.kind.type.kind} ${w.namespace}/${w.name}`),
+      },
+    );
   }
 
   /** Enqueue `w`; a failed reconcile is logged (the queue retries it). */

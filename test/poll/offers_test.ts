@@ -215,3 +215,56 @@ Deno.test("fetchOffers: when every credential is refused, the refusal is what is
     await stub.close();
   }
 });
+
+Deno.test("fetchOffers: a listing read with one namespace's credentials does not serve a namespace without any", async () => {
+  const good = `Basic ${btoa("ci:right")}`;
+  const stub = startStub((req) =>
+    req.headers.get("authorization") === good
+      ? Response.json({ name: "team/app", tags: ["1.3.0"] })
+      : new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } })
+  );
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  try {
+    const withSecret = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const without = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const secret = parseDockerConfig(JSON.stringify({
+      auths: { [stub.host]: { auth: btoa("ci:right") } },
+    }));
+    const result = await fetchOffers(
+      usersByRepository([withSecret, without]),
+      registry,
+      (w) => Promise.resolve(w === withSecret ? secret : new Map()),
+    );
+    const offer = result.offers.get(`${stub.host}/team/app`);
+    assert.deepEqual(offer?.tags, ["1.3.0"]);
+    assert.deepEqual(offer?.withoutAccess, [without]);
+    // The anonymous read first (it would have served both), then the secret.
+    assert.deepEqual(stub.requests.map((r) => r.headers.get("authorization")), [null, good]);
+    assert.equal(result.listings, 2);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("fetchOffers: a public repository read anonymously serves every namespace in one listing", async () => {
+  const stub = startStubRegistry();
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  try {
+    stub.push("team/app", "1.3.0");
+    const withSecret = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const without = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const secret = parseDockerConfig(JSON.stringify({
+      auths: { [stub.host]: { auth: btoa("ci:any") } },
+    }));
+    const result = await fetchOffers(
+      usersByRepository([withSecret, without]),
+      registry,
+      (w) => Promise.resolve(w === withSecret ? secret : new Map()),
+    );
+    assert.deepEqual(result.offers.get(`${stub.host}/team/app`)?.withoutAccess, []);
+    assert.equal(result.listings, 1);
+    assert.deepEqual(stub.counts(), { listings: 1, heads: 0, total: 1 });
+  } finally {
+    await stub.close();
+  }
+});

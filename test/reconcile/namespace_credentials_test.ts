@@ -86,7 +86,7 @@ Deno.test("credentials per namespace: a private repository readable with ns A's 
   }
 });
 
-Deno.test("credentials per namespace: the poll's listing is a hint; each workload's tag is read with its own namespace's credentials", async () => {
+Deno.test("credentials per namespace: the poll's listing serves only namespaces with credentials for the repository", async () => {
   const svc = await startService({
     args: ["--poll-interval", "1h"],
     seed: (c, registry) => {
@@ -100,15 +100,17 @@ Deno.test("credentials per namespace: the poll's listing is a hint; each workloa
   });
   try {
     await waitFor(() => imageIn(svc, "team-a") === `app=${REG}/private:1.0.1`, "team-a polled");
-    await waitFor(
-      () =>
-        svc.log.records().some((r) =>
-          r.msg === "registry refused this workload's credentials, not written" &&
-          r.workload === "Deployment team-b/web"
-        ),
-      "team-b's own read refused",
+    const told = svc.log.records().find((r) =>
+      String(r.msg).startsWith("private repository listed for other namespaces only")
     );
+    assert.deepEqual(told?.first, ["Deployment team-b/web"]);
     assert.equal(imageIn(svc, "team-b"), `app=${REG}/private:1.0.0`);
+    // team-b was not reconciled from team-a's listing at all: its own read was never tried.
+    assert.ok(
+      !svc.log.records().some((r) =>
+        r.msg === "registry refused this workload's credentials, not written"
+      ),
+    );
   } finally {
     await svc.stop();
   }
