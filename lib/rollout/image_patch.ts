@@ -18,8 +18,10 @@ export interface PatchOperation {
 
 /** Annotation writes (`null` removes) and what the workload held when it was read. */
 export interface AnnotationWrites {
-  /** The workload's annotations as read; empty when it had none. */
+  /** The workload's annotations as read (at least those written or expected). */
   before: Readonly<Record<string, string>>;
+  /** Whether the workload has an annotations map at all: without one, the map is added. */
+  hasAnnotations: boolean;
   /** The workload's resourceVersion as read. */
   resourceVersion: string;
   writes: Readonly<Record<string, string | null>>;
@@ -104,7 +106,7 @@ function annotationOps(a: AnnotationWrites): PatchOperation[] {
     if (value === null || a.writes[key] !== undefined && a.before[key] === value) continue;
     ops.push({ op: "test", path: `/metadata/annotations/${escapePointer(key)}`, value });
   }
-  if (Object.keys(a.before).length === 0) {
+  if (!a.hasAnnotations) {
     // No annotations map may exist: add it whole (the resourceVersion test guards it).
     ops.push({ op: "add", path: "/metadata/annotations", value: Object.fromEntries(entries) });
     return ops;

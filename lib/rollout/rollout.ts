@@ -159,6 +159,7 @@ export class Rollout {
     const { client } = this.#opts;
     const notes: AnnotationWrites = {
       before: workload.annotations,
+      hasAnnotations: workload.hasAnnotations,
       resourceVersion: workload.resourceVersion,
       writes: write.annotations,
       expect: write.expect,
@@ -372,5 +373,10 @@ function afterWrite(
     const change = changes.find((x) => sameContainer(x.container, c));
     return change ? { ...c, image: change.to } : c;
   });
-  return { ...w, annotations, containers };
+  return {
+    ...w,
+    annotations,
+    hasAnnotations: w.hasAnnotations || Object.keys(writes).length > 0,
+    containers,
+  };
 }

@@ -363,9 +363,7 @@ function decidesDiffer(w: Workload, previous: Workload | undefined): boolean {
   if (previous.policyLabel !== w.policyLabel) return true;
   const images = (x: Workload) => x.containers.map((c) => `${c.name}=${c.image}`).join(" ");
   if (images(previous) !== images(w)) return true;
-  const notes = (x: Workload) =>
-    JSON.stringify(
-      Object.entries(x.annotations).filter(([k]) => k.startsWith("argoos.io/")).sort(),
-    );
+  // The cache keeps only `argoos.io/` annotations (see readWorkload).
+  const notes = (x: Workload) => JSON.stringify(Object.entries(x.annotations).sort());
   return notes(previous) !== notes(w);
 }

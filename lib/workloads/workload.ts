@@ -10,6 +10,9 @@ import { POLICY_LABEL } from "../policy/policy.ts";
 import type { WorkloadKind } from "./kinds.ts";
 import { type LabelSelectorSpec, labelSelectorString } from "./selector.ts";
 
+/** Annotations Argoos reads and writes all start with this. */
+const ANNOTATION_PREFIX = "argoos.io/";
+
 /** Where a container sits in the pod spec. */
 export type ContainerSection = "initContainers" | "containers";
 
@@ -38,7 +41,13 @@ export interface Workload {
   resourceVersion: string;
   /** The raw `argoos.io/policy` label value (may be invalid). */
   policyLabel: string;
+  /**
+   * Argoos's own annotations (`argoos.io/`). The others are not kept: a `kubectl apply`
+   * record of a few KiB on each of thousands of workloads would be most of the cache.
+   */
   annotations: Readonly<Record<string, string>>;
+  /** Whether `metadata.annotations` exists at all (a first write adds a key, not the map). */
+  hasAnnotations: boolean;
   containers: ContainerImage[];
   /** Names of the image pull secrets and the service account, for registry credentials. */
   imagePullSecrets: string[];
@@ -156,13 +165,23 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     uid: meta.uid ?? "",
     resourceVersion: meta.resourceVersion ?? "",
     policyLabel: meta.labels?.[POLICY_LABEL] ?? "",
-    annotations: meta.annotations ?? {},
+    annotations: ownAnnotations(meta.annotations),
+    hasAnnotations: meta.annotations != null,
     containers,
     imagePullSecrets: (pod.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
     serviceAccountName: pod.serviceAccountName || "default",
     selector: ownedSelector(kind, obj),
     ...progressDeadline(obj),
   };
+}
+
+/** Shared by every workload without Argoos annotations (most of them): 57 bytes each saved. */
+const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+function ownAnnotations(all: Record<string, string> | undefined): Readonly<Record<string, string>> {
+  let own: Record<string, string> | undefined;
+  for (const key in all) if (key.startsWith(ANNOTATION_PREFIX)) (own ??= {})[key] = all[key];
+  return own ?? NO_ANNOTATIONS;
 }
 
 function progressDeadline(obj: KubeObject): { progressDeadlineSeconds?: number } {

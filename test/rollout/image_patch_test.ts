@@ -62,6 +62,7 @@ Deno.test("imagePatch: annotations in the same patch, each write guarded", () =>
   assert.deepEqual(
     imagePatch(kind, "all", change, {
       before: { "argoos.io/state": "{}", "argoos.io/digests": "{}" },
+      hasAnnotations: true,
       resourceVersion: "7",
       writes: { "argoos.io/state": '{"app":{}}', "argoos.io/digests": null },
     }).slice(0, 5).map((o) => `${o.op} ${o.path} ${o.value ?? ""}`.trim()),
@@ -77,6 +78,7 @@ Deno.test("imagePatch: annotations in the same patch, each write guarded", () =>
   assert.deepEqual(
     imagePatch(kind, "all", [], {
       before: {},
+      hasAnnotations: false,
       resourceVersion: "7",
       writes: { "argoos.io/state": "{}", "argoos.io/digests": null },
     }),
@@ -86,14 +88,22 @@ Deno.test("imagePatch: annotations in the same patch, each write guarded", () =>
       { op: "add", path: "/metadata/annotations", value: { "argoos.io/state": "{}" } },
     ],
   );
-  assert.deepEqual(
-    imagePatch(kind, "all", [], { before: { a: "b" }, resourceVersion: "7", writes: { x: "y" } })
-      .slice(1),
-    [
-      { op: "test", path: "/metadata/resourceVersion", value: "7" },
-      { op: "add", path: "/metadata/annotations/x", value: "y" },
-    ],
-  );
+  // A map holding only others' annotations (not kept in `before`) gets a key, never replaced.
+  for (const before of [{ a: "b" }, {}] as Record<string, string>[]) {
+    assert.deepEqual(
+      imagePatch(kind, "all", [], {
+        before,
+        hasAnnotations: true,
+        resourceVersion: "7",
+        writes: { x: "y" },
+      })
+        .slice(1),
+      [
+        { op: "test", path: "/metadata/resourceVersion", value: "7" },
+        { op: "add", path: "/metadata/annotations/x", value: "y" },
+      ],
+    );
+  }
 });
 
 Deno.test("imagePatch: expected annotations are tested, an expected absence by the resourceVersion", () => {
@@ -103,6 +113,7 @@ Deno.test("imagePatch: expected annotations are tested, an expected absence by t
   assert.deepEqual(
     imagePatch(deployment, "all", [], {
       before: { "argoos.io/rollout": record, other: "x" },
+      hasAnnotations: true,
       resourceVersion: "7",
       writes: { "argoos.io/rollout": null, "argoos.io/state": "s" },
       expect: { "argoos.io/rollout": record, "argoos.io/rejected": null },
@@ -119,6 +130,7 @@ Deno.test("imagePatch: expected annotations are tested, an expected absence by t
   assert.deepEqual(
     imagePatch(deployment, "all", [], {
       before: { a: "1", b: "2" },
+      hasAnnotations: true,
       resourceVersion: "7",
       writes: { a: "3" },
       expect: { b: "2" },

@@ -138,6 +138,37 @@ Deno.test("apply: nothing to change patches nothing", async () => {
   });
 });
 
+Deno.test("apply: only Argoos's annotations are kept in memory, the others survive its writes", async () => {
+  const applied = JSON.stringify({ kind: "Deployment", spec: { replicas: 3 } }).repeat(50);
+  for (
+    const annotations of [
+      undefined,
+      { "kubectl.kubernetes.io/last-applied-configuration": applied },
+      { "kubectl.kubernetes.io/last-applied-configuration": applied, "argoos.io/state": "{}" },
+    ] as (Record<string, string> | undefined)[]
+  ) {
+    await withCluster(async (c) => {
+      const w = seed(c, { annotations });
+      assert.deepEqual(
+        w.annotations,
+        annotations?.["argoos.io/state"] ? { "argoos.io/state": "{}" } : {},
+      );
+      assert.equal(w.hasAnnotations, annotations !== undefined);
+      const rollout = new Rollout({ client: c.client });
+      const plan = (x: Workload) => ({
+        ...toTag("1.2.4")(x),
+        annotations: { "argoos.io/state": '{"app":{}}' },
+      });
+      assert.equal(await rollout.apply(w, "webhook", plan), "applied");
+      const stored = c.fake.get("apps/v1", "Deployment", "default", "web") as KubeObject;
+      assert.deepEqual(stored.metadata?.annotations, {
+        ...annotations,
+        "argoos.io/state": '{"app":{}}',
+      });
+    });
+  }
+});
+
 Deno.test("apply in dry-run decides, reports and patches nothing", async () => {
   await withCluster(async (c) => {
     const reports: RolloutReport[] = [];
