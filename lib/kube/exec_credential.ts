@@ -6,6 +6,8 @@
  * @module
  */
 
+import { HelperError, runHelper, type RunResult } from "../io/run_plugin.ts";
+
 /**
  * The `users[].user.exec` section of a kubeconfig.
  *
@@ -96,7 +98,6 @@ export class ExecCredentialProvider {
   readonly #cluster?: ExecClusterInfo;
   readonly #now: () => number;
   readonly #timeoutMs: number;
-  readonly #hostEnv: (name: string) => string | undefined;
   #cached?: Promise<{ status: ExecCredentialStatus; expiresAt: number }>;
 
   constructor(
@@ -106,8 +107,6 @@ export class ExecCredentialProvider {
       now?: () => number;
       /** A plugin that has not exited by then is killed and reported; default 30 s. */
       timeoutMs?: number;
-      /** Where PATH and HOME are read; default Argoos's environment. */
-      env?: (name: string) => string | undefined;
     } = {},
   ) {
     if (!API_VERSIONS.includes(config.apiVersion)) {
@@ -126,7 +125,6 @@ export class ExecCredentialProvider {
     this.#cluster = config.provideClusterInfo ? opts.cluster : undefined;
     this.#now = opts.now ?? Date.now;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
-    this.#hostEnv = opts.env ?? ((name) => Deno.env.get(name));
   }
 
   /** The cached credential, running the plugin when there is none or it has expired. */
@@ -169,58 +167,29 @@ export class ExecCredentialProvider {
       };
     }
     const env: Record<string, string> = {};
-    for (const name of ["PATH", "HOME"]) {
-      const value = this.#hostEnv(name);
-      if (value !== undefined) env[name] = value;
-    }
     for (const e of this.#config.env ?? []) env[e.name] = e.value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion, kind: "ExecCredential", spec });
-    let child: Deno.ChildProcess;
+    let answer: RunResult;
     try {
-      child = new Deno.Command(command, {
-        args: this.#config.args ?? [],
+      answer = await runHelper(command, this.#config.args ?? [], "", {
+        timeoutMs: this.#timeoutMs,
         env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      });
     } catch (err) {
-      const hint = err instanceof Deno.errors.NotFound && this.#config.installHint
+      const missing = err instanceof HelperError && err.cause instanceof Deno.errors.NotFound;
+      const hint = missing && this.#config.installHint
         ? ` (${this.#config.installHint.trim()})`
         : "";
       throw new ExecCredentialError(
-        `exec plugin ${command}: cannot run: ${(err as Error).message}${hint}`,
+        `exec plugin ${command}: ${(err as Error).message}${hint}`,
       );
     }
-    // A hung plugin is killed; its output is not waited for, as a child of its own may
-    // still hold the pipes open.
-    const stdout = capped(child.stdout);
-    const stderr = capped(child.stderr);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      stdout.cancel();
-      stderr.cancel();
-    }, this.#timeoutMs);
-    const [code, outText, errText] = await Promise.all([
-      child.status.then((s) => s.code),
-      stdout.text,
-      stderr.text,
-    ]).finally(() => clearTimeout(timer));
-    if (timedOut) {
+    if (answer.code !== 0) {
       throw new ExecCredentialError(
-        `exec plugin ${command}: killed after ${this.#timeoutMs} ms without an answer`,
+        `exec plugin ${command}: exit code ${answer.code}: ${answer.stderr.trim().slice(0, 500)}`,
       );
     }
-    if (code !== 0) {
-      throw new ExecCredentialError(
-        `exec plugin ${command}: exit code ${code}: ${errText.trim().slice(0, 500)}`,
-      );
-    }
+    const outText = answer.stdout;
     const status = parseExecCredential(outText, apiVersion, command);
     const expiresAt = status.expirationTimestamp
       ? Date.parse(status.expirationTimestamp)
@@ -232,28 +201,6 @@ export class ExecCredentialProvider {
     }
     return { status, expiresAt };
   }
-}
-
-/** Largest plugin output kept: an ExecCredential is a few KiB. */
-const MAX_OUTPUT_BYTES = 1024 * 1024;
-
-/** A stream's text, up to MAX_OUTPUT_BYTES, and a way to stop reading it. */
-function capped(stream: ReadableStream<Uint8Array>): { text: Promise<string>; cancel(): void } {
-  const reader = stream.getReader();
-  const text = (async () => {
-    const decoder = new TextDecoder();
-    let out = "";
-    try {
-      while (out.length < MAX_OUTPUT_BYTES) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        out += decoder.decode(value, { stream: true });
-      }
-      if (out.length >= MAX_OUTPUT_BYTES) await reader.cancel();
-    } catch { /* cancelled */ }
-    return out.slice(0, MAX_OUTPUT_BYTES);
-  })();
-  return { text, cancel: () => reader.cancel().catch(() => {}) };
 }
 
 /**

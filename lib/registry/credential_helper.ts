@@ -10,7 +10,7 @@
 
 import { normalizeRegistryHost } from "./credential_key.ts";
 import type { RegistryCredential } from "./credentials.ts";
-import { HelperError, type RunHelper, runHelper } from "./run_helper.ts";
+import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";
 
 /**
  * The helpers a docker config names.

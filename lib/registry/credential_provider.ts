@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { parseDuration } from "../poll/duration.ts";
 import { credentialKeyMatches, parseCredentialKey } from "./credential_key.ts";
 import { credentialsFor, type RegistryCredential } from "./credentials.ts";
-import { HelperError, type RunHelper, runHelper } from "./run_helper.ts";
+import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";
 
 /** Config file versions the kubelet reads (v1 since Kubernetes 1.26). */
 const CONFIG_VERSIONS = new Set([

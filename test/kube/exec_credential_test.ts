@@ -128,7 +128,7 @@ Deno.test("exec plugin: failures are clear and not cached", () =>
     });
     await assert.rejects(missing.credential(), (e: Error) => {
       assert.ok(e instanceof ExecCredentialError);
-      assert.match(e.message, /cannot run: .*\(brew install thing\)/);
+      assert.match(e.message, /cannot run .*\(brew install thing\)/);
       return true;
     });
   }));
@@ -273,7 +273,7 @@ Deno.test("exec plugin: a hung plugin is killed and reported, and the next call 
         provider.credential(),
         (err: unknown) =>
           err instanceof ExecCredentialError &&
-          /killed after 300 ms without an answer/.test(err.message),
+          /timed out after 300 ?ms/.test(err.message),
       );
       assert.ok(performance.now() - started < 5_000, "not waiting for the plugin's child");
       await assert.rejects(provider.credential(), ExecCredentialError);

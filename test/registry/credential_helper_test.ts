@@ -14,7 +14,7 @@ import {
 } from "../../lib/registry/credential_helper.ts";
 import { CredentialProviders } from "../../lib/registry/credential_provider.ts";
 import { ExternalCredentials } from "../../lib/registry/credential_source.ts";
-import { HelperError, type RunHelper, runHelper } from "../../lib/registry/run_helper.ts";
+import { HelperError, type RunHelper, runHelper } from "../../lib/io/run_plugin.ts";
 import { Logger } from "../../lib/log/logger.ts";
 
 /** A PATH dir holding `docker-credential-<name>` scripts; each logs argv and stdin. */

@@ -12,7 +12,7 @@ import {
   imageMatches,
   parseCredentialProviderConfig,
 } from "../../lib/registry/credential_provider.ts";
-import { HelperError } from "../../lib/registry/run_helper.ts";
+import { HelperError } from "../../lib/io/run_plugin.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 

@@ -1,18 +1,19 @@
 /**
- * Running a credential plugin or helper: one JSON request on stdin, its answer on stdout, under
- * a deadline, with a minimal environment and a cap on what is read back.
+ * Running a credential plugin or helper (kubelet credential providers, docker credential
+ * helpers, kubeconfig exec plugins): one request on stdin, its answer on stdout, under a
+ * deadline, with a minimal environment and a cap on what is read back.
  *
  * @module
  */
 
-import { readCapped } from "../io/read_capped.ts";
+import { readCapped } from "./read_capped.ts";
 
 /**
  * How to run a helper.
  *
  * @example
  * ```ts
- * import type { RunOptions } from "./run_helper.ts";
+ * import type { RunOptions } from "./run_plugin.ts";
  * const opts: RunOptions = { timeoutMs: 10_000, env: { AWS_PROFILE: "ci" } };
  * ```
  */
@@ -30,7 +31,7 @@ export interface RunOptions {
  *
  * @example
  * ```ts
- * import type { RunResult } from "./run_helper.ts";
+ * import type { RunResult } from "./run_plugin.ts";
  * const r: RunResult = { code: 0, stdout: "{}", stderr: "" };
  * ```
  */
@@ -45,7 +46,7 @@ export interface RunResult {
  *
  * @example
  * ```ts
- * import type { RunHelper } from "./run_helper.ts";
+ * import type { RunHelper } from "./run_plugin.ts";
  * const fake: RunHelper = () => Promise.resolve({ code: 0, stdout: "{}", stderr: "" });
  * ```
  */
@@ -90,7 +91,7 @@ function minimalEnv(extra: Record<string, string> = {}): Record<string, string> 
  *
  * @example
  * ```ts
- * import { runHelper } from "./run_helper.ts";
+ * import { runHelper } from "./run_plugin.ts";
  * const r = await runHelper("cat", [], "hello", { timeoutMs: 5_000 });
  * r.stdout; // "hello"
  * ```
@@ -108,7 +109,7 @@ export const runHelper: RunHelper = async (command, args, stdin, opts) => {
       stderr: "piped",
     }).spawn();
   } catch (err) {
-    throw new HelperError(`cannot run ${command}: ${(err as Error).message}`);
+    throw new HelperError(`cannot run ${command}: ${(err as Error).message}`, { cause: err });
   }
   // At the deadline the helper is killed and its output no longer read: a child of its own may
   // still hold the pipes open.
