@@ -6,6 +6,8 @@
  * @module
  */
 
+import { normalizeHost } from "../image/reference.ts";
+
 /**
  * A parsed `auths` key.
  *
@@ -24,8 +26,6 @@ export interface CredentialKey {
   /** Repository path prefix without surrounding slashes; `""` covers the whole host. */
   path: string;
 }
-
-const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
 
 /**
  * Parse an `auths` key (or an image host): scheme, query and fragment dropped, host
@@ -48,7 +48,8 @@ export function parseCredentialKey(key: string): CredentialKey | undefined {
   // Port after the last ":", except inside an IPv6 literal ("[::1]:5000").
   const m = authority.match(/^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/);
   if (!m || !m[1]) return undefined;
-  const host = !m[2] && DOCKER_HUB_ALIASES.has(m[1]) ? "docker.io" : m[1];
+  // Docker Hub's aliases fold only without a port, as a reference's host does.
+  const host = m[2] ? m[1] : normalizeHost(m[1]);
   const path = rest.replace(/^v[12]\//, "").split("/").filter((s) => s !== "").join("/");
   return { host, port: m[2] ?? "", path };
 }
