@@ -2,7 +2,8 @@
  * Benchmarks run what they measure in processes of their own, so the load client, the fake
  * cluster and Argoos do not share one JavaScript thread: `startClusterProcess` starts the
  * seeded fake API server and stub registry (fake_cluster_process.ts), `startServiceProcess`
- * starts `argoos serve` (cli/main.ts) against it, as an operator would run it.
+ * starts `argoos serve` (cli/main.ts) against it, as an operator would run it: with the V8
+ * flags of `deno task start`.
  *
  * @module
  */
@@ -38,6 +39,11 @@ export interface ServiceProcess extends ChildProcess {
 }
 
 const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-run"];
+
+/** The `--v8-flags=…` of deno.json's `start` task: the service is measured as it runs. */
+const START_V8_FLAGS: string[] = (JSON.parse(
+  await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+).tasks.start as string).split(" ").filter((arg) => arg.startsWith("--v8-flags="));
 
 /**
  * Start the fake cluster seeded with `deployments` labelled Deployments in `namespaces`
@@ -83,7 +89,9 @@ export async function startClusterProcess(
 /**
  * Start `argoos serve` against the cluster with the webhook on `token`, polling off, no
  * Events, no leader election, plus `args`; resolves once `/readyz` answers 200 (cache
- * synced). `denoFlags` go before the script (e.g. `--inspect=127.0.0.1:9229`).
+ * synced). `denoFlags` go before the script (e.g. `--inspect=127.0.0.1:9229`); `entry` is
+ * the program (default `cli/main.ts`; a `deno task bundle` output runs as the compiled binary
+ * does, without transpiling TypeScript).
  *
  * @example
  * ```ts ignore
@@ -96,7 +104,13 @@ export async function startClusterProcess(
  */
 export async function startServiceProcess(
   cluster: Pick<ClusterUrls, "apiServer" | "token">,
-  opts: { token: string; args?: string[]; denoFlags?: string[]; readyWithinMs?: number },
+  opts: {
+    token: string;
+    args?: string[];
+    denoFlags?: string[];
+    readyWithinMs?: number;
+    entry?: string;
+  },
 ): Promise<ServiceProcess> {
   const dir = await Deno.makeTempDir({ prefix: "argoos-bench-" });
   const kubeconfig = `${dir}/kubeconfig`;
@@ -117,8 +131,9 @@ export async function startServiceProcess(
     args: [
       ...DENO_RUN,
       "--allow-sys=hostname",
+      ...START_V8_FLAGS,
       ...opts.denoFlags ?? [],
-      new URL("../cli/main.ts", import.meta.url).pathname,
+      opts.entry ?? new URL("../cli/main.ts", import.meta.url).pathname,
       "serve",
       "--kubeconfig",
       kubeconfig,

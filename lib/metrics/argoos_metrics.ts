@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Counter, Histogram, MetricsRegistry } from "./registry.ts";
+import { Counter, Gauge, Histogram, MetricsRegistry } from "./registry.ts";
 
 /**
  * Every Argoos metric, registered in one {@linkcode MetricsRegistry}.
@@ -84,6 +84,22 @@ export class ArgoosMetrics {
       "argoos_webhook_duration_seconds",
       "Time from receiving a delivery to answering it.",
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    ),
+  );
+  /** Resident memory, as Prometheus client libraries name it (no permission needed). */
+  readonly residentMemory: Gauge = this.registry.add(
+    new Gauge(
+      "process_resident_memory_bytes",
+      "Resident memory size in bytes.",
+      () => Deno.memoryUsage().rss,
+    ),
+  );
+  /** What the JavaScript heap holds: resident memory beyond it is collectable or runtime. */
+  readonly heapUsed: Gauge = this.registry.add(
+    new Gauge(
+      "argoos_heap_used_bytes",
+      "JavaScript heap in use, in bytes.",
+      () => Deno.memoryUsage().heapUsed,
     ),
   );
 }

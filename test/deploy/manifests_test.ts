@@ -233,7 +233,7 @@ Deno.test("deploy: the Deployment is hardened, probed, spread and reads the toke
   assert.deepEqual(c.livenessProbe?.httpGet, { path: "/healthz", port: "http" });
   assert.deepEqual(c.readinessProbe?.httpGet, { path: "/readyz", port: "http" });
   assert.deepEqual(c.resources, {
-    requests: { cpu: "50m", memory: "64Mi" },
+    requests: { cpu: "50m", memory: "96Mi" },
     limits: { memory: "256Mi" },
   });
   assert.deepEqual(c.securityContext, {

@@ -68,6 +68,11 @@ Deno.test("/metrics counts deliveries, rollouts, registry requests and poll cycl
     );
     assert.equal(sample(text, "argoos_webhook_duration_seconds_count"), 1);
     assert.equal(sample(text, "argoos_cache_workloads"), 2);
+    // This process's own memory: more than a bare runtime, less than anything absurd.
+    const rss = sample(text, "process_resident_memory_bytes") ?? 0;
+    const heap = sample(text, "argoos_heap_used_bytes") ?? 0;
+    assert.ok(rss > 20e6 && rss < 4e9, `rss ${rss}`);
+    assert.ok(heap > 1e6 && heap < rss, `heap ${heap}, rss ${rss}`);
     assert.ok(
       (sample(text, `argoos_registry_requests_total{host="${reg.host}",status="200"}`) ?? 0) >= 2,
       "tags listings of myapp and svc counted",
