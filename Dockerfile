@@ -11,7 +11,8 @@ RUN deno task compile
 # distroless/cc has the glibc/libstdc++ the Deno runtime links against, and nothing else.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/dist/argoos /argoos
-# Size V8's heap from the container's memory limit rather than the node's memory.
+# Size V8's heap from the container's memory limit rather than the node's memory; the compile
+# task's --max-old-space-size=128 bounds it further, within the manifest's 256Mi (README, "Memory").
 ENV DENO_USE_CGROUPS=1
 USER 65532:65532
 ENTRYPOINT ["/argoos"]

@@ -115,7 +115,10 @@ export async function fetchOffers(
           if (candidate !== undefined) withoutAccess = without;
           break;
         } catch (err) {
-          if (!isCredentialRefusal(err)) throw err;
+          // Some registries hide a private repository from anonymous readers behind a 404.
+          const hidden = candidate === undefined && creds.size > 0 &&
+            err instanceof RegistryError && err.status === 404;
+          if (!isCredentialRefusal(err) && !hidden) throw err;
           if (candidate === undefined) anonymousRefusal = err;
           // A credential refused tells more than the anonymous try.
           else credentialRefusal ??= err;

@@ -103,8 +103,8 @@ export class TagVerifier {
   #cache = new Map<string, Entry>();
   /**
    * The manifest each tag named when last fetched (`host/path:tag`), whatever the credential:
-   * only a HEAD with the asker's own credential reuses it. Bounded by maxEntries, oldest
-   * dropped first.
+   * only a HEAD with the asker's own credential reuses it. Bounded by maxEntries, the least
+   * recently asked dropped first.
    */
   #seen = new Map<string, ManifestInfo>();
 
@@ -233,7 +233,12 @@ export class TagVerifier {
     if (seen && (expectDigest === undefined || expectDigest === seen.digest)) {
       try {
         const digest = await this.#source.headDigest(host, path, tag, cred, signal);
-        if (digest === seen.digest) return seen;
+        if (digest === seen.digest) {
+          // Kept longest when asked most: a hit moves to the young end.
+          this.#seen.delete(key);
+          this.#seen.set(key, seen);
+          return seen;
+        }
         reference = digest; // what a digest names never changes: no race with a later push
       } catch (err) {
         // A registry whose HEAD omits the digest is asked by GET.

@@ -268,3 +268,50 @@ Deno.test("fetchOffers: a public repository read anonymously serves every namesp
     await stub.close();
   }
 });
+
+Deno.test("fetchOffers: a repository hidden from anonymous readers behind a 404 is read with credentials next", async () => {
+  // Token auth as distribution and Harbor do it: an anonymous token is granted, and with it the
+  // private repository is "unknown"; the secret's token lists it.
+  const stub = startStub((req) => {
+    if (req.url.pathname === "/token") {
+      const ok = req.headers.get("authorization") === `Basic ${btoa("ci:right")}`;
+      return Response.json({ token: ok ? "good" : "anonymous" });
+    }
+    const auth = req.headers.get("authorization");
+    if (auth === "Bearer good") return Response.json({ name: "team/app", tags: ["1.3.0"] });
+    if (auth === "Bearer anonymous") {
+      return Response.json({ errors: [{ code: "NAME_UNKNOWN", message: "unknown" }] }, {
+        status: 404,
+      });
+    }
+    return new Response(null, {
+      status: 401,
+      headers: {
+        "www-authenticate":
+          `Bearer realm="${req.url.origin}/token",service="stub",scope="repository:team/app:pull"`,
+      },
+    });
+  });
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  try {
+    const withSecret = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const without = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
+    const secret = parseDockerConfig(JSON.stringify({
+      auths: { [stub.host]: { auth: btoa("ci:right") } },
+    }));
+    const result = await fetchOffers(
+      usersByRepository([withSecret, without]),
+      registry,
+      (w) => Promise.resolve(w === withSecret ? secret : new Map()),
+    );
+    const offer = result.offers.get(`${stub.host}/team/app`);
+    assert.deepEqual(offer?.tags, ["1.3.0"]);
+    assert.deepEqual(offer?.withoutAccess, [without]);
+    assert.equal(result.listings, 2);
+    // Without any credential, the 404 is the answer: the repository fails.
+    const alone = await fetchOffers(usersByRepository([without]), registry, NO_CREDENTIALS);
+    assert.equal((alone.failures.get(stub.host)?.error as RegistryError).status, 404);
+  } finally {
+    await stub.close();
+  }
+});
