@@ -142,8 +142,10 @@ interface CycleFigures {
   seconds: number;
   cpuSeconds: number;
   listings: number;
-  /** Manifest GETs: the truth check of each tag written (cached briefly across workloads). */
+  /** Manifest requests: the truth check of each tag written (HEAD once its manifest was seen). */
   manifests: number;
+  /** Of those, GETs: the ones Docker Hub counts as pulls. */
+  manifestGets: number;
   targetListings: number;
   targetMet: boolean;
   imagePatches: number;
@@ -175,6 +177,7 @@ async function measuredCycle(label: string, now: number): Promise<CycleFigures> 
     cpuSeconds: (used.user + used.system) / 1e6,
     listings,
     manifests,
+    manifestGets: registry.manifestGets(),
     targetListings: want.listings,
     targetMet: listings === want.listings,
     imagePatches,
@@ -187,7 +190,7 @@ function print(f: CycleFigures): void {
   console.log(
     `${f.label}: ${f.seconds.toFixed(3)} s wall (${f.cpuSeconds.toFixed(3)} s CPU, whole process)` +
       ` | listings ${f.listings} (target ${f.targetListings})` +
-      ` | manifest GETs ${f.manifests}` +
+      ` | manifest requests ${f.manifests} (GETs ${f.manifestGets})` +
       ` | target ${f.targetMet ? "met" : "MISSED"}` +
       ` | PATCH images ${f.imagePatches}, state only ${f.baselinePatches}`,
   );
