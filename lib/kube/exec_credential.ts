@@ -189,8 +189,7 @@ export class ExecCredentialProvider {
         `exec plugin ${command}: exit code ${answer.code}: ${answer.stderr.trim().slice(0, 500)}`,
       );
     }
-    const outText = answer.stdout;
-    const status = parseExecCredential(outText, apiVersion, command);
+    const status = parseExecCredential(answer.stdout, apiVersion, command);
     const expiresAt = status.expirationTimestamp
       ? Date.parse(status.expirationTimestamp)
       : Infinity;

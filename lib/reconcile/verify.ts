@@ -233,23 +233,23 @@ export class TagVerifier {
     if (seen && (expectDigest === undefined || expectDigest === seen.digest)) {
       try {
         const digest = await this.#source.headDigest(host, path, tag, cred, signal);
-        if (digest === seen.digest) {
-          // Kept longest when asked most: a hit moves to the young end.
-          this.#seen.delete(key);
-          this.#seen.set(key, seen);
-          return seen;
-        }
+        // Kept longest when asked most: a hit moves to the young end.
+        if (digest === seen.digest) return this.#remember(key, seen);
         reference = digest; // what a digest names never changes: no race with a later push
       } catch (err) {
         // A registry whose HEAD omits the digest is asked by GET.
         if (!(err instanceof RegistryError && err.code === DIGEST_MISSING)) throw err;
       }
     }
-    const found = await this.#source.manifest(host, path, reference, cred, signal);
+    return this.#remember(key, await this.#source.manifest(host, path, reference, cred, signal));
+  }
+
+  /** `info` as the youngest entry of #seen, the oldest dropped past maxEntries. */
+  #remember(key: string, info: ManifestInfo): ManifestInfo {
     this.#seen.delete(key);
-    this.#seen.set(key, found);
+    this.#seen.set(key, info);
     if (this.#seen.size > this.#maxEntries) this.#seen.delete(this.#seen.keys().next().value!);
-    return found;
+    return info;
   }
 
   async #serves(

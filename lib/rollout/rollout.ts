@@ -376,7 +376,7 @@ function afterWrite(
   return {
     ...w,
     annotations,
-    hasAnnotations: w.hasAnnotations || Object.keys(writes).length > 0,
+    hasAnnotations: w.hasAnnotations || Object.values(writes).some((v) => v !== null),
     containers,
   };
 }

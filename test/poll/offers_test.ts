@@ -216,6 +216,24 @@ Deno.test("fetchOffers: when every credential is refused, the refusal is what is
   }
 });
 
+/**
+ * The offers for `host`'s `team/app`, used by `a`, whose namespace holds a secret `ci:right`
+ * for the host, and by `without`, whose namespace holds none.
+ */
+async function listedForTwoNamespaces(host: string, registry: RegistryClient) {
+  const withSecret = workload("a", "minor", [`${host}/team/app:1.2.3`]);
+  const without = workload("b", "minor", [`${host}/team/app:1.2.3`]);
+  const secret = parseDockerConfig(
+    JSON.stringify({ auths: { [host]: { auth: btoa("ci:right") } } }),
+  );
+  const result = await fetchOffers(
+    usersByRepository([withSecret, without]),
+    registry,
+    (w) => Promise.resolve(w === withSecret ? secret : new Map()),
+  );
+  return { without, result, offer: result.offers.get(`${host}/team/app`) };
+}
+
 Deno.test("fetchOffers: a listing read with one namespace's credentials does not serve a namespace without any", async () => {
   const good = `Basic ${btoa("ci:right")}`;
   const stub = startStub((req) =>
@@ -225,17 +243,7 @@ Deno.test("fetchOffers: a listing read with one namespace's credentials does not
   );
   const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
-    const withSecret = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
-    const without = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
-    const secret = parseDockerConfig(JSON.stringify({
-      auths: { [stub.host]: { auth: btoa("ci:right") } },
-    }));
-    const result = await fetchOffers(
-      usersByRepository([withSecret, without]),
-      registry,
-      (w) => Promise.resolve(w === withSecret ? secret : new Map()),
-    );
-    const offer = result.offers.get(`${stub.host}/team/app`);
+    const { without, result, offer } = await listedForTwoNamespaces(stub.host, registry);
     assert.deepEqual(offer?.tags, ["1.3.0"]);
     assert.deepEqual(offer?.withoutAccess, [without]);
     // The anonymous read first (it would have served both), then the secret.
@@ -251,17 +259,8 @@ Deno.test("fetchOffers: a public repository read anonymously serves every namesp
   const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
     stub.push("team/app", "1.3.0");
-    const withSecret = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
-    const without = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
-    const secret = parseDockerConfig(JSON.stringify({
-      auths: { [stub.host]: { auth: btoa("ci:any") } },
-    }));
-    const result = await fetchOffers(
-      usersByRepository([withSecret, without]),
-      registry,
-      (w) => Promise.resolve(w === withSecret ? secret : new Map()),
-    );
-    assert.deepEqual(result.offers.get(`${stub.host}/team/app`)?.withoutAccess, []);
+    const { result, offer } = await listedForTwoNamespaces(stub.host, registry);
+    assert.deepEqual(offer?.withoutAccess, []);
     assert.equal(result.listings, 1);
     assert.deepEqual(stub.counts(), { listings: 1, heads: 0, total: 1 });
   } finally {
@@ -294,17 +293,7 @@ Deno.test("fetchOffers: a repository hidden from anonymous readers behind a 404 
   });
   const registry = new RegistryClient(PLAIN_LOOPBACK);
   try {
-    const withSecret = workload("a", "minor", [`${stub.host}/team/app:1.2.3`]);
-    const without = workload("b", "minor", [`${stub.host}/team/app:1.2.3`]);
-    const secret = parseDockerConfig(JSON.stringify({
-      auths: { [stub.host]: { auth: btoa("ci:right") } },
-    }));
-    const result = await fetchOffers(
-      usersByRepository([withSecret, without]),
-      registry,
-      (w) => Promise.resolve(w === withSecret ? secret : new Map()),
-    );
-    const offer = result.offers.get(`${stub.host}/team/app`);
+    const { without, result, offer } = await listedForTwoNamespaces(stub.host, registry);
     assert.deepEqual(offer?.tags, ["1.3.0"]);
     assert.deepEqual(offer?.withoutAccess, [without]);
     assert.equal(result.listings, 2);

@@ -69,22 +69,24 @@ Deno.test("verify: fetched once, then a HEAD while the tag names the same manife
   assert.deepEqual(reg.calls, ["GET 1.2.4", "HEAD 1.2.4", "HEAD 1.2.4"]);
 });
 
-Deno.test("verify: a moved tag is fetched again by its new digest", async () => {
+/** `latest` seen naming D1 by a verifier, then moved to D2. */
+async function movedLatest() {
   const reg = registry();
   reg.tags.set("latest", D1);
   const verifier = new TagVerifier(reg.source, { ttlMs: 0 });
   await verifier.verify(HOST, "app", "latest", none);
   reg.tags.set("latest", D2);
+  return { reg, verifier };
+}
+
+Deno.test("verify: a moved tag is fetched again by its new digest", async () => {
+  const { reg, verifier } = await movedLatest();
   assert.equal((await verifier.verify(HOST, "app", "latest", none))?.digest, D2);
   assert.deepEqual(reg.calls, ["GET latest", "HEAD latest", `GET ${D2}`]);
 });
 
 Deno.test("verify: a push claiming another digest than the one seen fetches the tag", async () => {
-  const reg = registry();
-  reg.tags.set("latest", D1);
-  const verifier = new TagVerifier(reg.source, { ttlMs: 0 });
-  await verifier.verify(HOST, "app", "latest", none);
-  reg.tags.set("latest", D2);
+  const { reg, verifier } = await movedLatest();
   const found = await verifier.verify(HOST, "app", "latest", none, { expectDigest: D2 });
   assert.equal(found?.digest, D2);
   assert.deepEqual(reg.calls, ["GET latest", "GET latest"]);
