@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { inClusterNamespace, SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.ts";
-import { parseDuration } from "../lib/poll/duration.ts";
+import { parseDuration } from "../lib/parse/duration.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { parseRegistryAliases } from "../lib/webhook/registry_name.ts";

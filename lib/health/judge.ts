@@ -12,7 +12,7 @@
 import type { DaemonSet, Deployment, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { CronJob, Job } from "kubernetes-types/batch/v1.d.ts";
 import type { ContainerStatus, Pod, PodSpec } from "kubernetes-types/core/v1.d.ts";
-import { parseDuration } from "../poll/duration.ts";
+import { parseDuration } from "../parse/duration.ts";
 import { controllerUid } from "../workloads/owned.ts";
 
 /** Where a rollout stands. */

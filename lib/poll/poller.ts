@@ -15,7 +15,7 @@ import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../parse/duration.ts";
 import { fetchOffers, usersByRepository } from "./offers.ts";
 
 /** Timers longer than this (about 24.8 days) fire at once: they are capped, not passed on. */

@@ -10,7 +10,7 @@
  */
 
 import { parse as parseYaml } from "yaml";
-import { parseDuration } from "../poll/duration.ts";
+import { parseDuration } from "../parse/duration.ts";
 import { credentialKeyMatches, parseCredentialKey } from "./credential_key.ts";
 import { credentialsFor, type RegistryCredential } from "./credentials.ts";
 import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseDuration } from "../../lib/poll/duration.ts";
+import { parseDuration } from "../../lib/parse/duration.ts";
 
 const valid: [text: string, ms: number][] = [
   ["0", 0],
