@@ -9,6 +9,7 @@
 
 import type { ImageChange } from "../rollout/image_patch.ts";
 import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
+import { isObject } from "../parse/object.ts";
 
 /** Annotation holding the rollout in progress (JSON, see {@linkcode RolloutRecord}). */
 export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
@@ -393,10 +394,6 @@ export function revertPlan(workload: Workload, record: RolloutRecord): RevertPla
     changes.push({ container: now, to: c.from });
   }
   return { kind: "revert", changes };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function text1(v: unknown): v is string {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { isObject } from "../parse/object.ts";
+
 /** `sha256-<64 hex>` and anything after it (`.sig`, `.att`, `.sbom`, …): cosign's tag scheme. */
 const ARTIFACT_TAG = /^sha256-[0-9a-fA-F]{64}/;
 
@@ -110,8 +112,4 @@ function indexNotImage(manifest: Record<string, unknown>): string | undefined {
     : `index lists no image manifest (first entry: ${
       typeof first === "string" ? first : "(none)"
     })`;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { isObject } from "../parse/object.ts";
+
 /** What a {@linkcode KubeApiError} is built from. */
 export interface KubeApiErrorInit {
   /** HTTP status, or 0 when no response arrived (network error, timeout). */
@@ -110,9 +112,6 @@ interface KubeStatus {
   message?: string;
   details?: unknown;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function parseStatus(body: string): KubeStatus | undefined {
   try {

@@ -9,6 +9,7 @@
 import { parse } from "yaml";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ExecConfig } from "./exec_credential.ts";
+import { isObject, type JsonObject } from "../parse/object.ts";
 
 /**
  * A kubeconfig that cannot be used: bad YAML, missing context, unsupported setting.
@@ -73,9 +74,6 @@ export interface Kubeconfig {
   files: string[];
 }
 
-type Raw = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => typeof v === "string" && v !== "" ? v : undefined;
 
 /**
@@ -166,10 +164,10 @@ export function parseKubeconfig(text: string, path: string): Kubeconfig {
 }
 
 /** Entries of a `[{name, <field>: {...}}]` list as [name, value] pairs. */
-function named(doc: Raw, list: string, field: string, path: string): [string, Raw][] {
+function named(doc: JsonObject, list: string, field: string, path: string): [string, JsonObject][] {
   const items = doc[list] ?? [];
   if (!Array.isArray(items)) throw new KubeconfigError(`kubeconfig ${path}: ${list} is not a list`);
-  return items.flatMap((item): [string, Raw][] => {
+  return items.flatMap((item): [string, JsonObject][] => {
     const name = isObject(item) ? str(item.name) : undefined;
     if (name === undefined) {
       throw new KubeconfigError(`kubeconfig ${path}: ${list} entry without name`);
@@ -182,7 +180,7 @@ function named(doc: Raw, list: string, field: string, path: string): [string, Ra
   });
 }
 
-function execConfig(e: Raw, dir: string, where: string): ExecConfig {
+function execConfig(e: JsonObject, dir: string, where: string): ExecConfig {
   const command = str(e.command);
   const apiVersion = str(e.apiVersion);
   if (!command || !apiVersion) {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isObject } from "../parse/object.ts";
+
 /** Annotation holding `{"<container>": {"image": "...", "digest": "sha256:...", "pushedAt": ms}}`. */
 export const STATE_ANNOTATION = "argoos.io/state";
 /** The annotation `argoos.io/state` replaces (`{"<container>": {image, digest}}`); read once. */
@@ -23,9 +25,6 @@ export interface ContainerState {
 
 /** State by container name. */
 export type WorkloadState = Record<string, ContainerState>;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function parse(text: string | undefined): WorkloadState | undefined {
   if (text === undefined) return undefined;

@@ -14,6 +14,7 @@ import { parseDuration } from "../parse/duration.ts";
 import { credentialKeyMatches, parseCredentialKey } from "./credential_key.ts";
 import { credentialsFor, type RegistryCredential } from "./credentials.ts";
 import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";
+import { isObject } from "../parse/object.ts";
 
 /** Config file versions the kubelet reads (v1 since Kubernetes 1.26). */
 const CONFIG_VERSIONS = new Set([
@@ -62,10 +63,6 @@ export interface CredentialProvider {
 export class CredentialProviderError extends Error {
   override name = "CredentialProviderError";
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function strings(v: unknown, where: string): string[] {
   if (v === undefined || v === null) return [];

@@ -15,6 +15,7 @@ import {
 } from "./credential_key.ts";
 
 export { normalizeCredentialKey, normalizeRegistryHost } from "./credential_key.ts";
+import { isObject } from "../parse/object.ts";
 
 /**
  * What to authenticate to one registry with.
@@ -224,8 +225,4 @@ function parseEntry(key: string, entry: Record<string, unknown>): RegistryCreden
     if (cred[k] === undefined || cred[k] === "") delete cred[k];
   }
   return Object.keys(cred).length ? cred : undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

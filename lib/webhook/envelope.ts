@@ -8,6 +8,7 @@
 
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
 import { digestProblem, referenceGrammar as grammar, tagProblem } from "../image/reference.ts";
+import { isObject, type JsonObject } from "../parse/object.ts";
 
 /** A manifest pushed under a tag: the only kind of event Argoos acts on. */
 export interface PushEvent {
@@ -68,16 +69,11 @@ export const MAX_ID_LENGTH = 64;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const ACTION_RE = /^[a-z]{1,32}$/;
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** A value cut short for a one-line message. */
 const cut = (v: string) => v.length > 64 ? `${v.slice(0, 64)}…` : v;
 const shown = (v: string) => JSON.stringify(cut(v));
 
-function text(obj: Json, key: string, where: string): string {
+function text(obj: JsonObject, key: string, where: string): string {
   const v = obj[key];
   if (typeof v !== "string" || v === "") {
     throw new EnvelopeError(`${where}.${key} must be a string`);
@@ -87,7 +83,7 @@ function text(obj: Json, key: string, where: string): string {
 
 /** A string field that must follow `ok`; refused with `reason` otherwise. */
 function checked(
-  obj: Json,
+  obj: JsonObject,
   key: string,
   where: string,
   reason: RefusalReason,

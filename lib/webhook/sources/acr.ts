@@ -7,7 +7,8 @@
  * @module
  */
 
-import { isObject, object, optionalText, pushOf, shaped, text, timeOf } from "./fields.ts";
+import { isObject } from "../../parse/object.ts";
+import { object, optionalText, pushOf, shaped, text, timeOf } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { isObject, optionalText, pushOf, shaped, text } from "./fields.ts";
+import { isObject } from "../../parse/object.ts";
+import { optionalText, pushOf, shaped, text } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**

@@ -9,6 +9,7 @@ import { InvalidReferenceError, parseReference, repositoryKey } from "../../imag
 import { registryNameOf } from "../registry_name.ts";
 import type { RecordedPush } from "../../reconcile/facts.ts";
 import type { ReceiveContext } from "./types.ts";
+import { isObject, type JsonObject } from "../../parse/object.ts";
 
 /** The body is not the shape its source documents; the message is the one-line 400 reason. */
 export class ShapeError extends Error {
@@ -17,23 +18,6 @@ export class ShapeError extends Error {
   constructor(message: string, readonly refusal = "shape") {
     super(message);
   }
-}
-
-/** A JSON object. */
-export type Json = Record<string, unknown>;
-
-/**
- * True for a plain JSON object.
- *
- * @example
- * ```ts
- * import { isObject } from "./fields.ts";
- * isObject({}); // true
- * isObject([]); // false
- * ```
- */
-export function isObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -45,7 +29,7 @@ export function isObject(v: unknown): v is Json {
  * object({ a: {} }, "a", "body"); // {}
  * ```
  */
-export function object(obj: unknown, key: string, where: string): Json {
+export function object(obj: unknown, key: string, where: string): JsonObject {
   const v = isObject(obj) ? obj[key] : undefined;
   if (!isObject(v)) throw new ShapeError(`${where}.${key} must be an object`);
   return v;
@@ -60,7 +44,7 @@ export function object(obj: unknown, key: string, where: string): Json {
  * text({ tag: "1.0" }, "tag", "body"); // "1.0"
  * ```
  */
-export function text(obj: Json, key: string, where: string): string {
+export function text(obj: JsonObject, key: string, where: string): string {
   const v = obj[key];
   if (typeof v !== "string" || v === "") throw new ShapeError(`${where}.${key} must be a string`);
   return v;
@@ -75,7 +59,7 @@ export function text(obj: Json, key: string, where: string): string {
  * optionalText({ tag: "" }, "tag"); // undefined
  * ```
  */
-export function optionalText(obj: Json, key: string): string | undefined {
+export function optionalText(obj: JsonObject, key: string): string | undefined {
   const v = obj[key];
   return typeof v === "string" && v !== "" ? v : undefined;
 }

@@ -10,8 +10,8 @@
  * @module
  */
 
+import { isObject } from "../../parse/object.ts";
 import {
-  isObject,
   object,
   optionalText,
   pushOf,

@@ -8,16 +8,8 @@
  * @module
  */
 
-import {
-  isObject,
-  object,
-  optionalText,
-  pushOf,
-  shaped,
-  splitImage,
-  text,
-  timeOf,
-} from "./fields.ts";
+import { isObject } from "../../parse/object.ts";
+import { object, optionalText, pushOf, shaped, splitImage, text, timeOf } from "./fields.ts";
 import type { RecordedPush } from "../../reconcile/facts.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { isObject, pushOf, shaped, splitHost, text } from "./fields.ts";
+import { isObject } from "../../parse/object.ts";
+import { pushOf, shaped, splitHost, text } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**
