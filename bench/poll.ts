@@ -22,7 +22,7 @@ import { rulesOf } from "../lib/policy/rules.ts";
 import { RepositoryFacts } from "../lib/reconcile/facts.ts";
 import { WorkQueue } from "../lib/reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../lib/reconcile/reconciler.ts";
-import { TagVerifier } from "../lib/reconcile/verify.ts";
+import { TagVerifier } from "../lib/registry/tag_verifier.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { Rollout } from "../lib/rollout/rollout.ts";
 import { WorkloadCache } from "../lib/workloads/cache.ts";

@@ -11,7 +11,7 @@ import { workloadKey } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
 import type { ReconcileOutcome } from "./reconciler.ts";
-import { TagNotYetServedError } from "./verify.ts";
+import { TagNotYetServedError } from "../registry/tag_verifier.ts";
 
 /** The reconciles a delivery caused did not all finish in time; the sender should retry. */
 export class DeadlineError extends Error {

@@ -28,7 +28,7 @@ import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
-import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
+import { TagNotYetServedError, type TagVerifier } from "../registry/tag_verifier.ts";
 
 /** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
 export const MAX_VERIFIED_CANDIDATES = 5;

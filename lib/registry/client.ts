@@ -7,7 +7,7 @@
  * On Docker Hub a manifest GET counts as a pull against the rate limit, a HEAD does not:
  * {@linkcode RegistryClient.manifest} GETs because it must see whether the manifest is an
  * image, and the truth check calls it only for a manifest it has not seen
- * (`lib/reconcile/verify.ts`), asking {@linkcode RegistryClient.headDigest} otherwise.
+ * (`lib/registry/tag_verifier.ts`), asking {@linkcode RegistryClient.headDigest} otherwise.
  *
  * @module
  */

@@ -23,7 +23,7 @@ import { deliverPushes } from "../reconcile/deliver.ts";
 import { type RecordedPush, RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
-import { TagVerifier } from "../reconcile/verify.ts";
+import { TagVerifier } from "../registry/tag_verifier.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { CredentialHelpers, parseCredentialHelpers } from "../registry/credential_helper.ts";
 import { CredentialProviders } from "../registry/credential_provider.ts";

@@ -5,7 +5,7 @@ import { deliverPushes } from "../../lib/reconcile/deliver.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { WorkQueue } from "../../lib/reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../../lib/reconcile/reconciler.ts";
-import { TagVerifier } from "../../lib/reconcile/verify.ts";
+import { TagVerifier } from "../../lib/registry/tag_verifier.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { type Outcome, Rollout } from "../../lib/rollout/rollout.ts";
 import { WorkloadCache } from "../../lib/workloads/cache.ts";

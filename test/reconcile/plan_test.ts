@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { Reconciler } from "../../lib/reconcile/reconciler.ts";
-import { TagVerifier } from "../../lib/reconcile/verify.ts";
+import { TagVerifier } from "../../lib/registry/tag_verifier.ts";
 import type { Rollout } from "../../lib/rollout/rollout.ts";
 import type { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";

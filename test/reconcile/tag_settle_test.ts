@@ -12,7 +12,7 @@ import { DeadlineError, deliverPushes } from "../../lib/reconcile/deliver.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { WorkQueue } from "../../lib/reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../../lib/reconcile/reconciler.ts";
-import { TagNotYetServedError, TagVerifier } from "../../lib/reconcile/verify.ts";
+import { TagNotYetServedError, TagVerifier } from "../../lib/registry/tag_verifier.ts";
 import type { Rollout } from "../../lib/rollout/rollout.ts";
 import type { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";

@@ -8,38 +8,24 @@
  * @module
  */
 
-import {
-  type Credentials,
-  credentialsFor,
-  type RegistryCredential,
-} from "../registry/credentials.ts";
-import { DIGEST_MISSING, isCredentialRefusal, RegistryError } from "../registry/errors.ts";
-
-/** What the registry says of a manifest (the registry client's `manifest()` answer). */
-export interface ManifestInfo {
-  digest: string;
-  mediaType: string;
-  /** Why it is not a runnable image; absent for an image. */
-  notImage?: string;
-}
+import type { ManifestInfo } from "./client.ts";
+import { type Credentials, credentialsFor, type RegistryCredential } from "./credentials.ts";
+import { DIGEST_MISSING, isCredentialRefusal, RegistryError } from "./errors.ts";
 
 /** The registry calls the check needs (`RegistryClient` has them). */
 export interface ManifestSource {
-  headDigest(
-    host: string,
-    path: string,
-    reference: string,
-    cred?: RegistryCredential,
-    signal?: AbortSignal,
-  ): Promise<string>;
-  manifest(
-    host: string,
-    path: string,
-    reference: string,
-    cred?: RegistryCredential,
-    signal?: AbortSignal,
-  ): Promise<ManifestInfo>;
+  headDigest: ManifestCall<string>;
+  manifest: ManifestCall<ManifestInfo>;
 }
+
+/** One call about a manifest: its repository, tag or digest, credential and signal. */
+export type ManifestCall<T> = (
+  host: string,
+  path: string,
+  reference: string,
+  cred?: RegistryCredential,
+  signal?: AbortSignal,
+) => Promise<T>;
 
 /** A tag the registry does not serve: `undefined`. Transient failures reject. */
 export type Verified = ManifestInfo | undefined;
@@ -82,7 +68,7 @@ interface Entry {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { TagVerifier } from "./verify.ts";
+ * import { TagVerifier } from "./tag_verifier.ts";
  * const digest = `sha256:${"a".repeat(64)}`;
  * let heads = 0;
  * let gets = 0;

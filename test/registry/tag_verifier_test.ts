@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { RegistryCredential } from "../../lib/registry/credentials.ts";
 import { DIGEST_MISSING, RegistryError } from "../../lib/registry/errors.ts";
-import { type ManifestSource, TagVerifier } from "../../lib/reconcile/verify.ts";
+import { type ManifestSource, TagVerifier } from "../../lib/registry/tag_verifier.ts";
 
 const IMAGE = "application/vnd.oci.image.manifest.v1+json";
 const D1 = `sha256:${"1".repeat(64)}`;
