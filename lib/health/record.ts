@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Push } from "../image/push.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
 import { isObject } from "../parse/object.ts";
@@ -34,21 +35,11 @@ export interface ChangedContainer {
   to: string;
 }
 
-/** The push a rollout came from. */
-export interface RolloutPush {
-  /** Normalized repository, e.g. `docker.io/library/myapp`. */
-  repository: string;
-  tag: string;
-  /** `sha256:…`; absent when neither the push nor the registry said. */
-  digest?: string;
-  /** ms epoch. */
-  pushedAt: number;
-}
-
 /** A rollout in progress, as `argoos.io/rollout` holds it. */
 export interface RolloutRecord {
   containers: ChangedContainer[];
-  push: RolloutPush;
+  /** The push the rollout came from. */
+  push: Push;
   /** ms epoch when the rollout's patch was written. */
   startedAt: number;
   /** ms epoch after which a rollout still progressing has failed; absent for CronJobs. */
@@ -63,7 +54,8 @@ export interface RolloutRecord {
 /** What {@linkcode startRecord} needs besides the workload. */
 export interface RolloutStart {
   changes: readonly ImageChange[];
-  push: RolloutPush;
+  /** The push the rollout came from. */
+  push: Push;
   /** ms epoch of the rollout's patch. */
   now: number;
   /** From `healthTimeout`; undefined for none (CronJob). */

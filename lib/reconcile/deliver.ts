@@ -8,7 +8,8 @@
 
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { workloadKey } from "../workloads/workload.ts";
-import type { RecordedPush, RepositoryFacts } from "./facts.ts";
+import type { RecordedPush } from "../image/push.ts";
+import type { RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
 import type { ReconcileOutcome } from "./reconciler.ts";
 import { TagNotYetServedError } from "../registry/tag_verifier.ts";

@@ -6,18 +6,7 @@
  * @module
  */
 
-/** One push a receiver turned a notification into. */
-export interface RecordedPush {
-  /** Normalized host/path, e.g. `docker.io/library/nginx`. */
-  repository: string;
-  tag: string;
-  /** Absent when the source does not send one (hosted registries). */
-  digest?: string;
-  /** ms epoch: the registry's push time, else the time the notification was received. */
-  pushedAt: number;
-  /** The route it came from: "distribution", "dockerhub", "quay", ... */
-  source: string;
-}
+import type { RecordedPush } from "../image/push.ts";
 
 /** The last tag listing of a repository. */
 export interface Listing {

@@ -27,7 +27,8 @@ import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
-import type { RecordedPush, RepositoryFacts } from "./facts.ts";
+import type { Push, RecordedPush } from "../image/push.ts";
+import type { RepositoryFacts } from "./facts.ts";
 import { TagNotYetServedError, type TagVerifier } from "../registry/tag_verifier.ts";
 
 /** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
@@ -137,7 +138,7 @@ export class Reconciler {
     let running: Promise<Map<string, string>> | undefined;
     let source: string | undefined;
     /** The push behind the first change, for the rollout record. */
-    let push: { repository: string; tag: string; digest: string; pushedAt: number } | undefined;
+    let push: Push | undefined;
     // Compiled once per resourceVersion; none when the label or an annotation is invalid.
     const { rules: byContainer } = rulesOf(w);
     for (const c of w.containers) {
@@ -218,7 +219,7 @@ export class Reconciler {
   #rolloutRecord(
     w: Workload,
     verdicts: Verdict[],
-    push: { repository: string; tag: string; digest: string; pushedAt: number },
+    push: Push,
   ): string {
     const kind = w.kind.type.kind as HealthKind;
     const timeout = healthTimeout(

@@ -20,7 +20,8 @@ import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts"
 import { rulesOf } from "../policy/rules.ts";
 import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
-import { type RecordedPush, RepositoryFacts } from "../reconcile/facts.ts";
+import type { RecordedPush } from "../image/push.ts";
+import { RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../registry/tag_verifier.ts";

@@ -11,7 +11,7 @@
  */
 
 import { type Logger, silentLogger } from "../log/logger.ts";
-import type { RecordedPush } from "../reconcile/facts.ts";
+import type { RecordedPush } from "../image/push.ts";
 import type { DeliverySummary } from "../reconcile/deliver.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
 import type { RegistryAliases } from "./registry_name.ts";

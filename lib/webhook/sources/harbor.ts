@@ -10,7 +10,7 @@
 
 import { isObject } from "../../parse/object.ts";
 import { object, optionalText, pushOf, shaped, splitImage, text, timeOf } from "./fields.ts";
-import type { RecordedPush } from "../../reconcile/facts.ts";
+import type { RecordedPush } from "../../image/push.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 const PUSH_TYPES = new Set(["PUSH_ARTIFACT", "harbor.artifact.pushed"]);

@@ -8,7 +8,7 @@
 import type { RegistryAliases } from "../registry_name.ts";
 import { authorized, authRefusal } from "./auth.ts";
 import type { ReceiverRoute } from "./routes.ts";
-import type { RecordedPush } from "../../reconcile/facts.ts";
+import type { RecordedPush } from "../../image/push.ts";
 
 /**
  * A delivery as the server read it (the body already capped in size).

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RecordedPush } from "../../reconcile/facts.ts";
+import type { RecordedPush } from "../../image/push.ts";
 import type { RegistryAliases } from "../registry_name.ts";
 
 /**
