@@ -10,7 +10,7 @@ import { inClusterNamespace, SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.
 import { parseDuration } from "../lib/parse/duration.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
-import { parseRegistryAliases } from "../lib/webhook/registry_name.ts";
+import { parseRegistryAliases } from "../lib/webhook/sources/registry_name.ts";
 import { parseCredentialProviderConfig } from "../lib/registry/credential_provider.ts";
 import { parseRegistryMirrors } from "../lib/registry/mirrors.ts";
 import { checkedToken, TokenError } from "../lib/webhook/token.ts";

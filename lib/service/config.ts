@@ -6,7 +6,7 @@
 
 import type { ConnectionOptions } from "../kube/connection.ts";
 import type { WorkloadKind } from "../workloads/kinds.ts";
-import type { RegistryAliases } from "../webhook/registry_name.ts";
+import type { RegistryAliases } from "../webhook/sources/registry_name.ts";
 import type { CredentialProvider } from "../registry/credential_provider.ts";
 import type { RegistryMirrors } from "../registry/mirrors.ts";
 

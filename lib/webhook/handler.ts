@@ -14,8 +14,8 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import type { RecordedPush } from "../image/push.ts";
 import type { DeliverySummary } from "../reconcile/deliver.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
-import type { RegistryAliases } from "./registry_name.ts";
-import { authorized, authRefusal } from "./sources/auth.ts";
+import type { RegistryAliases } from "./sources/registry_name.ts";
+import { authorized, authRefusal } from "./auth.ts";
 import { receive } from "./sources/receive.ts";
 import { type ReceiverRoute, redactPath } from "./sources/routes.ts";
 import type { TokenSource } from "./token.ts";
@@ -104,12 +104,15 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
       log.warn("delivery refused: missing or wrong token", { reason: why });
       return ["unauthorized", json(401, { error: why })];
     };
-    // Every proof but GitHub's signature is known before the body is read.
-    const early = { headers: req.headers, body: "", pathToken };
+    // The token is checked once: every proof but GitHub's signature before the body is read,
+    // GitHub's signature (of the body) after.
+    const signed = route.auth === "github-signature";
     // null: a token is configured but cannot be read now (its file is unusable): refuse all.
     const token = opts.token ? await opts.token.current().catch(() => null) : undefined;
     if (token === null) return await refuse(authRefusal(route.auth));
-    if (route.auth !== "github-signature" && !await authorized(route.auth, token, early)) {
+    if (
+      !signed && !await authorized(route.auth, token, { headers: req.headers, body: "", pathToken })
+    ) {
       return await refuse(authRefusal(route.auth));
     }
     if (opts.ready && !opts.ready()) {
@@ -130,16 +133,16 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
       log.warn("delivery refused: too large", { error: err });
       return ["too-large", json(413, { error: err.message })];
     }
-    const received = await receive(route, token, {
+    if (signed && !await authorized(route.auth, token, { headers: req.headers, body })) {
+      return await refuse(authRefusal(route.auth));
+    }
+    const received = receive(route, {
       headers: req.headers,
       body,
-      pathToken,
       receivedAt: Date.now(),
       aliases,
     });
     switch (received.outcome) {
-      case "unauthorized":
-        return await refuse(received.reason);
       case "malformed":
         log.warn("delivery refused: malformed", {
           reason: received.reason,

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { githubSignature } from "../../lib/webhook/sources/auth.ts";
+import { githubSignature } from "../../lib/webhook/auth.ts";
 import { pushImage } from "../real_registry/push.ts";
 import { realRegistryTest, startRealRegistry } from "../real_registry/registry.ts";
 import { deployment, startFakeCluster } from "../support/fake_cluster.ts";

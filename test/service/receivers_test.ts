@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { githubSignature } from "../../lib/webhook/sources/auth.ts";
+import { githubSignature } from "../../lib/webhook/auth.ts";
 import { matchRoute } from "../../lib/webhook/sources/routes.ts";
 import { startService } from "../support/argoos_service.ts";
 import { deployment, imagesOf } from "../support/fake_cluster.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { EnvelopeError, parseEnvelope } from "../envelope.ts";
+import { EnvelopeError, parseEnvelope } from "./envelope.ts";
 import { pushOf, shaped, ShapeError, timeOf } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 

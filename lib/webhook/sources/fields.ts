@@ -6,7 +6,7 @@
  */
 
 import { InvalidReferenceError, parseReference, repositoryKey } from "../../image/reference.ts";
-import { registryNameOf } from "../registry_name.ts";
+import { registryNameOf } from "./registry_name.ts";
 import type { RecordedPush } from "../../image/push.ts";
 import type { ReceiveContext } from "./types.ts";
 import { isObject, type JsonObject } from "../../parse/object.ts";

@@ -1,14 +1,13 @@
 /**
- * One delivery on one route, from raw request to what it announces: authenticate, read JSON,
- * parse. What to record and enqueue, and the final status, stay with the server.
+ * One delivery on one route, from its body to what it announces: read JSON, parse. Who may
+ * deliver (the token), what to record and enqueue, and the final status stay with the server.
  *
  * @module
  */
 
-import type { RegistryAliases } from "../registry_name.ts";
-import { authorized, authRefusal } from "./auth.ts";
-import type { ReceiverRoute } from "./routes.ts";
 import type { RecordedPush } from "../../image/push.ts";
+import type { ReceiverRoute } from "./routes.ts";
+import type { ReceiveContext } from "./types.ts";
 
 /**
  * A delivery as the server read it (the body already capped in size).
@@ -19,18 +18,13 @@ import type { RecordedPush } from "../../image/push.ts";
  * const d: Delivery = { headers: new Headers(), body: "{}", receivedAt: 0, aliases: new Map() };
  * ```
  */
-export interface Delivery {
-  headers: Headers;
+export interface Delivery extends ReceiveContext {
   body: string;
-  /** Token segment of a `path-token` route, from {@linkcode matchRoute}. */
-  pathToken?: string;
-  receivedAt: number;
-  aliases: RegistryAliases;
 }
 
 /**
- * What a delivery comes to: `unauthorized` (401), `malformed` (400 with the reason), `ping`
- * (200), or `received` pushes for the server to record and reconcile (no push at all: 200).
+ * What a delivery comes to: `malformed` (400 with the reason), `ping` (200), or `received`
+ * pushes for the server to record and reconcile (no push at all: 200).
  *
  * @example
  * ```ts
@@ -44,32 +38,24 @@ export interface Delivery {
  * ```
  */
 export type ReceiveOutcome =
-  | { outcome: "unauthorized"; status: 401; reason: string }
   /** `refusal`: why, as a metrics label (`not-json`, `shape`, `tag`, …). */
   | { outcome: "malformed"; status: 400; reason: string; refusal: string }
   | { outcome: "ping"; status: 200 }
   | { outcome: "received"; pushes: RecordedPush[]; ignored: string[] };
 
 /**
- * Authenticate and parse one delivery on `route`, `token` being the configured one.
+ * Parse one delivery on `route`; its sender was authenticated before.
  *
  * @example
  * ```ts
  * import { receive } from "./receive.ts";
  * import { matchRoute } from "./routes.ts";
- * const { route, pathToken } = matchRoute("/event/dockerhub/wrong")!;
- * const d = { headers: new Headers(), body: "{}", pathToken, receivedAt: 0, aliases: new Map() };
- * (await receive(route, "s3cret", d)).outcome; // "unauthorized"
+ * const { route } = matchRoute("/event/quay/s3cret")!;
+ * receive(route, { headers: new Headers(), body: "{", receivedAt: 0, aliases: new Map() })
+ *   .outcome; // "malformed"
  * ```
  */
-export async function receive(
-  route: ReceiverRoute,
-  token: string | undefined,
-  d: Delivery,
-): Promise<ReceiveOutcome> {
-  if (!await authorized(route.auth, token, d)) {
-    return { outcome: "unauthorized", status: 401, reason: authRefusal(route.auth) };
-  }
+export function receive(route: ReceiverRoute, d: Delivery): ReceiveOutcome {
   let doc: unknown;
   try {
     doc = JSON.parse(d.body);

@@ -7,7 +7,6 @@
 
 import { parseAcr } from "./acr.ts";
 import { parseArtifactory } from "./artifactory.ts";
-import type { AuthKind } from "./auth.ts";
 import { parseDistribution } from "./distribution.ts";
 import { parseDockerHub } from "./dockerhub.ts";
 import { parseEcr } from "./ecr.ts";
@@ -16,6 +15,17 @@ import { parseGitHub } from "./github.ts";
 import { parseHarbor } from "./harbor.ts";
 import { parseQuay } from "./quay.ts";
 import type { Parser } from "./types.ts";
+
+/**
+ * Where a route's sender puts the token.
+ *
+ * @example
+ * ```ts
+ * import type { AuthKind } from "./routes.ts";
+ * const kind: AuthKind = "path-token";
+ * ```
+ */
+export type AuthKind = "path-token" | "header-token" | "authorization" | "github-signature";
 
 /**
  * One webhook route.

@@ -6,7 +6,7 @@
  */
 
 import type { RecordedPush } from "../../image/push.ts";
-import type { RegistryAliases } from "../registry_name.ts";
+import type { RegistryAliases } from "./registry_name.ts";
 
 /**
  * What a receiver needs besides the body.

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { authorized, githubSignature } from "../../../lib/webhook/sources/auth.ts";
+import { authorized, githubSignature } from "../../../lib/webhook/auth.ts";
 import { receive } from "../../../lib/webhook/sources/receive.ts";
 import { matchRoute, RECEIVER_ROUTES, redactPath } from "../../../lib/webhook/sources/routes.ts";
 import { fixtureText } from "./fixture.ts";
@@ -16,13 +16,12 @@ const TOKEN = "tok-7c1e9f4a";
 async function deliver(path: string, body: string, headers: Record<string, string> = {}) {
   const match = matchRoute(path);
   assert.ok(match, `no route for ${path}`);
-  return await receive(match.route, TOKEN, {
-    headers: new Headers(headers),
-    body,
-    pathToken: match.pathToken,
-    receivedAt: 0,
-    aliases: new Map(),
-  });
+  // As the server does: authenticate, then parse.
+  const presented = { headers: new Headers(headers), body, pathToken: match.pathToken };
+  if (!await authorized(match.route.auth, TOKEN, presented)) {
+    return { outcome: "unauthorized", status: 401 } as const;
+  }
+  return receive(match.route, { ...presented, receivedAt: 0, aliases: new Map() });
 }
 
 Deno.test("every source of the issue has one route, paths distinct", () => {

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { EnvelopeError, parseEnvelope } from "../../lib/webhook/envelope.ts";
+import { EnvelopeError, parseEnvelope } from "../../../lib/webhook/sources/envelope.ts";
 
-const FIXTURES = new URL("../fixtures/", import.meta.url);
+const FIXTURES = new URL("../../fixtures/", import.meta.url);
 const MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.oci.image.index.v1+json",

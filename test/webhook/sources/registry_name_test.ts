@@ -5,7 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { parseRegistryAliases, registryNameOf } from "../../lib/webhook/registry_name.ts";
+import {
+  parseRegistryAliases,
+  registryNameOf,
+} from "../../../lib/webhook/sources/registry_name.ts";
 
 Deno.test("parseRegistryAliases reads from=to pairs", () => {
   const cases: [string, [string, string][]][] = [

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
-import { digestProblem, referenceGrammar as grammar, tagProblem } from "../image/reference.ts";
-import { isObject, type JsonObject } from "../parse/object.ts";
+import { MANIFEST_MEDIA_TYPES } from "../../image/media_types.ts";
+import { digestProblem, referenceGrammar as grammar, tagProblem } from "../../image/reference.ts";
+import { isObject, type JsonObject } from "../../parse/object.ts";
 
 /** A manifest pushed under a tag: the only kind of event Argoos acts on. */
 export interface PushEvent {

@@ -6,18 +6,8 @@
  * @module
  */
 
-import { tokenMatches } from "../token.ts";
-
-/**
- * Where a route's sender puts the token.
- *
- * @example
- * ```ts
- * import type { AuthKind } from "./auth.ts";
- * const kind: AuthKind = "path-token";
- * ```
- */
-export type AuthKind = "path-token" | "header-token" | "authorization" | "github-signature";
+import type { AuthKind } from "./sources/routes.ts";
+import { tokenMatches } from "./token.ts";
 
 /**
  * One request as far as authentication needs it.
