@@ -15,7 +15,12 @@ import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import type { Rollout } from "../rollout/rollout.ts";
 import { kindNamed } from "../workloads/kinds.ts";
-import { type KubeObject, readWorkload, type Workload } from "../workloads/workload.ts";
+import {
+  type KubeObject,
+  readWorkload,
+  type Workload,
+  workloadKey,
+} from "../workloads/workload.ts";
 import { type FailureReason, type HealthKind, judgeRollout, type RolloutView } from "./judge.ts";
 import {
   decodeRejected,
@@ -125,7 +130,7 @@ export class RolloutTracker {
     const text = workload.annotations[ROLLOUT_ANNOTATION];
     if (text === undefined) return { kind: "none" };
     if (!workload.policyLabel) return { kind: "opted-out" };
-    const log = this.#log.with({ workload: `${ref.kind}/${ref.namespace}/${ref.name}` });
+    const log = this.#log.with({ workload: workloadKey(ref.kind, ref.namespace, ref.name) });
     const expect = { [ROLLOUT_ANNOTATION]: text };
     const forget = { changes: [], annotations: { [ROLLOUT_ANNOTATION]: null }, expect };
 

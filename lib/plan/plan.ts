@@ -16,7 +16,7 @@ import { fetchOffers, usersByRepository } from "../poll/offers.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import { parseVersion } from "../policy/version.ts";
-import type { ContainerImage, Workload } from "../workloads/workload.ts";
+import { type ContainerImage, describe, type Workload } from "../workloads/workload.ts";
 
 /** One row of the plan. */
 export interface PlanRow {
@@ -66,7 +66,7 @@ export async function planWorkloads(
   );
   const rows: PlanRow[] = [];
   for (const w of workloads) {
-    const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+    const name = describe(w);
     const { rules: byContainer, errors } = rulesOf(w);
     for (const c of w.containers) {
       const offer = c.repository ? offers.get(c.repository) : undefined;
@@ -246,7 +246,7 @@ export function formatHealth(workloads: readonly Workload[]): string {
     "Unreadable records": [],
   };
   for (const w of workloads) {
-    const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+    const name = describe(w);
     const h = healthSummary(w.annotations);
     if (h.rollout) sections["Rollouts in progress"].push(`${name}: ${h.rollout}`);
     for (const r of h.rejected) sections["Rejected images"].push(`${name}: ${r}`);

@@ -14,7 +14,7 @@ import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import { type Workload, workloadKey } from "../workloads/workload.ts";
+import { describe, keyOf, type Workload } from "../workloads/workload.ts";
 import { parseDuration } from "../parse/duration.ts";
 import { fetchOffers, usersByRepository } from "./offers.ts";
 
@@ -196,7 +196,7 @@ export class Poller {
       {
         repository,
         workloads: workloads.length,
-        first: workloads.slice(0, 5).map((w) => `${w.kind.type.kind} ${w.namespace}/${w.name}`),
+        first: workloads.slice(0, 5).map(describe),
       },
     );
   }
@@ -206,10 +206,10 @@ export class Poller {
     // A replica that stopped or lost the Lease mid-cycle leaves the rest to the new leader.
     if (this.#abort.signal.aborted || !(this.#opts.isLeader?.() ?? true)) return;
     try {
-      await this.#opts.enqueue(workloadKey(w.kind.type.kind, w.namespace, w.name));
+      await this.#opts.enqueue(keyOf(w));
     } catch (err) {
       this.#log.warn("reconcile after poll failed, retried from the queue", {
-        workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
+        workload: describe(w),
         error: err,
       });
     }

@@ -7,7 +7,7 @@
  */
 
 import type { WorkloadCache } from "../workloads/cache.ts";
-import { workloadKey } from "../workloads/workload.ts";
+import { keyOf } from "../workloads/workload.ts";
 import type { RecordedPush } from "../image/push.ts";
 import type { RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
@@ -60,7 +60,7 @@ export async function deliverPushes(
   for (const p of pushes) {
     deps.facts.recordPush(p);
     for (const w of deps.cache.byRepository(p.repository)) {
-      keys.add(workloadKey(w.kind.type.kind, w.namespace, w.name));
+      keys.add(keyOf(w));
     }
   }
   const summary: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };

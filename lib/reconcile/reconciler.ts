@@ -26,7 +26,7 @@ import { isCredentialRefusal } from "../registry/errors.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import type { Workload } from "../workloads/workload.ts";
+import { describe, type Workload } from "../workloads/workload.ts";
 import type { Push, RecordedPush } from "../image/push.ts";
 import type { RepositoryFacts } from "./facts.ts";
 import { TagNotYetServedError, type TagVerifier } from "../registry/tag_verifier.ts";
@@ -326,8 +326,4 @@ function noCandidate(f: ContainerFacts): Verdict["reason"] {
     return standing ? "current-not-version" : "no-candidate";
   }
   return judgeTag(f.rules, currentTag(f.ref), newest.tag);
-}
-
-function describe(w: Workload): string {
-  return `${w.kind.type.kind} ${w.namespace}/${w.name}`;
 }

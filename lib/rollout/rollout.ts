@@ -13,11 +13,12 @@ import { classifyWriteError, type KubeApiError } from "../kube/errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import {
+  describe,
+  keyOf,
   type KubeObject,
   readWorkload,
   sameContainer,
   type Workload,
-  workloadKey,
 } from "../workloads/workload.ts";
 import { type AnnotationWrites, type ImageChange, imagePatch } from "./image_patch.ts";
 import { isChange, type Verdict } from "./verdict.ts";
@@ -124,7 +125,7 @@ export class Rollout {
    * or kept conflicting, so the caller tries again later.
    */
   apply(workload: Workload, source: string, decide: Decide): Promise<Outcome> {
-    const key = workloadKey(workload.kind.type.kind, workload.namespace, workload.name);
+    const key = keyOf(workload);
     return this.#mutex.run(key, () => this.#apply(workload, source, decide));
   }
 
@@ -135,7 +136,7 @@ export class Rollout {
    */
   write(workload: Workload, write: GuardedWrite, source = "health"): Promise<WriteResult> {
     if (this.#opts.dryRun) return Promise.resolve("unchanged");
-    return this.#mutex.run(workloadKeyOf(workload), async () => {
+    return this.#mutex.run(keyOf(workload), async () => {
       const result = await this.#patch(workload, write, source);
       if (result.outcome === "refused") {
         this.#refused({
@@ -167,7 +168,7 @@ export class Rollout {
     const ops = imagePatch(workload.kind, workload.policyLabel, write.changes, notes);
     if (ops.length === 0) return { outcome: "unchanged" };
     const { type } = workload.kind;
-    const key = workloadKeyOf(workload);
+    const key = keyOf(workload);
     try {
       // Our own write, seen by the watch or in the answer, must not reconcile it again.
       this.#opts.cache?.expectWrite(key, afterWrite(workload, write.changes, notes.writes));
@@ -217,7 +218,7 @@ export class Rollout {
 
   async #apply(first: Workload, source: string, decide: Decide): Promise<Outcome> {
     const maxAttempts = this.#opts.maxAttempts ?? 5;
-    let workload = this.#opts.cache?.get(workloadKeyOf(first)) ?? first;
+    let workload = this.#opts.cache?.get(keyOf(first)) ?? first;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const plan = await decide(workload);
       source = plan.source ?? source;
@@ -300,7 +301,7 @@ export class Rollout {
         continue;
       }
       // A standing refusal (bad label, `latest` under `minor`, …) is told once per image.
-      const key = `${workloadKeyOf(workload)}|${v.container.name}|${v.container.image}|${v.reason}`;
+      const key = `${keyOf(workload)}|${v.container.name}|${v.container.image}|${v.reason}`;
       const standing = v.reason === "invalid-policy" || v.reason === "current-not-version";
       if (standing && this.#reported.has(key)) {
         this.#log.debug("decision", line);
@@ -317,18 +318,9 @@ export class Rollout {
   }
 }
 
-/** `Kind namespace/name`, for log lines. */
-function describe(w: Workload): string {
-  return `${w.kind.type.kind} ${w.namespace}/${w.name}`;
-}
-
 /** Changes as log fields. */
 function changeFields(changes: readonly ImageChange[]) {
   return changes.map((c) => ({ container: c.container.name, from: c.container.image, to: c.to }));
-}
-
-function workloadKeyOf(w: Workload): string {
-  return workloadKey(w.kind.type.kind, w.namespace, w.name);
 }
 
 function message(err: unknown): string {

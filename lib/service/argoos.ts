@@ -15,9 +15,7 @@ import { LeaseLock } from "../leader/lease_lock.ts";
 import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge } from "../metrics/registry.ts";
-import { POLICY_LABEL } from "../policy/policy.ts";
 import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
-import { rulesOf } from "../policy/rules.ts";
 import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
 import type { RecordedPush } from "../image/push.ts";
@@ -38,9 +36,9 @@ import { routes } from "../server/routes.ts";
 import { type DeliveryOutcome, webhookHandler } from "../webhook/handler.ts";
 import { RECEIVER_ROUTES } from "../webhook/sources/routes.ts";
 import { FileToken, fixedToken } from "../webhook/token.ts";
+import { watchWorkloads } from "../watch/workload_watch.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
 import { runningDigests } from "../workloads/running.ts";
-import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { workloadCredentials } from "./credentials.ts";
 import { reporter } from "./reporting.ts";
@@ -146,27 +144,11 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     kinds: config.kinds,
     namespaces: config.namespaces,
     logger: log,
-    onUpsert: (w, previous) => {
-      if (decidesDiffer(w, previous)) {
-        queue.add(workloadKey(w.kind.type.kind, w.namespace, w.name)).catch(() => {});
-      }
-      // Reported once: when the errors differ from those of the version the cache held (no
-      // record to keep, so nothing outlives the workload); left alone by the reconcile until fixed.
-      const { errors } = rulesOf(w);
-      if (errors.length === 0) return;
-      if (previous && JSON.stringify(rulesOf(previous).errors) === JSON.stringify(errors)) return;
-      for (const e of errors) {
-        log.warn("invalid policy", {
-          workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
-          key: e.key,
-          value: e.value,
-          reason: e.reason,
-        });
-        const what = e.key === POLICY_LABEL ? "label" : "annotation";
-        const message = `${what} ${e.key}=${JSON.stringify(e.value)}: ${e.reason}`;
-        events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
-      }
-    },
+    onUpsert: watchWorkloads({
+      enqueue: (key): Promise<unknown> => queue.add(key),
+      events,
+      logger: log,
+    }),
   });
   metrics.registry.add(
     new Gauge("argoos_cache_workloads", "Labelled workloads in the cache.", () => cache.size),
@@ -353,18 +335,4 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
         log.info("stopped");
       })(),
   };
-}
-
-/**
- * Whether a change seen by the cache touches what Argoos decides from: new, the policy label,
- * an `argoos.io/` annotation or an image. Status updates and the rest enqueue nothing.
- */
-function decidesDiffer(w: Workload, previous: Workload | undefined): boolean {
-  if (!previous) return true;
-  if (previous.policyLabel !== w.policyLabel) return true;
-  const images = (x: Workload) => x.containers.map((c) => `${c.name}=${c.image}`).join(" ");
-  if (images(previous) !== images(w)) return true;
-  // The cache keeps only `argoos.io/` annotations (see readWorkload).
-  const notes = (x: Workload) => JSON.stringify(Object.entries(x.annotations).sort());
-  return notes(previous) !== notes(w);
 }

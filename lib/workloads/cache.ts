@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import { sleep } from "../async/sleep.ts";
 import { POLICY_LABEL } from "../policy/policy.ts";
 import type { WorkloadKind } from "./kinds.ts";
-import { type KubeObject, readWorkload, type Workload, workloadKey } from "./workload.ts";
+import { keyOf, type KubeObject, readWorkload, type Workload, workloadKey } from "./workload.ts";
 
 /** What the cache watches. */
 export interface WorkloadCacheOptions {
@@ -185,7 +185,7 @@ export class WorkloadCache {
   }
 
   #upsert(w: Workload): void {
-    const key = workloadKey(w.kind.type.kind, w.namespace, w.name);
+    const key = keyOf(w);
     const previous = this.#byKey.get(key);
     this.#remove(key);
     this.#tombstones.delete(key);

@@ -97,6 +97,34 @@ export function workloadKey(kind: string, namespace: string, name: string): stri
 }
 
 /**
+ * The work-queue key of a workload: {@linkcode workloadKey} of its kind, namespace and name.
+ *
+ * @example
+ * ```ts
+ * import { keyOf, type Workload } from "./workload.ts";
+ * const w = { kind: { type: { kind: "Deployment" } }, namespace: "default", name: "web" };
+ * keyOf(w as Workload); // "Deployment/default/web"
+ * ```
+ */
+export function keyOf(w: Workload): string {
+  return workloadKey(w.kind.type.kind, w.namespace, w.name);
+}
+
+/**
+ * A workload as people read it in logs and messages: `Kind namespace/name`.
+ *
+ * @example
+ * ```ts
+ * import { describe, type Workload } from "./workload.ts";
+ * const w = { kind: { type: { kind: "Deployment" } }, namespace: "default", name: "web" };
+ * describe(w as Workload); // "Deployment default/web"
+ * ```
+ */
+export function describe(w: Workload): string {
+  return `${w.kind.type.kind} ${w.namespace}/${w.name}`;
+}
+
+/**
  * Whether two container images sit in the same place of the pod template (section, index and
  * name), i.e. are the same container seen at two times.
  *

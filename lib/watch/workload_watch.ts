@@ -1,0 +1,102 @@
+/**
+ * The cache watch, the third trigger: a workload the cache sees change is enqueued when the
+ * change touches what Argoos decides from, and a policy it cannot read is reported once.
+ *
+ * @module
+ */
+
+import type { WorkloadEvent } from "../events/recorder.ts";
+import type { Logger } from "../log/logger.ts";
+import { POLICY_LABEL } from "../policy/policy.ts";
+import { rulesOf } from "../policy/rules.ts";
+import { describe, keyOf, type Workload } from "../workloads/workload.ts";
+
+/** What {@linkcode watchWorkloads} needs. */
+export interface WorkloadWatchOptions {
+  /** Adds a workload key to the work queue. */
+  enqueue: (key: string) => Promise<unknown>;
+  /** Where invalid policies are reported besides the log; none without Events. */
+  events?: { record(ev: WorkloadEvent): void };
+  logger: Logger;
+}
+
+/**
+ * The workload cache's `onUpsert` handler: enqueue what {@linkcode decidesDiffer} says changed,
+ * and report invalid policies ({@linkcode reportInvalidPolicy}).
+ *
+ * @example
+ * ```ts
+ * import { watchWorkloads } from "./workload_watch.ts";
+ * import { silentLogger } from "../log/logger.ts";
+ * const keys: string[] = [];
+ * const onUpsert = watchWorkloads({
+ *   enqueue: (key) => Promise.resolve(keys.push(key)),
+ *   logger: silentLogger,
+ * });
+ * ```
+ */
+export function watchWorkloads(
+  opts: WorkloadWatchOptions,
+): (w: Workload, previous: Workload | undefined) => void {
+  return (w, previous) => {
+    if (decidesDiffer(w, previous)) opts.enqueue(keyOf(w)).catch(() => {});
+    reportInvalidPolicy(w, previous, opts);
+  };
+}
+
+/**
+ * Whether a change seen by the cache touches what Argoos decides from: new, the policy label,
+ * an `argoos.io/` annotation or an image. Status updates and the rest enqueue nothing.
+ *
+ * @example
+ * ```ts
+ * import { decidesDiffer } from "./workload_watch.ts";
+ * import type { Workload } from "../workloads/workload.ts";
+ * const w = { policyLabel: "minor", containers: [], annotations: {} } as unknown as Workload;
+ * decidesDiffer(w, undefined); // true
+ * decidesDiffer(w, { ...w }); // false
+ * decidesDiffer(w, { ...w, policyLabel: "patch" }); // true
+ * ```
+ */
+export function decidesDiffer(w: Workload, previous: Workload | undefined): boolean {
+  if (!previous) return true;
+  if (previous.policyLabel !== w.policyLabel) return true;
+  const images = (x: Workload) => x.containers.map((c) => `${c.name}=${c.image}`).join(" ");
+  if (images(previous) !== images(w)) return true;
+  // The cache keeps only `argoos.io/` annotations (see readWorkload).
+  const notes = (x: Workload) => JSON.stringify(Object.entries(x.annotations).sort());
+  return notes(previous) !== notes(w);
+}
+
+/**
+ * Log and record as an Event (`InvalidPolicy`) each error of a workload's policy label and
+ * annotations. Reported once: when the errors differ from those of the version the cache held
+ * (no record to keep, so nothing outlives the workload); the reconcile leaves the workload
+ * alone until it is fixed.
+ *
+ * @example
+ * ```ts ignore
+ * import { reportInvalidPolicy } from "./workload_watch.ts";
+ * reportInvalidPolicy(workload, previous, { logger, events });
+ * ```
+ */
+export function reportInvalidPolicy(
+  w: Workload,
+  previous: Workload | undefined,
+  opts: Pick<WorkloadWatchOptions, "events" | "logger">,
+): void {
+  const { errors } = rulesOf(w);
+  if (errors.length === 0) return;
+  if (previous && JSON.stringify(rulesOf(previous).errors) === JSON.stringify(errors)) return;
+  for (const e of errors) {
+    opts.logger.warn("invalid policy", {
+      workload: describe(w),
+      key: e.key,
+      value: e.value,
+      reason: e.reason,
+    });
+    const what = e.key === POLICY_LABEL ? "label" : "annotation";
+    const message = `${what} ${e.key}=${JSON.stringify(e.value)}: ${e.reason}`;
+    opts.events?.record({ workload: w, reason: "InvalidPolicy", type: "Warning", message });
+  }
+}
