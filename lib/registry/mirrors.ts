@@ -11,6 +11,10 @@
 import { normalizeRegistryHost, parseCredentialKey } from "./credential_key.ts";
 import type { CredentialMap, RegistryCredential } from "./credentials.ts";
 import { registryBaseUrl } from "./endpoint.ts";
+import { parsePairs } from "../parse/pairs.ts";
+
+/** A mirror: `host[:port]`, optionally with its scheme. */
+const MIRROR = /^(https?:\/\/)?[A-Za-z0-9.\-[\]:]+\/?$/;
 
 /**
  * Upstream registry host (normalized) → mirror: `host[:port]`, or an `http://` / `https://`
@@ -35,17 +39,13 @@ export type RegistryMirrors = ReadonlyMap<string, string>;
  * ```
  */
 export function parseRegistryMirrors(spec: string): RegistryMirrors {
-  const mirrors = new Map<string, string>();
-  for (const pair of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const [from, to, extra] = pair.split("=").map((s) => s.trim());
-    const upstream = from ? normalizeRegistryHost(from) : "";
-    const valid = to !== undefined && /^(https?:\/\/)?[A-Za-z0-9.\-[\]:]+\/?$/.test(to);
-    if (!upstream || !valid || extra !== undefined) {
-      throw new Error(`REGISTRY_MIRRORS: "${pair}" is not of the form registry=mirror[:port]`);
-    }
-    mirrors.set(upstream, to!.replace(/\/$/, ""));
-  }
-  return mirrors;
+  const pairs = parsePairs(
+    spec,
+    "REGISTRY_MIRRORS",
+    "registry=mirror[:port]",
+    (from, to) => normalizeRegistryHost(from) !== "" && MIRROR.test(to),
+  );
+  return new Map(pairs.map(([from, to]) => [normalizeRegistryHost(from), to.replace(/\/$/, "")]));
 }
 
 /**

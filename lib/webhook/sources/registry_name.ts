@@ -4,6 +4,8 @@
  * @module
  */
 
+import { parsePairs } from "../../parse/pairs.ts";
+
 /** `from=to` pairs: the registry's `request.host` as seen in events, and its public name. */
 export type RegistryAliases = ReadonlyMap<string, string>;
 
@@ -18,15 +20,8 @@ export type RegistryAliases = ReadonlyMap<string, string>;
  * ```
  */
 export function parseRegistryAliases(spec: string): RegistryAliases {
-  const aliases = new Map<string, string>();
-  for (const pair of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const [from, to, extra] = pair.split("=").map((s) => s.trim());
-    if (!from || !to || extra !== undefined) {
-      throw new Error(`REGISTRY_ALIASES: "${pair}" is not of the form from=to`);
-    }
-    aliases.set(from.toLowerCase(), to);
-  }
-  return aliases;
+  const pairs = parsePairs(spec, "REGISTRY_ALIASES", "from=to");
+  return new Map(pairs.map(([from, to]) => [from.toLowerCase(), to]));
 }
 
 /**
