@@ -9,7 +9,13 @@
  */
 
 import { normalizeRegistryHost } from "./credential_key.ts";
-import type { RegistryCredential } from "./credentials.ts";
+import {
+  type CredentialMap,
+  dockerConfigCredentials,
+  dockerConfigJson,
+  type RegistryCredential,
+} from "./credentials.ts";
+import type { JsonObject } from "../parse/object.ts";
 import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";
 
 /**
@@ -46,13 +52,36 @@ const MAX_CACHE_ENTRIES = 1_000;
  * ```
  */
 export function parseCredentialHelpers(text: string): CredentialHelperConfig {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`docker config: not valid JSON: ${(e as Error).message}`);
-  }
-  const obj = (typeof doc === "object" && doc !== null ? doc : {}) as Record<string, unknown>;
+  return dockerConfigHelpers(dockerConfigJson(text));
+}
+
+/** A docker config.json as Argoos uses it: its credentials and the helpers it names. */
+export interface DockerConfig {
+  credentials: CredentialMap;
+  helpers: CredentialHelperConfig;
+}
+
+/**
+ * Read a docker config.json text once: the credentials of `auths` and the credential helpers.
+ * Throws on malformed input.
+ *
+ * @example
+ * ```ts
+ * import { readDockerConfig } from "./credential_helper.ts";
+ * const { credentials, helpers } = readDockerConfig(
+ *   '{"auths":{"ghcr.io":{"identitytoken":"t"}},"credsStore":"pass"}',
+ * );
+ * credentials.get("ghcr.io"); // { token: "t" }
+ * helpers.credsStore; // "pass"
+ * ```
+ */
+export function readDockerConfig(text: string): DockerConfig {
+  const doc = dockerConfigJson(text);
+  const helpers = dockerConfigHelpers(doc);
+  return { credentials: dockerConfigCredentials(doc), helpers };
+}
+
+function dockerConfigHelpers(obj: JsonObject): CredentialHelperConfig {
   const check = (name: unknown, where: string): string => {
     if (typeof name !== "string" || !HELPER_NAME.test(name)) {
       throw new Error(`docker config: ${where} must name a credential helper`);

@@ -15,7 +15,7 @@ import {
 } from "./credential_key.ts";
 
 export { normalizeCredentialKey, normalizeRegistryHost } from "./credential_key.ts";
-import { isObject } from "../parse/object.ts";
+import { isObject, type JsonObject } from "../parse/object.ts";
 
 /**
  * What to authenticate to one registry with.
@@ -146,6 +146,19 @@ export function credentialFor(
  * ```
  */
 export function parseDockerConfig(text: string): CredentialMap {
+  return dockerConfigCredentials(dockerConfigJson(text));
+}
+
+/**
+ * The JSON object of a docker config.json text; throws a clear error on anything else.
+ *
+ * @example
+ * ```ts
+ * import { dockerConfigJson } from "./credentials.ts";
+ * dockerConfigJson('{"credsStore":"pass"}'); // { credsStore: "pass" }
+ * ```
+ */
+export function dockerConfigJson(text: string): JsonObject {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -153,6 +166,20 @@ export function parseDockerConfig(text: string): CredentialMap {
     throw new Error(`docker config: not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(doc)) throw new Error("docker config: expected a JSON object");
+  return doc;
+}
+
+/**
+ * The credentials of a parsed docker config ({@linkcode parseDockerConfig} from its JSON).
+ *
+ * @example
+ * ```ts
+ * import { dockerConfigCredentials } from "./credentials.ts";
+ * dockerConfigCredentials({ auths: { "ghcr.io": { identitytoken: "t" } } }).get("ghcr.io");
+ * // { token: "t" }
+ * ```
+ */
+export function dockerConfigCredentials(doc: JsonObject): CredentialMap {
   let entries: Record<string, unknown>;
   if ("auths" in doc) {
     if (!isObject(doc.auths)) throw new Error('docker config: "auths" must be an object');

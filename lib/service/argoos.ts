@@ -24,10 +24,9 @@ import { WorkQueue } from "../reconcile/queue.ts";
 import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../registry/tag_verifier.ts";
 import { RegistryClient } from "../registry/client.ts";
-import { CredentialHelpers, parseCredentialHelpers } from "../registry/credential_helper.ts";
+import { CredentialHelpers, readDockerConfig } from "../registry/credential_helper.ts";
 import { CredentialProviders } from "../registry/credential_provider.ts";
 import { ExternalCredentials } from "../registry/credential_source.ts";
-import { parseDockerConfig } from "../registry/credentials.ts";
 import { dnsResolver } from "../registry/host_policy.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
@@ -121,7 +120,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const stopping = new AbortController();
   const facts = new RepositoryFacts();
   const { dockerConfig, credentialProviders, mirrors } = config.registry;
-  const helpers = dockerConfig ? parseCredentialHelpers(dockerConfig) : undefined;
+  const docker = dockerConfig ? readDockerConfig(dockerConfig) : undefined;
+  const helpers = docker?.helpers;
   const external = credentialProviders || helpers?.credsStore || helpers?.credHelpers.size
     ? new ExternalCredentials({
       providers: credentialProviders &&
@@ -134,7 +134,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     : undefined;
   const credentialsOf = workloadCredentials({
     client,
-    dockerCredentials: dockerConfig ? parseDockerConfig(dockerConfig) : undefined,
+    dockerCredentials: docker?.credentials,
     external,
     mirrors,
     logger: log,
