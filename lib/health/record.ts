@@ -8,6 +8,7 @@
  */
 
 import type { Push } from "../image/push.ts";
+import { SHA256_DIGEST } from "../image/reference.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
 import { isObject } from "../parse/object.ts";
@@ -80,7 +81,6 @@ export type Decoded<T> = { value: T; error?: undefined } | { value?: undefined; 
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const SECTIONS: readonly string[] = ["containers", "initContainers"];
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * The record of a rollout about to be written, to put in the rollout's own patch. When a rollout
@@ -194,7 +194,7 @@ export function decodeRollout(text: string): Decoded<RolloutRecord> {
   if (!isObject(p) || !text1(p.repository) || !text1(p.tag)) {
     return bad("push needs repository and tag");
   }
-  if (p.digest !== undefined && !(typeof p.digest === "string" && DIGEST.test(p.digest))) {
+  if (p.digest !== undefined && !(typeof p.digest === "string" && SHA256_DIGEST.test(p.digest))) {
     return bad("push.digest is not a sha256 digest");
   }
   const pushedAt = time(p.pushedAt);
@@ -270,7 +270,7 @@ export function decodeRejected(
     const at = isObject(e) ? time(e.at) : undefined;
     if (
       !isObject(e) || !text1(e.repository) || typeof e.digest !== "string" ||
-      !DIGEST.test(e.digest) || at === undefined || typeof e.reason !== "string" ||
+      !SHA256_DIGEST.test(e.digest) || at === undefined || typeof e.reason !== "string" ||
       (e.tag !== undefined && typeof e.tag !== "string")
     ) {
       dropped++;

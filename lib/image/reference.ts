@@ -44,10 +44,40 @@ const HOST_RE = new RegExp(
   `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`,
 );
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-const TAG_RE = /^\w[\w.-]{0,127}$/;
+/**
+ * A repository path of the reference grammar (`team/app`); it also keeps `..` out of URLs.
+ *
+ * @example
+ * ```ts
+ * import { REPOSITORY_PATH } from "./reference.ts";
+ * REPOSITORY_PATH.test("team/app"); // true
+ * REPOSITORY_PATH.test("../etc"); // false
+ * ```
+ */
+export const REPOSITORY_PATH: RegExp = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+/**
+ * A tag of the reference grammar: a word character, then at most 127 of words, dots, dashes.
+ *
+ * @example
+ * ```ts
+ * import { TAG } from "./reference.ts";
+ * TAG.test("1.2.3-alpine"); // true
+ * TAG.test(".hidden"); // false
+ * ```
+ */
+export const TAG: RegExp = /^\w[\w.-]{0,127}$/;
 const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
+/**
+ * A sha256 digest as registries and the kubelet write it: `sha256:` and 64 lower-case hex digits.
+ *
+ * @example
+ * ```ts
+ * import { SHA256_DIGEST } from "./reference.ts";
+ * SHA256_DIGEST.test("sha256:" + "a".repeat(64)); // true
+ * SHA256_DIGEST.test("sha256:" + "A".repeat(64)); // false
+ * ```
+ */
+export const SHA256_DIGEST: RegExp = /^sha256:[0-9a-f]{64}$/;
 const MAX_NAME_LENGTH = 255;
 const DOCKER_HUB = "docker.io";
 
@@ -66,7 +96,8 @@ export const referenceGrammar = {
   /** A registry host with an optional port; a hostname is at most 253 characters. */
   host: (host: string): boolean => host.length <= 253 + 6 && HOST_RE.test(host),
   /** A repository path inside a registry, at most 255 characters. */
-  repository: (path: string): boolean => path.length <= MAX_NAME_LENGTH && PATH_RE.test(path),
+  repository: (path: string): boolean =>
+    path.length <= MAX_NAME_LENGTH && REPOSITORY_PATH.test(path),
   /** A tag: a word character, then at most 127 of words, dots and dashes. */
   tag: (tag: string): boolean => tagProblem(tag) === undefined,
   /** A digest, `algorithm:hex` (sha256 exactly 64 lower-case hex); at most 150 characters. */
@@ -95,7 +126,7 @@ export function parseReference(ref: string): ImageReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST_RE.test(digest)) throw invalid(ref, "bad digest");
-    if (digest.startsWith("sha256:") && !SHA256_RE.test(digest)) {
+    if (digest.startsWith("sha256:") && !SHA256_DIGEST.test(digest)) {
       throw invalid(ref, "sha256 digest must be 64 lower-case hex digits");
     }
   }
@@ -104,7 +135,7 @@ export function parseReference(ref: string): ImageReference {
   if (colon > rest.lastIndexOf("/")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG_RE.test(tag)) throw invalid(ref, "bad tag");
+    if (!TAG.test(tag)) throw invalid(ref, "bad tag");
   }
   if (rest.length > MAX_NAME_LENGTH) {
     throw invalid(ref, `name longer than ${MAX_NAME_LENGTH} characters`);
@@ -117,7 +148,7 @@ export function parseReference(ref: string): ImageReference {
     path = rest.slice(slash + 1);
     if (!HOST_RE.test(host)) throw invalid(ref, "bad registry host");
   }
-  if (!PATH_RE.test(path)) throw invalid(ref, "bad repository path");
+  if (!REPOSITORY_PATH.test(path)) throw invalid(ref, "bad repository path");
   return { host, path, tag, digest };
 }
 
@@ -220,7 +251,7 @@ export function withTarget(ref: ImageReference, tag: string, digest?: string): s
  * ```
  */
 export function tagProblem(tag: string): string | undefined {
-  return TAG_RE.test(tag) ? undefined : `tag ${JSON.stringify(tag)} breaks the reference grammar`;
+  return TAG.test(tag) ? undefined : `tag ${JSON.stringify(tag)} breaks the reference grammar`;
 }
 
 /**
@@ -238,6 +269,6 @@ export function tagProblem(tag: string): string | undefined {
 export function digestProblem(digest: string): string | undefined {
   // Bounded: at most 128 hex characters (sha512) after the algorithm, so keys stay small.
   const ok = digest.length <= 150 && DIGEST_RE.test(digest) &&
-    (!digest.startsWith("sha256:") || SHA256_RE.test(digest));
+    (!digest.startsWith("sha256:") || SHA256_DIGEST.test(digest));
   return ok ? undefined : `digest ${JSON.stringify(digest)} breaks the reference grammar`;
 }

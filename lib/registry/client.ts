@@ -27,6 +27,7 @@ import { parseRetryAfter } from "./retry_after.ts";
 import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache.ts";
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
 import { notAnImage } from "../image/artifact.ts";
+import { REPOSITORY_PATH, TAG } from "../image/reference.ts";
 
 /**
  * Settings of a {@linkcode RegistryClient}.
@@ -129,10 +130,6 @@ export interface ManifestInfo {
 const DEFAULT_MAX_MANIFEST_BYTES = MAX_ANSWER_BYTES.manifest;
 /** Backoff after a 429 that names no `Retry-After`. */
 const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
-/** Repository path as the distribution spec defines it; also keeps `..` out of URLs. */
-const REPOSITORY_PATH =
-  /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^\w[\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 interface Reply {

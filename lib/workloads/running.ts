@@ -6,11 +6,10 @@
  * @module
  */
 
+import { SHA256_DIGEST } from "../image/reference.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { ownedPods } from "./owned.ts";
 import type { Workload } from "./workload.ts";
-
-const REPO_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 
 /**
  * The manifest digest in a container status `imageID`, or undefined when it names none.
@@ -30,7 +29,9 @@ const REPO_DIGEST = /@(sha256:[0-9a-f]{64})$/;
  * ```
  */
 export function imageIdDigest(imageID: string | undefined): string | undefined {
-  return REPO_DIGEST.exec(imageID ?? "")?.[1];
+  const at = imageID?.lastIndexOf("@") ?? -1;
+  const digest = imageID?.slice(at + 1);
+  return at >= 0 && SHA256_DIGEST.test(digest!) ? digest : undefined;
 }
 
 /**
