@@ -193,6 +193,20 @@ export function repositoryKey(host: string | undefined, path: string): string {
 }
 
 /**
+ * Split a normalized repository ({@linkcode repositoryKey}) into its host and path.
+ *
+ * @example
+ * ```ts
+ * import { splitRepository } from "./reference.ts";
+ * splitRepository("docker.io/library/nginx"); // ["docker.io", "library/nginx"]
+ * ```
+ */
+export function splitRepository(repository: string): [host: string, path: string] {
+  const slash = repository.indexOf("/");
+  return [repository.slice(0, slash), repository.slice(slash + 1)];
+}
+
+/**
  * The normalized repository a parsed reference names; see {@linkcode repositoryKey}.
  *
  * @example

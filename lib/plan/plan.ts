@@ -6,7 +6,7 @@
  */
 
 import { healthSummary } from "../health/summary.ts";
-import { withTarget } from "../image/reference.ts";
+import { splitRepository, withTarget } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
 import { considerTags, type Rejected } from "../policy/decide.ts";
 import { type ContainerRules, rulesOf } from "../policy/rules.ts";
@@ -70,7 +70,7 @@ export async function planWorkloads(
     const { rules: byContainer, errors } = rulesOf(w);
     for (const c of w.containers) {
       const offer = c.repository ? offers.get(c.repository) : undefined;
-      const failed = c.repository && failures.get(c.repository.split("/")[0]);
+      const failed = c.repository && failures.get(splitRepository(c.repository)[0]);
       const rules = byContainer.get(c.name);
       const tag = c.ref ? currentTag(c.ref) : undefined;
       const version = tag === undefined ? undefined : readTag(tag);

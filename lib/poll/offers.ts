@@ -5,6 +5,7 @@
  * @module
  */
 
+import { splitRepository } from "../image/reference.ts";
 import { linkSignals } from "../async/linked_signal.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import {
@@ -40,20 +41,6 @@ export interface FetchOffersOptions {
   signal?: AbortSignal;
   /** Told as soon as each repository is done (its offer, or undefined when it failed). */
   onSettled?: (repository: string, offer: RepositoryOffer | undefined) => void;
-}
-
-/**
- * Split a normalized repository into host and path.
- *
- * @example
- * ```ts
- * import { splitRepository } from "./offers.ts";
- * splitRepository("docker.io/library/nginx"); // ["docker.io", "library/nginx"]
- * ```
- */
-export function splitRepository(repository: string): [string, string] {
-  const slash = repository.indexOf("/");
-  return [repository.slice(0, slash), repository.slice(slash + 1)];
 }
 
 /**

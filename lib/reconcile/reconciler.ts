@@ -28,6 +28,7 @@ import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { describe, type Workload } from "../workloads/workload.ts";
 import type { Push, RecordedPush } from "../image/push.ts";
+import { splitRepository } from "../image/reference.ts";
 import type { RepositoryFacts } from "./facts.ts";
 import { TagNotYetServedError, type TagVerifier } from "../registry/tag_verifier.ts";
 
@@ -254,9 +255,7 @@ export class Reconciler {
     credentials: Credentials,
   ) {
     // The registry the workload names (normalized host: what its pods pull from).
-    const slash = repository.indexOf("/");
-    const host = repository.slice(0, slash);
-    const path = repository.slice(slash + 1);
+    const [host, path] = splitRepository(repository);
     for (const candidate of candidates.slice(0, MAX_VERIFIED_CANDIDATES)) {
       const push = candidate.pushedAt === undefined
         ? undefined

@@ -9,7 +9,7 @@
 
 import type { KubeClient } from "../kube/client.ts";
 import type { Logger } from "../log/logger.ts";
-import { splitRepository } from "../poll/offers.ts";
+import { splitRepository } from "../image/reference.ts";
 import type { CredentialSource } from "../registry/credential_source.ts";
 import type { CredentialMap, Credentials } from "../registry/credentials.ts";
 import {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { fetchOffers, splitRepository, usersByRepository } from "../../lib/poll/offers.ts";
+import { splitRepository } from "../../lib/image/reference.ts";
+import { fetchOffers, usersByRepository } from "../../lib/poll/offers.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { type CredentialMap, parseDockerConfig } from "../../lib/registry/credentials.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";

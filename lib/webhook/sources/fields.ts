@@ -5,7 +5,12 @@
  * @module
  */
 
-import { InvalidReferenceError, parseReference, repositoryKey } from "../../image/reference.ts";
+import {
+  InvalidReferenceError,
+  parseReference,
+  repositoryKey,
+  splitRepository,
+} from "../../image/reference.ts";
 import { registryNameOf } from "./registry_name.ts";
 import type { RecordedPush } from "../../image/push.ts";
 import type { ReceiveContext } from "./types.ts";
@@ -96,9 +101,9 @@ export function timeOf(v: unknown, fallback: number): number {
  */
 export function splitHost(name: string, where: string): { host: string; path: string } {
   const bare = name.replace(/^[a-z]+:\/\//i, "");
-  const slash = bare.indexOf("/");
-  if (slash <= 0) throw new ShapeError(`${where} "${name}" names no registry host`);
-  return { host: bare.slice(0, slash), path: bare.slice(slash + 1) };
+  if (bare.indexOf("/") <= 0) throw new ShapeError(`${where} "${name}" names no registry host`);
+  const [host, path] = splitRepository(bare);
+  return { host, path };
 }
 
 /**
