@@ -5,6 +5,8 @@
  * @module
  */
 
+import { RECHECK_MS } from "../lib/health/tracker.ts";
+
 /** One option. */
 export interface OptionSpec {
   name: string;
@@ -166,7 +168,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "health-recheck",
     env: "HEALTH_RECHECK",
     type: "string",
-    default: "10s",
+    default: `${RECHECK_MS / 1000}s`,
     help: "look at a rollout in progress this often until it completes or fails",
   },
   {

@@ -9,7 +9,7 @@
 
 import { type HealthKind, healthTimeout } from "../health/judge.ts";
 import { encodeRollout, findRejected, ROLLOUT_ANNOTATION, startRecord } from "../health/record.ts";
-import type { RolloutTracker, TrackOutcome } from "../health/tracker.ts";
+import { RECHECK_MS, type RolloutTracker, type TrackOutcome } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { currentTag, judgeTag } from "../policy/candidates.ts";
 import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
@@ -67,7 +67,7 @@ export interface ReconcilerOptions {
   tracker?: RolloutTracker;
   /** Asks the work queue for another reconcile of `key` in `delayMs` (a rollout in progress). */
   followUp?: (key: string, delayMs: number) => void;
-  /** ms until a rollout Argoos just wrote is looked at first. Default 10 s. */
+  /** ms until a rollout Argoos just wrote is looked at first. Default {@linkcode RECHECK_MS}. */
   recheckMs?: number;
 }
 
@@ -107,7 +107,9 @@ export class Reconciler {
     }
     try {
       const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
-      if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
+      if (this.#opts.tracker && outcome === "applied") {
+        recheckIn = this.#opts.recheckMs ?? RECHECK_MS;
+      }
       return outcome;
     } finally {
       if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
