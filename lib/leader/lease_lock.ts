@@ -5,7 +5,7 @@
  * @module
  */
 
-import { sleep } from "../async/sleep.ts";
+import { Loop } from "../async/loop.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { LEASES } from "../kube/resource.ts";
@@ -50,8 +50,7 @@ export class LeaseLock {
   #leading = false;
   #leaseUntil = 0;
   #observed?: { record: string; at: number };
-  #abort = new AbortController();
-  #running?: Promise<void>;
+  #loop: Loop = new Loop({ turn: () => this.#turn(), pauseMs: () => this.#opts.retryPeriodMs });
 
   constructor(client: KubeClient, opts: LeaseLockOptions) {
     const duration = opts.leaseDurationMs ?? 15_000;
@@ -74,13 +73,12 @@ export class LeaseLock {
 
   /** Start trying to acquire, then renewing. */
   start(): void {
-    this.#running ??= this.#loop();
+    this.#loop.start();
   }
 
   /** Stop, and release the Lease if held, so another replica takes over at once. */
   async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#running;
+    await this.#loop.stop();
     if (!this.#leading) return;
     this.#setLeading(false);
     try {
@@ -94,17 +92,13 @@ export class LeaseLock {
     }
   }
 
-  async #loop(): Promise<void> {
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      try {
-        await this.#tryAcquireOrRenew();
-      } catch (err) {
-        this.#log.warn("lease update failed", { error: err });
-      }
-      if (this.#leading && Date.now() >= this.#leaseUntil) this.#setLeading(false);
-      await sleep(this.#opts.retryPeriodMs, signal);
+  async #turn(): Promise<void> {
+    try {
+      await this.#tryAcquireOrRenew();
+    } catch (err) {
+      this.#log.warn("lease update failed", { error: err });
     }
+    if (this.#leading && Date.now() >= this.#leaseUntil) this.#setLeading(false);
   }
 
   async #tryAcquireOrRenew(): Promise<void> {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { Loop } from "../async/loop.ts";
 import { sleep } from "../async/sleep.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { rulesOf } from "../policy/rules.ts";
@@ -71,38 +72,34 @@ export class Poller {
   #log: Logger;
   /** When each repository was last listed: only repositories labelled workloads use now. */
   #lastPolled = new Map<string, number>();
-  #abort = new AbortController();
-  #running?: Promise<void>;
+  #loop: Loop;
 
   constructor(opts: PollerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "poll" });
+    this.#loop = new Loop({
+      ready: (signal) => Promise.race([opts.cache.synced, sleep(MAX_TIMER_MS, signal)]),
+      turn: () => this.#turn(),
+      pauseMs: () => Math.min(this.#tickMs() * (0.9 + Math.random() * 0.2), MAX_TIMER_MS),
+    });
   }
 
   /** Start the loop: first cycle once the cache is in sync, then every interval (±10%). */
   start(): void {
-    this.#running ??= this.#loop();
+    this.#loop.start();
   }
 
   /** Stop the loop, waiting for a cycle in progress. */
   async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#running;
+    await this.#loop.stop();
   }
 
-  async #loop(): Promise<void> {
-    const signal = this.#abort.signal;
-    await Promise.race([this.#opts.cache.synced, sleep(MAX_TIMER_MS, signal)]);
-    while (!signal.aborted) {
-      if (this.#opts.isLeader?.() ?? true) {
-        try {
-          await this.cycle();
-        } catch (err) {
-          this.#log.error("poll cycle failed", { error: err });
-        }
-      }
-      const tick = this.#tickMs();
-      await sleep(Math.min(tick * (0.9 + Math.random() * 0.2), MAX_TIMER_MS), signal);
+  async #turn(): Promise<void> {
+    if (!(this.#opts.isLeader?.() ?? true)) return;
+    try {
+      await this.cycle();
+    } catch (err) {
+      this.#log.error("poll cycle failed", { error: err });
     }
   }
 
@@ -146,7 +143,7 @@ export class Poller {
 
     // Each workload is enqueued as soon as the repositories it uses are done, so one slow
     // registry holds back only its own workloads.
-    const signal = this.#abort.signal;
+    const signal = this.#loop.signal;
     const waiting = new Map<Workload, number>();
     for (const ws of users.values()) for (const w of ws) waiting.set(w, (waiting.get(w) ?? 0) + 1);
     const listed = new Set<Workload>();
@@ -204,7 +201,7 @@ export class Poller {
   /** Enqueue `w`; a failed reconcile is logged (the queue retries it). */
   async #enqueue(w: Workload): Promise<void> {
     // A replica that stopped or lost the Lease mid-cycle leaves the rest to the new leader.
-    if (this.#abort.signal.aborted || !(this.#opts.isLeader?.() ?? true)) return;
+    if (this.#loop.signal.aborted || !(this.#opts.isLeader?.() ?? true)) return;
     try {
       await this.#opts.enqueue(keyOf(w));
     } catch (err) {
