@@ -16,13 +16,10 @@ import type { Reason } from "./policy.ts";
 import type { ContainerRules } from "./rules.ts";
 import type { ContainerState } from "./state.ts";
 import { compareVersions, parseVersion } from "./version.ts";
+import type { Push } from "../image/push.ts";
 
-/** A push of the container's repository, as recorded. */
-export interface PushFact {
-  tag: string;
-  /** ms epoch, the registry's push time. */
-  pushedAt: number;
-}
+/** A push of the container's repository, as recorded: what of a {@linkcode Push} decides. */
+export type PushFact = Pick<Push, "tag" | "pushedAt">;
 
 /** Everything a container is decided from. */
 export interface ContainerFacts {
