@@ -18,6 +18,7 @@
 export interface Push {
   /** Normalized host/path, e.g. `docker.io/library/nginx`. */
   repository: string;
+  /** The tag pushed. */
   tag: string;
   /** `sha256:…`; absent when the source does not send one (hosted registries) and no registry said. */
   digest?: string;

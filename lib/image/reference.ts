@@ -31,6 +31,7 @@ export interface ImageReference {
  * ```
  */
 export class InvalidReferenceError extends Error {
+  /** Always `InvalidReferenceError`. */
   override name = "InvalidReferenceError";
 }
 

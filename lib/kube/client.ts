@@ -13,28 +13,39 @@ import { resourcePath, type ResourceType } from "./resource.ts";
 export interface ListOptions {
   /** Omit to list across all namespaces. */
   namespace?: string;
+  /** Only objects whose labels match, e.g. `argoos.io/policy`. */
   labelSelector?: string;
+  /** Only objects whose fields match, e.g. `metadata.name=web`. */
   fieldSelector?: string;
+  /** Most objects in one page. */
   limit?: number;
+  /** The `continue` token of the previous page. */
   continue?: string;
+  /** Serve from this version of the cache (`0`: any). */
   resourceVersion?: string;
 }
 
 /** One page of a list. */
 export interface ObjectList<T> {
+  /** The objects of this page. */
   items: T[];
+  /** The list's version, and the token of the next page when there is one. */
   metadata: { resourceVersion?: string; continue?: string };
 }
 
 /** One event from a watch stream. */
 export interface WatchEvent<T> {
+  /** What happened to the object; `BOOKMARK` only moves the version on. */
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
+  /** The object after the change (before it, for `DELETED`). */
   object: T;
 }
 
 /** Query options of a watch call. */
 export interface WatchOptions {
+  /** Watch one namespace; all when absent. */
   namespace?: string;
+  /** Only objects whose labels match. */
   labelSelector?: string;
   /** Start after this version (usually the list's `metadata.resourceVersion`). */
   resourceVersion?: string;
@@ -44,6 +55,7 @@ export interface WatchOptions {
    * otherwise); that ends the watch as if the server had closed it.
    */
   timeoutSeconds?: number;
+  /** Ask for `BOOKMARK` events, so a restart resumes from a recent version. */
   allowWatchBookmarks?: boolean;
   /** Ends the watch; the stream is then closed and the generator returns. */
   signal?: AbortSignal;
@@ -51,8 +63,11 @@ export interface WatchOptions {
 
 /** What `GET /version` answers (more fields exist: gitCommit, buildDate, platform, …). */
 export interface ServerVersion {
+  /** Major version, e.g. `1`. */
   major: string;
+  /** Minor version, e.g. `30` (may carry a `+`). */
   minor: string;
+  /** Full version, e.g. `v1.30.2`. */
   gitVersion: string;
 }
 
@@ -144,11 +159,13 @@ interface RequestInit {
  * ```
  */
 export class KubeClient {
+  /** How the API server is reached. */
   readonly connection: Connection;
   readonly #timeoutMs: number;
   readonly #userAgent: string;
   readonly #watchGraceMs: number;
 
+  /** A client over a resolved connection. */
   constructor(conn: Connection, opts: KubeClientOptions = {}) {
     this.connection = conn;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;

@@ -8,10 +8,13 @@
 export interface ResourceType {
   /** API group; `""` for the core group (`/api/v1`). */
   group: string;
+  /** API version, e.g. `v1`. */
   version: string;
   /** Plural, lower-case resource name used in paths, e.g. `deployments`. */
   resource: string;
+  /** Kind of one object, e.g. `Deployment`. */
   kind: string;
+  /** Whether objects live in a namespace. */
   namespaced: boolean;
 }
 

@@ -52,6 +52,7 @@ export class LeaseLock {
   #observed?: { record: string; at: number };
   #loop: Loop = new Loop({ turn: () => this.#turn(), pauseMs: () => this.#opts.retryPeriodMs });
 
+  /** A lock on one Lease; nothing happens before {@linkcode LeaseLock.start}. */
   constructor(client: KubeClient, opts: LeaseLockOptions) {
     const duration = opts.leaseDurationMs ?? 15_000;
     this.#client = client;

@@ -41,6 +41,7 @@ export class Logger {
   #sink: Sink;
   #base: Fields;
 
+  /** A logger writing lines at `level` and above to `sink` (stderr), each with `fields`. */
   constructor(opts: { level?: Level | "silent"; sink?: Sink; fields?: Fields } = {}) {
     this.#min = ORDER[opts.level ?? "info"];
     this.#sink = opts.sink ?? stderrSink;

@@ -18,6 +18,7 @@ import { Counter, Gauge, Histogram, MetricsRegistry } from "./registry.ts";
  * ```
  */
 export class ArgoosMetrics {
+  /** Every metric, rendered for `/metrics`. */
   readonly registry: MetricsRegistry = new MetricsRegistry();
   /** Webhook deliveries by outcome (applied, ignored, duplicate, unauthorized, malformed, too-large, retry). */
   readonly events: Counter = this.registry.add(

@@ -4,9 +4,12 @@
  * @module
  */
 
-type Labels = Record<string, string>;
+/** Label name → value of one series. */
+export type Labels = Record<string, string>;
 
-interface Metric {
+/** Anything {@linkcode MetricsRegistry} can render. */
+export interface Metric {
+  /** The metric in the Prometheus text format, its HELP and TYPE lines first. */
   render(): string;
 }
 
@@ -34,6 +37,7 @@ function header(name: string, help: string, type: string): string {
  */
 export class Counter implements Metric {
   #values = new Map<string, number>();
+  /** A counter called `name`, described by `help`. */
   constructor(readonly name: string, readonly help: string) {}
 
   /** Add `by` (default 1) to the series with these labels. */
@@ -66,6 +70,7 @@ export class Counter implements Metric {
  * ```
  */
 export class Gauge implements Metric {
+  /** A gauge called `name` whose value `read` gives when rendered. */
   constructor(readonly name: string, readonly help: string, readonly read: () => number) {}
 
   /** Text format lines. */
@@ -87,6 +92,7 @@ export class Gauge implements Metric {
  */
 export class Histogram implements Metric {
   #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  /** A histogram called `name` with upper bounds `buckets` (seconds). */
   constructor(
     readonly name: string,
     readonly help: string,

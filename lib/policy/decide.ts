@@ -23,9 +23,11 @@ export type PushFact = Pick<Push, "tag" | "pushedAt">;
 
 /** Everything a container is decided from. */
 export interface ContainerFacts {
+  /** The container's rules (policy, pattern, order). */
   rules: ContainerRules;
   /** The image as written in the spec, and parsed. */
   image: string;
+  /** `image`, parsed. */
   ref: ImageReference;
   /** The digest its pods run (`imageID`), when known. */
   running?: string;
@@ -39,7 +41,9 @@ export interface ContainerFacts {
 
 /** A tag worth asking the registry about. */
 export interface Candidate {
+  /** The tag proposed. */
   tag: string;
+  /** Why the policy allows it. */
   reason: Reason;
   /** Set when a recorded push named it. */
   pushedAt?: number;
@@ -47,11 +51,16 @@ export interface Candidate {
 
 /** What the registry said of a candidate tag. */
 export interface Served {
+  /** The digest the registry serves for the tag. */
   digest: string;
 }
 
 /** What to do with a container. */
 export interface Settled {
+  /**
+   * Why the policy allows it; `baseline`: the container runs the tag and no digest was known
+   * before, so only its state is recorded.
+   */
   reason: Reason | "baseline";
   /** The image to write, when it changes. */
   to?: string;

@@ -27,6 +27,7 @@ const ORDERS: ReadonlySet<string> = new Set<Order>(["semver", "numerical", "alph
 
 /** What a container is judged by. Only `policy` is required; the rest refine it. */
 export interface ContainerRules {
+  /** The policy of the `argoos.io/policy` label. */
   policy: Policy;
   /** Only tags matching it are candidates. Required by `newest`. */
   pattern?: TagPattern;
@@ -52,6 +53,7 @@ export interface RulesError {
 export interface RulesSource {
   /** The `argoos.io/policy` label value. */
   policyLabel: string;
+  /** The workload's annotations. */
   annotations: Readonly<Record<string, string>>;
 }
 

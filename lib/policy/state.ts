@@ -18,6 +18,7 @@ export const LEGACY_DIGESTS_ANNOTATION = "argoos.io/digests";
 export interface ContainerState {
   /** The image text the entry was recorded for. */
   image: string;
+  /** The digest written, when known. */
   digest?: string;
   /** ms epoch: registry push time of that image; absent when it was not placed by a push. */
   pushedAt?: number;

@@ -9,8 +9,11 @@ import { compareIdentifiers } from "semver";
 
 /** A tag read as a version. */
 export interface Version {
+  /** Major number. */
   major: number;
+  /** Minor number. */
   minor: number;
+  /** Patch number (0 when the tag has none). */
   patch: number;
   /** Pre-release identifiers, numeric ones as numbers; empty for a stable version. */
   prerelease: readonly (string | number)[];

@@ -47,12 +47,15 @@ export interface PollerOptions {
 
 /** What one cycle did. */
 export interface CycleStats {
+  /** Repositories listed in the cycle. */
   repositories: number;
+  /** Of them, those whose listing failed. */
   failedRepositories: number;
   /** Tag listings made: one per repository polled. */
   listings: number;
   /** Workloads reconciled after a listing of a repository they use. */
   workloads: number;
+  /** How long the cycle took. */
   seconds: number;
 }
 
@@ -74,6 +77,7 @@ export class Poller {
   #lastPolled = new Map<string, number>();
   #loop: Loop;
 
+  /** A poller; nothing happens before {@linkcode Poller.start}. */
   constructor(opts: PollerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "poll" });

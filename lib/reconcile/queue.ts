@@ -76,6 +76,7 @@ export class WorkQueue<R> {
   #stopped = false;
   #idle?: PromiseWithResolvers<void>;
 
+  /** An empty queue that reconciles with `opts.reconcile`. */
   constructor(opts: WorkQueueOptions<R>) {
     this.#opts = {
       workers: 32,

@@ -51,11 +51,15 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export interface CredentialProvider {
   /** Executable name in the bin dir. */
   name: string;
+  /** Image globs the plugin is asked for (kubelet's `matchImages`). */
   matchImages: string[];
+  /** How long an answer without its own cache duration is kept. */
   defaultCacheDurationMs: number;
   /** Version of the request sent and of the response expected. */
   apiVersion: string;
+  /** Arguments of the plugin. */
   args: string[];
+  /** Environment of the plugin, besides a minimal one. */
   env: Record<string, string>;
 }
 

@@ -44,8 +44,11 @@ import { reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
 export interface ArgoosDeps {
+  /** The Kubernetes client; default: from the configuration's `kube`. */
   client?: KubeClient;
+  /** The registry client; default: from the configuration's `registry`. */
   registry?: RegistryClient;
+  /** Where log lines go; default: stderr at the configuration's level. */
   logger?: Logger;
 }
 
@@ -53,11 +56,15 @@ export interface ArgoosDeps {
 export interface Argoos {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
+  /** The workloads Argoos watches. */
   readonly cache: WorkloadCache;
+  /** The metrics `/metrics` renders. */
   readonly metrics: ArgoosMetrics;
   /** The work queue of workload keys (reconcile one with `queue.add(key)`). */
   readonly queue: WorkQueue<ReconcileOutcome>;
+  /** The poll loop; absent when polling is off. */
   readonly poller?: Poller;
+  /** The Lease of the poll loop; absent without leader election. */
   readonly lease?: LeaseLock;
   /** Stop taking requests, finish those in flight, release the Lease, stop. */
   stop(): Promise<void>;
@@ -75,7 +82,9 @@ export interface Argoos {
  * ```
  */
 export class ListenError extends Error {
+  /** Always `ListenError`. */
   override name = "ListenError";
+  /** Why serving on `at` failed (`tls`: with a certificate), from its `cause`. */
   constructor(at: { hostname: string; port: number }, tls: boolean, cause: unknown) {
     const host = at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname;
     const why = cause instanceof Deno.errors.AddrInUse

@@ -12,9 +12,13 @@ import type { RegistryMirrors } from "../registry/mirrors.ts";
 
 /** Leader election for the poll loop. */
 export interface LeaderConfig {
+  /** Whether replicas elect one poller. */
   enabled: boolean;
+  /** Namespace of the Lease. */
   namespace: string;
+  /** Name of the Lease. */
   name: string;
+  /** This replica's name in the Lease. */
   identity: string;
   /** How long a Lease holds without renewal. */
   leaseDurationMs: number;
@@ -22,6 +26,7 @@ export interface LeaderConfig {
 
 /** A complete service configuration. */
 export interface ArgoosConfig {
+  /** Address to serve on. */
   listen: { hostname: string; port: number };
   /** HTTPS certificate and key (PEM text). */
   serverTls?: { cert: string; key: string };
@@ -33,15 +38,19 @@ export interface ArgoosConfig {
   insecureNoToken?: boolean;
   /** Serve `POST /event` (false in poll-only mode). */
   webhook: boolean;
+  /** `REGISTRY_ALIASES`: the public name of a registry by the host its events name. */
   aliases: RegistryAliases;
   /** How long a delivery waits for its reconciles before answering 503; default 4 s. */
   deliveryDeadlineMs?: number;
+  /** How to reach the API server. */
   kube: ConnectionOptions;
   /** Namespaces to watch; empty for all. */
   namespaces: string[];
+  /** Workload kinds to watch. */
   kinds: readonly WorkloadKind[];
   /** Poll period; 0 disables polling. */
   pollIntervalMs: number;
+  /** How registries are reached: TLS, allowed hosts, credentials, mirrors. */
   registry: {
     insecureHosts: string[];
     /** Host globs registries must match; empty allows every registry. */
@@ -54,6 +63,7 @@ export interface ArgoosConfig {
     /** Kubelet credential provider plugins and the folder holding them. */
     credentialProviders?: { providers: CredentialProvider[]; binDir: string };
   };
+  /** Write nothing; log and report what would be written. */
   dryRun: boolean;
   /** Take back a rollout that fails (false: `--no-revert`, only report). */
   revert: boolean;
@@ -61,6 +71,8 @@ export interface ArgoosConfig {
   healthRecheckMs: number;
   /** Record Kubernetes Events. */
   events: boolean;
+  /** Leader election of the poll loop. */
   leader: LeaderConfig;
+  /** Log at debug level. */
   verbose: boolean;
 }

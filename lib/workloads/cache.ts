@@ -84,6 +84,7 @@ export class WorkloadCache {
   /** Resolves once every kind and namespace has been listed once. */
   readonly synced: Promise<void>;
 
+  /** A cache of the labelled workloads; nothing is read before {@linkcode WorkloadCache.start}. */
   constructor(client: KubeClient, opts: WorkloadCacheOptions) {
     this.#client = client;
     this.#opts = opts;

@@ -14,6 +14,7 @@ import {
 
 /** A kind of workload: its API resource and the path to its pod spec. */
 export interface WorkloadKind {
+  /** The API resource of the kind. */
   readonly type: ResourceType;
   /** Keys from the object root to the pod spec (`spec.template.spec`, …). */
   readonly podSpecPath: readonly string[];

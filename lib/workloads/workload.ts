@@ -18,8 +18,11 @@ export type ContainerSection = "initContainers" | "containers";
 
 /** One container (or init container) image of a workload. */
 export interface ContainerImage {
+  /** `containers` or `initContainers`. */
   section: ContainerSection;
+  /** Position in its section. */
   index: number;
+  /** Container name. */
   name: string;
   /** The image exactly as written in the spec. */
   image: string;
@@ -34,10 +37,15 @@ export type ContainerPlace = Pick<ContainerImage, "section" | "index" | "name">;
 
 /** The parts of an API object the cache, the planner and the patcher need. */
 export interface Workload {
+  /** The kind of workload. */
   kind: WorkloadKind;
+  /** Namespace. */
   namespace: string;
+  /** Name. */
   name: string;
+  /** `metadata.uid`. */
   uid: string;
+  /** `metadata.resourceVersion` as read. */
   resourceVersion: string;
   /** The raw `argoos.io/policy` label value (may be invalid). */
   policyLabel: string;
@@ -48,9 +56,11 @@ export interface Workload {
   annotations: Readonly<Record<string, string>>;
   /** Whether `metadata.annotations` exists at all (a first write adds a key, not the map). */
   hasAnnotations: boolean;
+  /** Containers and init containers, with their images. */
   containers: ContainerImage[];
   /** Names of the image pull secrets and the service account, for registry credentials. */
   imagePullSecrets: string[];
+  /** The pod template's service account. */
   serviceAccountName: string;
   /**
    * Label selector string of what the workload owns: its Pods (`spec.selector`) for
@@ -65,6 +75,7 @@ export interface Workload {
 
 /** Minimal structural view of a Kubernetes object carrying a pod template. */
 export interface KubeObject {
+  /** Name, namespace, labels, annotations, owners. */
   metadata?: {
     name?: string;
     namespace?: string;
@@ -73,6 +84,7 @@ export interface KubeObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   };
+  /** Fields Argoos does not read. */
   [key: string]: unknown;
 }
 

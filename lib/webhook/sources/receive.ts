@@ -19,6 +19,7 @@ import type { ReceiveContext } from "./types.ts";
  * ```
  */
 export interface Delivery extends ReceiveContext {
+  /** The body as received (capped in size). */
   body: string;
 }
 

@@ -42,7 +42,9 @@ export interface ReceiverRoute {
   source: string;
   /** `POST` path; `path-token` routes take one more segment, the token. */
   path: string;
+  /** How the sender proves it knows the token. */
   auth: AuthKind;
+  /** The receiver of its bodies. */
   parse: Parser;
 }
 
