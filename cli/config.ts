@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { inClusterNamespace, SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.ts";
 import { parseDuration } from "../lib/parse/duration.ts";
+import { POLICIES } from "../lib/policy/policy.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { parseRegistryAliases } from "../lib/webhook/sources/registry_name.ts";
@@ -172,11 +173,13 @@ export async function readInvocation(
     }
   };
 
+  // `--help` prints the help whatever else is missing (a token, say).
+  const help = bool("help");
   const webhook = !(command === "poll" || bool("poll-only"));
   const { token, tokenFile } = await readToken(flags.token, env, str("token-file"), readFile);
   const insecureNoToken = bool("insecure-no-token");
   if (
-    command === "serve" && webhook && token === undefined && tokenFile === undefined &&
+    !help && command === "serve" && webhook && token === undefined && tokenFile === undefined &&
     !insecureNoToken
   ) {
     throw new UsageError(
@@ -290,7 +293,7 @@ export async function readInvocation(
     },
     verbose: bool("verbose"),
   };
-  return { command: command as Command, help: bool("help"), config, files: many("file") };
+  return { command: command as Command, help, config, files: many("file") };
 }
 
 /**
@@ -320,7 +323,7 @@ export function helpText(): string {
     "  plan    show what each labelled container runs, what the registry offers and",
     "          what its policy would choose; changes nothing",
     "",
-    "Workloads opt in with the label argoos.io/policy: patch | minor | major | all.",
+    `Workloads opt in with the label argoos.io/policy: ${[...POLICIES].join(" | ")}.`,
     "Flags may also be written with one dash (-token), as the original Argoos took them.",
     "",
     "options:",

@@ -20,7 +20,16 @@ export type Policy = "patch" | "minor" | "major" | "all" | "newest";
 /** The policies judged by version order. */
 export type VersionPolicy = Exclude<Policy, "all" | "newest">;
 
-const POLICIES: ReadonlySet<string> = new Set<Policy>([
+/**
+ * Every policy, in the order the help lists them.
+ *
+ * @example
+ * ```ts
+ * import { POLICIES } from "./policy.ts";
+ * [...POLICIES].join(" | "); // "patch | minor | major | all | newest"
+ * ```
+ */
+export const POLICIES: ReadonlySet<string> = new Set<Policy>([
   "patch",
   "minor",
   "major",
