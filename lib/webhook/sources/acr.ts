@@ -7,8 +7,7 @@
  * @module
  */
 
-import { isObject } from "../../parse/object.ts";
-import { object, optionalText, pushOf, shaped, text, timeOf } from "./fields.ts";
+import { object, optionalText, pushOf, shapedObject, text, timeOf } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**
@@ -25,8 +24,7 @@ import type { ParseResult, ReceiveContext } from "./types.ts";
  * ```
  */
 export function parseAcr(body: unknown, ctx: ReceiveContext): ParseResult {
-  return shaped(() => {
-    if (!isObject(body)) return { refused: "body must be a JSON object" };
+  return shapedObject(body, (body) => {
     const action = text(body, "action", "body");
     if (action !== "push") return { pushes: [], ignored: [`action ${action}`] };
     const target = object(body, "target", "body");

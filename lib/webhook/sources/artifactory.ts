@@ -9,7 +9,7 @@
  */
 
 import { isObject } from "../../parse/object.ts";
-import { optionalText, pushOf, shaped, text } from "./fields.ts";
+import { optionalText, pushOf, shapedObject, text } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**
@@ -25,8 +25,7 @@ import type { ParseResult, ReceiveContext } from "./types.ts";
  * ```
  */
 export function parseArtifactory(body: unknown, ctx: ReceiveContext): ParseResult {
-  return shaped(() => {
-    if (!isObject(body)) return { refused: "body must be a JSON object" };
+  return shapedObject(body, (body) => {
     const data = isObject(body.data) ? body.data : body;
     const event = text(data, "event_type", isObject(body.data) ? "body.data" : "body");
     if (event !== "pushed") return { pushes: [], ignored: [`event ${event}`] };

@@ -8,8 +8,7 @@
  * @module
  */
 
-import { isObject } from "../../parse/object.ts";
-import { object, optionalText, pushOf, shaped, text, timeOf } from "./fields.ts";
+import { object, optionalText, pushOf, shapedObject, text, timeOf } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**
@@ -26,8 +25,7 @@ import type { ParseResult, ReceiveContext } from "./types.ts";
  * ```
  */
 export function parseEcr(body: unknown, ctx: ReceiveContext): ParseResult {
-  return shaped(() => {
-    if (!isObject(body)) return { refused: "body must be a JSON object" };
+  return shapedObject(body, (body) => {
     const type = text(body, "detail-type", "body");
     if (type !== "ECR Image Action") return { pushes: [], ignored: [`event ${type}`] };
     const detail = object(body, "detail", "body");

@@ -177,3 +177,21 @@ export function shaped<T>(parse: () => T): T | { refused: string; refusal: strin
     throw err;
   }
 }
+
+/**
+ * {@linkcode shaped} for a receiver whose body must be a JSON object: anything else is
+ * refused before `parse` sees it.
+ *
+ * @example
+ * ```ts
+ * import { shapedObject } from "./fields.ts";
+ * shapedObject([], () => ({ pushes: [], ignored: [] })); // { refused: "body must be a JSON object" }
+ * ```
+ */
+export function shapedObject<T>(
+  body: unknown,
+  parse: (body: JsonObject) => T,
+): T | { refused: string; refusal?: string } {
+  if (!isObject(body)) return { refused: "body must be a JSON object" };
+  return shaped(() => parse(body));
+}

@@ -9,7 +9,7 @@
  */
 
 import { isObject } from "../../parse/object.ts";
-import { object, optionalText, pushOf, shaped, splitImage, text, timeOf } from "./fields.ts";
+import { object, optionalText, pushOf, shapedObject, splitImage, text, timeOf } from "./fields.ts";
 import type { RecordedPush } from "../../image/push.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
@@ -29,8 +29,7 @@ const PUSH_TYPES = new Set(["PUSH_ARTIFACT", "harbor.artifact.pushed"]);
  * ```
  */
 export function parseHarbor(body: unknown, ctx: ReceiveContext): ParseResult {
-  return shaped(() => {
-    if (!isObject(body)) return { refused: "body must be a JSON object" };
+  return shapedObject(body, (body) => {
     const type = text(body, "type", "body");
     if (!PUSH_TYPES.has(type)) return { pushes: [], ignored: [`event type ${type}`] };
     const cloudEvent = typeof body.specversion === "string";

@@ -8,7 +8,7 @@
  */
 
 import { isObject } from "../../parse/object.ts";
-import { pushOf, shaped, splitHost, text } from "./fields.ts";
+import { pushOf, shapedObject, splitHost, text } from "./fields.ts";
 import type { ParseResult, ReceiveContext } from "./types.ts";
 
 /**
@@ -23,8 +23,7 @@ import type { ParseResult, ReceiveContext } from "./types.ts";
  * ```
  */
 export function parseQuay(body: unknown, ctx: ReceiveContext): ParseResult {
-  return shaped(() => {
-    if (!isObject(body)) return { refused: "body must be a JSON object" };
+  return shapedObject(body, (body) => {
     const { host, path } = splitHost(text(body, "docker_url", "body"), "body.docker_url");
     const updated = body.updated_tags;
     const tags = Array.isArray(updated) ? updated : isObject(updated) ? Object.keys(updated) : null;
