@@ -7,6 +7,7 @@
  */
 
 import { HelperError, runHelper, type RunResult } from "../io/run_plugin.ts";
+import { isObject, parseJson } from "../parse/object.ts";
 
 /**
  * The `users[].user.exec` section of a kubeconfig.
@@ -223,19 +224,15 @@ export function parseExecCredential(
   command: string,
 ): ExecCredentialStatus {
   const fail = (why: string) => new ExecCredentialError(`exec plugin ${command}: ${why}`);
-  let cred;
-  try {
-    cred = JSON.parse(stdout);
-  } catch {
-    throw fail(`output is not JSON: ${stdout.trim().slice(0, 200)}`);
-  }
-  if (cred?.kind !== "ExecCredential") {
-    throw fail(`output kind is "${cred?.kind}", not ExecCredential`);
+  const cred = parseJson(stdout);
+  if (cred === undefined) throw fail(`output is not JSON: ${stdout.trim().slice(0, 200)}`);
+  if (!isObject(cred) || cred.kind !== "ExecCredential") {
+    throw fail(`output kind is "${isObject(cred) ? cred.kind : undefined}", not ExecCredential`);
   }
   if (cred.apiVersion !== apiVersion) {
     throw fail(`output apiVersion "${cred.apiVersion}" does not match requested "${apiVersion}"`);
   }
-  const status: ExecCredentialStatus = cred.status ?? {};
+  const status = (cred.status ?? {}) as ExecCredentialStatus;
   const hasCert = Boolean(status.clientCertificateData);
   if (hasCert !== Boolean(status.clientKeyData)) {
     throw fail("clientCertificateData and clientKeyData must be given together");

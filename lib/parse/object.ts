@@ -1,5 +1,6 @@
 /**
- * The one test every parser of untrusted JSON uses before reading fields.
+ * Reading untrusted JSON: the text parsed without throwing, and the one test every parser uses
+ * before reading fields.
  *
  * @module
  */
@@ -21,4 +22,23 @@ export type JsonObject = Record<string, unknown>;
  */
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The value of a JSON text, or undefined when it is not JSON (no JSON text means undefined).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJson } from "./object.ts";
+ * assert.deepEqual(parseJson('{"a":1}'), { a: 1 });
+ * assert.equal(parseJson("{"), undefined);
+ * ```
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

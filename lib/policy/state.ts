@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isObject } from "../parse/object.ts";
+import { isObject, parseJson } from "../parse/object.ts";
 
 /** Annotation holding `{"<container>": {"image": "...", "digest": "sha256:...", "pushedAt": ms}}`. */
 export const STATE_ANNOTATION = "argoos.io/state";
@@ -29,12 +29,7 @@ export type WorkloadState = Record<string, ContainerState>;
 
 function parse(text: string | undefined): WorkloadState | undefined {
   if (text === undefined) return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return {};
-  }
+  const doc = parseJson(text);
   if (!isObject(doc)) return {};
   const state: WorkloadState = {};
   for (const [name, v] of Object.entries(doc)) {

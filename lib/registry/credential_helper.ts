@@ -15,7 +15,7 @@ import {
   dockerConfigJson,
   type RegistryCredential,
 } from "./credentials.ts";
-import type { JsonObject } from "../parse/object.ts";
+import { type JsonObject, parseJson } from "../parse/object.ts";
 import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";
 
 /**
@@ -207,12 +207,8 @@ export class CredentialHelpers {
 }
 
 function parseAnswer(command: string, stdout: string): RegistryCredential {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stdout);
-  } catch {
-    throw new HelperError(`${command} get: answer is not JSON`);
-  }
+  const doc = parseJson(stdout);
+  if (doc === undefined) throw new HelperError(`${command} get: answer is not JSON`);
   const { Username, Secret } = (doc ?? {}) as Record<string, unknown>;
   if (typeof Username !== "string" || typeof Secret !== "string" || Secret === "") {
     throw new HelperError(`${command} get: answer lacks Username and Secret`);

@@ -14,7 +14,7 @@ import { parseDuration } from "../parse/duration.ts";
 import { credentialKeyMatches, parseCredentialKey } from "./credential_key.ts";
 import { credentialsFor, type RegistryCredential } from "./credentials.ts";
 import { HelperError, type RunHelper, runHelper } from "../io/run_plugin.ts";
-import { isObject } from "../parse/object.ts";
+import { isObject, parseJson } from "../parse/object.ts";
 
 /** Config file versions the kubelet reads (v1 since Kubernetes 1.26). */
 const CONFIG_VERSIONS = new Set([
@@ -336,12 +336,8 @@ export class CredentialProviders {
 function parseResponse(provider: CredentialProvider, stdout: string) {
   const fail = (why: string) =>
     new CredentialProviderError(`credential provider ${provider.name}: ${why}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stdout);
-  } catch {
-    throw fail("answer is not JSON");
-  }
+  const doc = parseJson(stdout);
+  if (doc === undefined) throw fail("answer is not JSON");
   if (!isObject(doc) || doc.kind !== "CredentialProviderResponse") {
     throw fail("answer kind must be CredentialProviderResponse");
   }
