@@ -16,7 +16,14 @@ import type { ImageChange } from "../rollout/image_patch.ts";
 import type { Rollout } from "../rollout/rollout.ts";
 import { kindNamed } from "../workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../workloads/workload.ts";
-import { type FailureReason, type HealthKind, judgeRollout, type RolloutView } from "./judge.ts";
+import {
+  type FailureReason,
+  type HealthKind,
+  judgeRollout,
+  type Progress,
+  progressDeadline,
+  type RolloutView,
+} from "./judge.ts";
 import {
   decodeRejected,
   decodeRollout,
@@ -39,10 +46,13 @@ export interface WorkloadRef {
 export interface HealthSource {
   /** The workload object as stored now; undefined when it is gone. */
   workload(ref: WorkloadRef): Promise<KubeObject | undefined>;
-  /** Pods the workload owns, of any revision (for a CronJob: the pods of its Jobs). */
-  pods(workload: Workload): Promise<Pod[]>;
-  /** Jobs a CronJob owns (never called for other kinds). */
-  jobs(workload: Workload): Promise<Job[]>;
+  /** Pods the workload owns, of any revision (for a CronJob: the pods of `jobs`). */
+  pods(workload: Workload, jobs?: readonly Job[]): Promise<Pod[]>;
+  /**
+   * The Jobs a CronJob (as just read) may be judged by: those it runs and the one it scheduled
+   * last, a bounded read (never called for other kinds, nor while the CronJob is suspended).
+   */
+  jobs(cronJob: KubeObject): Promise<Job[]>;
 }
 
 /** The single write path (lib/rollout): one guarded patch. Transient failures throw. */
@@ -108,6 +118,16 @@ export class RolloutTracker {
   #opts: TrackerOptions;
   #log: Logger;
   #now: () => number;
+  /** When this tracker started: progress before it was not seen, so it counts as made. */
+  #startedAt: number;
+  /**
+   * Progress of each rollout being followed (StatefulSets, DaemonSets), by workload; an entry
+   * lives while its rollout progresses, so this holds one per rollout in progress. Kept in
+   * memory, not on the rollout record: recording every move would cost a workload write per
+   * pod that becomes ready. After a restart (or on another replica) progress counts from when
+   * that tracker started, so losing this only ever delays a failure, never hastens one.
+   */
+  #progress = new Map<string, { startedAt: number; progress?: Progress }>();
 
   constructor(source: HealthSource, writer: GuardedWriter, opts: TrackerOptions) {
     this.#source = source;
@@ -115,10 +135,17 @@ export class RolloutTracker {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "health" });
     this.#now = opts.now ?? Date.now;
+    this.#startedAt = this.#now();
   }
 
   /** Look at a workload's rollout in progress, if any, and act on the verdict. */
   async check(ref: WorkloadRef): Promise<TrackOutcome> {
+    const outcome = await this.#look(ref);
+    if (outcome.kind !== "progressing") this.#progress.delete(keyOf(ref));
+    return outcome;
+  }
+
+  async #look(ref: WorkloadRef): Promise<TrackOutcome> {
     const obj = await this.#source.workload(ref);
     if (!obj) return { kind: "gone" };
     const workload = readWorkload(kindNamed(ref.kind)!, obj);
@@ -146,15 +173,18 @@ export class RolloutTracker {
     }
 
     const now = this.#now();
-    const verdict = judgeRollout(await this.#view(ref.kind, workload, obj, record, now));
+    const view = await this.#view(ref, workload, obj, record, now, log);
+    const verdict = judgeRollout(view);
     const changed = describe(record);
     if (verdict.state === "progressing") {
-      const recheck = now + (this.#opts.recheckMs ?? RECHECK_MS);
-      return {
-        kind: "progressing",
-        detail: verdict.detail,
-        recheckAt: record.deadline === undefined ? recheck : Math.min(recheck, record.deadline),
-      };
+      const followed = this.#progress.get(keyOf(ref));
+      if (followed && verdict.progress) followed.progress = verdict.progress;
+      const due = [
+        now + (this.#opts.recheckMs ?? RECHECK_MS),
+        record.deadline ?? Infinity,
+        verdict.progress ? verdict.progress.since + view.progressDeadlineMs! : Infinity,
+      ];
+      return { kind: "progressing", detail: verdict.detail, recheckAt: Math.min(...due) };
     }
     if (verdict.state === "complete") {
       if (this.#opts.dryRun) return { kind: "succeeded", detail: verdict.detail };
@@ -206,16 +236,28 @@ export class RolloutTracker {
   }
 
   async #view(
-    kind: HealthKind,
+    ref: WorkloadRef,
     workload: Workload,
     obj: KubeObject,
     record: RolloutRecord,
     now: number,
+    log: Logger,
   ): Promise<RolloutView> {
-    const [pods, jobs] = await Promise.all([
-      this.#source.pods(workload),
-      kind === "CronJob" ? this.#source.jobs(workload) : Promise.resolve([]),
-    ]);
+    const kind = ref.kind;
+    const deadline = progressDeadline(kind, workload);
+    let followed = this.#progress.get(keyOf(ref));
+    if (followed?.startedAt !== record.startedAt) {
+      // A rollout seen for the first time here: told once about an unusable deadline.
+      if (deadline?.invalid) {
+        log.warn("progress deadline not used", { why: deadline.invalid, using: deadline.source });
+      }
+      followed = { startedAt: record.startedAt };
+      this.#progress.set(keyOf(ref), followed);
+    }
+    // A suspended CronJob is not judged, so nothing is read for it.
+    const suspended = kind === "CronJob" && (obj.spec as { suspend?: boolean })?.suspend === true;
+    const jobs = kind === "CronJob" && !suspended ? await this.#source.jobs(obj) : [];
+    const pods = suspended ? [] : await this.#source.pods(workload, jobs);
     return {
       kind,
       workload: obj as RolloutView["workload"],
@@ -225,6 +267,9 @@ export class RolloutTracker {
       startedAt: record.startedAt,
       now,
       deadline: record.deadline,
+      progressDeadlineMs: deadline?.ms,
+      progress: followed.progress ??
+        { since: Math.max(record.startedAt, this.#startedAt) },
       restartThreshold: this.#opts.restartThreshold,
     };
   }
@@ -255,6 +300,10 @@ export class RolloutTracker {
   ) {
     this.#opts.events.record({ workload: w, reason, type, message });
   }
+}
+
+function keyOf(ref: WorkloadRef): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
 /** `app: a:1 → a:2, sidecar: …` */
