@@ -294,10 +294,18 @@ for (
         "looked at twice",
       );
       assert.ok(annotation(svc, ROLLOUT_ANNOTATION, "CronJob"));
+      // Five more looks write no log line, and read Jobs by name only.
+      const lines = svc.log.records().filter((r) => r.level !== "debug").length;
+      const looks = () => svc.fake.requests.filter((r) => r.path.endsWith("/cronjobs/web")).length;
+      const seen = looks();
+      await waitFor(() => looks() >= seen + 5, "five more looks");
+      assert.equal(svc.log.records().filter((r) => r.level !== "debug").length, lines);
       svc.sim.triggerCronJob("default", "web");
       await settled(svc, "CronJob", [...events]);
       const want = behaviour === "succeed" ? GOOD : `${REG}/app:1.0.0`;
       assert.equal(imageOf(svc, "CronJob"), `app=${want}`);
+      assert.ok(!jobReads(svc).includes("list"), "no LIST of Jobs");
+      assert.ok(jobReads(svc).length > 0);
     } finally {
       await svc.stop();
     }
