@@ -213,6 +213,7 @@ export function judgeRollout(view: RolloutView): Judgement {
     : judgeDaemonSet(view.workload as DaemonSet);
   if (counted.state !== "progressing") return counted;
   const template = (view.workload as Deployment).spec?.template?.spec;
+  // A CronJob's early signs are its next Job's pods', looked at above.
   const fresh = view.kind === "CronJob" ? [] : newPods(view.pods, template, view.containers);
   const sign = earlySign(fresh, view);
   if (sign) return sign;

@@ -15,7 +15,12 @@ import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import type { Rollout } from "../rollout/rollout.ts";
 import { kindNamed } from "../workloads/kinds.ts";
-import { type KubeObject, readWorkload, type Workload } from "../workloads/workload.ts";
+import {
+  type KubeObject,
+  readWorkload,
+  type Workload,
+  workloadKey,
+} from "../workloads/workload.ts";
 import {
   type FailureReason,
   type HealthKind,
@@ -77,6 +82,9 @@ export interface TrackerOptions {
 /** Default time between two looks at a rollout in progress. */
 export const RECHECK_MS = 10_000;
 
+/** Rollouts whose progress one tracker remembers at most. */
+const MAX_FOLLOWED = 10_000;
+
 /** What one look at a workload found and did. */
 export type TrackOutcome =
   | { kind: "none" }
@@ -121,11 +129,12 @@ export class RolloutTracker {
   /** When this tracker started: progress before it was not seen, so it counts as made. */
   #startedAt: number;
   /**
-   * Progress of each rollout being followed (StatefulSets, DaemonSets), by workload; an entry
-   * lives while its rollout progresses, so this holds one per rollout in progress. Kept in
-   * memory, not on the rollout record: recording every move would cost a workload write per
-   * pod that becomes ready. After a restart (or on another replica) progress counts from when
-   * that tracker started, so losing this only ever delays a failure, never hastens one.
+   * Each rollout being followed, by workload: when it started and (StatefulSets, DaemonSets) its
+   * progress. An entry lives while its rollout progresses, at most `MAX_FOLLOWED`.
+   * Progress is kept in memory, not on the rollout record: recording every move would cost a
+   * workload write per pod that becomes ready. After a restart (or on another replica, or once
+   * evicted) progress counts from when that tracker started, so losing it only ever delays a
+   * failure, never hastens one.
    */
   #progress = new Map<string, { startedAt: number; progress?: Progress }>();
 
@@ -182,6 +191,7 @@ export class RolloutTracker {
       const due = [
         now + (this.#opts.recheckMs ?? RECHECK_MS),
         record.deadline ?? Infinity,
+        // Set for StatefulSets and DaemonSets only, which always have a progress deadline.
         verdict.progress ? verdict.progress.since + view.progressDeadlineMs! : Infinity,
       ];
       return { kind: "progressing", detail: verdict.detail, recheckAt: Math.min(...due) };
@@ -253,6 +263,10 @@ export class RolloutTracker {
       }
       followed = { startedAt: record.startedAt };
       this.#progress.set(keyOf(ref), followed);
+      // Entries of workloads deleted mid-rollout are never looked at again: the oldest go.
+      if (this.#progress.size > MAX_FOLLOWED) {
+        this.#progress.delete(this.#progress.keys().next().value!);
+      }
     }
     // A suspended CronJob is not judged, so nothing is read for it.
     const suspended = kind === "CronJob" && (obj.spec as { suspend?: boolean })?.suspend === true;
@@ -303,7 +317,7 @@ export class RolloutTracker {
 }
 
 function keyOf(ref: WorkloadRef): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+  return workloadKey(ref.kind, ref.namespace, ref.name);
 }
 
 /** `app: a:1 → a:2, sidecar: …` */
