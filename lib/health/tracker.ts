@@ -126,15 +126,13 @@ export class RolloutTracker {
   #opts: TrackerOptions;
   #log: Logger;
   #now: () => number;
-  /** When this tracker started: progress before it was not seen, so it counts as made. */
-  #startedAt: number;
   /**
    * Each rollout being followed, by workload: when it started and (StatefulSets, DaemonSets) its
    * progress. An entry lives while its rollout progresses, at most `MAX_FOLLOWED`.
    * Progress is kept in memory, not on the rollout record: recording every move would cost a
-   * workload write per pod that becomes ready. After a restart (or on another replica, or once
-   * evicted) progress counts from when that tracker started, so losing it only ever delays a
-   * failure, never hastens one.
+   * workload write per pod that becomes ready. A tracker that has not seen the rollout (after a
+   * restart, on another replica, once evicted) counts from its first look, not from the record's
+   * `startedAt` (it may have moved since): losing this only ever delays a failure.
    */
   #progress = new Map<string, { startedAt: number; progress?: Progress }>();
 
@@ -144,7 +142,6 @@ export class RolloutTracker {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "health" });
     this.#now = opts.now ?? Date.now;
-    this.#startedAt = this.#now();
   }
 
   /** Look at a workload's rollout in progress, if any, and act on the verdict. */
@@ -282,8 +279,7 @@ export class RolloutTracker {
       now,
       deadline: record.deadline,
       progressDeadlineMs: deadline?.ms,
-      progress: followed.progress ??
-        { since: Math.max(record.startedAt, this.#startedAt) },
+      progress: followed.progress ?? { since: now },
       restartThreshold: this.#opts.restartThreshold,
     };
   }
