@@ -72,7 +72,7 @@ export interface RolloutView {
   deadline?: number;
   /** StatefulSet, DaemonSet: how long counts may stand still; default ten minutes. */
   progressDeadlineMs?: number;
-  /** StatefulSet, DaemonSet: the progress remembered from the last look; absent: since `startedAt`. */
+  /** StatefulSet, DaemonSet: progress seen at the last look; absent: none since `startedAt`. */
   progress?: Progress;
   /** A new container restarting more than this many times fails the rollout. */
   restartThreshold?: number;

@@ -138,7 +138,11 @@ export class RolloutSimulator {
     }
   }
 
-  /** Set (or change) what containers running `image` do, for Pods created from now on. */
+  /**
+   * Set (or change) what containers running `image` do from their next step on: new Pods, and
+   * Pods still on their way (a Pod waiting to become ready stalls after a change to "stall");
+   * a Pod that has settled keeps its status.
+   */
   image(image: string, knob: Behaviour | ImageKnob): void {
     this.#knobs.set(image, typeof knob === "string" ? { behaviour: knob } : knob);
   }
