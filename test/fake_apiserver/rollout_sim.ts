@@ -275,6 +275,7 @@ export class RolloutSimulator {
     const owned = this.#owned(REPLICASETS, d);
     let rs: Obj = owned.find((r) => r.metadata.labels?.["pod-template-hash"] === hash);
     let progressed = false;
+    const created = !rs;
     if (!rs) {
       const revision = 1 +
         Math.max(0, ...owned.map((r) => Number(r.metadata.annotations?.[REVISION]) || 0));
@@ -358,6 +359,14 @@ export class RolloutSimulator {
           true,
           "NewReplicaSetAvailable",
           `ReplicaSet "${rsName}" has successfully progressed.`,
+        )
+        : created
+        ? condition(
+          d.status?.conditions,
+          "Progressing",
+          true,
+          "NewReplicaSetCreated",
+          `Created new replica set "${rsName}"`,
         )
         : condition(
           d.status?.conditions,

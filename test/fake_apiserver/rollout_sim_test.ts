@@ -169,7 +169,7 @@ Deno.test("Deployment: ReplicaSet and Pods per template, status to complete, on 
         reasons.push(progressing.reason);
       }
     }
-    assert.equal(reasons[0], "ReplicaSetUpdated");
+    assert.equal(reasons[0], "NewReplicaSetCreated", "the new template's ReplicaSet first");
     await watch.close();
   } finally {
     await api.stop();
