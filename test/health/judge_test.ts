@@ -120,6 +120,11 @@ Deno.test("Deployment: counts, the controller's progress verdict and the health 
       },
       "progressing",
     ],
+    ...["NewReplicaSetCreated", "FoundNewReplicaSet"].map((reason): [string, Obj, string] => [
+      `${reason} is progress`,
+      { ...halfway, conditions: [{ type: "Progressing", status: "True", reason }] },
+      "progressing",
+    ]),
     [
       "ReplicaSetUpdated is progress",
       {
