@@ -167,24 +167,32 @@ Deno.test("Deployment: the controller's ProgressDeadlineExceeded is a failure", 
   }
 });
 
-Deno.test("Deployment: progressing slowly past progressDeadlineSeconds succeeds", async () => {
-  const obj = web("Deployment");
-  obj.spec.replicas = 4;
-  obj.spec.progressDeadlineSeconds = 1;
-  // One more ready Pod every 400 ms: four take longer than the deadline, each one progress.
-  const svc = await serve(obj, {}, [], { readyEveryMs: 400 });
-  try {
-    const started = Date.now();
-    await svc.push("1.0.1");
-    await settled(svc, "Deployment", ["RolloutSucceeded"]);
-    assert.ok(Date.now() - started > 1000, "longer than progressDeadlineSeconds in all");
-    assert.equal(imageOf(svc), `app=${GOOD}`);
-    assert.equal(annotation(svc, REJECTED_ANNOTATION), undefined, "its digest is not rejected");
-    assert.equal(svc.argoos.metrics.reverts.value(), 0);
-  } finally {
-    await svc.stop();
-  }
-});
+// One more ready Pod every 400 ms: four take longer than the deadline in all, each one progress.
+for (
+  const [kind, deadline] of [
+    ["Deployment", "progressDeadlineSeconds"],
+    ["StatefulSet", "argoos.io/progress-deadline"],
+  ] as const
+) {
+  Deno.test(`${kind}: progressing slowly for longer than its ${deadline} succeeds`, async () => {
+    // A Deployment ignores the annotation (warned): its controller's deadline decides.
+    const obj = web(kind, "patch", { "argoos.io/progress-deadline": "1s" });
+    obj.spec.replicas = 4;
+    if (kind === "Deployment") obj.spec.progressDeadlineSeconds = 1;
+    const svc = await serve(obj, {}, [], { readyEveryMs: 400 });
+    try {
+      const started = Date.now();
+      await svc.push("1.0.1");
+      await settled(svc, kind, ["RolloutSucceeded"]);
+      assert.ok(Date.now() - started > 1000, "longer than the progress deadline in all");
+      assert.equal(imageOf(svc, kind), `app=${GOOD}`);
+      assert.equal(annotation(svc, REJECTED_ANNOTATION, kind), undefined, "digest not rejected");
+      assert.equal(svc.argoos.metrics.reverts.value(), 0);
+    } finally {
+      await svc.stop();
+    }
+  });
+}
 
 Deno.test("Deployment: one that stops progressing fails once the controller says so", async () => {
   const obj = web("Deployment");
@@ -202,22 +210,6 @@ Deno.test("Deployment: one that stops progressing fails once the controller says
     assert.equal(rejected.reason, "progress-deadline");
     const line = svc.log.records().find((r) => r.msg === "rollout failed, reverted");
     assert.match(String(line?.detail), /timed out progressing/, "the controller's verdict");
-  } finally {
-    await svc.stop();
-  }
-});
-
-Deno.test("StatefulSet: progressing for longer than its progress deadline succeeds", async () => {
-  const obj = web("StatefulSet", "patch", { "argoos.io/progress-deadline": "1s" });
-  obj.spec.replicas = 4;
-  const svc = await serve(obj, {}, [], { readyEveryMs: 400 });
-  try {
-    const started = Date.now();
-    await svc.push("1.0.1");
-    await settled(svc, "StatefulSet", ["RolloutSucceeded"]);
-    assert.ok(Date.now() - started > 1000, "longer than the progress deadline in all");
-    assert.equal(imageOf(svc, "StatefulSet"), `app=${GOOD}`);
-    assert.equal(annotation(svc, REJECTED_ANNOTATION, "StatefulSet"), undefined);
   } finally {
     await svc.stop();
   }
