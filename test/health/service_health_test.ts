@@ -188,6 +188,8 @@ for (
       assert.equal(imageOf(svc, kind), `app=${GOOD}`);
       assert.equal(annotation(svc, REJECTED_ANNOTATION, kind), undefined, "digest not rejected");
       assert.equal(svc.argoos.metrics.reverts.value(), 0);
+      const warned = svc.log.records().filter((r) => r.msg === "progress deadline not used");
+      assert.equal(warned.length, kind === "Deployment" ? 1 : 0, "told once, over many looks");
     } finally {
       await svc.stop();
     }
