@@ -1,16 +1,17 @@
 /**
  * The {@linkcode HealthSource} that reads the API server: the workload by GET, its Pods and
- * Jobs through their owner references.
+ * Jobs through their owner references; a CronJob's few recent Jobs by name, so each look costs
+ * a bounded read however many Jobs its namespace holds.
  *
  * @module
  */
 
-import type { Job } from "kubernetes-types/batch/v1.d.ts";
+import type { CronJob, Job } from "kubernetes-types/batch/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { kindNamed } from "../workloads/kinds.ts";
-import { ownedJobs, ownedPods } from "../workloads/owned.ts";
+import { jobPods, ownedPods, recentJobs } from "../workloads/owned.ts";
 import type { KubeObject, Workload } from "../workloads/workload.ts";
 import type { HealthSource, WorkloadRef } from "./tracker.ts";
 
@@ -37,13 +38,15 @@ export class KubeHealthSource implements HealthSource {
     }
   }
 
-  /** Pods the workload owns, every revision. */
-  pods(workload: Workload): Promise<Pod[]> {
-    return ownedPods(this.client, workload);
+  /** Pods the workload owns, every revision; for a CronJob, the pods of `jobs`. */
+  pods(workload: Workload, jobs: readonly Job[] = []): Promise<Pod[]> {
+    return workload.kind.type.kind === "CronJob"
+      ? jobPods(this.client, workload.namespace, jobs)
+      : ownedPods(this.client, workload);
   }
 
-  /** Jobs a CronJob owns. */
-  jobs(workload: Workload): Promise<Job[]> {
-    return ownedJobs(this.client, workload);
+  /** The Jobs a CronJob runs now and the one it scheduled last. */
+  jobs(cronJob: KubeObject): Promise<Job[]> {
+    return recentJobs(this.client, cronJob as CronJob);
   }
 }

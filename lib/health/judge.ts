@@ -12,6 +12,7 @@
 import type { DaemonSet, Deployment, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { CronJob, Job } from "kubernetes-types/batch/v1.d.ts";
 import type { ContainerStatus, Pod, PodSpec } from "kubernetes-types/core/v1.d.ts";
+import { createHash } from "node:crypto";
 import { parseDuration } from "../parse/duration.ts";
 import { controllerUid } from "../workloads/owned.ts";
 
@@ -20,11 +21,24 @@ export type RolloutState = "progressing" | "complete" | "failed";
 
 /** Why a rollout failed. */
 export type FailureReason =
+  /** The total budget the user set (`argoos.io/health-timeout`) ran out. */
   | "deadline"
   | "crash-loop"
   | "pull-error"
   | "failed-job"
+  /** No progress for the progress deadline (the controller's verdict, or counts that stood). */
   | "progress-deadline";
+
+/**
+ * What a StatefulSet's or DaemonSet's counts looked like and since when they have not moved:
+ * the memory that progress is judged by.
+ */
+export interface Progress {
+  /** The counts and the ready new pods, as one comparable text; undefined: not seen yet. */
+  mark?: string;
+  /** ms epoch of the last move (or of the first look, when nothing was seen before). */
+  since: number;
+}
 
 /** The verdict on one rollout. */
 export interface Judgement {
@@ -33,6 +47,8 @@ export interface Judgement {
   reason?: FailureReason;
   /** One line a human can act on (which pod, which container, which counts). */
   detail: string;
+  /** StatefulSet, DaemonSet still progressing: the progress to remember until the next look. */
+  progress?: Progress;
 }
 
 /** The workload kinds Argoos follows. */
@@ -52,74 +68,120 @@ export interface RolloutView {
   /** When the rollout was written (ms epoch): a CronJob's Jobs created before do not count. */
   startedAt: number;
   now: number;
-  /** ms epoch after which a rollout still progressing has failed; undefined: none (CronJob). */
+  /** ms epoch of the total budget (`argoos.io/health-timeout`); undefined: none was asked for. */
   deadline?: number;
+  /** StatefulSet, DaemonSet: how long counts may stand still; default ten minutes. */
+  progressDeadlineMs?: number;
+  /** StatefulSet, DaemonSet: progress seen at the last look; absent: none since `startedAt`. */
+  progress?: Progress;
   /** A new container restarting more than this many times fails the rollout. */
   restartThreshold?: number;
 }
 
-/** Annotation giving how long a rollout may take before it counts as failed (`5m`, `90s`). */
+/** Annotation giving a total budget for a rollout (`5m`, `90s`), whatever its progress. */
 export const HEALTH_TIMEOUT_ANNOTATION = "argoos.io/health-timeout";
 
+/** Annotation giving how long a StatefulSet's or DaemonSet's counts may stand still (`15m`). */
+export const PROGRESS_DEADLINE_ANNOTATION = "argoos.io/progress-deadline";
+
 /** Without the annotation or `progressDeadlineSeconds`: ten minutes, the Deployment default. */
-export const DEFAULT_HEALTH_TIMEOUT_MS = 600_000;
+export const DEFAULT_PROGRESS_DEADLINE_MS = 600_000;
 
 /** Restarts of a new container beyond which the rollout fails without waiting for a deadline. */
 export const DEFAULT_RESTART_THRESHOLD = 3;
 
 const PULL_ERRORS = new Set(["ImagePullBackOff", "ErrImagePull"]);
 
-/** The time budget of a rollout, and why the annotation was not used when it was unreadable. */
-export interface HealthTimeout {
-  /** ms; undefined for a CronJob (judged by its next Job, whenever that comes). */
+/** A duration annotation, and why it was not used when it was unreadable. */
+export interface AnnotatedDuration {
+  /** ms; undefined when the annotation is absent or unreadable. */
   ms?: number;
-  /** Set when `argoos.io/health-timeout` is present but not a duration. */
+  /** Set when the annotation is present but not used. */
   invalid?: string;
 }
 
 /**
- * How long a rollout of this workload may take: the `argoos.io/health-timeout` annotation, else
- * the Deployment's `spec.progressDeadlineSeconds`, else {@linkcode DEFAULT_HEALTH_TIMEOUT_MS}.
- * CronJobs have none.
+ * The total budget the user gave a rollout with `argoos.io/health-timeout`, for any kind;
+ * without it (or when it is unreadable) there is none and progress alone decides.
  *
  * @example
  * ```ts
  * import { healthTimeout } from "./judge.ts";
- * healthTimeout("Deployment", { metadata: { annotations: { "argoos.io/health-timeout": "2m" } } });
- * // { ms: 120000 }
- * healthTimeout("Deployment", { spec: { progressDeadlineSeconds: 30, selector: {}, template: {} } });
- * // { ms: 30000 }
+ * healthTimeout({ "argoos.io/health-timeout": "2m" }); // { ms: 120000 }
+ * healthTimeout({}); // {}
  * ```
  */
-export function healthTimeout(
-  kind: HealthKind,
-  workload: RolloutView["workload"],
-): HealthTimeout {
-  if (kind === "CronJob") return {};
-  const text = workload.metadata?.annotations?.[HEALTH_TIMEOUT_ANNOTATION];
-  let invalid: string | undefined;
-  if (text !== undefined) {
-    try {
-      const ms = parseDuration(text);
-      if (ms > 0) return { ms };
-      invalid = `${HEALTH_TIMEOUT_ANNOTATION}: must be more than 0`;
-    } catch (e) {
-      invalid = `${HEALTH_TIMEOUT_ANNOTATION}: ${(e as Error).message}`;
-    }
-  }
-  const seconds = kind === "Deployment"
-    ? (workload as Deployment).spec?.progressDeadlineSeconds
-    : undefined;
-  const ms = typeof seconds === "number" && seconds > 0
-    ? seconds * 1000
-    : DEFAULT_HEALTH_TIMEOUT_MS;
-  return invalid ? { ms, invalid } : { ms };
+export function healthTimeout(annotations: Readonly<Record<string, string>>): AnnotatedDuration {
+  return durationAnnotation(annotations, HEALTH_TIMEOUT_ANNOTATION);
+}
+
+/** The progress deadline in force on a workload, and where it comes from. */
+export interface ProgressDeadline extends AnnotatedDuration {
+  ms: number;
+  source: "annotation" | "spec" | "default";
 }
 
 /**
- * Judge one rollout: complete by the workload's counts, failed by the controller's own verdict
- * (`ProgressDeadlineExceeded`, a failed Job), by an early sign on a new pod (crash loop, image
- * pull error, too many restarts) or by the deadline; otherwise progressing.
+ * How long a rollout of this workload may go without progress before it has failed. A
+ * Deployment's is its `spec.progressDeadlineSeconds`, which its controller applies (Argoos reads
+ * the controller's verdict and keeps no clock of its own); a StatefulSet's or DaemonSet's is
+ * `argoos.io/progress-deadline`, else ten minutes. A CronJob has none: it is judged by its next
+ * Job, whenever that comes.
+ *
+ * @example
+ * ```ts
+ * import { progressDeadline } from "./judge.ts";
+ * progressDeadline("StatefulSet", { annotations: { "argoos.io/progress-deadline": "15m" } });
+ * // { ms: 900000, source: "annotation" }
+ * progressDeadline("Deployment", { annotations: {}, progressDeadlineSeconds: 30 });
+ * // { ms: 30000, source: "spec" }
+ * progressDeadline("CronJob", { annotations: {} }); // undefined
+ * ```
+ */
+export function progressDeadline(
+  kind: HealthKind,
+  workload: { annotations: Readonly<Record<string, string>>; progressDeadlineSeconds?: number },
+): ProgressDeadline | undefined {
+  if (kind === "CronJob") return undefined;
+  const { annotations, progressDeadlineSeconds: seconds } = workload;
+  let invalid: string | undefined;
+  if (kind === "Deployment") {
+    if (annotations[PROGRESS_DEADLINE_ANNOTATION] !== undefined) {
+      invalid = `${PROGRESS_DEADLINE_ANNOTATION}: not used on a Deployment, whose controller ` +
+        `applies spec.progressDeadlineSeconds`;
+    }
+    if (typeof seconds === "number" && seconds > 0) {
+      return { ms: seconds * 1000, source: "spec", ...(invalid ? { invalid } : {}) };
+    }
+  } else {
+    const annotated = durationAnnotation(annotations, PROGRESS_DEADLINE_ANNOTATION);
+    if (annotated.ms !== undefined) return { ms: annotated.ms, source: "annotation" };
+    invalid = annotated.invalid;
+  }
+  return { ms: DEFAULT_PROGRESS_DEADLINE_MS, source: "default", ...(invalid ? { invalid } : {}) };
+}
+
+/** A positive duration from an annotation; absent gives `{}`, unreadable gives `invalid`. */
+function durationAnnotation(
+  annotations: Readonly<Record<string, string>>,
+  name: string,
+): AnnotatedDuration {
+  const text = annotations[name];
+  if (text === undefined) return {};
+  try {
+    const ms = parseDuration(text);
+    return ms > 0 ? { ms } : { invalid: `${name}: must be more than 0` };
+  } catch (e) {
+    return { invalid: `${name}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * Judge one rollout: complete by the workload's counts; failed by the controller's own verdict
+ * (a Deployment's `ProgressDeadlineExceeded`, a failed Job), by an early sign on a new pod
+ * (crash loop, image pull error, too many restarts), by the user's total budget, or (StatefulSet,
+ * DaemonSet) by counts that have not moved for the progress deadline; otherwise progressing. A
+ * suspended CronJob is not judged.
  *
  * @example
  * ```ts
@@ -135,31 +197,38 @@ export function healthTimeout(
  *   containers: ["app"],
  *   startedAt: 0,
  *   now: 1000,
- *   deadline: 600_000,
  * }).state; // "complete"
  * ```
  */
 export function judgeRollout(view: RolloutView): Judgement {
-  if (view.kind === "CronJob") return judgeCronJob(view);
-  const counted = view.kind === "Deployment"
+  if (view.kind === "CronJob" && (view.workload as CronJob).spec?.suspend) {
+    return { state: "progressing", detail: "suspended: not judged until spec.suspend is lifted" };
+  }
+  const counted = view.kind === "CronJob"
+    ? judgeCronJob(view)
+    : view.kind === "Deployment"
     ? judgeDeployment(view.workload as Deployment)
     : view.kind === "StatefulSet"
     ? judgeStatefulSet(view.workload as StatefulSet)
     : judgeDaemonSet(view.workload as DaemonSet);
   if (counted.state !== "progressing") return counted;
   const template = (view.workload as Deployment).spec?.template?.spec;
-  const sign = earlySign(newPods(view.pods, template, view.containers), view);
+  // A CronJob's early signs are its next Job's pods', looked at above.
+  const fresh = view.kind === "CronJob" ? [] : newPods(view.pods, template, view.containers);
+  const sign = earlySign(fresh, view);
   if (sign) return sign;
   if (view.deadline !== undefined && view.now >= view.deadline) {
     return {
       state: "failed",
       reason: "deadline",
-      detail: `not complete after the deadline (${counted.detail})`,
+      detail: `not complete within ${HEALTH_TIMEOUT_ANNOTATION} (${counted.detail})`,
     };
+  }
+  if (view.kind === "StatefulSet" || view.kind === "DaemonSet") {
+    return byProgress(counted, progressMark(view.workload, fresh), view);
   }
   return counted;
 }
-
 function judgeDeployment(d: Deployment): Judgement {
   const s = d.status ?? {};
   const caught = caughtUp(d.metadata?.generation, s.observedGeneration);
@@ -220,6 +289,49 @@ function caughtUp(generation?: number, observed?: number): Judgement | undefined
     state: "progressing",
     detail: `controller has not observed generation ${generation} yet (at ${observed ?? 0})`,
   };
+}
+
+/**
+ * Progressing while the counts move; failed once they have stood still for the progress
+ * deadline. Counts never seen before count as standing since `view.progress.since`.
+ */
+function byProgress(counted: Judgement, mark: string, view: RolloutView): Judgement {
+  const seen = view.progress?.mark;
+  const since = seen === undefined || seen === mark
+    ? view.progress?.since ?? view.startedAt
+    : view.now;
+  const limit = view.progressDeadlineMs ?? DEFAULT_PROGRESS_DEADLINE_MS;
+  if (view.now - since >= limit) {
+    return {
+      state: "failed",
+      reason: "progress-deadline",
+      detail: `no progress for ${Math.round(limit / 1000)}s (${counted.detail})`,
+    };
+  }
+  return { ...counted, progress: { mark, since } };
+}
+
+/**
+ * What progress is measured by: the controller's observed generation and counts (updated,
+ * ready, available) and which new pods are ready, hashed so a large set stays small in memory.
+ */
+function progressMark(workload: RolloutView["workload"], fresh: readonly Pod[]): string {
+  const s = (workload as StatefulSet | DaemonSet).status as Record<string, unknown> | undefined;
+  const counts = [
+    "observedGeneration",
+    "updatedReplicas",
+    "readyReplicas",
+    "availableReplicas",
+    "updatedNumberScheduled",
+    "numberReady",
+    "numberAvailable",
+  ].map((k) => s?.[k] ?? 0);
+  const ready = fresh.filter(isReady).map((p) => p.metadata?.name ?? "").sort();
+  return createHash("sha256").update(JSON.stringify([counts, ready])).digest("base64");
+}
+
+function isReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
 /** Pods change only when someone deletes them: there is no rollout for Argoos to wait on. */

@@ -43,7 +43,7 @@ export interface RolloutRecord {
   push: Push;
   /** ms epoch when the rollout's patch was written. */
   startedAt: number;
-  /** ms epoch after which a rollout still progressing has failed; absent for CronJobs. */
+  /** ms epoch after which a rollout still progressing has failed (`argoos.io/health-timeout`). */
   deadline?: number;
   /**
    * Other annotations a revert puts back as they were before the rollout (null: removes), e.g.
@@ -59,7 +59,7 @@ export interface RolloutStart {
   push: Push;
   /** ms epoch of the rollout's patch. */
   now: number;
-  /** From `healthTimeout`; undefined for none (CronJob). */
+  /** From `healthTimeout`; undefined when the user set none (progress alone decides). */
   timeoutMs: number | undefined;
   /** Annotations (their values before this patch) that a revert puts back. */
   restore?: Record<string, string | null>;

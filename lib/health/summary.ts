@@ -43,7 +43,7 @@ export function healthSummary(annotations: Readonly<Record<string, string>>): He
       const { containers, push, startedAt, deadline } = r.value;
       summary.rollout = containers.map((c) => `${c.name}: ${c.from} → ${c.to}`).join(", ") +
         ` (push ${push.tag}${push.digest ? ` ${push.digest}` : ""}), since ${iso(startedAt)}` +
-        (deadline === undefined ? ", until its next Job" : `, deadline ${iso(deadline)}`);
+        (deadline === undefined ? "" : `, health timeout ${iso(deadline)}`);
     }
   }
   const rejected = decodeRejected(annotations[REJECTED_ANNOTATION]);

@@ -21,7 +21,14 @@ import {
   type Workload,
   workloadKey,
 } from "../workloads/workload.ts";
-import { type FailureReason, type HealthKind, judgeRollout, type RolloutView } from "./judge.ts";
+import {
+  type FailureReason,
+  type HealthKind,
+  judgeRollout,
+  type Progress,
+  progressDeadline,
+  type RolloutView,
+} from "./judge.ts";
 import {
   decodeRejected,
   decodeRollout,
@@ -44,10 +51,13 @@ export interface WorkloadRef {
 export interface HealthSource {
   /** The workload object as stored now; undefined when it is gone. */
   workload(ref: WorkloadRef): Promise<KubeObject | undefined>;
-  /** Pods the workload owns, of any revision (for a CronJob: the pods of its Jobs). */
-  pods(workload: Workload): Promise<Pod[]>;
-  /** Jobs a CronJob owns (never called for other kinds). */
-  jobs(workload: Workload): Promise<Job[]>;
+  /** Pods the workload owns, of any revision (for a CronJob: the pods of `jobs`). */
+  pods(workload: Workload, jobs?: readonly Job[]): Promise<Pod[]>;
+  /**
+   * The Jobs a CronJob (as just read) may be judged by: those it runs and the one it scheduled
+   * last, a bounded read (never called for other kinds, nor while the CronJob is suspended).
+   */
+  jobs(cronJob: KubeObject): Promise<Job[]>;
 }
 
 /** The single write path (lib/rollout): one guarded patch. Transient failures throw. */
@@ -71,6 +81,9 @@ export interface TrackerOptions {
 
 /** Default time between two looks at a rollout in progress. */
 export const RECHECK_MS = 10_000;
+
+/** Rollouts whose progress one tracker remembers at most. */
+const MAX_FOLLOWED = 10_000;
 
 /** What one look at a workload found and did. */
 export type TrackOutcome =
@@ -113,6 +126,15 @@ export class RolloutTracker {
   #opts: TrackerOptions;
   #log: Logger;
   #now: () => number;
+  /**
+   * Each rollout being followed, by workload: when it started and (StatefulSets, DaemonSets) its
+   * progress. An entry lives while its rollout progresses, at most `MAX_FOLLOWED`.
+   * Progress is kept in memory, not on the rollout record: recording every move would cost a
+   * workload write per pod that becomes ready. A tracker that has not seen the rollout (after a
+   * restart, on another replica, once evicted) counts from its first look, not from the record's
+   * `startedAt` (it may have moved since): losing this only ever delays a failure.
+   */
+  #progress = new Map<string, { startedAt: number; progress?: Progress }>();
 
   constructor(source: HealthSource, writer: GuardedWriter, opts: TrackerOptions) {
     this.#source = source;
@@ -124,13 +146,19 @@ export class RolloutTracker {
 
   /** Look at a workload's rollout in progress, if any, and act on the verdict. */
   async check(ref: WorkloadRef): Promise<TrackOutcome> {
+    const outcome = await this.#look(ref);
+    if (outcome.kind !== "progressing") this.#progress.delete(keyOf(ref));
+    return outcome;
+  }
+
+  async #look(ref: WorkloadRef): Promise<TrackOutcome> {
     const obj = await this.#source.workload(ref);
     if (!obj) return { kind: "gone" };
     const workload = readWorkload(kindNamed(ref.kind)!, obj);
     const text = workload.annotations[ROLLOUT_ANNOTATION];
     if (text === undefined) return { kind: "none" };
     if (!workload.policyLabel) return { kind: "opted-out" };
-    const log = this.#log.with({ workload: workloadKey(ref.kind, ref.namespace, ref.name) });
+    const log = this.#log.with({ workload: keyOf(ref) });
     const expect = { [ROLLOUT_ANNOTATION]: text };
     const forget = { changes: [], annotations: { [ROLLOUT_ANNOTATION]: null }, expect };
 
@@ -151,15 +179,19 @@ export class RolloutTracker {
     }
 
     const now = this.#now();
-    const verdict = judgeRollout(await this.#view(ref.kind, workload, obj, record, now));
+    const view = await this.#view(ref, workload, obj, record, now, log);
+    const verdict = judgeRollout(view);
     const changed = describe(record);
     if (verdict.state === "progressing") {
-      const recheck = now + (this.#opts.recheckMs ?? RECHECK_MS);
-      return {
-        kind: "progressing",
-        detail: verdict.detail,
-        recheckAt: record.deadline === undefined ? recheck : Math.min(recheck, record.deadline),
-      };
+      const followed = this.#progress.get(keyOf(ref));
+      if (followed && verdict.progress) followed.progress = verdict.progress;
+      const due = [
+        now + (this.#opts.recheckMs ?? RECHECK_MS),
+        record.deadline ?? Infinity,
+        // Set for StatefulSets and DaemonSets only, which always have a progress deadline.
+        verdict.progress ? verdict.progress.since + view.progressDeadlineMs! : Infinity,
+      ];
+      return { kind: "progressing", detail: verdict.detail, recheckAt: Math.min(...due) };
     }
     if (verdict.state === "complete") {
       if (this.#opts.dryRun) return { kind: "succeeded", detail: verdict.detail };
@@ -211,16 +243,32 @@ export class RolloutTracker {
   }
 
   async #view(
-    kind: HealthKind,
+    ref: WorkloadRef,
     workload: Workload,
     obj: KubeObject,
     record: RolloutRecord,
     now: number,
+    log: Logger,
   ): Promise<RolloutView> {
-    const [pods, jobs] = await Promise.all([
-      this.#source.pods(workload),
-      kind === "CronJob" ? this.#source.jobs(workload) : Promise.resolve([]),
-    ]);
+    const kind = ref.kind;
+    const deadline = progressDeadline(kind, workload);
+    let followed = this.#progress.get(keyOf(ref));
+    if (followed?.startedAt !== record.startedAt) {
+      // A rollout seen for the first time here: told once about an unusable deadline.
+      if (deadline?.invalid) {
+        log.warn("progress deadline not used", { why: deadline.invalid, using: deadline.source });
+      }
+      followed = { startedAt: record.startedAt };
+      this.#progress.set(keyOf(ref), followed);
+      // Entries of workloads deleted mid-rollout are never looked at again: the oldest go.
+      if (this.#progress.size > MAX_FOLLOWED) {
+        this.#progress.delete(this.#progress.keys().next().value!);
+      }
+    }
+    // A suspended CronJob is not judged, so nothing is read for it.
+    const suspended = kind === "CronJob" && (obj.spec as { suspend?: boolean })?.suspend === true;
+    const jobs = kind === "CronJob" && !suspended ? await this.#source.jobs(obj) : [];
+    const pods = suspended ? [] : await this.#source.pods(workload, jobs);
     return {
       kind,
       workload: obj as RolloutView["workload"],
@@ -230,6 +278,8 @@ export class RolloutTracker {
       startedAt: record.startedAt,
       now,
       deadline: record.deadline,
+      progressDeadlineMs: deadline?.ms,
+      progress: followed.progress ?? { since: now },
       restartThreshold: this.#opts.restartThreshold,
     };
   }
@@ -260,6 +310,10 @@ export class RolloutTracker {
   ) {
     this.#opts.events.record({ workload: w, reason, type, message });
   }
+}
+
+function keyOf(ref: WorkloadRef): string {
+  return workloadKey(ref.kind, ref.namespace, ref.name);
 }
 
 /** `app: a:1 → a:2, sidecar: …` */

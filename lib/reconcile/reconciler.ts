@@ -217,23 +217,16 @@ export class Reconciler {
 
   /**
    * `argoos.io/rollout` for the rollout this plan starts, written in its own patch: what runs
-   * now (put back on failure), the deadline and the push, so any replica carries on.
+   * now (put back on failure), the user's total budget and the push, so any replica carries on.
    */
   #rolloutRecord(
     w: Workload,
     verdicts: Verdict[],
     push: Push,
   ): string {
-    const kind = w.kind.type.kind as HealthKind;
-    const timeout = healthTimeout(
-      kind,
-      {
-        metadata: { annotations: { ...w.annotations } },
-        spec: { progressDeadlineSeconds: w.progressDeadlineSeconds },
-      } as Parameters<typeof healthTimeout>[1],
-    );
+    const timeout = healthTimeout(w.annotations);
     if (timeout.invalid) {
-      this.#log.warn("health timeout unreadable, using the default", {
+      this.#log.warn("health timeout unreadable, judged by progress alone", {
         workload: describe(w),
         why: timeout.invalid,
       });

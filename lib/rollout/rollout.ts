@@ -300,9 +300,11 @@ export class Rollout {
         this.#log.info("decision", line);
         continue;
       }
-      // A standing refusal (bad label, `latest` under `minor`, …) is told once per image.
+      // A standing refusal (bad label, `latest` under `minor`, …) is told once per image, and so
+      // is the image already running (a rollout followed is reconciled at every look).
       const key = `${keyOf(workload)}|${v.container.name}|${v.container.image}|${v.reason}`;
-      const standing = v.reason === "invalid-policy" || v.reason === "current-not-version";
+      const standing = v.reason === "invalid-policy" || v.reason === "current-not-version" ||
+        v.reason === "same-image";
       if (standing && this.#reported.has(key)) {
         this.#log.debug("decision", line);
       } else {

@@ -8,9 +8,10 @@
  * @module
  */
 
-import type { Job } from "kubernetes-types/batch/v1.d.ts";
+import type { CronJob, Job } from "kubernetes-types/batch/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { KubeApiError } from "../kube/errors.ts";
 import { JOBS, PODS, REPLICASETS, type ResourceType } from "../kube/resource.ts";
 import type { Workload } from "./workload.ts";
 
@@ -44,22 +45,74 @@ export interface OwnedObject {
 export async function ownedPods(client: KubeClient, workload: Workload): Promise<Pod[]> {
   const { namespace, selector } = workload;
   if (selector === undefined) return [];
-  let podSelector = selector;
-  let owners = new Set([workload.uid]);
   const kind = workload.kind.type.kind;
-  if (kind === "Deployment" || kind === "CronJob") {
-    const middle = kind === "Deployment"
-      ? await children<OwnedObject>(client, REPLICASETS, namespace, selector, workload.uid)
-      : await ownedJobs(client, workload);
-    owners = new Set(middle.flatMap((o) => o.metadata?.uid ? [o.metadata.uid] : []));
+  if (kind === "CronJob") return jobPods(client, namespace, await ownedJobs(client, workload));
+  let owners = new Set([workload.uid]);
+  if (kind === "Deployment") {
+    const sets = await children<OwnedObject>(
+      client,
+      REPLICASETS,
+      namespace,
+      selector,
+      workload.uid,
+    );
+    owners = uids(sets);
     if (owners.size === 0) return [];
-    if (kind === "CronJob") podSelector = `${JOB_UID_LABEL} in (${[...owners].join(",")})`;
   }
-  const pods: Pod[] = [];
-  await eachItem<Pod>(client, PODS, namespace, podSelector, (pod) => {
-    if (owners.has(controllerUid(pod) ?? "")) pods.push(pod);
-  });
-  return pods;
+  return podsOf(client, namespace, selector, owners);
+}
+
+/**
+ * The Pods of these Jobs: one LIST narrowed to them by the label the Job controller puts on its
+ * pods (their Job's uid), so it reads only their pods however many the namespace holds.
+ *
+ * @example
+ * ```ts ignore
+ * import { jobPods } from "./owned.ts";
+ * const pods = await jobPods(client, "default", jobs);
+ * ```
+ */
+export function jobPods(
+  client: KubeClient,
+  namespace: string,
+  jobs: readonly OwnedObject[],
+): Promise<Pod[]> {
+  const owners = uids(jobs);
+  if (owners.size === 0) return Promise.resolve([]);
+  return podsOf(client, namespace, `${JOB_UID_LABEL} in (${[...owners].join(",")})`, owners);
+}
+
+/** Jobs read by {@linkcode recentJobs} per call, at most. */
+export const MAX_RECENT_JOBS = 5;
+
+/**
+ * The Jobs a CronJob's schedule made that can still tell how its current template does: those
+ * it runs now (`status.active`, the newest few) and the one it scheduled last, which the CronJob
+ * controller names `<cronjob>-<lastScheduleTime in minutes>`. Each is read by name (at most
+ * {@linkcode MAX_RECENT_JOBS} GETs, however many Jobs the namespace holds) and kept only when
+ * the CronJob is its controller. Jobs created by hand are not among them.
+ *
+ * @example
+ * ```ts ignore
+ * import { recentJobs } from "./owned.ts";
+ * const jobs = await recentJobs(client, cronJob);
+ * ```
+ */
+export async function recentJobs(client: KubeClient, cronJob: CronJob): Promise<Job[]> {
+  const meta = cronJob.metadata ?? {};
+  const names = (cronJob.status?.active ?? []).flatMap((r) => r.name ? [r.name] : []);
+  const last = Date.parse(cronJob.status?.lastScheduleTime ?? "");
+  if (!Number.isNaN(last)) names.push(`${meta.name}-${Math.floor(last / 60_000)}`);
+  const wanted = [...new Set(names)].slice(-MAX_RECENT_JOBS);
+  const jobs = await Promise.all(wanted.map(async (name) => {
+    try {
+      return await client.get<Job>(JOBS, meta.namespace, name);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }));
+  return jobs.filter((j): j is Job => j !== undefined && controllerUid(j) === meta.uid);
 }
 
 /**
@@ -74,6 +127,24 @@ export async function ownedPods(client: KubeClient, workload: Workload): Promise
 export function ownedJobs(client: KubeClient, cronJob: Workload): Promise<Job[]> {
   if (cronJob.selector === undefined) return Promise.resolve([]);
   return children<Job>(client, JOBS, cronJob.namespace, cronJob.selector, cronJob.uid);
+}
+
+/** Pods matching `selector` whose controller is one of `owners`. */
+async function podsOf(
+  client: KubeClient,
+  namespace: string,
+  selector: string,
+  owners: Set<string>,
+): Promise<Pod[]> {
+  const pods: Pod[] = [];
+  await eachItem<Pod>(client, PODS, namespace, selector, (pod) => {
+    if (owners.has(controllerUid(pod) ?? "")) pods.push(pod);
+  });
+  return pods;
+}
+
+function uids(objects: readonly OwnedObject[]): Set<string> {
+  return new Set(objects.flatMap((o) => o.metadata?.uid ? [o.metadata.uid] : []));
 }
 
 /** Objects of `type` matching `selector` whose controller is `uid`. */

@@ -69,7 +69,7 @@ export interface Workload {
    * malformed. Ownership is still checked by ownerReferences (see `running.ts`).
    */
   selector?: string;
-  /** A Deployment's `spec.progressDeadlineSeconds`, when set (a rollout's time budget). */
+  /** A Deployment's `spec.progressDeadlineSeconds`, when set (the longest time without progress). */
   progressDeadlineSeconds?: number;
 }
 

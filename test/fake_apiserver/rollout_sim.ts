@@ -6,7 +6,11 @@
  * `status` follows as `kubectl rollout status` reads it. Every write is a store write (watch
  * events fire; status changes leave spec and generation alone, as `/status` writes do).
  *
- * The simulation runs in steps, one macrotask each (`stepMs` apart). Simplifications: a
+ * The simulation runs in steps, one macrotask each (`stepMs` apart). In the slow mode
+ * (`readyEveryMs`) a workload's Pods become ready one at a time, one more every `readyEveryMs`,
+ * and a Deployment's `Progressing` condition follows as the controller keeps it (its
+ * `lastUpdateTime` moves on every progress; `ProgressDeadlineExceeded` once there was none for
+ * `progressDeadlineSeconds`). Simplifications: a
  * Deployment surges its whole new ReplicaSet at once and removes the old Pods when every new one
  * is ready; a DaemonSet replaces one node's Pod at a time (maxUnavailable 1); a StatefulSet one
  * Pod at a time from the highest ordinal, waiting for it to be ready; a failing Job fails at
@@ -57,6 +61,11 @@ export interface RolloutSimOptions {
   stepMs?: number;
   /** A crash-looping container stops restarting here, which bounds the steps; default 5. */
   maxRestarts?: number;
+  /**
+   * Slow mode: a workload's Pods become ready one at a time, one more every this many ms (the
+   * first at once); default 0, every Pod at the next step.
+   */
+  readyEveryMs?: number;
 }
 
 const DEPLOYMENTS = findByKind("apps/v1", "Deployment")!;
@@ -103,6 +112,10 @@ export class RolloutSimulator {
   #deadlines = new Map<string, Timer>();
   /** When each Deployment last made progress (ms), for its progress deadline; one per Deployment. */
   #progressAt = new Map<string, number>();
+  /** Slow mode: when a Pod of each workload last became ready (ms); one per workload. */
+  #readyAt = new Map<string, number>();
+  /** Slow mode: when a workload with a Pod held back may make the next one ready (ms). */
+  #wakeAt = new Map<string, number>();
   #idle: (() => void)[] = [];
   #unsubscribe: (() => void)[];
   #stopped = false;
@@ -114,6 +127,7 @@ export class RolloutSimulator {
       nodes: opts.nodes ?? 1,
       stepMs: opts.stepMs ?? 0,
       maxRestarts: opts.maxRestarts ?? 5,
+      readyEveryMs: opts.readyEveryMs ?? 0,
     };
     for (const [image, knob] of Object.entries(opts.images ?? {})) this.image(image, knob);
     this.#unsubscribe = [DEPLOYMENTS, STATEFULSETS, DAEMONSETS].map((type) =>
@@ -124,7 +138,11 @@ export class RolloutSimulator {
     }
   }
 
-  /** Set (or change) what containers running `image` do, for Pods created from now on. */
+  /**
+   * Set (or change) what containers running `image` do from their next step on: new Pods, and
+   * Pods still on their way (a Pod waiting to become ready stalls after a change to "stall");
+   * a Pod that has settled keeps its status.
+   */
   image(image: string, knob: Behaviour | ImageKnob): void {
     this.#knobs.set(image, typeof knob === "string" ? { behaviour: knob } : knob);
   }
@@ -147,6 +165,8 @@ export class RolloutSimulator {
     let minute = Math.floor(Date.now() / 60_000);
     while (this.#store.get(JOBS, namespace, `${name}-${minute}`)) minute++;
     const jobName = `${name}-${minute}`;
+    // The scheduled time, which names the Job (a test triggering twice a minute takes the next).
+    const scheduled = rfc3339(minute * 60_000);
     const uid = crypto.randomUUID();
     const template = (cron.spec as Obj).jobTemplate ?? {};
     const labels = {
@@ -186,7 +206,7 @@ export class RolloutSimulator {
     this.#writeStatus(CRONJOBS, cron, {
       ...(cron.status as Obj),
       active: [{ apiVersion: "batch/v1", kind: "Job", name: jobName, namespace, uid }],
-      lastScheduleTime: now,
+      lastScheduleTime: scheduled,
     });
     this.#schedule(JOBS, job);
     return jobName;
@@ -210,7 +230,12 @@ export class RolloutSimulator {
   }
 
   #changed(type: ApiResource, e: StoreEvent): void {
-    if (e.type === "DELETED") return;
+    if (e.type === "DELETED") {
+      const key = keyOf(type, e.object);
+      this.#readyAt.delete(key);
+      this.#wakeAt.delete(key);
+      return;
+    }
     this.#schedule(type, e.object);
   }
 
@@ -218,13 +243,14 @@ export class RolloutSimulator {
     if (this.#stopped) return;
     const key = keyOf(type, obj);
     if (this.#timers.has(key)) return;
+    const wake = (this.#wakeAt.get(key) ?? 0) - Date.now();
     const timer = setTimeout(() => {
       this.#timers.delete(key);
       const meta = obj.metadata as Obj;
       const current = this.#store.get(type, meta.namespace, meta.name);
       if (current && this.#step(type, current)) this.#schedule(type, current);
       this.#settle();
-    }, this.#opts.stepMs);
+    }, Math.max(this.#opts.stepMs, wake));
     this.#timers.set(key, { type, timer });
   }
 
@@ -249,6 +275,7 @@ export class RolloutSimulator {
     const owned = this.#owned(REPLICASETS, d);
     let rs: Obj = owned.find((r) => r.metadata.labels?.["pod-template-hash"] === hash);
     let progressed = false;
+    const created = !rs;
     if (!rs) {
       const revision = 1 +
         Math.max(0, ...owned.map((r) => Number(r.metadata.annotations?.[REVISION]) || 0));
@@ -276,7 +303,7 @@ export class RolloutSimulator {
     }
     let pods = this.#owned(PODS, rs);
     const readyBefore = pods.filter(isReady).length;
-    let more = this.#advancePods(pods);
+    let more = this.#advancePods(pods, key);
     for (let i = pods.length; i < want; i++) {
       this.#createPod(rs, `${rs.metadata.name}-${randomSuffix()}`);
       progressed = more = true;
@@ -333,12 +360,21 @@ export class RolloutSimulator {
           "NewReplicaSetAvailable",
           `ReplicaSet "${rsName}" has successfully progressed.`,
         )
+        : created
+        ? condition(
+          d.status?.conditions,
+          "Progressing",
+          true,
+          "NewReplicaSetCreated",
+          `Created new replica set "${rsName}"`,
+        )
         : condition(
           d.status?.conditions,
           "Progressing",
           true,
           "ReplicaSetUpdated",
           `ReplicaSet "${rsName}" is progressing.`,
+          progressed,
         ),
     ];
     this.#writeStatus(
@@ -384,7 +420,7 @@ export class RolloutSimulator {
     const update = `${name}-${templateHash(set.spec?.template)}`;
     const revisionOf = (p: Obj) => p.metadata.labels?.["controller-revision-hash"];
     const pods = () => this.#owned(PODS, set);
-    const more = this.#advancePods(pods());
+    const more = this.#advancePods(pods(), keyOf(STATEFULSETS, set));
     let changed = false;
     const byOrdinal = new Map(
       pods().map((p) => [Number(p.metadata.name.slice(name.length + 1)), p]),
@@ -443,7 +479,7 @@ export class RolloutSimulator {
       "pod-template-generation": String(set.metadata.generation),
     };
     const pods = () => this.#owned(PODS, set);
-    const more = this.#advancePods(pods());
+    const more = this.#advancePods(pods(), keyOf(DAEMONSETS, set));
     let changed = false;
     const nodes = Array.from({ length: this.#opts.nodes }, (_, i) => `node-${i}`);
     const isNew = (p: Obj) => p.metadata.labels?.["controller-revision-hash"] === hash;
@@ -490,7 +526,7 @@ export class RolloutSimulator {
       this.#createPod(job, `${job.metadata.name}-${randomSuffix()}`);
       return true;
     }
-    const more = this.#advancePods(pods);
+    const more = this.#advancePods(pods, keyOf(JOBS, job));
     const phase = this.#owned(PODS, job)[0].status?.phase;
     if (phase !== "Succeeded" && phase !== "Failed") return more;
     const now = rfc3339();
@@ -546,13 +582,27 @@ export class RolloutSimulator {
     return false;
   }
 
-  /** Move every unsettled Pod one step on; true when some Pod has further to go. */
-  #advancePods(pods: Obj[]): boolean {
+  /**
+   * Move every unsettled Pod of a workload one step on; true when some Pod has further to go. In
+   * slow mode a Pod about to become ready waits while another became ready too recently.
+   */
+  #advancePods(pods: Obj[], key: string): boolean {
     let more = false;
+    this.#wakeAt.delete(key);
     for (const pod of pods) {
       const steps = (this.#podSteps.get(pod.metadata.uid) ?? 0) + 1;
       const status = this.#podStatus(pod, steps);
-      if (deepEqual(status, this.#podStatus(pod, steps - 1))) continue;
+      const before = this.#podStatus(pod, steps - 1);
+      if (deepEqual(status, before)) continue;
+      if (this.#opts.readyEveryMs > 0 && isReady({ status }) && !isReady({ status: before })) {
+        const next = (this.#readyAt.get(key) ?? -Infinity) + this.#opts.readyEveryMs;
+        if (Date.now() < next) {
+          this.#wakeAt.set(key, next);
+          more = true;
+          continue;
+        }
+        this.#readyAt.set(key, Date.now());
+      }
       this.#podSteps.set(pod.metadata.uid, steps);
       this.#writeStatus(PODS, pod, status);
       more ||= !deepEqual(this.#podStatus(pod, steps + 1), status);
@@ -806,17 +856,23 @@ export function templateHash(template: unknown): string {
   return [...String(h)].map((d) => SAFE_ALPHABET[d.charCodeAt(0) % SAFE_ALPHABET.length]).join("");
 }
 
-/** A condition, keeping the times of the previous one when nothing about it changed. */
+/**
+ * A condition, keeping the times of the previous one when nothing about it changed; `touched`
+ * (progress, for `Progressing`) moves `lastUpdateTime` even then, as the Deployment controller
+ * does.
+ */
 function condition(
   previous: Obj[] | undefined,
   type: string,
   ok: boolean,
   reason: string,
   message: string,
+  touched = false,
 ): DeploymentCondition {
   const status = ok ? "True" : "False";
   const old = previous?.find((c) => c.type === type);
-  if (old && old.status === status && old.reason === reason && old.message === message) return old;
+  const same = old && old.status === status && old.reason === reason && old.message === message;
+  if (same && !touched) return old;
   const now = rfc3339();
   return {
     type,
@@ -840,6 +896,6 @@ function omitZero(status: JsonObject, omitempty: string[]): JsonObject {
 }
 
 /** RFC 3339 with second precision, as metav1.Time serialises. */
-function rfc3339(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+function rfc3339(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

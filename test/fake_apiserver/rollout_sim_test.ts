@@ -169,7 +169,7 @@ Deno.test("Deployment: ReplicaSet and Pods per template, status to complete, on 
         reasons.push(progressing.reason);
       }
     }
-    assert.equal(reasons[0], "ReplicaSetUpdated");
+    assert.equal(reasons[0], "NewReplicaSetCreated", "the new template's ReplicaSet first");
     await watch.close();
   } finally {
     await api.stop();
@@ -379,4 +379,117 @@ Deno.test("knobs can change per test, and stopping the server stops the simulati
   assert.equal(sim.imageId("other:1"), `docker.io/library/other@${sha("other:1")}`);
   assert.equal(sim.imageId(`myapp@${sha("x")}`), `docker.io/library/myapp@${sha("x")}`);
   await api.stop(); // the pending progress-deadline timer is cleared (no leak for the sanitizer)
+});
+
+/** Deployment statuses of generation 2 as a watch delivers them, until `done` says enough. */
+async function watchStatuses(
+  api: FakeApiServer,
+  from: string,
+  done: (status: Obj) => boolean,
+): Promise<Obj[]> {
+  const watch = await WatchReader.open(
+    api,
+    `/apis/apps/v1/namespaces/default/deployments?watch=1&resourceVersion=${from}`,
+  );
+  const seen: Obj[] = [];
+  try {
+    while (!seen.length || !done(seen.at(-1))) {
+      const e = await watch.next();
+      if (e?.object.status?.observedGeneration === 2) seen.push(e.object.status);
+    }
+  } finally {
+    await watch.close();
+  }
+  return seen;
+}
+
+const progressingOf = (status: Obj) => status.conditions.find((c: Obj) => c.type === "Progressing");
+
+Deno.test("slow mode: one more ready Pod every readyEveryMs; progress keeps the deadline away", async () => {
+  const api = await startFakeApiServer();
+  api.simulateRollouts({ readyEveryMs: 400 });
+  try {
+    api.put(workload("Deployment", "myapp:1", { replicas: 4, progressDeadlineSeconds: 1 }));
+    await waitFor(() => get(api, "Deployment").status?.availableReplicas === 4, "first rollout");
+    const from = get(api, "Deployment").metadata.resourceVersion;
+    const started = Date.now();
+    await setImage(api, "Deployment", "myapp:2");
+    const seen = await watchStatuses(
+      api,
+      from,
+      (s) => progressingOf(s)?.reason === "NewReplicaSetAvailable",
+    );
+    assert.ok(Date.now() - started >= 1200, "three more Pods, 400 ms apart");
+    // Old Pods stay available until every new one is ready (then they go at once): 4 + the new
+    // ready ones, one by one.
+    const available = seen.map((s) => s.availableReplicas)
+      .filter((n, i, all) => i === 0 || n !== all[i - 1]);
+    assert.deepEqual(available, [4, 5, 6, 7, 4]);
+    const reasons = seen.map((s) => progressingOf(s).reason);
+    assert.ok(!reasons.includes("ProgressDeadlineExceeded"), reasons.join());
+    const updates = new Set(
+      seen.filter((s) => progressingOf(s).reason === "ReplicaSetUpdated")
+        .map((s) => progressingOf(s).lastUpdateTime),
+    );
+    assert.ok(updates.size >= 2, "lastUpdateTime moves with the progress");
+    assert.equal(judge("Deployment", get(api, "Deployment"), pods(api)).state, "complete");
+  } finally {
+    await api.stop();
+  }
+});
+
+Deno.test("slow mode: a Deployment that stops progressing gets ProgressDeadlineExceeded", async () => {
+  const api = await startFakeApiServer();
+  const sim = api.simulateRollouts({ readyEveryMs: 300 });
+  try {
+    api.put(workload("Deployment", "myapp:1", { replicas: 3, progressDeadlineSeconds: 1 }));
+    await waitFor(() => get(api, "Deployment").status?.availableReplicas === 3, "first rollout");
+    await setImage(api, "Deployment", "myapp:2");
+    // One new Pod becomes ready, then the image starts to stall for the Pods still to come.
+    await waitFor(() => get(api, "Deployment").status?.availableReplicas === 4, "one ready");
+    sim.image("myapp:2", "stall");
+    const unready = pods(api).find((p) => !p.status.containerStatuses[0].ready)!;
+    await call(api, "DELETE", `/api/v1/namespaces/default/pods/${unready.metadata.name}`);
+    const d = await waitFor(
+      () => {
+        const d = get(api, "Deployment");
+        return progressingOf(d.status).reason === "ProgressDeadlineExceeded" && d;
+      },
+      "ProgressDeadlineExceeded",
+    );
+    const c = progressingOf(d.status);
+    assert.equal(c.status, "False");
+    assert.ok(d.status.availableReplicas < 6);
+    assert.equal(judge("Deployment", d, pods(api)).reason, "progress-deadline");
+  } finally {
+    await api.stop();
+  }
+});
+
+Deno.test("slow mode: a StatefulSet's Pods are replaced and become ready one every readyEveryMs", async () => {
+  const api = await startFakeApiServer();
+  api.simulateRollouts({ readyEveryMs: 300 });
+  try {
+    api.put(workload("StatefulSet", "myapp:1", { replicas: 3 }));
+    await waitFor(() => get(api, "StatefulSet").status?.readyReplicas === 3, "first rollout");
+    const started = Date.now();
+    await setImage(api, "StatefulSet", "myapp:2");
+    const readyTimes: number[] = [];
+    await waitFor(() => {
+      const s = get(api, "StatefulSet").status;
+      const fresh = pods(api).filter((p) =>
+        p.spec.containers[0].image === "myapp:2" && p.status.containerStatuses[0].ready
+      ).length;
+      if (fresh > readyTimes.length) {
+        readyTimes.push(Date.now());
+      }
+      return s.observedGeneration === 2 && s.updatedReplicas === 3 && s.readyReplicas === 3 &&
+        s.currentRevision === s.updateRevision;
+    }, "StatefulSet updated");
+    assert.equal(readyTimes.length, 3);
+    assert.ok(readyTimes[2] - started >= 600, "two gaps of 300 ms at least");
+    assert.equal(judge("StatefulSet", get(api, "StatefulSet"), pods(api)).state, "complete");
+  } finally {
+    await api.stop();
+  }
 });

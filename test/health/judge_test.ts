@@ -6,10 +6,12 @@
 
 import assert from "node:assert/strict";
 import {
-  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_PROGRESS_DEADLINE_MS,
   type HealthKind,
   healthTimeout,
   judgeRollout,
+  type ProgressDeadline,
+  progressDeadline,
   type RolloutView,
 } from "../../lib/health/judge.ts";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1.d.ts";
@@ -83,7 +85,7 @@ const complete = {
 };
 const halfway = { observedGeneration: 2, replicas: 4, updatedReplicas: 1, availableReplicas: 3 };
 
-Deno.test("Deployment: counts, the controller's progress verdict and the deadline", () => {
+Deno.test("Deployment: counts, the controller's progress verdict and the health timeout", () => {
   const cases: [string, Obj, string, string?, Partial<RolloutView>?][] = [
     ["all counts equal spec.replicas", complete, "complete"],
     [
@@ -118,6 +120,11 @@ Deno.test("Deployment: counts, the controller's progress verdict and the deadlin
       },
       "progressing",
     ],
+    ...["NewReplicaSetCreated", "FoundNewReplicaSet"].map((reason): [string, Obj, string] => [
+      `${reason} is progress`,
+      { ...halfway, conditions: [{ type: "Progressing", status: "True", reason }] },
+      "progressing",
+    ]),
     [
       "ReplicaSetUpdated is progress",
       {
@@ -126,11 +133,23 @@ Deno.test("Deployment: counts, the controller's progress verdict and the deadlin
       },
       "progressing",
     ],
-    ["deadline passed", halfway, "failed", "deadline", { now: T0 + 60_000 }],
-    ["deadline passed but complete", complete, "complete", undefined, { now: T0 + 60_000 }],
+    [
+      "slow but progressing long past progressDeadlineSeconds: no clock of Argoos's own",
+      {
+        ...halfway,
+        conditions: [{ type: "Progressing", status: "True", reason: "ReplicaSetUpdated" }],
+      },
+      "progressing",
+      undefined,
+      { now: T0 + 86_400_000, deadline: undefined },
+    ],
+    ["health timeout passed", halfway, "failed", "deadline", { now: T0 + 60_000 }],
+    ["health timeout passed but complete", complete, "complete", undefined, { now: T0 + 60_000 }],
   ];
   for (const [name, status, state, reason, more] of cases) {
-    const got = judgeRollout(view("Deployment", deploymentObj(status), [], more));
+    const got = judgeRollout(
+      view("Deployment", deploymentObj(status, { progressDeadlineSeconds: 30 }), [], more),
+    );
     assert.equal(got.state, state, name);
     assert.equal(got.reason, reason, name);
     assert.ok(got.detail.length > 0, name);
@@ -221,7 +240,7 @@ Deno.test("early signs on init containers count", () => {
   assert.equal(got.reason, "crash-loop");
 });
 
-Deno.test("StatefulSet: updated and ready against replicas, revisions, partition, deadline", () => {
+Deno.test("StatefulSet: updated and ready against replicas, revisions, partition, timeout", () => {
   const sts = (status: Obj, spec: Obj = {}): Obj => ({
     metadata: { name: "db", generation: 3 },
     spec: { replicas: 2, selector: {}, serviceName: "db", template: template(), ...spec },
@@ -262,7 +281,7 @@ Deno.test("StatefulSet: updated and ready against replicas, revisions, partition
   }
 });
 
-Deno.test("DaemonSet: updated and available against desired, deadline", () => {
+Deno.test("DaemonSet: updated and available against desired, health timeout", () => {
   const ds = (status: Obj, spec: Obj = {}): Obj => ({
     metadata: { name: "agent", generation: 5 },
     spec: { selector: {}, template: template(), ...spec },
@@ -381,32 +400,251 @@ Deno.test("CronJob: judged by the next Job running the new images, no deadline",
   }
 });
 
-Deno.test("healthTimeout: annotation, then progressDeadlineSeconds, then ten minutes", () => {
-  const obj = (annotation?: string, progressDeadlineSeconds?: number): Obj => ({
-    metadata: annotation === undefined
-      ? {}
-      : { annotations: { "argoos.io/health-timeout": annotation } },
-    spec: { progressDeadlineSeconds },
+Deno.test("StatefulSet, DaemonSet: failed once their counts stood still for the deadline", () => {
+  const sts = (status: Obj): Obj => ({
+    metadata: { name: "db", generation: 3 },
+    spec: { replicas: 3, selector: {}, serviceName: "db", template: template() },
+    status: {
+      observedGeneration: 3,
+      replicas: 3,
+      currentRevision: "a",
+      updateRevision: "b",
+      ...status,
+    },
   });
-  const cases: [string, HealthKind, Obj, number | undefined, boolean][] = [
-    ["annotation wins", "Deployment", obj("90s", 30), 90_000, false],
-    ["progressDeadlineSeconds", "Deployment", obj(undefined, 30), 30_000, false],
-    ["default", "Deployment", obj(), DEFAULT_HEALTH_TIMEOUT_MS, false],
+  const ds = (status: Obj): Obj => ({
+    metadata: { name: "agent", generation: 5 },
+    spec: { selector: {}, template: template() },
+    status: { observedGeneration: 5, desiredNumberScheduled: 3, ...status },
+  });
+  const readyPod = (name: string): Pod => ({
+    ...pod(name, NEW, [running("app")]),
+    status: {
+      containerStatuses: [running("app")],
+      conditions: [{ type: "Ready", status: "True" }],
+    },
+  });
+  const one = sts({ updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 });
+  const two = sts({ updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+  const agent = ds({ updatedNumberScheduled: 1, numberReady: 2, numberAvailable: 2 });
+  const markOf = (kind: HealthKind, obj: Obj, pods: Pod[] = []) =>
+    judgeRollout(view(kind, obj, pods, { deadline: undefined })).progress!.mark;
+  const ten = DEFAULT_PROGRESS_DEADLINE_MS;
+  // name, kind, workload, pods, what the last look saw, now, state, reason, since kept
+  const cases: [string, HealthKind, Obj, Pod[], Partial<RolloutView>, string, string?, number?][] =
     [
-      "StatefulSet ignores progressDeadlineSeconds",
-      "StatefulSet",
-      obj(undefined, 30),
-      DEFAULT_HEALTH_TIMEOUT_MS,
-      false,
+      [
+        "moved since the last look: the clock restarts",
+        "StatefulSet",
+        two,
+        [],
+        { progress: { mark: markOf("StatefulSet", one), since: T0 }, now: T0 + ten + 5 },
+        "progressing",
+        undefined,
+        T0 + ten + 5,
+      ],
+      [
+        "stood still, not yet for the deadline",
+        "StatefulSet",
+        one,
+        [],
+        { progress: { mark: markOf("StatefulSet", one), since: T0 + 1 }, now: T0 + ten },
+        "progressing",
+        undefined,
+        T0 + 1,
+      ],
+      [
+        "stood still for the deadline",
+        "StatefulSet",
+        one,
+        [],
+        { progress: { mark: markOf("StatefulSet", one), since: T0 }, now: T0 + ten },
+        "failed",
+        "progress-deadline",
+      ],
+      [
+        "the annotation's deadline",
+        "StatefulSet",
+        one,
+        [],
+        {
+          progress: { mark: markOf("StatefulSet", one), since: T0 },
+          now: T0 + 30_000,
+          progressDeadlineMs: 30_000,
+        },
+        "failed",
+        "progress-deadline",
+      ],
+      [
+        "another new pod ready, same counts: a move",
+        "StatefulSet",
+        one,
+        [readyPod("db-2")],
+        {
+          progress: { mark: markOf("StatefulSet", one, [readyPod("db-1")]), since: T0 },
+          now: T0 + ten,
+        },
+        "progressing",
+        undefined,
+        T0 + ten,
+      ],
+      [
+        "an old pod ready is no move",
+        "StatefulSet",
+        one,
+        [{ ...readyPod("db-0"), spec: { containers: [{ name: "app", image: OLD }] } }],
+        { progress: { mark: markOf("StatefulSet", one), since: T0 }, now: T0 + ten },
+        "failed",
+        "progress-deadline",
+      ],
+      [
+        "first look: counts stand since the given time",
+        "StatefulSet",
+        one,
+        [],
+        { progress: { since: T0 + 60_000 }, now: T0 + ten },
+        "progressing",
+        undefined,
+        T0 + 60_000,
+      ],
+      [
+        "first look after the deadline",
+        "StatefulSet",
+        one,
+        [],
+        { progress: { since: T0 }, now: T0 + ten },
+        "failed",
+        "progress-deadline",
+      ],
+      [
+        "nothing remembered: since the rollout started",
+        "StatefulSet",
+        one,
+        [],
+        { now: T0 + ten },
+        "failed",
+        "progress-deadline",
+      ],
+      [
+        "moving, but the health timeout ran out",
+        "StatefulSet",
+        two,
+        [],
+        {
+          progress: { mark: markOf("StatefulSet", one), since: T0 },
+          now: T0 + 60_000,
+          deadline: T0 + 60_000,
+        },
+        "failed",
+        "deadline",
+      ],
+      [
+        "DaemonSet moved",
+        "DaemonSet",
+        ds({ updatedNumberScheduled: 2, numberReady: 2, numberAvailable: 2 }),
+        [],
+        { progress: { mark: markOf("DaemonSet", agent), since: T0 }, now: T0 + ten },
+        "progressing",
+        undefined,
+        T0 + ten,
+      ],
+      [
+        "DaemonSet stood still",
+        "DaemonSet",
+        agent,
+        [],
+        { progress: { mark: markOf("DaemonSet", agent), since: T0 }, now: T0 + ten },
+        "failed",
+        "progress-deadline",
+      ],
+    ];
+  for (const [name, kind, obj, pods, more, state, reason, since] of cases) {
+    const got = judgeRollout(view(kind, obj, pods, { deadline: undefined, ...more }));
+    assert.equal(got.state, state, name);
+    assert.equal(got.reason, reason, name);
+    assert.equal(got.progress?.since, since, name);
+    if (since !== undefined) assert.equal(got.progress?.mark, markOf(kind, obj, pods), name);
+  }
+});
+
+Deno.test("CronJob: never judged while suspended; the health timeout is a total budget", () => {
+  const cj = (suspend: boolean): Obj => ({
+    metadata: { name: "nightly", generation: 2 },
+    spec: { suspend, schedule: "0 3 * * *", jobTemplate: { spec: { template: template() } } },
+  });
+  const failedJob: Job = {
+    metadata: { name: "n1", uid: "u1", creationTimestamp: "2026-12-02T10:00:05Z" },
+    spec: { template: template() },
+    status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] },
+  };
+  const cases: [string, Obj, Partial<RolloutView>, string, string?][] = [
+    ["suspended, a failed Job", cj(true), { jobs: [failedJob] }, "progressing"],
+    ["suspended past the health timeout", cj(true), { now: T0 + 60_000 }, "progressing"],
+    ["no Job yet, health timeout passed", cj(false), { now: T0 + 60_000 }, "failed", "deadline"],
+    [
+      "no Job yet, no health timeout",
+      cj(false),
+      { deadline: undefined, now: T0 + 1e9 },
+      "progressing",
     ],
-    ["DaemonSet annotation", "DaemonSet", obj("1h"), 3_600_000, false],
-    ["garbage annotation falls back, reported", "Deployment", obj("soon", 30), 30_000, true],
-    ["zero falls back, reported", "Deployment", obj("0"), DEFAULT_HEALTH_TIMEOUT_MS, true],
-    ["CronJob has none", "CronJob", obj("5m"), undefined, false],
   ];
-  for (const [name, kind, o, ms, invalid] of cases) {
-    const got = healthTimeout(kind, o);
+  for (const [name, obj, more, state, reason] of cases) {
+    const got = judgeRollout(view("CronJob", obj, [], more));
+    assert.equal(got.state, state, name);
+    assert.equal(got.reason, reason, name);
+  }
+});
+
+Deno.test("healthTimeout: the annotation only, for every kind", () => {
+  const cases: [string, Record<string, string>, number | undefined, boolean][] = [
+    ["set", { "argoos.io/health-timeout": "90s" }, 90_000, false],
+    ["absent: none", {}, undefined, false],
+    ["garbage: none, reported", { "argoos.io/health-timeout": "soon" }, undefined, true],
+    ["zero: none, reported", { "argoos.io/health-timeout": "0" }, undefined, true],
+  ];
+  for (const [name, annotations, ms, invalid] of cases) {
+    const got = healthTimeout(annotations);
     assert.equal(got.ms, ms, name);
     assert.equal(got.invalid !== undefined, invalid, name);
+  }
+});
+
+Deno.test("progressDeadline: annotation, spec or default, by kind", () => {
+  const annotated = (text: string) => ({ "argoos.io/progress-deadline": text });
+  const cases: [string, HealthKind, Record<string, string>, number?, ProgressDeadline?][] = [
+    ["Deployment spec", "Deployment", {}, 30, { ms: 30_000, source: "spec" }],
+    ["Deployment default", "Deployment", {}, undefined, {
+      ms: DEFAULT_PROGRESS_DEADLINE_MS,
+      source: "default",
+    }],
+    ["Deployment ignores the annotation, reported", "Deployment", annotated("1h"), 30, {
+      ms: 30_000,
+      source: "spec",
+      invalid: "argoos.io/progress-deadline: not used on a Deployment, whose controller " +
+        "applies spec.progressDeadlineSeconds",
+    }],
+    ["StatefulSet annotation", "StatefulSet", annotated("15m"), 30, {
+      ms: 900_000,
+      source: "annotation",
+    }],
+    ["StatefulSet ignores progressDeadlineSeconds", "StatefulSet", {}, 30, {
+      ms: DEFAULT_PROGRESS_DEADLINE_MS,
+      source: "default",
+    }],
+    ["DaemonSet garbage: default, reported", "DaemonSet", annotated("soon"), undefined, {
+      ms: DEFAULT_PROGRESS_DEADLINE_MS,
+      source: "default",
+      invalid:
+        'argoos.io/progress-deadline: "soon" is not a duration (examples: 30s, 5m, 1h30m, 0)',
+    }],
+    ["DaemonSet zero: default, reported", "DaemonSet", annotated("0"), undefined, {
+      ms: DEFAULT_PROGRESS_DEADLINE_MS,
+      source: "default",
+      invalid: "argoos.io/progress-deadline: must be more than 0",
+    }],
+    ["CronJob has none", "CronJob", annotated("5m"), undefined, undefined],
+  ];
+  for (const [name, kind, annotations, progressDeadlineSeconds, want] of cases) {
+    assert.deepEqual(progressDeadline(kind, { annotations, progressDeadlineSeconds }), want, name);
   }
 });

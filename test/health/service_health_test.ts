@@ -14,10 +14,14 @@ import {
   REJECTED_ANNOTATION,
   ROLLOUT_ANNOTATION,
 } from "../../lib/health/record.ts";
-import { DEPLOYMENTS } from "../../lib/kube/resource.ts";
+import { CRONJOBS, DEPLOYMENTS } from "../../lib/kube/resource.ts";
 import { fakeDigest } from "../../bench/stub_registry.ts";
 import type { HealthKind } from "../../lib/health/judge.ts";
-import type { Behaviour, RolloutSimulator } from "../fake_apiserver/rollout_sim.ts";
+import type {
+  Behaviour,
+  RolloutSimOptions,
+  RolloutSimulator,
+} from "../fake_apiserver/rollout_sim.ts";
 import { clientFor, launchArgoos, type Service, startService } from "../support/argoos_service.ts";
 import { deployment, imagesOf, waitFor } from "../support/fake_cluster.ts";
 import { pushEnvelope } from "../service/push_envelope.ts";
@@ -59,6 +63,7 @@ async function serve(
   obj: Obj,
   knobs: Record<string, Behaviour>,
   args: string[] = [],
+  simulation: RolloutSimOptions = {},
 ): Promise<
   Service & { sim: RolloutSimulator; push: (tag: string, digest?: string) => Promise<void> }
 > {
@@ -68,7 +73,7 @@ async function serve(
     seed: (cluster, registry) => {
       // Pods of the image running before report the digest the registry has for it.
       const digest = registry.push("app", "1.0.0");
-      sim = cluster.fake.simulateRollouts({ images: knobs });
+      sim = cluster.fake.simulateRollouts({ ...simulation, images: knobs });
       sim.image(`${REG}/app:1.0.0`, { behaviour: "succeed", digest });
       cluster.fake.put(obj);
     },
@@ -162,6 +167,108 @@ Deno.test("Deployment: the controller's ProgressDeadlineExceeded is a failure", 
   }
 });
 
+// One more ready Pod every 400 ms: four take longer than the deadline in all, each one progress.
+for (
+  const [kind, deadline] of [
+    ["Deployment", "progressDeadlineSeconds"],
+    ["StatefulSet", "argoos.io/progress-deadline"],
+  ] as const
+) {
+  Deno.test(`${kind}: progressing slowly for longer than its ${deadline} succeeds`, async () => {
+    // A Deployment ignores the annotation (warned): its controller's deadline decides.
+    const obj = web(kind, "patch", { "argoos.io/progress-deadline": "1s" });
+    obj.spec.replicas = 4;
+    if (kind === "Deployment") obj.spec.progressDeadlineSeconds = 1;
+    const svc = await serve(obj, {}, [], { readyEveryMs: 400 });
+    try {
+      const started = Date.now();
+      await svc.push("1.0.1");
+      await settled(svc, kind, ["RolloutSucceeded"]);
+      assert.ok(Date.now() - started > 1000, "longer than the progress deadline in all");
+      assert.equal(imageOf(svc, kind), `app=${GOOD}`);
+      assert.equal(annotation(svc, REJECTED_ANNOTATION, kind), undefined, "digest not rejected");
+      assert.equal(svc.argoos.metrics.reverts.value(), 0);
+      const warned = svc.log.records().filter((r) => r.msg === "progress deadline not used");
+      assert.equal(warned.length, kind === "Deployment" ? 1 : 0, "told once, over many looks");
+    } finally {
+      await svc.stop();
+    }
+  });
+}
+
+Deno.test("Deployment: one that stops progressing fails once the controller says so", async () => {
+  const obj = web("Deployment");
+  obj.spec.replicas = 3;
+  obj.spec.progressDeadlineSeconds = 1;
+  const svc = await serve(obj, {}, [], { readyEveryMs: 300 });
+  try {
+    await svc.push("1.0.1");
+    // A first new Pod becomes ready; then the image stalls for the others.
+    await waitFor(() => (get(svc).status?.availableReplicas ?? 0) > 2, "one new Pod ready");
+    svc.sim.image(GOOD, "stall");
+    await settled(svc, "Deployment", ["Reverted", "RolloutFailed"]);
+    assert.equal(imageOf(svc), `app=${REG}/app:1.0.0`);
+    const [rejected] = decodeRejected(annotation(svc, REJECTED_ANNOTATION)).value;
+    assert.equal(rejected.reason, "progress-deadline");
+    const line = svc.log.records().find((r) => r.msg === "rollout failed, reverted");
+    assert.match(String(line?.detail), /timed out progressing/, "the controller's verdict");
+  } finally {
+    await svc.stop();
+  }
+});
+
+Deno.test("StatefulSet: counts standing still for the progress deadline fail it", async () => {
+  const obj = web("StatefulSet", "patch", { "argoos.io/progress-deadline": "500ms" });
+  const svc = await serve(obj, { [GOOD]: "stall" });
+  try {
+    await svc.push("1.0.1");
+    await settled(svc, "StatefulSet", ["Reverted", "RolloutFailed"]);
+    assert.equal(imageOf(svc, "StatefulSet"), `app=${REG}/app:1.0.0`);
+    const [rejected] = decodeRejected(annotation(svc, REJECTED_ANNOTATION, "StatefulSet")).value;
+    assert.equal(rejected.reason, "progress-deadline");
+  } finally {
+    await svc.stop();
+  }
+});
+
+/** Requests for Jobs: by name (a GET of one) or a LIST of them. */
+const jobReads = (svc: Service) =>
+  svc.fake.requests.filter((r) => r.path.includes("/jobs")).map((r) =>
+    r.path.endsWith("/jobs") ? "list" : "get"
+  );
+
+Deno.test("CronJob: never judged while suspended; judged once resumed", async () => {
+  const obj = web("CronJob");
+  obj.spec.suspend = true;
+  const svc = await serve(obj, { [GOOD]: "job-fail" });
+  try {
+    await svc.push("1.0.1");
+    assert.equal(imageOf(svc, "CronJob"), `app=${GOOD}`);
+    // A failed Job of the new template exists; still, nothing is judged, nothing read.
+    svc.sim.triggerCronJob("default", "web");
+    await svc.sim.idle();
+    const looks = () =>
+      svc.fake.requests.filter((r) => r.method === "GET" && r.path.endsWith("/cronjobs/web"))
+        .length;
+    const seen = looks();
+    await waitFor(() => looks() >= seen + 3, "looked at while suspended");
+    assert.ok(annotation(svc, ROLLOUT_ANNOTATION, "CronJob"), "still followed");
+    assert.deepEqual(jobReads(svc), []);
+    assert.deepEqual(reasons(svc), []);
+    await svc.client.patch(
+      CRONJOBS,
+      "default",
+      "web",
+      { spec: { suspend: false } },
+      "merge",
+    );
+    await settled(svc, "CronJob", ["Reverted", "RolloutFailed"]);
+    assert.equal(imageOf(svc, "CronJob"), `app=${REG}/app:1.0.0`);
+  } finally {
+    await svc.stop();
+  }
+});
+
 for (
   const [behaviour, events] of [["succeed", ["RolloutSucceeded"]], ["job-fail", [
     "Reverted",
@@ -181,10 +288,18 @@ for (
         "looked at twice",
       );
       assert.ok(annotation(svc, ROLLOUT_ANNOTATION, "CronJob"));
+      // Five more looks write no log line, and read Jobs by name only.
+      const lines = svc.log.records().filter((r) => r.level !== "debug").length;
+      const looks = () => svc.fake.requests.filter((r) => r.path.endsWith("/cronjobs/web")).length;
+      const seen = looks();
+      await waitFor(() => looks() >= seen + 5, "five more looks");
+      assert.equal(svc.log.records().filter((r) => r.level !== "debug").length, lines);
       svc.sim.triggerCronJob("default", "web");
       await settled(svc, "CronJob", [...events]);
       const want = behaviour === "succeed" ? GOOD : `${REG}/app:1.0.0`;
       assert.equal(imageOf(svc, "CronJob"), `app=${want}`);
+      assert.ok(!jobReads(svc).includes("list"), "no LIST of Jobs");
+      assert.ok(jobReads(svc).length > 0);
     } finally {
       await svc.stop();
     }

@@ -33,14 +33,14 @@ const rejected = encodeRejected([], {
 Deno.test("healthSummary: rollout in progress, rejected images, unreadable records", () => {
   const cases: [string, Record<string, string>, ReturnType<typeof healthSummary>][] = [
     ["nothing", {}, { rejected: [], problems: [] }],
-    ["a rollout with a deadline", { [ROLLOUT_ANNOTATION]: rollout(T0 + 600_000) }, {
+    ["a rollout with a health timeout", { [ROLLOUT_ANNOTATION]: rollout(T0 + 600_000) }, {
       rollout: `app: a:1 → a:2 (push 2 ${DIGEST}), since 2026-12-02T10:00:00Z, ` +
-        "deadline 2026-12-02T10:10:00Z",
+        "health timeout 2026-12-02T10:10:00Z",
       rejected: [],
       problems: [],
     }],
-    ["a CronJob rollout", { [ROLLOUT_ANNOTATION]: rollout() }, {
-      rollout: `app: a:1 → a:2 (push 2 ${DIGEST}), since 2026-12-02T10:00:00Z, until its next Job`,
+    ["a rollout judged by progress alone", { [ROLLOUT_ANNOTATION]: rollout() }, {
+      rollout: `app: a:1 → a:2 (push 2 ${DIGEST}), since 2026-12-02T10:00:00Z`,
       rejected: [],
       problems: [],
     }],

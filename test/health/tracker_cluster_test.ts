@@ -53,7 +53,7 @@ async function rollOut(cluster: FakeCluster, sim: RolloutSimulator, kind: Health
       pushedAt: Date.now(),
     },
     now: Date.now(),
-    timeoutMs: healthTimeout(kind, obj as Obj).ms,
+    timeoutMs: healthTimeout(w.annotations).ms,
   });
   const result = await new Rollout({ client: cluster.client }).write(w, {
     changes,
@@ -228,7 +228,7 @@ Deno.test("a human edit after the failure blocks the revert on the wire (422 gua
           );
           return pods;
         },
-        jobs: (w) => source.jobs(w),
+        jobs: (cron) => source.jobs(cron),
       },
       new Rollout({ client: cluster.client }),
       { revert: true, dryRun: false, events, metrics: new ArgoosMetrics() },

@@ -461,3 +461,104 @@ Deno.test("a failure without a known digest is reverted but not recorded as reje
   assert.equal(got.kind === "failed" && got.action, "reverted");
   assert.equal(cluster.annotation(REJECTED_ANNOTATION), undefined);
 });
+
+Deno.test("StatefulSet: progress remembered between looks; counts standing still fail it", async () => {
+  const sts = (updated: number, ready: number) =>
+    rolledOut("StatefulSet", {
+      observedGeneration: 2,
+      replicas: 3,
+      updatedReplicas: updated,
+      readyReplicas: ready,
+      currentRevision: "a",
+      updateRevision: "b",
+    }, {
+      [ROLLOUT_ANNOTATION]: encodeRollout(record({ deadline: undefined })),
+      "argoos.io/progress-deadline": "1m",
+    });
+  const cluster = new FakeCluster(sts(1, 2));
+  let now = T0 + 1000;
+  const { t, events } = tracker(cluster, { now: () => now });
+  const look = async (at: number) => {
+    now = at;
+    return await t.check(REF("StatefulSet"));
+  };
+  const first = await look(T0 + 1000);
+  assert.equal(first.kind === "progressing" && first.recheckAt, T0 + 11_000);
+  cluster.obj = sts(2, 2);
+  assert.equal((await look(T0 + 50_000)).kind, "progressing", "moved");
+  const slow = await look(T0 + 100_000);
+  assert.equal(slow.kind, "progressing", "longer than the deadline in all, but it moved");
+  assert.equal(slow.kind === "progressing" && slow.recheckAt, T0 + 110_000, "due at the deadline");
+  const stalled = await look(T0 + 110_000);
+  assert.equal(stalled.kind === "failed" && stalled.reason, "progress-deadline");
+  assert.match(stalled.kind === "failed" ? stalled.detail : "", /no progress for 60s/);
+  assert.equal(cluster.image(), OLD);
+  assert.deepEqual(reasons(events), ["RolloutFailed", "Reverted"]);
+});
+
+Deno.test("DaemonSet: a restarted or other replica counts progress from its first look", async () => {
+  const cluster = new FakeCluster(
+    rolledOut("DaemonSet", {
+      observedGeneration: 2,
+      desiredNumberScheduled: 2,
+      updatedNumberScheduled: 1,
+      numberAvailable: 1,
+    }, {
+      [ROLLOUT_ANNOTATION]: encodeRollout(record({ deadline: undefined })),
+      "argoos.io/progress-deadline": "1m",
+    }),
+  );
+  // A tracker running since before the rollout, looking at it first (another replica wrote
+  // and followed it): counts have stood as far as it knows since its first look only.
+  let now = T0;
+  const { t } = tracker(cluster, { now: () => now });
+  now = T0 + 500_000;
+  assert.equal((await t.check(REF("DaemonSet"))).kind, "progressing", "not failed at once");
+  now = T0 + 560_000;
+  const got = await t.check(REF("DaemonSet"));
+  assert.equal(got.kind === "failed" && got.reason, "progress-deadline");
+});
+
+Deno.test("an unreadable progress deadline is told once per rollout; the default applies", async () => {
+  const cluster = new FakeCluster(
+    rolledOut("StatefulSet", { observedGeneration: 2, replicas: 1, updatedReplicas: 0 }, {
+      [ROLLOUT_ANNOTATION]: encodeRollout(record({ deadline: undefined })),
+      "argoos.io/progress-deadline": "soon",
+    }),
+  );
+  let now = T0 + 1000;
+  const { t, log } = tracker(cluster, { now: () => now, recheckMs: 3_600_000 });
+  for (const at of [T0 + 1000, T0 + 2000, T0 + 3000]) {
+    now = at;
+    const got = await t.check(REF("StatefulSet"));
+    assert.equal(got.kind === "progressing" && got.recheckAt, T0 + 1000 + 600_000);
+  }
+  const warned = log.records().filter((r) => r.msg === "progress deadline not used");
+  assert.equal(warned.length, 1);
+  assert.match(String(warned[0].why), /"soon" is not a duration/);
+});
+
+Deno.test("a suspended CronJob is neither read nor judged", async () => {
+  const obj = rolledOut("CronJob", {}, {
+    [ROLLOUT_ANNOTATION]: encodeRollout(record({ deadline: undefined })),
+  });
+  obj.spec.suspend = true;
+  const cluster = new FakeCluster(obj);
+  cluster.jobs_ = [{
+    metadata: { name: "web-29000000", uid: "j1", creationTimestamp: "2026-12-02T10:00:05Z" },
+    spec: { template: { spec: { containers: [{ name: "app", image: NEW }] } } },
+    status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] },
+  }];
+  const reads: string[] = [];
+  cluster.jobs = () => (reads.push("jobs"), Promise.resolve(cluster.jobs_));
+  cluster.pods = () => (reads.push("pods"), Promise.resolve([]));
+  const { t } = tracker(cluster, {}, T0 + 86_400_000);
+  const got = await t.check(REF("CronJob"));
+  assert.equal(got.kind, "progressing");
+  assert.match(got.kind === "progressing" ? got.detail : "", /suspended/);
+  assert.deepEqual(reads, []);
+  obj.spec.suspend = false;
+  const resumed = await t.check(REF("CronJob"));
+  assert.equal(resumed.kind === "failed" && resumed.reason, "failed-job");
+  assert.deepEqual(reads, ["jobs", "pods"]);
+});

@@ -262,7 +262,7 @@ Deno.test("argoos plan -f shows rollouts in progress and rejected images after t
       tail,
       [
         "Rollouts in progress:",
-        `  Deployment default/web: app: ${reg.host}/myapp:1.2.3 → ${reg.host}/myapp:1.2.4 (push 1.2.4 ${digest}), since 2026-12-02T10:00:00Z, deadline 2026-12-02T10:10:00Z`,
+        `  Deployment default/web: app: ${reg.host}/myapp:1.2.3 → ${reg.host}/myapp:1.2.4 (push 1.2.4 ${digest}), since 2026-12-02T10:00:00Z, health timeout 2026-12-02T10:10:00Z`,
         "",
         "Rejected images:",
         `  Deployment default/web: ${reg.host}/myapp@${digest} (1.2.5): crash-loop at 2026-12-01T09:00:00Z`,

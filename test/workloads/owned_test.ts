@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { DEPLOYMENTS } from "../../lib/kube/resource.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
-import { ownedJobs, ownedPods } from "../../lib/workloads/owned.ts";
+import { jobPods, ownedJobs, ownedPods, recentJobs } from "../../lib/workloads/owned.ts";
 import { readWorkload } from "../../lib/workloads/workload.ts";
 import { deployment, startFakeCluster } from "../support/fake_cluster.ts";
 
@@ -71,6 +71,50 @@ Deno.test("ownedPods follows each kind's owners, every revision, and nothing els
       (await ownedJobs(cluster.client, readWorkload(kindNamed("CronJob")!, cron))).length,
       1,
     );
+  } finally {
+    await cluster.stop();
+  }
+});
+
+Deno.test("recentJobs reads a CronJob's running and last scheduled Jobs by name, owned by it", async () => {
+  const cluster = await startFakeCluster();
+  const sim = cluster.fake.simulateRollouts();
+  try {
+    const cron = (name: string): Obj =>
+      deployment({ kind: "CronJob", name, containers: [{ name: "app", image: "myapp:1" }] });
+    cluster.fake.put(cron("web"));
+    // Many Jobs in the namespace, none of them this CronJob's: never listed.
+    cluster.fake.put(cron("other"));
+    for (let i = 0; i < 20; i++) sim.triggerCronJob("default", "other");
+    const stored = () => cluster.fake.get("batch/v1", "CronJob", "default", "web")!;
+    const names = async () => {
+      const before = cluster.fake.requests.length;
+      const jobs = await recentJobs(cluster.client, stored());
+      const asked = cluster.fake.requests.slice(before);
+      assert.ok(asked.every((r) => r.method === "GET" && /\/jobs\/web-\d+$/.test(r.path)));
+      assert.ok(asked.length <= 2, "one GET per Job named");
+      return jobs.map((j) => j.metadata!.name);
+    };
+    assert.deepEqual(await names(), [], "nothing scheduled yet");
+    const first = sim.triggerCronJob("default", "web");
+    await sim.idle();
+    assert.deepEqual(await names(), [first], "ended: found as the last scheduled");
+    sim.image("myapp:1", "stall");
+    const second = sim.triggerCronJob("default", "web");
+    await sim.idle();
+    assert.deepEqual(await names(), [second], "running");
+    const pods = await jobPods(
+      cluster.client,
+      "default",
+      await recentJobs(cluster.client, stored()),
+    );
+    assert.deepEqual(pods.map((p) => p.metadata!.labels!["batch.kubernetes.io/job-name"]), [
+      second,
+    ]);
+    // A Job of that name that the CronJob does not control is not its.
+    const job = cluster.fake.get("batch/v1", "Job", "default", second)!;
+    cluster.fake.put({ ...job, metadata: { ...job.metadata as Obj, ownerReferences: [] } });
+    assert.deepEqual(await names(), []);
   } finally {
     await cluster.stop();
   }
