@@ -8,24 +8,12 @@
  * @module
  */
 
-import type { ManifestInfo } from "./client.ts";
+import type { ManifestInfo, RegistryClient } from "./client.ts";
 import { type Credentials, credentialsFor, type RegistryCredential } from "./credentials.ts";
 import { DIGEST_MISSING, isCredentialRefusal, RegistryError } from "./errors.ts";
 
-/** The registry calls the check needs (`RegistryClient` has them). */
-export interface ManifestSource {
-  headDigest: ManifestCall<string>;
-  manifest: ManifestCall<ManifestInfo>;
-}
-
-/** One call about a manifest: its repository, tag or digest, credential and signal. */
-export type ManifestCall<T> = (
-  host: string,
-  path: string,
-  reference: string,
-  cred?: RegistryCredential,
-  signal?: AbortSignal,
-) => Promise<T>;
+/** The registry calls the check needs, as {@linkcode RegistryClient} makes them. */
+export type ManifestSource = Pick<RegistryClient, "headDigest" | "manifest">;
 
 /** A tag the registry does not serve: `undefined`. Transient failures reject. */
 export type Verified = ManifestInfo | undefined;
