@@ -121,16 +121,10 @@ export class WorkQueue<R> {
     if (this.#active.has(key)) {
       // The run in progress may already have decided; ask for a later look all the same.
     } else if (this.length >= this.#opts.maxKeys) return false;
-    this.#delayed.set(
-      key,
-      setTimeout(() => {
-        this.#delayed.delete(key);
-        if (this.#stopped) return;
-        if (this.#active.has(key)) this.#dirty.add(key);
-        else this.#ready.add(key);
-        this.#pump();
-      }, Math.max(0, ms)),
-    );
+    this.#hold(key, Math.max(0, ms), () => {
+      if (this.#active.has(key)) this.#dirty.add(key);
+      else this.#ready.add(key);
+    });
     return true;
   }
 
@@ -248,13 +242,19 @@ export class WorkQueue<R> {
       this.#failures.delete(key); // full: the next trigger brings it back
       return;
     }
+    this.#hold(key, delay, () => this.#ready.add(key));
+  }
+
+  /** Hold `key` back `ms` (in `#delayed`); then `place` it and run what is ready. */
+  #hold(key: string, ms: number, place: () => void): void {
     this.#delayed.set(
       key,
       setTimeout(() => {
         this.#delayed.delete(key);
-        this.#ready.add(key);
+        if (this.#stopped) return;
+        place();
         this.#pump();
-      }, delay),
+      }, ms),
     );
   }
 }
