@@ -13,6 +13,7 @@ import { rulesOf } from "../policy/rules.ts";
 import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
+import type { RegistryError } from "../registry/errors.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
 import { parseDuration } from "./duration.ts";
@@ -40,6 +41,15 @@ export interface PollerOptions {
   /** Whether this replica polls now (leader election); default always. */
   isLeader?: () => boolean;
   logger?: Logger;
+  /**
+   * Told of a repository whose listing was refused this cycle (over its bounds), with the
+   * workloads that use it (for Events on them).
+   */
+  onListingRefused?: (
+    repository: string,
+    workloads: readonly Workload[],
+    err: RegistryError,
+  ) => void;
   /** Told the duration of every cycle. */
   onCycle?: (stats: CycleStats) => void;
 }
@@ -157,8 +167,16 @@ export class Poller {
       this.#opts.credentialsOf,
       {
         signal,
-        onSettled: (repo, offer) => {
+        onSettled: (repo, offer, refused) => {
           if (offer) facts.recordListing(repo, offer.tags, Date.now());
+          if (refused) {
+            this.#log.warn("tag listing refused this cycle", {
+              repository: repo,
+              workloads: users.get(repo)!.length,
+              error: refused,
+            });
+            this.#opts.onListingRefused?.(repo, users.get(repo)!, refused);
+          }
           const withoutAccess = new Set(offer?.withoutAccess);
           if (withoutAccess.size > 0) this.#warnWithoutAccess(repo, offer!.withoutAccess);
           for (const w of users.get(repo)!) {

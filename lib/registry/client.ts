@@ -19,7 +19,7 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
 import { registryEndpoint, type RegistryMirrors, registryUrl } from "./mirrors.ts";
-import { DIGEST_MISSING, RegistryError } from "./errors.ts";
+import { DIGEST_MISSING, isTransientStatus, LISTING_TOO_LARGE, RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { HostPolicy, type Resolver } from "./host_policy.ts";
 import { nextPageUrl } from "./link.ts";
@@ -27,6 +27,7 @@ import { parseRetryAfter } from "./retry_after.ts";
 import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache.ts";
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
 import { notAnImage } from "../image/artifact.ts";
+import { referenceGrammar } from "../image/reference.ts";
 
 /**
  * Settings of a {@linkcode RegistryClient}.
@@ -101,6 +102,16 @@ export const MAX_ANSWER_BYTES = {
   /** Anything else (error bodies, HEAD answers). */
   other: 64 * 1024,
 } as const;
+/**
+ * Bounds of one tag listing across all its pages: what it may cost in memory whatever the
+ * registry answers. A listing over one is refused for that cycle.
+ */
+export const LISTING_LIMITS = {
+  /** Bytes of all pages together. */
+  bytes: 16 * 1024 * 1024,
+  /** Tags kept (those that follow the tag grammar). */
+  tags: 100_000,
+} as const;
 /** Redirects followed for one request. */
 const MAX_REDIRECTS = 5;
 
@@ -132,7 +143,6 @@ const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
 /** Repository path as the distribution spec defines it; also keeps `..` out of URLs. */
 const REPOSITORY_PATH =
   /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^\w[\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 interface Reply {
@@ -177,6 +187,8 @@ interface RegistryRequest {
 export class RegistryClient {
   /** Called after every HTTP request (for metrics). */
   onRequest?: (s: RegistryRequestStats) => void;
+  /** Called once per tag listing that dropped tags breaking the grammar, with their number. */
+  onDroppedTags?: (host: string, dropped: number) => void;
 
   #insecureHosts: readonly string[];
   #mirrors: RegistryMirrors;
@@ -218,7 +230,11 @@ export class RegistryClient {
    * never assumes order. host is the registry host as in the image reference after
    * normalization ("docker.io" means registry-1.docker.io for requests), path the repository
    * path ("library/nginx"). Past maxPages, or at a link back to a page already fetched, the
-   * tags so far are returned and a warning logged. `signal` cancels it.
+   * tags so far are returned and a warning logged. A tag that breaks the tag grammar (over 128
+   * characters included) is dropped, counted and logged once per listing; a listing over
+   * {@linkcode LISTING_LIMITS} across its pages is refused (a {@linkcode RegistryError} with
+   * code `LISTING_TOO_LARGE`), each page read, checked and let go before the next.
+   * `signal` cancels it.
    */
   async listTags(
     host: string,
@@ -232,16 +248,41 @@ export class RegistryClient {
     let url: URL | undefined = registryUrl(endpoint, path, "tags/list");
     const tags = new Set<string>();
     const fetched = new Set<string>();
+    const tooLarge = (why: string) =>
+      new RegistryError(`${host}: tags list of ${path} refused: ${why}`, {
+        host,
+        code: LISTING_TOO_LARGE,
+        transient: false,
+      });
+    let bytesLeft = LISTING_LIMITS.bytes;
+    let dropped = 0;
+    let example: string | undefined;
     for (let page = 0; url && page < this.#maxPages; page++) {
       fetched.add(url.href);
-      const reply: Reply = await this.#request(host, path, cred, url, {
-        method: "GET",
-        accept: "application/json",
-        maxBytes: MAX_ANSWER_BYTES.tags,
-        notFoundCode: "NAME_UNKNOWN",
-        signal,
-      });
-      for (const tag of parseTags(host, reply)) tags.add(tag);
+      const maxBytes = Math.min(MAX_ANSWER_BYTES.tags, bytesLeft);
+      let reply: Reply;
+      try {
+        reply = await this.#request(host, path, cred, url, {
+          method: "GET",
+          accept: "application/json",
+          maxBytes,
+          notFoundCode: "NAME_UNKNOWN",
+          signal,
+        });
+      } catch (err) {
+        // Cut by what is left of the listing's bound rather than by the page's own.
+        const cut = err instanceof RegistryError && err.code === "TOO_LARGE";
+        if (cut && maxBytes < MAX_ANSWER_BYTES.tags) {
+          throw tooLarge(`over ${LISTING_LIMITS.bytes} bytes`);
+        }
+        throw err;
+      }
+      bytesLeft -= reply.bytes.byteLength;
+      for (const tag of parseTags(host, reply)) {
+        if (referenceGrammar.tag(tag)) tags.add(tag);
+        else if (dropped++ === 0) example = tag.slice(0, 64);
+      }
+      if (tags.size > LISTING_LIMITS.tags) throw tooLarge(`over ${LISTING_LIMITS.tags} tags`);
       url = nextPageUrl(reply.headers.get("link"), reply.url);
       if (url && endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
       // Credentials go with every page, so never follow a link to another origin.
@@ -262,6 +303,15 @@ export class RegistryClient {
         });
         url = undefined;
       }
+    }
+    if (dropped > 0) {
+      this.#log.warn("registry listed tags that break the tag grammar, dropped", {
+        host,
+        path,
+        dropped,
+        first: example,
+      });
+      this.onDroppedTags?.(host, dropped);
     }
     if (url) {
       this.#log.warn("registry tags list truncated at page limit", {
@@ -381,7 +431,7 @@ export class RegistryClient {
       host,
       reference,
       isDigest ? "DIGEST_INVALID" : "TAG_INVALID",
-      isDigest ? DIGEST : TAG,
+      isDigest ? DIGEST : { test: referenceGrammar.tag },
     );
     const endpoint = registryEndpoint(host, this.#insecureHosts, this.#mirrors);
     return registryUrl(endpoint, path, `manifests/${reference}`);
@@ -727,7 +777,12 @@ function tokenCacheKey(host: string, path: string, cred?: RegistryCredential): s
   return JSON.stringify([host, path, createHash("sha256").update(secret).digest("base64")]);
 }
 
-function checkName(host: string, value: string, code: string, pattern: RegExp): void {
+function checkName(
+  host: string,
+  value: string,
+  code: string,
+  pattern: Pick<RegExp, "test">,
+): void {
   if (!pattern.test(value)) {
     throw new RegistryError(`${host}: invalid ${code.split("_")[0].toLowerCase()} "${value}"`, {
       host,
@@ -783,7 +838,7 @@ function statusError(host: string, reply: Reply, notFoundCode?: string): Registr
       status,
       code,
       retryAfterMs: reply.retryAfterMs,
-      transient: status === 408 || status === 429 || status >= 500,
+      transient: isTransientStatus(status),
     },
   );
 }
