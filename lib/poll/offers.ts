@@ -156,9 +156,13 @@ export async function fetchOffers(
   return result;
 }
 
-/** No answer at all (down, timeout, backoff, cancelled): the host is likely no better for the next repository. */
+/**
+ * No answer at all (down, timeout, backoff, cancelled): the host is likely no better for the
+ * next repository. Not a failure before any request (a pull secret the API server could not
+ * give now): that says nothing of the host.
+ */
 function isUnanswered(err: unknown): boolean {
-  return !(err instanceof RegistryError) || (err.transient && err.status === undefined);
+  return err instanceof RegistryError && err.transient && err.status === undefined;
 }
 
 /**
