@@ -13,7 +13,7 @@ import { rulesOf } from "../policy/rules.ts";
 import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
-import type { RegistryError } from "../registry/errors.ts";
+import { isFinal, type RegistryError } from "../registry/errors.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
 import { parseDuration } from "./duration.ts";
@@ -226,6 +226,8 @@ export class Poller {
     try {
       await this.#opts.enqueue(workloadKey(w.kind.type.kind, w.namespace, w.name));
     } catch (err) {
+      // A final registry answer is told once per series where the queue runs it, not per cycle.
+      if (isFinal(err)) return;
       this.#log.warn("reconcile after poll failed, retried from the queue", {
         workload: `${w.kind.type.kind} ${w.namespace}/${w.name}`,
         error: err,

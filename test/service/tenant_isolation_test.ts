@@ -143,6 +143,35 @@ for (const { what, answer, reason } of HOSTILE) {
   });
 }
 
+Deno.test("final vs transient: a final answer met by the poll is told once per series, not once per cycle", async () => {
+  const bad = badRegistry((url) =>
+    url.pathname.endsWith("/tags/list")
+      ? Response.json({ tags: ["1.0.0", "1.0.1"] })
+      : new Response("not json", { headers: { "content-type": "application/json" } })
+  );
+  const svc = await startService({
+    args: ["--poll-interval", "1h"],
+    answer: bad.route,
+    seed: (c) => c.fake.put(workload("bad", `${BAD}/app:1.0.0`)),
+  });
+  try {
+    const poller = svc.argoos.poller!;
+    await waitFor(() => bad.asked() >= 1, "the first cycle's reconcile");
+    for (let cycle = 0; cycle < 2; cycle++) {
+      await poller.cycle(Date.now() + (cycle + 1) * 7_200_000);
+    }
+    await waitFor(() => bad.asked() >= 4, "asked again, by cycles and retries");
+    const records = svc.log.records();
+    assert.equal(records.filter((r) => r.msg === REJECTED).length, 1);
+    assert.ok(
+      !records.some((r) => r.msg === "reconcile after poll failed, retried from the queue"),
+    );
+    assert.equal(imageOf(svc, "bad"), `app=${BAD}/app:1.0.0`);
+  } finally {
+    await svc.stop();
+  }
+});
+
 Deno.test("pull secrets: a 503 reading one answers the delivery 503 and is not cached as no credentials", async () => {
   let pushed = "";
   const auths = { [REG]: { auth: btoa("alice:s3cret") } };
