@@ -6,13 +6,13 @@
  * @module
  */
 
+import { isFinal } from "../registry/errors.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { workloadKey } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
 import type { ReconcileOutcome } from "./reconciler.ts";
 import { TagNotYetServedError } from "./verify.ts";
-import { isFinal } from "../registry/errors.ts";
 
 /** A reconcile that ended in a final registry failure, in a delivery's count. */
 const REJECTED = Symbol("rejected");
@@ -48,8 +48,9 @@ export interface DeliveryDeps {
  * Record `pushes`, enqueue the workloads using their repositories, and resolve once every one
  * of those reconciles finished, a final registry failure (`isFinal`) counted as `rejected`.
  * Rejects with the first transient reconcile failure (API server or registry unavailable) or
- * a {@linkcode DeadlineError} after `deadlineMs`; the queue keeps retrying either way. A pushed tag not served yet (its digest is) is not a failure of the
- * delivery: its reconcile's retries are waited for until the deadline.
+ * a {@linkcode DeadlineError} after `deadlineMs`; the queue keeps retrying either way. A
+ * pushed tag not served yet (its digest is) is not a failure of the delivery: its
+ * reconcile's retries are waited for until the deadline.
  *
  * @example
  * ```ts ignore
