@@ -14,7 +14,7 @@
 
 import { createHash } from "node:crypto";
 import { linkSignals } from "../async/linked_signal.ts";
-import { readBodyCapped } from "../io/read_capped.ts";
+import { eachBodyChunkCapped, readBodyCapped } from "../io/read_capped.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
@@ -28,6 +28,7 @@ import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
 import { notAnImage } from "../image/artifact.ts";
 import { referenceGrammar } from "../image/reference.ts";
+import { MalformedTagList, TagListReader } from "./tag_list.ts";
 
 /**
  * Settings of a {@linkcode RegistryClient}.
@@ -145,6 +146,13 @@ const REPOSITORY_PATH =
   /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
+/** What one exchange may read: its size cap, the registry it is for, and a body consumer. */
+interface Limits {
+  maxBytes: number;
+  registry: URL;
+  consume?: (chunk: Uint8Array) => void;
+}
+
 interface Reply {
   method: string;
   url: URL;
@@ -161,6 +169,8 @@ interface RegistryRequest {
   method: "GET" | "HEAD";
   /** Largest answer body read. */
   maxBytes: number;
+  /** Takes a 2xx answer's body chunk by chunk instead of keeping it (`body` is then empty). */
+  consume?: (chunk: Uint8Array) => void;
   accept: string;
   /** Code to report for a 404 without an error body (HEAD responses have none). */
   notFoundCode?: string;
@@ -257,9 +267,34 @@ export class RegistryClient {
     let bytesLeft = LISTING_LIMITS.bytes;
     let dropped = 0;
     let example: string | undefined;
+    const drop = (head: string) => {
+      if (dropped++ === 0) example = head.slice(0, 64);
+    };
     for (let page = 0; url && page < this.#maxPages; page++) {
       fetched.add(url.href);
       const maxBytes = Math.min(MAX_ANSWER_BYTES.tags, bytesLeft);
+      // Read as it streams in: a tag is kept once it ends and passes the grammar; a string
+      // longer than a tag can be is never held.
+      const reader = new TagListReader((tag) => {
+        if (!referenceGrammar.tag(tag)) drop(tag);
+        else if (tags.add(tag).size > LISTING_LIMITS.tags) {
+          throw tooLarge(`over ${LISTING_LIMITS.tags} tags`);
+        }
+      }, drop);
+      const page = url;
+      // What the reader refuses is the registry's answer: final, like any malformed one.
+      const read = (step: () => void) => {
+        try {
+          step();
+        } catch (err) {
+          if (!(err instanceof MalformedTagList)) throw err;
+          throw new RegistryError(`${host}: GET ${page.pathname}: ${err.message}`, {
+            host,
+            status: 200,
+            transient: false,
+          });
+        }
+      };
       let reply: Reply;
       try {
         reply = await this.#request(host, path, cred, url, {
@@ -268,6 +303,10 @@ export class RegistryClient {
           maxBytes,
           notFoundCode: "NAME_UNKNOWN",
           signal,
+          consume: (chunk) => {
+            bytesLeft -= chunk.byteLength;
+            read(() => reader.push(chunk));
+          },
         });
       } catch (err) {
         // Cut by what is left of the listing's bound rather than by the page's own.
@@ -277,12 +316,7 @@ export class RegistryClient {
         }
         throw err;
       }
-      bytesLeft -= reply.bytes.byteLength;
-      for (const tag of parseTags(host, reply)) {
-        if (referenceGrammar.tag(tag)) tags.add(tag);
-        else if (dropped++ === 0) example = tag.slice(0, 64);
-      }
-      if (tags.size > LISTING_LIMITS.tags) throw tooLarge(`over ${LISTING_LIMITS.tags} tags`);
+      read(() => reader.end());
       url = nextPageUrl(reply.headers.get("link"), reply.url);
       if (url && endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
       // Credentials go with every page, so never follow a link to another origin.
@@ -457,7 +491,7 @@ export class RegistryClient {
     });
     const sent = this.#knownAuth(host, cred, tokenKey);
     const { signal } = req;
-    const limits = { maxBytes: req.maxBytes, registry: url };
+    const limits: Limits = { maxBytes: req.maxBytes, registry: url, consume: req.consume };
     let reply = await this.#send(host, url, {
       method: req.method,
       headers: headers(sent),
@@ -621,7 +655,7 @@ export class RegistryClient {
     host: string,
     url: URL,
     init: RequestInit & { method: string; headers: HeadersInit },
-    limits: { maxBytes: number; registry: URL },
+    limits: Limits,
   ): Promise<Reply> {
     return this.#limiter.run(host, async () => {
       const cancel = init.signal;
@@ -670,7 +704,7 @@ export class RegistryClient {
     host: string,
     first: URL,
     init: RequestInit & { method: string; headers: HeadersInit },
-    limits: { maxBytes: number; registry: URL },
+    limits: Limits,
   ): Promise<Reply> {
     let url = first;
     let headers = new Headers(init.headers);
@@ -688,7 +722,10 @@ export class RegistryClient {
       });
       const location = res.headers.get("location");
       if (res.status < 300 || res.status > 399 || !location) {
-        const bytes = await readAnswer(host, url, res, limits.maxBytes);
+        const consume = res.ok ? limits.consume : undefined;
+        const bytes = consume
+          ? await consumeAnswer(host, url, res, limits.maxBytes, consume)
+          : await readAnswer(host, url, res, limits.maxBytes);
         return {
           method: init.method,
           url,
@@ -727,17 +764,28 @@ function readAnswer(
   res: Response,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  return readBodyCapped(
-    res,
-    maxBytes,
-    () =>
-      new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
-        host,
-        status: res.status,
-        code: "TOO_LARGE",
-        transient: false,
-      }),
-  );
+  return readBodyCapped(res, maxBytes, () => answerTooLarge(host, url, res, maxBytes));
+}
+
+/** The answer's body handed to `consume` as it arrives, none kept, like {@linkcode readAnswer}. */
+async function consumeAnswer(
+  host: string,
+  url: URL,
+  res: Response,
+  maxBytes: number,
+  consume: (chunk: Uint8Array) => void,
+): Promise<Uint8Array<ArrayBuffer>> {
+  await eachBodyChunkCapped(res, maxBytes, () => answerTooLarge(host, url, res, maxBytes), consume);
+  return new Uint8Array();
+}
+
+function answerTooLarge(host: string, url: URL, res: Response, maxBytes: number): RegistryError {
+  return new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
+    host,
+    status: res.status,
+    code: "TOO_LARGE",
+    transient: false,
+  });
 }
 
 /** A request the host policy refused: never retried, the reason in the message. */
@@ -790,26 +838,6 @@ function checkName(
       transient: false,
     });
   }
-}
-
-function parseTags(host: string, reply: Reply): string[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(reply.body);
-  } catch {
-    body = undefined;
-  }
-  const tags = (body as { tags?: unknown } | undefined)?.tags;
-  // distribution answers `"tags": null` for a repository whose tags were all deleted.
-  if (tags === null) return [];
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) {
-    throw new RegistryError(`${host}: GET ${reply.url.pathname}: malformed tags list`, {
-      host,
-      status: reply.status,
-      transient: false,
-    });
-  }
-  return tags;
 }
 
 /** A RegistryError for a non-2xx reply, with the code from the distribution error body. */

@@ -59,7 +59,8 @@ Deno.test("a registry listing one 3.9 MB tag per page neither crashes the servic
     assert.equal(ready.status, 200, "alive and ready");
     const metrics = await (await fetch(`${argoos.url}/metrics`)).text();
     const heap = Number(/^argoos_heap_used_bytes (\S+)$/m.exec(metrics)?.[1]);
-    assert.ok(heap < 96 * 1024 * 1024, `heap in use ${heap} bytes, bound 128 MiB`);
+    // Well inside: the pages streamed through, none held (about 22 MB is the idle heap).
+    assert.ok(heap < 64 * 1024 * 1024, `heap in use ${heap} bytes, bound 128 MiB`);
     // The other workloads are still served: by the webhook…
     const digest = stub.push("app", "1.0.1");
     const res = await fetch(`${argoos.url}/event`, {
