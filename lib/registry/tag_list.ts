@@ -1,7 +1,9 @@
 /**
  * A tags list page (`{"name": "…", "tags": ["…", …]}`) read as it streams in: each tag is
  * handed over as soon as it ends, and a string longer than any tag can be is never held, so a
- * page costs memory in proportion to the valid tags it lists, not to its bytes.
+ * page costs memory in proportion to the valid tags it lists, not to its bytes. A page of up
+ * to 256 KiB (nearly all: 1,000 tags are about 10 KiB) is kept and parsed whole by
+ * `JSON.parse`, several times faster than reading byte by byte in JavaScript.
  *
  * @module
  */
@@ -13,10 +15,13 @@ export class MalformedTagList extends Error {
 
 /** Longest string held whole; a tag is at most 128 characters, an escape 6 bytes each. */
 const MAX_HELD = 6 * 128;
-/** Longest number or literal (`true`, `false`, `null`) accepted anywhere in the page. */
+/** Largest page kept and parsed whole; a larger one is read as it streams in. */
+const WHOLE_BYTES = 256 * 1024;
+/** Characters of a number or literal (`true`, `false`, `null`) held to check it. */
 const MAX_LITERAL = 64;
 const LITERAL = /^(?:true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/;
 
+const DECODER = new TextDecoder();
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const enum Where {
@@ -68,12 +73,18 @@ export class TagListReader {
   #inTags = false;
   /** Whether a `tags` key was seen (with an array or null). */
   #sawTags = false;
-  /** The current string's first bytes: `#heldLength` of them, at most MAX_HELD. */
-  #held = new Uint8Array(MAX_HELD);
-  #heldLength = 0;
+  /** The current string's first bytes, at most MAX_HELD (numbers: cheapest to make text of). */
+  #held: number[] = [];
   #heldCut = false;
+  #nonAscii = false;
+  /** Whether the current string is one we read: a top-level key, or a tag. */
+  #wanted = false;
   #escaped = false;
+  #sawEscape = false;
   #literal = "";
+  /** The page so far while it is small enough to parse whole; undefined once streaming. */
+  #small?: Uint8Array[] = [];
+  #smallBytes = 0;
 
   constructor(onTag: (tag: string) => void, onTooLong: (head: string) => void) {
     this.#onTag = onTag;
@@ -82,23 +93,47 @@ export class TagListReader {
 
   /** Read the next bytes of the page. */
   push(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i];
+    if (this.#small) {
+      this.#smallBytes += chunk.length;
+      if (this.#smallBytes <= WHOLE_BYTES) {
+        this.#small.push(chunk);
+        return;
+      }
+      // Too large to keep: what came so far is read as it would have streamed.
+      const before = this.#small;
+      this.#small = undefined;
+      for (const c of before) this.#scan(c);
+    }
+    this.#scan(chunk);
+  }
+
+  #scan(chunk: Uint8Array): void {
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
       if (this.#where === Where.Text) {
-        if (this.#escaped) this.#escaped = false;
-        else if (b === BACKSLASH) this.#escaped = true;
-        else if (b === QUOTE) {
-          this.#endString();
+        if (this.#escaped) {
+          this.#escaped = false;
+          this.#hold(chunk, i, ++i);
           continue;
         }
-        if (this.#heldLength < MAX_HELD) this.#held[this.#heldLength++] = b;
-        else this.#heldCut = true;
+        // The run up to the next quote or backslash, in one step.
+        let j = i;
+        while (j < n && chunk[j] !== QUOTE && chunk[j] !== BACKSLASH) j++;
+        this.#hold(chunk, i, j);
+        if (j === n) return;
+        if (chunk[j] === BACKSLASH) {
+          this.#escaped = this.#sawEscape = true;
+          this.#hold(chunk, j, j + 1);
+        } else this.#endString();
+        i = j + 1;
         continue;
       }
+      const b = chunk[i++];
       if (this.#where === Where.Literal) {
         if (isLiteralByte(b)) {
-          if (this.#literal.length >= MAX_LITERAL) throw malformed("a number or literal too long");
-          this.#literal += String.fromCharCode(b);
+          if (this.#literal.length < MAX_LITERAL) this.#literal += String.fromCharCode(b);
+          else if (b < 0x30 || b > 0x39) throw malformed("a long literal that is not a number");
           continue;
         }
         this.#endLiteral();
@@ -107,14 +142,52 @@ export class TagListReader {
     }
   }
 
+  /** Keep `chunk[from, to)` of a string we want, up to MAX_HELD bytes. */
+  #hold(chunk: Uint8Array, from: number, to: number): void {
+    if (!this.#wanted) return;
+    const held = this.#held;
+    let k = from;
+    for (; k < to && held.length < MAX_HELD; k++) {
+      const b = chunk[k];
+      if (b >= 0x80) this.#nonAscii = true;
+      held.push(b);
+    }
+    if (k < to) this.#heldCut = true;
+  }
+
   /**
    * The page ended. Throws {@linkcode MalformedTagList} for a page cut short or without
    * `tags` (`"tags": null`, a repository whose tags were all deleted, lists none).
    */
   end(): void {
+    if (this.#small) return this.#parseWhole(this.#small);
     if (this.#where === Where.Literal) this.#endLiteral();
     if (this.#where !== Where.End) throw malformed("the page ends inside its JSON");
     if (!this.#sawTags) throw malformed("no tags array");
+  }
+
+  /** A small page, parsed at once: the same tags, and the same refusals, as streaming it. */
+  #parseWhole(chunks: Uint8Array[]): void {
+    let page: unknown;
+    try {
+      page = JSON.parse(
+        chunks.map((c) => DECODER.decode(c, { stream: true })).join("") + DECODER.decode(),
+      );
+    } catch {
+      throw malformed("not JSON");
+    }
+    if (page === null || typeof page !== "object" || Array.isArray(page)) {
+      throw malformed("not a JSON object");
+    }
+    if (!("tags" in page)) throw malformed("no tags array");
+    const { tags } = page;
+    if (tags === null) return;
+    if (!Array.isArray(tags)) throw malformed("tags is not an array");
+    if (!tags.every((t) => typeof t === "string")) throw malformed("a tag that is not a string");
+    for (const t of tags as string[]) {
+      if (t.length > MAX_HELD) this.#onTooLong(t.slice(0, 64));
+      else this.#onTag(t);
+    }
   }
 
   #structure(b: number): void {
@@ -124,8 +197,13 @@ export class TagListReader {
     if (b === QUOTE) {
       this.#beginValue(top, "string");
       this.#where = Where.Text;
-      this.#heldLength = 0;
+      this.#held.length = 0;
       this.#heldCut = false;
+      this.#nonAscii = false;
+      this.#sawEscape = false;
+      this.#wanted = this.#stack.length === 1
+        ? top!.wantKey
+        : this.#inTags && this.#stack.length === 2;
       return;
     }
     if (b === 0x3a /* : */) {
@@ -184,28 +262,41 @@ export class TagListReader {
   #endString(): void {
     this.#where = Where.Value;
     const top = this.#stack.at(-1)!;
-    const text = () => {
-      const raw = new TextDecoder().decode(this.#held.subarray(0, this.#heldLength));
-      try {
-        return JSON.parse(`"${raw}"`) as string;
-      } catch {
-        throw malformed("a string with a broken escape");
-      }
-    };
-    if (top.kind === "object" && top.wantKey) {
-      top.wantKey = false;
-      // Only the top-level keys matter; a long key is no key we look for.
-      if (this.#stack.length === 1) this.#key = this.#heldCut ? undefined : text();
+    const isKey = top.kind === "object" && top.wantKey;
+    if (isKey) top.wantKey = false;
+    if (!this.#wanted) return;
+    if (this.#heldCut) {
+      // Only the top-level keys matter, and a long key is none we look for.
+      if (isKey) this.#key = undefined;
+      else this.#onTooLong(DECODER.decode(Uint8Array.from(this.#held.slice(0, 64))));
       return;
     }
-    if (!this.#inTags || this.#stack.length !== 2) return;
-    if (this.#heldCut) this.#onTooLong(new TextDecoder().decode(this.#held.subarray(0, 64)));
-    else this.#onTag(text());
+    const text = this.#text();
+    if (isKey) this.#key = text;
+    else this.#onTag(text);
+  }
+
+  /** The string held, decoded. */
+  #text(): string {
+    // Tags are ASCII: made directly, several times cheaper than a TextDecoder call each.
+    const raw = this.#nonAscii
+      ? DECODER.decode(Uint8Array.from(this.#held))
+      : String.fromCharCode.apply(null, this.#held);
+    if (!this.#sawEscape) return raw;
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch {
+      throw malformed("a string with a broken escape");
+    }
   }
 
   #endLiteral(): void {
     this.#where = this.#stack.length === 0 ? Where.End : Where.Value;
-    if (!LITERAL.test(this.#literal)) throw malformed(`not JSON: ${this.#literal.slice(0, 16)}`);
+    // A long number is checked by its head (its digits were checked as they came).
+    const head = this.#literal.length < MAX_LITERAL
+      ? this.#literal
+      : this.#literal.replace(/\d+$/, "0");
+    if (!LITERAL.test(head)) throw malformed(`not JSON: ${this.#literal.slice(0, 16)}`);
     // `"tags": null`: a repository whose tags were all deleted (distribution answers so).
     if (this.#stack.length === 1 && this.#key === "tags") {
       if (this.#literal !== "null") throw malformed("tags is not an array");

@@ -1,12 +1,16 @@
 /**
  * The tags list page read as it streams in (TagListReader): the same tags as JSON.parse for
- * any split of the bytes, never a long string held, and malformed pages refused.
+ * any split of the bytes, never a long string held, and malformed pages refused, whether the
+ * page is small enough to be parsed whole or large enough to be streamed.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { MalformedTagList, TagListReader } from "../../lib/registry/tag_list.ts";
+
+/** Whitespace that makes a page too large to be parsed whole: it is streamed. */
+const PAD = " ".repeat(256 * 1024);
 
 /** What the reader hands over for `text` pushed in chunks of `size` bytes. */
 function read(text: string | Uint8Array, size = Infinity) {
@@ -30,12 +34,14 @@ Deno.test("tag list reader: the tags JSON.parse finds, however the bytes are spl
     '{"child":{"tags":["not","these"]},"tags":["these"],"n":[1,2.5,-3e2,true,false,null]}',
     '{"tags":["esc\\u0061ped","quote\\"d","back\\\\slash"],"other":"\\"]}"}',
     '{"tags":["ünïcödé"]}',
+    `{"tags":["a"],"n":[${"9".repeat(100)},-${"1".repeat(70)}]}`,
   ];
   for (const page of pages) {
     const want = (JSON.parse(page).tags ?? []) as string[];
-    for (const size of [1, 2, 3, 7, Infinity]) {
-      assert.deepEqual(read(page, size).tags, want, `${page} in chunks of ${size}`);
+    for (const size of [1, 2, 3, 7, 4096, Infinity]) {
+      assert.deepEqual(read(page + PAD, size).tags, want, `${page}, streamed in ${size}s`);
     }
+    assert.deepEqual(read(page, 3).tags, want, `${page}, parsed whole`);
   }
 });
 
@@ -45,8 +51,10 @@ Deno.test("tag list reader: a string longer than any tag is never held, only its
   assert.deepEqual(tags, ["1.0", "1.1"]);
   assert.deepEqual(long, ["x".repeat(64)]);
   // At the held bound: still whole (the grammar refuses it later, by length).
-  assert.deepEqual(read(`{"tags":["${"y".repeat(768)}"]}`).tags, ["y".repeat(768)]);
-  assert.equal(read(`{"tags":["${"y".repeat(769)}"]}`).long.length, 1);
+  for (const pad of [PAD, ""]) {
+    assert.deepEqual(read(`{"tags":["${"y".repeat(768)}"]}${pad}`).tags, ["y".repeat(768)]);
+    assert.deepEqual(read(`{"tags":["${"y".repeat(769)}"]}${pad}`).long, ["y".repeat(64)]);
+  }
 });
 
 Deno.test("tag list reader: anything but an object with a tags array of strings is refused", () => {
@@ -68,11 +76,11 @@ Deno.test("tag list reader: anything but an object with a tags array of strings 
     "<html>not json</html>",
     '{"tags":["1.0"],"n":tru}',
     '{"tags":["1.0"],"n":1e}',
-    `{"tags":[],"n":${"9".repeat(100)}}`,
     '{1:"a","tags":[]}',
     '{"tags":["bad \\x escape"]}',
   ];
   for (const page of malformed) {
-    assert.throws(() => read(page), MalformedTagList, JSON.stringify(page));
+    assert.throws(() => read(page + PAD, 4096), MalformedTagList, `streamed: ${page}`);
+    assert.throws(() => read(page), MalformedTagList, `whole: ${page}`);
   }
 });
