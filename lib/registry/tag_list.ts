@@ -46,8 +46,9 @@ interface Frame {
 /**
  * Reads one page chunk by chunk: {@linkcode TagListReader.push} each chunk, then
  * {@linkcode TagListReader.end}. Every string in the top-level `tags` array is passed to
- * `onTag` as it ends (decoded), or, when longer than any tag may be, its first 64 characters
- * to `onTooLong`; throws {@linkcode MalformedTagList} for anything that is not such a page.
+ * `onTag` (decoded) as it ends, or at the end for a page parsed whole; when longer than any
+ * tag may be, only its first 64 characters, to `onTooLong`. Throws (from either) a
+ * {@linkcode MalformedTagList} for anything that is not such a page.
  *
  * @example
  * ```ts
