@@ -270,8 +270,9 @@ Deno.test("time from outside is clamped: a delivery stamped next year does not f
     const nextYear = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
     assert.equal(await deliver("b", nextYear), 1);
     assert.match(imageOf(svc, "web"), /app:b@/);
-    // Pushed later, stamped now: newer than b was received.
-    await new Promise((r) => setTimeout(r, 5)); // distinct milliseconds, not a decision
+    // Pushed later, stamped now: newer than b was received (at the latest, now).
+    const bReceived = Date.now();
+    await waitFor(() => Date.now() > bReceived, "the next millisecond");
     assert.equal(await deliver("c", new Date().toISOString()), 1, "a later push rolls out");
     assert.match(imageOf(svc, "web"), /app:c@/);
   } finally {
