@@ -214,7 +214,7 @@ Deno.test("PullSecrets: a read that fails for a reason that passes rejects and i
     const web = workload("web", { imagePullSecrets: [{ name: "regcred" }] });
     const built = workload("built", { serviceAccountName: "builder" });
     for (const [w, path] of [[web, SECRET_PATH], [built, ACCOUNT_PATH]] as const) {
-      for (const status of [503, 500, 504]) {
+      for (const status of [503, 429, 500, 504]) {
         const secrets = new PullSecrets(cluster.client, undefined, log.logger);
         cluster.fake.fail({ method: "GET", path, status });
         await assert.rejects(secrets.forWorkload(w), `${status} on ${path}`);
