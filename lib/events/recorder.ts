@@ -16,6 +16,7 @@ import type { Event } from "kubernetes-types/core/v1.d.ts";
 export type EventReason =
   | "ImageUpdated"
   | "UpdateRejected"
+  | "ListingRefused"
   | "InvalidPolicy"
   | "WouldUpdate"
   | "RolloutSucceeded"

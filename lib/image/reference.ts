@@ -100,7 +100,7 @@ export const referenceGrammar = {
   repository: (path: string): boolean =>
     path.length <= MAX_NAME_LENGTH && REPOSITORY_PATH.test(path),
   /** A tag: a word character, then at most 127 of words, dots and dashes. */
-  tag: (tag: string): boolean => tagProblem(tag) === undefined,
+  tag: (tag: string): boolean => TAG.test(tag),
   /** A digest, `algorithm:hex` (sha256 exactly 64 lower-case hex); at most 150 characters. */
   digest: (digest: string): boolean => digestProblem(digest) === undefined,
 } as const;

@@ -23,10 +23,46 @@ export async function readCapped(
   tooLarge: () => Error,
   signal?: AbortSignal,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = []; // at most maxBytes in all
+  let size = 0;
+  await eachChunkCapped(stream, maxBytes, tooLarge, (c) => {
+    chunks.push(c);
+    size += c.byteLength;
+  }, signal);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return all;
+}
+
+/**
+ * Hand each chunk of `stream` to `onChunk` as it arrives, keeping none; throws `tooLarge()`
+ * once they pass `maxBytes`, and what `onChunk` throws, cancelling the rest. `signal` as in
+ * {@linkcode readCapped}.
+ *
+ * @example
+ * ```ts
+ * import { eachChunkCapped } from "./read_capped.ts";
+ * let bytes = 0;
+ * await eachChunkCapped(new Blob(["abc"]).stream(), 4, () => new Error("too large"), (c) => {
+ *   bytes += c.byteLength;
+ * });
+ * bytes; // 3
+ * ```
+ */
+export async function eachChunkCapped(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error,
+  onChunk: (chunk: Uint8Array) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const reader = stream.getReader();
   const stop = () => reader.cancel().catch(() => {});
   signal?.addEventListener("abort", stop, { once: true });
-  const chunks: Uint8Array[] = []; // at most maxBytes in all
   let size = 0;
   try {
     signal?.throwIfAborted();
@@ -35,22 +71,15 @@ export async function readCapped(
       signal?.throwIfAborted();
       if (done) break;
       size += value.byteLength;
-      if (size > maxBytes) {
-        await stop();
-        throw tooLarge();
-      }
-      chunks.push(value);
+      if (size > maxBytes) throw tooLarge();
+      onChunk(value);
     }
+  } catch (err) {
+    await stop();
+    throw err;
   } finally {
     signal?.removeEventListener("abort", stop);
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return all;
 }
 
 /**
@@ -71,12 +100,44 @@ export async function readBodyCapped(
   maxBytes: number,
   tooLarge: (declared?: number) => Error,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = await refuseDeclared(message, maxBytes, tooLarge);
+  if (!message.body) return new Uint8Array();
+  if (declared >= 0) return new Uint8Array(await message.arrayBuffer());
+  return await readCapped(message.body, maxBytes, () => tooLarge());
+}
+
+/**
+ * The body of a request or response handed to `onChunk` chunk by chunk, none kept, under
+ * `maxBytes`: a declared Content-Length over the cap is refused before reading, as by
+ * {@linkcode readBodyCapped}.
+ *
+ * @example
+ * ```ts
+ * import { eachBodyChunkCapped } from "./read_capped.ts";
+ * const res = new Response('{"tags":[]}');
+ * await eachBodyChunkCapped(res, 1024, () => new Error("too large"), (c) => console.log(c.length));
+ * ```
+ */
+export async function eachBodyChunkCapped(
+  message: Request | Response,
+  maxBytes: number,
+  tooLarge: (declared?: number) => Error,
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<void> {
+  await refuseDeclared(message, maxBytes, tooLarge);
+  if (message.body) await eachChunkCapped(message.body, maxBytes, () => tooLarge(), onChunk);
+}
+
+/** The declared Content-Length (NaN when none); one over `maxBytes` is refused unread. */
+async function refuseDeclared(
+  message: Request | Response,
+  maxBytes: number,
+  tooLarge: (declared?: number) => Error,
+): Promise<number> {
   const declared = Number(message.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await message.body?.cancel();
     throw tooLarge(declared);
   }
-  if (!message.body) return new Uint8Array();
-  if (declared >= 0) return new Uint8Array(await message.arrayBuffer());
-  return await readCapped(message.body, maxBytes, () => tooLarge());
+  return declared;
 }

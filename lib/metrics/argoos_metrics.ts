@@ -67,6 +67,23 @@ export class ArgoosMetrics {
   readonly registryRequests: Counter = this.registry.add(
     new Counter("argoos_registry_requests_total", "Registry API requests, by host and status."),
   );
+  /**
+   * Reconciles ended by a registry answer no retry can fix (`finalReason` of
+   * lib/registry/errors.ts): reported, retried from the work queue with back-off.
+   */
+  readonly rejections: Counter = this.registry.add(
+    new Counter(
+      "argoos_reconcile_rejections_total",
+      "Reconciles ended by a final registry answer, by reason.",
+    ),
+  );
+  /** Tags a registry listed that break the tag grammar (or are over 128 characters), dropped. */
+  readonly droppedTags: Counter = this.registry.add(
+    new Counter(
+      "argoos_registry_tags_dropped_total",
+      "Listed tags dropped for breaking the tag grammar, by host.",
+    ),
+  );
   /** Poll cycle duration. */
   readonly pollCycle: Histogram = this.registry.add(
     new Histogram("argoos_poll_cycle_seconds", "Duration of a poll cycle.", [

@@ -13,7 +13,7 @@ import {
   credentialsFor,
   type RegistryCredential,
 } from "../registry/credentials.ts";
-import { isCredentialRefusal, RegistryError } from "../registry/errors.ts";
+import { isCredentialRefusal, LISTING_TOO_LARGE, RegistryError } from "../registry/errors.ts";
 import type { Workload } from "../workloads/workload.ts";
 
 /** What a registry lists for one repository in this cycle. */
@@ -39,8 +39,15 @@ export interface OfferResult {
 export interface FetchOffersOptions {
   /** Cancels every request (the poller stopping). */
   signal?: AbortSignal;
-  /** Told as soon as each repository is done (its offer, or undefined when it failed). */
-  onSettled?: (repository: string, offer: RepositoryOffer | undefined) => void;
+  /**
+   * Told as soon as each repository is done: its offer, or undefined when it failed; with the
+   * refusal when its listing was over its bounds (not counted among the host's failures).
+   */
+  onSettled?: (
+    repository: string,
+    offer: RepositoryOffer | undefined,
+    refused?: RegistryError,
+  ) => void;
 }
 
 /**
@@ -78,6 +85,7 @@ export async function fetchOffers(
     const link = linkSignals(opts.signal, down.signal);
     const { signal } = link;
     let offer: RepositoryOffer | undefined;
+    let refused: RegistryError | undefined;
     try {
       const credMaps = await Promise.all(workloads.map(credentialsOf));
       const without: Workload[] = [];
@@ -116,8 +124,10 @@ export async function fetchOffers(
       offer = { tags, withoutAccess };
       result.offers.set(repo, offer);
     } catch (err) {
+      // A listing over its bounds is this repository's problem, not its host's.
+      if (err instanceof RegistryError && err.code === LISTING_TOO_LARGE) refused = err;
       // Stopping is not a registry failure.
-      if (!opts.signal?.aborted) {
+      else if (!opts.signal?.aborted) {
         // A host that answered nothing yet is likely down or hung: its other repositories
         // wait for the next cycle. One that answers others only failed this repository.
         if (isUnanswered(err) && !answered.has(host)) down.abort(err);
@@ -128,14 +138,18 @@ export async function fetchOffers(
       }
     }
     link.unlink();
-    opts.onSettled?.(repo, offer);
+    opts.onSettled?.(repo, offer, refused);
   }));
   return result;
 }
 
-/** No answer at all (down, timeout, backoff, cancelled): the host is likely no better for the next repository. */
+/**
+ * No answer at all (down, timeout, backoff, cancelled): the host is likely no better for the
+ * next repository. Not a failure before any request (a pull secret the API server could not
+ * give now): that says nothing of the host.
+ */
 function isUnanswered(err: unknown): boolean {
-  return !(err instanceof RegistryError) || (err.transient && err.status === undefined);
+  return err instanceof RegistryError && err.transient && err.status === undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import { rulesOf } from "../policy/rules.ts";
 import type { RepositoryFacts } from "../reconcile/facts.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
+import { isFinal, type RegistryError } from "../registry/errors.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { describe, keyOf, type Workload } from "../workloads/workload.ts";
 import { parseDuration } from "../parse/duration.ts";
@@ -41,6 +42,15 @@ export interface PollerOptions {
   /** Whether this replica polls now (leader election); default always. */
   isLeader?: () => boolean;
   logger?: Logger;
+  /**
+   * Told of a repository whose listing was refused this cycle (over its bounds), with the
+   * workloads that use it (for Events on them).
+   */
+  onListingRefused?: (
+    repository: string,
+    workloads: readonly Workload[],
+    err: RegistryError,
+  ) => void;
   /** Told the duration of every cycle. */
   onCycle?: (stats: CycleStats) => void;
 }
@@ -158,8 +168,16 @@ export class Poller {
       this.#opts.credentialsOf,
       {
         signal,
-        onSettled: (repo, offer) => {
+        onSettled: (repo, offer, refused) => {
           if (offer) facts.recordListing(repo, offer.tags, Date.now());
+          if (refused) {
+            this.#log.warn("tag listing refused this cycle", {
+              repository: repo,
+              workloads: users.get(repo)!.length,
+              error: refused,
+            });
+            this.#opts.onListingRefused?.(repo, users.get(repo)!, refused);
+          }
           const withoutAccess = new Set(offer?.withoutAccess);
           if (withoutAccess.size > 0) this.#warnWithoutAccess(repo, offer!.withoutAccess);
           for (const w of users.get(repo)!) {
@@ -209,6 +227,8 @@ export class Poller {
     try {
       await this.#opts.enqueue(keyOf(w));
     } catch (err) {
+      // A final registry answer is told once per series where the queue runs it, not per cycle.
+      if (isFinal(err)) return;
       this.#log.warn("reconcile after poll failed, retried from the queue", {
         workload: describe(w),
         error: err,

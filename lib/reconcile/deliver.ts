@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isFinal } from "../registry/errors.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import { keyOf } from "../workloads/workload.ts";
 import type { RecordedPush } from "../image/push.ts";
@@ -13,6 +14,9 @@ import type { RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
 import type { ReconcileOutcome } from "./reconciler.ts";
 import { TagNotYetServedError } from "../registry/tag_verifier.ts";
+
+/** A reconcile that ended in a final registry failure, in a delivery's count. */
+const REJECTED = Symbol("rejected");
 
 /** The reconciles a delivery caused did not all finish in time; the sender should retry. */
 export class DeadlineError extends Error {
@@ -27,6 +31,11 @@ export interface DeliverySummary {
   unchanged: number;
   /** Workloads whose write was refused (admission, validation): reported, retried from the queue. */
   refused: number;
+  /**
+   * Workloads whose registry gave an answer no retry can fix (`isFinal`: credentials refused,
+   * a malformed or oversized answer, a `4xx`): reported, retried from the queue with back-off.
+   */
+  rejected: number;
 }
 
 /** What {@linkcode deliverPushes} works with. */
@@ -38,10 +47,11 @@ export interface DeliveryDeps {
 
 /**
  * Record `pushes`, enqueue the workloads using their repositories, and resolve once every one
- * of those reconciles finished. Rejects with the first reconcile failure (API server or
- * registry unavailable) or a {@linkcode DeadlineError} after `deadlineMs`; the queue keeps
- * retrying either way. A pushed tag not served yet (its digest is) is not a failure of the
- * delivery: its reconcile's retries are waited for until the deadline.
+ * of those reconciles finished, a final registry failure (`isFinal`) counted as `rejected`.
+ * Rejects with the first transient reconcile failure (API server or registry unavailable) or
+ * a {@linkcode DeadlineError} after `deadlineMs`; the queue keeps retrying either way. A
+ * pushed tag not served yet (its digest is) is not a failure of the delivery: its
+ * reconcile's retries are waited for until the deadline.
  *
  * @example
  * ```ts ignore
@@ -63,7 +73,7 @@ export async function deliverPushes(
       keys.add(keyOf(w));
     }
   }
-  const summary: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
+  const summary: DeliverySummary = { applied: 0, unchanged: 0, refused: 0, rejected: 0 };
   if (keys.size === 0) return summary;
   // Made only when a reconcile waits for retries: an abort costs a DOMException per delivery.
   let stop: AbortController | undefined;
@@ -90,6 +100,8 @@ export async function deliverPushes(
         err = e;
       }
     }
+    // That workload's own problem: the others are answered, the sender is not held back.
+    if (isFinal(err)) return REJECTED;
     throw err;
   };
   const all = Promise.all([...keys].map(settled));
@@ -99,6 +111,7 @@ export async function deliverPushes(
     for (const outcome of await Promise.race([all, deadline])) {
       if (outcome === "applied" || outcome === "dry-run") summary.applied++;
       else if (outcome === "refused") summary.refused++;
+      else if (outcome === REJECTED) summary.rejected++;
       else summary.unchanged++;
     }
   } finally {

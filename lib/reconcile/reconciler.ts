@@ -22,7 +22,6 @@ import {
   type WorkloadState,
 } from "../policy/state.ts";
 import type { Credentials } from "../registry/credentials.ts";
-import { isCredentialRefusal } from "../registry/errors.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
@@ -266,16 +265,8 @@ export class Reconciler {
           notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
         });
       } catch (err) {
-        if (isCredentialRefusal(err)) {
-          // What the workload's namespace holds (or no credential) cannot read the repository:
-          // nothing another namespace read may be written here. Not transient: retrying would
-          // hold back the registry's queue until someone adds a pull secret.
-          this.#log.warn("registry refused this workload's credentials, not written", {
-            ...line,
-            error: err,
-          });
-          return undefined;
-        }
+        // A final registry answer (credentials refused, a malformed answer: `isFinal`) rejects
+        // too: the delivery answers 200 for the others, the queue reports it and backs off.
         if (!(err instanceof TagNotYetServedError)) throw err;
         const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
         if (this.#now() - (recordedAt ?? -Infinity) < settleMs) throw err;

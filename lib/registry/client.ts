@@ -14,12 +14,12 @@
 
 import { createHash } from "node:crypto";
 import { linkSignals } from "../async/linked_signal.ts";
-import { readBodyCapped } from "../io/read_capped.ts";
+import { eachBodyChunkCapped, readBodyCapped } from "../io/read_capped.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { RegistryCredential } from "./credentials.ts";
 import { registryEndpoint, type RegistryMirrors, registryUrl } from "./mirrors.ts";
-import { DIGEST_MISSING, RegistryError } from "./errors.ts";
+import { DIGEST_MISSING, isTransientStatus, LISTING_TOO_LARGE, RegistryError } from "./errors.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { HostPolicy, type Resolver } from "./host_policy.ts";
 import { nextPageUrl } from "./link.ts";
@@ -28,6 +28,7 @@ import { TokenCache, tokenFromResponse, type TokenResponse } from "./token_cache
 import { MANIFEST_MEDIA_TYPES } from "../image/media_types.ts";
 import { notAnImage } from "../image/artifact.ts";
 import { REPOSITORY_PATH, TAG } from "../image/reference.ts";
+import { MalformedTagList, TagListReader } from "./tag_list.ts";
 
 /**
  * Settings of a {@linkcode RegistryClient}.
@@ -102,6 +103,16 @@ export const MAX_ANSWER_BYTES = {
   /** Anything else (error bodies, HEAD answers). */
   other: 64 * 1024,
 } as const;
+/**
+ * Bounds of one tag listing across all its pages: what it may cost in memory whatever the
+ * registry answers. A listing over one is refused for that cycle.
+ */
+export const LISTING_LIMITS = {
+  /** Bytes of all pages together. */
+  bytes: 16 * 1024 * 1024,
+  /** Tags kept (those that follow the tag grammar). */
+  tags: 100_000,
+} as const;
 /** Redirects followed for one request. */
 const MAX_REDIRECTS = 5;
 
@@ -132,6 +143,13 @@ const DEFAULT_MAX_MANIFEST_BYTES = MAX_ANSWER_BYTES.manifest;
 const DEFAULT_RATE_LIMIT_BACKOFF_MS = 30_000;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
+/** What one exchange may read: its size cap, the registry it is for, and a body consumer. */
+interface Limits {
+  maxBytes: number;
+  registry: URL;
+  consume?: (chunk: Uint8Array) => void;
+}
+
 interface Reply {
   method: string;
   url: URL;
@@ -148,6 +166,8 @@ interface RegistryRequest {
   method: "GET" | "HEAD";
   /** Largest answer body read. */
   maxBytes: number;
+  /** Takes a 2xx answer's body chunk by chunk instead of keeping it (`body` is then empty). */
+  consume?: (chunk: Uint8Array) => void;
   accept: string;
   /** Code to report for a 404 without an error body (HEAD responses have none). */
   notFoundCode?: string;
@@ -174,6 +194,8 @@ interface RegistryRequest {
 export class RegistryClient {
   /** Called after every HTTP request (for metrics). */
   onRequest?: (s: RegistryRequestStats) => void;
+  /** Called once per tag listing that dropped tags breaking the grammar, with their number. */
+  onDroppedTags?: (host: string, dropped: number) => void;
 
   #insecureHosts: readonly string[];
   #mirrors: RegistryMirrors;
@@ -215,7 +237,11 @@ export class RegistryClient {
    * never assumes order. host is the registry host as in the image reference after
    * normalization ("docker.io" means registry-1.docker.io for requests), path the repository
    * path ("library/nginx"). Past maxPages, or at a link back to a page already fetched, the
-   * tags so far are returned and a warning logged. `signal` cancels it.
+   * tags so far are returned and a warning logged. A tag that breaks the tag grammar (over 128
+   * characters included) is dropped, counted and logged once per listing; a listing over
+   * {@linkcode LISTING_LIMITS} across its pages is refused (a {@linkcode RegistryError} with
+   * code `LISTING_TOO_LARGE`), each page read, checked and let go before the next.
+   * `signal` cancels it.
    */
   async listTags(
     host: string,
@@ -229,16 +255,65 @@ export class RegistryClient {
     let url: URL | undefined = registryUrl(endpoint, path, "tags/list");
     const tags = new Set<string>();
     const fetched = new Set<string>();
+    const tooLarge = (why: string) =>
+      new RegistryError(`${host}: tags list of ${path} refused: ${why}`, {
+        host,
+        code: LISTING_TOO_LARGE,
+        transient: false,
+      });
+    let bytesLeft = LISTING_LIMITS.bytes;
+    let dropped = 0;
+    let example: string | undefined;
+    const drop = (head: string) => {
+      if (dropped++ === 0) example = head.slice(0, 64);
+    };
     for (let page = 0; url && page < this.#maxPages; page++) {
       fetched.add(url.href);
-      const reply: Reply = await this.#request(host, path, cred, url, {
-        method: "GET",
-        accept: "application/json",
-        maxBytes: MAX_ANSWER_BYTES.tags,
-        notFoundCode: "NAME_UNKNOWN",
-        signal,
-      });
-      for (const tag of parseTags(host, reply)) tags.add(tag);
+      const maxBytes = Math.min(MAX_ANSWER_BYTES.tags, bytesLeft);
+      // Read as it streams in: a tag is kept once it ends and passes the grammar; a string
+      // longer than a tag can be is never held.
+      const reader = new TagListReader((tag) => {
+        if (!TAG.test(tag)) drop(tag);
+        else if (tags.add(tag).size > LISTING_LIMITS.tags) {
+          throw tooLarge(`over ${LISTING_LIMITS.tags} tags`);
+        }
+      }, drop);
+      const page = url;
+      // What the reader refuses is the registry's answer: final, like any malformed one.
+      const read = (step: () => void) => {
+        try {
+          step();
+        } catch (err) {
+          if (!(err instanceof MalformedTagList)) throw err;
+          throw new RegistryError(`${host}: GET ${page.pathname}: ${err.message}`, {
+            host,
+            status: 200,
+            transient: false,
+          });
+        }
+      };
+      let reply: Reply;
+      try {
+        reply = await this.#request(host, path, cred, url, {
+          method: "GET",
+          accept: "application/json",
+          maxBytes,
+          notFoundCode: "NAME_UNKNOWN",
+          signal,
+          consume: (chunk) => {
+            bytesLeft -= chunk.byteLength;
+            read(() => reader.push(chunk));
+          },
+        });
+      } catch (err) {
+        // Cut by what is left of the listing's bound rather than by the page's own.
+        const cut = err instanceof RegistryError && err.code === "TOO_LARGE";
+        if (cut && maxBytes < MAX_ANSWER_BYTES.tags) {
+          throw tooLarge(`over ${LISTING_LIMITS.bytes} bytes`);
+        }
+        throw err;
+      }
+      read(() => reader.end());
       url = nextPageUrl(reply.headers.get("link"), reply.url);
       if (url && endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
       // Credentials go with every page, so never follow a link to another origin.
@@ -259,6 +334,15 @@ export class RegistryClient {
         });
         url = undefined;
       }
+    }
+    if (dropped > 0) {
+      this.#log.warn("registry listed tags that break the tag grammar, dropped", {
+        host,
+        path,
+        dropped,
+        first: example,
+      });
+      this.onDroppedTags?.(host, dropped);
     }
     if (url) {
       this.#log.warn("registry tags list truncated at page limit", {
@@ -404,7 +488,7 @@ export class RegistryClient {
     });
     const sent = this.#knownAuth(host, cred, tokenKey);
     const { signal } = req;
-    const limits = { maxBytes: req.maxBytes, registry: url };
+    const limits: Limits = { maxBytes: req.maxBytes, registry: url, consume: req.consume };
     let reply = await this.#send(host, url, {
       method: req.method,
       headers: headers(sent),
@@ -568,7 +652,7 @@ export class RegistryClient {
     host: string,
     url: URL,
     init: RequestInit & { method: string; headers: HeadersInit },
-    limits: { maxBytes: number; registry: URL },
+    limits: Limits,
   ): Promise<Reply> {
     return this.#limiter.run(host, async () => {
       const cancel = init.signal;
@@ -617,7 +701,7 @@ export class RegistryClient {
     host: string,
     first: URL,
     init: RequestInit & { method: string; headers: HeadersInit },
-    limits: { maxBytes: number; registry: URL },
+    limits: Limits,
   ): Promise<Reply> {
     let url = first;
     let headers = new Headers(init.headers);
@@ -635,7 +719,10 @@ export class RegistryClient {
       });
       const location = res.headers.get("location");
       if (res.status < 300 || res.status > 399 || !location) {
-        const bytes = await readAnswer(host, url, res, limits.maxBytes);
+        const consume = res.ok ? limits.consume : undefined;
+        const bytes = consume
+          ? await consumeAnswer(host, url, res, limits.maxBytes, consume)
+          : await readAnswer(host, url, res, limits.maxBytes);
         return {
           method: init.method,
           url,
@@ -674,17 +761,28 @@ function readAnswer(
   res: Response,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  return readBodyCapped(
-    res,
-    maxBytes,
-    () =>
-      new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
-        host,
-        status: res.status,
-        code: "TOO_LARGE",
-        transient: false,
-      }),
-  );
+  return readBodyCapped(res, maxBytes, () => answerTooLarge(host, url, res, maxBytes));
+}
+
+/** The answer's body handed to `consume` as it arrives, none kept, like {@linkcode readAnswer}. */
+async function consumeAnswer(
+  host: string,
+  url: URL,
+  res: Response,
+  maxBytes: number,
+  consume: (chunk: Uint8Array) => void,
+): Promise<Uint8Array<ArrayBuffer>> {
+  await eachBodyChunkCapped(res, maxBytes, () => answerTooLarge(host, url, res, maxBytes), consume);
+  return new Uint8Array();
+}
+
+function answerTooLarge(host: string, url: URL, res: Response, maxBytes: number): RegistryError {
+  return new RegistryError(`${host}: ${url.pathname}: answer larger than ${maxBytes} bytes`, {
+    host,
+    status: res.status,
+    code: "TOO_LARGE",
+    transient: false,
+  });
 }
 
 /** A request the host policy refused: never retried, the reason in the message. */
@@ -724,7 +822,12 @@ function tokenCacheKey(host: string, path: string, cred?: RegistryCredential): s
   return JSON.stringify([host, path, createHash("sha256").update(secret).digest("base64")]);
 }
 
-function checkName(host: string, value: string, code: string, pattern: RegExp): void {
+function checkName(
+  host: string,
+  value: string,
+  code: string,
+  pattern: Pick<RegExp, "test">,
+): void {
   if (!pattern.test(value)) {
     throw new RegistryError(`${host}: invalid ${code.split("_")[0].toLowerCase()} "${value}"`, {
       host,
@@ -732,26 +835,6 @@ function checkName(host: string, value: string, code: string, pattern: RegExp): 
       transient: false,
     });
   }
-}
-
-function parseTags(host: string, reply: Reply): string[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(reply.body);
-  } catch {
-    body = undefined;
-  }
-  const tags = (body as { tags?: unknown } | undefined)?.tags;
-  // distribution answers `"tags": null` for a repository whose tags were all deleted.
-  if (tags === null) return [];
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) {
-    throw new RegistryError(`${host}: GET ${reply.url.pathname}: malformed tags list`, {
-      host,
-      status: reply.status,
-      transient: false,
-    });
-  }
-  return tags;
 }
 
 /** A RegistryError for a non-2xx reply, with the code from the distribution error body. */
@@ -780,7 +863,7 @@ function statusError(host: string, reply: Reply, notFoundCode?: string): Registr
       status,
       code,
       retryAfterMs: reply.retryAfterMs,
-      transient: status === 408 || status === 429 || status >= 500,
+      transient: isTransientStatus(status),
     },
   );
 }

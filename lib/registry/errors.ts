@@ -97,3 +97,81 @@ export function isCredentialRefusal(err: unknown): boolean {
   return err instanceof RegistryError && (err.status === 401 || err.status === 403 ||
     err.code === "UNAUTHORIZED" || err.code === "DENIED");
 }
+
+/**
+ * Whether an HTTP status may pass by itself: `408`, `429` and `5xx`. Every other failed
+ * status is an answer a retry cannot change.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isTransientStatus } from "./errors.ts";
+ * assert.deepEqual([400, 404, 408, 429, 503].map(isTransientStatus), [false, false, true, true, true]);
+ * ```
+ */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * The code of a {@linkcode RegistryError} for a tag listing over its bounds (bytes or tags
+ * across all pages): refused for this cycle.
+ *
+ * @example
+ * ```ts
+ * import { LISTING_TOO_LARGE, RegistryError } from "./errors.ts";
+ * const err = new RegistryError("too many tags", { host: "h", code: LISTING_TOO_LARGE, transient: false });
+ * if (err.code === LISTING_TOO_LARGE) console.log("listing refused this cycle");
+ * ```
+ */
+export const LISTING_TOO_LARGE = "LISTING_TOO_LARGE";
+
+/** Why a registry failure is final, as a metrics label; see {@linkcode finalReason}. */
+export type FinalReason =
+  | "credentials-refused"
+  | "host-refused"
+  | "too-large"
+  | "not-found"
+  | "client-error"
+  | "malformed";
+
+/**
+ * The one rule of final against transient for registry failures: final when no retry can
+ * change the answer (refused credentials or realm, a host the policy refuses, a malformed or
+ * oversized answer, a `4xx` other than `408`/`429`): that workload's problem, reported and
+ * retried from the work queue with back-off, while a delivery is answered `200` for the
+ * others. Anything else (the registry or API server unreachable, timeouts, `5xx`, `429`, any
+ * error that is not a {@linkcode RegistryError}) is transient: a delivery is answered `503`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isFinal, RegistryError } from "./errors.ts";
+ * assert.equal(isFinal(new RegistryError("invalid_grant", { host: "h", status: 400, transient: false })), true);
+ * assert.equal(isFinal(new RegistryError("busy", { host: "h", status: 503, transient: true })), false);
+ * assert.equal(isFinal(new Error("API server unreachable")), false);
+ * ```
+ */
+export function isFinal(err: unknown): err is RegistryError {
+  return err instanceof RegistryError && !err.transient;
+}
+
+/**
+ * Why a final registry failure is final, in a few words fit for a metrics label.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { finalReason, RegistryError } from "./errors.ts";
+ * const err = new RegistryError("denied", { host: "h", status: 403, transient: false });
+ * assert.equal(finalReason(err), "credentials-refused");
+ * ```
+ */
+export function finalReason(err: RegistryError): FinalReason {
+  if (isCredentialRefusal(err)) return "credentials-refused";
+  if (err.code === "HOST_REFUSED") return "host-refused";
+  if (err.code === "TOO_LARGE" || err.code === LISTING_TOO_LARGE) return "too-large";
+  if (err.status === 404) return "not-found";
+  if (err.status !== undefined && err.status >= 400 && err.status <= 499) return "client-error";
+  return "malformed";
+}

@@ -6,7 +6,8 @@
  * - only `https`, or plain `http` to a registry the operator listed as insecure, and then
  *   only that same host; never `file:` or another scheme;
  * - never a link-local address (169.254.0.0/16, fe80::/10: cloud metadata services) nor an
- *   unspecified one (0.0.0.0, ::), whether written in the URL or what the name resolves to;
+ *   unspecified one (0.0.0.0, ::), whether written in the URL or what the name resolves to,
+ *   an IPv6 address carrying an IPv4 one (`::ffff:169.254.169.254`) judged as that address;
  * - with an allow list (`--registry-allow`), only registries whose host matches one of it.
  *
  * @module
@@ -26,24 +27,62 @@ function ipv4(host: string): number[] | undefined {
 }
 
 /**
- * Whether an address (or a hostname literal) is link-local or unspecified.
+ * The eight 16-bit groups of an IPv6 address (`::` and a trailing dotted IPv4 part
+ * expanded), or undefined when `a` is not one.
+ */
+function ipv6Groups(a: string): number[] | undefined {
+  if (!/^[0-9a-f:.]+$/.test(a)) return undefined;
+  let text = a;
+  const dotted = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
+  if (dotted) {
+    const v4 = ipv4(dotted[1]);
+    if (!v4 || v4.some((n) => n > 255)) return undefined;
+    const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
+    text = `${text.slice(0, dotted.index)}:${hex(v4[0], v4[1])}:${hex(v4[2], v4[3])}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const part = (p: string) => (p === "" ? [] : p.split(":"));
+  const head = part(halves[0]);
+  const tail = halves.length === 2 ? part(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const groups = [...head, ...Array(missing).fill("0"), ...tail];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => parseInt(g, 16));
+}
+
+/**
+ * The IPv4 address an IPv6 address carries: IPv4-mapped (`::ffff:a.b.c.d`, also written
+ * `::ffff:a9fe:a9fe`) or IPv4-compatible (`::a.b.c.d`), which reach the IPv4 host.
+ */
+function carriedIpv4(groups: number[]): number[] | undefined {
+  if (groups.slice(0, 5).some((g) => g !== 0)) return undefined;
+  if (groups[5] !== 0xffff && groups[5] !== 0) return undefined;
+  return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff];
+}
+
+/**
+ * Whether an address (or a hostname literal) is link-local or unspecified. An IPv6 address
+ * that carries an IPv4 one (mapped or compatible) is judged as that IPv4 address.
  *
  * @example
  * ```ts
  * import { isForbiddenAddress } from "./host_policy.ts";
  * isForbiddenAddress("169.254.169.254"); // true
  * isForbiddenAddress("[fe80::1]"); // true
+ * isForbiddenAddress("[::ffff:a9fe:a9fe]"); // true (169.254.169.254)
  * isForbiddenAddress("10.0.0.1"); // false
  * ```
  */
 export function isForbiddenAddress(address: string): boolean {
   const a = address.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  const v4 = ipv4(a) ?? ipv4(a.replace(/^::ffff:/, ""));
+  const groups = a.includes(":") ? ipv6Groups(a) : undefined;
+  const v4 = ipv4(a) ?? (groups && carriedIpv4(groups));
   if (v4) return (v4[0] === 169 && v4[1] === 254) || v4.every((n) => n === 0);
-  if (!a.includes(":")) return false;
-  if (/^[0:]+$/.test(a)) return true; // ::, 0:0:…:0
-  // fe80::/10: the first 10 bits are 1111111010, so fe8x to febx.
-  return /^fe[89ab][0-9a-f]?:/.test(a);
+  if (!groups) return false;
+  // fe80::/10: the first 10 bits are 1111111010.
+  return (groups[0] & 0xffc0) === 0xfe80;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 
 import { type Logger, silentLogger } from "../log/logger.ts";
+import { redactPath } from "../webhook/sources/routes.ts";
 
 /** Why an upload did not arrive whole. */
 export type UploadCutReason = "body-timeout" | "aborted";
@@ -121,7 +122,8 @@ export function guardHandler(
 
   function failed(err: unknown, req: Request): Response {
     const cut = uploadCutIn(err);
-    const path = new URL(req.url).pathname;
+    // A token-in-path route's path is its secret.
+    const path = redactPath(new URL(req.url).pathname);
     if (cut) {
       opts.onCut?.(cut.reason);
       log.warn("upload cut", { path, reason: cut.reason });

@@ -40,7 +40,7 @@ import { WorkloadCache } from "../workloads/cache.ts";
 import { runningDigests } from "../workloads/running.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { workloadCredentials } from "./credentials.ts";
-import { reporter } from "./reporting.ts";
+import { listingRefusals, Rejections, reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
 export interface ArgoosDeps {
@@ -126,6 +126,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   });
   registry.onRequest = ({ host, status }) =>
     metrics.registryRequests.inc({ host, status: String(status) });
+  registry.onDroppedTags = (host, dropped) => metrics.droppedTags.inc({ host }, dropped);
   const stopping = new AbortController();
   const facts = new RepositoryFacts();
   const { dockerConfig, credentialProviders, mirrors } = config.registry;
@@ -191,9 +192,25 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     followUp: (key, delayMs) => queue.addAfter(key, delayMs),
     recheckMs: config.healthRecheckMs,
   });
+  const rejections = new Rejections({
+    metrics,
+    events,
+    logger: log,
+    workloadOf: (key) => cache.get(key),
+  });
   // The cache's handler above enqueues into it; it is only called once the cache starts.
   const queue = new WorkQueue<ReconcileOutcome>({
-    reconcile: (key) => reconciler.reconcile(key),
+    // A final registry failure is reported here and retried with back-off like any failure.
+    reconcile: async (key) => {
+      try {
+        const outcome = await reconciler.reconcile(key);
+        rejections.finished(key);
+        return outcome;
+      } catch (err) {
+        rejections.failed(key, err);
+        throw err;
+      }
+    },
     // A refused write (admission) is retried with back-off; new facts retry it at once.
     retry: (outcome) => outcome === "refused",
     onRetry: (key, delayMs, cause) =>
@@ -262,6 +279,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       intervalMs: config.pollIntervalMs,
       isLeader: lease ? () => lease!.isLeader() : undefined,
       logger: log,
+      onListingRefused: listingRefusals(events),
       onCycle: (s) => {
         metrics.pollCycle.observe(s.seconds);
         // A plugin or helper still failing is reported again next cycle.

@@ -2,10 +2,10 @@
  * The webhook routes, triggers all of one shape: authenticate, bound, parse and validate a
  * registry's notification (each route with its source's receiver), record its pushes and wait
  * for the reconciles they cause, answering so that the sender's retries do the rest: 200 once
- * those reconciles finished (applied, no-op, or refused by admission: reported and retried
- * from the work queue), 503 when they could not finish in time because the API server or a
- * registry is unavailable or the cache is not synced, 4xx for deliveries that can never
- * succeed.
+ * those reconciles finished (applied, no-op, refused by admission, or met a registry answer
+ * no retry can fix: reported and retried from the work queue), 503 only when they could not
+ * finish in time for a reason that passes (the API server or a registry unavailable, the cache
+ * not synced), 4xx for deliveries that can never succeed.
  *
  * @module
  */
@@ -33,6 +33,8 @@ export type DeliveryOutcome =
   | "unchanged"
   /** Some workload's write was refused (admission): answered 200, reported, retried. */
   | "refused"
+  /** Some workload's registry answered for good (`isFinal`): answered 200, reported, retried. */
+  | "rejected"
   /** No event to act on (pulls, blob pushes, pushes by digest, deletes, …). */
   | "ignored"
   /** A sender checking the route (GitHub's `ping`). */
@@ -73,7 +75,7 @@ export interface WebhookOptions {
 /** Handles one route's deliveries; `pathToken` is the token segment of a token-in-path route. */
 export type RouteHandler = (req: Request, pathToken?: string) => Promise<Response>;
 
-const EMPTY: DeliverySummary = { applied: 0, unchanged: 0, refused: 0 };
+const EMPTY: DeliverySummary = { applied: 0, unchanged: 0, refused: 0, rejected: 0 };
 
 const json = (status: number, body: Record<string, unknown>) =>
   Response.json(body, { status, headers: { "cache-control": "no-store" } });
@@ -171,7 +173,13 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
       return ["retry", json(503, { error: `not finished yet: ${(err as Error).message}` })];
     }
     log.info("delivery handled", { pushes: names, ...summary });
-    const outcome = summary.applied ? "applied" : summary.refused ? "refused" : "unchanged";
+    const outcome = summary.applied
+      ? "applied"
+      : summary.refused
+      ? "refused"
+      : summary.rejected
+      ? "rejected"
+      : "unchanged";
     return [outcome, json(200, { ...summary, ignored: ignored.length })];
   }
 

@@ -6,7 +6,7 @@
  */
 
 import type { KubeClient } from "../kube/client.ts";
-import { KubeApiError } from "../kube/errors.ts";
+import { isTransient, KubeApiError } from "../kube/errors.ts";
 import { SECRETS, SERVICEACCOUNTS } from "../kube/resource.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import {
@@ -28,7 +28,9 @@ const EMPTY: CredentialMap = new Map();
 
 /**
  * Reads pull secrets, each Secret and ServiceAccount at most once per instance;
- * make one per poll cycle so rotated secrets are picked up.
+ * make one per poll cycle so rotated secrets are picked up. A read that fails for a reason
+ * that passes (`isTransient`: 5xx, 429, timeouts, network) rejects and is not kept; an absent
+ * (404) or forbidden one counts as no credentials.
  *
  * @example
  * ```ts ignore
@@ -70,6 +72,7 @@ export class PullSecrets {
       ).then(
         (sa) => (sa.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
         (err) => {
+          if (isTransient(err)) return this.#unread(this.#accounts, key, names!, err);
           if (!(err instanceof KubeApiError && err.status === 404)) {
             this.#log.warn("cannot read service account", { serviceAccount: key, error: err });
           }
@@ -93,12 +96,25 @@ export class PullSecrets {
         }
         return parseDockerConfig(new TextDecoder().decode(decodeBase64(data)));
       }).catch((err) => {
+        if (isTransient(err)) return this.#unread(this.#secrets, key, creds!, err);
+        // Absent (404), forbidden or unreadable: no retry changes it, the anonymous read follows.
         this.#log.warn("cannot use pull secret", { secret: key, error: err });
         return EMPTY;
       });
       this.#secrets.set(key, creds);
     }
     return creds;
+  }
+
+  /**
+   * A read that failed for a reason that passes (API server unavailable, a timeout): never
+   * kept as "no credentials", which would let the registry refuse the workload for a minute;
+   * forgotten so the next reconcile reads again, and passed on so this one fails transiently.
+   */
+  #unread<T>(cache: Map<string, Promise<T>>, key: string, read: Promise<T>, err: unknown): never {
+    if (cache.get(key) === read) cache.delete(key);
+    this.#log.warn("cannot read from the API server now, retried", { object: key, error: err });
+    throw err;
   }
 }
 

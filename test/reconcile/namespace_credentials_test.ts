@@ -9,6 +9,7 @@ import { startService } from "../support/argoos_service.ts";
 import { deployment, type FakeCluster, imagesOf, waitFor } from "../support/fake_cluster.ts";
 
 const REG = "127.0.0.1:5000";
+const REJECTED = "registry answer no retry can fix: not written, retried with back-off";
 const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
 
 /** A `kubernetes.io/dockerconfigjson` Secret for REG, data base64-encoded as the API returns it. */
@@ -65,7 +66,14 @@ Deno.test("credentials per namespace: a private repository readable with ns A's 
     });
     const res = await svc.post(body);
     assert.equal(res.status, 200, `a namespace without access does not stall: ${res.text}`);
-    assert.deepEqual(JSON.parse(res.text), { applied: 1, unchanged: 2, refused: 0, ignored: 0 });
+    // Refused credentials are final for those two: answered 200, reported, retried with back-off.
+    assert.deepEqual(JSON.parse(res.text), {
+      applied: 1,
+      unchanged: 0,
+      refused: 0,
+      rejected: 2,
+      ignored: 0,
+    });
     assert.equal(imageIn(svc, "team-a"), `app=${REG}/private:1.0.1`);
     assert.equal(imageIn(svc, "team-b"), `app=${REG}/private:1.0.0`, "no secret: not rolled out");
     assert.equal(
@@ -74,7 +82,7 @@ Deno.test("credentials per namespace: a private repository readable with ns A's 
       "wrong secret: not rolled out",
     );
     const refused = svc.log.records().filter((r) =>
-      r.msg === "registry refused this workload's credentials, not written"
+      r.msg === REJECTED && r.reason === "credentials-refused"
     ).map((r) => String(r.workload)).sort();
     assert.deepEqual(refused, ["Deployment team-b/web", "Deployment team-c/web"]);
     // Only team-a's request carried team-a's credentials.
@@ -107,9 +115,7 @@ Deno.test("credentials per namespace: the poll's listing serves only namespaces 
     assert.equal(imageIn(svc, "team-b"), `app=${REG}/private:1.0.0`);
     // team-b was not reconciled from team-a's listing at all: its own read was never tried.
     assert.ok(
-      !svc.log.records().some((r) =>
-        r.msg === "registry refused this workload's credentials, not written"
-      ),
+      !svc.log.records().some((r) => r.msg === REJECTED),
     );
   } finally {
     await svc.stop();

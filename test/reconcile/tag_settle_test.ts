@@ -112,6 +112,7 @@ Deno.test("a pushed tag that never resolves: nothing written, bounded retries, t
       applied: 0,
       unchanged: 1,
       refused: 0,
+      rejected: 0,
     });
     assert.equal(queue.length, 0, "nothing left to retry");
     assert.deepEqual(written, []);

@@ -7,8 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { MAX_ANSWER_BYTES, RegistryClient } from "../../lib/registry/client.ts";
-import { RegistryError } from "../../lib/registry/errors.ts";
+import { LISTING_LIMITS, MAX_ANSWER_BYTES, RegistryClient } from "../../lib/registry/client.ts";
+import { LISTING_TOO_LARGE, RegistryError } from "../../lib/registry/errors.ts";
+import { capture } from "../support/capture_log.ts";
 import { hostAllowed, isForbiddenAddress } from "../../lib/registry/host_policy.ts";
 import { TokenCache } from "../../lib/registry/token_cache.ts";
 
@@ -194,6 +195,118 @@ Deno.test("link-local and unspecified hosts are never contacted, named or resolv
     ["reg.example", false],
   ];
   for (const [address, want] of table) assert.equal(isForbiddenAddress(address), want, address);
+});
+
+Deno.test("IPv6 forms that carry an IPv4 address are judged as that address", async () => {
+  const table: [string, boolean][] = [
+    // IPv4-mapped, dotted and hex (what URL parsing turns the dotted form into).
+    ["::ffff:169.254.169.254", true],
+    ["[::ffff:a9fe:a9fe]", true],
+    ["0:0:0:0:0:ffff:a9fe:a9fe", true],
+    ["::FFFF:A9FE:1", true],
+    ["::ffff:0.0.0.0", true],
+    ["::ffff:0:0", true],
+    // IPv4-compatible.
+    ["::169.254.169.254", true],
+    ["::a9fe:a9fe", true],
+    ["0::0:a9fe:a9fe", true],
+    // Carrying an address that is allowed.
+    ["::ffff:10.0.0.1", false],
+    ["::ffff:a00:1", false],
+    ["::10.0.0.1", false],
+    ["::1", false],
+    // Not IPv4-carrying forms, or not addresses.
+    ["2001:db8::a9fe:a9fe", false],
+    ["64:ff9b::10.0.0.1", false],
+    ["::ffff:1.2.3.400", false],
+    ["1:2:3:4:5:6:7:8:9", false],
+  ];
+  for (const [address, want] of table) assert.equal(isForbiddenAddress(address), want, address);
+  // Through the client, as an image or a realm would name them: refused before any request.
+  for (const host of ["[::ffff:169.254.169.254]", "[::ffff:a9fe:a9fe]", "[::169.254.169.254]"]) {
+    const { client, sent } = rig(tags);
+    await assert.rejects(client.listTags(host, "app"), refusedWith(/link-local or unspecified/));
+    assert.equal(sent.length, 0, host);
+  }
+  const { client, sent } = rig((url) =>
+    url.pathname === "/v2/app/tags/list" ? challenge("https://[::ffff:169.254.169.254]/t") : tags()
+  );
+  await assert.rejects(client.listTags("reg.example", "app", cred), refusedWith(/realm refused/));
+  assert.equal(sent.length, 1, "the realm is never contacted");
+});
+
+/**
+ * A client on a registry whose tags list answers `pageTags(page)` on each page, each page
+ * linking to the next until `pageTags` says `undefined`; counts the pages asked.
+ */
+function pagedListing(pageTags: (page: number) => string[] | undefined) {
+  const log = capture();
+  let pages = 0;
+  const client = new RegistryClient({
+    logger: log.logger,
+    maxPages: 1_000,
+    fetch: ((input: string | URL) => {
+      const page = Number(new URL(String(input)).searchParams.get("page") ?? 0);
+      pages++;
+      const next: Record<string, string> = pageTags(page + 1) === undefined ? {} : {
+        link: `</v2/app/tags/list?page=${page + 1}>; rel="next"`,
+      };
+      return Promise.resolve(Response.json({ tags: pageTags(page) }, { headers: next }));
+    }) as typeof fetch,
+  });
+  return { client, log, pages: () => pages };
+}
+
+Deno.test("listed tags that break the grammar or pass 128 characters are dropped, counted, logged once", async () => {
+  const { client, log } = pagedListing((page) =>
+    page === 0
+      ? ["1.0.0", "a".repeat(128), "b".repeat(129), "bad tag", ".hidden"]
+      : page === 1
+      ? ["1.1.0", "c".repeat(4000)]
+      : undefined
+  );
+  const dropped: [string, number][] = [];
+  client.onDroppedTags = (host, n) => dropped.push([host, n]);
+  assert.deepEqual(await client.listTags("reg.example", "app"), [
+    "1.0.0",
+    "a".repeat(128),
+    "1.1.0",
+  ]);
+  assert.deepEqual(dropped, [["reg.example", 4]]);
+  const lines = log.records().filter((r) => String(r.msg).includes("break the tag grammar"));
+  assert.equal(lines.length, 1, "one line per listing");
+  assert.equal(lines[0].dropped, 4);
+  assert.ok(String(lines[0].first).length <= 64, "the example is cut short");
+});
+
+Deno.test("a listing over its bounds across pages is refused, each page read within what is left", async () => {
+  // 3.9 MB "tags", one a page: under the page cap, over the listing's bytes after four pages.
+  const huge = "x".repeat(3_900_000);
+  const bytes = pagedListing(() => [huge]);
+  await assert.rejects(bytes.client.listTags("reg.example", "app"), (err) => {
+    assert.ok(err instanceof RegistryError);
+    assert.equal(err.code, LISTING_TOO_LARGE);
+    assert.equal(err.transient, false);
+    assert.match(err.message, new RegExp(`over ${LISTING_LIMITS.bytes} bytes`));
+    return true;
+  });
+  assert.equal(bytes.pages(), Math.ceil(LISTING_LIMITS.bytes / 3_900_000));
+  // Tags: pages of 30,000 valid tags, over the bound on the fourth.
+  const many = pagedListing((page) =>
+    page < 10 ? Array.from({ length: 30_000 }, (_, i) => `${page}.${i}`) : undefined
+  );
+  await assert.rejects(
+    many.client.listTags("reg.example", "app"),
+    (err) =>
+      err instanceof RegistryError && err.code === LISTING_TOO_LARGE &&
+      err.message.includes(`over ${LISTING_LIMITS.tags} tags`),
+  );
+  assert.equal(many.pages(), 4);
+  // At the bound exactly, the listing is whole.
+  const exact = pagedListing((page) =>
+    page < 4 ? Array.from({ length: 25_000 }, (_, i) => `${page}.${i}`) : undefined
+  );
+  assert.equal((await exact.client.listTags("reg.example", "app")).length, LISTING_LIMITS.tags);
 });
 
 Deno.test("with an allow list, only the registries it names are contacted", async () => {

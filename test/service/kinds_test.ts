@@ -46,6 +46,7 @@ Deno.test("a push rolls out a Deployment, StatefulSet, DaemonSet and CronJob ali
       applied: KINDS.length,
       unchanged: 0,
       refused: 0,
+      rejected: 0,
       ignored: 0,
     });
 

@@ -36,7 +36,21 @@ export interface ServiceOptions {
    * objects, queue faults, push tags).
    */
   seed?: (cluster: FakeCluster, registry: StubRegistry) => void;
+  /** Answers the requests it returns a Response for (a hostile registry); see `clientFor`. */
+  answer?: RegistryAnswer;
 }
+
+/**
+ * Answers a registry request itself, or returns undefined to leave it to the stub registry.
+ *
+ * @example
+ * ```ts
+ * import type { RegistryAnswer } from "./argoos_service.ts";
+ * const hostile: RegistryAnswer = (url) =>
+ *   url.hostname === "bad.example.com" ? new Response("not json") : undefined;
+ * ```
+ */
+export type RegistryAnswer = (url: URL, init?: RequestInit) => Response | undefined;
 
 /** A running service and its fake cluster. */
 export interface Service extends FakeCluster {
@@ -104,7 +118,8 @@ export async function launchArgoos(
 }
 
 /**
- * A registry client whose every request, to any host, goes to `stub` instead.
+ * A registry client whose every request, to any host, goes to `stub` instead, but those
+ * `answer` answers itself.
  *
  * @example
  * ```ts ignore
@@ -112,11 +127,14 @@ export async function launchArgoos(
  * const registry = clientFor(startStubRegistry());
  * ```
  */
-export function clientFor(stub: StubRegistry): RegistryClient {
+export function clientFor(stub: StubRegistry, answer?: RegistryAnswer): RegistryClient {
   return new RegistryClient({
     fetch: (input, init) => {
       const url = new URL(input instanceof Request ? input.url : input);
-      return fetch(`http://${stub.host}${url.pathname}${url.search}`, init);
+      const own = answer?.(url, init);
+      return own
+        ? Promise.resolve(own)
+        : fetch(`http://${stub.host}${url.pathname}${url.search}`, init);
     },
   });
 }
@@ -129,7 +147,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     cluster.client,
     ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],
     opts.env,
-    clientFor(registry),
+    clientFor(registry, opts.answer),
   );
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {

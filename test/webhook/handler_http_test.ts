@@ -163,7 +163,13 @@ Deno.test("a push no workload moves is answered 200 as unchanged", async () => {
   await withService(seedWeb("patch"), async (svc) => {
     const res = await svc.post(push("2.0.0").body);
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(JSON.parse(res.text), { applied: 0, unchanged: 1, refused: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(res.text), {
+      applied: 0,
+      unchanged: 1,
+      refused: 0,
+      rejected: 0,
+      ignored: 0,
+    });
     assert.equal(patches(svc).length, 0);
   });
 });
@@ -189,7 +195,13 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
     const res = await svc.post(delivery.body);
     assert.equal(res.status, 200, res.text);
     // The bad-label workload is reconciled too, and left alone.
-    assert.deepEqual(JSON.parse(res.text), { applied: 1, unchanged: 1, refused: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(res.text), {
+      applied: 1,
+      unchanged: 1,
+      refused: 0,
+      rejected: 0,
+      ignored: 0,
+    });
 
     assert.deepEqual(image(svc, "web"), [
       `app=${REG}/myapp:1.2.4`,
@@ -292,7 +304,13 @@ Deno.test("a redelivered event (same id) patches nothing more", async () => {
     // Without a ledger: the reconcile of the redelivery finds the workload already there.
     const again = await svc.post(delivery.body);
     assert.equal(again.status, 200);
-    assert.deepEqual(JSON.parse(again.text), { applied: 0, unchanged: 1, refused: 0, ignored: 0 });
+    assert.deepEqual(JSON.parse(again.text), {
+      applied: 0,
+      unchanged: 1,
+      refused: 0,
+      rejected: 0,
+      ignored: 0,
+    });
     assert.equal(patches(svc).length, 1);
   });
 });
@@ -381,7 +399,13 @@ Deno.test("a 422 from an admission webhook is answered 200, reported, and retrie
     svc.fake.fail({ method: "PATCH", status: 422, reason: "Invalid", message, times: 2 });
     const res = await svc.post(push("1.2.4").body);
     assert.equal(res.status, 200, "the registry's queue is not held back");
-    assert.deepEqual(JSON.parse(res.text), { applied: 0, unchanged: 0, refused: 1, ignored: 0 });
+    assert.deepEqual(JSON.parse(res.text), {
+      applied: 0,
+      unchanged: 0,
+      refused: 1,
+      rejected: 0,
+      ignored: 0,
+    });
     const refusal = svc.log.records().find((r) => r.msg === "rollout refused by the API server");
     assert.equal(refusal?.status, 422);
     assert.match(String(refusal?.error), /unsigned image/);
@@ -438,10 +462,22 @@ Deno.test("a ValidatingAdmissionPolicy refusal (403 with a cause) is answered 20
     svc.fake.fail({ method: "PATCH", path: "/deployments/web", error: denial, times: 1000 });
     const first = await svc.post(push("1.2.4").body);
     assert.equal(first.status, 200, first.text);
-    assert.deepEqual(JSON.parse(first.text), { applied: 1, unchanged: 0, refused: 1, ignored: 0 });
+    assert.deepEqual(JSON.parse(first.text), {
+      applied: 1,
+      unchanged: 0,
+      refused: 1,
+      rejected: 0,
+      ignored: 0,
+    });
     const second = await svc.post(push("1.2.5").body);
     assert.equal(second.status, 200, "a standing refusal does not hold back the next push");
-    assert.deepEqual(JSON.parse(second.text), { applied: 1, unchanged: 0, refused: 1, ignored: 0 });
+    assert.deepEqual(JSON.parse(second.text), {
+      applied: 1,
+      unchanged: 0,
+      refused: 1,
+      rejected: 0,
+      ignored: 0,
+    });
     assert.equal(image(svc, "api")[0], `app=${REG}/myapp:1.2.5`);
     assert.equal(image(svc, "web")[0], `app=${REG}/myapp:1.2.3`);
     const refusal = svc.log.records().find((r) => r.msg === "rollout refused by the API server");

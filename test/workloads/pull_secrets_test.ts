@@ -204,3 +204,26 @@ Deno.test("PullSecrets: each secret and service account read once per instance",
     await cluster.stop();
   }
 });
+
+Deno.test("PullSecrets: a read that fails for a reason that passes rejects and is read again, never cached", async () => {
+  const cluster = await startFakeCluster();
+  const log = capture();
+  try {
+    putPullSecret(cluster, "regcred", { "reg.a": "workload" });
+    putServiceAccount(cluster, "builder", ["regcred"]);
+    const web = workload("web", { imagePullSecrets: [{ name: "regcred" }] });
+    const built = workload("built", { serviceAccountName: "builder" });
+    for (const [w, path] of [[web, SECRET_PATH], [built, ACCOUNT_PATH]] as const) {
+      for (const status of [503, 429, 500, 504]) {
+        const secrets = new PullSecrets(cluster.client, undefined, log.logger);
+        cluster.fake.fail({ method: "GET", path, status });
+        await assert.rejects(secrets.forWorkload(w), `${status} on ${path}`);
+        // The same instance reads again: the failure was not kept as "no credentials".
+        assert.deepEqual(users(await secrets.forWorkload(w)), { "reg.a": "workload" });
+      }
+    }
+    assert.ok(log.records().some((r) => r.msg === "cannot read from the API server now, retried"));
+  } finally {
+    await cluster.stop();
+  }
+});

@@ -70,23 +70,31 @@ export function optionalText(obj: JsonObject, key: string): string | undefined {
 }
 
 /**
- * Milliseconds of an RFC 3339 time or of epoch seconds, else `fallback`.
+ * Milliseconds of an RFC 3339 time or of epoch seconds, else `receivedAt`; never later than
+ * `receivedAt`: a sender's clock ahead of ours (or a forged time) counts as the time the
+ * notification was received, so it cannot make later pushes look older than it.
  *
  * @example
  * ```ts
  * import { timeOf } from "./fields.ts";
- * timeOf("2019-11-16T01:54:34Z", 0); // 1573869274000
- * timeOf(1417566161, 0); // 1417566161000
+ * const now = Date.parse("2026-01-01T00:00:00Z");
+ * timeOf("2019-11-16T01:54:34Z", now); // 1573869274000
+ * timeOf(1417566161, now); // 1417566161000
  * timeOf(undefined, 7); // 7
+ * timeOf("2099-01-01T00:00:00Z", now) === now; // true
  * ```
  */
-export function timeOf(v: unknown, fallback: number): number {
+export function timeOf(v: unknown, receivedAt: number): number {
+  return Math.min(sentTime(v) ?? receivedAt, receivedAt);
+}
+
+function sentTime(v: unknown): number | undefined {
   if (typeof v === "number" && Number.isFinite(v) && v > 0) return Math.round(v * 1000);
   if (typeof v === "string") {
     const ms = Date.parse(v);
     if (Number.isFinite(ms)) return ms;
   }
-  return fallback;
+  return undefined;
 }
 
 /**

@@ -98,16 +98,26 @@ export function matchRoute(
 }
 
 /**
- * The path as it may be logged: the token segment of a token-in-path route replaced.
+ * The path as it may be logged: everything after a token-in-path route's own path replaced,
+ * whatever follows it (a token, a token and more segments, an encoded slash), so no log line
+ * holds a token.
+ * Every log line that names a request path writes it through this.
  *
  * @example
  * ```ts
  * import { redactPath } from "./routes.ts";
  * redactPath("/event/dockerhub/s3cret"); // "/event/dockerhub/<redacted>"
+ * redactPath("/event/gar/s3cret/extra"); // "/event/gar/<redacted>"
  * redactPath("/event/harbor"); // "/event/harbor"
  * ```
  */
 export function redactPath(pathname: string): string {
-  const match = matchRoute(pathname);
-  return match?.pathToken === undefined ? pathname : `${match.route.path}/<redacted>`;
+  for (const route of RECEIVER_ROUTES) {
+    // Any suffix: `/event/gar%2Fs3cret` carries a token too.
+    const suffix = pathname.length > route.path.length && pathname.startsWith(route.path);
+    if (route.auth === "path-token" && suffix) {
+      return `${route.path}/<redacted>`;
+    }
+  }
+  return pathname;
 }

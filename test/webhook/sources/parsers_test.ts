@@ -17,6 +17,7 @@ import { parseGitHub } from "../../../lib/webhook/sources/github.ts";
 import { parseHarbor } from "../../../lib/webhook/sources/harbor.ts";
 import { parseQuay } from "../../../lib/webhook/sources/quay.ts";
 import type { Parser, ParseResult } from "../../../lib/webhook/sources/types.ts";
+import { timeOf } from "../../../lib/webhook/sources/fields.ts";
 import { context, fixture } from "./fixture.ts";
 
 const AT = 1_800_000_000_000;
@@ -270,4 +271,41 @@ Deno.test("artifactory: without jpd_origin or X-Argoos-Registry-Name the host is
     refusal(parseArtifactory(fixture("artifactory/pushed_data_only.json"), context())),
     /X-Argoos-Registry-Name/,
   );
+});
+
+Deno.test("time from outside is clamped: a push time later than received counts as received", () => {
+  const received = Date.parse("2026-12-06T20:00:00Z");
+  const table: [unknown, number][] = [
+    ["2026-12-06T19:59:59Z", received - 1_000],
+    ["2026-12-06T20:00:00Z", received],
+    ["2026-12-06T20:00:01Z", received],
+    ["2027-12-06T20:00:00Z", received],
+    [received / 1000 - 60, received - 60_000],
+    [received / 1000 + 60, received],
+    [8.64e15, received],
+    ["not a time", received],
+    [undefined, received],
+    [-5, received],
+  ];
+  for (const [sent, want] of table) assert.equal(timeOf(sent, received), want, String(sent));
+  // Every source reads its time through it: a payload stamped next year is received now.
+  const parsed = parseDistribution(
+    {
+      events: [{
+        id: "e1",
+        timestamp: "2099-01-01T00:00:00Z",
+        action: "push",
+        target: {
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          repository: "app",
+          tag: "1.0.0",
+          digest: `sha256:${"a".repeat(64)}`,
+        },
+        request: { host: "reg.example" },
+      }],
+    },
+    context({}, [], received),
+  );
+  assert.ok("pushes" in parsed, JSON.stringify(parsed));
+  assert.equal(parsed.pushes[0].pushedAt, received);
 });

@@ -156,3 +156,18 @@ Deno.test("the token never appears in what is logged of a delivery", async () =>
   for (const line of lines) assert.ok(!line.includes(TOKEN), line);
   assert.ok(lines.some((l) => l.includes("/event/dockerhub/<redacted>")));
 });
+
+Deno.test("secrets never in logs: redactPath hides whatever follows a token-in-path route", () => {
+  const table: [string, string][] = [
+    ["/event/dockerhub/s3cret", "/event/dockerhub/<redacted>"],
+    ["/event/quay/s3cret", "/event/quay/<redacted>"],
+    ["/event/gar/s3cret/more/segments", "/event/gar/<redacted>"],
+    ["/event/gar%2Fs3cret", "/event/gar/<redacted>"],
+    ["/event/dockerhub/", "/event/dockerhub/<redacted>"],
+    ["/event/dockerhub", "/event/dockerhub"],
+    ["/event", "/event"],
+    ["/event/harbor", "/event/harbor"],
+    ["/metrics", "/metrics"],
+  ];
+  for (const [path, logged] of table) assert.equal(redactPath(path), logged, path);
+});
