@@ -22,12 +22,25 @@ export type EventReason =
   | "RolloutFailed"
   | "Reverted";
 
+/** One container a decision is about: the image it ran, the image written, its digest. */
+export interface EventChange {
+  container: string;
+  from: string;
+  to: string;
+  /** The manifest digest behind `to`, when known. */
+  digest?: string;
+}
+
 /** One Event to record. */
 export interface WorkloadEvent {
   workload: Workload;
   reason: EventReason;
   message: string;
   type: "Normal" | "Warning";
+  /** The containers the decision changes (or would): for notifications, which need no parsing. */
+  changes?: EventChange[];
+  /** Why, in a word or two (a failure reason, the API server's refusal). */
+  cause?: string;
 }
 
 /** What the recorder remembers of an Event it wrote, to count repeats on it. */
@@ -50,6 +63,11 @@ const SEEN_TTL_MS = 60 * 60 * 1000;
  * one that is gone (expired) is created anew. Not done here: client-go's aggregation of
  * events differing only by message, and its per-object rate limit.
  *
+ * `onFirst` hears of each Event that is not a repeat, once, before it is written: the hook
+ * notifications hang off, so a decision repeated by a retry or the next poll cycle (the same
+ * Event counted again) tells nobody twice. With `write: false` (`--no-events`) nothing is
+ * written and repeats are still told apart.
+ *
  * @example
  * ```ts ignore
  * import { EventRecorder } from "./recorder.ts";
@@ -63,6 +81,8 @@ export class EventRecorder {
   #instance: string;
   #log: Logger;
   #now: () => number;
+  #onFirst?: (ev: WorkloadEvent) => void;
+  #write: boolean;
   /** Writes in flight, by event key, so repeats of one Event are written in order; at most `maxPending`. */
   #pending = new Map<string, Promise<void>>();
   #inFlight = 0;
@@ -72,13 +92,22 @@ export class EventRecorder {
 
   constructor(
     client: KubeClient,
-    opts: { instance: string; logger?: Logger; maxPending?: number; now?: () => number },
+    opts: {
+      instance: string;
+      logger?: Logger;
+      maxPending?: number;
+      now?: () => number;
+      onFirst?: (ev: WorkloadEvent) => void;
+      write?: boolean;
+    },
   ) {
     this.#client = client;
     this.#instance = opts.instance;
     this.#log = (opts.logger ?? silentLogger).with({ component: "events" });
     this.#maxPending = opts.maxPending ?? 100;
     this.#now = opts.now ?? Date.now;
+    this.#onFirst = opts.onFirst;
+    this.#write = opts.write ?? true;
   }
 
   /** Create (or count a repeat of) the Event without waiting; dropped with a log line when too many are pending. */
@@ -90,7 +119,7 @@ export class EventRecorder {
     const key = eventKey(ev);
     this.#inFlight++;
     const p: Promise<void> = (this.#pending.get(key) ?? Promise.resolve())
-      .then(() => this.#write(ev, key))
+      .then(() => this.#store(ev, key))
       .finally(() => {
         this.#inFlight--;
         if (this.#pending.get(key) === p) this.#pending.delete(key);
@@ -103,12 +132,17 @@ export class EventRecorder {
     while (this.#pending.size) await Promise.all([...this.#pending.values()]);
   }
 
-  async #write(ev: WorkloadEvent, key: string): Promise<void> {
+  async #store(ev: WorkloadEvent, key: string): Promise<void> {
     const now = this.#now();
     const seen = this.#seen.get(key);
     this.#seen.delete(key);
+    const repeat = seen !== undefined && now - seen.at < SEEN_TTL_MS;
+    if (!repeat) this.#tellFirst(ev);
+    if (!this.#write) {
+      return this.#remember(key, { name: "", count: (seen?.count ?? 0) + 1, at: now });
+    }
     try {
-      if (seen && now - seen.at < SEEN_TTL_MS) {
+      if (repeat) {
         const count = seen.count + 1;
         try {
           await this.#client.patch(EVENTS, ev.workload.namespace, seen.name, {
@@ -129,6 +163,14 @@ export class EventRecorder {
         workload: `${ev.workload.namespace}/${ev.workload.name}`,
         error: err,
       });
+    }
+  }
+
+  #tellFirst(ev: WorkloadEvent): void {
+    try {
+      this.#onFirst?.(ev);
+    } catch (err) {
+      this.#log.warn("event listener failed", { reason: ev.reason, error: err });
     }
   }
 

@@ -67,6 +67,8 @@ export interface ReconcilerOptions {
   followUp?: (key: string, delayMs: number) => void;
   /** ms until a rollout Argoos just wrote is looked at first. Default 10 s. */
   recheckMs?: number;
+  /** Told of each plan made (the status page's decisions store). */
+  onPlan?: (workload: Workload, plan: Plan) => void;
 }
 
 /** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
@@ -104,7 +106,11 @@ export class Reconciler {
       if (!workload) return "absent";
     }
     try {
-      const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+      const outcome = await this.#opts.rollout.apply(workload, "reconcile", async (w) => {
+        const plan = await this.plan(w);
+        this.#opts.onPlan?.(w, plan);
+        return plan;
+      });
       if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
       return outcome;
     } finally {

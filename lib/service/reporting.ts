@@ -26,12 +26,18 @@ export function reporter(
     if (!events || r.outcome === "dry-run") return;
     const changes = r.changes.map((c) => `${c.container.name}: ${c.container.image} → ${c.to}`)
       .join("; ");
+    const fields = r.changes.map((c) => ({
+      container: c.container.name,
+      from: c.container.image,
+      to: c.to,
+    }));
     if (r.outcome === "applied") {
       events.record({
         workload: r.workload,
         reason: "ImageUpdated",
         type: "Normal",
         message: `${changes} (policy ${r.policy}, via ${r.source})`,
+        changes: fields,
       });
     } else if (r.outcome === "refused") {
       events.record({
@@ -39,6 +45,8 @@ export function reporter(
         reason: "UpdateRejected",
         type: "Warning",
         message: `${changes} refused by the API server: ${r.error}`,
+        changes: fields,
+        cause: r.error,
       });
     }
   };
