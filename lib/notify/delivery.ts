@@ -91,7 +91,7 @@ export class SinkQueue {
     while (this.#running) await this.#running;
   }
 
-  /** Stop: the request in flight ends within its timeout; what waits is dropped. */
+  /** Stop: the request in flight is cut short and what waits is dropped (both counted). */
   async stop(): Promise<void> {
     this.#stopping.abort();
     await this.idle();
@@ -167,11 +167,18 @@ export class SinkQueue {
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
+          this.#stopping.signal,
+        ]),
       });
     } catch (err) {
       const e = err as Error;
-      const why = e.name === "TimeoutError" ? "timed out" : withoutUrls(e.message ?? String(err));
+      const why = e.name === "TimeoutError"
+        ? "timed out"
+        : e.name === "AbortError"
+        ? "stopping"
+        : withoutUrls(e.message ?? String(err));
       return { ok: false, retry: true, why };
     }
     await res.body?.cancel().catch(() => {});

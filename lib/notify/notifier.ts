@@ -69,7 +69,7 @@ export class Notifier {
     await Promise.all([...this.#sinks.values()].map((s) => s.idle()));
   }
 
-  /** Stop every sink (what waits is dropped; a request in flight ends within its timeout). */
+  /** Stop every sink (a request in flight is cut short, what waits is dropped). */
   async stop(): Promise<void> {
     await Promise.all([...this.#sinks.values()].map((s) => s.stop()));
   }
