@@ -139,6 +139,10 @@ ${rows || `<tr><td colspan="6">No workload matches.</td></tr>`}
 `;
 }
 
+/** A digest shortened to 12 hex digits as `docker images` shows it; the whole in its title. */
+const digest = (d: string) =>
+  `<code title="${esc(d)}">${esc(d.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, "$1…"))}</code>`;
+
 function row(w: WorkloadStatus): string {
   const settings = Object.entries(w.settings).map(([k, v]) =>
     `<li><code>${esc(k)}: ${esc(v)}</code></li>`
