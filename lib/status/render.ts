@@ -152,9 +152,7 @@ function row(w: WorkloadStatus): string {
       ? `<span class="muted">pods not read yet</span>`
       : c.running.length === 0
       ? "no pods"
-      : c.running.map((r) =>
-        `<code>${esc(r.digest)}</code> on ${r.pods} pod${r.pods === 1 ? "" : "s"}`
-      )
+      : c.running.map((r) => `${digest(r.digest)} on ${r.pods} pod${r.pods === 1 ? "" : "s"}`)
         .join(", ");
     const next = c.candidate !== undefined
       ? `<br>next: <code>${esc(c.candidate)}</code>${c.why ? ` (${esc(c.why)})` : ""}`
@@ -176,7 +174,7 @@ function row(w: WorkloadStatus): string {
     }</p>`
     : "";
   const rejected = w.rejected.map((r) =>
-    `<li><code>${esc(r.tag ?? r.digest)}</code>: ${
+    `<li>${r.tag ? `<code>${esc(r.tag)}</code> ` : ""}${digest(r.digest)}: ${
       esc(r.reason)
     } (<time datetime="${r.at}">${r.at}</time>)</li>`
   ).join("");

@@ -100,7 +100,7 @@ async function browserTest() {
     );
     assert.match(row("billing"), /Failed or reverted/);
     assert.match(row("billing"), /Reverted: app: billing:4\.3\.0 → billing:4\.2\.0/);
-    assert.match(row("billing"), /4\.3\.0: crash-loop/);
+    assert.match(row("billing"), /4\.3\.0 sha256:222222222222…: crash-loop/);
     await page.screenshot({
       path: new URL("../../docs/status.png", import.meta.url).pathname,
       fullPage: true,
