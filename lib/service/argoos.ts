@@ -372,6 +372,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     dryRun: config.dryRun,
     revert: config.revert,
     namespaces: config.namespaces.length ? config.namespaces : "all",
+    // Sinks by name and format: their URLs are credentials.
+    notify: sinks.map((s) => `${s.name} (${s.format}${s.secret ? ", signed" : ""})`),
+    status: !config.status ? "off" : statusToken ? "token" : "open",
   });
 
   let stopped: Promise<void> | undefined;

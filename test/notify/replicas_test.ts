@@ -84,6 +84,11 @@ Deno.test("no duplicates from two replicas: one notification per decision, none 
     assert.equal(ev.type, "io.argoos.rollout.applied");
     assert.equal(ev.subject, "default/deployment/web");
     assert.equal(ev.data.to, `${REGISTRY}/myapp:1.2.4`);
+    // Logs name the sink, never its URL.
+    for (const { log } of replicas) {
+      assert.ok(log.lines.some((l) => l.includes('"notify":["ops (cloudevents)"]')));
+      assert.ok(!log.lines.some((l) => l.includes(receiver.url.slice("http://".length))));
+    }
     const applied = (cluster.fake.list("v1", "Event") as { reason: string; count: number }[])
       .filter((e) => e.reason === "ImageUpdated");
     assert.deepEqual(applied.map((e) => e.count), [1]);
