@@ -8,6 +8,7 @@
 
 import { EventRecorder } from "../events/recorder.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
+import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
 import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
 import { KubeClient } from "../kube/client.ts";
 import { resolveConnection } from "../kube/connection.ts";
@@ -198,7 +199,11 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     cache,
     logger: log,
     dryRun: config.dryRun,
-    onReport: reporter(metrics, events),
+    onReport: reporter(metrics, events, (w) => {
+      const written = cache.get(workloadKey(w.kind.type.kind, w.namespace, w.name));
+      const record = written?.annotations[ROLLOUT_ANNOTATION];
+      return record === undefined ? undefined : decodeRollout(record).value?.push.digest;
+    }),
   });
   // Follows each rollout Argoos makes, through the same queue and write path.
   const cluster = new KubeHealthSource(client);

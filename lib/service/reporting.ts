@@ -7,9 +7,12 @@
 import type { EventRecorder } from "../events/recorder.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { RolloutReport } from "../rollout/rollout.ts";
+import type { Workload } from "../workloads/workload.ts";
 
 /**
- * The `onReport` callback of the rollout routine.
+ * The `onReport` callback of the rollout routine. `digestOf` tells the digest a rollout just
+ * written came from (its `argoos.io/rollout` record, in the cache once the patch is answered):
+ * an Event's structured change carries it when one container changed.
  *
  * @example
  * ```ts ignore
@@ -20,16 +23,21 @@ import type { RolloutReport } from "../rollout/rollout.ts";
 export function reporter(
   metrics: ArgoosMetrics,
   events?: EventRecorder,
+  digestOf?: (workload: Workload) => string | undefined,
 ): (report: RolloutReport) => void {
   return (r) => {
     metrics.rollouts.inc({ policy: r.policy, kind: r.workload.kind.type.kind, outcome: r.outcome });
     if (!events || r.outcome === "dry-run") return;
     const changes = r.changes.map((c) => `${c.container.name}: ${c.container.image} → ${c.to}`)
       .join("; ");
+    const digest = r.outcome === "applied" && r.changes.length === 1
+      ? digestOf?.(r.workload)
+      : undefined;
     const fields = r.changes.map((c) => ({
       container: c.container.name,
       from: c.container.image,
       to: c.to,
+      ...(digest ? { digest } : {}),
     }));
     if (r.outcome === "applied") {
       events.record({

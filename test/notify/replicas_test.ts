@@ -84,6 +84,7 @@ Deno.test("no duplicates from two replicas: one notification per decision, none 
     assert.equal(ev.type, "io.argoos.rollout.applied");
     assert.equal(ev.subject, "default/deployment/web");
     assert.equal(ev.data.to, `${REGISTRY}/myapp:1.2.4`);
+    assert.equal(ev.data.digest, digest);
     // Logs name the sink, never its URL.
     for (const { log } of replicas) {
       assert.ok(log.lines.some((l) => l.includes('"notify":["ops (cloudevents)"]')));
