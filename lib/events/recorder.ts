@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { apiVersionOf, EVENTS } from "../kube/resource.ts";
@@ -63,10 +64,14 @@ const SEEN_TTL_MS = 60 * 60 * 1000;
  * one that is gone (expired) is created anew. Not done here: client-go's aggregation of
  * events differing only by message, and its per-object rate limit.
  *
- * `onFirst` hears of each Event that is not a repeat, once, before it is written: the hook
- * notifications hang off, so a decision repeated by a retry or the next poll cycle (the same
- * Event counted again) tells nobody twice. With `write: false` (`--no-events`) nothing is
- * written and repeats are still told apart.
+ * An Event is named after its key (see `eventName`), so replicas share it: a second replica
+ * recording the same decision is refused (409) and counts it on the first's Event.
+ *
+ * `onFirst` hears of each Event that is not a repeat, once, when its create goes through (or
+ * fails otherwise): the hook notifications hang off, so a decision repeated by a retry, the next
+ * poll cycle or another replica (the same Event counted again) tells nobody twice. With
+ * `write: false` (`--no-events`) nothing is written and this process's repeats are still told
+ * apart.
  *
  * @example
  * ```ts ignore
@@ -137,33 +142,50 @@ export class EventRecorder {
     const seen = this.#seen.get(key);
     this.#seen.delete(key);
     const repeat = seen !== undefined && now - seen.at < SEEN_TTL_MS;
-    if (!repeat) this.#tellFirst(ev);
     if (!this.#write) {
+      if (!repeat) this.#tellFirst(ev);
       return this.#remember(key, { name: "", count: (seen?.count ?? 0) + 1, at: now });
     }
+    const { namespace } = ev.workload;
     try {
       if (repeat) {
-        const count = seen.count + 1;
         try {
-          await this.#client.patch(EVENTS, ev.workload.namespace, seen.name, {
-            count,
-            lastTimestamp: rfc3339(now),
-          }, "merge");
-          return this.#remember(key, { name: seen.name, count, at: now });
+          return this.#remember(key, await this.#count(namespace, seen.name, seen.count, now));
         } catch (err) {
           if (!(err instanceof KubeApiError && err.status === 404)) throw err;
         }
       }
-      const created = await this.#create(ev, rfc3339(now));
-      const name = created.metadata?.name;
-      if (name) this.#remember(key, { name, count: 1, at: now });
+      const name = eventName(ev.workload.name, key);
+      try {
+        await this.#create(ev, name, rfc3339(now));
+        if (!repeat) this.#tellFirst(ev);
+        return this.#remember(key, { name, count: 1, at: now });
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+      }
+      // Another replica recorded this decision (it made it; it tells): count it there.
+      const written = await this.#client.get<Event>(EVENTS, namespace, name);
+      const last = Date.parse(written.lastTimestamp ?? "");
+      if (!repeat && !(now - last < SEEN_TTL_MS)) this.#tellFirst(ev);
+      this.#remember(key, await this.#count(namespace, name, written.count ?? 1, now));
     } catch (err) {
+      // Unknown whether told already: telling twice beats a decision nobody hears of.
+      if (!repeat) this.#tellFirst(ev);
       this.#log.warn("could not record event", {
         reason: ev.reason,
-        workload: `${ev.workload.namespace}/${ev.workload.name}`,
+        workload: `${namespace}/${ev.workload.name}`,
         error: err,
       });
     }
+  }
+
+  /** Count a repeat on the Event written: `count` + 1, `lastTimestamp` now. */
+  async #count(namespace: string, name: string, count: number, now: number): Promise<Seen> {
+    await this.#client.patch(EVENTS, namespace, name, {
+      count: count + 1,
+      lastTimestamp: rfc3339(now),
+    }, "merge");
+    return { name, count: count + 1, at: now };
   }
 
   #tellFirst(ev: WorkloadEvent): void {
@@ -179,11 +201,15 @@ export class EventRecorder {
     this.#seen.set(key, seen);
   }
 
-  #create({ workload: w, reason, message, type }: WorkloadEvent, now: string): Promise<Event> {
+  #create(
+    { workload: w, reason, message, type }: WorkloadEvent,
+    name: string,
+    now: string,
+  ): Promise<Event> {
     return this.#client.create<Event>(EVENTS, w.namespace, {
       apiVersion: "v1",
       kind: "Event",
-      metadata: { generateName: `${w.name}.`, namespace: w.namespace },
+      metadata: { name, namespace: w.namespace },
       involvedObject: {
         apiVersion: apiVersionOf(w.kind.type),
         kind: w.kind.type.kind,
@@ -209,6 +235,16 @@ const SOURCE = "argoos";
 
 /** A `metav1.Time`: RFC 3339 in whole seconds, as the API server stores it. */
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * The Event's name: the workload's and a hash of the event key, the same on every replica, so
+ * that of two replicas recording one decision the second is refused (409) and counts it on the
+ * first's Event instead of writing (and telling) it again.
+ */
+function eventName(workloadName: string, key: string): string {
+  const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
+  return `${workloadName.slice(0, 200)}.${hash}`;
+}
 
 /**
  * client-go's event key: source, involved object (kind, namespace, name, uid, apiVersion),

@@ -109,3 +109,33 @@ Deno.test("a repeated Event (counted again) notifies nobody; a new decision does
     await cluster.stop();
   }
 });
+
+Deno.test("two replicas recording one decision (a refusal each saw): one Event, one notification", async () => {
+  const cluster = await startFakeCluster();
+  const told: string[] = [];
+  try {
+    const [a, b] = ["a", "b"].map((instance) =>
+      new EventRecorder(cluster.client, { instance, onFirst: () => told.push(instance) })
+    );
+    const refused: WorkloadEvent = {
+      workload: workloadWith("locked"),
+      reason: "UpdateRejected",
+      type: "Warning",
+      message: "app: a:1 → a:2 refused by the API server: frozen",
+    };
+    a.record(refused);
+    await a.flush();
+    b.record(refused);
+    await b.flush();
+    b.record(refused); // and b's retry
+    await b.flush();
+    assert.deepEqual(told, ["a"]);
+    const written = cluster.fake.list("v1", "Event") as {
+      count: number;
+      reportingInstance: string;
+    }[];
+    assert.deepEqual(written.map((e) => [e.reportingInstance, e.count]), [["a", 3]]);
+  } finally {
+    await cluster.stop();
+  }
+});
