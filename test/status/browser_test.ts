@@ -1,7 +1,8 @@
 /**
  * The status page in a real headless Chromium (Debian's `chromium`, driven by npm
  * `puppeteer-core`): log in with the token, the seeded workloads appear, a pending one and a
- * reverted one show their reasons, a filter narrows the table, nothing is logged as an error,
+ * reverted one show their reasons, a filter narrows the table (with JavaScript and without),
+ * nothing is logged as an error,
  * no request leaves the page's origin, and a phone-wide screen needs no sideways scrolling.
  * Writes the README's screenshot, docs/status.png. Ignored when Chromium is missing, except
  * under `CI=true`, where that fails.
@@ -112,6 +113,14 @@ async function browserTest() {
     assert.deepEqual((await rows()).map((r) => r.name), ["Deployment finance/billing"]);
     await Promise.all([page.waitForNavigation(), page.select("#f-namespace", "shop")]);
     assert.match((await rows())[0].text, /No workload matches/);
+
+    // Without JavaScript the form still filters, with its button.
+    await page.setJavaScriptEnabled(false);
+    await page.goto(`${origin}/status`);
+    await page.select("#f-state", "pending");
+    await Promise.all([page.waitForNavigation(), page.click("form.filters button")]);
+    assert.deepEqual((await rows()).map((r) => r.name), ["Deployment shop/checkout"]);
+    await page.setJavaScriptEnabled(true);
 
     // A phone: readable without scrolling sideways.
     await page.setViewport({ width: 375, height: 700 });
