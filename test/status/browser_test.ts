@@ -2,8 +2,8 @@
  * The status page in a real headless Chromium (Debian's `chromium`, driven by npm
  * `puppeteer-core`): log in with the token, the seeded workloads appear, a pending one and a
  * reverted one show their reasons, a filter narrows the table (with JavaScript and without),
- * nothing is logged as an error,
- * no request leaves the page's origin, and a phone-wide screen needs no sideways scrolling.
+ * nothing is logged as an error, no request leaves the page's origin, and a phone-wide screen
+ * needs no sideways scrolling.
  * Writes the README's screenshot, docs/status.png. Ignored when Chromium is missing, except
  * under `CI=true`, where that fails.
  *
