@@ -10,6 +10,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { apiVersionOf, EVENTS } from "../kube/resource.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
+import type { ImageChange } from "../rollout/image_patch.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { Event } from "kubernetes-types/core/v1.d.ts";
 
@@ -30,6 +31,27 @@ export interface EventChange {
   to: string;
   /** The manifest digest behind `to`, when known. */
   digest?: string;
+}
+
+/**
+ * Image changes as an Event's structured changes.
+ *
+ * @example
+ * ```ts
+ * import { eventChanges } from "./recorder.ts";
+ * eventChanges([{
+ *   container: { section: "containers", index: 0, name: "app", image: "a:1" },
+ *   to: "a:2",
+ * }]); // [{ container: "app", from: "a:1", to: "a:2" }]
+ * ```
+ */
+export function eventChanges(changes: readonly ImageChange[], digest?: string): EventChange[] {
+  return changes.map((c) => ({
+    container: c.container.name,
+    from: c.container.image,
+    to: c.to,
+    ...(digest ? { digest } : {}),
+  }));
 }
 
 /** One Event to record. */

@@ -9,7 +9,7 @@
 
 import type { Job } from "kubernetes-types/batch/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import type { EventChange, WorkloadEvent } from "../events/recorder.ts";
+import { type EventChange, eventChanges, type WorkloadEvent } from "../events/recorder.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
@@ -195,16 +195,11 @@ export class RolloutTracker {
         ? `${REVERT_ANNOTATION}: "false"`
         : "reverts are off (--no-revert)";
       log.warn("rollout failed, not reverted", { changed, reason, detail: verdict.detail, off });
-      this.#event(
-        workload,
-        "RolloutFailed",
-        "Warning",
-        `${changed}: ${why}; not reverted: ${off}`,
-        {
-          changes: fields(record),
-          cause: reason,
-        },
-      );
+      const message = `${changed}: ${why}; not reverted: ${off}`;
+      this.#event(workload, "RolloutFailed", "Warning", message, {
+        changes: fields(record),
+        cause: reason,
+      });
       return { ...failed, action: "report-only", changes };
     }
     this.#opts.metrics.reverts.inc();
@@ -216,11 +211,7 @@ export class RolloutTracker {
       cause: reason,
     });
     this.#event(workload, "Reverted", "Warning", back, {
-      changes: changes.map((c) => ({
-        container: c.container.name,
-        from: c.container.image,
-        to: c.to,
-      })),
+      changes: eventChanges(changes),
       cause: reason,
     });
     return { ...failed, action: "reverted", changes };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EventRecorder } from "../events/recorder.ts";
+import { eventChanges, type EventRecorder } from "../events/recorder.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { RolloutReport } from "../rollout/rollout.ts";
 import type { Workload } from "../workloads/workload.ts";
@@ -33,12 +33,7 @@ export function reporter(
     const digest = r.outcome === "applied" && r.changes.length === 1
       ? digestOf?.(r.workload)
       : undefined;
-    const fields = r.changes.map((c) => ({
-      container: c.container.name,
-      from: c.container.image,
-      to: c.to,
-      ...(digest ? { digest } : {}),
-    }));
+    const fields = eventChanges(r.changes, digest);
     if (r.outcome === "applied") {
       events.record({
         workload: r.workload,
