@@ -36,6 +36,7 @@ const TITLES: Readonly<Record<Notification["type"], string>> = {
  *   id: "1", type: "io.argoos.rollout.applied" as const, source: "argoos/prod",
  *   time: "2026-01-01T00:00:00.000Z", subject: "shop/deployment/web", severity: "Normal" as const,
  *   data: { namespace: "shop", kind: "Deployment", name: "web", reason: "ImageUpdated", message: "web: a:1 → a:2" },
+ *   changes: [{ container: "web", from: "a:1", to: "a:2" }],
  * };
  * payloadOf("cloudevents", n).contentType; // "application/cloudevents+json; charset=utf-8"
  * JSON.parse(payloadOf("slack", n).body).text; // "Rolled out: Deployment shop/web"
@@ -72,17 +73,9 @@ const json = (value: unknown): Payload => ({
 const headline = (n: Notification) =>
   `${TITLES[n.type]}: ${n.data.kind} ${n.data.namespace}/${n.data.name}`;
 
-/** `container: from → to` lines, or none. */
-function imageLines(n: Notification): string[] {
-  const d = n.data;
-  const changes = d.changes ??
-    (d.container
-      ? [{ container: d.container, from: d.from ?? "?", to: d.to ?? "?", digest: d.digest }]
-      : []);
-  return changes.map((c) =>
-    `${c.container}: ${c.from} → ${c.to}${c.digest ? ` (${c.digest})` : ""}`
-  );
-}
+/** `container: from → to (digest)` lines, or none. */
+const imageLines = (n: Notification) =>
+  n.changes.map((c) => `${c.container}: ${c.from} → ${c.to}${c.digest ? ` (${c.digest})` : ""}`);
 
 /** Slack's mrkdwn treats &, < and > as control characters. */
 const mrkdwn = (s: string) =>

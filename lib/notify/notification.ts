@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { WorkloadEvent } from "../events/recorder.ts";
+import type { EventChange, WorkloadEvent } from "../events/recorder.ts";
 
 /** The notification types, CloudEvents `type` values. */
 export type NotificationType =
@@ -73,6 +73,8 @@ export interface Notification {
   /** Warning (a failure, a refusal) or Normal, as the Event. */
   severity: WorkloadEvent["type"];
   data: NotificationData;
+  /** Every container the decision is about (what `data` holds of them, for people's formats). */
+  changes: EventChange[];
   /** The workload's `argoos.io/notify` value: the sinks it names, or undefined for all. */
   sinks?: readonly string[];
 }
@@ -133,6 +135,7 @@ export function notificationOf(
     subject: `${w.namespace}/${kind.toLowerCase()}/${w.name}`,
     severity: ev.type,
     data,
+    changes,
     ...(named === undefined ? {} : { sinks: sinkNames(named) }),
   };
 }

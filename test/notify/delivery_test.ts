@@ -36,6 +36,7 @@ const note = (id: string): Notification => ({
     reason: "ImageUpdated",
     message: "m",
   },
+  changes: [],
 });
 
 /** A queue to the receiver, its outcomes counted, fast back-off. */
