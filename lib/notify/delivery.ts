@@ -136,7 +136,8 @@ export class SinkQueue {
         return;
       }
       this.#outcome("retried");
-      this.#log.info("notification not delivered yet, retrying", {
+      // Told once per series: each try at debug level, the failure at the end as a warning.
+      this.#log.debug("notification not delivered yet, retrying", {
         ...line,
         attempt,
         why: tried.why,
