@@ -13,6 +13,7 @@ import {
   ROLLOUT_ANNOTATION,
 } from "../../lib/health/record.ts";
 import type { WorkloadEvent } from "../../lib/events/recorder.ts";
+import type { Verdict } from "../../lib/rollout/verdict.ts";
 import { DecisionStore } from "../../lib/status/decisions.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
@@ -71,23 +72,17 @@ export function seedStatus(): { workloads: Workload[]; decisions: DecisionStore 
     "argoos.io/tag-pattern": "^[0-9.]+$",
   });
   at(20);
-  decisions.planned(current, [{
-    container: current.containers[0],
-    policy: "minor",
-    reason: "not-greater",
-  }]);
+  /** A plan for the workload's one container. */
+  const plan = (w: Workload, reason: Verdict["reason"], to?: string) =>
+    decisions.planned(w, [{ container: w.containers[0], policy: w.policyLabel, reason, to }]);
+  plan(current, "not-greater");
   decisions.sawPods(current, [pod(DIGEST_OLD), pod(DIGEST_OLD), pod(DIGEST_OLD)]);
 
   const gated = workload("checkout", "shop", "registry.example.com/checkout:1.4.0", {
     "argoos.io/update-window": "Sat 02:00-04:00",
   });
   at(15);
-  decisions.planned(gated, [{
-    container: gated.containers[0],
-    policy: "minor",
-    reason: "update",
-    to: "registry.example.com/checkout:1.5.0",
-  }]);
+  plan(gated, "update", "registry.example.com/checkout:1.5.0");
   decisions.recorded({
     workload: gated,
     // What a gate records (issue 16); not yet a reason of this branch's recorder.
