@@ -17,7 +17,7 @@ import {
   type SinkQueueOptions,
 } from "../../lib/notify/delivery.ts";
 import type { Notification } from "../../lib/notify/notification.ts";
-import type { SinkSpec } from "../../lib/notify/sinks.ts";
+import { parseSink, type SinkSpec } from "../../lib/notify/sinks.ts";
 import { capture } from "../support/capture_log.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
@@ -178,4 +178,19 @@ Deno.test("a full queue drops its oldest, counted; a push never waits; stop cuts
     await waitFor(() => r.received.length === 4, "e sent");
     await held.q.stop();
     assert.deepEqual(held.outcomes, ["failed", "dropped"]);
+  }));
+
+Deno.test("slack+http:// and teams+http:// reach a local relay with their vendor's JSON", () =>
+  withReceiver(async (r) => {
+    for (const [scheme, key] of [["slack", "blocks"], ["teams", "attachments"]]) {
+      const spec = parseSink(`chat=${scheme}+${r.url}/${scheme}`);
+      assert.equal(spec.url, `${r.url}/${scheme}`);
+      const q = new SinkQueue(spec);
+      q.push(note(scheme));
+      await q.idle();
+      const got = r.received.at(-1)!;
+      assert.equal(got.path, `/${scheme}`);
+      assert.equal(got.headers.get("content-type"), "application/json");
+      assert.ok(key in JSON.parse(got.body), scheme);
+    }
   }));
