@@ -15,6 +15,8 @@ import { parseRegistryAliases } from "../lib/webhook/sources/registry_name.ts";
 import { parseCredentialProviderConfig } from "../lib/registry/credential_provider.ts";
 import { parseRegistryMirrors } from "../lib/registry/mirrors.ts";
 import { checkedToken, TokenError } from "../lib/webhook/token.ts";
+import { parseSinks, secretVariable, type SinkSpec, SinkSpecError } from "../lib/notify/sinks.ts";
+import { secretKey } from "../lib/notify/signature.ts";
 import { OPTIONS } from "./options.ts";
 
 /** The subcommands. */
@@ -80,25 +82,72 @@ function list(value: string | undefined): string[] {
 }
 
 /**
- * The token from `--token`/`TOKEN` (which win) or `--token-file`/`TOKEN_FILE`, each refused
+ * A token from its flag or variable (`[value, where]`, which win) or its file, each refused
  * when blank: an empty `TOKEN=""` or a whitespace-only file would otherwise turn the check off.
  * The file is read here once to refuse a bad one at start; the service re-reads it on change.
  */
 async function readToken(
-  flag: unknown,
-  env: (name: string) => string | undefined,
-  tokenFile: string | undefined,
+  [value, source]: [string | undefined, string],
+  file: { flag: string; path: string | undefined },
   readFile: ReadFile,
 ): Promise<{ token?: string; tokenFile?: string }> {
-  const [value, source] = typeof flag === "string" ? [flag, "--token"] : [env("TOKEN"), "TOKEN"];
   try {
     if (value !== undefined) return { token: checkedToken(value, source) };
-    if (tokenFile === undefined) return {};
-    const text = await readFile(tokenFile).catch((err) => {
-      throw new TokenError(`--token-file ${tokenFile}: ${err.message}`);
+    if (file.path === undefined) return {};
+    const text = await readFile(file.path).catch((err) => {
+      throw new TokenError(`--${file.flag} ${file.path}: ${err.message}`);
     });
-    checkedToken(text, `--token-file ${tokenFile}`);
-    return { tokenFile };
+    checkedToken(text, `--${file.flag} ${file.path}`);
+    return { tokenFile: file.path };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/**
+ * The notification sinks with their secrets: `--notify-secret NAME=FILE` (wins) or
+ * `NOTIFY_SECRET_<NAME>`. Only CloudEvents sinks are signed; Slack and Teams URLs carry their
+ * own secret.
+ */
+async function readSinks(
+  specs: string[],
+  secretFiles: string[] | undefined,
+  env: (name: string) => string | undefined,
+  readFile: ReadFile,
+): Promise<SinkSpec[]> {
+  try {
+    const sinks = parseSinks(specs);
+    const files = new Map((secretFiles ?? []).map((s) => {
+      const eq = s.indexOf("=");
+      if (eq < 1) throw new SinkSpecError(`--notify-secret "${s}": expected NAME=FILE`);
+      return [s.slice(0, eq), s.slice(eq + 1)];
+    }));
+    for (const name of files.keys()) {
+      if (!sinks.some((s) => s.name === name)) {
+        throw new SinkSpecError(`--notify-secret ${name}: no --notify ${name}=URL`);
+      }
+    }
+    for (const sink of sinks) {
+      const path = files.get(sink.name);
+      const text = path === undefined ? env(secretVariable(sink.name)) : await readFile(path)
+        .catch((err) => {
+          throw new SinkSpecError(`--notify-secret ${sink.name}: ${path}: ${err.message}`);
+        });
+      if (text === undefined) continue;
+      const where = path === undefined ? secretVariable(sink.name) : `--notify-secret ${sink.name}`;
+      if (sink.format !== "cloudevents") {
+        throw new SinkSpecError(
+          `${where}: only CloudEvents sinks are signed, ${sink.name} is ${sink.format}`,
+        );
+      }
+      sink.secret = checkedToken(text, where);
+      try {
+        secretKey(sink.secret);
+      } catch (err) {
+        throw new SinkSpecError(`${where}: ${(err as Error).message}`);
+      }
+    }
+    return sinks;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -176,7 +225,17 @@ export async function readInvocation(
   // `--help` prints the help whatever else is missing (a token, say).
   const help = bool("help");
   const webhook = !(command === "poll" || bool("poll-only"));
-  const { token, tokenFile } = await readToken(flags.token, env, str("token-file"), readFile);
+  /** A token option as given (an empty variable too, to be refused), and where it came from. */
+  const given = (name: string): [string | undefined, string] => {
+    const flag = flags[name];
+    const variable = OPTIONS.find((o) => o.name === name)!.env!;
+    return typeof flag === "string" ? [flag, `--${name}`] : [env(variable), variable];
+  };
+  const { token, tokenFile } = await readToken(
+    given("token"),
+    { flag: "token-file", path: str("token-file") },
+    readFile,
+  );
   const insecureNoToken = bool("insecure-no-token");
   if (
     !help && command === "serve" && webhook && token === undefined && tokenFile === undefined &&
@@ -187,6 +246,18 @@ export async function readInvocation(
         "(or --insecure-no-token if that is really meant)",
     );
   }
+  const status = await readToken(
+    given("status-token"),
+    { flag: "status-token-file", path: str("status-token-file") },
+    readFile,
+  );
+  const insecureStatus = bool("insecure-status");
+  const sinks = await readSinks(
+    many("notify"),
+    flags["notify-secret"] as string[] | undefined,
+    env,
+    readFile,
+  );
   const [cert, key] = [await file("server-cert"), await file("server-key")];
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError("--server-cert and --server-key go together");
@@ -283,6 +354,10 @@ export async function readInvocation(
     revert: bool("revert"),
     healthRecheckMs,
     events: bool("events"),
+    notify: { sinks, source: `argoos/${str("cluster-name") ?? hostname}` },
+    status: status.token !== undefined || status.tokenFile !== undefined || insecureStatus
+      ? status
+      : undefined,
     leader: {
       enabled: bool("leader-elect"),
       namespace: str("lease-namespace") ??

@@ -179,6 +179,43 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "record Kubernetes Events on workloads (--no-events to turn off)",
   },
   {
+    name: "notify",
+    env: "NOTIFY",
+    type: "string",
+    multiple: true,
+    help: "NAME=URL: send decisions there (https://: CloudEvents; slack+https://, teams+https://)",
+  },
+  {
+    name: "notify-secret",
+    type: "string",
+    multiple: true,
+    help: "NAME=FILE: sign sink NAME's CloudEvents with this secret [env NOTIFY_SECRET_<NAME>]",
+  },
+  {
+    name: "cluster-name",
+    env: "CLUSTER_NAME",
+    type: "string",
+    help: "name of this cluster in notifications (source argoos/NAME; default: hostname)",
+  },
+  {
+    name: "status-token",
+    env: "STATUS_TOKEN",
+    type: "string",
+    help: "serve GET /status and /api/v1/workloads to who presents this token",
+  },
+  {
+    name: "status-token-file",
+    env: "STATUS_TOKEN_FILE",
+    type: "string",
+    help: "read the status page token from this file; re-read when it changes",
+  },
+  {
+    name: "insecure-status",
+    env: "INSECURE_STATUS",
+    type: "boolean",
+    help: "serve the status page without a token: anyone who reaches it sees every workload",
+  },
+  {
     name: "leader-elect",
     env: "LEADER_ELECT",
     type: "boolean",

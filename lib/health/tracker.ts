@@ -9,7 +9,7 @@
 
 import type { Job } from "kubernetes-types/batch/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import type { WorkloadEvent } from "../events/recorder.ts";
+import { type EventChange, eventChanges, type WorkloadEvent } from "../events/recorder.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
@@ -198,7 +198,9 @@ export class RolloutTracker {
       if (await this.#writer.write(workload, forget) !== "applied") return { kind: "lost-race" };
       this.#opts.metrics.rolloutsCompleted.inc({ outcome: "succeeded" });
       log.info("rollout succeeded", { changed, detail: verdict.detail });
-      this.#event(workload, "RolloutSucceeded", "Normal", `${changed}: ${verdict.detail}`);
+      this.#event(workload, "RolloutSucceeded", "Normal", `${changed}: ${verdict.detail}`, {
+        changes: fields(record),
+      });
       return { kind: "succeeded", detail: verdict.detail };
     }
 
@@ -230,15 +232,25 @@ export class RolloutTracker {
         ? `${REVERT_ANNOTATION}: "false"`
         : "reverts are off (--no-revert)";
       log.warn("rollout failed, not reverted", { changed, reason, detail: verdict.detail, off });
-      this.#event(workload, "RolloutFailed", "Warning", `${changed}: ${why}; not reverted: ${off}`);
+      const message = `${changed}: ${why}; not reverted: ${off}`;
+      this.#event(workload, "RolloutFailed", "Warning", message, {
+        changes: fields(record),
+        cause: reason,
+      });
       return { ...failed, action: "report-only", changes };
     }
     this.#opts.metrics.reverts.inc();
     const back = changes.map((c) => `${c.container.name}: ${c.container.image} → ${c.to}`)
       .join(", ");
     log.warn("rollout failed, reverted", { changed, reason, detail: verdict.detail, back });
-    this.#event(workload, "RolloutFailed", "Warning", `${changed}: ${why}`);
-    this.#event(workload, "Reverted", "Warning", back);
+    this.#event(workload, "RolloutFailed", "Warning", `${changed}: ${why}`, {
+      changes: fields(record),
+      cause: reason,
+    });
+    this.#event(workload, "Reverted", "Warning", back, {
+      changes: eventChanges(changes),
+      cause: reason,
+    });
     return { ...failed, action: "reverted", changes };
   }
 
@@ -307,13 +319,28 @@ export class RolloutTracker {
     reason: WorkloadEvent["reason"],
     type: WorkloadEvent["type"],
     message: string,
+    detail: Pick<WorkloadEvent, "changes" | "cause">,
   ) {
-    this.#opts.events.record({ workload: w, reason, type, message });
+    this.#opts.events.record({ workload: w, reason, type, message, ...detail });
   }
 }
 
 function keyOf(ref: WorkloadRef): string {
   return workloadKey(ref.kind, ref.namespace, ref.name);
+}
+
+/**
+ * The rollout's containers as an Event's structured changes; the push's digest belongs to one
+ * container, so it is given when there is only one.
+ */
+function fields(record: RolloutRecord): EventChange[] {
+  const digest = record.containers.length === 1 ? record.push.digest : undefined;
+  return record.containers.map((c) => ({
+    container: c.name,
+    from: c.from,
+    to: c.to,
+    ...(digest ? { digest } : {}),
+  }));
 }
 
 /** `app: a:1 → a:2, sidecar: …` */

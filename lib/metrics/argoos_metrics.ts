@@ -63,6 +63,13 @@ export class ArgoosMetrics {
   readonly reverts: Counter = this.registry.add(
     new Counter("argoos_reverts_total", "Failed rollouts reverted to their previous images."),
   );
+  /** Notifications by sink and outcome (delivered, retried, failed, dropped). */
+  readonly notifications: Counter = this.registry.add(
+    new Counter(
+      "argoos_notifications_total",
+      "Notifications sent to sinks, by sink and outcome (delivered, retried, failed, dropped).",
+    ),
+  );
   /** Registry HTTP requests by host and status. */
   readonly registryRequests: Counter = this.registry.add(
     new Counter("argoos_registry_requests_total", "Registry API requests, by host and status."),

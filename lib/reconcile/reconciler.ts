@@ -68,6 +68,8 @@ export interface ReconcilerOptions {
   followUp?: (key: string, delayMs: number) => void;
   /** ms until a rollout Argoos just wrote is looked at first. Default {@linkcode RECHECK_MS}. */
   recheckMs?: number;
+  /** Told of each plan made (the status page's decisions store). */
+  onPlan?: (workload: Workload, plan: Plan) => void;
 }
 
 /** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
@@ -105,7 +107,11 @@ export class Reconciler {
       if (!workload) return "absent";
     }
     try {
-      const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
+      const outcome = await this.#opts.rollout.apply(workload, "reconcile", async (w) => {
+        const plan = await this.plan(w);
+        this.#opts.onPlan?.(w, plan);
+        return plan;
+      });
       if (this.#opts.tracker && outcome === "applied") {
         recheckIn = this.#opts.recheckMs ?? RECHECK_MS;
       }

@@ -1,10 +1,11 @@
 /**
- * The HTTP surface: webhook, health, readiness and metrics.
+ * The HTTP surface: webhook, health, readiness, metrics and the status page.
  *
  * @module
  */
 
 import { METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
+import { STATUS_PATHS } from "../status/handler.ts";
 import type { RouteHandler } from "../webhook/handler.ts";
 import { matchRoute } from "../webhook/sources/routes.ts";
 
@@ -19,6 +20,8 @@ export interface RoutesOptions {
   ready: () => boolean;
   /** Prometheus text for `/metrics`. */
   metrics: () => string;
+  /** `GET /status` and `/api/v1/workloads`; absent: not served (404). */
+  status?: (req: Request) => Promise<Response>;
 }
 
 const text = (status: number, body: string, type = "text/plain; charset=utf-8") =>
@@ -44,6 +47,9 @@ export function routes(opts: RoutesOptions): (req: Request) => Promise<Response>
       if (!handler) return text(404, "webhook disabled (poll-only mode)\n");
       if (req.method !== "POST") return text(405, "use POST\n");
       return await handler(req, hook.pathToken);
+    }
+    if (STATUS_PATHS.has(pathname)) {
+      return opts.status ? await opts.status(req) : text(404, "status page off (--status-token)\n");
     }
     switch (pathname) {
       case "/healtz":

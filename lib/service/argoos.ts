@@ -8,7 +8,8 @@
 
 import { EventRecorder } from "../events/recorder.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
-import { RolloutTracker } from "../health/tracker.ts";
+import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
+import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
 import { KubeClient } from "../kube/client.ts";
 import { resolveConnection } from "../kube/connection.ts";
 import { LeaseLock } from "../leader/lease_lock.ts";
@@ -16,6 +17,7 @@ import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge } from "../metrics/registry.ts";
 import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
+import { Notifier } from "../notify/notifier.ts";
 import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
 import type { RecordedPush } from "../image/push.ts";
@@ -32,12 +34,15 @@ import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
 import { routes } from "../server/routes.ts";
+import { DecisionStore } from "../status/decisions.ts";
+import { statusHandler } from "../status/handler.ts";
 import { type DeliveryOutcome, webhookHandler } from "../webhook/handler.ts";
 import { RECEIVER_ROUTES } from "../webhook/sources/routes.ts";
 import { FileToken, fixedToken } from "../webhook/token.ts";
 import { watchWorkloads } from "../watch/workload_watch.ts";
 import { WorkloadCache } from "../workloads/cache.ts";
 import { runningDigests } from "../workloads/running.ts";
+import { keyOf } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { workloadCredentials } from "./credentials.ts";
 import { listingRefusals, Rejections, reporter } from "./reporting.ts";
@@ -112,8 +117,28 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const log = deps.logger ?? new Logger({ level: config.verbose ? "debug" : "info" });
   const client = deps.client ?? new KubeClient(await resolveConnection(config.kube));
   const metrics = new ArgoosMetrics();
-  const events = config.events && !config.dryRun
-    ? new EventRecorder(client, { instance: config.leader.identity, logger: log })
+  const sinks = config.notify?.sinks ?? [];
+  // A dry run decides nothing: no Events, no notifications.
+  const notifier = sinks.length && !config.dryRun
+    ? new Notifier(sinks, {
+      source: config.notify!.source,
+      logger: log,
+      onOutcome: (sink, outcome) => metrics.notifications.inc({ sink, outcome }),
+    })
+    : undefined;
+  const decisions = config.status ? new DecisionStore() : undefined;
+  // Notifications and the status page hear of each decision once, through the recorder's
+  // de-duplication, even with Events off.
+  const events = (config.events || notifier || decisions) && !config.dryRun
+    ? new EventRecorder(client, {
+      instance: config.leader.identity,
+      logger: log,
+      write: config.events,
+      onFirst: (ev) => {
+        notifier?.notify(ev);
+        decisions?.recorded(ev);
+      },
+    })
     : undefined;
 
   const registry = deps.registry ?? new RegistryClient({
@@ -168,10 +193,24 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     cache,
     logger: log,
     dryRun: config.dryRun,
-    onReport: reporter(metrics, events),
+    onReport: reporter(metrics, events, (w) => {
+      const written = cache.get(keyOf(w));
+      const record = written?.annotations[ROLLOUT_ANNOTATION];
+      return record === undefined ? undefined : decodeRollout(record).value?.push.digest;
+    }),
   });
   // Follows each rollout Argoos makes, through the same queue and write path.
-  const tracker = new RolloutTracker(new KubeHealthSource(client), rollout, {
+  const cluster = new KubeHealthSource(client);
+  const health: HealthSource = {
+    workload: (ref) => cluster.workload(ref),
+    pods: async (w) => {
+      const pods = await cluster.pods(w);
+      decisions?.sawPods(w, pods);
+      return pods;
+    },
+    jobs: (w) => cluster.jobs(w),
+  };
+  const tracker = new RolloutTracker(health, rollout, {
     revert: config.revert,
     dryRun: config.dryRun,
     events: events ?? { record: () => {} },
@@ -185,12 +224,13 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     verifier: new TagVerifier(registry),
     rollout,
     credentialsOf,
-    runningDigestsOf: (w) => runningDigests(client, w),
+    runningDigestsOf: (w) => runningDigests(client, w, (pods) => decisions?.sawPods(w, pods)),
     logger: log,
     signal: stopping.signal,
     tracker,
     followUp: (key, delayMs) => queue.addAfter(key, delayMs),
     recheckMs: config.healthRecheckMs,
+    onPlan: decisions && ((w, plan) => decisions.planned(w, plan.verdicts)),
   });
   const rejections = new Rejections({
     metrics,
@@ -288,10 +328,21 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     });
   }
 
+  const statusToken = config.status?.token !== undefined
+    ? fixedToken(config.status.token, "the status token")
+    : config.status?.tokenFile !== undefined
+    ? await FileToken.open(config.status.tokenFile, {
+      onError: (error) => log.error("status token file unusable: refusing every view", { error }),
+    })
+    : undefined;
+  if (config.status && !statusToken) {
+    log.warn("STATUS PAGE OPEN: anyone who reaches /status sees every labelled workload");
+  }
   const handler = routes({
     webhooks,
     ready,
     metrics: () => metrics.registry.render(),
+    status: decisions && statusHandler({ cache, decisions, token: statusToken }),
   });
   const guarded = guardHandler(handler, {
     logger: log,
@@ -337,6 +388,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     dryRun: config.dryRun,
     revert: config.revert,
     namespaces: config.namespaces.length ? config.namespaces : "all",
+    // Sinks by name and format: their URLs are credentials.
+    notify: sinks.map((s) => `${s.name} (${s.format}${s.secret ? ", signed" : ""})`),
+    status: !config.status ? "off" : statusToken ? "token" : "open",
   });
 
   let stopped: Promise<void> | undefined;
@@ -357,6 +411,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
         await lease?.stop();
         await cache.stop();
         await events?.flush();
+        await notifier?.stop();
         registry.close();
         if (!deps.client) client.connection.close();
         log.info("stopped");

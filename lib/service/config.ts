@@ -9,6 +9,7 @@ import type { WorkloadKind } from "../workloads/kinds.ts";
 import type { RegistryAliases } from "../webhook/sources/registry_name.ts";
 import type { CredentialProvider } from "../registry/credential_provider.ts";
 import type { RegistryMirrors } from "../registry/mirrors.ts";
+import type { SinkSpec } from "../notify/sinks.ts";
 
 /** Leader election for the poll loop. */
 export interface LeaderConfig {
@@ -71,6 +72,13 @@ export interface ArgoosConfig {
   healthRecheckMs: number;
   /** Record Kubernetes Events. */
   events: boolean;
+  /** Where decisions are sent (none: no notifications), and the CloudEvents `source`. */
+  notify?: { sinks: SinkSpec[]; source: string };
+  /**
+   * The status page (`GET /status`, `/api/v1/workloads`): its token, fixed or in a file; with
+   * neither, open (`--insecure-status`). Undefined: not served.
+   */
+  status?: { token?: string; tokenFile?: string };
   /** Leader election of the poll loop. */
   leader: LeaderConfig;
   /** Log at debug level. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EventRecorder } from "../events/recorder.ts";
+import { eventChanges, type EventRecorder } from "../events/recorder.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { finalReason, isFinal, type RegistryError } from "../registry/errors.ts";
@@ -110,7 +110,9 @@ export function listingRefusals(
 }
 
 /**
- * The `onReport` callback of the rollout routine.
+ * The `onReport` callback of the rollout routine. `digestOf` tells the digest a rollout just
+ * written came from (its `argoos.io/rollout` record, in the cache once the patch is answered):
+ * an Event's structured change carries it when one container changed.
  *
  * @example
  * ```ts ignore
@@ -121,18 +123,24 @@ export function listingRefusals(
 export function reporter(
   metrics: ArgoosMetrics,
   events?: EventRecorder,
+  digestOf?: (workload: Workload) => string | undefined,
 ): (report: RolloutReport) => void {
   return (r) => {
     metrics.rollouts.inc({ policy: r.policy, kind: r.workload.kind.type.kind, outcome: r.outcome });
     if (!events || r.outcome === "dry-run") return;
     const changes = r.changes.map((c) => `${c.container.name}: ${c.container.image} → ${c.to}`)
       .join("; ");
+    const digest = r.outcome === "applied" && r.changes.length === 1
+      ? digestOf?.(r.workload)
+      : undefined;
+    const fields = eventChanges(r.changes, digest);
     if (r.outcome === "applied") {
       events.record({
         workload: r.workload,
         reason: "ImageUpdated",
         type: "Normal",
         message: `${changes} (policy ${r.policy}, via ${r.source})`,
+        changes: fields,
       });
     } else if (r.outcome === "refused") {
       events.record({
@@ -140,6 +148,8 @@ export function reporter(
         reason: "UpdateRejected",
         type: "Warning",
         message: `${changes} refused by the API server: ${r.error}`,
+        changes: fields,
+        cause: r.error,
       });
     }
   };

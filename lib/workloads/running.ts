@@ -8,6 +8,7 @@
 
 import { SHA256_DIGEST } from "../image/reference.ts";
 import type { KubeClient } from "../kube/client.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { ownedPods } from "./owned.ts";
 import type { Workload } from "./workload.ts";
 
@@ -46,7 +47,8 @@ export function imageIdDigest(imageID: string | undefined): string | undefined {
  * while nodes kept what they had pulled): the caller must then not assume what runs.
  *
  * Costs what {@linkcode ownedPods} costs (two LISTs at most). A workload without a valid
- * selector gives an empty map.
+ * selector gives an empty map. `onPods` is shown the pods read (the status page keeps a
+ * summary of them instead of asking again).
  *
  * @example
  * ```ts ignore
@@ -58,11 +60,14 @@ export function imageIdDigest(imageID: string | undefined): string | undefined {
 export async function runningDigests(
   client: KubeClient,
   workload: Workload,
+  onPods?: (pods: readonly Pod[]) => void,
 ): Promise<Map<string, string>> {
   const want = new Map(workload.containers.map((c) => [c.name, c.image]));
   /** Per container: the digests seen (undefined = a pod ran it with no manifest digest). */
   const seen = new Map<string, Set<string | undefined>>(); // at most one entry per container
-  for (const pod of await ownedPods(client, workload)) {
+  const pods = await ownedPods(client, workload);
+  onPods?.(pods);
+  for (const pod of pods) {
     const specImage = new Map(
       [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].map((c) => [
         c.name,

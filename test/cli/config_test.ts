@@ -41,6 +41,26 @@ const HOST_ID = `${Deno.hostname()}-${Deno.pid}`;
 
 const PRECEDENCE: Precedence[] = [
   {
+    name: "notify",
+    env: "NOTIFY",
+    flag: ["--notify", "a=https://a.example/", "--notify", "b=slack+https://b.example/x"],
+    envValue: "c=teams+https://c.example/,d=http://d.example/",
+    fromFlag: ["a:cloudevents", "b:slack"],
+    fromEnv: ["c:teams", "d:cloudevents"],
+    fallback: [],
+    get: (i) => i.config.notify?.sinks.map((s) => `${s.name}:${s.format}`),
+  },
+  {
+    name: "status-token",
+    env: "STATUS_TOKEN",
+    flag: ["--status-token", "from-flag"],
+    envValue: "from-env",
+    fromFlag: "from-flag",
+    fromEnv: "from-env",
+    fallback: undefined,
+    get: (i) => i.config.status?.token,
+  },
+  {
     name: "listen",
     env: "LISTEN",
     flag: ["--listen", "127.0.0.1:4000"],
@@ -224,21 +244,24 @@ Deno.test("every option: flag beats environment beats default", async () => {
     assert.deepEqual(p.get(await read(p.flag, env)), p.fromFlag, `${p.name}: flag over env`);
     assert.deepEqual(p.get(await read([], env)), p.fromEnv, `${p.name}: env`);
     assert.deepEqual(p.get(await read([])), p.fallback, `${p.name}: default`);
-    // An empty variable counts as unset, except an empty TOKEN: refused (see below).
-    if (p.env === "TOKEN") continue;
+    // An empty variable counts as unset, except an empty token: refused (see below).
+    if (p.env === "TOKEN" || p.env === "STATUS_TOKEN") continue;
     assert.deepEqual(p.get(await read([], { [p.env]: "" })), p.fallback, `${p.name}: empty env`);
   }
   const covered = new Set(PRECEDENCE.map((p) => p.name));
   const rest = OPTIONS.filter((o) => o.env && !covered.has(o.name)).map((o) => o.name);
   // Those read files, or decide whether serving starts; they have their own tests below.
   assert.deepEqual(rest.sort(), [
+    "cluster-name",
     "docker-config",
     "image-credential-provider-bin-dir",
     "image-credential-provider-config",
     "insecure-no-token",
+    "insecure-status",
     "registry-ca-file",
     "server-cert",
     "server-key",
+    "status-token-file",
     "token-file",
   ]);
 });
@@ -557,4 +580,60 @@ Deno.test("credential provider options: config and bin dir together, config chec
     readFile,
   );
   await usageError(["--registry-mirror", "docker.io"]);
+});
+
+Deno.test("notification sinks: secrets from --notify-secret files or NOTIFY_SECRET_<NAME>, source", async () => {
+  const files: Record<string, string> = { "/ops.secret": "whsec_aGVsbG8=\n" };
+  const readFile = (p: string) =>
+    p in files ? Promise.resolve(files[p]) : Promise.reject(new Error("missing"));
+  const inv = await read(
+    [
+      "--notify",
+      "ops=https://h.example/a,eu-ops=https://h.example/b",
+      "--notify-secret",
+      "ops=/ops.secret",
+    ],
+    { NOTIFY_SECRET_EU_OPS: "plain", CLUSTER_NAME: "prod" },
+    readFile,
+  );
+  assert.deepEqual(inv.config.notify?.sinks.map((s) => [s.name, s.secret]), [
+    ["ops", "whsec_aGVsbG8="],
+    ["eu-ops", "plain"],
+  ]);
+  assert.equal(inv.config.notify?.source, "argoos/prod");
+  assert.equal((await read([], { HOSTNAME: "node-1" })).config.notify?.source, "argoos/node-1");
+  // Refused, each with a one-line reason that never shows the URL.
+  for (
+    const [argv, env] of [
+      [["--notify", "ops"], {}],
+      [["--notify", "Ops=https://h.example/"], {}],
+      [["--notify", "ops=ftp://h.example/"], {}],
+      [["--notify", "ops=https://u:p@h.example/"], {}],
+      [["--notify", "ops=https://h.example/,ops=https://h.example/2"], {}],
+      [["--notify-secret", "ops=/ops.secret"], {}],
+      [["--notify", "ops=https://h.example/", "--notify-secret", "ops=/missing"], {}],
+      [["--notify", "chat=slack+https://h.example/"], { NOTIFY_SECRET_CHAT: "x" }],
+      [["--notify", "ops=https://h.example/"], { NOTIFY_SECRET_OPS: "whsec_not base64!" }],
+      [["--notify", "ops=https://h.example/"], { NOTIFY_SECRET_OPS: " " }],
+    ] as [string[], Env][]
+  ) {
+    const err = await read(argv, env, readFile).then(() => undefined, (e: Error) => e);
+    assert.ok(err instanceof UsageError, JSON.stringify(argv));
+    assert.doesNotMatch(err.message, /h\.example|not base64!|\n/, JSON.stringify(argv));
+  }
+});
+
+Deno.test("status page: off by default; a token, a token file or --insecure-status turns it on", async () => {
+  const readFile = (p: string) =>
+    p === "/status.token" ? Promise.resolve("s3cret\n") : Promise.reject(new Error("missing"));
+  assert.equal((await read([])).config.status, undefined);
+  assert.deepEqual(
+    (await read([], { STATUS_TOKEN_FILE: "/status.token" }, readFile)).config.status,
+    {
+      tokenFile: "/status.token",
+    },
+  );
+  assert.deepEqual((await read(["--insecure-status"])).config.status, {});
+  await usageError([], { STATUS_TOKEN: "" });
+  await usageError(["--status-token-file", "/missing"]);
 });
