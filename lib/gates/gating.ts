@@ -1,0 +1,158 @@
+/**
+ * The gates in a reconcile: for one workload, which chosen updates wait (and are recorded in
+ * `argoos.io/pending`), which approvals a write consumes, and when to look again.
+ *
+ * @module
+ */
+
+import { parseReference, referenceRepository } from "../image/reference.ts";
+import type { RecordedPush } from "../reconcile/facts.ts";
+import type { ContainerImage, Workload } from "../workloads/workload.ts";
+import { FirstSeen } from "./first_seen.ts";
+import { type GateDecision, gateFor, type GateRules } from "./gates.ts";
+import {
+  APPROVE_ANNOTATION,
+  approvedDigests,
+  encodePending,
+  type Pending,
+  PENDING_ANNOTATION,
+  readPending,
+} from "./pending.ts";
+
+/**
+ * Longest wait before a held update is looked at again, whatever its gate says: a timer beyond
+ * 2^31 ms fires at once, and a day bounds what a clock jump can cost.
+ */
+export const MAX_GATE_RECHECK_MS = 24 * 3_600_000;
+
+/** Options of {@linkcode Gates}. */
+export interface GatesOptions {
+  /** The service's gates (`--update-window`, `--min-age`, `--observe`); annotations win. */
+  defaults?: GateRules;
+  /** First sightings of tags at digests; default a new one of 10,000 entries. */
+  firstSeen?: FirstSeen;
+  /** Told after each decision about a workload of the updates its gates hold (none: `{}`). */
+  onHeld?: (w: Workload, held: Pending) => void;
+}
+
+/**
+ * The gates of every workload: the service's defaults and what was first seen when.
+ *
+ * @example
+ * ```ts ignore
+ * import { Gates } from "./gating.ts";
+ * const gates = new Gates({ defaults: { minAgeMs: 3_600_000 } });
+ * const g = gates.begin(workload, Date.now());
+ * const closed = g.hold(container, rules.gates, candidate, digest, "app:1.2.4");
+ * const { annotations, recheckInMs } = g.finish();
+ * ```
+ */
+export class Gates {
+  #opts: GatesOptions;
+  #firstSeen: FirstSeen;
+
+  constructor(opts: GatesOptions = {}) {
+    this.#opts = opts;
+    this.#firstSeen = opts.firstSeen ?? new FirstSeen();
+  }
+
+  /** The gates of one decision about `w` at `now` (ms epoch). */
+  begin(w: Workload, now: number): WorkloadGates {
+    return new WorkloadGates(w, now, this.#opts, this.#firstSeen);
+  }
+}
+
+/** A held decision: the gate that holds, when it may open, and why. */
+export type Held = Extract<GateDecision, { open: false }>;
+
+/** The gates of one decision about one workload (see {@linkcode Gates.begin}). */
+export class WorkloadGates {
+  #w: Workload;
+  #now: number;
+  #opts: GatesOptions;
+  #firstSeen: FirstSeen;
+  #recorded: Pending;
+  #approved: Set<string>;
+  #held: Pending = {};
+  #consumed = false;
+
+  constructor(w: Workload, now: number, opts: GatesOptions, firstSeen: FirstSeen) {
+    this.#w = w;
+    this.#now = now;
+    this.#opts = opts;
+    this.#firstSeen = firstSeen;
+    this.#recorded = readPending(w.annotations);
+    this.#approved = approvedDigests(w.annotations);
+  }
+
+  /**
+   * A container's recorded pushes, with the update its pending record holds when no recorded
+   * push names that tag: a window or a minimum age may outlast the facts, and the update is
+   * made when the gate opens, without a new push.
+   */
+  pushes(c: ContainerImage, recorded: readonly RecordedPush[]): readonly RecordedPush[] {
+    const p = this.#recorded[c.name];
+    if (!p || !c.repository) return recorded;
+    let tag: string | undefined;
+    try {
+      const ref = parseReference(p.image);
+      if (referenceRepository(ref) === c.repository) tag = ref.tag;
+    } catch {
+      return recorded;
+    }
+    if (tag === undefined || recorded.some((r) => r.tag === tag)) return recorded;
+    const held = { repository: c.repository, tag, digest: p.digest, pushedAt: p.since };
+    return [...recorded, { ...held, source: "pending" }];
+  }
+
+  /**
+   * Whether the update of `c` to `to` (a candidate of `repository` served at `digest`) waits:
+   * the gate that holds it, recorded for `argoos.io/pending`; undefined when it may be written.
+   */
+  hold(
+    c: ContainerImage,
+    rules: GateRules | undefined,
+    candidate: { tag: string; pushedAt?: number },
+    digest: string,
+    to: string,
+  ): Held | undefined {
+    const gates = { ...this.#opts.defaults, ...rules };
+    const since = candidate.pushedAt ??
+      this.#firstSeen.seen(`${c.repository}:${candidate.tag}@${digest}`, this.#now);
+    const decision = gateFor(gates, { digest, since }, this.#approved, this.#now);
+    if (decision.open) {
+      if (gates.approval) this.#consumed = true;
+      return undefined;
+    }
+    this.#held[c.name] = {
+      image: to,
+      digest,
+      since,
+      gate: decision.gate,
+      ...(decision.opensAt !== undefined ? { opensAt: decision.opensAt } : {}),
+    };
+    return decision;
+  }
+
+  /**
+   * The annotation writes this decision adds (the pending record as it now is; the approval
+   * removed once a write consumes it) and in how many ms a held update may be written.
+   */
+  finish(): { annotations: Record<string, string | null>; recheckInMs?: number } {
+    const annotations: Record<string, string | null> = {};
+    const text = encodePending(this.#held);
+    if (text !== (this.#w.annotations[PENDING_ANNOTATION] ?? null)) {
+      annotations[PENDING_ANNOTATION] = text;
+    }
+    if (this.#consumed && this.#w.annotations[APPROVE_ANNOTATION] !== undefined) {
+      annotations[APPROVE_ANNOTATION] = null;
+    }
+    this.#opts.onHeld?.(this.#w, this.#held);
+    const opensAt = Math.min(...Object.values(this.#held).map((p) => p.opensAt ?? Infinity));
+    if (opensAt === Infinity) return { annotations };
+    return {
+      annotations,
+      recheckInMs: Math.min(Math.max(0, opensAt - this.#now), MAX_GATE_RECHECK_MS),
+    };
+  }
+}
