@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Gates } from "../gates/gating.ts";
 import { type HealthKind, healthTimeout } from "../health/judge.ts";
 import { encodeRollout, findRejected, ROLLOUT_ANNOTATION, startRecord } from "../health/record.ts";
 import type { RolloutTracker, TrackOutcome } from "../health/tracker.ts";
@@ -26,7 +27,7 @@ import { isCredentialRefusal } from "../registry/errors.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import type { Workload } from "../workloads/workload.ts";
+import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
 import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
 
@@ -67,6 +68,8 @@ export interface ReconcilerOptions {
   followUp?: (key: string, delayMs: number) => void;
   /** ms until a rollout Argoos just wrote is looked at first. Default 10 s. */
   recheckMs?: number;
+  /** Update windows, minimum ages, approvals, observe mode: which chosen updates wait. */
+  gates?: Gates;
 }
 
 /** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
@@ -140,10 +143,11 @@ export class Reconciler {
     let push: { repository: string; tag: string; digest: string; pushedAt: number } | undefined;
     // Compiled once per resourceVersion; none when the label or an annotation is invalid.
     const { rules: byContainer } = rulesOf(w);
+    const gates = this.#opts.gates?.begin(w, this.#now());
     for (const c of w.containers) {
       if (!c.ref || !c.repository) continue;
       const rules = byContainer.get(c.name);
-      const pushes = facts.pushes(c.repository);
+      const pushes = gates?.pushes(c, facts.pushes(c.repository)) ?? facts.pushes(c.repository);
       const listing = facts.listing(c.repository)?.tags;
       if (!rules) {
         if (pushes.length > 0 || listing) {
@@ -187,6 +191,14 @@ export class Reconciler {
         continue;
       }
       const settled = settle(f, chosen.candidate, chosen.served);
+      // A gate keeps the update (in argoos.io/pending) and makes it when it opens.
+      const held = settled.to &&
+        gates?.hold(c, rules.gates, chosen.candidate, chosen.served.digest, settled.to);
+      if (held) {
+        const gated = { ...held, to: settled.to! };
+        verdicts.push({ container: c, policy: w.policyLabel, reason: "gated", gated });
+        continue;
+      }
       if (settled.state) state[c.name] = settled.state;
       verdicts.push({
         container: c,
@@ -205,6 +217,11 @@ export class Reconciler {
       }
     }
     const annotations = stateAnnotations(w.annotations, state);
+    const gating = gates?.finish();
+    Object.assign(annotations, gating?.annotations);
+    if (gating?.recheckInMs !== undefined) {
+      this.#opts.followUp?.(workloadKey(w.kind.type.kind, w.namespace, w.name), gating.recheckInMs);
+    }
     if (push && this.#opts.tracker) {
       annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, verdicts, push);
     }
