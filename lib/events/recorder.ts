@@ -20,7 +20,10 @@ export type EventReason =
   | "WouldUpdate"
   | "RolloutSucceeded"
   | "RolloutFailed"
-  | "Reverted";
+  | "Reverted"
+  | "UpdatePending"
+  | "ApprovalRequired"
+  | "UpdateAvailable";
 
 /** One Event to record. */
 export interface WorkloadEvent {

@@ -16,6 +16,7 @@ import {
   encodePending,
   type Pending,
   PENDING_ANNOTATION,
+  type PendingUpdate,
   readPending,
 } from "./pending.ts";
 
@@ -32,7 +33,7 @@ export interface GatesOptions {
   /** First sightings of tags at digests; default a new one of 10,000 entries. */
   firstSeen?: FirstSeen;
   /** Told after each decision about a workload of the updates its gates hold (none: `{}`). */
-  onHeld?: (w: Workload, held: Pending) => void;
+  onHeld?: (w: Workload, held: Readonly<Record<string, HeldUpdate>>) => void;
 }
 
 /**
@@ -65,6 +66,9 @@ export class Gates {
 /** A held decision: the gate that holds, when it may open, and why. */
 export type Held = Extract<GateDecision, { open: false }>;
 
+/** One container's held update as recorded, and why it waits (`Held.message`). */
+export type HeldUpdate = PendingUpdate & { message: string };
+
 /** The gates of one decision about one workload (see {@linkcode Gates.begin}). */
 export class WorkloadGates {
   #w: Workload;
@@ -73,7 +77,7 @@ export class WorkloadGates {
   #firstSeen: FirstSeen;
   #recorded: Pending;
   #approved: Set<string>;
-  #held: Pending = {};
+  #held: Record<string, HeldUpdate> = {};
   #consumed = false;
 
   constructor(w: Workload, now: number, opts: GatesOptions, firstSeen: FirstSeen) {
@@ -117,8 +121,14 @@ export class WorkloadGates {
     to: string,
   ): Held | undefined {
     const gates = { ...this.#opts.defaults, ...rules };
-    const since = candidate.pushedAt ??
-      this.#firstSeen.seen(`${c.repository}:${candidate.tag}@${digest}`, this.#now);
+    const known = this.#recorded[c.name];
+    // The earliest time it is known from: a later notification of the same digest, or a
+    // restart, does not move its clock (nor rewrite its record).
+    const since = Math.min(
+      candidate.pushedAt ??
+        this.#firstSeen.seen(`${c.repository}:${candidate.tag}@${digest}`, this.#now),
+      known?.digest === digest ? known.since : Infinity,
+    );
     const decision = gateFor(gates, { digest, since }, this.#approved, this.#now);
     if (decision.open) {
       if (gates.approval) this.#consumed = true;
@@ -130,6 +140,7 @@ export class WorkloadGates {
       since,
       gate: decision.gate,
       ...(decision.opensAt !== undefined ? { opensAt: decision.opensAt } : {}),
+      message: decision.message,
     };
     return decision;
   }

@@ -34,7 +34,9 @@ export interface PendingUpdate {
 /** Held updates by container name. */
 export type Pending = Record<string, PendingUpdate>;
 
-const GATES: ReadonlySet<string> = new Set<GateName>(["observe", "approval", "min-age", "window"]);
+/** Every gate, in the order they are judged. */
+export const GATE_NAMES: readonly GateName[] = ["observe", "approval", "min-age", "window"];
+const GATES: ReadonlySet<string> = new Set(GATE_NAMES);
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**

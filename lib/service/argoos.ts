@@ -7,6 +7,7 @@
  */
 
 import { EventRecorder } from "../events/recorder.ts";
+import { Gates } from "../gates/gating.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
 import { RolloutTracker } from "../health/tracker.ts";
 import { KubeClient } from "../kube/client.ts";
@@ -14,7 +15,7 @@ import { resolveConnection } from "../kube/connection.ts";
 import { LeaseLock } from "../leader/lease_lock.ts";
 import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
-import { Gauge } from "../metrics/registry.ts";
+import { Gauge, LabelledGauge } from "../metrics/registry.ts";
 import { POLICY_LABEL } from "../policy/policy.ts";
 import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
 import { rulesOf } from "../policy/rules.ts";
@@ -42,13 +43,15 @@ import { runningDigests } from "../workloads/running.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { workloadCredentials } from "./credentials.ts";
-import { reporter } from "./reporting.ts";
+import { heldReporter, reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
 export interface ArgoosDeps {
   client?: KubeClient;
   registry?: RegistryClient;
   logger?: Logger;
+  /** The clock gates and rollout records read (ms epoch); default `Date.now`. */
+  now?: () => number;
 }
 
 /** A started service. */
@@ -186,6 +189,14 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
     recheckMs: config.healthRecheckMs,
   });
+  const held = heldReporter(events);
+  metrics.registry.add(
+    new LabelledGauge(
+      "argoos_updates_pending",
+      "Containers whose chosen update waits for a gate, by gate.",
+      held.pendingByGate,
+    ),
+  );
   const reconciler = new Reconciler({
     cache,
     facts,
@@ -198,6 +209,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     tracker,
     followUp: (key, delayMs) => queue.addAfter(key, delayMs),
     recheckMs: config.healthRecheckMs,
+    gates: new Gates({ defaults: config.gates, onHeld: held.onHeld }),
+    now: deps.now,
   });
   // The cache's handler above enqueues into it; it is only called once the cache starts.
   const queue = new WorkQueue<ReconcileOutcome>({

@@ -36,6 +36,8 @@ export interface ServiceOptions {
    * objects, queue faults, push tags).
    */
   seed?: (cluster: FakeCluster, registry: StubRegistry) => void;
+  /** The service's clock (gates, rollout records); default `Date.now`. */
+  now?: () => number;
 }
 
 /** A running service and its fake cluster. */
@@ -88,6 +90,7 @@ export async function launchArgoos(
   args: string[],
   env: Record<string, string> = {},
   registry?: RegistryClient,
+  now?: () => number,
 ): Promise<LaunchedArgoos> {
   const defaults = [
     "--listen",
@@ -99,7 +102,7 @@ export async function launchArgoos(
   ];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
-  const argoos = await startArgoos(config, { client, logger: log.logger, registry });
+  const argoos = await startArgoos(config, { client, logger: log.logger, registry, now });
   return { argoos, log };
 }
 
@@ -130,6 +133,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],
     opts.env,
     clientFor(registry),
+    opts.now,
   );
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {
