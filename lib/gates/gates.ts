@@ -127,10 +127,16 @@ export interface GateCandidate {
   since: number;
 }
 
+/** A gate that holds: which, when it may open (absent: approval, observe), and why. */
+export interface Held {
+  open: false;
+  gate: GateName;
+  opensAt?: number;
+  message: string;
+}
+
 /** What the gates say: write now, or which gate holds and when it may open. */
-export type GateDecision =
-  | { open: true }
-  | { open: false; gate: GateName; opensAt?: number; message: string };
+export type GateDecision = { open: true } | Held;
 
 /**
  * Whether a candidate may be written now, else the first gate that holds it, in this order:
@@ -162,32 +168,74 @@ export function gateFor(
   approved: ReadonlySet<string>,
   now: number,
 ): GateDecision {
+  const closed = judge(rules, candidate, approved, now).find((g) => !g.open);
+  return closed ?? { open: true };
+}
+
+/**
+ * Every gate a container has and what each says of a candidate, in the order they are judged,
+ * as one line (empty when it has none), for `argoos plan`.
+ *
+ * @example
+ * ```ts
+ * import { describeGates } from "./gates.ts";
+ * describeGates({ approval: true, minAgeMs: 3_600_000 }, { digest: "sha256:…", since: 0 }, new Set(), 0);
+ * // "waiting for approval; min age reached 1970-01-01T01:00:00Z"
+ * ```
+ */
+export function describeGates(
+  rules: GateRules,
+  candidate: GateCandidate,
+  approved: ReadonlySet<string>,
+  now: number,
+): string {
+  return judge(rules, candidate, approved, now).map((g) => g.message).join("; ");
+}
+
+/** What each gate a container has says, in order: open ones with what they wait for no more. */
+function judge(
+  rules: GateRules,
+  candidate: GateCandidate,
+  approved: ReadonlySet<string>,
+  now: number,
+): ({ open: true; message: string } | Held)[] {
+  const said: ({ open: true; message: string } | Held)[] = [];
   if (rules.observe) {
-    return { open: false, gate: "observe", message: "observe mode: not written" };
+    said.push({ open: false, gate: "observe", message: "observe mode: not written" });
   }
-  if (rules.approval && !approved.has(candidate.digest)) {
-    return { open: false, gate: "approval", message: "waiting for approval" };
+  if (rules.approval) {
+    said.push(
+      approved.has(candidate.digest)
+        ? { open: true, message: "approved" }
+        : { open: false, gate: "approval", message: "waiting for approval" },
+    );
   }
-  const ripe = candidate.since + (rules.minAgeMs ?? 0);
-  if (now < ripe) {
-    return {
-      open: false,
-      gate: "min-age",
-      opensAt: ripe,
-      message: `min age reached ${formatInZone(ripe, "UTC")}`,
-    };
+  if (rules.minAgeMs) {
+    const ripe = candidate.since + rules.minAgeMs;
+    const message = `min age reached ${formatInZone(ripe, "UTC")}`;
+    said.push(
+      now < ripe
+        ? { open: false, gate: "min-age", opensAt: ripe, message }
+        : { open: true, message },
+    );
   }
   if (rules.windows?.length) {
     const timeZone = rules.timeZone ?? "UTC";
     const state = windowState(rules.windows, timeZone, now);
-    if (!state.open) {
-      return {
-        open: false,
-        gate: "window",
-        opensAt: state.opensAt,
-        message: `update window opens ${formatInZone(state.opensAt, timeZone)}`,
-      };
-    }
+    said.push(
+      state.open
+        ? {
+          open: true,
+          message: `update window open until ${formatInZone(state.closesAt, timeZone)}`,
+        }
+        : {
+          open: false,
+          gate: "window",
+          opensAt: state.opensAt,
+          message: `update window opens ${formatInZone(state.opensAt, timeZone)}`,
+        },
+    );
   }
-  return { open: true };
+  return said;
 }
+

@@ -9,7 +9,7 @@ import { parseReference, referenceRepository } from "../image/reference.ts";
 import type { RecordedPush } from "../reconcile/facts.ts";
 import type { ContainerImage, Workload } from "../workloads/workload.ts";
 import { FirstSeen } from "./first_seen.ts";
-import { type GateDecision, gateFor, type GateRules } from "./gates.ts";
+import { gateFor, type GateRules, type Held } from "./gates.ts";
 import {
   APPROVE_ANNOTATION,
   approvedDigests,
@@ -62,9 +62,6 @@ export class Gates {
     return new WorkloadGates(w, now, this.#opts, this.#firstSeen);
   }
 }
-
-/** A held decision: the gate that holds, when it may open, and why. */
-export type Held = Extract<GateDecision, { open: false }>;
 
 /** One container's held update as recorded, and why it waits (`Held.message`). */
 export type HeldUpdate = PendingUpdate & { message: string };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Held } from "../gates/gating.ts";
+import type { Held } from "../gates/gates.ts";
 import type { Reason } from "../policy/policy.ts";
 import type { ContainerImage } from "../workloads/workload.ts";
 
