@@ -399,7 +399,7 @@ spec:
       ],
       ["done", undefined],
     ]);
-    assert.match(formatPlan(rows), /\n    gates: min age reached 2026-12-12T12:00:00Z; /);
+    assert.ok(formatPlan(rows).includes("\n    gates: min age reached 2026-12-12T12:00:00Z; "));
   } finally {
     registry.close();
     await reg.close();
