@@ -238,4 +238,3 @@ function judge(
   }
   return said;
 }
-
