@@ -75,7 +75,8 @@ export class WorkloadGates {
   #recorded: Pending;
   #approved: Set<string>;
   #held: Record<string, HeldUpdate> = {};
-  #consumed = false;
+  /** Approved digests this decision writes. */
+  #consumed = new Set<string>();
 
   constructor(w: Workload, now: number, opts: GatesOptions, firstSeen: FirstSeen) {
     this.#w = w;
@@ -128,7 +129,7 @@ export class WorkloadGates {
     );
     const decision = gateFor(gates, { digest, since }, this.#approved, this.#now);
     if (decision.open) {
-      if (gates.approval) this.#consumed = true;
+      if (gates.approval) this.#consumed.add(digest);
       return undefined;
     }
     this.#held[c.name] = {
@@ -143,8 +144,8 @@ export class WorkloadGates {
   }
 
   /**
-   * The annotation writes this decision adds (the pending record as it now is; the approval
-   * removed once a write consumes it) and in how many ms a held update may be written.
+   * The annotation writes this decision adds (the pending record as it now is; the approvals a
+   * write consumes removed, others kept) and in how many ms a held update may be written.
    */
   finish(): { annotations: Record<string, string | null>; recheckInMs?: number } {
     const annotations: Record<string, string | null> = {};
@@ -152,8 +153,9 @@ export class WorkloadGates {
     if (text !== (this.#w.annotations[PENDING_ANNOTATION] ?? null)) {
       annotations[PENDING_ANNOTATION] = text;
     }
-    if (this.#consumed && this.#w.annotations[APPROVE_ANNOTATION] !== undefined) {
-      annotations[APPROVE_ANNOTATION] = null;
+    if (this.#consumed.size > 0 && this.#w.annotations[APPROVE_ANNOTATION] !== undefined) {
+      const left = [...this.#approved].filter((d) => !this.#consumed.has(d));
+      annotations[APPROVE_ANNOTATION] = left.length > 0 ? left.join(",") : null;
     }
     this.#opts.onHeld?.(this.#w, this.#held);
     const opensAt = Math.min(...Object.values(this.#held).map((p) => p.opensAt ?? Infinity));

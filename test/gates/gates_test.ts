@@ -293,6 +293,11 @@ Deno.test("Gates: the pending record brings back the held update and an approval
   assert.deepEqual(g.finish(), {
     annotations: { "argoos.io/pending": null, "argoos.io/approve": null },
   });
+  // Two approvals, one consumed: the other stays.
+  const both = web({ "argoos.io/approve": `${A},${B}` });
+  const k = new Gates().begin(both, t0);
+  assert.equal(k.hold(c, { approval: true }, { tag: "1.0.1", pushedAt: t0 }, A, "x"), undefined);
+  assert.deepEqual(k.finish().annotations, { "argoos.io/approve": B });
   // A newer candidate replaces the pending one; the approval of the old digest stays unused.
   const h = new Gates().begin(w, t0);
   assert.equal(
