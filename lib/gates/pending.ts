@@ -9,6 +9,8 @@
  * @module
  */
 
+import { containerEntries } from "../policy/state.ts";
+
 /** Annotation holding the held updates (JSON, see {@linkcode PendingUpdate}). */
 export const PENDING_ANNOTATION = "argoos.io/pending";
 /** Annotation a person writes to approve digests (`sha256:…`, several separated by `,`). */
@@ -54,18 +56,9 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  * ```
  */
 export function readPending(annotations: Readonly<Record<string, string>>): Pending {
-  const text = annotations[PENDING_ANNOTATION];
-  if (text === undefined) return {};
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return {};
-  }
-  if (!isObject(doc)) return {};
   const pending: Pending = {};
-  for (const [name, v] of Object.entries(doc)) {
-    if (!isObject(v) || typeof v.image !== "string" || typeof v.digest !== "string") continue;
+  for (const [name, v] of containerEntries(annotations[PENDING_ANNOTATION] ?? "")) {
+    if (typeof v.image !== "string" || typeof v.digest !== "string") continue;
     const since = typeof v.since === "string" ? Date.parse(v.since) : NaN;
     if (!DIGEST.test(v.digest) || Number.isNaN(since) || !GATES.has(String(v.gate))) continue;
     const opensAt = typeof v.opensAt === "string" ? Date.parse(v.opensAt) : NaN;
@@ -119,8 +112,4 @@ export function encodePending(pending: Pending): string | null {
 export function approvedDigests(annotations: Readonly<Record<string, string>>): Set<string> {
   const text = annotations[APPROVE_ANNOTATION] ?? "";
   return new Set(text.split(/[\s,]+/).filter((d) => DIGEST.test(d)));
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

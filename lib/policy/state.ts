@@ -27,18 +27,34 @@ export type WorkloadState = Record<string, ContainerState>;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-function parse(text: string | undefined): WorkloadState | undefined {
-  if (text === undefined) return undefined;
+/**
+ * The entries of a per-container JSON annotation (`{"<container>": {…}}`) whose values are
+ * objects; none when the text is not a JSON object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { containerEntries } from "./state.ts";
+ * assert.deepEqual(containerEntries('{"app":{"image":"a:2"},"bad":1}'), [["app", { image: "a:2" }]]);
+ * assert.deepEqual(containerEntries("{"), []);
+ * ```
+ */
+export function containerEntries(text: string): [string, Record<string, unknown>][] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    return {};
+    return [];
   }
-  if (!isObject(doc)) return {};
+  if (!isObject(doc)) return [];
+  return Object.entries(doc).filter((e): e is [string, Record<string, unknown>] => isObject(e[1]));
+}
+
+function parse(text: string | undefined): WorkloadState | undefined {
+  if (text === undefined) return undefined;
   const state: WorkloadState = {};
-  for (const [name, v] of Object.entries(doc)) {
-    if (!isObject(v) || typeof v.image !== "string") continue;
+  for (const [name, v] of containerEntries(text)) {
+    if (typeof v.image !== "string") continue;
     state[name] = {
       image: v.image,
       ...(typeof v.digest === "string" ? { digest: v.digest } : {}),
