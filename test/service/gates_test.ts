@@ -34,6 +34,20 @@ const annotationsOf = (
 const imageOf = (svc: Service) => imagesOf(svc.fake.get("apps/v1", "Deployment", "team", "web"));
 const events = (svc: Service, reason: string) =>
   svc.fake.list("v1", "Event").filter((e) => e.reason === reason).map((e) => e.message as string);
+/** The service with `web` on 1.2.3 (and `tags` listed), started with `args`. */
+const serve = (
+  args: string[],
+  opts: { annotations?: Record<string, string>; now?: () => number; tags?: string[] } = {},
+) =>
+  startService({
+    args,
+    now: opts.now,
+    seed: ({ fake }, registry) => {
+      for (const tag of opts.tags ?? ["1.2.3"]) registry.push("myapp", tag);
+      fake.put(web(opts.annotations));
+    },
+  });
+
 /** Push `tag` to the stub registry and tell the service, with the registry's digest. */
 async function push(svc: Service, tag: string, timestamp?: string): Promise<string> {
   const digest = svc.registry.push("myapp", tag);
@@ -47,14 +61,7 @@ async function push(svc: Service, tag: string, timestamp?: string): Promise<stri
 Deno.test("update window: a push outside it is written when it opens, without a new push", async () => {
   // The service's clock reads 2026-12-12T01:59:58Z now: the Saturday 02:00 UTC window opens in 2 s.
   const offset = Date.parse("2026-12-12T01:59:58Z") - Date.now();
-  const svc = await startService({
-    args: ["--update-window", "0 2 * * 6 4h"],
-    now: () => Date.now() + offset,
-    seed: ({ fake }, registry) => {
-      registry.push("myapp", "1.2.3");
-      fake.put(web());
-    },
-  });
+  const svc = await serve(["--update-window", "0 2 * * 6 4h"], { now: () => Date.now() + offset });
   try {
     await svc.argoos.cache.synced;
     const digest = await push(svc, "1.2.4");
@@ -82,13 +89,7 @@ Deno.test("update window: a push outside it is written when it opens, without a 
 });
 
 Deno.test("min age: a young push waits, an old one does not (webhook)", async () => {
-  const svc = await startService({
-    args: ["--min-age", "1s"],
-    seed: ({ fake }, registry) => {
-      registry.push("myapp", "1.2.3");
-      fake.put(web());
-    },
-  });
+  const svc = await serve(["--min-age", "1s"]);
   try {
     await svc.argoos.cache.synced;
     // Pushed an hour ago by the notification's time: old enough at once.
@@ -106,12 +107,9 @@ Deno.test("min age: a young push waits, an old one does not (webhook)", async ()
 });
 
 Deno.test("min age: a listed tag waits from when Argoos first saw it (poll)", async () => {
-  const svc = await startService({
-    args: ["--poll-interval", "1h"],
-    seed: ({ fake }, registry) => {
-      for (const tag of ["1.2.3", "1.2.4"]) registry.push("myapp", tag);
-      fake.put(web({ "argoos.io/min-age": "1s" }));
-    },
+  const svc = await serve(["--poll-interval", "1h"], {
+    annotations: { "argoos.io/min-age": "1s" },
+    tags: ["1.2.3", "1.2.4"],
   });
   try {
     const pending = await waitFor(() => readPending(annotationsOf(svc)).app, "pending record");
@@ -124,12 +122,7 @@ Deno.test("min age: a listed tag waits from when Argoos first saw it (poll)", as
 });
 
 Deno.test("approval: pending, approved by annotation and by CLI, replaced, rejected", async () => {
-  const svc = await startService({
-    seed: ({ fake }, registry) => {
-      registry.push("myapp", "1.2.3");
-      fake.put(web({ "argoos.io/approval": "required" }));
-    },
-  });
+  const svc = await serve([], { annotations: { "argoos.io/approval": "required" } });
   const lines: string[] = [];
   const cli = (...args: string[]) =>
     runApproval(args, { client: svc.client, print: (l) => lines.push(l) });
@@ -195,13 +188,7 @@ Deno.test("approval: pending, approved by annotation and by CLI, replaced, rejec
 });
 
 Deno.test("observe mode: decides, records pending, tells once, writes no image", async () => {
-  const svc = await startService({
-    args: ["--observe"],
-    seed: ({ fake }, registry) => {
-      registry.push("myapp", "1.2.3");
-      fake.put(web());
-    },
-  });
+  const svc = await serve(["--observe"]);
   try {
     await svc.argoos.cache.synced;
     const digest = await push(svc, "1.2.4");
