@@ -189,7 +189,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
     recheckMs: config.healthRecheckMs,
   });
-  const held = heldReporter(events);
+  const held = heldReporter(events, (key) => cache.get(key) !== undefined);
   metrics.registry.add(
     new LabelledGauge(
       "argoos_updates_pending",

@@ -61,7 +61,7 @@ export interface HeldReporter {
 /**
  * Tells of held updates: Event `UpdatePending` once per candidate and gate (with when it may
  * open), `ApprovalRequired` with how to approve, `UpdateAvailable` once per candidate in observe
- * mode; and counts what waits, by gate.
+ * mode; and counts what waits, by gate, among the workloads that still `exists` (by key).
  *
  * @example
  * ```ts ignore
@@ -70,8 +70,14 @@ export interface HeldReporter {
  * const gates = new Gates({ onHeld: held.onHeld });
  * ```
  */
-export function heldReporter(events?: Pick<EventRecorder, "record">): HeldReporter {
-  /** Gates holding each workload's containers; a workload leaves when nothing waits. */
+export function heldReporter(
+  events?: Pick<EventRecorder, "record">,
+  exists: (key: string) => boolean = () => true,
+): HeldReporter {
+  /**
+   * Gates holding each workload's containers, by workload key; a workload leaves when nothing
+   * waits, or when it is found gone at a scrape (bounded by the live workloads).
+   */
   const waiting = new Map<string, GateName[]>();
   /** Least recently told first; at most MAX_TOLD. */
   const told = new Set<string>();
@@ -108,8 +114,9 @@ export function heldReporter(events?: Pick<EventRecorder, "record">): HeldReport
     },
     pendingByGate: () => {
       const counts = new Map<GateName, number>(GATE_NAMES.map((g) => [g, 0]));
-      for (const gates of waiting.values()) {
-        for (const g of gates) counts.set(g, counts.get(g)! + 1);
+      for (const [key, gates] of waiting) {
+        if (!exists(key)) waiting.delete(key);
+        else for (const g of gates) counts.set(g, counts.get(g)! + 1);
       }
       return [...counts].map(([gate, n]) => [{ gate }, n]);
     },
