@@ -6,6 +6,7 @@
  */
 
 import { parseReference, referenceRepository } from "../image/reference.ts";
+import { rulesOf } from "../policy/rules.ts";
 import type { RecordedPush } from "../reconcile/facts.ts";
 import type { ContainerImage, Workload } from "../workloads/workload.ts";
 import { FirstSeen } from "./first_seen.ts";
@@ -45,7 +46,8 @@ export interface GatesOptions {
  * const gates = new Gates({ defaults: { minAgeMs: 3_600_000 } });
  * const g = gates.begin(workload, Date.now());
  * const closed = g.hold(container, rules.gates, candidate, digest, "app:1.2.4");
- * const { annotations, recheckInMs } = g.finish();
+ * const annotations = {};
+ * const recheckInMs = g.finish(annotations); // annotations now holds argoos.io/pending
  * ```
  */
 export class Gates {
@@ -144,25 +146,30 @@ export class WorkloadGates {
   }
 
   /**
-   * The annotation writes this decision adds (the pending record as it now is; the approvals a
-   * write consumes removed, others kept) and in how many ms a held update may be written.
+   * Add this decision's writes to the plan's annotation `writes`: the pending record as it now
+   * is, the approvals a write consumes removed (others kept). A workload whose every container
+   * is in observe mode keeps no other write; one with an invalid gate or policy is left alone.
+   * Returns in how many ms a held update may be written, if a gate says when.
    */
-  finish(): { annotations: Record<string, string | null>; recheckInMs?: number } {
-    const annotations: Record<string, string | null> = {};
+  finish(writes: Record<string, string | null>): number | undefined {
+    const { rules, errors } = rulesOf(this.#w);
+    if (errors.length > 0) return undefined;
+    const observed = (name: string) =>
+      ({ ...this.#opts.defaults, ...rules.get(name)?.gates }).observe;
+    if (this.#w.containers.every((c) => observed(c.name))) {
+      for (const key of Object.keys(writes)) delete writes[key];
+    }
     const text = encodePending(this.#held);
     if (text !== (this.#w.annotations[PENDING_ANNOTATION] ?? null)) {
-      annotations[PENDING_ANNOTATION] = text;
+      writes[PENDING_ANNOTATION] = text;
     }
     if (this.#consumed.size > 0 && this.#w.annotations[APPROVE_ANNOTATION] !== undefined) {
       const left = [...this.#approved].filter((d) => !this.#consumed.has(d));
-      annotations[APPROVE_ANNOTATION] = left.length > 0 ? left.join(",") : null;
+      writes[APPROVE_ANNOTATION] = left.length > 0 ? left.join(",") : null;
     }
     this.#opts.onHeld?.(this.#w, this.#held);
     const opensAt = Math.min(...Object.values(this.#held).map((p) => p.opensAt ?? Infinity));
-    if (opensAt === Infinity) return { annotations };
-    return {
-      annotations,
-      recheckInMs: Math.min(Math.max(0, opensAt - this.#now), MAX_GATE_RECHECK_MS),
-    };
+    if (opensAt === Infinity) return undefined;
+    return Math.min(Math.max(0, opensAt - this.#now), MAX_GATE_RECHECK_MS);
   }
 }

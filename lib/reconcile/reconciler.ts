@@ -217,10 +217,9 @@ export class Reconciler {
       }
     }
     const annotations = stateAnnotations(w.annotations, state);
-    const gating = gates?.finish();
-    Object.assign(annotations, gating?.annotations);
-    if (gating?.recheckInMs !== undefined) {
-      this.#opts.followUp?.(workloadKey(w.kind.type.kind, w.namespace, w.name), gating.recheckInMs);
+    const gateOpensIn = gates?.finish(annotations);
+    if (gateOpensIn !== undefined) {
+      this.#opts.followUp?.(workloadKey(w.kind.type.kind, w.namespace, w.name), gateOpensIn);
     }
     if (push && this.#opts.tracker) {
       annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, verdicts, push);

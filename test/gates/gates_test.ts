@@ -6,7 +6,7 @@ import {
   type GateRules,
   readGateRules,
 } from "../../lib/gates/gates.ts";
-import { Gates } from "../../lib/gates/gating.ts";
+import { Gates, type WorkloadGates } from "../../lib/gates/gating.ts";
 import { approvedDigests, readPending } from "../../lib/gates/pending.ts";
 import { parseUpdateWindows } from "../../lib/gates/window.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
@@ -210,6 +210,13 @@ Deno.test("approvedDigests and readPending are tolerant", () => {
   });
 });
 
+/** What `finish` writes and when it asks to look again. */
+function finish(g: WorkloadGates) {
+  const annotations: Record<string, string | null> = {};
+  const recheckInMs = g.finish(annotations);
+  return recheckInMs === undefined ? { annotations } : { annotations, recheckInMs };
+}
+
 const web = (annotations: Record<string, string>) =>
   readWorkload(kindNamed("Deployment")!, {
     metadata: {
@@ -229,7 +236,7 @@ Deno.test("Gates: min age from the first sighting when no push time, pending rec
   const g = gates.begin(w, t0);
   const held = g.hold(c, undefined, { tag: "1.0.1" }, A, "reg.example/app:1.0.1");
   assert.equal(held?.gate, "min-age");
-  assert.deepEqual(g.finish(), {
+  assert.deepEqual(finish(g), {
     annotations: {
       "argoos.io/pending": JSON.stringify({
         app: {
@@ -290,21 +297,24 @@ Deno.test("Gates: the pending record brings back the held update and an approval
     g.hold(c, { approval: true }, { tag: "1.0.1", pushedAt: t0 }, A, "reg.example/app:1.0.1"),
     undefined,
   );
-  assert.deepEqual(g.finish(), {
+  assert.deepEqual(finish(g), {
     annotations: { "argoos.io/pending": null, "argoos.io/approve": null },
   });
   // Two approvals, one consumed: the other stays.
   const both = web({ "argoos.io/approve": `${A},${B}` });
   const k = new Gates().begin(both, t0);
   assert.equal(k.hold(c, { approval: true }, { tag: "1.0.1", pushedAt: t0 }, A, "x"), undefined);
-  assert.deepEqual(k.finish().annotations, { "argoos.io/approve": B });
+  assert.deepEqual(finish(k).annotations, { "argoos.io/approve": B });
   // A newer candidate replaces the pending one; the approval of the old digest stays unused.
   const h = new Gates().begin(w, t0);
   assert.equal(
     h.hold(c, { approval: true }, { tag: "1.0.2", pushedAt: t0 }, B, "reg.example/app:1.0.2")?.gate,
     "approval",
   );
-  const { annotations, recheckInMs } = h.finish();
+  const { annotations, recheckInMs } = finish(h) as {
+    annotations: Record<string, string | null>;
+    recheckInMs?: number;
+  };
   assert.equal(
     recheckInMs,
     undefined,
@@ -322,4 +332,21 @@ Deno.test("FirstSeen is bounded, the least recently asked about dropped first", 
   seen.seen("c", 4); // drops b
   assert.equal(seen.seen("a", 5), 1);
   assert.equal(seen.seen("b", 6), 6);
+});
+
+Deno.test("Gates.finish: observe mode keeps only the pending record; an invalid gate writes nothing", () => {
+  const t0 = at("2026-12-06T10:00:00Z");
+  const w = web({ "argoos.io/mode": "observe" });
+  const g = new Gates().begin(w, t0);
+  g.hold(w.containers[0], { observe: true }, { tag: "1.0.1", pushedAt: t0 }, A, "x");
+  const writes: Record<string, string | null> = { "argoos.io/state": "{}" };
+  assert.equal(g.finish(writes), undefined, "observe never opens");
+  assert.deepEqual(Object.keys(writes), ["argoos.io/pending"]);
+  const pending = JSON.stringify({
+    app: { image: "x", digest: A, since: "2026-12-06T09:00:00Z", gate: "min-age" },
+  });
+  const invalid = web({ "argoos.io/min-age": "soon", "argoos.io/pending": pending });
+  const none: Record<string, string | null> = {};
+  new Gates().begin(invalid, t0).finish(none);
+  assert.deepEqual(none, {}, "left alone: the pending record stays as it was");
 });
