@@ -209,3 +209,34 @@ Deno.test("observe mode: decides, records pending, tells once, writes no image",
     await svc.stop();
   }
 });
+
+Deno.test("update window: a rollout started inside it is followed and reverted after it closes", async () => {
+  // The service's clock: inside the Saturday 02:00 UTC window of one minute, until moved on.
+  let clock = Date.parse("2026-12-12T02:00:30Z");
+  const started = Date.now();
+  const svc = await startService({
+    args: ["--update-window", "0 2 * * 6 1m", "--health-recheck", "50ms"],
+    now: () => clock + Date.now() - started,
+    seed: ({ fake }, registry) => {
+      const digest = registry.push("myapp", "1.2.3");
+      const sim = fake.simulateRollouts({ images: { [image("1.2.4")]: "crash-loop" } });
+      sim.image(image("1.2.3"), { behaviour: "succeed", digest });
+      fake.put(web());
+    },
+  });
+  try {
+    await svc.argoos.cache.synced;
+    await push(svc, "1.2.4");
+    assert.deepEqual(imageOf(svc), [`app=${image("1.2.4")}`], "written inside the window");
+    clock = Date.parse("2026-12-12T02:05:00Z"); // the window has closed
+    await waitFor(() => events(svc, "Reverted").length, "reverted after the window closed");
+    assert.deepEqual(imageOf(svc), [`app=${image("1.2.3")}`]);
+    // A new write is gated again.
+    await push(svc, "1.2.5");
+    const pending = await waitFor(() => readPending(annotationsOf(svc)).app, "pending record");
+    assert.equal(pending.gate, "window");
+    assert.deepEqual(imageOf(svc), [`app=${image("1.2.3")}`]);
+  } finally {
+    await svc.stop();
+  }
+});
