@@ -110,8 +110,9 @@ export class WorkloadGates {
   }
 
   /**
-   * Whether the update of `c` to `to` (a candidate of `repository` served at `digest`) waits:
-   * the gate that holds it, recorded for `argoos.io/pending`; undefined when it may be written.
+   * Whether the update of `c` to `to` (the candidate's tag, with its push time when a push named
+   * it, served at `digest`) waits: the gate that holds it, recorded for `argoos.io/pending`;
+   * undefined when it may be written.
    */
   hold(
     c: ContainerImage,
@@ -152,6 +153,7 @@ export class WorkloadGates {
    * Returns in how many ms a held update may be written, if a gate says when.
    */
   finish(writes: Record<string, string | null>): number | undefined {
+    this.#opts.onHeld?.(this.#w, this.#held);
     const { rules, errors } = rulesOf(this.#w);
     if (errors.length > 0) return undefined;
     const observed = (name: string) =>
@@ -167,7 +169,6 @@ export class WorkloadGates {
       const left = [...this.#approved].filter((d) => !this.#consumed.has(d));
       writes[APPROVE_ANNOTATION] = left.length > 0 ? left.join(",") : null;
     }
-    this.#opts.onHeld?.(this.#w, this.#held);
     const opensAt = Math.min(...Object.values(this.#held).map((p) => p.opensAt ?? Infinity));
     if (opensAt === Infinity) return undefined;
     return Math.min(Math.max(0, opensAt - this.#now), MAX_GATE_RECHECK_MS);
