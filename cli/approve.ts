@@ -101,9 +101,7 @@ async function approval(args: string[], deps: ApprovalDeps): Promise<number> {
   const name = target?.slice(slash + 1);
   if (!kind || !name || rest.length > 0) {
     throw new UsageError(
-      `${verb} takes one KIND/NAME (deployment/web), got "${
-        parsed.positionals.slice(1).join(" ")
-      }"`,
+      `takes one KIND/NAME (deployment/web), got "${parsed.positionals.slice(1).join(" ")}"`,
     );
   }
   const { kubeconfig, context } = parsed.values;
