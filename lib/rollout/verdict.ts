@@ -18,7 +18,7 @@ export type SkipReason =
   | "not-served"
   /** `all`: first sight of a listed tag with pods unknown; its digest is recorded, nothing rolled out. */
   | "baseline"
-  /** A gate (update window, minimum age, approval, observe mode) holds the update: `gate`. */
+  /** A gate (update window, minimum age, approval, observe mode) holds the update: `gated`. */
   | "gated";
 
 /** The decision for one container of one workload. */
