@@ -2,7 +2,7 @@
  * Argoos as a library: keep Kubernetes workloads on the newest image their
  * `argoos.io/policy` label allows, from registry notifications and polling.
  *
- * `startArgoos` runs the service; the pure policy and reference functions let an embedder
+ * `startArgoos` runs the service; the pure policy, gate and reference functions let an embedder
  * decide as Argoos does.
  *
  * @example
@@ -34,6 +34,9 @@ export * from "./lib/policy/rules.ts";
 export * from "./lib/policy/candidates.ts";
 export * from "./lib/policy/decide.ts";
 export * from "./lib/policy/state.ts";
+export * from "./lib/gates/gates.ts";
+export * from "./lib/gates/window.ts";
+export * from "./lib/gates/pending.ts";
 export type { RecordedPush } from "./lib/reconcile/facts.ts";
 export type { ArgoosConfig, LeaderConfig } from "./lib/service/config.ts";
 export { type Argoos, type ArgoosDeps, ListenError, startArgoos } from "./lib/service/argoos.ts";

@@ -350,3 +350,17 @@ Deno.test("Gates.finish: observe mode keeps only the pending record; an invalid 
   new Gates().begin(invalid, t0).finish(none);
   assert.deepEqual(none, {}, "left alone: the pending record stays as it was");
 });
+
+Deno.test("Gates: a workload's or container's annotation wins over the service's default", () => {
+  const t0 = at("2026-12-11T12:00:00Z"); // a Friday: outside the Saturday window
+  const gates = new Gates({
+    defaults: { windows: parseUpdateWindows("0 2 * * 6 4h"), minAgeMs: H, observe: true },
+  });
+  const w = web({});
+  const c = w.containers[0];
+  const pushed = { tag: "1.0.1", pushedAt: t0 - 2 * H };
+  assert.equal(gates.begin(w, t0).hold(c, undefined, pushed, A, "x")?.gate, "observe");
+  assert.equal(gates.begin(w, t0).hold(c, { observe: false }, pushed, A, "x")?.gate, "window");
+  const own = { observe: false, windows: [], minAgeMs: 0 };
+  assert.equal(gates.begin(w, t0).hold(c, own, { tag: "1.0.1", pushedAt: t0 }, A, "x"), undefined);
+});
