@@ -2,7 +2,7 @@
  * Argoos as a library: keep Kubernetes workloads on the newest image their
  * `argoos.io/policy` label allows, from registry notifications and polling.
  *
- * `startArgoos` runs the service and gives its handle; the pure reference, policy and receiver
+ * `startArgoos` runs the service and gives its handle; the pure reference, policy, gate and receiver
  * functions let an embedder parse, decide and read notifications as Argoos does. Only what is
  * exported here is the library's API: every type it names is exported too (`deno doc --lint
  * mod.ts` checks), the rest of `lib/` may change.
@@ -109,6 +109,26 @@ export {
   type Settled,
 } from "./lib/policy/decide.ts";
 export type { ContainerState } from "./lib/policy/state.ts";
+
+// Gates: when a chosen update may be written (windows, minimum age, approvals, observe mode).
+export {
+  describeGates,
+  type GateCandidate,
+  type GateDecision,
+  type GateError,
+  gateFor,
+  type GateRules,
+  type Held,
+  readGateRules,
+} from "./lib/gates/gates.ts";
+export {
+  isTimeZone,
+  parseUpdateWindows,
+  type UpdateWindow,
+  type WindowState,
+  windowState,
+} from "./lib/gates/window.ts";
+export { type GateName, type PendingUpdate, readPending } from "./lib/gates/pending.ts";
 
 // The receivers: each registry's notification parsed into pushes.
 export {

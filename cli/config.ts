@@ -7,6 +7,13 @@
 
 import { parseArgs } from "node:util";
 import { inClusterNamespace, SERVICE_ACCOUNT_DIR } from "../lib/kube/connection.ts";
+import {
+  MIN_AGE,
+  MODE,
+  readGateRules,
+  UPDATE_WINDOW,
+  UPDATE_WINDOW_TIMEZONE,
+} from "../lib/gates/gates.ts";
 import { parseDuration } from "../lib/parse/duration.ts";
 import { POLICIES } from "../lib/policy/policy.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
@@ -289,6 +296,18 @@ export async function readInvocation(
     throw new UsageError((err as Error).message);
   }
   if (healthRecheckMs <= 0) throw new UsageError("--health-recheck must be more than 0");
+  // Read as the annotations they are defaults of, so both take the same values.
+  const gateFlags: Record<string, string | undefined> = {
+    [UPDATE_WINDOW]: "update-window",
+    [UPDATE_WINDOW_TIMEZONE]: "update-window-timezone",
+    [MIN_AGE]: "min-age",
+  };
+  const gates = readGateRules((key) => {
+    if (key === MODE) return { key: "observe", value: bool("observe") ? "observe" : undefined };
+    const flag = gateFlags[key];
+    return { key: flag ?? key, value: flag && str(flag) };
+  });
+  if ("reason" in gates) throw new UsageError(`--${gates.key} "${gates.value}": ${gates.reason}`);
   const providerConfig = await file("image-credential-provider-config");
   const binDir = str("image-credential-provider-bin-dir");
   if ((providerConfig === undefined) !== (binDir === undefined)) {
@@ -353,6 +372,7 @@ export async function readInvocation(
     dryRun: bool("dry-run") || command === "plan",
     revert: bool("revert"),
     healthRecheckMs,
+    gates,
     events: bool("events"),
     notify: { sinks, source: `argoos/${str("cluster-name") ?? hostname}` },
     status: status.token !== undefined || status.tokenFile !== undefined || insecureStatus
@@ -397,6 +417,8 @@ export function helpText(): string {
     "  poll    poll only: no webhook routes, health still served",
     "  plan    show what each labelled container runs, what the registry offers and",
     "          what its policy would choose; changes nothing",
+    "  approve KIND/NAME [-n NAMESPACE]   approve the update a gate holds (argoos.io/pending)",
+    "  reject KIND/NAME [-n NAMESPACE]    reject it: Argoos never writes that digest",
     "",
     `Workloads opt in with the label argoos.io/policy: ${[...POLICIES].join(" | ")}.`,
     "Flags may also be written with one dash (-token), as the original Argoos took them.",

@@ -1,5 +1,5 @@
 /**
- * The `argoos` command: `serve` (default), `poll` and `plan`.
+ * The `argoos` command: `serve` (default), `poll`, `plan`, `approve` and `reject`.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { KubeconfigError } from "../lib/kube/kubeconfig.ts";
 import { probeApiServer } from "../lib/kube/probe.ts";
 import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
+import { runApproval } from "./approve.ts";
 import { runPlan } from "./plan.ts";
 
 /** A usage error, said as one line plus the pointer to --help; exit code 2. */
@@ -20,6 +21,7 @@ function usage(err: UsageError, context = ""): number {
 }
 
 async function main(args: string[]): Promise<number> {
+  if (args[0] === "approve" || args[0] === "reject") return await runApproval(args);
   let invocation;
   try {
     invocation = await readInvocation(args, (name) => Deno.env.get(name));

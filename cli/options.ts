@@ -165,6 +165,30 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "take back a rollout that fails (--no-revert: only report it)",
   },
   {
+    name: "update-window",
+    env: "UPDATE_WINDOW",
+    type: "string",
+    help: "write updates only in these windows: cron and duration, ';'-separated (0 2 * * 6 4h)",
+  },
+  {
+    name: "update-window-timezone",
+    env: "UPDATE_WINDOW_TIMEZONE",
+    type: "string",
+    help: "IANA time zone the update windows are read in (default UTC)",
+  },
+  {
+    name: "min-age",
+    env: "MIN_AGE",
+    type: "string",
+    help: "write an image only once it is this old (72h), from its push or first sighting",
+  },
+  {
+    name: "observe",
+    env: "OBSERVE",
+    type: "boolean",
+    help: "decide and tell (argoos.io/pending, Events), write no image",
+  },
+  {
     name: "health-recheck",
     env: "HEALTH_RECHECK",
     type: "string",

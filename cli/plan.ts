@@ -131,6 +131,7 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
       workloads,
       registry,
       async (w) => credentialsThroughMirrors(await credentialsOf(w), config.registry.mirrors),
+      { gates: config.gates },
     );
     console.log(formatPlan(rows).trimEnd());
     const health = formatHealth(workloads);

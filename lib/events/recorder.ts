@@ -23,7 +23,10 @@ export type EventReason =
   | "WouldUpdate"
   | "RolloutSucceeded"
   | "RolloutFailed"
-  | "Reverted";
+  | "Reverted"
+  | "UpdatePending"
+  | "ApprovalRequired"
+  | "UpdateAvailable";
 
 /** One container a decision is about: the image it ran, the image written, its digest. */
 export interface EventChange {

@@ -80,6 +80,31 @@ export class Gauge implements Metric {
 }
 
 /**
+ * Values read when scraped, one per label set.
+ *
+ * @example
+ * ```ts
+ * import { LabelledGauge } from "./registry.ts";
+ * const g = new LabelledGauge("argoos_updates_pending", "Held updates.", () => [[{ gate: "window" }, 2]]);
+ * g.render(); // includes 'argoos_updates_pending{gate="window"} 2'
+ * ```
+ */
+export class LabelledGauge implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly read: () => Iterable<[Labels, number]>,
+  ) {}
+
+  /** Text format lines. */
+  render(): string {
+    let out = header(this.name, this.help, "gauge");
+    for (const [labels, v] of this.read()) out += `${this.name}${labelText(labels)} ${v}\n`;
+    return out;
+  }
+}
+
+/**
  * Observations in cumulative buckets, per label set.
  *
  * @example

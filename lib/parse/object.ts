@@ -42,3 +42,21 @@ export function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * The entries of a per-container JSON annotation (`{"<container>": {…}}`) whose values are
+ * objects; none when the text is not a JSON object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { containerEntries } from "./object.ts";
+ * assert.deepEqual(containerEntries('{"app":{"image":"a:2"},"bad":1}'), [["app", { image: "a:2" }]]);
+ * assert.deepEqual(containerEntries("{"), []);
+ * ```
+ */
+export function containerEntries(text: string): [string, Record<string, unknown>][] {
+  const doc = parseJson(text);
+  if (!isObject(doc)) return [];
+  return Object.entries(doc).filter((e): e is [string, Record<string, unknown>] => isObject(e[1]));
+}

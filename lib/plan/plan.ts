@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describeGates, type GateRules } from "../gates/gates.ts";
+import { approvedDigests, readPending } from "../gates/pending.ts";
 import { healthSummary } from "../health/summary.ts";
 import { splitRepository, withTarget } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
@@ -40,6 +42,19 @@ export interface PlanRow {
    * and why) and the other listed tags grouped by why they are not candidates; "" when nothing.
    */
   considered: string;
+  /**
+   * The gates of the update it would run, each with what it waits for and when it may open
+   * (`min age reached …; update window opens …`); absent when it has none or runs nothing new.
+   */
+  gates?: string;
+}
+
+/** Options of {@linkcode planWorkloads}. */
+export interface PlanOptions {
+  /** The service's gates (`--update-window`, `--min-age`, `--observe`); annotations win. */
+  gates?: GateRules;
+  /** ms epoch the gates are judged at; default now. */
+  now?: number;
 }
 
 /** Tags named per group in the `considered` line; the rest are counted. */
@@ -58,7 +73,9 @@ export async function planWorkloads(
   workloads: readonly Workload[],
   registry: Pick<RegistryClient, "listTags">,
   credentialsOf: (w: Workload) => Promise<Credentials>,
+  opts: PlanOptions = {},
 ): Promise<PlanRow[]> {
+  const now = opts.now ?? Date.now();
   const { offers, failures } = await fetchOffers(
     usersByRepository(workloads),
     registry,
@@ -95,6 +112,15 @@ export async function planWorkloads(
           : "not-an-image";
       } else {
         wouldRun(w, c, rules, offer.tags, row);
+        const gates = { ...opts.gates, ...rules.gates };
+        if (row.next !== "-" && Object.keys(gates).length > 0) {
+          // What the service recorded of this update, else as if first seen now.
+          const held = readPending(w.annotations)[c.name];
+          const known = held?.image === row.next ? held : undefined;
+          const candidate = { digest: known?.digest ?? "", since: known?.since ?? now };
+          const said = describeGates(gates, candidate, approvedDigests(w.annotations), now);
+          if (said) row.gates = said;
+        }
       }
       rows.push(row);
     }
@@ -210,11 +236,11 @@ export function formatPlan(rows: readonly PlanRow[]): string {
   };
   const keys = (Object.keys(head) as (keyof PlanRow)[]).filter((k) => k !== "considered");
   const all = [head, ...rows];
-  const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
-  // The considered line sits under its row, indented, so the columns stay readable.
+  const widths = keys.map((k) => Math.max(...all.map((r) => (r[k] ?? "").length)));
+  // The considered and gates lines sit under their row, indented, so the columns stay readable.
   return all.map((r) =>
-    keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd() +
-    (r.considered ? `\n    ${r.considered}` : "")
+    keys.map((k, i) => (r[k] ?? "").padEnd(widths[i])).join("  ").trimEnd() +
+    (r.considered ? `\n    ${r.considered}` : "") + (r.gates ? `\n    gates: ${r.gates}` : "")
   ).join("\n") + "\n";
 }
 

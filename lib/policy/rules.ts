@@ -1,12 +1,14 @@
 /**
  * The rules one container is judged by: the workload's policy label refined by the annotations
  * `argoos.io/tag-pattern`, `argoos.io/sort-by`, `argoos.io/order` and `argoos.io/semver-range`,
- * each also in a per-container form (`argoos.io/order.<container>`) that wins over the plain key.
+ * and the gates that decide when (lib/gates), each also in a per-container form
+ * (`argoos.io/order.<container>`) that wins over the plain key.
  *
  * @module
  */
 
 import { Range } from "semver";
+import { GATE_ANNOTATIONS, type GateRules, readGateRules } from "../gates/gates.ts";
 import { compilePattern, type TagPattern } from "./pattern.ts";
 import { parsePolicy, type Policy, POLICY_LABEL } from "./policy.ts";
 
@@ -19,7 +21,7 @@ export const ORDER = "argoos.io/order";
 /** An npm `semver` range versions must be in. */
 export const SEMVER_RANGE = "argoos.io/semver-range";
 
-const ANNOTATIONS = [TAG_PATTERN, SORT_BY, ORDER, SEMVER_RANGE] as const;
+const ANNOTATIONS = [TAG_PATTERN, SORT_BY, ORDER, SEMVER_RANGE, ...GATE_ANNOTATIONS] as const;
 
 /** How `newest` orders candidates: semver precedence, as a number, or by code points. */
 export type Order = "semver" | "numerical" | "alphabetical";
@@ -37,6 +39,8 @@ export interface ContainerRules {
   order?: Order;
   /** Versions outside it are never candidates (version policies, `newest` in semver order). */
   range?: Range;
+  /** The gates its annotations set (the service's defaults fill in the rest). */
+  gates?: GateRules;
 }
 
 /** Why a workload's label or annotations cannot be used, for the InvalidPolicy report. */
@@ -138,6 +142,10 @@ export function rulesFor(source: RulesSource, containerName: string): RulesResul
       return fail(range.key, range.value, "not a semver range (e.g. ~1.2, ^2, >=1.4 <2)");
     }
   }
+
+  const gates = readGateRules(value);
+  if ("reason" in gates) return { ok: false, error: gates };
+  if (Object.keys(gates).length > 0) rules.gates = gates;
   return { ok: true, rules };
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isObject, parseJson } from "../parse/object.ts";
+import { containerEntries } from "../parse/object.ts";
 
 /** Annotation holding `{"<container>": {"image": "...", "digest": "sha256:...", "pushedAt": ms}}`. */
 export const STATE_ANNOTATION = "argoos.io/state";
@@ -29,11 +29,9 @@ export type WorkloadState = Record<string, ContainerState>;
 
 function parse(text: string | undefined): WorkloadState | undefined {
   if (text === undefined) return undefined;
-  const doc = parseJson(text);
-  if (!isObject(doc)) return {};
   const state: WorkloadState = {};
-  for (const [name, v] of Object.entries(doc)) {
-    if (!isObject(v) || typeof v.image !== "string") continue;
+  for (const [name, v] of containerEntries(text)) {
+    if (typeof v.image !== "string") continue;
     state[name] = {
       image: v.image,
       ...(typeof v.digest === "string" ? { digest: v.digest } : {}),

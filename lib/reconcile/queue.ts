@@ -62,6 +62,8 @@ export class WorkQueue<R> {
   #dirty = new Set<string>();
   /** Back-off timers by key; bounded by maxKeys with `#ready`. */
   #delayed = new Map<string, ReturnType<typeof setTimeout>>();
+  /** When each timer set by `addAfter` fires (ms epoch): a key in `#delayed`, so as bounded. */
+  #dueAt = new Map<string, number>();
   /**
    * Consecutive failures by key, for back-off: only keys backing off or running (at most
    * maxKeys + workers), cleared on success and when a retry finds the queue full.
@@ -112,11 +114,18 @@ export class WorkQueue<R> {
 
   /**
    * Queue `key` in `ms` (e.g. to look at a rollout in progress again), unless it is queued,
-   * running or waiting already: an earlier run looks anyway and asks again. Returns false when
-   * the queue is stopped or full (the next trigger brings the key back).
+   * running or waiting already: an earlier run looks anyway and asks again. A later look asked
+   * before gives way to this one (a gate opening sooner); a back-off does not. Returns false
+   * when the queue is stopped or full (the next trigger brings the key back).
    */
   addAfter(key: string, ms: number): boolean {
     if (this.#stopped) return false;
+    const due = Date.now() + Math.max(0, ms);
+    if ((this.#dueAt.get(key) ?? -Infinity) > due) {
+      clearTimeout(this.#delayed.get(key));
+      this.#delayed.delete(key);
+      this.#dueAt.delete(key);
+    }
     if (this.#ready.has(key) || this.#delayed.has(key)) return true;
     if (this.#active.has(key)) {
       // The run in progress may already have decided; ask for a later look all the same.
@@ -125,6 +134,7 @@ export class WorkQueue<R> {
       if (this.#active.has(key)) this.#dirty.add(key);
       else this.#ready.add(key);
     });
+    this.#dueAt.set(key, due);
     return true;
   }
 
@@ -157,6 +167,7 @@ export class WorkQueue<R> {
     this.#stopped = true;
     for (const timer of this.#delayed.values()) clearTimeout(timer);
     this.#delayed.clear();
+    this.#dueAt.clear();
     this.#ready.clear();
     this.#dirty.clear();
     if (this.#running > 0) {
@@ -179,6 +190,7 @@ export class WorkQueue<R> {
     if (timer !== undefined) {
       clearTimeout(timer);
       this.#delayed.delete(key);
+      this.#dueAt.delete(key);
     } else if (!this.#ready.has(key) && this.length >= this.#opts.maxKeys) {
       return false;
     }
@@ -237,6 +249,7 @@ export class WorkQueue<R> {
     if (asked !== undefined) {
       clearTimeout(asked);
       this.#delayed.delete(key);
+      this.#dueAt.delete(key);
     }
     if (this.length >= this.#opts.maxKeys) {
       this.#failures.delete(key); // full: the next trigger brings it back
@@ -251,6 +264,7 @@ export class WorkQueue<R> {
       key,
       setTimeout(() => {
         this.#delayed.delete(key);
+        this.#dueAt.delete(key);
         if (this.#stopped) return;
         place();
         this.#pump();

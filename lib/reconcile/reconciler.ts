@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Gates } from "./gates.ts";
 import { type HealthKind, healthTimeout } from "../health/judge.ts";
 import { encodeRollout, findRejected, ROLLOUT_ANNOTATION, startRecord } from "../health/record.ts";
 import { RECHECK_MS, type RolloutTracker, type TrackOutcome } from "../health/tracker.ts";
@@ -25,7 +26,7 @@ import type { Credentials } from "../registry/credentials.ts";
 import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import { describe, type Workload } from "../workloads/workload.ts";
+import { describe, keyOf, type Workload } from "../workloads/workload.ts";
 import type { Push, RecordedPush } from "../image/push.ts";
 import { splitRepository } from "../image/reference.ts";
 import type { RepositoryFacts } from "./facts.ts";
@@ -70,6 +71,8 @@ export interface ReconcilerOptions {
   recheckMs?: number;
   /** Told of each plan made (the status page's decisions store). */
   onPlan?: (workload: Workload, plan: Plan) => void;
+  /** Update windows, minimum ages, approvals, observe mode: which chosen updates wait. */
+  gates?: Gates;
 }
 
 /** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
@@ -149,10 +152,11 @@ export class Reconciler {
     let push: Push | undefined;
     // Compiled once per resourceVersion; none when the label or an annotation is invalid.
     const { rules: byContainer } = rulesOf(w);
+    const gates = this.#opts.gates?.begin(w, this.#now());
     for (const c of w.containers) {
       if (!c.ref || !c.repository) continue;
       const rules = byContainer.get(c.name);
-      const pushes = facts.pushes(c.repository);
+      const pushes = gates?.pushes(c, facts.pushes(c.repository)) ?? facts.pushes(c.repository);
       const listing = facts.listing(c.repository)?.tags;
       if (!rules) {
         if (pushes.length > 0 || listing) {
@@ -196,6 +200,14 @@ export class Reconciler {
         continue;
       }
       const settled = settle(f, chosen.candidate, chosen.served);
+      // A gate keeps the update (in argoos.io/pending) and makes it when it opens.
+      const held = settled.to &&
+        gates?.hold(c, rules.gates, chosen.candidate, chosen.served.digest, settled.to);
+      if (held) {
+        const gated = { ...held, to: settled.to! };
+        verdicts.push({ container: c, policy: w.policyLabel, reason: "gated", gated });
+        continue;
+      }
       if (settled.state) state[c.name] = settled.state;
       verdicts.push({
         container: c,
@@ -214,6 +226,10 @@ export class Reconciler {
       }
     }
     const annotations = stateAnnotations(w.annotations, state);
+    const gateOpensIn = gates?.finish(annotations);
+    if (gateOpensIn !== undefined) {
+      this.#opts.followUp?.(keyOf(w), gateOpensIn);
+    }
     if (push && this.#opts.tracker) {
       annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, verdicts, push);
     }

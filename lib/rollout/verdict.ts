@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Held } from "../gates/gates.ts";
 import type { Reason } from "../policy/policy.ts";
 import type { ContainerImage } from "../workloads/workload.ts";
 
@@ -16,7 +17,9 @@ export type SkipReason =
   /** No candidate is served by the registry as an image (unknown tag, artifact). */
   | "not-served"
   /** `all`: first sight of a listed tag with pods unknown; its digest is recorded, nothing rolled out. */
-  | "baseline";
+  | "baseline"
+  /** A gate (update window, minimum age, approval, observe mode) holds the update: `gated`. */
+  | "gated";
 
 /** The decision for one container of one workload. */
 export interface Verdict {
@@ -26,6 +29,8 @@ export interface Verdict {
   reason: Reason | SkipReason;
   /** The image to write, when the container is to be updated. */
   to?: string;
+  /** For `gated`: the image it would write and the gate holding it. */
+  gated?: Held & { to: string };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 
 import { EventRecorder } from "../events/recorder.ts";
+import { Gates } from "../reconcile/gates.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
 import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
 import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
@@ -15,7 +16,7 @@ import { resolveConnection } from "../kube/connection.ts";
 import { LeaseLock } from "../leader/lease_lock.ts";
 import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
-import { Gauge } from "../metrics/registry.ts";
+import { Gauge, LabelledGauge } from "../metrics/registry.ts";
 import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
 import { Notifier } from "../notify/notifier.ts";
 import { Poller } from "../poll/poller.ts";
@@ -45,7 +46,7 @@ import { runningDigests } from "../workloads/running.ts";
 import { keyOf } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { workloadCredentials } from "./credentials.ts";
-import { listingRefusals, Rejections, reporter } from "./reporting.ts";
+import { heldReporter, listingRefusals, Rejections, reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
 export interface ArgoosDeps {
@@ -55,6 +56,8 @@ export interface ArgoosDeps {
   registry?: RegistryClient;
   /** Where log lines go; default: stderr at the configuration's level. */
   logger?: Logger;
+  /** The clock gates and rollout records read (ms epoch); default `Date.now`. */
+  now?: () => number;
 }
 
 /** A started service. */
@@ -218,6 +221,14 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
     recheckMs: config.healthRecheckMs,
   });
+  const held = heldReporter(events, (key) => cache.get(key) !== undefined);
+  metrics.registry.add(
+    new LabelledGauge(
+      "argoos_updates_pending",
+      "Containers whose chosen update waits for a gate, by gate.",
+      held.pendingByGate,
+    ),
+  );
   const reconciler = new Reconciler({
     cache,
     facts,
@@ -231,6 +242,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     followUp: (key, delayMs) => queue.addAfter(key, delayMs),
     recheckMs: config.healthRecheckMs,
     onPlan: decisions && ((w, plan) => decisions.planned(w, plan.verdicts)),
+    gates: new Gates({ defaults: config.gates, onHeld: held.onHeld }),
+    now: deps.now,
   });
   const rejections = new Rejections({
     metrics,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { GateRules } from "../gates/gates.ts";
 import type { ConnectionOptions } from "../kube/connection.ts";
 import type { WorkloadKind } from "../workloads/kinds.ts";
 import type { RegistryAliases } from "../webhook/sources/registry_name.ts";
@@ -70,6 +71,8 @@ export interface ArgoosConfig {
   revert: boolean;
   /** How often a rollout in progress is looked at. */
   healthRecheckMs: number;
+  /** Gates of every workload (update window, minimum age, observe); annotations win. */
+  gates?: GateRules;
   /** Record Kubernetes Events. */
   events: boolean;
   /** Where decisions are sent (none: no notifications), and the CloudEvents `source`. */

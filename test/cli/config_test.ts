@@ -158,6 +158,46 @@ const PRECEDENCE: Precedence[] = [
     get: (i) => i.config.healthRecheckMs,
   },
   {
+    name: "update-window",
+    env: "UPDATE_WINDOW",
+    flag: ["--update-window", "0 2 * * 6 4h"],
+    envValue: "30 22 * * 1-5 90m",
+    fromFlag: [{ cron: "0 2 * * 6", durationMs: 4 * 3_600_000 }],
+    fromEnv: [{ cron: "30 22 * * 1-5", durationMs: 90 * 60_000 }],
+    fallback: undefined,
+    get: (i) => i.config.gates?.windows,
+  },
+  {
+    name: "update-window-timezone",
+    env: "UPDATE_WINDOW_TIMEZONE",
+    flag: ["--update-window-timezone", "Europe/Paris"],
+    envValue: "America/New_York",
+    fromFlag: "Europe/Paris",
+    fromEnv: "America/New_York",
+    fallback: undefined,
+    get: (i) => i.config.gates?.timeZone,
+  },
+  {
+    name: "min-age",
+    env: "MIN_AGE",
+    flag: ["--min-age", "72h"],
+    envValue: "30m",
+    fromFlag: 72 * 3_600_000,
+    fromEnv: 30 * 60_000,
+    fallback: undefined,
+    get: (i) => i.config.gates?.minAgeMs,
+  },
+  {
+    name: "observe",
+    env: "OBSERVE",
+    flag: ["--observe"],
+    envValue: "true",
+    fromFlag: true,
+    fromEnv: true,
+    fallback: undefined,
+    get: (i) => i.config.gates?.observe,
+  },
+  {
     name: "registry-insecure",
     env: "REGISTRY_INSECURE",
     flag: ["--registry-insecure", "reg.lan:5000"],
@@ -542,6 +582,21 @@ Deno.test("the help text lists every option and its variable", () => {
 Deno.test("--health-recheck must be a duration above 0", async () => {
   for (const value of ["0", "soon"]) await usageError(["--health-recheck", value]);
   assert.equal((await read(["--health-recheck", "250ms"])).config.healthRecheckMs, 250);
+});
+
+Deno.test("gate options take what their annotations take, else a usage error naming the flag", async () => {
+  for (
+    const argv of [
+      ["--update-window", "0 2 * * 6"],
+      ["--update-window-timezone", "Paris"],
+      ["--min-age", "3 days"],
+    ]
+  ) {
+    await assert.rejects(read(argv), (err: Error) => err.message.startsWith(`${argv[0]} "`));
+  }
+  await usageError([], { OBSERVE: "maybe" });
+  assert.deepEqual((await read(["--update-window", "always"])).config.gates, { windows: [] });
+  assert.deepEqual((await read([])).config.gates, {});
 });
 
 Deno.test("credential provider options: config and bin dir together, config checked", async () => {

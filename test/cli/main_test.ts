@@ -123,3 +123,15 @@ current-context: x
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("argoos approve and reject: a target that is not KIND/NAME exits 2 pointing to --help", async () => {
+  for (const verb of ["approve", "reject"]) {
+    const { code, stdout, stderr } = await runCli(MAIN, [verb, "pod/web", "-n", "team"]);
+    assert.equal(code, 2);
+    assert.equal(stdout, "");
+    assert.match(
+      stderr,
+      new RegExp(`^argoos: ${verb}: takes one KIND/NAME .*\\nTry 'argoos --help'\\.\\n$`),
+    );
+  }
+});

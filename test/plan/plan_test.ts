@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { workloadsFromManifests } from "../../cli/plan.ts";
 import { encodeRejected, encodeRollout } from "../../lib/health/record.ts";
+import { parseUpdateWindows } from "../../lib/gates/window.ts";
 import { formatPlan, type PlanRow, planWorkloads } from "../../lib/plan/plan.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
@@ -346,6 +347,59 @@ spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/${imag
         considered: 'argoos.io/tag-pattern="": newest needs a pattern to know which tags to order',
       },
     ]);
+  } finally {
+    registry.close();
+    await reg.close();
+  }
+});
+
+Deno.test("planWorkloads: each container's gates and when they may open", async () => {
+  const reg = startTagRegistry({ myapp: ["1.2.3", "1.2.4"] });
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  const digest = "sha256:" + "d".repeat(64);
+  const pending = JSON.stringify({
+    db: {
+      image: `${reg.host}/myapp:1.2.4`,
+      digest,
+      since: "2026-12-10T12:00:00Z",
+      gate: "approval",
+    },
+  });
+  try {
+    const workloads = workloadsFromManifests([`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: { argoos.io/policy: patch }
+  annotations:
+    argoos.io/min-age: 24h
+    argoos.io/approval.db: required
+    argoos.io/approve: "${digest}"
+    argoos.io/pending: '${pending}'
+spec:
+  template:
+    spec:
+      containers:
+        - { name: app, image: "${reg.host}/myapp:1.2.3" }
+        - { name: db, image: "${reg.host}/myapp:1.2.3" }
+        - { name: done, image: "${reg.host}/myapp:1.2.4" }
+`]);
+    const rows = await planWorkloads(workloads, registry, noCredentials, {
+      gates: { windows: parseUpdateWindows("0 2 * * 6 4h"), timeZone: "Europe/Paris" },
+      now: Date.parse("2026-12-11T12:00:00Z"),
+    });
+    assert.deepEqual(rows.map((r) => [r.container, r.gates]), [
+      [
+        "app",
+        "min age reached 2026-12-12T12:00:00Z; update window opens 2026-12-12T02:00:00+01:00",
+      ],
+      [
+        "db",
+        "approved; min age reached 2026-12-11T12:00:00Z; update window opens 2026-12-12T02:00:00+01:00",
+      ],
+      ["done", undefined],
+    ]);
+    assert.ok(formatPlan(rows).includes("\n    gates: min age reached 2026-12-12T12:00:00Z; "));
   } finally {
     registry.close();
     await reg.close();

@@ -252,7 +252,29 @@ const validations: [name: string, source: RulesSource, containers: string[], key
     [`${TAG_PATTERN}.a`, `${SORT_BY}.b`],
   ],
   ["bad label", { policyLabel: "none", annotations: {} }, ["a", "b"], ["argoos.io/policy"]],
+  [
+    "gate annotations: invalid values and a container's key naming none",
+    {
+      policyLabel: "patch",
+      annotations: {
+        "argoos.io/min-age": "3 days",
+        "argoos.io/update-window.b": "0 2 * * 6",
+        "argoos.io/approval.c": "required",
+      },
+    },
+    ["a", "b"],
+    ["argoos.io/min-age", "argoos.io/update-window.b", "argoos.io/approval.c"],
+  ],
 ];
+
+Deno.test("rulesFor: a container's gate keys win over the workload's", () => {
+  const got = rulesFor({
+    policyLabel: "patch",
+    annotations: { "argoos.io/approval": "required", "argoos.io/approval.sidecar": "none" },
+  }, "sidecar");
+  assert.ok(got.ok);
+  assert.deepEqual(got.rules.gates, { approval: false });
+});
 
 for (const [name, source, containers, keys] of validations) {
   Deno.test(`validateWorkload: ${name}`, () => {

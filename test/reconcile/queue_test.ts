@@ -118,6 +118,22 @@ Deno.test("WorkQueue.addAfter: runs the key later, once, and not while it is que
   assert.equal(q.addAfter("a", 0), false, "stopped");
 });
 
+Deno.test("WorkQueue.addAfter: a sooner look replaces a later one (a gate opening sooner)", async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ reconcile: (key) => Promise.resolve(void runs.push(key)) });
+  try {
+    assert.equal(q.addAfter("a", 3_600_000), true);
+    assert.equal(q.addAfter("a", 0), true);
+    await waitFor(() => runs.length === 1, "the sooner look ran");
+    assert.equal(q.addAfter("b", 0), true);
+    assert.equal(q.addAfter("b", 3_600_000), true, "a later look keeps the sooner one");
+    await waitFor(() => runs.length === 2, "b ran at its first time");
+    assert.equal(q.length, 0, "no later look left waiting");
+  } finally {
+    await q.stop();
+  }
+});
+
 Deno.test("WorkQueue.addAfter: a key running when its time comes runs again after", async () => {
   let runs = 0;
   const gate = Promise.withResolvers<void>();

@@ -38,6 +38,8 @@ export interface ServiceOptions {
   seed?: (cluster: FakeCluster, registry: StubRegistry) => void;
   /** Answers the requests it returns a Response for (a hostile registry); see `clientFor`. */
   answer?: RegistryAnswer;
+  /** The service's clock (gates, rollout records); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function launchArgoos(
   args: string[],
   env: Record<string, string> = {},
   registry?: RegistryClient,
+  now?: () => number,
 ): Promise<LaunchedArgoos> {
   const defaults = [
     "--listen",
@@ -113,7 +116,7 @@ export async function launchArgoos(
   ];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
-  const argoos = await startArgoos(config, { client, logger: log.logger, registry });
+  const argoos = await startArgoos(config, { client, logger: log.logger, registry, now });
   return { argoos, log };
 }
 
@@ -148,6 +151,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],
     opts.env,
     clientFor(registry, opts.answer),
+    opts.now,
   );
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {
