@@ -20,7 +20,9 @@ export type EventReason =
   | "WouldUpdate"
   | "RolloutSucceeded"
   | "RolloutFailed"
-  | "Reverted";
+  | "Reverted"
+  | "Held"
+  | "ManualChange";
 
 /** One Event to record. */
 export interface WorkloadEvent {

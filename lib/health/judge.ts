@@ -33,6 +33,8 @@ export interface Judgement {
   reason?: FailureReason;
   /** One line a human can act on (which pod, which container, which counts). */
   detail: string;
+  /** The container an early sign was seen on; absent when the failure names none. */
+  container?: string;
 }
 
 /** The workload kinds Argoos follows. */
@@ -303,6 +305,7 @@ function earlySign(pods: readonly Pod[], view: RolloutView): Judgement | undefin
         return {
           state: "failed",
           reason: "pull-error",
+          container: cs.name,
           detail: `${at}: ${waiting}${
             cs.state?.waiting?.message ? ` (${cs.state.waiting.message})` : ""
           }`,
@@ -312,6 +315,7 @@ function earlySign(pods: readonly Pod[], view: RolloutView): Judgement | undefin
         return {
           state: "failed",
           reason: "crash-loop",
+          container: cs.name,
           detail: `${at}: ${waiting || "restarting"}, ${cs.restartCount} restarts`,
         };
       }

@@ -233,23 +233,26 @@ export function considerTags(f: ContainerFacts): Considered {
 export function settle(f: ContainerFacts, c: Candidate, served: Served): Settled {
   const pin = f.rules.policy === "all" || f.ref.digest !== undefined;
   const pushedAt = Math.max(c.pushedAt ?? -Infinity, f.state?.pushedAt ?? -Infinity);
-  const stateOf = (image: string): ContainerState => ({
+  // Whether Argoos wrote the image: kept for what runs, set for what it writes now.
+  const wrote = f.state?.image === f.image && f.state.written === true;
+  const stateOf = (image: string, written: boolean): ContainerState => ({
     image,
     digest: served.digest,
     ...(Number.isFinite(pushedAt) ? { pushedAt } : {}),
+    ...(written ? { written } : {}),
   });
   if (c.tag === currentTag(f.ref)) {
     const known = knownDigest(f);
     if (known === served.digest) {
-      const state = stateOf(f.image);
+      const state = stateOf(f.image, wrote);
       const same = f.state?.image === state.image && f.state.digest === state.digest &&
         f.state.pushedAt === state.pushedAt;
       return same ? { reason: "same-image" } : { reason: "same-image", state };
     }
     if (known === undefined && c.pushedAt === undefined) {
-      return { reason: "baseline", state: stateOf(f.image) };
+      return { reason: "baseline", state: stateOf(f.image, wrote) };
     }
   }
   const to = withTarget(f.ref, c.tag, pin ? served.digest : undefined);
-  return { reason: c.reason, to, state: stateOf(to) };
+  return { reason: c.reason, to, state: stateOf(to, true) };
 }

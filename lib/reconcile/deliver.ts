@@ -10,7 +10,7 @@ import type { WorkloadCache } from "../workloads/cache.ts";
 import { workloadKey } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
-import type { ReconcileOutcome } from "./reconciler.ts";
+import type { ReconcileResult } from "./reconciler.ts";
 import { TagNotYetServedError } from "./verify.ts";
 
 /** The reconciles a delivery caused did not all finish in time; the sender should retry. */
@@ -32,7 +32,7 @@ export interface DeliverySummary {
 export interface DeliveryDeps {
   facts: RepositoryFacts;
   cache: WorkloadCache;
-  queue: WorkQueue<ReconcileOutcome>;
+  queue: WorkQueue<ReconcileResult>;
 }
 
 /**
@@ -95,7 +95,7 @@ export async function deliverPushes(
   // The queue answers every add; one that loses the race is not left unhandled.
   all.catch(() => {});
   try {
-    for (const outcome of await Promise.race([all, deadline])) {
+    for (const { outcome } of await Promise.race([all, deadline])) {
       if (outcome === "applied" || outcome === "dry-run") summary.applied++;
       else if (outcome === "refused") summary.refused++;
       else summary.unchanged++;

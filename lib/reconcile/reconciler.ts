@@ -7,10 +7,18 @@
  * @module
  */
 
+import type { WorkloadEvent } from "../events/recorder.ts";
 import { type HealthKind, healthTimeout } from "../health/judge.ts";
-import { encodeRollout, findRejected, ROLLOUT_ANNOTATION, startRecord } from "../health/record.ts";
-import type { RolloutTracker, TrackOutcome } from "../health/tracker.ts";
+import {
+  encodeRollout,
+  findRejected,
+  ROLLOUT_ANNOTATION,
+  type StartedChange,
+  startRecord,
+} from "../health/record.ts";
+import type { RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
+import { type Hold, HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
 import { currentTag, judgeTag } from "../policy/candidates.ts";
 import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
 import { rulesOf } from "../policy/rules.ts";
@@ -23,11 +31,18 @@ import {
 } from "../policy/state.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import { isCredentialRefusal } from "../registry/errors.ts";
-import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
+import {
+  type Outcome,
+  type Plan,
+  type Rollout,
+  TransientRolloutError,
+  type WriteResult,
+} from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
+import { type ManualChange, manualChanges, recordManual } from "./manual.ts";
 import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
 
 /** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
@@ -39,20 +54,36 @@ export const MAX_VERIFIED_CANDIDATES = 5;
  */
 export const DEFAULT_TAG_SETTLE_MS = 10_000;
 
-/** What one reconcile did: the write path's outcome, or `absent` (not a labelled workload). */
-export type ReconcileOutcome = Outcome | "absent";
+/**
+ * What one reconcile did: the write path's outcome, `absent` (not a labelled workload) or
+ * `held` (`argoos.io/hold`: nothing written).
+ */
+export type ReconcileOutcome = Outcome | "absent" | "held";
+
+/**
+ * controller-runtime's contract: done, or done and to be looked at again `afterMs` from now (a
+ * rollout in progress, a hold that ends). A failure rejects and is retried with back-off; so is
+ * `refused` (the work queue's `retry`).
+ */
+export interface ReconcileResult {
+  outcome: ReconcileOutcome;
+  afterMs?: number;
+}
 
 /** Options of {@linkcode Reconciler}. */
 export interface ReconcilerOptions {
   cache: WorkloadCache;
   facts: RepositoryFacts;
   verifier: TagVerifier;
+  /** The one writer. */
   rollout: Rollout;
   /** The registry credentials of a workload (its namespace's pull secrets, then the operator's). */
   credentialsOf: (w: Workload) => Promise<Credentials>;
   /** The digest each container's pods run, by container name (`runningDigests`). */
   runningDigestsOf: (w: Workload) => Promise<Map<string, string>>;
   logger?: Logger;
+  /** Told of holds and human changes (Kubernetes Events). */
+  events?: { record(ev: WorkloadEvent): void };
   /** Cancels registry requests when the service stops. */
   signal?: AbortSignal;
   /** Default {@linkcode DEFAULT_TAG_SETTLE_MS}. */
@@ -63,64 +94,152 @@ export interface ReconcilerOptions {
    * workload that has one; a failed one is reverted before anything new is decided.
    */
   tracker?: RolloutTracker;
-  /** Asks the work queue for another reconcile of `key` in `delayMs` (a rollout in progress). */
-  followUp?: (key: string, delayMs: number) => void;
   /** ms until a rollout Argoos just wrote is looked at first. Default 10 s. */
   recheckMs?: number;
 }
 
-/** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
-const MAX_HEALTH_LOOKS = 3;
+/**
+ * Writes that lost a race (someone wrote first) in one reconcile before it fails and the work
+ * queue's back-off takes over.
+ */
+export const MAX_RACES = 3;
+
+/** Holds remembered as reported, so `Held` is told once per hold; the oldest go first. */
+const MAX_HOLDS = 10_000;
+
+/** One step of a reconcile: a result, or `again` (something was written or lost a race). */
+type Step = ReconcileResult | { again: "wrote" | "race" };
 
 /**
- * Reconciles workloads by key (`Deployment/default/web`).
+ * Reconciles workloads by key (`Deployment/default/web`): one loop that reads the workload from
+ * the cache, and in order keeps a hold, records a person's change, follows the rollout in
+ * progress, then decides and writes through the one writer; after any write it reads and
+ * decides again, until nothing is left to write.
  *
  * @example
  * ```ts ignore
  * import { Reconciler } from "./reconciler.ts";
  * const reconciler = new Reconciler({ cache, facts, verifier, rollout, credentialsOf, runningDigestsOf });
- * await reconciler.reconcile("Deployment/default/web"); // "applied"
+ * await reconciler.reconcile("Deployment/default/web"); // { outcome: "applied", afterMs: 10000 }
  * ```
  */
 export class Reconciler {
   #opts: ReconcilerOptions;
   #log: Logger;
+  /** The hold value last reported per workload key: at most MAX_HOLDS. */
+  #holds = new Map<string, string>();
 
   constructor(opts: ReconcilerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "reconcile" });
   }
 
-  /** Reconcile one workload; rejects when the API server or a registry is unavailable. */
-  async reconcile(key: string): Promise<ReconcileOutcome> {
-    let workload = this.#opts.cache.get(key);
-    if (!workload) return "absent";
-    let recheckIn: number | undefined;
-    if (this.#opts.tracker && workload.annotations[ROLLOUT_ANNOTATION] !== undefined) {
-      const looked = await this.#follow(workload);
-      if (looked.kind === "progressing") recheckIn = looked.recheckAt - this.#now();
-      if (looked.kind === "lost-race") recheckIn = 0;
-      workload = this.#opts.cache.get(key);
-      if (!workload) return "absent";
+  /**
+   * Reconcile one workload. Rejects when the API server or a registry is unavailable, or when
+   * writes kept losing races ({@linkcode MAX_RACES}): the work queue retries with back-off.
+   */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    let races = 0;
+    // Each write moves the workload on (a human change recorded, a rollout judged, a
+    // rollout written); a few in a row at most, then a race or a result ends it.
+    for (let steps = 0; steps < MAX_RACES * 3; steps++) {
+      const workload = this.#opts.cache.get(key);
+      if (!workload) return { outcome: "absent" };
+      const step = await this.#step(key, workload);
+      if (!("again" in step)) return step;
+      if (step.again === "race" && ++races >= MAX_RACES) break;
     }
-    try {
-      const outcome = await this.#opts.rollout.apply(workload, "reconcile", (w) => this.plan(w));
-      if (this.#opts.tracker && outcome === "applied") recheckIn = this.#opts.recheckMs ?? 10_000;
-      return outcome;
-    } finally {
-      if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
-    }
+    throw new TransientRolloutError(
+      `${key} kept changing under Argoos's writes; retried with back-off`,
+    );
   }
 
-  /** Look at the rollout in progress; again when someone wrote first (a bounded number). */
-  async #follow(w: Workload): Promise<TrackOutcome> {
-    const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
-    let looked: TrackOutcome = { kind: "none" };
-    for (let i = 0; i < MAX_HEALTH_LOOKS; i++) {
-      looked = await this.#opts.tracker!.check(ref);
-      if (looked.kind !== "lost-race") return looked;
+  async #step(key: string, w: Workload): Promise<Step> {
+    const now = this.#now();
+    const hold = readHold(w.annotations, now);
+    if (hold.held) {
+      this.#reportHold(key, w, hold);
+      return { outcome: "held", ...(hold.until ? { afterMs: hold.until - now } : {}) };
     }
-    return looked;
+    if (this.#holds.delete(key)) this.#log.info("hold ended", { workload: describe(w) });
+
+    const manual = manualChanges(w);
+    if (manual.length > 0) {
+      const wrote = await this.#opts.rollout.write(w, {
+        changes: [],
+        ...recordManual(w, manual, now),
+      }, "manual");
+      if (wrote === "applied") this.#reportManual(w, manual);
+      return afterWrite(wrote);
+    }
+
+    const { tracker } = this.#opts;
+    /** When to look at the rollout in progress again; a newer image may still be decided. */
+    let recheckMs: number | undefined;
+    if (tracker && w.annotations[ROLLOUT_ANNOTATION] !== undefined) {
+      const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
+      const looked = await tracker.check(ref);
+      switch (looked.kind) {
+        case "progressing":
+          recheckMs = Math.max(0, looked.recheckAt - now);
+          break;
+        case "lost-race":
+          return { again: "race" };
+        case "refused":
+          return { outcome: "refused" };
+        case "gone":
+          return { outcome: "gone" };
+        case "none":
+        case "opted-out":
+          break;
+        default:
+          // Judged (record written off) or dropped: decide from the workload as it is now.
+          if (!this.#opts.rollout.dryRun) return { again: "wrote" };
+      }
+    }
+
+    const plan = await this.plan(w);
+    const wrote = await this.#opts.rollout.apply(w, plan, "reconcile");
+    if (wrote === "guard-failed") return { again: "race" };
+    if (wrote === "applied" && tracker && plan.verdicts.some(isChange)) {
+      return { outcome: "applied", afterMs: this.#opts.recheckMs ?? 10_000 };
+    }
+    return { outcome: wrote, ...(recheckMs === undefined ? {} : { afterMs: recheckMs }) };
+  }
+
+  /** `Held`, once per hold value: the update Argoos would make is kept for its end. */
+  #reportHold(key: string, w: Workload, hold: Hold & { held: true }): void {
+    const text = w.annotations[HOLD_ANNOTATION]!;
+    if (this.#holds.get(key) === text) return;
+    this.#holds.delete(key);
+    this.#holds.set(key, text);
+    if (this.#holds.size > MAX_HOLDS) this.#holds.delete(this.#holds.keys().next().value!);
+    const until = hold.until ? `until ${new Date(hold.until).toISOString()}` : "until released";
+    const reason = w.annotations[HOLD_REASON_ANNOTATION];
+    const message = `held ${until}${reason ? ` (${reason})` : ""}: Argoos writes nothing`;
+    this.#log.info("held", { workload: describe(w), hold: text, reason, invalid: hold.invalid });
+    this.#opts.events?.record({ workload: w, reason: "Held", type: "Normal", message });
+  }
+
+  /** `ManualChange` and a log line naming who, where the API server says. */
+  #reportManual(w: Workload, manual: readonly ManualChange[]): void {
+    const by = w.specManager ?? "unknown (no managedFields)";
+    for (const { container, wrote } of manual) {
+      this.#log.warn("human change kept: what Argoos wrote is rejected here", {
+        workload: describe(w),
+        container: container.name,
+        wrote: wrote.image,
+        now: container.image,
+        by,
+      });
+      this.#opts.events?.record({
+        workload: w,
+        reason: "ManualChange",
+        type: "Warning",
+        message: `${container.name}: ${wrote.image} → ${container.image} by ${by}; ` +
+          `${wrote.image} is not written here again`,
+      });
+    }
   }
 
   #now(): number {
@@ -138,6 +257,8 @@ export class Reconciler {
     let source: string | undefined;
     /** The push behind the first change, for the rollout record. */
     let push: { repository: string; tag: string; digest: string; pushedAt: number } | undefined;
+    /** The digest each changed container is written with. */
+    const digests = new Map<string, string>();
     // Compiled once per resourceVersion; none when the label or an annotation is invalid.
     const { rules: byContainer } = rulesOf(w);
     for (const c of w.containers) {
@@ -168,10 +289,7 @@ export class Reconciler {
       }
       // Pods are asked only when a decision compares with what runs.
       if (candidates.some((k) => k.tag === currentTag(c.ref!))) {
-        running ??= this.#opts.runningDigestsOf(w).catch((err) => {
-          this.#log.warn("cannot read what the pods run", { workload: describe(w), error: err });
-          return new Map();
-        });
+        running ??= this.#running(w);
         f.running = (await running).get(c.name);
       }
       credentials ??= this.#opts.credentialsOf(w);
@@ -195,6 +313,7 @@ export class Reconciler {
         ...(settled.to ? { to: settled.to } : {}),
       });
       if (settled.to) {
+        digests.set(c.name, chosen.served.digest);
         source ??= chosen.candidate.pushedAt !== undefined ? "webhook" : "poll";
         push ??= {
           repository: c.repository,
@@ -206,7 +325,22 @@ export class Reconciler {
     }
     const annotations = stateAnnotations(w.annotations, state);
     if (push && this.#opts.tracker) {
-      annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, verdicts, push);
+      // What runs now, put back on failure: the pods' digests, else the state's.
+      const ran = await (running ?? this.#running(w));
+      const recorded = readState(w.annotations);
+      const changes = verdicts.filter(isChange).map((v): StartedChange => {
+        const known = recorded[v.container.name];
+        const before = ran.get(v.container.name) ??
+          (known?.image === v.container.image ? known.digest : undefined);
+        const digest = digests.get(v.container.name);
+        return {
+          container: v.container,
+          to: v.to,
+          ...(digest ? { digest } : {}),
+          ...(before ? { ran: before } : {}),
+        };
+      });
+      annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, changes, push);
     }
     return { verdicts, annotations, ...(source ? { source } : {}) };
   }
@@ -217,7 +351,7 @@ export class Reconciler {
    */
   #rolloutRecord(
     w: Workload,
-    verdicts: Verdict[],
+    changes: StartedChange[],
     push: { repository: string; tag: string; digest: string; pushedAt: number },
   ): string {
     const kind = w.kind.type.kind as HealthKind;
@@ -234,7 +368,6 @@ export class Reconciler {
         why: timeout.invalid,
       });
     }
-    const changes = verdicts.filter(isChange).map((v) => ({ container: v.container, to: v.to }));
     return encodeRollout(startRecord(w, {
       changes,
       push,
@@ -242,6 +375,14 @@ export class Reconciler {
       timeoutMs: timeout.ms,
       restore: { [STATE_ANNOTATION]: w.annotations[STATE_ANNOTATION] ?? null },
     }));
+  }
+
+  /** The digest each container's pods run; empty when the pods cannot be read. */
+  #running(w: Workload): Promise<Map<string, string>> {
+    return this.#opts.runningDigestsOf(w).catch((err) => {
+      this.#log.warn("cannot read what the pods run", { workload: describe(w), error: err });
+      return new Map();
+    });
   }
 
   /** The first candidate the registry serves as an image, asking about a bounded number. */
@@ -325,6 +466,13 @@ function noCandidate(f: ContainerFacts): Verdict["reason"] {
     return standing ? "current-not-version" : "no-candidate";
   }
   return judgeTag(f.rules, currentTag(f.ref), newest.tag);
+}
+
+/** What a write that ended a step means for the loop. */
+function afterWrite(wrote: WriteResult): Step {
+  if (wrote === "applied") return { again: "wrote" };
+  if (wrote === "guard-failed") return { again: "race" };
+  return { outcome: wrote };
 }
 
 function describe(w: Workload): string {

@@ -7,6 +7,9 @@
  */
 
 import { EventRecorder } from "../events/recorder.ts";
+import { parseReference, referenceRepository } from "../image/reference.ts";
+import { currentTag } from "../policy/candidates.ts";
+import { splitRepository } from "../poll/offers.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
 import { RolloutTracker } from "../health/tracker.ts";
 import { KubeClient } from "../kube/client.ts";
@@ -22,7 +25,7 @@ import { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
 import { type RecordedPush, RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
-import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
+import { Reconciler, type ReconcileResult } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../reconcile/verify.ts";
 import { RegistryClient } from "../registry/client.ts";
 import { CredentialHelpers, parseCredentialHelpers } from "../registry/credential_helper.ts";
@@ -49,6 +52,8 @@ export interface ArgoosDeps {
   client?: KubeClient;
   registry?: RegistryClient;
   logger?: Logger;
+  /** The work queue's retry back-off (default 1 s doubling to 5 min); tests scale it down. */
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
 }
 
 /** A started service. */
@@ -58,7 +63,7 @@ export interface Argoos {
   readonly cache: WorkloadCache;
   readonly metrics: ArgoosMetrics;
   /** The work queue of workload keys (reconcile one with `queue.add(key)`). */
-  readonly queue: WorkQueue<ReconcileOutcome>;
+  readonly queue: WorkQueue<ReconcileResult>;
   readonly poller?: Poller;
   readonly lease?: LeaseLock;
   /** Stop taking requests, finish those in flight, release the Lease, stop. */
@@ -177,6 +182,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     dryRun: config.dryRun,
     onReport: reporter(metrics, events),
   });
+  const verifier = new TagVerifier(registry);
   // Follows each rollout Argoos makes, through the same queue and write path.
   const tracker = new RolloutTracker(new KubeHealthSource(client), rollout, {
     revert: config.revert,
@@ -185,25 +191,36 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     metrics,
     logger: log,
     recheckMs: config.healthRecheckMs,
+    // What a revert's tag names now, asked as the reconcile asks (the workload's credentials).
+    tagDigest: async (w, image) => {
+      const ref = parseReference(image);
+      const [host, path] = splitRepository(referenceRepository(ref));
+      const served = await verifier.verify(host, path, currentTag(ref)!, await credentialsOf(w), {
+        signal: stopping.signal,
+      });
+      return served?.digest;
+    },
   });
   const reconciler = new Reconciler({
     cache,
     facts,
-    verifier: new TagVerifier(registry),
+    verifier,
     rollout,
     credentialsOf,
     runningDigestsOf: (w) => runningDigests(client, w),
     logger: log,
+    events,
     signal: stopping.signal,
     tracker,
-    followUp: (key, delayMs) => queue.addAfter(key, delayMs),
     recheckMs: config.healthRecheckMs,
   });
   // The cache's handler above enqueues into it; it is only called once the cache starts.
-  const queue = new WorkQueue<ReconcileOutcome>({
+  const queue = new WorkQueue<ReconcileResult>({
     reconcile: (key) => reconciler.reconcile(key),
+    ...deps.backoff,
     // A refused write (admission) is retried with back-off; new facts retry it at once.
-    retry: (outcome) => outcome === "refused",
+    retry: (result) => result.outcome === "refused",
+    requeueAfter: (result) => result.afterMs,
     onRetry: (key, delayMs, cause) =>
       log.debug("reconcile retried later", {
         workload: key,
