@@ -9,7 +9,7 @@ import { readInvocation } from "../../cli/config.ts";
 import type { KubeClient } from "../../lib/kube/client.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { startStubRegistry, type StubRegistry } from "../../bench/stub_registry.ts";
-import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
+import { type Argoos, type ArgoosDeps, startArgoos } from "../../lib/service/argoos.ts";
 import { capture, type CapturedLog } from "./capture_log.ts";
 import { LOOPBACK_INSECURE } from "./loopback.ts";
 import { type FakeCluster, startFakeCluster } from "./fake_cluster.ts";
@@ -36,6 +36,8 @@ export interface ServiceOptions {
    * objects, queue faults, push tags).
    */
   seed?: (cluster: FakeCluster, registry: StubRegistry) => void;
+  /** The work queue's back-off, scaled down to keep a test short (default 1 s to 5 min). */
+  backoff?: ArgoosDeps["backoff"];
 }
 
 /** A running service and its fake cluster. */
@@ -88,6 +90,7 @@ export async function launchArgoos(
   args: string[],
   env: Record<string, string> = {},
   registry?: RegistryClient,
+  backoff?: ArgoosDeps["backoff"],
 ): Promise<LaunchedArgoos> {
   const defaults = [
     "--listen",
@@ -99,7 +102,7 @@ export async function launchArgoos(
   ];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
-  const argoos = await startArgoos(config, { client, logger: log.logger, registry });
+  const argoos = await startArgoos(config, { client, logger: log.logger, registry, backoff });
   return { argoos, log };
 }
 
@@ -130,6 +133,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     ["serve", "--poll-interval", "0", "--token", SERVICE_TOKEN, ...(opts.args ?? [])],
     opts.env,
     clientFor(registry),
+    opts.backoff,
   );
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {
