@@ -1,5 +1,5 @@
 /**
- * The `argoos` command: `serve` (default), `poll` and `plan`.
+ * The `argoos` command: `serve` (default), `poll`, `plan`, `hold` and `release`.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { KubeconfigError } from "../lib/kube/kubeconfig.ts";
 import { probeApiServer } from "../lib/kube/probe.ts";
 import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
+import { runHold } from "./hold.ts";
 import { runPlan } from "./plan.ts";
 
 /** A usage error, said as one line plus the pointer to --help; exit code 2. */
@@ -33,6 +34,9 @@ async function main(args: string[]): Promise<number> {
   }
   try {
     if (invocation.command === "plan") return await runPlan(invocation);
+    if (invocation.command === "hold" || invocation.command === "release") {
+      return await runHold(invocation);
+    }
     // Resolved and probed here, so an unreachable cluster ends start-up with one line
     // instead of a service that retries its list and watch forever.
     const connection = await resolveConnection(invocation.config.kube);

@@ -69,3 +69,34 @@ export function readHold(annotations: Readonly<Record<string, string>>, now: num
   const until = Date.parse(v);
   return until > now ? { held: true, until } : { held: false };
 }
+
+/**
+ * The annotations `argoos hold` writes (a merge patch's values; `null` removes): held until
+ * `now + forMs` (an RFC 3339 time) or until released (`"true"`), with the reason when given.
+ * Without options it is `argoos release`: both removed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { holdAnnotations } from "./hold.ts";
+ * const now = Date.parse("2026-01-01T00:00:00Z");
+ * assert.deepEqual(holdAnnotations({ forMs: 3_600_000, reason: "incident 123" }, now), {
+ *   "argoos.io/hold": "2026-01-01T01:00:00Z",
+ *   "argoos.io/hold-reason": "incident 123",
+ * });
+ * assert.deepEqual(holdAnnotations(undefined, now), {
+ *   "argoos.io/hold": null,
+ *   "argoos.io/hold-reason": null,
+ * });
+ * ```
+ */
+export function holdAnnotations(
+  hold: { forMs?: number; reason?: string } | undefined,
+  now: number,
+): Record<string, string | null> {
+  if (!hold) return { [HOLD_ANNOTATION]: null, [HOLD_REASON_ANNOTATION]: null };
+  const until = hold.forMs === undefined
+    ? "true"
+    : new Date(now + hold.forMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return { [HOLD_ANNOTATION]: until, [HOLD_REASON_ANNOTATION]: hold.reason ?? null };
+}
