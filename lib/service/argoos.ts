@@ -27,12 +27,7 @@ import { type RecordedPush, RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
 import { Reconciler, type ReconcileResult } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../reconcile/verify.ts";
-import { RegistryClient } from "../registry/client.ts";
-import { CredentialHelpers, parseCredentialHelpers } from "../registry/credential_helper.ts";
-import { CredentialProviders } from "../registry/credential_provider.ts";
-import { ExternalCredentials } from "../registry/credential_source.ts";
-import { parseDockerConfig } from "../registry/credentials.ts";
-import { dnsResolver } from "../registry/host_policy.ts";
+import type { RegistryClient } from "../registry/client.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
@@ -44,7 +39,7 @@ import { WorkloadCache } from "../workloads/cache.ts";
 import { runningDigests } from "../workloads/running.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
-import { workloadCredentials } from "./credentials.ts";
+import { registryAccess } from "./credentials.ts";
 import { reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
@@ -114,37 +109,15 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     ? new EventRecorder(client, { instance: config.leader.identity, logger: log })
     : undefined;
 
-  const registry = deps.registry ?? new RegistryClient({
-    insecureHosts: config.registry.insecureHosts,
-    allow: config.registry.allow,
-    resolve: dnsResolver,
-    mirrors: config.registry.mirrors,
-    caCert: config.registry.caCert,
+  const { registry, credentialsOf, external } = registryAccess(config.registry, {
+    client,
     logger: log,
+    registry: deps.registry,
   });
   registry.onRequest = ({ host, status }) =>
     metrics.registryRequests.inc({ host, status: String(status) });
   const stopping = new AbortController();
   const facts = new RepositoryFacts();
-  const { dockerConfig, credentialProviders, mirrors } = config.registry;
-  const helpers = dockerConfig ? parseCredentialHelpers(dockerConfig) : undefined;
-  const external = credentialProviders || helpers?.credsStore || helpers?.credHelpers.size
-    ? new ExternalCredentials({
-      providers: credentialProviders &&
-        new CredentialProviders(credentialProviders.providers, {
-          binDir: credentialProviders.binDir,
-        }),
-      helpers: helpers && new CredentialHelpers(helpers),
-      logger: log,
-    })
-    : undefined;
-  const credentialsOf = workloadCredentials({
-    client,
-    dockerCredentials: dockerConfig ? parseDockerConfig(dockerConfig) : undefined,
-    external,
-    mirrors,
-    logger: log,
-  });
 
   const cache = new WorkloadCache(client, {
     kinds: config.kinds,
