@@ -5,7 +5,7 @@
  * @module
  */
 
-import { healthSummary } from "../health/summary.ts";
+import { deadlineSummary, healthSummary, holdSummary } from "../health/summary.ts";
 import { withTarget } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
 import { considerTags, type Rejected } from "../policy/decide.ts";
@@ -219,8 +219,9 @@ export function formatPlan(rows: readonly PlanRow[]): string {
 }
 
 /**
- * The rollouts in progress, the rejected images and any record Argoos could not read, per
- * workload, as text to print after the table; empty when there are none.
+ * Holds, the rollouts in progress, the rejected images, the human changes kept, any record
+ * Argoos could not read, and how each workload's rollouts are judged failed for want of
+ * progress, as text to print after the table.
  *
  * @example
  * ```ts
@@ -235,22 +236,33 @@ export function formatPlan(rows: readonly PlanRow[]): string {
  *       tag: "2", at: "2026-01-01T00:00:00Z", reason: "crash-loop" }]),
  *   } },
  * });
- * assert.equal(formatHealth([w]),
- *   `Rejected images:\n  Deployment default/web: docker.io/library/a@${digest} (2): crash-loop at 2026-01-01T00:00:00Z\n`);
+ * assert.equal(formatHealth([w]).split("\n\n")[0],
+ *   `Rejected images:\n  Deployment default/web: docker.io/library/a@${digest} (2): crash-loop at 2026-01-01T00:00:00Z`);
  * ```
  */
-export function formatHealth(workloads: readonly Workload[]): string {
+export function formatHealth(workloads: readonly Workload[], now: number = Date.now()): string {
   const sections: Record<string, string[]> = {
+    "Held (Argoos writes nothing)": [],
     "Rollouts in progress": [],
     "Rejected images": [],
+    "Human changes kept (never written there again)": [],
     "Unreadable records": [],
+    "Failed without progress after": [],
   };
   for (const w of workloads) {
     const name = `${w.kind.type.kind} ${w.namespace}/${w.name}`;
     const h = healthSummary(w.annotations);
+    const held = holdSummary(w.annotations, now);
+    if (held) sections["Held (Argoos writes nothing)"].push(`${name}: ${held}`);
     if (h.rollout) sections["Rollouts in progress"].push(`${name}: ${h.rollout}`);
     for (const r of h.rejected) sections["Rejected images"].push(`${name}: ${r}`);
+    for (const r of h.manual) {
+      sections["Human changes kept (never written there again)"].push(`${name}: ${r}`);
+    }
     for (const p of h.problems) sections["Unreadable records"].push(`${name}: ${p}`);
+    sections["Failed without progress after"].push(
+      `${name}: ${deadlineSummary({ ...w, kind: w.kind.type.kind })}`,
+    );
   }
   return Object.entries(sections).filter(([, lines]) => lines.length > 0)
     .map(([title, lines]) => `${title}:\n${lines.map((l) => `  ${l}\n`).join("")}`).join("\n");

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { workloadsFromManifests } from "../../cli/plan.ts";
-import { encodeRejected, encodeRollout } from "../../lib/health/record.ts";
+import { decodeRejected, encodeRejected, encodeRollout } from "../../lib/health/record.ts";
 import { formatPlan, type PlanRow, planWorkloads } from "../../lib/plan/plan.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
@@ -205,7 +205,13 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
         noCredentials,
       ),
     );
-    assert.equal(stdout, expected);
+    // The table, then how each workload's rollouts are judged (and nothing else to report).
+    const [table, health] = stdout.split("\n\n");
+    assert.equal(`${table}\n`, expected);
+    assert.match(
+      health,
+      /^Failed without progress after:\n  Deployment default\/web: progressDeadlineSeconds 600s/,
+    );
     assert.match(
       stdout,
       /^WORKLOAD\s+CONTAINER\s+POLICY\s+CURRENT\s+VARIANT\s+NEWEST\s+WOULD RUN\s+REASON\n/,
@@ -218,7 +224,7 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
   }
 });
 
-Deno.test("argoos plan -f shows rollouts in progress and rejected images after the table", async () => {
+Deno.test("argoos plan -f shows holds, rollouts in progress, rejected images and human changes after the table", async () => {
   const reg = startTagRegistry(PLAN_TAGS);
   const dir = await Deno.makeTempDir();
   try {
@@ -235,16 +241,25 @@ Deno.test("argoos plan -f shows rollouts in progress and rejected images after t
       startedAt: Date.parse("2026-12-02T10:00:00Z"),
       deadline: Date.parse("2026-12-02T10:10:00Z"),
     });
-    const rejected = encodeRejected([], {
-      repository: `${reg.host}/myapp`,
-      digest,
-      tag: "1.2.5",
-      at: Date.parse("2026-12-01T09:00:00Z"),
-      reason: "crash-loop",
-    });
+    const rejected = encodeRejected(
+      decodeRejected(encodeRejected([], {
+        repository: `${reg.host}/myapp`,
+        digest,
+        tag: "1.2.5",
+        at: Date.parse("2026-12-01T09:00:00Z"),
+        reason: "crash-loop",
+      })).value,
+      {
+        repository: `${reg.host}/myapp`,
+        digest: `sha256:${"c".repeat(64)}`,
+        tag: "1.2.6",
+        at: Date.parse("2026-12-01T09:30:00Z"),
+        reason: "manual",
+      },
+    );
     const manifest = planManifest(reg.host).replace(
       "  labels:\n    argoos.io/policy: minor\n",
-      `  labels:\n    argoos.io/policy: minor\n  annotations:\n    argoos.io/rollout: '${record}'\n    argoos.io/rejected: '${rejected}'\n`,
+      `  labels:\n    argoos.io/policy: minor\n  annotations:\n    argoos.io/rollout: '${record}'\n    argoos.io/rejected: '${rejected}'\n    argoos.io/hold: "true"\n    argoos.io/hold-reason: incident 123\n`,
     );
     assert.notEqual(manifest, planManifest(reg.host));
     const file = `${dir}/app.yaml`;
@@ -259,13 +274,22 @@ Deno.test("argoos plan -f shows rollouts in progress and rejected images after t
     assert.equal(code, 0, stderr);
     const tail = stdout.slice(stdout.indexOf("\n\n") + 2);
     assert.equal(
-      tail,
+      tail.slice(0, tail.indexOf("Failed without progress after:")),
       [
+        "Held (Argoos writes nothing):",
+        "  Deployment default/web: until released (incident 123)",
+        "",
         "Rollouts in progress:",
         `  Deployment default/web: app: ${reg.host}/myapp:1.2.3 → ${reg.host}/myapp:1.2.4 (push 1.2.4 ${digest}), since 2026-12-02T10:00:00Z, deadline 2026-12-02T10:10:00Z`,
         "",
         "Rejected images:",
         `  Deployment default/web: ${reg.host}/myapp@${digest} (1.2.5): crash-loop at 2026-12-01T09:00:00Z`,
+        "",
+        "Human changes kept (never written there again):",
+        `  Deployment default/web: ${reg.host}/myapp@sha256:${
+          "c".repeat(64)
+        } (1.2.6): changed by hand at 2026-12-01T09:30:00Z`,
+        "",
         "",
       ].join("\n"),
     );
