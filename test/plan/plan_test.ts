@@ -210,7 +210,7 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
     assert.equal(`${table}\n`, expected);
     assert.match(
       health,
-      /^Failed without progress after:\n  Deployment default\/web: progressDeadlineSeconds 600s/,
+      /^Failed without progress after:\n {2}Deployment default\/web: progressDeadlineSeconds 600s/,
     );
     assert.match(
       stdout,
