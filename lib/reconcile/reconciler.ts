@@ -19,10 +19,8 @@ import {
 import type { RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Hold, HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
-import { currentTag, judgeTag } from "../policy/candidates.ts";
-import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
+import { type Answer, type Candidate, decideContainer } from "../policy/decide.ts";
 import { rulesOf } from "../policy/rules.ts";
-import { parseVersion } from "../policy/version.ts";
 import {
   readState,
   STATE_ANNOTATION,
@@ -41,12 +39,10 @@ import {
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
 import type { Workload } from "../workloads/workload.ts";
+import { splitRepository } from "../poll/offers.ts";
 import type { RecordedPush, RepositoryFacts } from "./facts.ts";
 import { type ManualChange, manualChanges, recordManual } from "./manual.ts";
 import { TagNotYetServedError, type TagVerifier } from "./verify.ts";
-
-/** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
-export const MAX_VERIFIED_CANDIDATES = 5;
 
 /**
  * How long after a push was first recorded its tag may still be missing while its digest is
@@ -272,54 +268,60 @@ export class Reconciler {
         }
         continue;
       }
-      const f: ContainerFacts = {
+      if (pushes.length === 0 && !listing) continue;
+      const f: Parameters<typeof decideContainer>[0] = {
         rules,
         image: c.image,
         ref: c.ref,
         state: recorded[c.name],
         pushes,
         listing,
+        rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
       };
-      const candidates = candidatesFor(f);
-      if (candidates.length === 0) {
-        if (pushes.length > 0 || listing) {
-          verdicts.push({ container: c, policy: w.policyLabel, reason: noCandidate(f) });
+      // The one decision; this loop only reads the pods and asks the registry when it says.
+      const answers = new Map<string, Answer>();
+      let step = decideContainer(f, answers);
+      while (!("verdict" in step)) {
+        if ("pods" in step) {
+          running ??= this.#running(w);
+          f.running = (await running).get(c.name);
+          f.podsRead = true;
+        } else {
+          credentials ??= this.#opts.credentialsOf(w);
+          answers.set(
+            step.ask.tag,
+            await this.#answer(w, c.repository, pushes, step.ask, await credentials),
+          );
         }
-        continue;
+        step = decideContainer(f, answers);
       }
-      // Pods are asked only when a decision compares with what runs.
-      if (candidates.some((k) => k.tag === currentTag(c.ref!))) {
-        running ??= this.#running(w);
-        f.running = (await running).get(c.name);
+      const { verdict } = step;
+      for (const s of verdict.skipped) {
+        if (s.digest === undefined) continue;
+        this.#log.info("digest rejected on this workload, skipped", {
+          workload: describe(w),
+          repository: c.repository,
+          tag: s.tag,
+          digest: s.digest,
+          reason: s.why,
+        });
       }
-      credentials ??= this.#opts.credentialsOf(w);
-      const chosen = await this.#firstServed(
-        w,
-        c.repository,
-        pushes,
-        candidates,
-        await credentials,
-      );
-      if (!chosen) {
-        verdicts.push({ container: c, policy: w.policyLabel, reason: "not-served" });
-        continue;
-      }
-      const settled = settle(f, chosen.candidate, chosen.served);
-      if (settled.state) state[c.name] = settled.state;
+      if (verdict.state) state[c.name] = verdict.state;
       verdicts.push({
         container: c,
         policy: w.policyLabel,
-        reason: settled.reason,
-        ...(settled.to ? { to: settled.to } : {}),
+        reason: verdict.reason,
+        ...(verdict.to ? { to: verdict.to } : {}),
       });
-      if (settled.to) {
-        digests.set(c.name, chosen.served.digest);
-        source ??= chosen.candidate.pushedAt !== undefined ? "webhook" : "poll";
+      if (verdict.to && verdict.chosen) {
+        const { candidate, digest } = verdict.chosen;
+        digests.set(c.name, digest);
+        source ??= candidate.pushedAt !== undefined ? "webhook" : "poll";
         push ??= {
           repository: c.repository,
-          tag: chosen.candidate.tag,
-          digest: chosen.served.digest,
-          pushedAt: chosen.candidate.pushedAt ?? this.#now(),
+          tag: candidate.tag,
+          digest,
+          pushedAt: candidate.pushedAt ?? this.#now(),
         };
       }
     }
@@ -385,87 +387,63 @@ export class Reconciler {
     });
   }
 
-  /** The first candidate the registry serves as an image, asking about a bounded number. */
-  async #firstServed(
+  /**
+   * What the registry the workload names (its normalized host: what its pods pull from) says of
+   * one candidate, for {@linkcode decideContainer}. Rejects when the registry is unavailable, or
+   * while a pushed tag is not served yet (within the settle time).
+   */
+  async #answer(
     w: Workload,
     repository: string,
     pushes: readonly RecordedPush[],
-    candidates: Candidate[],
+    candidate: Candidate,
     credentials: Credentials,
-  ) {
-    // The registry the workload names (normalized host: what its pods pull from).
-    const slash = repository.indexOf("/");
-    const host = repository.slice(0, slash);
-    const path = repository.slice(slash + 1);
-    for (const candidate of candidates.slice(0, MAX_VERIFIED_CANDIDATES)) {
-      const push = candidate.pushedAt === undefined
-        ? undefined
-        : pushes.find((p) => p.tag === candidate.tag);
-      const recordedAt = push && this.#opts.facts.recordedAt(push);
-      const line = { workload: describe(w), repository, tag: candidate.tag };
-      let served;
-      try {
-        // An answer older than the fact behind this candidate is not reused.
-        served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
-          signal: this.#opts.signal,
-          expectDigest: push?.digest,
-          notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
-        });
-      } catch (err) {
-        if (isCredentialRefusal(err)) {
-          // What the workload's namespace holds (or no credential) cannot read the repository:
-          // nothing another namespace read may be written here. Not transient: retrying would
-          // hold back the registry's queue until someone adds a pull secret.
-          this.#log.warn("registry refused this workload's credentials, not written", {
-            ...line,
-            error: err,
-          });
-          return undefined;
-        }
-        if (!(err instanceof TagNotYetServedError)) throw err;
-        const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
-        if (this.#now() - (recordedAt ?? -Infinity) < settleMs) throw err;
-        this.#log.warn("the tag never named the pushed digest, push dropped", {
+  ): Promise<Answer> {
+    const [host, path] = splitRepository(repository);
+    const push = candidate.pushedAt === undefined
+      ? undefined
+      : pushes.find((p) => p.tag === candidate.tag);
+    const recordedAt = push && this.#opts.facts.recordedAt(push);
+    const line = { workload: describe(w), repository, tag: candidate.tag };
+    let served;
+    try {
+      // An answer older than the fact behind this candidate is not reused.
+      served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+        signal: this.#opts.signal,
+        expectDigest: push?.digest,
+        notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
+      });
+    } catch (err) {
+      if (isCredentialRefusal(err)) {
+        // What the workload's namespace holds (or no credential) cannot read the repository:
+        // nothing another namespace read may be written here. Not transient: retrying would
+        // hold back the registry's queue until someone adds a pull secret.
+        this.#log.warn("registry refused this workload's credentials, not written", {
           ...line,
-          digest: push?.digest,
-          afterMs: settleMs,
+          error: err,
         });
-        continue;
+        return { skip: "credentials refused", stop: true };
       }
-      if (!served) {
-        this.#log.info("tag not served by the registry, not written", line);
-        continue;
-      }
-      if (served.notImage) {
-        this.#log.info("tag is not an image, not written", { ...line, why: served.notImage });
-        continue;
-      }
-      // A digest that failed here before is never tried again; a new push of the tag is.
-      const rejected = findRejected(w.annotations, repository, served.digest);
-      if (rejected) {
-        this.#log.info("digest rejected on this workload, skipped", {
-          ...line,
-          digest: served.digest,
-          reason: rejected.reason,
-        });
-        continue;
-      }
-      return { candidate, served };
+      if (!(err instanceof TagNotYetServedError)) throw err;
+      const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
+      if (this.#now() - (recordedAt ?? -Infinity) < settleMs) throw err;
+      this.#log.warn("the tag never named the pushed digest, push dropped", {
+        ...line,
+        digest: push?.digest,
+        afterMs: settleMs,
+      });
+      return { skip: "the tag never named the pushed digest" };
     }
-    return undefined;
+    if (!served) {
+      this.#log.info("tag not served by the registry, not written", line);
+      return { skip: "not served" };
+    }
+    if (served.notImage) {
+      this.#log.info("tag is not an image, not written", { ...line, why: served.notImage });
+      return { skip: `not an image: ${served.notImage}` };
+    }
+    return { digest: served.digest };
   }
-}
-
-/** Why a container with facts has no candidate: what the policy says of the newest push. */
-function noCandidate(f: ContainerFacts): Verdict["reason"] {
-  const newest = f.pushes.at(-1);
-  if (f.rules.policy === "all" || !newest) {
-    const tag = currentTag(f.ref);
-    const versions = f.rules.policy !== "all" && f.rules.policy !== "newest";
-    const standing = versions && (tag === undefined || !parseVersion(tag));
-    return standing ? "current-not-version" : "no-candidate";
-  }
-  return judgeTag(f.rules, currentTag(f.ref), newest.tag);
 }
 
 /** What a write that ended a step means for the loop. */
