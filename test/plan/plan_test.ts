@@ -12,7 +12,7 @@ import { formatPlan, type PlanRow, planWorkloads } from "../../lib/plan/plan.ts"
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
 import { closedPort } from "../registry/stub_registry.ts";
-import { startTagRegistry } from "../service/tag_registry.ts";
+import { digestOf, startTagRegistry } from "../service/tag_registry.ts";
 import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 import { PLAN_TAGS, planManifest } from "./manifests.ts";
 
@@ -370,6 +370,37 @@ spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/${imag
         considered: 'argoos.io/tag-pattern="": newest needs a pattern to know which tags to order',
       },
     ]);
+  } finally {
+    registry.close();
+    await reg.close();
+  }
+});
+
+Deno.test("planWorkloads decides as the service does: a digest rejected on the workload is passed over", async () => {
+  const reg = startTagRegistry({ myapp: ["1.2.3", "1.3.0", "1.4.0"] });
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  try {
+    const rejected = encodeRejected([], {
+      repository: `${reg.host}/myapp`,
+      digest: await digestOf("myapp", "1.4.0"),
+      tag: "1.4.0",
+      at: Date.parse("2026-12-06T10:00:00Z"),
+      reason: "manual",
+    });
+    const [w] = workloadsFromManifests([`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: { argoos.io/policy: minor }
+  annotations: { argoos.io/rejected: '${rejected}' }
+spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:1.2.3" }] } } }
+`]);
+    const [row] = await planWorkloads([w], registry, noCredentials);
+    assert.equal(row.next, `${reg.host}/myapp:1.3.0`);
+    assert.equal(row.reason, "update");
+    assert.match(row.considered, /skipped 1\.4\.0: rejected here \(manual\)/);
+    // The registry was asked about the candidates, as the service's truth check asks.
+    assert.ok(reg.requests.some((q) => q.url.pathname === "/v2/myapp/manifests/1.4.0"));
   } finally {
     registry.close();
     await reg.close();
