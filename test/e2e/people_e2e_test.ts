@@ -11,46 +11,23 @@ import assert from "node:assert/strict";
 import { decodeRejected, REJECTED_ANNOTATION } from "../../lib/health/record.ts";
 import { DEPLOYMENTS } from "../../lib/kube/resource.ts";
 import { pushImage } from "../real_registry/push.ts";
-import { realRegistryTest, startRealRegistry } from "../real_registry/registry.ts";
-import { deployment, startFakeCluster, waitFor } from "../support/fake_cluster.ts";
-import { E2E_TIMEOUT_MS, imageOf, launchArgoos, seedWorkloads, TOKEN } from "./harness.ts";
+import { realRegistryTest } from "../real_registry/registry.ts";
+import { waitFor } from "../support/fake_cluster.ts";
+import { E2E_TIMEOUT_MS, imageOf, startSimulatedE2E } from "./harness.ts";
 
 realRegistryTest(
   "people e2e: a good push rolled out, a human rollback kept through redeliveries and polls, a newer push applied",
   async () => {
-    const cluster = await startFakeCluster();
-    const sim = cluster.fake.simulateRollouts();
-    const { argoos, log } = await launchArgoos(cluster.client, [
-      "serve",
-      "--poll-interval",
-      "1h",
-      "--health-recheck",
-      "100ms",
-    ]);
-    const registry = await startRealRegistry({
-      notifyUrl: `${argoos.url}/event`,
-      token: TOKEN,
-      notifyBackoff: "200ms",
-      ignoreBlobsAndPulls: true,
-    });
+    const e2e = await startSimulatedE2E(["--poll-interval", "1h"]);
+    const { cluster, sim, argoos, log, registry, events } = e2e;
     const host = registry.host;
-    const events = (reason: string) =>
-      cluster.fake.list("v1", "Event").filter((e) => e.reason === reason).length;
     const skipped = (from: number) =>
       log.records().slice(from).filter((r) => r.msg === "digest rejected on this workload, skipped")
         .length;
     const patches = () => cluster.fake.requests.filter((r) => r.method === "PATCH").length;
     try {
-      await argoos.cache.synced;
       await pushImage({ registry: host, repository: "myapp", tag: "1.2.3" });
-      const obj = deployment({
-        name: "web",
-        policy: "patch",
-        containers: [{ name: "app", image: `${host}/myapp:1.2.3` }],
-      });
-      (obj.spec as { replicas: number }).replicas = 2;
-      await seedWorkloads(cluster.fake, argoos, obj);
-      await sim.idle();
+      await e2e.seedWeb(`${host}/myapp:1.2.3`);
 
       // A good push: rolled out, followed to complete.
       const good = await pushImage({ registry: host, repository: "myapp", tag: "1.2.4" });
@@ -102,9 +79,7 @@ realRegistryTest(
       console.log(log.records().map((r) => JSON.stringify(r)).join("\n"));
       throw e;
     } finally {
-      await argoos.stop();
-      await registry.stop();
-      await cluster.stop();
+      await e2e.stop();
     }
   },
 );
