@@ -34,6 +34,7 @@ export * from "./lib/policy/rules.ts";
 export * from "./lib/policy/candidates.ts";
 export * from "./lib/policy/decide.ts";
 export * from "./lib/policy/state.ts";
+export * from "./lib/policy/hold.ts";
 export type { RecordedPush } from "./lib/reconcile/facts.ts";
 export type { ArgoosConfig, LeaderConfig } from "./lib/service/config.ts";
 export { type Argoos, type ArgoosDeps, ListenError, startArgoos } from "./lib/service/argoos.ts";

@@ -444,7 +444,9 @@ export function revertPlan(workload: Workload, record: RolloutRecord): RevertPla
  *   push: { repository: "r/app", tag: "2", pushedAt: 0 },
  *   startedAt: 0,
  * };
- * assert.deepEqual(failedDigests(record, "side"), [{ repository: "r/side", tag: "2", digest: d("b") }]);
+ * assert.deepEqual(failedDigests(record, "side"), [
+ *   { repository: "docker.io/r/side", tag: "2", digest: d("b") },
+ * ]);
  * assert.equal(failedDigests(record, undefined).length, 2);
  * ```
  */
