@@ -47,12 +47,26 @@ const rejected = (svc: Service) =>
   );
 const events = (svc: Service, reason: string): Obj[] =>
   svc.fake.list("v1", "Event").filter((e) => e.reason === reason);
-/** `kubectl set image deployment/web <container>=<image>`. */
+/**
+ * `kubectl set image deployment/web <container>=<image>`, with the managedFields entry the API
+ * server records for it (the fake keeps what it is given).
+ */
 const setImage = (svc: Service, image: string, index = 0) =>
   svc.client.patch(DEPLOYMENTS, "default", "web", [{
     op: "replace",
     path: `/spec/template/spec/containers/${index}/image`,
     value: image,
+  }, {
+    op: "add",
+    path: "/metadata/managedFields",
+    value: [{
+      manager: "kubectl-set",
+      operation: "Update",
+      apiVersion: "apps/v1",
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { "f:template": { "f:spec": { "f:containers": {} } } } },
+    }],
   }], "json");
 const annotate = (svc: Service, key: string, value: string | null) =>
   svc.client.patch(DEPLOYMENTS, "default", "web", {
@@ -140,7 +154,10 @@ Deno.test("a human rollback during a rollout sticks; a newer push is then applie
     await waitFor(() => events(svc, "ManualChange").length === 1, "ManualChange");
     assert.equal(annotation(svc, ROLLOUT_ANNOTATION), undefined, "no longer followed");
     assert.deepEqual(rejected(svc), [`app@${svc.registry.digestOf("app", "1.0.1")}:manual`]);
-    assert.match(events(svc, "ManualChange")[0].message, /app:1\.0\.1 → .*app:1\.0\.0/);
+    assert.match(
+      events(svc, "ManualChange")[0].message,
+      /app:1\.0\.1 → .*app:1\.0\.0 by kubectl-set;/,
+    );
     await staysThroughRedeliveryAndPoll(svc, "1.0.1", [`app=${REG}/app:1.0.0`]);
     assert.equal(svc.argoos.metrics.reverts.value(), 0);
 
