@@ -23,7 +23,8 @@ export type Command = "serve" | "poll" | "plan" | "hold" | "release";
 export interface HoldTarget {
   kind: WorkloadKind;
   name: string;
-  namespace: string;
+  /** `-n`; absent: the kubeconfig context's namespace, else `default`, as kubectl does. */
+  namespace?: string;
   /** ms, `--for`; undefined: until released. */
   forMs?: number;
   /** `--reason`. */
@@ -363,7 +364,7 @@ export async function readInvocation(
     }
     target = {
       ...parseTarget(rest[0]),
-      namespace: config.namespaces[0] ?? "default",
+      ...(config.namespaces[0] ? { namespace: config.namespaces[0] } : {}),
       ...(forMs === undefined ? {} : { forMs }),
       ...(str("reason") === undefined ? {} : { reason: str("reason") }),
     };

@@ -29,8 +29,9 @@ export async function runHold(
   { command, config, target }: Invocation,
   now: () => number = Date.now,
 ): Promise<number> {
-  const { kind, name, namespace } = target!;
+  const { kind, name } = target!;
   const client = new KubeClient(await resolveConnection(config.kube));
+  const namespace = target!.namespace ?? client.connection.namespace ?? "default";
   const what = `${kind.type.resource}.${kind.type.group}/${name} in ${namespace}`;
   try {
     const annotations = holdAnnotations(command === "hold" ? target : undefined, now());

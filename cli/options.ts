@@ -85,7 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "string",
     multiple: true,
     help: "watch only this namespace (repeatable; env: comma-separated); default all. " +
-      "hold/release: the workload's namespace (default default)",
+      "hold/release: the workload's namespace (default: the kubeconfig context's, else default)",
   },
   {
     name: "registry-aliases",

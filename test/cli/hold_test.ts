@@ -11,15 +11,17 @@ import { runHold } from "../../cli/hold.ts";
 import { startFakeApiServer } from "../fake_apiserver/mod.ts";
 import { deployment } from "../support/workload_object.ts";
 
-/** A kubeconfig for the fake API server, as a user's. */
-async function kubeconfig(url: string, token: string): Promise<string> {
+/** A kubeconfig for the fake API server, as a user's (its context in `namespace`, if given). */
+async function kubeconfig(url: string, token: string, namespace?: string): Promise<string> {
   const path = await Deno.makeTempFile();
   await Deno.writeTextFile(
     path,
     `
 clusters: [{ name: fake, cluster: { server: "${url}" } }]
 users: [{ name: me, user: { token: ${token} } }]
-contexts: [{ name: fake, context: { cluster: fake, user: me } }]
+contexts: [{ name: fake, context: { cluster: fake, user: me${
+      namespace ? `, namespace: ${namespace}` : ""
+    } } }]
 current-context: fake
 `,
   );
@@ -62,6 +64,8 @@ Deno.test("hold and release need a workload; --for must be a duration; release t
     [inv.target?.kind.type.kind, inv.target?.name, inv.target?.namespace, inv.target?.forMs],
     ["StatefulSet", "db", "team", 86_400_000],
   );
+  // Without -n, the kubeconfig context decides (as kubectl), then `default`.
+  assert.equal((await readInvocation(["release", "ds/agent"], env)).target?.namespace, undefined);
   assert.equal(inv.target?.reason, "incident 123");
 });
 
@@ -103,6 +107,31 @@ Deno.test("argoos hold / release write and remove argoos.io/hold with the user's
     const patches = api.requests.filter((r) => r.method === "PATCH");
     assert.equal(patches.length, 4);
     assert.ok(patches.every((r) => r.contentType === "application/merge-patch+json"));
+  } finally {
+    await api.stop();
+    await Deno.remove(config);
+  }
+});
+
+Deno.test("argoos hold without -n acts in the kubeconfig context's namespace", async () => {
+  const api = await startFakeApiServer();
+  const config = await kubeconfig(api.url, api.token, "team");
+  api.put(deployment({
+    name: "web",
+    namespace: "team",
+    policy: "patch",
+    containers: [{ name: "app", image: "app:1" }],
+  }));
+  try {
+    const inv = await readInvocation(
+      ["hold", "deploy/web", "--kubeconfig", config],
+      () => undefined,
+    );
+    assert.equal(await runHold(inv), 0);
+    const stored = api.get("apps/v1", "Deployment", "team", "web")?.metadata as {
+      annotations?: Record<string, string>;
+    };
+    assert.equal(stored.annotations?.["argoos.io/hold"], "true");
   } finally {
     await api.stop();
     await Deno.remove(config);
