@@ -166,6 +166,12 @@ export class Reconciler {
         ...recordManual(w, manual, now),
       }, "manual");
       if (wrote === "applied") this.#reportManual(w, manual);
+      else if (this.#opts.rollout.dryRun) {
+        this.#log.info("dry-run: would keep a human change and reject what Argoos wrote", {
+          workload: describe(w),
+          containers: manual.map((m) => ({ container: m.container.name, wrote: m.wrote.image })),
+        });
+      }
       return afterWrite(wrote);
     }
 
