@@ -6,6 +6,12 @@
  * @module
  */
 
+/**
+ * The longest timer: a longer delay (a hold until next year) would fire at once; the key is
+ * looked at then and asks again.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The queue holds `maxKeys` keys already; the caller retries later. */
 export class QueueFullError extends Error {
   override name = "QueueFullError";
@@ -135,7 +141,7 @@ export class WorkQueue<R> {
         if (this.#active.has(key)) this.#dirty.add(key);
         else this.#ready.add(key);
         this.#pump();
-      }, Math.max(0, ms)),
+      }, Math.min(Math.max(0, ms), MAX_TIMER_MS)),
     );
     return true;
   }
