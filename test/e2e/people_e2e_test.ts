@@ -19,7 +19,7 @@ realRegistryTest(
   "people e2e: a good push rolled out, a human rollback kept through redeliveries and polls, a newer push applied",
   async () => {
     const e2e = await startSimulatedE2E(["--poll-interval", "1h"]);
-    const { cluster, sim, argoos, log, registry, events } = e2e;
+    const { cluster, argoos, log, registry, events } = e2e;
     const host = registry.host;
     const skipped = (from: number) =>
       log.records().slice(from).filter((r) => r.msg === "digest rejected on this workload, skipped")
