@@ -1,8 +1,10 @@
 /**
- * One reconcile per workload key: read the workload from the cache as it is now, gather the
- * candidates its containers have (recorded pushes, the last listing), ask the registry the
- * workload names whether the preferred one exists and is an image, decide, and write one
- * guarded patch. Level-based: running it again with the same facts changes nothing.
+ * One reconcile per workload key, controller-runtime's contract (done, again after D, or an
+ * error retried with back-off): read the workload from the cache as it is now; keep a hold;
+ * record a person's change; follow the rollout in progress; gather the candidates its
+ * containers have (recorded pushes, the last listing), ask the registry the workload names
+ * about them as the one per-container decision says, and write one guarded patch through the
+ * one writer. Level-based: running it again with the same facts changes nothing.
  *
  * @module
  */
