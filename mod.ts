@@ -109,6 +109,13 @@ export {
   type Settled,
 } from "./lib/policy/decide.ts";
 export type { ContainerState } from "./lib/policy/state.ts";
+export {
+  type Hold,
+  HOLD_ANNOTATION,
+  holdAnnotations,
+  holdProblem,
+  readHold,
+} from "./lib/policy/hold.ts";
 
 // Gates: when a chosen update may be written (windows, minimum age, approvals, observe mode).
 export {

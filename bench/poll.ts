@@ -21,7 +21,7 @@ import { candidatesFor } from "../lib/policy/decide.ts";
 import { rulesOf } from "../lib/policy/rules.ts";
 import { RepositoryFacts } from "../lib/reconcile/facts.ts";
 import { WorkQueue } from "../lib/reconcile/queue.ts";
-import { type ReconcileOutcome, Reconciler } from "../lib/reconcile/reconciler.ts";
+import { Reconciler, type ReconcileResult } from "../lib/reconcile/reconciler.ts";
 import { TagVerifier } from "../lib/registry/tag_verifier.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { Rollout } from "../lib/rollout/rollout.ts";
@@ -120,7 +120,7 @@ const reconciler = new Reconciler({
   credentialsOf,
   runningDigestsOf: () => Promise.resolve(new Map()),
 });
-const queue = new WorkQueue<ReconcileOutcome>({ reconcile: (k) => reconciler.reconcile(k) });
+const queue = new WorkQueue<ReconcileResult>({ reconcile: (k) => reconciler.reconcile(k) });
 const poller = new Poller({
   cache,
   registry: registryClient,

@@ -17,7 +17,7 @@ import {
 import { parseDuration } from "../lib/parse/duration.ts";
 import { POLICIES } from "../lib/policy/policy.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
-import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
+import { kindNamed, WORKLOAD_KINDS, type WorkloadKind } from "../lib/workloads/kinds.ts";
 import { parseRegistryAliases } from "../lib/webhook/sources/registry_name.ts";
 import { parseCredentialProviderConfig } from "../lib/registry/credential_provider.ts";
 import { parseRegistryMirrors } from "../lib/registry/mirrors.ts";
@@ -27,7 +27,19 @@ import { secretKey } from "../lib/notify/signature.ts";
 import { OPTIONS } from "./options.ts";
 
 /** The subcommands. */
-export type Command = "serve" | "poll" | "plan";
+export type Command = "serve" | "poll" | "plan" | "hold" | "release";
+
+/** The workload `hold` and `release` act on: kubectl's `kind/name` and `-n`. */
+export interface HoldTarget {
+  kind: WorkloadKind;
+  name: string;
+  /** `-n`; absent: the kubeconfig context's namespace, else `default`, as kubectl does. */
+  namespace?: string;
+  /** ms, `--for`; undefined: until released. */
+  forMs?: number;
+  /** `--reason`. */
+  reason?: string;
+}
 
 /** A bad flag or value: printed with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
@@ -41,6 +53,45 @@ export interface Invocation {
   config: ArgoosConfig;
   /** `plan -f` manifest files. */
   files: string[];
+  /** What `hold` and `release` act on. */
+  target?: HoldTarget;
+}
+
+/** kubectl's names of the kinds Argoos manages (resource, singular, short). */
+const KIND_NAMES: Record<string, string> = {
+  deployment: "Deployment",
+  deployments: "Deployment",
+  deploy: "Deployment",
+  statefulset: "StatefulSet",
+  statefulsets: "StatefulSet",
+  sts: "StatefulSet",
+  daemonset: "DaemonSet",
+  daemonsets: "DaemonSet",
+  ds: "DaemonSet",
+  cronjob: "CronJob",
+  cronjobs: "CronJob",
+  cj: "CronJob",
+};
+
+/**
+ * The workload a `kind/name` argument names, as kubectl reads it (`deployment/web`,
+ * `deploy/web`, `statefulset.apps/db`); a {@linkcode UsageError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget } from "./config.ts";
+ * parseTarget("deploy/web").kind.type.kind; // "Deployment"
+ * ```
+ */
+export function parseTarget(arg: string): { kind: WorkloadKind; name: string } {
+  const m = /^([a-z]+)(?:\.(?:apps|batch))?\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(arg);
+  const kind = m && KIND_NAMES[m[1]] ? kindNamed(KIND_NAMES[m[1]]) : undefined;
+  if (!m || !kind) {
+    throw new UsageError(
+      `"${arg}" is not kind/name (deployment, statefulset, daemonset or cronjob, e.g. deployment/web)`,
+    );
+  }
+  return { kind, name: m[2] };
 }
 
 /** Reads a file's text; injectable for tests. */
@@ -195,8 +246,16 @@ export async function readInvocation(
     throw new UsageError((err as Error).message);
   }
   const [command = "serve", ...rest] = parsed.positionals;
-  if (!["serve", "poll", "plan"].includes(command) || rest.length > 0) {
+  const holds = command === "hold" || command === "release";
+  if (!["serve", "poll", "plan", "hold", "release"].includes(command) || rest.length > 1) {
     throw new UsageError(`unknown command "${parsed.positionals.join(" ")}"`);
+  }
+  if (holds !== (rest.length === 1)) {
+    throw new UsageError(
+      holds
+        ? `${command} needs the workload, as kind/name (e.g. deployment/web)`
+        : `unknown command "${parsed.positionals.join(" ")}"`,
+    );
   }
   const flags = parsed.values as Record<string, string | boolean | string[] | undefined>;
 
@@ -388,7 +447,33 @@ export async function readInvocation(
     },
     verbose: bool("verbose"),
   };
-  return { command: command as Command, help, config, files: many("file") };
+  let target: HoldTarget | undefined;
+  if (holds) {
+    const forText = str("for");
+    let forMs: number | undefined;
+    try {
+      forMs = forText === undefined ? undefined : parseDuration(forText);
+    } catch (err) {
+      throw new UsageError(`--for: ${(err as Error).message}`);
+    }
+    if (forMs !== undefined && forMs <= 0) throw new UsageError("--for must be more than 0");
+    if (command === "release" && (forText !== undefined || str("reason") !== undefined)) {
+      throw new UsageError("--for and --reason go with hold, not release");
+    }
+    target = {
+      ...parseTarget(rest[0]),
+      ...(config.namespaces[0] ? { namespace: config.namespaces[0] } : {}),
+      ...(forMs === undefined ? {} : { forMs }),
+      ...(str("reason") === undefined ? {} : { reason: str("reason") }),
+    };
+  }
+  return {
+    command: command as Command,
+    help,
+    config,
+    files: many("file"),
+    ...(target ? { target } : {}),
+  };
 }
 
 /**
@@ -413,10 +498,15 @@ export function helpText(): string {
     "argoos: roll out Kubernetes workloads when their registry has a newer allowed image",
     "",
     "usage: argoos [serve|poll|plan] [options]",
+    "       argoos hold KIND/NAME [-n NAMESPACE] [--for 24h] [--reason TEXT]",
+    "       argoos release KIND/NAME [-n NAMESPACE]",
     "  serve   webhook (POST /event) and periodic poll (default)",
     "  poll    poll only: no webhook routes, health still served",
     "  plan    show what each labelled container runs, what the registry offers and",
     "          what its policy would choose; changes nothing",
+    "  hold    Argoos writes nothing to the workload (argoos.io/hold) until released or",
+    "          --for has passed; with your kubeconfig, so your RBAC decides",
+    "  release end a hold: the workload is reconciled at once",
     "  approve KIND/NAME [-n NAMESPACE]   approve the update a gate holds (argoos.io/pending)",
     "  reject KIND/NAME [-n NAMESPACE]    reject it: Argoos never writes that digest",
     "",

@@ -1,5 +1,6 @@
 /**
- * The `argoos` command: `serve` (default), `poll`, `plan`, `approve` and `reject`.
+ * The `argoos` command: `serve` (default), `poll`, `plan`, `hold`, `release`, `approve` and
+ * `reject`.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { probeApiServer } from "../lib/kube/probe.ts";
 import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
 import { runApproval } from "./approve.ts";
+import { runHold } from "./hold.ts";
 import { runPlan } from "./plan.ts";
 
 /** A usage error, said as one line plus the pointer to --help; exit code 2. */
@@ -35,6 +37,9 @@ async function main(args: string[]): Promise<number> {
   }
   try {
     if (invocation.command === "plan") return await runPlan(invocation);
+    if (invocation.command === "hold" || invocation.command === "release") {
+      return await runHold(invocation);
+    }
     // Resolved and probed here, so an unreachable cluster ends start-up with one line
     // instead of a service that retries its list and watch forever.
     const connection = await resolveConnection(invocation.config.kube);

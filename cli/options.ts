@@ -19,7 +19,7 @@ export interface OptionSpec {
   help: string;
 }
 
-/** The options of `argoos serve`, `argoos poll` and `argoos plan`. */
+/** The options of `argoos serve`, `poll`, `plan`, `hold` and `release`. */
 export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "listen",
@@ -82,10 +82,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "key-file", env: "KEY_FILE", type: "string", help: "client key for --cert-file" },
   {
     name: "namespace",
+    short: "n",
     env: "NAMESPACES",
     type: "string",
     multiple: true,
-    help: "watch only this namespace (repeatable; env: comma-separated); default all",
+    help: "watch only this namespace (repeatable; env: comma-separated); default all. " +
+      "hold/release: the workload's namespace (default: the kubeconfig context's, else default)",
   },
   {
     name: "registry-aliases",
@@ -278,6 +280,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "string",
     multiple: true,
     help: "plan: read workloads from these manifest files instead of the cluster",
+  },
+  {
+    name: "for",
+    type: "string",
+    help: "hold: how long (24h, 90m); default until `argoos release`",
+  },
+  {
+    name: "reason",
+    type: "string",
+    help: "hold: why, one line (kept in argoos.io/hold-reason)",
   },
   { name: "verbose", short: "v", env: "VERBOSE", type: "boolean", help: "debug logging" },
   { name: "help", short: "h", type: "boolean", help: "show this help" },

@@ -10,11 +10,9 @@ import { KubeClient } from "../lib/kube/client.ts";
 import { resolveConnection } from "../lib/kube/connection.ts";
 import { formatHealth, formatPlan, planWorkloads } from "../lib/plan/plan.ts";
 import { POLICY_LABEL } from "../lib/policy/policy.ts";
-import { PullSecrets } from "../lib/workloads/pull_secrets.ts";
-import { RegistryClient } from "../lib/registry/client.ts";
-import { dnsResolver } from "../lib/registry/host_policy.ts";
-import { type CredentialMap, parseDockerConfig } from "../lib/registry/credentials.ts";
-import { credentialsThroughMirrors } from "../lib/registry/mirrors.ts";
+import type { RegistryClient } from "../lib/registry/client.ts";
+import { registryAccess } from "../lib/service/credentials.ts";
+import { silentLogger } from "../lib/log/logger.ts";
 import { kindNamed } from "../lib/workloads/kinds.ts";
 import { type KubeObject, readWorkload, type Workload } from "../lib/workloads/workload.ts";
 import { type Invocation, UsageError } from "./config.ts";
@@ -92,26 +90,14 @@ function readManifests(files: readonly string[]): Promise<string[]> {
  * ```
  */
 export async function runPlan({ config, files }: Invocation): Promise<number> {
-  const dockerCreds: CredentialMap = config.registry.dockerConfig
-    ? parseDockerConfig(config.registry.dockerConfig)
-    : new Map();
-  const registry = new RegistryClient({
-    insecureHosts: config.registry.insecureHosts,
-    allow: config.registry.allow,
-    resolve: dnsResolver,
-    mirrors: config.registry.mirrors,
-    caCert: config.registry.caCert,
-  });
   let client: KubeClient | undefined;
+  let registry: RegistryClient | undefined;
   try {
     let workloads: Workload[];
-    let credentialsOf = (_w: Workload) => Promise.resolve(dockerCreds);
     if (files.length) {
       workloads = workloadsFromManifests(await readManifests(files), files);
     } else {
       client = new KubeClient(await resolveConnection(config.kube));
-      const secrets = new PullSecrets(client, dockerCreds);
-      credentialsOf = (w) => secrets.forWorkload(w);
       const scopes = config.namespaces.length ? config.namespaces : [undefined];
       const lists = await Promise.all(
         config.kinds.flatMap((kind) =>
@@ -126,19 +112,18 @@ export async function runPlan({ config, files }: Invocation): Promise<number> {
       );
       workloads = lists.flat();
     }
-    // As the service does: a mirrored registry is asked with the mirror host's credentials.
-    const rows = await planWorkloads(
-      workloads,
-      registry,
-      async (w) => credentialsThroughMirrors(await credentialsOf(w), config.registry.mirrors),
-      { gates: config.gates },
-    );
+    // As the service reaches registries: pull secrets, plugins, helpers, mirrors.
+    const access = registryAccess(config.registry, { client, logger: silentLogger });
+    registry = access.registry;
+    const rows = await planWorkloads(workloads, registry, access.credentialsOf, {
+      gates: config.gates,
+    });
     console.log(formatPlan(rows).trimEnd());
     const health = formatHealth(workloads);
     if (health) console.log(`\n${health.trimEnd()}`);
     return 0;
   } finally {
-    registry.close();
+    registry?.close();
     client?.connection.close();
   }
 }

@@ -26,7 +26,9 @@ export type EventReason =
   | "Reverted"
   | "UpdatePending"
   | "ApprovalRequired"
-  | "UpdateAvailable";
+  | "UpdateAvailable"
+  | "Held"
+  | "ManualChange";
 
 /** One container a decision is about: the image it ran, the image written, its digest. */
 export interface EventChange {

@@ -49,6 +49,8 @@ export interface Judgement {
   detail: string;
   /** StatefulSet, DaemonSet still progressing: the progress to remember until the next look. */
   progress?: Progress;
+  /** The container an early sign was seen on; absent when the failure names none. */
+  container?: string;
 }
 
 /** The workload kinds Argoos follows. */
@@ -415,6 +417,7 @@ function earlySign(pods: readonly Pod[], view: RolloutView): Judgement | undefin
         return {
           state: "failed",
           reason: "pull-error",
+          container: cs.name,
           detail: `${at}: ${waiting}${
             cs.state?.waiting?.message ? ` (${cs.state.waiting.message})` : ""
           }`,
@@ -424,6 +427,7 @@ function earlySign(pods: readonly Pod[], view: RolloutView): Judgement | undefin
         return {
           state: "failed",
           reason: "crash-loop",
+          container: cs.name,
           detail: `${at}: ${waiting || "restarting"}, ${cs.restartCount} restarts`,
         };
       }

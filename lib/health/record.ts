@@ -8,7 +8,12 @@
  */
 
 import type { Push } from "../image/push.ts";
-import { SHA256_DIGEST } from "../image/reference.ts";
+import {
+  formatReference,
+  parseReference,
+  referenceRepository,
+  SHA256_DIGEST,
+} from "../image/reference.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
 import { isObject } from "../parse/object.ts";
@@ -34,6 +39,10 @@ export interface ChangedContainer {
   from: string;
   /** The image Argoos wrote. */
   to: string;
+  /** The digest the registry served for `to` (what a failure of this container rejects). */
+  digest?: string;
+  /** The digest its pods ran before (a revert of a moved tag pins it). */
+  ran?: string;
 }
 
 /** A rollout in progress, as `argoos.io/rollout` holds it. */
@@ -52,9 +61,17 @@ export interface RolloutRecord {
   restore?: Record<string, string | null>;
 }
 
+/** A container change a rollout starts, with what it writes and what ran before. */
+export interface StartedChange extends ImageChange {
+  /** The digest the registry served for `to`. */
+  digest?: string;
+  /** The digest the container's pods run now. */
+  ran?: string;
+}
+
 /** What {@linkcode startRecord} needs besides the workload. */
 export interface RolloutStart {
-  changes: readonly ImageChange[];
+  changes: readonly StartedChange[];
   /** The push the rollout came from. */
   push: Push;
   /** ms epoch of the rollout's patch. */
@@ -112,10 +129,20 @@ export function startRecord(workload: Workload, start: RolloutStart): RolloutRec
   const { changes, push, now, timeoutMs } = start;
   const text = workload.annotations[ROLLOUT_ANNOTATION];
   const previous = text === undefined ? undefined : decodeRollout(text).value;
-  const containers: ChangedContainer[] = changes.map(({ container: c, to }) => {
+  const containers: ChangedContainer[] = changes.map(({ container: c, to, digest, ran }) => {
     const earlier = previous?.containers.find((p) => sameContainer(p, c));
-    const from = earlier && earlier.to === c.image ? earlier.from : c.image;
-    return { section: c.section, index: c.index, name: c.name, from, to };
+    const kept = earlier && earlier.to === c.image;
+    const from = kept ? earlier.from : c.image;
+    const before = kept ? earlier.ran : ran;
+    return {
+      section: c.section,
+      index: c.index,
+      name: c.name,
+      from,
+      to,
+      ...(digest ? { digest } : {}),
+      ...(before ? { ran: before } : {}),
+    };
   });
   for (const earlier of previous?.containers ?? []) {
     if (containers.some((c) => sameContainer(c, earlier))) continue;
@@ -163,6 +190,8 @@ export function encodeRollout(r: RolloutRecord): string {
       name: c.name,
       from: c.from,
       to: c.to,
+      ...(c.digest ? { digest: c.digest } : {}),
+      ...(c.ran ? { ran: c.ran } : {}),
     })),
     ...(r.restore ? { restore: r.restore } : {}),
   });
@@ -218,12 +247,17 @@ export function decodeRollout(text: string): Decoded<RolloutRecord> {
     ) {
       return bad("a container needs section, index, name, from and to");
     }
+    const digest = optionalDigest(c.digest);
+    const ran = optionalDigest(c.ran);
+    if (digest === null || ran === null) return bad("a container digest is not a sha256 digest");
     containers.push({
       section: c.section as ContainerSection,
       index: c.index as number,
       name: c.name,
       from: c.from,
       to: c.to,
+      ...(digest ? { digest } : {}),
+      ...(ran ? { ran } : {}),
     });
   }
   return {
@@ -386,6 +420,97 @@ export function revertPlan(workload: Workload, record: RolloutRecord): RevertPla
     changes.push({ container: now, to: c.from });
   }
   return { kind: "revert", changes };
+}
+
+/**
+ * The digests a failed rollout rejects: the named container's own when the failure names one
+ * (its early sign), else every container's the rollout wrote. A record written before
+ * per-container digests knew only its push's digest: it stands for the containers of that
+ * repository.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failedDigests } from "./record.ts";
+ * const d = (c: string) => "sha256:" + c.repeat(64);
+ * const record = {
+ *   containers: [
+ *     { section: "containers" as const, index: 0, name: "app", from: "r/app:1", to: "r/app:2", digest: d("a") },
+ *     { section: "containers" as const, index: 1, name: "side", from: "r/side:1", to: "r/side:2", digest: d("b") },
+ *   ],
+ *   push: { repository: "r/app", tag: "2", pushedAt: 0 },
+ *   startedAt: 0,
+ * };
+ * assert.deepEqual(failedDigests(record, "side"), [
+ *   { repository: "docker.io/r/side", tag: "2", digest: d("b") },
+ * ]);
+ * assert.equal(failedDigests(record, undefined).length, 2);
+ * ```
+ */
+export function failedDigests(
+  record: RolloutRecord,
+  container: string | undefined,
+): { repository: string; tag?: string; digest: string }[] {
+  const named = container === undefined
+    ? []
+    : record.containers.filter((c) => c.name === container);
+  const failed = named.length ? named : record.containers;
+  const found = new Map<string, { repository: string; tag?: string; digest: string }>();
+  for (const c of failed) {
+    let ref;
+    try {
+      ref = parseReference(c.to);
+    } catch {
+      continue;
+    }
+    const repository = referenceRepository(ref);
+    const digest = c.digest ?? ref.digest ??
+      (repository === record.push.repository ? record.push.digest : undefined);
+    if (!digest) continue;
+    found.set(`${repository}@${digest}`, {
+      repository,
+      ...(ref.tag ? { tag: ref.tag } : {}),
+      digest,
+    });
+  }
+  return [...found.values()];
+}
+
+/**
+ * The reference a revert writes for a container: the one it had, carrying the digest its pods
+ * ran when that reference is a tag that now names other content (`nowDigest`, the registry's
+ * answer; undefined when unknown, which pins too: what ran is what is known to work).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { revertTarget } from "./record.ts";
+ * const ran = "sha256:" + "a".repeat(64);
+ * const moved = "sha256:" + "b".repeat(64);
+ * assert.equal(revertTarget("app:latest", ran, moved), `app:latest@${ran}`);
+ * assert.equal(revertTarget("app:latest", ran, ran), "app:latest");
+ * assert.equal(revertTarget("app:latest", undefined, moved), "app:latest");
+ * ```
+ */
+export function revertTarget(
+  from: string,
+  ran: string | undefined,
+  nowDigest: string | undefined,
+): string {
+  if (!ran || nowDigest === ran) return from;
+  let ref;
+  try {
+    ref = parseReference(from);
+  } catch {
+    return from;
+  }
+  return ref.digest === undefined ? formatReference({ ...ref, digest: ran }) : from;
+}
+
+/** A valid digest, undefined when absent, null when present but not a digest. */
+function optionalDigest(v: unknown): string | undefined | null {
+  if (v === undefined) return undefined;
+  return typeof v === "string" && SHA256_DIGEST.test(v) ? v : null;
 }
 
 function text1(v: unknown): v is string {

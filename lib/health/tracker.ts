@@ -14,10 +14,18 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import type { Rollout } from "../rollout/rollout.ts";
+import { parseReference } from "../image/reference.ts";
+import {
+  readState,
+  STATE_ANNOTATION,
+  stateAnnotations,
+  type WorkloadState,
+} from "../policy/state.ts";
 import { kindNamed } from "../workloads/kinds.ts";
 import {
   type KubeObject,
   readWorkload,
+  sameContainer,
   type Workload,
   workloadKey,
 } from "../workloads/workload.ts";
@@ -33,9 +41,11 @@ import {
   decodeRejected,
   decodeRollout,
   encodeRejected,
+  failedDigests,
   REJECTED_ANNOTATION,
   REVERT_ANNOTATION,
   revertPlan,
+  revertTarget,
   ROLLOUT_ANNOTATION,
   type RolloutRecord,
 } from "./record.ts";
@@ -76,6 +86,11 @@ export interface TrackerOptions {
   restartThreshold?: number;
   /** ms between looks at a rollout still progressing; default {@linkcode RECHECK_MS}. */
   recheckMs?: number;
+  /**
+   * The digest the registry serves now for an image's tag (undefined: unknown), so a revert to
+   * a tag that moved pins what ran. Without it, a revert with a known digest that ran pins.
+   */
+  tagDigest?: (workload: Workload, image: string) => Promise<string | undefined>;
   now?: () => number;
 }
 
@@ -107,7 +122,9 @@ export type TrackOutcome =
     changes: ImageChange[];
   }
   /** Another replica (or a human) wrote first; look again to see what stands. */
-  | { kind: "lost-race" };
+  | { kind: "lost-race" }
+  /** The API server refused the write (admission, validation): retried with back-off. */
+  | { kind: "refused" };
 
 /**
  * Follows rollouts in progress, one look per {@linkcode RolloutTracker.check} call.
@@ -195,7 +212,8 @@ export class RolloutTracker {
     }
     if (verdict.state === "complete") {
       if (this.#opts.dryRun) return { kind: "succeeded", detail: verdict.detail };
-      if (await this.#writer.write(workload, forget) !== "applied") return { kind: "lost-race" };
+      const wrote = await this.#writer.write(workload, forget);
+      if (wrote !== "applied") return lost(wrote);
       this.#opts.metrics.rolloutsCompleted.inc({ outcome: "succeeded" });
       log.info("rollout succeeded", { changed, detail: verdict.detail });
       this.#event(workload, "RolloutSucceeded", "Normal", `${changed}: ${verdict.detail}`, {
@@ -215,16 +233,15 @@ export class RolloutTracker {
       });
       return { ...failed, action: revert ? "would-revert" : "report-only", changes: plan.changes };
     }
-    const changes = revert ? plan.changes : [];
+    const changes = revert ? await this.#pinned(workload, record, plan.changes) : [];
     const annotations: Record<string, string | null> = {
-      ...(revert ? record.restore : {}),
+      ...(revert ? restored(record, changes) : {}),
       [ROLLOUT_ANNOTATION]: null,
     };
-    const rejected = this.#rejected(workload, record, now, reason, log);
+    const rejected = this.#rejected(workload, record, now, verdict.container, reason, log);
     if (rejected !== undefined) annotations[REJECTED_ANNOTATION] = rejected;
-    if (await this.#writer.write(workload, { changes, annotations, expect }) !== "applied") {
-      return { kind: "lost-race" };
-    }
+    const wrote = await this.#writer.write(workload, { changes, annotations, expect });
+    if (wrote !== "applied") return lost(wrote);
     this.#opts.metrics.rolloutsCompleted.inc({ outcome: "failed" });
     const why = `${reason}: ${verdict.detail}`;
     if (!revert) {
@@ -296,22 +313,59 @@ export class RolloutTracker {
     };
   }
 
-  /** The rejected annotation with this push's digest added; undefined when none is known. */
+  /**
+   * The revert's changes, each container back to the reference it had; one whose tag now names
+   * other content than its pods ran carries the digest that ran.
+   */
+  async #pinned(
+    workload: Workload,
+    record: RolloutRecord,
+    changes: ImageChange[],
+  ): Promise<ImageChange[]> {
+    return await Promise.all(changes.map(async (change) => {
+      const ran = record.containers.find((c) => sameContainer(c, change.container))?.ran;
+      // Nothing to pin: what ran is unknown, or the reference carries a digest already.
+      if (revertTarget(change.to, ran, undefined) === change.to) return change;
+      const now = await this.#opts.tagDigest?.(workload, change.to).catch((error) => {
+        this.#log.warn("cannot ask the registry what the tag names now; pinning what ran", {
+          image: change.to,
+          error,
+        });
+        return undefined;
+      });
+      return { ...change, to: revertTarget(change.to, ran, now) };
+    }));
+  }
+
+  /**
+   * The rejected annotation with the failed digests added (the failing container's, else every
+   * one the rollout wrote); undefined when none is known.
+   */
   #rejected(
     workload: Workload,
     record: RolloutRecord,
     now: number,
+    container: string | undefined,
     reason: FailureReason,
     log: Logger,
   ): string | undefined {
-    const { repository, tag, digest } = record.push;
-    if (!digest) {
-      log.warn("failed digest unknown, not recorded as rejected", { repository, tag });
+    const failed = failedDigests(record, container);
+    if (failed.length === 0) {
+      log.warn("failed digest unknown, not recorded as rejected", {
+        repository: record.push.repository,
+        tag: record.push.tag,
+      });
       return undefined;
     }
     const known = decodeRejected(workload.annotations[REJECTED_ANNOTATION]);
     if (known.error) log.warn("rejected list partly unreadable", { error: known.error });
-    return encodeRejected(known.value, { repository, digest, tag, at: now, reason });
+    let entries = known.value;
+    let text = "";
+    for (const f of failed) {
+      text = encodeRejected(entries, { ...f, at: now, reason });
+      entries = decodeRejected(text).value;
+    }
+    return text;
   }
 
   #event(
@@ -341,6 +395,40 @@ function fields(record: RolloutRecord): EventChange[] {
     to: c.to,
     ...(digest ? { digest } : {}),
   }));
+}
+
+/** What a write that is not applied means to the caller. */
+function lost(wrote: "unchanged" | "guard-failed" | "refused" | "gone"): TrackOutcome {
+  return wrote === "refused"
+    ? { kind: "refused" }
+    : wrote === "gone"
+    ? { kind: "gone" }
+    : { kind: "lost-race" };
+}
+
+/**
+ * The annotations a revert puts back, with the state of a container whose reference was pinned
+ * naming the pinned reference (so it is not taken for a human change).
+ */
+function restored(record: RolloutRecord, changes: ImageChange[]): Record<string, string | null> {
+  const restore = { ...record.restore };
+  const pinned: WorkloadState = {};
+  const before = readState(
+    restore[STATE_ANNOTATION] ? { [STATE_ANNOTATION]: restore[STATE_ANNOTATION] } : {},
+  );
+  for (const c of changes) {
+    const entry = before[c.container.name];
+    const from = record.containers.find((r) => sameContainer(r, c.container))?.from;
+    if (entry && c.to !== from && entry.image === from) {
+      pinned[c.container.name] = { ...entry, image: c.to, digest: parseReference(c.to).digest };
+    }
+  }
+  if (Object.keys(pinned).length === 0) return restore;
+  const state = stateAnnotations(
+    restore[STATE_ANNOTATION] ? { [STATE_ANNOTATION]: restore[STATE_ANNOTATION] } : {},
+    pinned,
+  );
+  return { ...restore, ...state };
 }
 
 /** `app: a:1 → a:2, sidecar: …` */

@@ -109,6 +109,8 @@ export interface Connection {
   invalidateAuth?(): void;
   /** Where this came from, for messages: "in-cluster service account", "kubeconfig /root/.kube/config context kind-x". */
   description: string;
+  /** The kubeconfig context's namespace, when it names one (kubectl's default for `-n`). */
+  namespace?: string;
   /**
    * What chose `server`, for errors about reaching it: "KUBE_MASTER_URL", "--master",
    * "in-cluster service account", "kubeconfig … context …". Default: `description`.

@@ -259,11 +259,17 @@ async function fromKubeconfig(
     throw new KubeconfigError(`${where} client certificate and key must be given together`);
   }
   const source = credentialSource(user, cluster.server, where, ca || undefined);
-  return makeConnection(cluster.server, description, {
-    ca: ca || undefined,
-    cert: cert || undefined,
-    key: key || undefined,
-  }, source);
+  return makeConnection(
+    cluster.server,
+    description,
+    {
+      ca: ca || undefined,
+      cert: cert || undefined,
+      key: key || undefined,
+    },
+    source,
+    { namespace: selected.namespace },
+  );
 }
 
 /**
@@ -323,7 +329,7 @@ function makeConnection(
   description: string,
   tls: Tls,
   source: CredentialSource,
-  { origin = description }: { origin?: string } = {},
+  { origin = description, namespace }: { origin?: string; namespace?: string } = {},
 ): Connection {
   let url: URL;
   try {
@@ -349,6 +355,7 @@ function makeConnection(
     server,
     description,
     origin,
+    ...(namespace ? { namespace } : {}),
     get httpClient() {
       return client;
     },

@@ -7,14 +7,16 @@
 
 import { describeGates, type GateRules } from "../gates/gates.ts";
 import { approvedDigests, readPending } from "../gates/pending.ts";
-import { healthSummary } from "../health/summary.ts";
-import { splitRepository, withTarget } from "../image/reference.ts";
+import { deadlineSummary, healthSummary, holdSummary } from "../health/summary.ts";
+import { splitRepository } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
-import { considerTags, type Rejected } from "../policy/decide.ts";
+import { type Answer, considerTags, decideContainer, type Rejected } from "../policy/decide.ts";
 import { type ContainerRules, rulesOf } from "../policy/rules.ts";
 import { readTag } from "../policy/tag.ts";
 import { readState } from "../policy/state.ts";
+import { findRejected } from "../health/record.ts";
 import { fetchOffers, usersByRepository } from "../poll/offers.ts";
+import { type ManifestSource, TagVerifier, type Verified } from "../registry/tag_verifier.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import { parseVersion } from "../policy/version.ts";
@@ -61,7 +63,10 @@ export interface PlanOptions {
 const SHOWN_PER_GROUP = 5;
 
 /**
- * Work out the plan rows for some workloads.
+ * Work out the plan rows for some workloads: the same decision as the service's
+ * ({@linkcode decideContainer}), from the registry's listing, with the registry asked about the
+ * candidates as the service asks (a tag not served, not an image, or whose digest was rejected
+ * on the workload is passed over). What the pods run is not read: a moved tag is not followed.
  *
  * @example
  * ```ts ignore
@@ -71,7 +76,7 @@ const SHOWN_PER_GROUP = 5;
  */
 export async function planWorkloads(
   workloads: readonly Workload[],
-  registry: Pick<RegistryClient, "listTags">,
+  registry: Pick<RegistryClient, "listTags"> & ManifestSource,
   credentialsOf: (w: Workload) => Promise<Credentials>,
   opts: PlanOptions = {},
 ): Promise<PlanRow[]> {
@@ -81,6 +86,7 @@ export async function planWorkloads(
     registry,
     credentialsOf,
   );
+  const verifier = new TagVerifier(registry);
   const rows: PlanRow[] = [];
   for (const w of workloads) {
     const name = describe(w);
@@ -111,7 +117,15 @@ export async function planWorkloads(
           ? `registry unavailable: ${(failed.error as Error).message}`
           : "not-an-image";
       } else {
-        wouldRun(w, c, rules, offer.tags, row);
+        await wouldRun(
+          w,
+          c,
+          rules,
+          offer.tags,
+          row,
+          async (tag) =>
+            verifier.verify(...splitRepository(c.repository!), tag, await credentialsOf(w)),
+        );
         const gates = { ...opts.gates, ...rules.gates };
         if (row.next !== "-" && Object.keys(gates).length > 0) {
           // What the service recorded of this update, else as if first seen now.
@@ -139,38 +153,47 @@ function describeRules(r: ContainerRules): string {
   ].filter(Boolean).join(" ");
 }
 
-/** Fills in what the poll's candidates point at, and why; a digest is not followed here. */
-function wouldRun(
+/** Fills in what the decision would write, and what it considered. */
+async function wouldRun(
   w: Workload,
   c: ContainerImage,
   rules: ContainerRules,
   tags: readonly string[],
   row: PlanRow,
-): void {
-  const tag = currentTag(c.ref!);
-  const { candidates, rejected } = considerTags({
+  verify: (tag: string) => Promise<Verified>,
+): Promise<void> {
+  const f: Parameters<typeof decideContainer>[0] = {
     rules,
     image: c.image,
     ref: c.ref!,
     state: readState(w.annotations)[c.name],
     pushes: [],
     listing: tags,
-  });
+    podsRead: true,
+    rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
+  };
+  const answers = new Map<string, Answer>();
+  let step = decideContainer(f, answers);
+  while (!("verdict" in step)) {
+    if ("ask" in step) answers.set(step.ask.tag, await answer(verify, step.ask.tag));
+    step = decideContainer(f, answers);
+  }
+  const { verdict } = step;
+  row.next = verdict.to ?? "-";
+  row.reason = verdict.reason;
+  const tag = currentTag(c.ref!);
+  const { candidates, rejected } = considerTags(f);
   const others = candidates.filter((k) => k.tag !== tag);
-  const [best] = others;
   const parts: string[] = [];
+  const best = verdict.to ? verdict.chosen?.candidate : undefined;
   if (best) {
-    row.next = withTarget(c.ref!, best.tag);
-    row.reason = best.reason;
+    const rest = others.filter((k) => k.tag !== best.tag).map((k) => k.tag);
     parts.push(
       `chose ${best.tag}: ${preference(rules)} of ${others.length} candidate(s)` +
-        (others.length > 1 ? ` (${group(others.slice(1).map((k) => k.tag))})` : ""),
+        (rest.length ? ` (${group(rest)})` : ""),
     );
-  } else {
-    const isVersion = tag !== undefined && parseVersion(tag) !== undefined;
-    const versions = rules.policy !== "all" && rules.policy !== "newest";
-    row.reason = !isVersion && versions ? "current-not-version" : "no-candidate";
   }
+  for (const s of verdict.skipped) parts.push(`skipped ${s.tag}: ${s.why}`);
   const byReason = new Map<string, string[]>(); // one entry per Reason
   for (const r of rejected as Rejected[]) {
     const list = byReason.get(r.reason) ?? [];
@@ -179,6 +202,19 @@ function wouldRun(
   }
   for (const [reason, list] of byReason) parts.push(`${reason}: ${group(list)}`);
   row.considered = parts.join("; ");
+}
+
+/** The registry's answer for the decision; a failure to ask is passed over, with why. */
+async function answer(verify: (tag: string) => Promise<Verified>, tag: string): Promise<Answer> {
+  try {
+    const served = await verify(tag);
+    if (!served) return { skip: "not served" };
+    return served.notImage
+      ? { skip: `not an image: ${served.notImage}` }
+      : { digest: served.digest };
+  } catch (err) {
+    return { skip: `registry: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 /** Why the first candidate is preferred. */
@@ -245,8 +281,9 @@ export function formatPlan(rows: readonly PlanRow[]): string {
 }
 
 /**
- * The rollouts in progress, the rejected images and any record Argoos could not read, per
- * workload, as text to print after the table; empty when there are none.
+ * Holds, the rollouts in progress, the rejected images, the human changes kept, any record
+ * Argoos could not read, and how each workload's rollouts are judged failed for want of
+ * progress, as text to print after the table.
  *
  * @example
  * ```ts
@@ -261,22 +298,33 @@ export function formatPlan(rows: readonly PlanRow[]): string {
  *       tag: "2", at: "2026-01-01T00:00:00Z", reason: "crash-loop" }]),
  *   } },
  * });
- * assert.equal(formatHealth([w]),
- *   `Rejected images:\n  Deployment default/web: docker.io/library/a@${digest} (2): crash-loop at 2026-01-01T00:00:00Z\n`);
+ * assert.equal(formatHealth([w]).split("\n\n")[0],
+ *   `Rejected images:\n  Deployment default/web: docker.io/library/a@${digest} (2): crash-loop at 2026-01-01T00:00:00Z`);
  * ```
  */
-export function formatHealth(workloads: readonly Workload[]): string {
+export function formatHealth(workloads: readonly Workload[], now: number = Date.now()): string {
   const sections: Record<string, string[]> = {
+    "Held (Argoos writes nothing)": [],
     "Rollouts in progress": [],
     "Rejected images": [],
+    "Human changes kept (never written there again)": [],
     "Unreadable records": [],
+    "Failed without progress after": [],
   };
   for (const w of workloads) {
     const name = describe(w);
     const h = healthSummary(w.annotations);
+    const held = holdSummary(w.annotations, now);
+    if (held) sections["Held (Argoos writes nothing)"].push(`${name}: ${held}`);
     if (h.rollout) sections["Rollouts in progress"].push(`${name}: ${h.rollout}`);
     for (const r of h.rejected) sections["Rejected images"].push(`${name}: ${r}`);
+    for (const r of h.manual) {
+      sections["Human changes kept (never written there again)"].push(`${name}: ${r}`);
+    }
     for (const p of h.problems) sections["Unreadable records"].push(`${name}: ${p}`);
+    sections["Failed without progress after"].push(
+      `${name}: ${deadlineSummary({ ...w, kind: w.kind.type.kind })}`,
+    );
   }
   return Object.entries(sections).filter(([, lines]) => lines.length > 0)
     .map(([title, lines]) => `${title}:\n${lines.map((l) => `  ${l}\n`).join("")}`).join("\n");

@@ -239,23 +239,131 @@ export function considerTags(f: ContainerFacts): Considered {
 export function settle(f: ContainerFacts, c: Candidate, served: Served): Settled {
   const pin = f.rules.policy === "all" || f.ref.digest !== undefined;
   const pushedAt = Math.max(c.pushedAt ?? -Infinity, f.state?.pushedAt ?? -Infinity);
-  const stateOf = (image: string): ContainerState => ({
+  // Whether Argoos wrote the image: kept for what runs, set for what it writes now.
+  const wrote = f.state?.image === f.image && f.state.written === true;
+  const stateOf = (image: string, written: boolean): ContainerState => ({
     image,
     digest: served.digest,
     ...(Number.isFinite(pushedAt) ? { pushedAt } : {}),
+    ...(written ? { written } : {}),
   });
   if (c.tag === currentTag(f.ref)) {
     const known = knownDigest(f);
     if (known === served.digest) {
-      const state = stateOf(f.image);
+      const state = stateOf(f.image, wrote);
       const same = f.state?.image === state.image && f.state.digest === state.digest &&
         f.state.pushedAt === state.pushedAt;
       return same ? { reason: "same-image" } : { reason: "same-image", state };
     }
     if (known === undefined && c.pushedAt === undefined) {
-      return { reason: "baseline", state: stateOf(f.image) };
+      return { reason: "baseline", state: stateOf(f.image, wrote) };
     }
   }
   const to = withTarget(f.ref, c.tag, pin ? served.digest : undefined);
-  return { reason: c.reason, to, state: stateOf(to) };
+  return { reason: c.reason, to, state: stateOf(to, true) };
+}
+
+/** Candidates asked about per container and decision, at most: a bound on forged tags. */
+export const MAX_ASKED_CANDIDATES = 5;
+
+/**
+ * What the registry said of a candidate tag: the digest it serves as an image, or why it is not
+ * to be written (`stop`: ask about no other candidate either, e.g. the workload's credentials
+ * were refused).
+ */
+export type Answer = Served | { skip: string; stop?: boolean };
+
+/** Why a container with facts is left as it is, besides the policy's reasons. */
+export type LeftReason = "no-candidate" | "not-served";
+
+/** The verdict on one container. */
+export interface ContainerVerdict {
+  reason: Reason | "baseline" | LeftReason;
+  /** The image to write, when it changes. */
+  to?: string;
+  /** The state to record, when it changes. */
+  state?: ContainerState;
+  /** The candidate chosen and the digest the registry served for it. */
+  chosen?: { candidate: Candidate; digest: string };
+  /**
+   * Candidates asked about and passed over, and why (not served, not an image, ...); `digest`
+   * when it is that digest's rejection on the workload.
+   */
+  skipped: { tag: string; why: string; digest?: string }[];
+}
+
+/** The next step of {@linkcode decideContainer}. */
+export type ContainerStep =
+  /** Read what the container's pods run (`running`), then decide again. */
+  | { pods: true }
+  /** Ask the registry about this candidate, put the answer in `answers`, decide again. */
+  | { ask: Candidate }
+  | { verdict: ContainerVerdict };
+
+/**
+ * The one decision for a container, used by the reconcile and by `argoos plan`: rules →
+ * candidates ({@linkcode candidatesFor}) → the registry's answers, first served first (a digest
+ * `rejected` on the workload is passed over) → {@linkcode settle} → the verdict with its reason.
+ * Pure: the caller reads the pods or asks the registry when told to, and calls again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReference } from "../image/reference.ts";
+ * import { type Answer, decideContainer } from "./decide.ts";
+ * const d = "sha256:" + "d".repeat(64);
+ * const facts = { rules: { policy: "minor" as const }, image: "app:1.2.3",
+ *   ref: parseReference("app:1.2.3"), pushes: [], listing: ["1.2.3", "1.3.0"] };
+ * const answers = new Map<string, Answer>();
+ * assert.deepEqual(decideContainer(facts, answers), { ask: { tag: "1.3.0", reason: "update" } });
+ * answers.set("1.3.0", { digest: d });
+ * const step = decideContainer(facts, answers);
+ * assert.equal("verdict" in step && step.verdict.to, "app:1.3.0");
+ * ```
+ */
+export function decideContainer(
+  f: ContainerFacts & { podsRead?: boolean; rejected?: (digest: string) => string | undefined },
+  answers: ReadonlyMap<string, Answer>,
+): ContainerStep {
+  const candidates = candidatesFor(f);
+  if (candidates.length === 0) return { verdict: { reason: noCandidate(f), skipped: [] } };
+  // Pods are read only when a decision compares with what runs.
+  const tag = currentTag(f.ref);
+  if (!f.podsRead && f.running === undefined && candidates.some((k) => k.tag === tag)) {
+    return { pods: true };
+  }
+  const skipped: ContainerVerdict["skipped"] = [];
+  for (const candidate of candidates.slice(0, MAX_ASKED_CANDIDATES)) {
+    const answer = answers.get(candidate.tag);
+    if (answer === undefined) return { ask: candidate };
+    if ("skip" in answer) {
+      skipped.push({ tag: candidate.tag, why: answer.skip });
+      if (answer.stop) break;
+      continue;
+    }
+    const rejected = f.rejected?.(answer.digest);
+    if (rejected !== undefined) {
+      skipped.push({
+        tag: candidate.tag,
+        why: `rejected here (${rejected})`,
+        digest: answer.digest,
+      });
+      continue;
+    }
+    const settled = settle(f, candidate, answer);
+    return { verdict: { ...settled, chosen: { candidate, digest: answer.digest }, skipped } };
+  }
+  return { verdict: { reason: "not-served", skipped } };
+}
+
+/** Why a container with facts has no candidate: what the policy says of the newest push. */
+function noCandidate(f: ContainerFacts): Reason | "no-candidate" {
+  const newest = f.pushes.at(-1);
+  if (f.rules.policy === "all" || !newest) {
+    const tag = currentTag(f.ref);
+    const versions = f.rules.policy !== "all" && f.rules.policy !== "newest";
+    const standing = versions && (tag === undefined || !parseVersion(tag));
+    return standing ? "current-not-version" : "no-candidate";
+  }
+  return judgeTag(f.rules, currentTag(f.ref), newest.tag);
 }

@@ -9,6 +9,7 @@
 
 import { Range } from "semver";
 import { GATE_ANNOTATIONS, type GateRules, readGateRules } from "../gates/gates.ts";
+import { HOLD_ANNOTATION, holdProblem } from "./hold.ts";
 import { compilePattern, type TagPattern } from "./pattern.ts";
 import { parsePolicy, type Policy, POLICY_LABEL } from "./policy.ts";
 
@@ -223,6 +224,11 @@ function judgeWorkload(source: RulesSource, containerNames: readonly string[]): 
     const r = rulesFor(source, name);
     if (r.ok) rules.set(name, r.rules);
     else if (!errors.has(r.error.key)) errors.set(r.error.key, r.error);
+  }
+  const hold = source.annotations[HOLD_ANNOTATION];
+  const holdError = hold === undefined ? undefined : holdProblem(hold);
+  if (holdError) {
+    errors.set(HOLD_ANNOTATION, { key: HOLD_ANNOTATION, value: hold!, reason: holdError });
   }
   const names = new Set(containerNames);
   for (const [key, value] of Object.entries(source.annotations)) {

@@ -9,7 +9,10 @@
 
 import { containerEntries } from "../parse/object.ts";
 
-/** Annotation holding `{"<container>": {"image": "...", "digest": "sha256:...", "pushedAt": ms}}`. */
+/**
+ * Annotation holding
+ * `{"<container>": {"image": "...", "digest": "sha256:...", "pushedAt": ms, "written": true}}`.
+ */
 export const STATE_ANNOTATION = "argoos.io/state";
 /** The annotation `argoos.io/state` replaces (`{"<container>": {image, digest}}`); read once. */
 export const LEGACY_DIGESTS_ANNOTATION = "argoos.io/digests";
@@ -22,6 +25,11 @@ export interface ContainerState {
   digest?: string;
   /** ms epoch: registry push time of that image; absent when it was not placed by a push. */
   pushedAt?: number;
+  /**
+   * Argoos wrote `image` there (not only saw it): a different image in the spec is then a
+   * person's change (spec "People decide last").
+   */
+  written?: boolean;
 }
 
 /** State by container name. */
@@ -36,6 +44,7 @@ function parse(text: string | undefined): WorkloadState | undefined {
       image: v.image,
       ...(typeof v.digest === "string" ? { digest: v.digest } : {}),
       ...(typeof v.pushedAt === "number" ? { pushedAt: v.pushedAt } : {}),
+      ...(v.written === true ? { written: true } : {}),
     };
   }
   return state;

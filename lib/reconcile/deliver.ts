@@ -12,7 +12,7 @@ import { keyOf } from "../workloads/workload.ts";
 import type { RecordedPush } from "../image/push.ts";
 import type { RepositoryFacts } from "./facts.ts";
 import type { WorkQueue } from "./queue.ts";
-import type { ReconcileOutcome } from "./reconciler.ts";
+import type { ReconcileResult } from "./reconciler.ts";
 import { TagNotYetServedError } from "../registry/tag_verifier.ts";
 
 /** A reconcile that ended in a final registry failure, in a delivery's count. */
@@ -42,7 +42,7 @@ export interface DeliverySummary {
 export interface DeliveryDeps {
   facts: RepositoryFacts;
   cache: WorkloadCache;
-  queue: WorkQueue<ReconcileOutcome>;
+  queue: WorkQueue<ReconcileResult>;
 }
 
 /**
@@ -101,14 +101,14 @@ export async function deliverPushes(
       }
     }
     // That workload's own problem: the others are answered, the sender is not held back.
-    if (isFinal(err)) return REJECTED;
+    if (isFinal(err)) return { outcome: REJECTED };
     throw err;
   };
   const all = Promise.all([...keys].map(settled));
   // The queue answers every add; one that loses the race is not left unhandled.
   all.catch(() => {});
   try {
-    for (const outcome of await Promise.race([all, deadline])) {
+    for (const { outcome } of await Promise.race([all, deadline])) {
       if (outcome === "applied" || outcome === "dry-run") summary.applied++;
       else if (outcome === "refused") summary.refused++;
       else if (outcome === REJECTED) summary.rejected++;

@@ -6,6 +6,12 @@
  * @module
  */
 
+/**
+ * The longest timer: a longer delay (a hold until next year) would fire at once; the key is
+ * looked at then and asks again.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The queue holds `maxKeys` keys already; the caller retries later. */
 export class QueueFullError extends Error {
   override name = "QueueFullError";
@@ -22,11 +28,16 @@ export interface WorkQueueOptions<R> {
   reconcile: (key: string) => Promise<R>;
   /** Whether a result asks for a retry with back-off (e.g. refused by admission). */
   retry?: (result: R) => boolean;
+  /**
+   * ms after which a result asks to be reconciled again (a rollout in progress, a hold that
+   * ends), as controller-runtime's `RequeueAfter`; undefined: done.
+   */
+  requeueAfter?: (result: R) => number | undefined;
   /** Reconciles running at once. Default 32: as many as deliveries a registry has in flight. */
   workers?: number;
   /** Keys waiting (ready or backing off) at most. Default 100,000. */
   maxKeys?: number;
-  /** First retry delay. Default 500 ms. */
+  /** First retry delay, doubling at each failure in a row. Default 1 s. */
   baseDelayMs?: number;
   /** Longest retry delay. Default 5 minutes. */
   maxDelayMs?: number;
@@ -53,7 +64,9 @@ interface Waiter<R> {
  * ```
  */
 export class WorkQueue<R> {
-  readonly #opts: Required<Omit<WorkQueueOptions<R>, "retry" | "onRetry">> & WorkQueueOptions<R>;
+  readonly #opts:
+    & Required<Omit<WorkQueueOptions<R>, "retry" | "onRetry" | "requeueAfter">>
+    & WorkQueueOptions<R>;
   /** Keys ready to run, in order; a Set de-duplicates. Bounded with `#delayed` by maxKeys. */
   #ready = new Set<string>();
   /** Keys being reconciled now (at most `workers`). */
@@ -83,7 +96,7 @@ export class WorkQueue<R> {
     this.#opts = {
       workers: 32,
       maxKeys: 100_000,
-      baseDelayMs: 500,
+      baseDelayMs: 1_000,
       maxDelayMs: 300_000,
       ...opts,
     };
@@ -130,7 +143,7 @@ export class WorkQueue<R> {
     if (this.#active.has(key)) {
       // The run in progress may already have decided; ask for a later look all the same.
     } else if (this.length >= this.#opts.maxKeys) return false;
-    this.#hold(key, Math.max(0, ms), () => {
+    this.#hold(key, Math.min(Math.max(0, ms), MAX_TIMER_MS), () => {
       if (this.#active.has(key)) this.#dirty.add(key);
       else this.#ready.add(key);
     });
@@ -214,10 +227,12 @@ export class WorkQueue<R> {
 
   async #run(key: string, waiters: Waiter<R>[]): Promise<void> {
     let retry = false;
+    let after: number | undefined;
     let cause: unknown;
     try {
       const result = await this.#opts.reconcile(key);
       retry = this.#opts.retry?.(result) ?? false;
+      after = retry ? undefined : this.#opts.requeueAfter?.(result);
       cause = result;
       for (const w of waiters) w.resolve(result);
     } catch (err) {
@@ -234,6 +249,7 @@ export class WorkQueue<R> {
       this.#retryLater(key, cause);
     } else {
       this.#failures.delete(key);
+      if (after !== undefined) this.addAfter(key, after);
     }
     if (this.#stopped && this.#running === 0) this.#idle?.resolve();
     this.#pump();

@@ -1,21 +1,29 @@
 /**
- * One reconcile per workload key: read the workload from the cache as it is now, gather the
- * candidates its containers have (recorded pushes, the last listing), ask the registry the
- * workload names whether the preferred one exists and is an image, decide, and write one
- * guarded patch. Level-based: running it again with the same facts changes nothing.
+ * One reconcile per workload key, controller-runtime's contract (done, again after D, or an
+ * error retried with back-off): read the workload from the cache as it is now; keep a hold;
+ * record a person's change; follow the rollout in progress; gather the candidates its
+ * containers have (recorded pushes, the last listing), ask the registry the workload names
+ * about them as the one per-container decision says, and write one guarded patch through the
+ * one writer. Level-based: running it again with the same facts changes nothing.
  *
  * @module
  */
 
+import type { WorkloadEvent } from "../events/recorder.ts";
 import type { Gates } from "./gates.ts";
 import { type HealthKind, healthTimeout } from "../health/judge.ts";
-import { encodeRollout, findRejected, ROLLOUT_ANNOTATION, startRecord } from "../health/record.ts";
-import { RECHECK_MS, type RolloutTracker, type TrackOutcome } from "../health/tracker.ts";
+import {
+  encodeRollout,
+  findRejected,
+  ROLLOUT_ANNOTATION,
+  type StartedChange,
+  startRecord,
+} from "../health/record.ts";
+import { RECHECK_MS, type RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { currentTag, judgeTag } from "../policy/candidates.ts";
-import { type Candidate, candidatesFor, type ContainerFacts, settle } from "../policy/decide.ts";
+import { type Hold, HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
+import { type Answer, type Candidate, decideContainer } from "../policy/decide.ts";
 import { rulesOf } from "../policy/rules.ts";
-import { parseVersion } from "../policy/version.ts";
 import {
   readState,
   STATE_ANNOTATION,
@@ -23,17 +31,21 @@ import {
   type WorkloadState,
 } from "../policy/state.ts";
 import type { Credentials } from "../registry/credentials.ts";
-import type { Outcome, Plan, Rollout } from "../rollout/rollout.ts";
+import {
+  type Outcome,
+  type Plan,
+  type Rollout,
+  TransientRolloutError,
+  type WriteResult,
+} from "../rollout/rollout.ts";
 import { isChange, type Verdict } from "../rollout/verdict.ts";
 import type { WorkloadCache } from "../workloads/cache.ts";
-import { describe, keyOf, type Workload } from "../workloads/workload.ts";
+import { describe, type Workload } from "../workloads/workload.ts";
 import type { Push, RecordedPush } from "../image/push.ts";
 import { splitRepository } from "../image/reference.ts";
 import type { RepositoryFacts } from "./facts.ts";
+import { type ManualChange, manualChanges, recordManual } from "./manual.ts";
 import { TagNotYetServedError, type TagVerifier } from "../registry/tag_verifier.ts";
-
-/** Candidates asked about per container and reconcile, at most: a bound on forged tags. */
-export const MAX_VERIFIED_CANDIDATES = 5;
 
 /**
  * How long after a push was first recorded its tag may still be missing while its digest is
@@ -41,20 +53,36 @@ export const MAX_VERIFIED_CANDIDATES = 5;
  */
 export const DEFAULT_TAG_SETTLE_MS = 10_000;
 
-/** What one reconcile did: the write path's outcome, or `absent` (not a labelled workload). */
-export type ReconcileOutcome = Outcome | "absent";
+/**
+ * What one reconcile did: the write path's outcome, `absent` (not a labelled workload) or
+ * `held` (`argoos.io/hold`: nothing written).
+ */
+export type ReconcileOutcome = Outcome | "absent" | "held";
+
+/**
+ * controller-runtime's contract: done, or done and to be looked at again `afterMs` from now (a
+ * rollout in progress, a hold that ends). A failure rejects and is retried with back-off; so is
+ * `refused` (the work queue's `retry`).
+ */
+export interface ReconcileResult {
+  outcome: ReconcileOutcome;
+  afterMs?: number;
+}
 
 /** Options of {@linkcode Reconciler}. */
 export interface ReconcilerOptions {
   cache: WorkloadCache;
   facts: RepositoryFacts;
   verifier: TagVerifier;
+  /** The one writer. */
   rollout: Rollout;
   /** The registry credentials of a workload (its namespace's pull secrets, then the operator's). */
   credentialsOf: (w: Workload) => Promise<Credentials>;
   /** The digest each container's pods run, by container name (`runningDigests`). */
   runningDigestsOf: (w: Workload) => Promise<Map<string, string>>;
   logger?: Logger;
+  /** Told of holds and human changes (Kubernetes Events). */
+  events?: { record(ev: WorkloadEvent): void };
   /** Cancels registry requests when the service stops. */
   signal?: AbortSignal;
   /** Default {@linkcode DEFAULT_TAG_SETTLE_MS}. */
@@ -65,8 +93,6 @@ export interface ReconcilerOptions {
    * workload that has one; a failed one is reverted before anything new is decided.
    */
   tracker?: RolloutTracker;
-  /** Asks the work queue for another reconcile of `key` in `delayMs` (a rollout in progress). */
-  followUp?: (key: string, delayMs: number) => void;
   /** ms until a rollout Argoos just wrote is looked at first. Default {@linkcode RECHECK_MS}. */
   recheckMs?: number;
   /** Told of each plan made (the status page's decisions store). */
@@ -75,64 +101,157 @@ export interface ReconcilerOptions {
   gates?: Gates;
 }
 
-/** Looks at a rollout in one reconcile when another replica or a human keeps writing first. */
-const MAX_HEALTH_LOOKS = 3;
+/**
+ * Writes that lost a race (someone wrote first) in one reconcile before it fails and the work
+ * queue's back-off takes over.
+ */
+export const MAX_RACES = 3;
+
+/** Holds remembered as reported, so `Held` is told once per hold; the oldest go first. */
+const MAX_HOLDS = 10_000;
+
+/** One step of a reconcile: a result, or `again` (something was written or lost a race). */
+type Step = ReconcileResult | { again: "wrote" | "race" };
 
 /**
- * Reconciles workloads by key (`Deployment/default/web`).
+ * Reconciles workloads by key (`Deployment/default/web`): one loop that reads the workload from
+ * the cache, and in order keeps a hold, records a person's change, follows the rollout in
+ * progress, then decides and writes through the one writer; after any write it reads and
+ * decides again, until nothing is left to write.
  *
  * @example
  * ```ts ignore
  * import { Reconciler } from "./reconciler.ts";
  * const reconciler = new Reconciler({ cache, facts, verifier, rollout, credentialsOf, runningDigestsOf });
- * await reconciler.reconcile("Deployment/default/web"); // "applied"
+ * await reconciler.reconcile("Deployment/default/web"); // { outcome: "applied", afterMs: 10000 }
  * ```
  */
 export class Reconciler {
   #opts: ReconcilerOptions;
   #log: Logger;
+  /** The hold value last reported per workload key: at most MAX_HOLDS. */
+  #holds = new Map<string, string>();
 
   constructor(opts: ReconcilerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "reconcile" });
   }
 
-  /** Reconcile one workload; rejects when the API server or a registry is unavailable. */
-  async reconcile(key: string): Promise<ReconcileOutcome> {
-    let workload = this.#opts.cache.get(key);
-    if (!workload) return "absent";
-    let recheckIn: number | undefined;
-    if (this.#opts.tracker && workload.annotations[ROLLOUT_ANNOTATION] !== undefined) {
-      const looked = await this.#follow(workload);
-      if (looked.kind === "progressing") recheckIn = looked.recheckAt - this.#now();
-      if (looked.kind === "lost-race") recheckIn = 0;
-      workload = this.#opts.cache.get(key);
-      if (!workload) return "absent";
+  /**
+   * Reconcile one workload. Rejects when the API server or a registry is unavailable, or when
+   * writes kept losing races ({@linkcode MAX_RACES}): the work queue retries with back-off.
+   */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    let races = 0;
+    // Each write moves the workload on (a human change recorded, a rollout judged, a
+    // rollout written); a few in a row at most, then a race or a result ends it.
+    for (let steps = 0; steps < MAX_RACES * 3; steps++) {
+      const workload = this.#opts.cache.get(key);
+      if (!workload) return { outcome: "absent" };
+      const step = await this.#step(key, workload);
+      if (!("again" in step)) return step;
+      if (step.again === "race" && ++races >= MAX_RACES) break;
     }
-    try {
-      const outcome = await this.#opts.rollout.apply(workload, "reconcile", async (w) => {
-        const plan = await this.plan(w);
-        this.#opts.onPlan?.(w, plan);
-        return plan;
-      });
-      if (this.#opts.tracker && outcome === "applied") {
-        recheckIn = this.#opts.recheckMs ?? RECHECK_MS;
-      }
-      return outcome;
-    } finally {
-      if (recheckIn !== undefined) this.#opts.followUp?.(key, Math.max(0, recheckIn));
-    }
+    throw new TransientRolloutError(
+      `${key} kept changing under Argoos's writes; retried with back-off`,
+    );
   }
 
-  /** Look at the rollout in progress; again when someone wrote first (a bounded number). */
-  async #follow(w: Workload): Promise<TrackOutcome> {
-    const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
-    let looked: TrackOutcome = { kind: "none" };
-    for (let i = 0; i < MAX_HEALTH_LOOKS; i++) {
-      looked = await this.#opts.tracker!.check(ref);
-      if (looked.kind !== "lost-race") return looked;
+  async #step(key: string, w: Workload): Promise<Step> {
+    const now = this.#now();
+    const hold = readHold(w.annotations, now);
+    if (hold.held) {
+      this.#reportHold(key, w, hold);
+      return { outcome: "held", ...(hold.until ? { afterMs: hold.until - now } : {}) };
     }
-    return looked;
+    if (this.#holds.delete(key)) this.#log.info("hold ended", { workload: describe(w) });
+
+    const manual = manualChanges(w);
+    if (manual.length > 0) {
+      const wrote = await this.#opts.rollout.write(w, {
+        changes: [],
+        ...recordManual(w, manual, now),
+      }, "manual");
+      if (wrote === "applied") this.#reportManual(w, manual);
+      else if (this.#opts.rollout.dryRun) {
+        this.#log.info("dry-run: would keep a human change and reject what Argoos wrote", {
+          workload: describe(w),
+          containers: manual.map((m) => ({ container: m.container.name, wrote: m.wrote.image })),
+        });
+      }
+      return afterWrite(wrote);
+    }
+
+    const { tracker } = this.#opts;
+    /** When to look at the rollout in progress again; a newer image may still be decided. */
+    let recheckMs: number | undefined;
+    if (tracker && w.annotations[ROLLOUT_ANNOTATION] !== undefined) {
+      const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
+      const looked = await tracker.check(ref);
+      switch (looked.kind) {
+        case "progressing":
+          recheckMs = Math.max(0, looked.recheckAt - now);
+          break;
+        case "lost-race":
+          return { again: "race" };
+        case "refused":
+          return { outcome: "refused" };
+        case "gone":
+          return { outcome: "gone" };
+        case "none":
+        case "opted-out":
+          break;
+        default:
+          // Judged (record written off) or dropped: decide from the workload as it is now.
+          if (!this.#opts.rollout.dryRun) return { again: "wrote" };
+      }
+    }
+
+    const plan = await this.plan(w);
+    this.#opts.onPlan?.(w, plan);
+    const wrote = await this.#opts.rollout.apply(w, plan, "reconcile");
+    if (wrote === "guard-failed") return { again: "race" };
+    if (wrote === "applied" && tracker && plan.verdicts.some(isChange)) {
+      recheckMs = this.#opts.recheckMs ?? RECHECK_MS;
+    }
+    // A gate that opens later is a look of its own, with no new push needed.
+    const afterMs = Math.min(recheckMs ?? Infinity, plan.againMs ?? Infinity);
+    return { outcome: wrote, ...(afterMs === Infinity ? {} : { afterMs }) };
+  }
+
+  /** `Held`, once per hold value: the update Argoos would make is kept for its end. */
+  #reportHold(key: string, w: Workload, hold: Hold & { held: true }): void {
+    const text = w.annotations[HOLD_ANNOTATION]!;
+    if (this.#holds.get(key) === text) return;
+    this.#holds.delete(key);
+    this.#holds.set(key, text);
+    if (this.#holds.size > MAX_HOLDS) this.#holds.delete(this.#holds.keys().next().value!);
+    const until = hold.until ? `until ${new Date(hold.until).toISOString()}` : "until released";
+    const reason = w.annotations[HOLD_REASON_ANNOTATION];
+    const message = `held ${until}${reason ? ` (${reason})` : ""}: Argoos writes nothing`;
+    this.#log.info("held", { workload: describe(w), hold: text, reason, invalid: hold.invalid });
+    this.#opts.events?.record({ workload: w, reason: "Held", type: "Normal", message });
+  }
+
+  /** `ManualChange` and a log line naming who, where the API server says. */
+  #reportManual(w: Workload, manual: readonly ManualChange[]): void {
+    const by = w.specManager ?? "unknown (no managedFields)";
+    for (const { container, wrote } of manual) {
+      this.#log.warn("human change kept: what Argoos wrote is rejected here", {
+        workload: describe(w),
+        container: container.name,
+        wrote: wrote.image,
+        now: container.image,
+        by,
+      });
+      this.#opts.events?.record({
+        workload: w,
+        reason: "ManualChange",
+        type: "Warning",
+        message: `${container.name}: ${wrote.image} → ${container.image} by ${by}; ` +
+          `${wrote.image} is not written here again`,
+      });
+    }
   }
 
   #now(): number {
@@ -150,6 +269,8 @@ export class Reconciler {
     let source: string | undefined;
     /** The push behind the first change, for the rollout record. */
     let push: Push | undefined;
+    /** The digest each changed container is written with. */
+    const digests = new Map<string, string>();
     // Compiled once per resourceVersion; none when the label or an annotation is invalid.
     const { rules: byContainer } = rulesOf(w);
     const gates = this.#opts.gates?.begin(w, this.#now());
@@ -164,76 +285,97 @@ export class Reconciler {
         }
         continue;
       }
-      const f: ContainerFacts = {
+      if (pushes.length === 0 && !listing) continue;
+      const f: Parameters<typeof decideContainer>[0] = {
         rules,
         image: c.image,
         ref: c.ref,
         state: recorded[c.name],
         pushes,
         listing,
+        rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
       };
-      const candidates = candidatesFor(f);
-      if (candidates.length === 0) {
-        if (pushes.length > 0 || listing) {
-          verdicts.push({ container: c, policy: w.policyLabel, reason: noCandidate(f) });
+      // The one decision; this loop only reads the pods and asks the registry when it says.
+      const answers = new Map<string, Answer>();
+      let step = decideContainer(f, answers);
+      while (!("verdict" in step)) {
+        if ("pods" in step) {
+          running ??= this.#running(w);
+          f.running = (await running).get(c.name);
+          f.podsRead = true;
+        } else {
+          credentials ??= this.#opts.credentialsOf(w);
+          answers.set(
+            step.ask.tag,
+            await this.#answer(w, c.repository, pushes, step.ask, await credentials),
+          );
         }
-        continue;
+        step = decideContainer(f, answers);
       }
-      // Pods are asked only when a decision compares with what runs.
-      if (candidates.some((k) => k.tag === currentTag(c.ref!))) {
-        running ??= this.#opts.runningDigestsOf(w).catch((err) => {
-          this.#log.warn("cannot read what the pods run", { workload: describe(w), error: err });
-          return new Map();
+      const { verdict } = step;
+      for (const s of verdict.skipped) {
+        if (s.digest === undefined) continue;
+        this.#log.info("digest rejected on this workload, skipped", {
+          workload: describe(w),
+          repository: c.repository,
+          tag: s.tag,
+          digest: s.digest,
+          reason: s.why,
         });
-        f.running = (await running).get(c.name);
       }
-      credentials ??= this.#opts.credentialsOf(w);
-      const chosen = await this.#firstServed(
-        w,
-        c.repository,
-        pushes,
-        candidates,
-        await credentials,
-      );
-      if (!chosen) {
-        verdicts.push({ container: c, policy: w.policyLabel, reason: "not-served" });
-        continue;
-      }
-      const settled = settle(f, chosen.candidate, chosen.served);
       // A gate keeps the update (in argoos.io/pending) and makes it when it opens.
-      const held = settled.to &&
-        gates?.hold(c, rules.gates, chosen.candidate, chosen.served.digest, settled.to);
+      const held = verdict.to && verdict.chosen &&
+        gates?.hold(c, rules.gates, verdict.chosen.candidate, verdict.chosen.digest, verdict.to);
       if (held) {
-        const gated = { ...held, to: settled.to! };
+        const gated = { ...held, to: verdict.to! };
         verdicts.push({ container: c, policy: w.policyLabel, reason: "gated", gated });
         continue;
       }
-      if (settled.state) state[c.name] = settled.state;
+      if (verdict.state) state[c.name] = verdict.state;
       verdicts.push({
         container: c,
         policy: w.policyLabel,
-        reason: settled.reason,
-        ...(settled.to ? { to: settled.to } : {}),
+        reason: verdict.reason,
+        ...(verdict.to ? { to: verdict.to } : {}),
       });
-      if (settled.to) {
-        source ??= chosen.candidate.pushedAt !== undefined ? "webhook" : "poll";
+      if (verdict.to && verdict.chosen) {
+        const { candidate, digest } = verdict.chosen;
+        digests.set(c.name, digest);
+        source ??= candidate.pushedAt !== undefined ? "webhook" : "poll";
         push ??= {
           repository: c.repository,
-          tag: chosen.candidate.tag,
-          digest: chosen.served.digest,
-          pushedAt: chosen.candidate.pushedAt ?? this.#now(),
+          tag: candidate.tag,
+          digest,
+          pushedAt: candidate.pushedAt ?? this.#now(),
         };
       }
     }
     const annotations = stateAnnotations(w.annotations, state);
-    const gateOpensIn = gates?.finish(annotations);
-    if (gateOpensIn !== undefined) {
-      this.#opts.followUp?.(keyOf(w), gateOpensIn);
-    }
+    const againMs = gates?.finish(annotations);
     if (push && this.#opts.tracker) {
-      annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, verdicts, push);
+      // What runs now, put back on failure: the pods' digests, else the state's.
+      const ran = await (running ?? this.#running(w));
+      const recorded = readState(w.annotations);
+      const changes = verdicts.filter(isChange).map((v): StartedChange => {
+        const known = recorded[v.container.name];
+        const before = ran.get(v.container.name) ??
+          (known?.image === v.container.image ? known.digest : undefined);
+        const digest = digests.get(v.container.name);
+        return {
+          container: v.container,
+          to: v.to,
+          ...(digest ? { digest } : {}),
+          ...(before ? { ran: before } : {}),
+        };
+      });
+      annotations[ROLLOUT_ANNOTATION] = this.#rolloutRecord(w, changes, push);
     }
-    return { verdicts, annotations, ...(source ? { source } : {}) };
+    return {
+      verdicts,
+      annotations,
+      ...(source ? { source } : {}),
+      ...(againMs === undefined ? {} : { againMs }),
+    };
   }
 
   /**
@@ -242,7 +384,7 @@ export class Reconciler {
    */
   #rolloutRecord(
     w: Workload,
-    verdicts: Verdict[],
+    changes: StartedChange[],
     push: Push,
   ): string {
     const timeout = healthTimeout(w.annotations);
@@ -252,7 +394,6 @@ export class Reconciler {
         why: timeout.invalid,
       });
     }
-    const changes = verdicts.filter(isChange).map((v) => ({ container: v.container, to: v.to }));
     return encodeRollout(startRecord(w, {
       changes,
       push,
@@ -262,75 +403,68 @@ export class Reconciler {
     }));
   }
 
-  /** The first candidate the registry serves as an image, asking about a bounded number. */
-  async #firstServed(
+  /** The digest each container's pods run; empty when the pods cannot be read. */
+  #running(w: Workload): Promise<Map<string, string>> {
+    return this.#opts.runningDigestsOf(w).catch((err) => {
+      this.#log.warn("cannot read what the pods run", { workload: describe(w), error: err });
+      return new Map();
+    });
+  }
+
+  /**
+   * What the registry the workload names (its normalized host: what its pods pull from) says of
+   * one candidate, for {@linkcode decideContainer}. Rejects when the registry is unavailable, or
+   * while a pushed tag is not served yet (within the settle time).
+   */
+  async #answer(
     w: Workload,
     repository: string,
     pushes: readonly RecordedPush[],
-    candidates: Candidate[],
+    candidate: Candidate,
     credentials: Credentials,
-  ) {
-    // The registry the workload names (normalized host: what its pods pull from).
+  ): Promise<Answer> {
     const [host, path] = splitRepository(repository);
-    for (const candidate of candidates.slice(0, MAX_VERIFIED_CANDIDATES)) {
-      const push = candidate.pushedAt === undefined
-        ? undefined
-        : pushes.find((p) => p.tag === candidate.tag);
-      const recordedAt = push && this.#opts.facts.recordedAt(push);
-      const line = { workload: describe(w), repository, tag: candidate.tag };
-      let served;
-      try {
-        // An answer older than the fact behind this candidate is not reused.
-        served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
-          signal: this.#opts.signal,
-          expectDigest: push?.digest,
-          notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
-        });
-      } catch (err) {
-        // A final registry answer (credentials refused, a malformed answer: `isFinal`) rejects
-        // too: the delivery answers 200 for the others, the queue reports it and backs off.
-        if (!(err instanceof TagNotYetServedError)) throw err;
-        const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
-        if (this.#now() - (recordedAt ?? -Infinity) < settleMs) throw err;
-        this.#log.warn("the tag never named the pushed digest, push dropped", {
-          ...line,
-          digest: push?.digest,
-          afterMs: settleMs,
-        });
-        continue;
-      }
-      if (!served) {
-        this.#log.info("tag not served by the registry, not written", line);
-        continue;
-      }
-      if (served.notImage) {
-        this.#log.info("tag is not an image, not written", { ...line, why: served.notImage });
-        continue;
-      }
-      // A digest that failed here before is never tried again; a new push of the tag is.
-      const rejected = findRejected(w.annotations, repository, served.digest);
-      if (rejected) {
-        this.#log.info("digest rejected on this workload, skipped", {
-          ...line,
-          digest: served.digest,
-          reason: rejected.reason,
-        });
-        continue;
-      }
-      return { candidate, served };
+    const push = candidate.pushedAt === undefined
+      ? undefined
+      : pushes.find((p) => p.tag === candidate.tag);
+    const recordedAt = push && this.#opts.facts.recordedAt(push);
+    const line = { workload: describe(w), repository, tag: candidate.tag };
+    let served;
+    try {
+      // An answer older than the fact behind this candidate is not reused.
+      served = await this.#opts.verifier.verify(host, path, candidate.tag, credentials, {
+        signal: this.#opts.signal,
+        expectDigest: push?.digest,
+        notBefore: push ? recordedAt : this.#opts.facts.listing(repository)?.at,
+      });
+    } catch (err) {
+      // A final registry answer (credentials refused, a malformed answer: `isFinal`) rejects
+      // too: the delivery answers 200 for the others, the queue reports it and backs off.
+      if (!(err instanceof TagNotYetServedError)) throw err;
+      const settleMs = this.#opts.tagSettleMs ?? DEFAULT_TAG_SETTLE_MS;
+      if (this.#now() - (recordedAt ?? -Infinity) < settleMs) throw err;
+      this.#log.warn("the tag never named the pushed digest, push dropped", {
+        ...line,
+        digest: push?.digest,
+        afterMs: settleMs,
+      });
+      return { skip: "the tag never named the pushed digest" };
     }
-    return undefined;
+    if (!served) {
+      this.#log.info("tag not served by the registry, not written", line);
+      return { skip: "not served" };
+    }
+    if (served.notImage) {
+      this.#log.info("tag is not an image, not written", { ...line, why: served.notImage });
+      return { skip: `not an image: ${served.notImage}` };
+    }
+    return { digest: served.digest };
   }
 }
 
-/** Why a container with facts has no candidate: what the policy says of the newest push. */
-function noCandidate(f: ContainerFacts): Verdict["reason"] {
-  const newest = f.pushes.at(-1);
-  if (f.rules.policy === "all" || !newest) {
-    const tag = currentTag(f.ref);
-    const versions = f.rules.policy !== "all" && f.rules.policy !== "newest";
-    const standing = versions && (tag === undefined || !parseVersion(tag));
-    return standing ? "current-not-version" : "no-candidate";
-  }
-  return judgeTag(f.rules, currentTag(f.ref), newest.tag);
+/** What a write that ended a step means for the loop. */
+function afterWrite(wrote: WriteResult): Step {
+  if (wrote === "applied") return { again: "wrote" };
+  if (wrote === "guard-failed") return { again: "race" };
+  return { outcome: wrote };
 }

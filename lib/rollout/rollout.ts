@@ -1,7 +1,7 @@
 /**
- * The write path every reconcile ends in: decide against the workload as it is, write one
- * guarded JSON patch (images and Argoos's annotations together), and on a conflict read the
- * workload again and decide again (level-based, idempotent, safe to repeat). No other code
+ * The write path every reconcile ends in: one guarded JSON patch (images and Argoos's
+ * annotations together) of what the reconcile decided. It never decides: on a conflict it reads
+ * the workload into the cache and says so, and the reconcile decides again. No other code
  * writes to workloads.
  *
  * @module
@@ -39,13 +39,9 @@ export interface Plan {
   expect?: Record<string, string | null>;
   /** Overrides the `source` reported for this plan (e.g. `webhook` or `poll`). */
   source?: string;
+  /** ms until the plan may differ with no new fact (a gate that opens): decide again then. */
+  againMs?: number;
 }
-
-/**
- * Decides, for the workload as it is now, what each matched container should run. May ask
- * the registry, hence a promise; a rejection is passed on to the caller of `apply`.
- */
-export type Decide = (workload: Workload) => Plan | Promise<Plan>;
 
 /** Told of every rollout, refusal and dry run (Kubernetes Events, metrics). */
 export interface RolloutReport {
@@ -68,8 +64,6 @@ export interface RolloutOptions {
   logger?: Logger;
   /** Decide and log, patch nothing. */
   dryRun?: boolean;
-  /** Reads and re-decisions after conflicts before giving up for now. Default 5. */
-  maxAttempts?: number;
   onReport?: (report: RolloutReport) => void;
 }
 
@@ -95,13 +89,15 @@ export class TransientRolloutError extends Error {
 }
 
 /**
- * Applies decisions to workloads, one patch per workload, one workload at a time per key.
+ * The one writer: each call is one guarded patch of one workload (one at a time per key),
+ * never a decision. Whoever decided (the reconcile) reads again and decides again when a
+ * guard failed.
  *
  * @example
  * ```ts ignore
  * import { Rollout } from "./rollout.ts";
  * const rollout = new Rollout({ client, cache, logger });
- * await rollout.apply(workload, "webhook", (w) => decideForPush(w, target));
+ * await rollout.apply(workload, await decide(workload), "webhook"); // "applied"
  * ```
  */
 export class Rollout {
@@ -113,26 +109,74 @@ export class Rollout {
    * MAX_REPORTED keys (workload, container, image, reason), the oldest dropped first.
    */
   #reported = new Set<string>();
+  /**
+   * The refusal each workload is in the middle of (its message), so a series of refusals is
+   * reported once: at most MAX_REPORTED workloads, the oldest dropped first; a write that
+   * applies ends the series.
+   */
+  #refusing = new Map<string, string>();
 
   constructor(opts: RolloutOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).with({ component: "rollout" });
   }
 
-  /**
-   * Decide and apply for one workload. Resolves with the outcome; rejects with
-   * {@linkcode TransientRolloutError} when the API server could not be reached
-   * or kept conflicting, so the caller tries again later.
-   */
-  apply(workload: Workload, source: string, decide: Decide): Promise<Outcome> {
-    const key = keyOf(workload);
-    return this.#mutex.run(key, () => this.#apply(workload, source, decide));
+  /** Whether nothing is patched (`--dry-run`). */
+  get dryRun(): boolean {
+    return this.#opts.dryRun ?? false;
   }
 
   /**
-   * Write what the caller decided (a revert, the end of a rollout) as one guarded patch, once:
-   * a failed guard is answered `guard-failed`, for the caller to look again. Patches nothing in
-   * a dry run (`unchanged`). Rejects with {@linkcode TransientRolloutError} like `apply`.
+   * Write what a plan decided for one workload, once. `guard-failed`: someone wrote first
+   * (the cache holds the fresh object); decide again. Rejects with
+   * {@linkcode TransientRolloutError} when the API server could not be reached.
+   */
+  apply(workload: Workload, plan: Plan, source: string): Promise<WriteResult | "dry-run"> {
+    return this.#mutex.run(keyOf(workload), async () => {
+      source = plan.source ?? source;
+      this.#logVerdicts(workload, source, plan.verdicts);
+      const changes = plan.verdicts.filter(isChange).map((v) => ({
+        container: v.container,
+        to: v.to,
+      }));
+      const report = { workload, changes, source, policy: workload.policyLabel };
+      if (this.#opts.dryRun) {
+        if (changes.length === 0) return "unchanged";
+        this.#log.info("dry-run: would roll out", {
+          workload: describe(workload),
+          source,
+          changes: changeFields(changes),
+        });
+        this.#opts.onReport?.({ ...report, outcome: "dry-run" });
+        return "dry-run";
+      }
+      const write = { changes, annotations: plan.annotations ?? {}, expect: plan.expect };
+      const result = await this.#patch(workload, write, source);
+      if (result.outcome === "refused") {
+        this.#refused({ ...report, outcome: "refused" }, result.error!);
+        return "refused";
+      }
+      if (result.outcome === "guard-failed") {
+        this.#log.debug("workload changed under us, to decide again", {
+          workload: describe(workload),
+        });
+      }
+      // Only Argoos's own records changed: nothing rolled out.
+      if (result.outcome !== "applied" || changes.length === 0) return result.outcome;
+      this.#log.info("rolled out", {
+        workload: describe(workload),
+        source,
+        changes: changeFields(changes),
+      });
+      this.#opts.onReport?.({ ...report, outcome: "applied" });
+      return "applied";
+    });
+  }
+
+  /**
+   * Write what the caller decided (a revert, the end of a rollout, a human change recorded) as
+   * one guarded patch, once: a failed guard is answered `guard-failed`, for the caller to look
+   * again. Patches nothing in a dry run (`unchanged`). Rejects like `apply`.
    */
   write(workload: Workload, write: GuardedWrite, source = "health"): Promise<WriteResult> {
     if (this.#opts.dryRun) return Promise.resolve("unchanged");
@@ -156,7 +200,7 @@ export class Rollout {
     workload: Workload,
     write: GuardedWrite,
     source: string,
-  ): Promise<{ outcome: WriteResult; fresh?: Workload; error?: KubeApiError }> {
+  ): Promise<{ outcome: WriteResult; error?: KubeApiError }> {
     const { client } = this.#opts;
     const notes: AnnotationWrites = {
       before: workload.annotations,
@@ -184,6 +228,7 @@ export class Rollout {
       } finally {
         this.#opts.cache?.expectWrite(key, undefined);
       }
+      this.#refusing.delete(key);
       return { outcome: "applied" };
     } catch (err) {
       const kind = classifyWriteError(err);
@@ -212,68 +257,24 @@ export class Rollout {
       if (apiErr.status === 422 && guardsHold(workload, fresh, write.changes, notes)) {
         return { outcome: "refused", error: apiErr };
       }
-      return { outcome: "guard-failed", fresh };
+      return { outcome: "guard-failed" };
     }
   }
 
-  async #apply(first: Workload, source: string, decide: Decide): Promise<Outcome> {
-    const maxAttempts = this.#opts.maxAttempts ?? 5;
-    let workload = this.#opts.cache?.get(keyOf(first)) ?? first;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const plan = await decide(workload);
-      source = plan.source ?? source;
-      this.#logVerdicts(workload, source, plan.verdicts);
-      const changes = plan.verdicts.filter(isChange).map((v) => ({
-        container: v.container,
-        to: v.to,
-      }));
-      const report = { workload, changes, source, policy: workload.policyLabel };
-      const write = { changes, annotations: plan.annotations ?? {}, expect: plan.expect };
-      if (this.#opts.dryRun) {
-        if (changes.length === 0) return "unchanged";
-        this.#log.info("dry-run: would roll out", {
-          workload: describe(workload),
-          source,
-          changes: changeFields(changes),
-        });
-        this.#opts.onReport?.({ ...report, outcome: "dry-run" });
-        return "dry-run";
-      }
-      const result = await this.#patch(workload, write, source);
-      if (result.outcome === "refused") {
-        return this.#refused({ ...report, outcome: "refused" }, result.error!);
-      }
-      if (result.outcome === "guard-failed") {
-        const fresh = result.fresh!;
-        if (fresh.policyLabel === "") {
-          this.#log.info("workload opted out", { workload: describe(workload), source });
-          return "unchanged";
-        }
-        this.#log.debug("workload changed under us, deciding again", {
-          workload: describe(workload),
-          attempt,
-        });
-        workload = fresh;
-        continue;
-      }
-      if (result.outcome === "gone") return "gone";
-      // Only Argoos's own records changed: nothing rolled out.
-      if (result.outcome !== "applied" || changes.length === 0) return "unchanged";
-      this.#log.info("rolled out", {
-        workload: describe(workload),
-        source,
-        changes: changeFields(changes),
-      });
-      this.#opts.onReport?.({ ...report, outcome: "applied" });
-      return "applied";
-    }
-    throw new TransientRolloutError(
-      `${describe(first)} kept changing; gave up after ${maxAttempts} attempts`,
-    );
-  }
-
-  #refused(report: RolloutReport, err: KubeApiError): Outcome {
+  #refused(report: RolloutReport, err: KubeApiError): void {
     report.error = err.message;
+    const key = keyOf(report.workload);
+    const repeat = this.#refusing.get(key) === err.message;
+    this.#refusing.delete(key);
+    this.#refusing.set(key, err.message);
+    if (this.#refusing.size > MAX_REPORTED) {
+      this.#refusing.delete(this.#refusing.keys().next().value!);
+    }
+    if (repeat) {
+      // Told once per series; the work queue's back-off paces the tries.
+      this.#log.debug("write refused again", { workload: key, error: err.message });
+      return;
+    }
     this.#log.error("rollout refused by the API server", {
       workload: describe(report.workload),
       source: report.source,
@@ -282,7 +283,6 @@ export class Rollout {
       error: err.message,
     });
     this.#opts.onReport?.(report);
-    return "refused";
   }
 
   #logVerdicts(workload: Workload, source: string, verdicts: Verdict[]): void {

@@ -8,6 +8,8 @@
 
 import { EventRecorder } from "../events/recorder.ts";
 import { Gates } from "../reconcile/gates.ts";
+import { parseReference, referenceRepository, splitRepository } from "../image/reference.ts";
+import { currentTag } from "../policy/candidates.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
 import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
 import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
@@ -24,13 +26,9 @@ import { deliverPushes } from "../reconcile/deliver.ts";
 import type { RecordedPush } from "../image/push.ts";
 import { RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
-import { type ReconcileOutcome, Reconciler } from "../reconcile/reconciler.ts";
+import { Reconciler, type ReconcileResult } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../registry/tag_verifier.ts";
-import { RegistryClient } from "../registry/client.ts";
-import { CredentialHelpers, readDockerConfig } from "../registry/credential_helper.ts";
-import { CredentialProviders } from "../registry/credential_provider.ts";
-import { ExternalCredentials } from "../registry/credential_source.ts";
-import { dnsResolver } from "../registry/host_policy.ts";
+import type { RegistryClient } from "../registry/client.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
@@ -45,7 +43,7 @@ import { WorkloadCache } from "../workloads/cache.ts";
 import { runningDigests } from "../workloads/running.ts";
 import { keyOf } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
-import { workloadCredentials } from "./credentials.ts";
+import { registryAccess } from "./credentials.ts";
 import { heldReporter, listingRefusals, Rejections, reporter } from "./reporting.ts";
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
@@ -58,6 +56,8 @@ export interface ArgoosDeps {
   logger?: Logger;
   /** The clock gates and rollout records read (ms epoch); default `Date.now`. */
   now?: () => number;
+  /** The work queue's retry back-off (default 1 s doubling to 5 min); tests scale it down. */
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
 }
 
 /** A started service. */
@@ -69,7 +69,7 @@ export interface Argoos {
   /** The metrics `/metrics` renders. */
   readonly metrics: ArgoosMetrics;
   /** The work queue of workload keys (reconcile one with `queue.add(key)`). */
-  readonly queue: WorkQueue<ReconcileOutcome>;
+  readonly queue: WorkQueue<ReconcileResult>;
   /** The poll loop; absent when polling is off. */
   readonly poller?: Poller;
   /** The Lease of the poll loop; absent without leader election. */
@@ -144,39 +144,16 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     })
     : undefined;
 
-  const registry = deps.registry ?? new RegistryClient({
-    insecureHosts: config.registry.insecureHosts,
-    allow: config.registry.allow,
-    resolve: dnsResolver,
-    mirrors: config.registry.mirrors,
-    caCert: config.registry.caCert,
+  const { registry, credentialsOf, external } = registryAccess(config.registry, {
+    client,
     logger: log,
+    registry: deps.registry,
   });
   registry.onRequest = ({ host, status }) =>
     metrics.registryRequests.inc({ host, status: String(status) });
   registry.onDroppedTags = (host, dropped) => metrics.droppedTags.inc({ host }, dropped);
   const stopping = new AbortController();
   const facts = new RepositoryFacts();
-  const { dockerConfig, credentialProviders, mirrors } = config.registry;
-  const docker = dockerConfig ? readDockerConfig(dockerConfig) : undefined;
-  const helpers = docker?.helpers;
-  const external = credentialProviders || helpers?.credsStore || helpers?.credHelpers.size
-    ? new ExternalCredentials({
-      providers: credentialProviders &&
-        new CredentialProviders(credentialProviders.providers, {
-          binDir: credentialProviders.binDir,
-        }),
-      helpers: helpers && new CredentialHelpers(helpers),
-      logger: log,
-    })
-    : undefined;
-  const credentialsOf = workloadCredentials({
-    client,
-    dockerCredentials: docker?.credentials,
-    external,
-    mirrors,
-    logger: log,
-  });
 
   const cache = new WorkloadCache(client, {
     kinds: config.kinds,
@@ -202,6 +179,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       return record === undefined ? undefined : decodeRollout(record).value?.push.digest;
     }),
   });
+  const verifier = new TagVerifier(registry);
   // Follows each rollout Argoos makes, through the same queue and write path.
   const cluster = new KubeHealthSource(client);
   const health: HealthSource = {
@@ -220,6 +198,15 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     metrics,
     logger: log,
     recheckMs: config.healthRecheckMs,
+    // What a revert's tag names now, asked as the reconcile asks (the workload's credentials).
+    tagDigest: async (w, image) => {
+      const ref = parseReference(image);
+      const [host, path] = splitRepository(referenceRepository(ref));
+      const served = await verifier.verify(host, path, currentTag(ref)!, await credentialsOf(w), {
+        signal: stopping.signal,
+      });
+      return served?.digest;
+    },
   });
   const held = heldReporter(events, (key) => cache.get(key) !== undefined);
   metrics.registry.add(
@@ -232,14 +219,14 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const reconciler = new Reconciler({
     cache,
     facts,
-    verifier: new TagVerifier(registry),
+    verifier,
     rollout,
     credentialsOf,
     runningDigestsOf: (w) => runningDigests(client, w, (pods) => decisions?.sawPods(w, pods)),
     logger: log,
+    events,
     signal: stopping.signal,
     tracker,
-    followUp: (key, delayMs) => queue.addAfter(key, delayMs),
     recheckMs: config.healthRecheckMs,
     onPlan: decisions && ((w, plan) => decisions.planned(w, plan.verdicts)),
     gates: new Gates({ defaults: config.gates, onHeld: held.onHeld }),
@@ -252,20 +239,22 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     workloadOf: (key) => cache.get(key),
   });
   // The cache's handler above enqueues into it; it is only called once the cache starts.
-  const queue = new WorkQueue<ReconcileOutcome>({
+  const queue = new WorkQueue<ReconcileResult>({
     // A final registry failure is reported here and retried with back-off like any failure.
     reconcile: async (key) => {
       try {
-        const outcome = await reconciler.reconcile(key);
+        const result = await reconciler.reconcile(key);
         rejections.finished(key);
-        return outcome;
+        return result;
       } catch (err) {
         rejections.failed(key, err);
         throw err;
       }
     },
+    ...deps.backoff,
     // A refused write (admission) is retried with back-off; new facts retry it at once.
-    retry: (outcome) => outcome === "refused",
+    retry: (result) => result.outcome === "refused",
+    requeueAfter: (result) => result.afterMs,
     onRetry: (key, delayMs, cause) =>
       log.debug("reconcile retried later", {
         workload: key,

@@ -10,8 +10,13 @@
 import type { KubeClient } from "../kube/client.ts";
 import type { Logger } from "../log/logger.ts";
 import { splitRepository } from "../image/reference.ts";
-import type { CredentialSource } from "../registry/credential_source.ts";
+import { RegistryClient } from "../registry/client.ts";
+import { CredentialHelpers, readDockerConfig } from "../registry/credential_helper.ts";
+import { CredentialProviders } from "../registry/credential_provider.ts";
+import { type CredentialSource, ExternalCredentials } from "../registry/credential_source.ts";
 import type { CredentialMap, Credentials } from "../registry/credentials.ts";
+import { dnsResolver } from "../registry/host_policy.ts";
+import type { ArgoosConfig } from "./config.ts";
 import {
   credentialsThroughMirrors,
   type RegistryMirrors,
@@ -20,12 +25,15 @@ import {
 import { PullSecrets } from "../workloads/pull_secrets.ts";
 import type { Workload } from "../workloads/workload.ts";
 
+type RegistryConfig = ArgoosConfig["registry"];
+
 /** How long read pull secrets are reused: rotated secrets are picked up after this. */
 const PULL_SECRETS_TTL_MS = 60_000;
 
 /** What {@linkcode workloadCredentials} reads from. */
 export interface WorkloadCredentialsOptions {
-  client: KubeClient;
+  /** Reads pull secrets; without one (`argoos plan -f`), only the operator's and minted ones. */
+  client?: KubeClient;
   /** The operator's docker config (`--docker-config`), after the pull secrets. */
   dockerCredentials?: CredentialMap;
   /** Plugins and helpers, after both. */
@@ -35,8 +43,9 @@ export interface WorkloadCredentialsOptions {
 }
 
 /**
- * `credentialsOf` for the reconciler and the poller: pull secrets read at most once a minute
- * per secret, then one layer per credential an external source mints for each image.
+ * `credentialsOf` for the reconciler, the poller and `argoos plan`: pull secrets read at most
+ * once a minute per secret, then one layer per credential an external source mints for each
+ * image.
  *
  * @example
  * ```ts ignore
@@ -49,16 +58,16 @@ export function workloadCredentials(
   opts: WorkloadCredentialsOptions,
 ): (w: Workload) => Promise<Credentials> {
   const { client, dockerCredentials, external, mirrors, logger } = opts;
-  let secrets = new PullSecrets(client, dockerCredentials, logger);
+  const read = () => client && new PullSecrets(client, dockerCredentials, logger);
+  let secrets = read();
   let since = Date.now();
   return async (w) => {
     if (Date.now() - since > PULL_SECRETS_TTL_MS) {
-      secrets = new PullSecrets(client, dockerCredentials, logger);
+      secrets = read();
       since = Date.now();
     }
-    const layers: CredentialMap[] = [
-      credentialsThroughMirrors(await secrets.forWorkload(w), mirrors),
-    ];
+    const own = secrets ? await secrets.forWorkload(w) : dockerCredentials ?? new Map();
+    const layers: CredentialMap[] = [credentialsThroughMirrors(own, mirrors)];
     if (!external) return layers;
     const repositories = new Set(w.containers.flatMap((c) => c.repository ? [c.repository] : []));
     for (const repository of repositories) {
@@ -70,4 +79,60 @@ export function workloadCredentials(
     }
     return layers;
   };
+}
+
+/** What {@linkcode registryAccess} builds. */
+export interface RegistryAccess {
+  registry: RegistryClient;
+  /** A workload's registry credentials, see {@linkcode workloadCredentials}. */
+  credentialsOf: (w: Workload) => Promise<Credentials>;
+  /** The plugins and helpers, when any is configured (told of each poll cycle). */
+  external?: ExternalCredentials;
+}
+
+/**
+ * The registry client and the credentials of workloads, as `serve` and `argoos plan` both
+ * reach registries: host policy, mirrors, CA, the operator's docker config, pull secrets (with
+ * a client), credential provider plugins and docker credential helpers.
+ *
+ * @example
+ * ```ts ignore
+ * import { registryAccess } from "./credentials.ts";
+ * const { registry, credentialsOf } = registryAccess(config.registry, { client, logger });
+ * ```
+ */
+export function registryAccess(
+  config: RegistryConfig,
+  opts: { client?: KubeClient; logger: Logger; registry?: RegistryClient },
+): RegistryAccess {
+  const { logger } = opts;
+  const registry = opts.registry ?? new RegistryClient({
+    insecureHosts: config.insecureHosts,
+    allow: config.allow,
+    resolve: dnsResolver,
+    mirrors: config.mirrors,
+    caCert: config.caCert,
+    logger,
+  });
+  const { dockerConfig, credentialProviders, mirrors } = config;
+  const docker = dockerConfig ? readDockerConfig(dockerConfig) : undefined;
+  const helpers = docker?.helpers;
+  const external = credentialProviders || helpers?.credsStore || helpers?.credHelpers.size
+    ? new ExternalCredentials({
+      providers: credentialProviders &&
+        new CredentialProviders(credentialProviders.providers, {
+          binDir: credentialProviders.binDir,
+        }),
+      helpers: helpers && new CredentialHelpers(helpers),
+      logger,
+    })
+    : undefined;
+  const credentialsOf = workloadCredentials({
+    client: opts.client,
+    dockerCredentials: docker?.credentials,
+    external,
+    mirrors,
+    logger,
+  });
+  return { registry, credentialsOf, ...(external ? { external } : {}) };
 }

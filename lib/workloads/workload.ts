@@ -71,6 +71,12 @@ export interface Workload {
   selector?: string;
   /** A Deployment's `spec.progressDeadlineSeconds`, when set (the longest time without progress). */
   progressDeadlineSeconds?: number;
+  /**
+   * Who last changed the spec: the `managedFields` manager of the newest entry that touches
+   * it (e.g. `kubectl-set`, `kubectl-rollout`, `argocd-controller`), where the API server keeps
+   * them.
+   */
+  specManager?: string;
 }
 
 /** Minimal structural view of a Kubernetes object carrying a pod template. */
@@ -83,6 +89,7 @@ export interface KubeObject {
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    managedFields?: { manager?: string; time?: string; fieldsV1?: Record<string, unknown> }[];
   };
   /** Fields Argoos does not read. */
   [key: string]: unknown;
@@ -212,7 +219,19 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     serviceAccountName: pod.serviceAccountName || "default",
     selector: ownedSelector(kind, obj),
     ...progressDeadline(obj),
+    ...specManager(meta.managedFields),
   };
+}
+
+/** The manager of the newest managedFields entry that touches the spec. */
+function specManager(entries: NonNullable<KubeObject["metadata"]>["managedFields"]) {
+  let newest: { manager: string; at: number } | undefined;
+  for (const e of entries ?? []) {
+    if (!e.manager || !e.fieldsV1 || !("f:spec" in e.fieldsV1)) continue;
+    const at = Date.parse(e.time ?? "") || 0;
+    if (!newest || at >= newest.at) newest = { manager: e.manager, at };
+  }
+  return newest ? { specManager: newest.manager } : {};
 }
 
 /** Shared by every workload without Argoos annotations (most of them): 57 bytes each saved. */

@@ -50,7 +50,9 @@ Deno.test("the bundle built like `deno task bundle` runs --help and plan -f", as
       registry,
       () => Promise.resolve(new Map()),
     );
-    assert.equal(plan.stdout, formatPlan(rows));
+    // The table, then how each workload's rollouts are judged.
+    assert.equal(`${plan.stdout.split("\n\n")[0]}\n`, formatPlan(rows));
+    assert.match(plan.stdout, /\n\nFailed without progress after:\n/);
 
     // A tag pattern runs on the linear-time engine the bundle is started with; without it the
     // pattern is refused with a one-line reason, and the rest of the plan still prints.
@@ -74,7 +76,7 @@ spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:
     assert.match(plain.stdout, /invalid-policy\n/);
     assert.match(
       plain.stdout,
-      /\n {4}argoos\.io\/tag-pattern=.*: patterns need V8's linear-time regexp engine; start Argoos with --v8-flags=--enable-experimental-regexp-engine\n$/,
+      /\n {4}argoos\.io\/tag-pattern=.*: patterns need V8's linear-time regexp engine; start Argoos with --v8-flags=--enable-experimental-regexp-engine\n\n/,
     );
   } finally {
     registry.close();

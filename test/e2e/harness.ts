@@ -9,7 +9,16 @@ import type { KubeClient } from "../../lib/kube/client.ts";
 import type { Argoos } from "../../lib/service/argoos.ts";
 import { launchArgoos as launchService, type LaunchedArgoos } from "../support/argoos_service.ts";
 import type { FakeApiServer } from "../fake_apiserver/mod.ts";
-import { type CapturedLog, imagesOf, waitFor } from "../support/fake_cluster.ts";
+import {
+  type CapturedLog,
+  deployment,
+  type FakeCluster,
+  imagesOf,
+  startFakeCluster,
+  waitFor,
+} from "../support/fake_cluster.ts";
+import type { RolloutSimulator } from "../fake_apiserver/rollout_sim.ts";
+import { type RealRegistry, startRealRegistry } from "../real_registry/registry.ts";
 
 /** The shared secret the registries send as `X-Argoos-Token` (unless a test says otherwise). */
 export const TOKEN = "e2e-s3cret";
@@ -125,4 +134,73 @@ export function patchCount(fake: FakeApiServer, deployment: string): number {
   return fake.requests.filter((r) =>
     r.method === "PATCH" && r.path === path && r.contentType === "application/json-patch+json"
   ).length;
+}
+
+/** What {@linkcode startSimulatedE2E} started. */
+export interface SimulatedE2E {
+  cluster: FakeCluster;
+  sim: RolloutSimulator;
+  argoos: Argoos;
+  log: CapturedLog;
+  registry: RealRegistry;
+  /** Events of the fake cluster with this reason. */
+  events(reason: string): number;
+  /**
+   * Seed Deployment `web` (policy patch, 2 replicas, container `app` on `image`) once the cache
+   * has synced, and wait for its pods.
+   */
+  seedWeb(image: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fake cluster with its rollout simulation, Argoos serving it (`args` after `serve`, health
+ * looked at every 100 ms) and a real registry notifying Argoos; `stop()` stops all three.
+ *
+ * @example
+ * ```ts ignore
+ * import { startSimulatedE2E } from "./harness.ts";
+ * const e2e = await startSimulatedE2E(["--poll-interval", "0"]);
+ * await e2e.stop();
+ * ```
+ */
+export async function startSimulatedE2E(args: string[]): Promise<SimulatedE2E> {
+  const cluster = await startFakeCluster();
+  const sim = cluster.fake.simulateRollouts();
+  const { argoos, log } = await launchArgoos(cluster.client, [
+    "serve",
+    "--health-recheck",
+    "100ms",
+    ...args,
+  ]);
+  const registry = await startRealRegistry({
+    notifyUrl: `${argoos.url}/event`,
+    token: TOKEN,
+    notifyBackoff: "200ms",
+    ignoreBlobsAndPulls: true,
+  });
+  return {
+    cluster,
+    sim,
+    argoos,
+    log,
+    registry,
+    events: (reason) => cluster.fake.list("v1", "Event").filter((e) => e.reason === reason).length,
+    seedWeb: async (image) => {
+      await argoos.cache.synced;
+      const obj = deployment({
+        name: "web",
+        policy: "patch",
+        containers: [{ name: "app", image }],
+      });
+      (obj.spec as { replicas: number }).replicas = 2;
+      await seedWorkloads(cluster.fake, argoos, obj);
+      await sim.idle();
+    },
+    stop: async () => {
+      await argoos.stop();
+      await registry.stop();
+      await cluster.stop();
+    },
+  };
 }

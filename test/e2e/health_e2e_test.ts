@@ -14,34 +14,19 @@ import {
   ROLLOUT_ANNOTATION,
 } from "../../lib/health/record.ts";
 import { pushImage } from "../real_registry/push.ts";
-import { realRegistryTest, startRealRegistry } from "../real_registry/registry.ts";
-import { deployment, startFakeCluster, waitFor } from "../support/fake_cluster.ts";
-import { E2E_TIMEOUT_MS, imageOf, launchArgoos, seedWorkloads, TOKEN } from "./harness.ts";
+import { realRegistryTest } from "../real_registry/registry.ts";
+import { waitFor } from "../support/fake_cluster.ts";
+import { E2E_TIMEOUT_MS, imageOf, startSimulatedE2E } from "./harness.ts";
 
 realRegistryTest(
   "health e2e: good image succeeds, bad image is reverted and rejected, the fix rolls out",
   async () => {
-    const cluster = await startFakeCluster();
-    const sim = cluster.fake.simulateRollouts();
-    const { argoos, log } = await launchArgoos(cluster.client, [
-      "serve",
-      "--poll-interval",
-      "0",
-      "--health-recheck",
-      "100ms",
-    ]);
-    const registry = await startRealRegistry({
-      notifyUrl: `${argoos.url}/event`,
-      token: TOKEN,
-      notifyBackoff: "200ms",
-      ignoreBlobsAndPulls: true,
-    });
+    const e2e = await startSimulatedE2E(["--poll-interval", "0"]);
+    const { cluster, sim, argoos, log, registry, events } = e2e;
     const host = registry.host;
     const web = () => cluster.fake.get("apps/v1", "Deployment", "default", "web")!;
     const annotations =
       () => ((web().metadata as { annotations?: Record<string, string> }).annotations ?? {});
-    const events = (reason: string) =>
-      cluster.fake.list("v1", "Event").filter((e) => e.reason === reason).length;
     /** Wait until Argoos has judged the rollout of `image` (its record is gone). */
     const judged = async (image: string) => {
       await waitFor(
@@ -56,18 +41,15 @@ realRegistryTest(
       );
     };
     try {
-      await argoos.cache.synced;
-      const obj = deployment({
-        name: "web",
-        policy: "patch",
-        containers: [{ name: "app", image: `${host}/myapp:1.2.3` }],
-      });
-      (obj.spec as { replicas: number }).replicas = 2;
-      await seedWorkloads(cluster.fake, argoos, obj);
-      await sim.idle();
+      await e2e.seedWeb(`${host}/myapp:1.2.3`);
 
       // A good image: rolled out, followed to complete.
-      await pushImage({ registry: host, repository: "myapp", tag: "1.2.4" });
+      // Its pods report the registry's digest (imageID), as a kubelet would: the same content
+      // is pushed first under a tag no policy follows, to learn that digest.
+      const content = "hello from myapp:1.2.4";
+      const good = await pushImage({ registry: host, repository: "myapp", tag: "pre", content });
+      sim.image(`${host}/myapp:1.2.4`, { behaviour: "succeed", digest: good.digest });
+      await pushImage({ registry: host, repository: "myapp", tag: "1.2.4", content });
       await judged(`${host}/myapp:1.2.4`);
       await waitFor(() => events("RolloutSucceeded") === 1, "RolloutSucceeded", E2E_TIMEOUT_MS);
 
@@ -104,9 +86,7 @@ realRegistryTest(
       console.log(log.records().map((r) => JSON.stringify(r)).join("\n"));
       throw e;
     } finally {
-      await argoos.stop();
-      await registry.stop();
-      await cluster.stop();
+      await e2e.stop();
     }
   },
 );

@@ -13,6 +13,17 @@ export interface Fault {
   method?: string;
   /** Substring of the path. */
   path?: string;
+  /**
+   * Substring of the request body, e.g. the image a PATCH sets: an admission policy refusing
+   * what a write contains (a scanner refusing a vulnerable image).
+   */
+  bodyIncludes?: string;
+  /**
+   * ms epoch (`Date.now()`) until which the fault
+   * answers every matching request, however many; `times` is then ignored. As an admission
+   * policy in force for a while.
+   */
+  until?: number;
   /** HTTP status to answer with (ignored with `error`). */
   status?: number;
   /** How many matching requests fail; default 1. */
@@ -52,6 +63,8 @@ export type FaultAction =
  * const action = faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b");
  * if (action?.kind === "error") action.error.code; // 500
  * faults.take("PATCH", "/apis/apps/v1/namespaces/a/deployments/b"); // undefined
+ * // An admission policy refusing writes of one image for a minute:
+ * faults.add({ method: "PATCH", bodyIncludes: "app:1.0.0", status: 400, until: Date.now() + 60_000 });
  * ```
  */
 export class FaultQueue {
@@ -63,15 +76,18 @@ export class FaultQueue {
   }
 
   /** The failure for this request, using up one of its matching fault's times. */
-  take(method: string, path: string): FaultAction | undefined {
+  take(method: string, path: string, body = ""): FaultAction | undefined {
+    const now = Date.now();
+    this.#queue = this.#queue.filter(({ fault }) => fault.until === undefined || now < fault.until);
     const at = this.#queue.findIndex(({ fault }) =>
       (!fault.method || fault.method.toUpperCase() === method) &&
       (!fault.path || path.includes(fault.path)) &&
+      (!fault.bodyIncludes || body.includes(fault.bodyIncludes)) &&
       (fault.rate === undefined || (fault.random ?? Math.random)() < fault.rate)
     );
     if (at < 0) return undefined;
     const entry = this.#queue[at];
-    if (--entry.left <= 0) this.#queue.splice(at, 1);
+    if (entry.fault.until === undefined && --entry.left <= 0) this.#queue.splice(at, 1);
     const { error, status = 500, reason, message, kind, hangMs = 60_000 } = entry.fault;
     if (kind === "hang") return { kind, ms: hangMs };
     if (kind === "lost") return { kind };

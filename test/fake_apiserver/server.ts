@@ -209,7 +209,7 @@ class Server implements FakeApiServer {
       };
       this.requests.push(recorded);
       this.onRequest?.(recorded);
-      const fault = this.#faults.take(method, url.pathname);
+      const fault = this.#faults.take(method, url.pathname, body);
       if (fault?.kind === "error") return fault.error.toResponse();
       if (fault?.kind === "hang") {
         await new Promise((resolve) => setTimeout(resolve, fault.ms));

@@ -218,3 +218,35 @@ Deno.test("admission policy, webhook and RBAC refusals have the real server's St
     await api.stop();
   }
 });
+
+Deno.test("an admission refusal rule: only writes whose body matches, every time, until its end", async () => {
+  const api = await startFakeApiServer();
+  const path = "/apis/apps/v1/namespaces/default/deployments/web";
+  const patch = async (image: string) => {
+    const res = await fetch(api.url + path, {
+      method: "PATCH",
+      headers: {
+        "content-type": "application/json-patch+json",
+        authorization: `Bearer ${api.token}`,
+      },
+      body: JSON.stringify([{ op: "replace", path: "/spec/x", value: image }]),
+    });
+    await res.body?.cancel();
+    return res.status;
+  };
+  try {
+    api.fail({
+      method: "PATCH",
+      bodyIncludes: "app:1.0.0",
+      error: webhookDenied("scan.example.com", { code: 403, message: "CVE-2026-1" }),
+      until: Date.now() + 300,
+    });
+    // Refused as often as asked while in force; other writes pass it by (404: no such object).
+    for (let i = 0; i < 5; i++) assert.equal(await patch("app:1.0.0"), 403);
+    assert.equal(await patch("app:1.0.1"), 404);
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(await patch("app:1.0.0"), 404, "the rule ended");
+  } finally {
+    await api.stop();
+  }
+});

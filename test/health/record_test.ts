@@ -10,12 +10,14 @@ import {
   decodeRollout,
   encodeRejected,
   encodeRollout,
+  failedDigests,
   findRejected,
   MAX_REJECTED,
   MAX_REJECTED_BYTES,
   REJECTED_ANNOTATION,
   type RejectedImage,
   revertPlan,
+  revertTarget,
   ROLLOUT_ANNOTATION,
   type RolloutRecord,
   startRecord,
@@ -306,5 +308,125 @@ Deno.test("a corrupted rejected annotation is reported; readable entries are kep
     assert.equal(got.value.length, count, name);
     assert.equal(got.error !== undefined, error, name);
     if (got.error) assert.match(got.error, new RegExp(`^${REJECTED_ANNOTATION}`), name);
+  }
+});
+
+Deno.test("per-container digests and what ran survive the annotation and carry over", () => {
+  const ran = digest(0xa0);
+  const w = workload({});
+  const started = startRecord(w, {
+    changes: [
+      { container: w.containers[1], to: "myapp:1.2.4", digest: digest(1), ran },
+      { container: w.containers[2], to: "proxy:2", digest: digest(2) },
+    ],
+    push,
+    now: 0,
+    timeoutMs: 1,
+  });
+  assert.deepEqual(decodeRollout(encodeRollout(started)).value, started);
+  assert.deepEqual(started.containers.map((c) => [c.name, c.digest, c.ran]), [
+    ["app", digest(1), ran],
+    ["sidecar", digest(2), undefined],
+  ]);
+  // A newer image while in progress: what ran before the first rollout is kept.
+  const next = startRecord(
+    workload({ app: "myapp:1.2.4" }, { [ROLLOUT_ANNOTATION]: encodeRollout(started) }),
+    {
+      changes: [{
+        container: workload({ app: "myapp:1.2.4" }).containers[1],
+        to: "myapp:1.2.5",
+        digest: digest(3),
+        ran: digest(1),
+      }],
+      push,
+      now: 1,
+      timeoutMs: 1,
+    },
+  );
+  assert.deepEqual(next.containers[0], {
+    section: "containers",
+    index: 0,
+    name: "app",
+    from: "myapp:1.2.3",
+    to: "myapp:1.2.5",
+    digest: digest(3),
+    ran,
+  });
+  const bad = encodeRollout(started).replace(ran, "sha256:nope");
+  assert.equal(
+    decodeRollout(bad).error,
+    "argoos.io/rollout: a container digest is not a sha256 digest",
+  );
+});
+
+Deno.test("failedDigests: the named container's own digest, else every container's", () => {
+  const two: RolloutRecord = {
+    containers: [
+      {
+        section: "containers",
+        index: 0,
+        name: "app",
+        from: "r/app:1",
+        to: "r/app:2",
+        digest: digest(1),
+      },
+      {
+        section: "containers",
+        index: 1,
+        name: "side",
+        from: "r/side:1",
+        to: "r/side:2",
+        digest: digest(2),
+      },
+    ],
+    push: { repository: "docker.io/r/app", tag: "2", digest: digest(1), pushedAt: 0 },
+    startedAt: 0,
+  };
+  const app = { repository: "docker.io/r/app", tag: "2", digest: digest(1) };
+  const side = { repository: "docker.io/r/side", tag: "2", digest: digest(2) };
+  const cases: [string, RolloutRecord, string | undefined, unknown[]][] = [
+    ["a crash loop in side", two, "side", [side]],
+    ["a pull error in app", two, "app", [app]],
+    ["the deadline: names none", two, undefined, [app, side]],
+    ["a name the rollout did not change: all", two, "other", [app, side]],
+    // Written before per-container digests: the push's digest stands for its repository only.
+    [
+      "an older record",
+      {
+        ...two,
+        containers: two.containers.map(({ digest: _, ...c }) => c),
+      },
+      undefined,
+      [app],
+    ],
+    [
+      "a pinned reference carries its digest",
+      {
+        ...two,
+        containers: [{ ...two.containers[1], to: `r/side:2@${digest(9)}`, digest: undefined }],
+      },
+      "side",
+      [{ ...side, digest: digest(9) }],
+    ],
+  ];
+  for (const [name, r, container, want] of cases) {
+    assert.deepEqual(failedDigests(r, container), want, name);
+  }
+});
+
+Deno.test("revertTarget: a tag that moved is pinned to what ran; otherwise the reference stays", () => {
+  const ran = digest(0xa);
+  const moved = digest(0xb);
+  const cases: [string, string, string | undefined, string | undefined, string][] = [
+    ["the tag moved", "app:latest", ran, moved, `app:latest@${ran}`],
+    ["the tag still names what ran", "app:latest", ran, ran, "app:latest"],
+    ["the registry could not say", "reg:5000/app:1.0", ran, undefined, `reg:5000/app:1.0@${ran}`],
+    ["what ran is unknown", "app:latest", undefined, moved, "app:latest"],
+    ["already a digest", `app:1@${ran}`, ran, moved, `app:1@${ran}`],
+    ["no tag (latest)", "app", ran, moved, `app@${ran}`],
+    ["not a reference", "::", ran, moved, "::"],
+  ];
+  for (const [name, from, r, now, want] of cases) {
+    assert.equal(revertTarget(from, r, now), want, name);
   }
 });

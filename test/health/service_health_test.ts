@@ -361,7 +361,7 @@ Deno.test("a rejected digest: a redelivery and a poll both skip it; a new digest
   }
 });
 
-Deno.test("a human edit while Argoos follows a rollout: not reverted, no longer followed", async () => {
+Deno.test("a human edit while Argoos follows a rollout: kept, not reverted, no longer followed", async () => {
   const svc = await serve(web("Deployment", "patch", { "argoos.io/health-timeout": "1s" }), {
     [GOOD]: "stall",
   });
@@ -380,11 +380,16 @@ Deno.test("a human edit while Argoos follows a rollout: not reverted, no longer 
       "json",
     );
     await waitFor(() => annotation(svc, ROLLOUT_ANNOTATION) === undefined, "record dropped");
-    assert.ok(
-      svc.log.records().some((r) =>
-        r.msg === "rollout no longer followed: changed since Argoos wrote it"
-      ),
+    // A person's change: what Argoos wrote is rejected here, the change kept.
+    const line = svc.log.records().find((r) =>
+      r.msg === "human change kept: what Argoos wrote is rejected here"
     );
+    assert.deepEqual([line?.wrote, line?.now], [GOOD, `${REG}/app:1.0.2`]);
+    const [rejected] = decodeRejected(annotation(svc, REJECTED_ANNOTATION)).value;
+    assert.deepEqual([rejected.digest, rejected.reason], [
+      svc.registry.digestOf("app", "1.0.1"),
+      "manual",
+    ]);
     assert.equal(imageOf(svc), `app=${REG}/app:1.0.2`);
     assert.deepEqual(reasons(svc), []);
     assert.equal(svc.argoos.metrics.reverts.value(), 0);

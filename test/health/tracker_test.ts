@@ -562,3 +562,54 @@ Deno.test("a suspended CronJob is neither read nor judged", async () => {
   assert.equal(resumed.kind === "failed" && resumed.reason, "failed-job");
   assert.deepEqual(reads, ["jobs", "pods"]);
 });
+
+Deno.test("a revert the API server refuses is 'refused' (backed off by the queue), not a lost race", async () => {
+  const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2)));
+  cluster.pods_ = [crashPod()];
+  cluster.write = () => Promise.resolve("refused");
+  const { t, metrics } = tracker(cluster);
+  assert.deepEqual(await t.check(REF()), { kind: "refused" });
+  assert.equal(metrics.reverts.value(), 0);
+  assert.equal(cluster.image(), NEW);
+});
+
+Deno.test("a revert to a tag that now names other content pins what ran; the state names the pin", async () => {
+  const ran = "sha256:" + "a".repeat(64);
+  const state = JSON.stringify({ app: { image: "myapp:latest", digest: ran, written: true } });
+  const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2));
+  obj.spec.template.spec.containers[0].image = `myapp:latest@${DIGEST}`;
+  obj.metadata.annotations[ROLLOUT_ANNOTATION] = encodeRollout(record({
+    containers: [{
+      section: "containers",
+      index: 0,
+      name: "app",
+      from: "myapp:latest",
+      to: `myapp:latest@${DIGEST}`,
+      digest: DIGEST,
+      ran,
+    }],
+    restore: { "argoos.io/state": state },
+  }));
+  const pristine = structuredClone(obj);
+  const cluster = new FakeCluster(obj);
+  cluster.pods_ = [crashPod()];
+  cluster.pods_[0].spec!.containers[0].image = `myapp:latest@${DIGEST}`;
+  const asked: string[] = [];
+  const { t } = tracker(cluster, {
+    tagDigest: (_w, image) => (asked.push(image), Promise.resolve(DIGEST)),
+  });
+  const got = await t.check(REF());
+  assert.equal(got.kind === "failed" && got.action, "reverted");
+  assert.deepEqual(asked, ["myapp:latest"]);
+  assert.equal(cluster.image(), `myapp:latest@${ran}`);
+  assert.deepEqual(JSON.parse(cluster.annotation("argoos.io/state")!), {
+    app: { image: `myapp:latest@${ran}`, digest: ran, written: true },
+  });
+  // The tag still naming what ran: put back as it was.
+  const same = new FakeCluster(pristine);
+  same.pods_ = cluster.pods_;
+  const again = tracker(same, { tagDigest: () => Promise.resolve(ran) });
+  await again.t.check(REF());
+  assert.equal(same.image(), "myapp:latest");
+  assert.equal(same.annotation("argoos.io/state"), state);
+});

@@ -7,13 +7,13 @@
 
 import assert from "node:assert/strict";
 import { workloadsFromManifests } from "../../cli/plan.ts";
-import { encodeRejected, encodeRollout } from "../../lib/health/record.ts";
+import { decodeRejected, encodeRejected, encodeRollout } from "../../lib/health/record.ts";
 import { parseUpdateWindows } from "../../lib/gates/window.ts";
 import { formatPlan, type PlanRow, planWorkloads } from "../../lib/plan/plan.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
 import { closedPort } from "../registry/stub_registry.ts";
-import { startTagRegistry } from "../service/tag_registry.ts";
+import { digestOf, startTagRegistry } from "../service/tag_registry.ts";
 import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 import { PLAN_TAGS, planManifest } from "./manifests.ts";
 
@@ -206,7 +206,13 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
         noCredentials,
       ),
     );
-    assert.equal(stdout, expected);
+    // The table, then how each workload's rollouts are judged (and nothing else to report).
+    const [table, health] = stdout.split("\n\n");
+    assert.equal(`${table}\n`, expected);
+    assert.match(
+      health,
+      /^Failed without progress after:\n {2}Deployment default\/web: progressDeadlineSeconds 600s/,
+    );
     assert.match(
       stdout,
       /^WORKLOAD\s+CONTAINER\s+POLICY\s+CURRENT\s+VARIANT\s+NEWEST\s+WOULD RUN\s+REASON\n/,
@@ -219,7 +225,7 @@ Deno.test("argoos plan -f prints the table and changes nothing", async () => {
   }
 });
 
-Deno.test("argoos plan -f shows rollouts in progress and rejected images after the table", async () => {
+Deno.test("argoos plan -f shows holds, rollouts in progress, rejected images and human changes after the table", async () => {
   const reg = startTagRegistry(PLAN_TAGS);
   const dir = await Deno.makeTempDir();
   try {
@@ -236,16 +242,25 @@ Deno.test("argoos plan -f shows rollouts in progress and rejected images after t
       startedAt: Date.parse("2026-12-02T10:00:00Z"),
       deadline: Date.parse("2026-12-02T10:10:00Z"),
     });
-    const rejected = encodeRejected([], {
-      repository: `${reg.host}/myapp`,
-      digest,
-      tag: "1.2.5",
-      at: Date.parse("2026-12-01T09:00:00Z"),
-      reason: "crash-loop",
-    });
+    const rejected = encodeRejected(
+      decodeRejected(encodeRejected([], {
+        repository: `${reg.host}/myapp`,
+        digest,
+        tag: "1.2.5",
+        at: Date.parse("2026-12-01T09:00:00Z"),
+        reason: "crash-loop",
+      })).value,
+      {
+        repository: `${reg.host}/myapp`,
+        digest: `sha256:${"c".repeat(64)}`,
+        tag: "1.2.6",
+        at: Date.parse("2026-12-01T09:30:00Z"),
+        reason: "manual",
+      },
+    );
     const manifest = planManifest(reg.host).replace(
       "  labels:\n    argoos.io/policy: minor\n",
-      `  labels:\n    argoos.io/policy: minor\n  annotations:\n    argoos.io/rollout: '${record}'\n    argoos.io/rejected: '${rejected}'\n`,
+      `  labels:\n    argoos.io/policy: minor\n  annotations:\n    argoos.io/rollout: '${record}'\n    argoos.io/rejected: '${rejected}'\n    argoos.io/hold: "true"\n    argoos.io/hold-reason: incident 123\n`,
     );
     assert.notEqual(manifest, planManifest(reg.host));
     const file = `${dir}/app.yaml`;
@@ -260,13 +275,22 @@ Deno.test("argoos plan -f shows rollouts in progress and rejected images after t
     assert.equal(code, 0, stderr);
     const tail = stdout.slice(stdout.indexOf("\n\n") + 2);
     assert.equal(
-      tail,
+      tail.slice(0, tail.indexOf("Failed without progress after:")),
       [
+        "Held (Argoos writes nothing):",
+        "  Deployment default/web: until released (incident 123)",
+        "",
         "Rollouts in progress:",
         `  Deployment default/web: app: ${reg.host}/myapp:1.2.3 → ${reg.host}/myapp:1.2.4 (push 1.2.4 ${digest}), since 2026-12-02T10:00:00Z, health timeout 2026-12-02T10:10:00Z`,
         "",
         "Rejected images:",
         `  Deployment default/web: ${reg.host}/myapp@${digest} (1.2.5): crash-loop at 2026-12-01T09:00:00Z`,
+        "",
+        "Human changes kept (never written there again):",
+        `  Deployment default/web: ${reg.host}/myapp@sha256:${
+          "c".repeat(64)
+        } (1.2.6): changed by hand at 2026-12-01T09:30:00Z`,
+        "",
         "",
       ].join("\n"),
     );
@@ -400,6 +424,37 @@ spec:
       ["done", undefined],
     ]);
     assert.ok(formatPlan(rows).includes("\n    gates: min age reached 2026-12-12T12:00:00Z; "));
+  } finally {
+    registry.close();
+    await reg.close();
+  }
+});
+
+Deno.test("planWorkloads decides as the service does: a digest rejected on the workload is passed over", async () => {
+  const reg = startTagRegistry({ myapp: ["1.2.3", "1.3.0", "1.4.0"] });
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  try {
+    const rejected = encodeRejected([], {
+      repository: `${reg.host}/myapp`,
+      digest: await digestOf("myapp", "1.4.0"),
+      tag: "1.4.0",
+      at: Date.parse("2026-12-06T10:00:00Z"),
+      reason: "manual",
+    });
+    const [w] = workloadsFromManifests([`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: { argoos.io/policy: minor }
+  annotations: { argoos.io/rejected: '${rejected}' }
+spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:1.2.3" }] } } }
+`]);
+    const [row] = await planWorkloads([w], registry, noCredentials);
+    assert.equal(row.next, `${reg.host}/myapp:1.3.0`);
+    assert.equal(row.reason, "update");
+    assert.match(row.considered, /skipped 1\.4\.0: rejected here \(manual\)/);
+    // The registry was asked about the candidates, as the service's truth check asks.
+    assert.ok(reg.requests.some((q) => q.url.pathname === "/v2/myapp/manifests/1.4.0"));
   } finally {
     registry.close();
     await reg.close();

@@ -231,7 +231,12 @@ Deno.test("all: the last push wins by push time, and an older push than the reco
   });
   assert.deepEqual(candidatesFor(f).map((c) => c.tag), ["x", "y", "w"]);
   const written = settle(f, candidatesFor(f)[0], { digest: D1 });
-  assert.deepEqual(written.state, { image: `myapp:x@${D1}`, digest: D1, pushedAt: 20 });
+  assert.deepEqual(written.state, {
+    image: `myapp:x@${D1}`,
+    digest: D1,
+    pushedAt: 20,
+    written: true,
+  });
   // Recorded on the workload: x's push time. y, older, is then no candidate, on any replica.
   const after = facts("all", `myapp:x@${D1}`, {
     state: written.state,

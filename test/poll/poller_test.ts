@@ -4,7 +4,7 @@ import { type CycleStats, POLL_INTERVAL_ANNOTATION, Poller } from "../../lib/pol
 import { deliverPushes } from "../../lib/reconcile/deliver.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { WorkQueue } from "../../lib/reconcile/queue.ts";
-import { type ReconcileOutcome, Reconciler } from "../../lib/reconcile/reconciler.ts";
+import { Reconciler, type ReconcileResult } from "../../lib/reconcile/reconciler.ts";
 import { TagVerifier } from "../../lib/registry/tag_verifier.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { type Outcome, Rollout } from "../../lib/rollout/rollout.ts";
@@ -88,7 +88,7 @@ async function start(opts: HarnessOptions = {}): Promise<Harness> {
     runningDigestsOf: () => Promise.resolve(new Map()),
     logger: log.logger,
   });
-  const queue = new WorkQueue<ReconcileOutcome>({ reconcile: (k) => reconciler.reconcile(k) });
+  const queue = new WorkQueue<ReconcileResult>({ reconcile: (k) => reconciler.reconcile(k) });
   const poller = new Poller({
     cache,
     registry,

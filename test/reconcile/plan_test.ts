@@ -459,7 +459,7 @@ Deno.test("plan: the state written records image, digest and push time in the sa
   );
   const plan = await reconcilerWith(facts, D2).plan(w);
   assert.deepEqual(JSON.parse(plan.annotations!["argoos.io/state"]!), {
-    app: { image: `myapp:x@${D2}`, digest: D2, pushedAt: 20 },
+    app: { image: `myapp:x@${D2}`, digest: D2, pushedAt: 20, written: true },
   });
   assert.equal(plan.source, "webhook");
 });

@@ -155,3 +155,16 @@ Deno.test("WorkQueue.addAfter: a key running when its time comes runs again afte
     await q.stop();
   }
 });
+
+Deno.test("WorkQueue.addAfter: a delay beyond the longest timer waits, not runs at once", async () => {
+  let runs = 0;
+  const q = new WorkQueue({ reconcile: () => Promise.resolve(++runs) });
+  try {
+    assert.ok(q.addAfter("k", 365 * 86_400_000)); // a hold until next year
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(runs, 0);
+    assert.equal(q.length, 1);
+  } finally {
+    await q.stop();
+  }
+});

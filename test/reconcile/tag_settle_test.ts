@@ -11,7 +11,7 @@ import { fakeDigest, startStubRegistry, type StubRegistry } from "../../bench/st
 import { DeadlineError, deliverPushes } from "../../lib/reconcile/deliver.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { WorkQueue } from "../../lib/reconcile/queue.ts";
-import { type ReconcileOutcome, Reconciler } from "../../lib/reconcile/reconciler.ts";
+import { Reconciler, type ReconcileResult } from "../../lib/reconcile/reconciler.ts";
 import { TagNotYetServedError, TagVerifier } from "../../lib/registry/tag_verifier.ts";
 import type { Rollout } from "../../lib/rollout/rollout.ts";
 import type { WorkloadCache } from "../../lib/workloads/cache.ts";
@@ -69,11 +69,10 @@ Deno.test("a pushed tag that never resolves: nothing written, bounded retries, t
   const written: string[] = [];
   let ended = 0;
   const rollout = {
-    apply: async (w, _source, decide) => {
-      const plan = await decide(w);
+    apply: (_w, plan) => {
       ended++;
       for (const v of plan.verdicts) if (v.to) written.push(v.to);
-      return plan.verdicts.some((v) => v.to) ? "applied" : "unchanged";
+      return Promise.resolve(plan.verdicts.some((v) => v.to) ? "applied" : "unchanged");
     },
   } as Pick<Rollout, "apply"> as Rollout;
   const facts = new RepositoryFacts();
@@ -87,7 +86,7 @@ Deno.test("a pushed tag that never resolves: nothing written, bounded retries, t
     tagSettleMs: 400,
   });
   const retries: unknown[] = [];
-  const queue = new WorkQueue<ReconcileOutcome>({
+  const queue = new WorkQueue<ReconcileResult>({
     reconcile: (key) => reconciler.reconcile(key),
     baseDelayMs: 20,
     onRetry: (_key, _ms, cause) => retries.push(cause),

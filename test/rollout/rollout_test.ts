@@ -1,6 +1,6 @@
 /**
- * Rollout.apply against the fake API server: one guarded patch per workload, re-decided on
- * conflicts, with dry runs, refusals and reports.
+ * Rollout.apply against the fake API server: one guarded patch per workload, never decided
+ * again (a conflict is answered guard-failed), with dry runs, refusals and reports.
  *
  * @module
  */
@@ -73,7 +73,7 @@ Deno.test("apply patches each kind at its pod spec and reports it", async () => 
         kind,
         containers: [{ name: "side", image: "nginx:1" }, { name: "app", image: "myapp:1.2.3" }],
       });
-      assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "applied", kind);
+      assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "applied", kind);
       const stored = c.fake.get(
         kind === "CronJob" ? "batch/v1" : "apps/v1",
         kind,
@@ -116,7 +116,7 @@ Deno.test("apply: several matching containers change in one patch", async () => 
       initContainers: [{ name: "migrate", image: "myapp:1.2.0" }],
       containers: [{ name: "app", image: "myapp:1.2.3" }],
     });
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.3.0")), "applied");
+    assert.equal(await rollout.apply(w, toTag("1.3.0")(w), "webhook"), "applied");
     assert.equal(patches(c).length, 1);
     assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
       "migrate=myapp:1.3.0",
@@ -131,7 +131,7 @@ Deno.test("apply: nothing to change patches nothing", async () => {
     const rollout = new Rollout({ client: c.client, onReport: (r) => reports.push(r) });
     const w = seed(c);
     for (const tag of ["1.2.3", "1.3.0", "1.2.2", "latest"]) {
-      assert.equal(await rollout.apply(w, "webhook", toTag(tag)), "unchanged", tag);
+      assert.equal(await rollout.apply(w, toTag(tag)(w), "webhook"), "unchanged", tag);
     }
     assert.equal(patches(c).length, 0);
     assert.equal(reports.length, 0);
@@ -159,7 +159,7 @@ Deno.test("apply: only Argoos's annotations are kept in memory, the others survi
         ...toTag("1.2.4")(x),
         annotations: { "argoos.io/state": '{"app":{}}' },
       });
-      assert.equal(await rollout.apply(w, "webhook", plan), "applied");
+      assert.equal(await rollout.apply(w, plan(w), "webhook"), "applied");
       const stored = c.fake.get("apps/v1", "Deployment", "default", "web") as KubeObject;
       assert.deepEqual(stored.metadata?.annotations, {
         ...annotations,
@@ -179,7 +179,8 @@ Deno.test("apply in dry-run decides, reports and patches nothing", async () => {
       logger: log.logger,
       onReport: (r) => reports.push(r),
     });
-    assert.equal(await rollout.apply(seed(c), "poll", toTag("1.2.4")), "dry-run");
+    const w = seed(c);
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "poll"), "dry-run");
     assert.equal(patches(c).length, 0);
     assert.deepEqual(reports.map((r) => [r.outcome, r.source]), [["dry-run", "poll"]]);
     const decision = log.records().find((r) => r.msg === "decision");
@@ -195,7 +196,7 @@ Deno.test("apply: a workload deleted meanwhile is gone", async () => {
     const rollout = new Rollout({ client: c.client });
     const w = seed(c);
     c.fake.remove("apps/v1", "Deployment", "default", "web");
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "gone");
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "gone");
   });
 });
 
@@ -205,33 +206,30 @@ Deno.test("apply: deleted between a conflict and the re-read is gone", async () 
     const w = seed(c);
     c.fake.fail({ method: "PATCH", status: 409, reason: "Conflict" });
     c.fake.fail({ method: "GET", status: 404, reason: "NotFound" });
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "gone");
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "gone");
   });
 });
 
-Deno.test("apply: conflicts are re-read and re-decided up to the limit, then transient", async () => {
+Deno.test("apply: a conflict is re-read into the cache and answered guard-failed, once", async () => {
   await withCluster(async (c) => {
-    const rollout = new Rollout({ client: c.client, maxAttempts: 3 });
+    const rollout = new Rollout({ client: c.client });
     const w = seed(c);
-    c.fake.fail({ method: "PATCH", status: 409, reason: "Conflict", times: 3 });
-    await assert.rejects(
-      rollout.apply(w, "webhook", toTag("1.2.4")),
-      (err) => err instanceof TransientRolloutError && /gave up after 3 attempts/.test(err.message),
-    );
-    assert.equal(patches(c).length, 3);
-    assert.equal(c.fake.requests.filter((r) => r.method === "GET").length, 3);
-    // The conflicts are over: the next try applies.
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "applied");
+    c.fake.fail({ method: "PATCH", status: 409, reason: "Conflict" });
+    // The writer never decides again: the reconcile does, from the workload read back.
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "guard-failed");
+    assert.equal(patches(c).length, 1);
+    assert.equal(c.fake.requests.filter((r) => r.method === "GET").length, 1);
+    // The conflict is over: the next write applies.
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "applied");
   });
 });
 
-Deno.test("apply: a failed test op (image changed by someone) re-decides on the fresh object", async () => {
+Deno.test("apply: a failed test op (image changed by someone) writes nothing more", async () => {
   await withCluster(async (c) => {
     const rollout = new Rollout({ client: c.client });
     const stale = seed(c);
     seed(c, { containers: [{ name: "app", image: "myapp:1.2.5" }] });
-    // Under the fresh 1.2.5, 1.2.4 is no update: nothing more is written.
-    assert.equal(await rollout.apply(stale, "webhook", toTag("1.2.4")), "unchanged");
+    assert.equal(await rollout.apply(stale, toTag("1.2.4")(stale), "webhook"), "guard-failed");
     assert.equal(patches(c).length, 1);
     assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
       "app=myapp:1.2.5",
@@ -244,10 +242,10 @@ Deno.test("apply: 5xx and unreachable API servers are transient", async () => {
     const rollout = new Rollout({ client: c.client });
     const w = seed(c);
     c.fake.fail({ method: "PATCH", status: 503 });
-    await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), TransientRolloutError);
+    await assert.rejects(rollout.apply(w, toTag("1.2.4")(w), "webhook"), TransientRolloutError);
     c.fake.fail({ method: "PATCH", status: 409 });
     c.fake.fail({ method: "GET", status: 500 });
-    await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), /re-reading/);
+    await assert.rejects(rollout.apply(w, toTag("1.2.4")(w), "webhook"), /re-reading/);
   });
   const c = await startFakeCluster();
   await c.stop();
@@ -260,7 +258,7 @@ Deno.test("apply: 5xx and unreachable API servers are transient", async () => {
     }) as KubeObject,
   );
   await assert.rejects(
-    new Rollout({ client: c.client }).apply(w, "webhook", toTag("1.2.4")),
+    new Rollout({ client: c.client }).apply(w, toTag("1.2.4")(w), "webhook"),
     TransientRolloutError,
   );
 });
@@ -275,7 +273,8 @@ Deno.test("apply: a 422 with the images unchanged is refused, reported and logge
       onReport: (r) => reports.push(r),
     });
     c.fake.fail({ method: "PATCH", status: 422, reason: "Invalid", message: "denied by policy" });
-    assert.equal(await rollout.apply(seed(c), "webhook", toTag("1.2.4")), "refused");
+    const w = seed(c);
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "refused");
     assert.equal(reports.length, 1);
     assert.equal(reports[0].outcome, "refused");
     assert.match(reports[0].error ?? "", /denied by policy/);
@@ -292,17 +291,17 @@ Deno.test("apply: 401 and an RBAC 403 are retried; admission denials and other 4
     const rbac = rbacForbidden(deployments, "web", "default", "system:serviceaccount:a:b", "patch");
     for (const fault of [{ status: 401 }, { error: rbac }]) {
       c.fake.fail({ method: "PATCH", ...fault });
-      await assert.rejects(rollout.apply(w, "webhook", toTag("1.2.4")), TransientRolloutError);
+      await assert.rejects(rollout.apply(w, toTag("1.2.4")(w), "webhook"), TransientRolloutError);
     }
     c.fake.fail({ method: "PATCH", status: 400, reason: "BadRequest" });
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "refused");
     // An admission webhook's denial (its own Status, no resource named) and a
     // ValidatingAdmissionPolicy's (403 with one cause) are refusals, whatever their message.
     c.fake.fail({
       method: "PATCH",
       error: webhookDenied("validate.kyverno.svc", { code: 403, message: "image not allowed" }),
     });
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "refused");
     c.fake.fail({
       method: "PATCH",
       error: admissionPolicyDenied(
@@ -314,7 +313,7 @@ Deno.test("apply: 401 and an RBAC 403 are retried; admission denials and other 4
         "Forbidden",
       ),
     });
-    assert.equal(await rollout.apply(w, "webhook", toTag("1.2.4")), "refused");
+    assert.equal(await rollout.apply(w, toTag("1.2.4")(w), "webhook"), "refused");
     assert.equal(patches(c).length, 5);
   });
 });
@@ -327,7 +326,7 @@ Deno.test("apply: a workload that opted out since it was read is left alone", as
     delete (obj.metadata as { labels: Record<string, string> }).labels["argoos.io/policy"];
     c.fake.put(obj);
     // The label test fails (422), the re-read shows no label: nothing is written.
-    assert.equal(await rollout.apply(stale, "webhook", toTag("1.2.4")), "unchanged");
+    assert.equal(await rollout.apply(stale, toTag("1.2.4")(stale), "webhook"), "guard-failed");
     assert.equal(patches(c).length, 1);
     assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
       "app=myapp:1.2.3",
@@ -335,13 +334,13 @@ Deno.test("apply: a workload that opted out since it was read is left alone", as
   });
 });
 
-Deno.test("apply: a policy narrowed since it was read is decided again under the new one", async () => {
+Deno.test("apply: a policy narrowed since it was read fails the label test, nothing written", async () => {
   await withCluster(async (c) => {
     const rollout = new Rollout({ client: c.client });
     const stale = seed(c, { policy: "major" });
     seed(c, { policy: "patch" });
-    // The stale `major` says 2.0.0; the label test fails and `patch` refuses it.
-    assert.equal(await rollout.apply(stale, "webhook", toTag("2.0.0")), "unchanged");
+    // The stale `major` says 2.0.0; the label test fails: the reconcile decides again.
+    assert.equal(await rollout.apply(stale, toTag("2.0.0")(stale), "webhook"), "guard-failed");
     assert.equal(patches(c).length, 1);
     assert.deepEqual(imagesOf(c.fake.get("apps/v1", "Deployment", "default", "web")), [
       "app=myapp:1.2.3",
@@ -354,7 +353,7 @@ Deno.test("apply: a standing refusal is logged at info once, then at debug", asy
     const log = capture();
     const rollout = new Rollout({ client: c.client, logger: log.logger });
     const w = seed(c, { policy: "bogus" });
-    for (let i = 0; i < 3; i++) await rollout.apply(w, "webhook", toTag("1.2.4"));
+    for (let i = 0; i < 3; i++) await rollout.apply(w, toTag("1.2.4")(w), "webhook");
     const levels = log.records().filter((r) => r.msg === "decision").map((r) => r.level);
     assert.deepEqual(levels, ["info", "debug", "debug"]);
   });

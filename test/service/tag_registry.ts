@@ -1,6 +1,7 @@
 /**
  * A stub registry on 127.0.0.1 that lists fixed tags per repository and answers manifest
- * HEADs with a digest derived from repository and tag, counting what it was asked.
+ * HEADs and GETs (an image manifest) with a digest derived from repository and tag, counting
+ * what it was asked.
  *
  * @module
  */
@@ -32,6 +33,18 @@ export interface TagRegistry extends Stub {
   listings(repository: string): number;
 }
 
+/** An image manifest, for a GET (its digest header is the stub's, not the body's hash). */
+const IMAGE_MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: "application/vnd.oci.image.manifest.v1+json",
+  config: {
+    mediaType: "application/vnd.oci.image.config.v1+json",
+    digest: `sha256:${"0".repeat(64)}`,
+    size: 2,
+  },
+  layers: [],
+});
+
 const notFound = (code: string) =>
   Response.json({ errors: [{ code, message: code.toLowerCase() }] }, { status: 404 });
 
@@ -60,7 +73,7 @@ export function startTagRegistry(tags: Record<string, string[]>): TagRegistry {
     }
     const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path);
     if (manifest && tags[manifest[1]]?.includes(manifest[2])) {
-      return new Response(null, {
+      return new Response(req.method === "HEAD" ? null : IMAGE_MANIFEST, {
         headers: {
           "docker-content-digest": await digestOf(manifest[1], manifest[2]),
           "content-type": "application/vnd.oci.image.manifest.v1+json",

@@ -9,7 +9,7 @@ import { readInvocation } from "../../cli/config.ts";
 import type { KubeClient } from "../../lib/kube/client.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { startStubRegistry, type StubRegistry } from "../../bench/stub_registry.ts";
-import { type Argoos, startArgoos } from "../../lib/service/argoos.ts";
+import { type Argoos, type ArgoosDeps, startArgoos } from "../../lib/service/argoos.ts";
 import { capture, type CapturedLog } from "./capture_log.ts";
 import { LOOPBACK_INSECURE } from "./loopback.ts";
 import { type FakeCluster, startFakeCluster } from "./fake_cluster.ts";
@@ -40,6 +40,8 @@ export interface ServiceOptions {
   answer?: RegistryAnswer;
   /** The service's clock (gates, rollout records); default `Date.now`. */
   now?: () => number;
+  /** The work queue's back-off, scaled down to keep a test short (default 1 s to 5 min). */
+  backoff?: ArgoosDeps["backoff"];
 }
 
 /**
@@ -105,6 +107,7 @@ export async function launchArgoos(
   env: Record<string, string> = {},
   registry?: RegistryClient,
   now?: () => number,
+  backoff?: ArgoosDeps["backoff"],
 ): Promise<LaunchedArgoos> {
   const defaults = [
     "--listen",
@@ -116,7 +119,13 @@ export async function launchArgoos(
   ];
   const { config } = await readInvocation([...defaults, ...args], (name) => env[name]);
   const log = capture();
-  const argoos = await startArgoos(config, { client, logger: log.logger, registry, now });
+  const argoos = await startArgoos(config, {
+    client,
+    logger: log.logger,
+    registry,
+    now,
+    backoff,
+  });
   return { argoos, log };
 }
 
@@ -152,6 +161,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     opts.env,
     clientFor(registry, opts.answer),
     opts.now,
+    opts.backoff,
   );
   const read = async (res: Response) => ({ status: res.status, text: await res.text() });
   return {

@@ -216,7 +216,7 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
     assert.equal(patch.contentType, "application/json-patch+json");
     const pushedAt = Date.parse(JSON.parse(delivery.body).events[0].timestamp);
     const digest = svc.registry.digestOf("myapp", "1.2.4");
-    const state = { app: { image: `${REG}/myapp:1.2.4`, digest, pushedAt } };
+    const state = { app: { image: `${REG}/myapp:1.2.4`, digest, pushedAt, written: true } };
     assert.deepEqual(patch.body, [
       { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "patch" },
       {
@@ -254,6 +254,7 @@ Deno.test("a push rolls out the matching labelled Deployment, and only it", asyn
       name: "app",
       from: `${REG}/myapp:1.2.3`,
       to: `${REG}/myapp:1.2.4`,
+      digest,
     }]);
     assert.deepEqual(record.push, { repository: `${REG}/myapp`, tag: "1.2.4", digest, pushedAt });
     assert.deepEqual(record.restore, { "argoos.io/state": null });
