@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Hold, readHold } from "../policy/hold.ts";
 import {
   decodeRejected,
   decodeRollout,
@@ -26,9 +27,6 @@ export const STATE_FILTERS: readonly (WorkloadState | "all")[] = [
   "failed",
   "held",
 ];
-
-/** The hold annotation (spec: "A hold stops everything"). */
-export const HOLD_ANNOTATION = "argoos.io/hold";
 
 /** One container's status. */
 export interface ContainerStatus {
@@ -142,7 +140,7 @@ function statusOf(w: Workload, d: Decisions | undefined, now: number): WorkloadS
       : "progressing" as const,
   };
   const containers = w.containers.map((c) => containerStatus(c.name, c.image, d));
-  const hold = holdOf(w.annotations[HOLD_ANNOTATION], now);
+  const hold = holdOf(readHold(w.annotations, now));
   const failure = lastFailure(d?.outcome, rejected);
   const pending = d?.notice && PENDING.has(d.notice.reason) ? d.notice : undefined;
   const waiting = containers.find((c) => c.candidate !== undefined && c.why !== undefined);
@@ -204,12 +202,11 @@ function containerStatus(name: string, image: string, d: Decisions | undefined):
   return { ...status, why: REASONS[planned.reason] ?? planned.reason };
 }
 
-/** Why a workload is held, or undefined: `"true"`, or a time still ahead. */
-function holdOf(value: string | undefined, now: number): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.trim() === "true") return `${HOLD_ANNOTATION}: "true"`;
-  const until = Date.parse(value);
-  return Number.isFinite(until) && until > now ? `held until ${iso(until)}` : undefined;
+/** Why a workload is held, in words; undefined when it is not. */
+function holdOf(hold: Hold): string | undefined {
+  if (!hold.held) return undefined;
+  if (hold.invalid) return `held: ${hold.invalid}`;
+  return hold.until === undefined ? "held until released" : `held until ${iso(hold.until)}`;
 }
 
 /** The last failure when nothing succeeded since: an outcome seen, or the newest rejection. */

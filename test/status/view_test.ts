@@ -24,7 +24,7 @@ Deno.test("each workload's state, with its reason in words", () => {
     ["shop", "search", "in-progress"],
   ]);
   assert.match(byName("billing").stateReason!, /^Reverted: app: billing:4\.3\.0 → billing:4\.2\.0/);
-  assert.equal(byName("ledger").stateReason, 'argoos.io/hold: "true"');
+  assert.equal(byName("ledger").stateReason, "held until released");
   assert.match(
     byName("checkout").stateReason!,
     /waits for argoos\.io\/update-window, opens 2026-12-12/,
@@ -95,6 +95,7 @@ Deno.test("holds: true, or a time still ahead", () => {
   assert.equal(state("2026-12-07T00:00:00Z"), "held");
   assert.equal(state("2026-12-01T00:00:00Z"), "ok");
   assert.equal(state("false"), "ok");
+  assert.equal(state("tomorrow"), "held", "an unreadable hold holds, as the reconcile treats it");
 });
 
 Deno.test("filters by namespace and state", () => {
