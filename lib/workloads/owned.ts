@@ -31,10 +31,11 @@ export interface OwnedObject {
 }
 
 /**
- * Pods the workload owns, of any revision (a CronJob: the Pods of its Jobs). Costs one LIST of
- * pods by the workload's selector, plus one of ReplicaSets (Deployment) or Jobs (CronJob)
- * before it; none of pods when that finds no owner. A workload without a valid selector owns
- * nothing that can be listed: empty.
+ * Pods the workload owns, of any revision (a CronJob: the Pods of the Jobs it runs and last
+ * scheduled, {@linkcode recentJobs}). Costs one LIST of pods by the workload's selector, plus
+ * one of ReplicaSets (Deployment), or for a CronJob a GET of it and of those few Jobs by name,
+ * never a LIST of Jobs; none of pods when that finds no owner. A workload without a valid
+ * selector owns nothing that can be listed: empty.
  *
  * @example
  * ```ts ignore
@@ -46,7 +47,16 @@ export async function ownedPods(client: KubeClient, workload: Workload): Promise
   const { namespace, selector } = workload;
   if (selector === undefined) return [];
   const kind = workload.kind.type.kind;
-  if (kind === "CronJob") return jobPods(client, namespace, await ownedJobs(client, workload));
+  if (kind === "CronJob") {
+    let cronJob: CronJob;
+    try {
+      cronJob = await client.get<CronJob>(workload.kind.type, namespace, workload.name);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return [];
+      throw e;
+    }
+    return jobPods(client, namespace, await recentJobs(client, cronJob));
+  }
   let owners = new Set([workload.uid]);
   if (kind === "Deployment") {
     const sets = await children<OwnedObject>(
@@ -113,20 +123,6 @@ export async function recentJobs(client: KubeClient, cronJob: CronJob): Promise<
     }
   }));
   return jobs.filter((j): j is Job => j !== undefined && controllerUid(j) === meta.uid);
-}
-
-/**
- * Jobs a CronJob owns (by its job template's labels, then owner references).
- *
- * @example
- * ```ts ignore
- * import { ownedJobs } from "./owned.ts";
- * const jobs = await ownedJobs(client, cronJob);
- * ```
- */
-export function ownedJobs(client: KubeClient, cronJob: Workload): Promise<Job[]> {
-  if (cronJob.selector === undefined) return Promise.resolve([]);
-  return children<Job>(client, JOBS, cronJob.namespace, cronJob.selector, cronJob.uid);
 }
 
 /** Pods matching `selector` whose controller is one of `owners`. */

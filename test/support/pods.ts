@@ -131,6 +131,21 @@ export function seedPods(
       spec: { template },
     });
     const jobUid = (middle.metadata as Meta).uid;
+    // Running, as the CronJob controller records it: Argoos finds a CronJob's Jobs from there.
+    const status = (stored.status ?? {}) as { active?: unknown[] };
+    fake.put({
+      ...stored,
+      status: {
+        ...status,
+        active: [...(status.active ?? []), {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          name: jobName,
+          namespace: ns,
+          uid: jobUid,
+        }],
+      },
+    });
     Object.assign(podLabels, {
       "batch.kubernetes.io/controller-uid": jobUid,
       "batch.kubernetes.io/job-name": jobName,

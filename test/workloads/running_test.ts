@@ -190,13 +190,16 @@ Deno.test("runningDigests: a CronJob's pods through its Jobs (by the Job uid lab
     seedPods(fake, other.obj, { imageID: repo(B) });
     const before = fake.requests.length;
     assert.deepEqual(await runningDigests(client, workload), new Map([["report", A]]));
-    const lists = fake.requests.slice(before);
-    assert.deepEqual(lists.map((r) => r.path), [
-      "/apis/batch/v1/namespaces/default/jobs",
+    // The CronJob, the Jobs it runs by name (never a LIST of Jobs), one LIST of their pods.
+    const reads = fake.requests.slice(before);
+    assert.deepEqual(reads.map((r) => r.path), [
+      "/apis/batch/v1/namespaces/default/cronjobs/report",
+      "/apis/batch/v1/namespaces/default/jobs/report-29250001",
+      "/apis/batch/v1/namespaces/default/jobs/report-29250002",
       "/api/v1/namespaces/default/pods",
     ]);
     assert.match(
-      lists[1].query.get("labelSelector")!,
+      reads[3].query.get("labelSelector")!,
       /^batch\.kubernetes\.io\/controller-uid in \(/,
     );
   } finally {
