@@ -16,7 +16,7 @@ import {
 } from "../image/reference.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
-import { isObject } from "../parse/object.ts";
+import { isObject, parseJson } from "../parse/object.ts";
 
 /** Annotation holding the rollout in progress (JSON, see {@linkcode RolloutRecord}). */
 export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
@@ -207,12 +207,8 @@ export function encodeRollout(r: RolloutRecord): string {
  * ```
  */
 export function decodeRollout(text: string): Decoded<RolloutRecord> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { error: `${ROLLOUT_ANNOTATION} is not JSON` };
-  }
+  const raw = parseJson(text);
+  if (raw === undefined) return { error: `${ROLLOUT_ANNOTATION} is not JSON` };
   const bad = (what: string) => ({ error: `${ROLLOUT_ANNOTATION}: ${what}` });
   if (!isObject(raw) || raw.v !== 1) return bad("not a version 1 record");
   const startedAt = time(raw.startedAt);
@@ -291,12 +287,8 @@ export function decodeRejected(
   text: string | undefined,
 ): { value: RejectedImage[]; error?: string } {
   if (text === undefined) return { value: [] };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { value: [], error: `${REJECTED_ANNOTATION} is not JSON` };
-  }
+  const raw = parseJson(text);
+  if (raw === undefined) return { value: [], error: `${REJECTED_ANNOTATION} is not JSON` };
   if (!Array.isArray(raw)) return { value: [], error: `${REJECTED_ANNOTATION} is not a list` };
   const value: RejectedImage[] = [];
   let dropped = 0;

@@ -10,7 +10,13 @@ import { approvedDigests, readPending } from "../gates/pending.ts";
 import { deadlineSummary, healthSummary, holdSummary } from "../health/summary.ts";
 import { splitRepository } from "../image/reference.ts";
 import { currentTag } from "../policy/candidates.ts";
-import { type Answer, considerTags, decideContainer, type Rejected } from "../policy/decide.ts";
+import {
+  type Answer,
+  considerTags,
+  decideWith,
+  type DecisionFacts,
+  type Rejected,
+} from "../policy/decide.ts";
 import { type ContainerRules, rulesOf } from "../policy/rules.ts";
 import { readTag } from "../policy/tag.ts";
 import { readState } from "../policy/state.ts";
@@ -64,7 +70,7 @@ const SHOWN_PER_GROUP = 5;
 
 /**
  * Work out the plan rows for some workloads: the same decision as the service's
- * ({@linkcode decideContainer}), from the registry's listing, with the registry asked about the
+ * ({@linkcode decideWith}), from the registry's listing, with the registry asked about the
  * candidates as the service asks (a tag not served, not an image, or whose digest was rejected
  * on the workload is passed over). What the pods run is not read: a moved tag is not followed.
  *
@@ -162,7 +168,7 @@ async function wouldRun(
   row: PlanRow,
   verify: (tag: string) => Promise<Verified>,
 ): Promise<void> {
-  const f: Parameters<typeof decideContainer>[0] = {
+  const f: DecisionFacts = {
     rules,
     image: c.image,
     ref: c.ref!,
@@ -172,13 +178,11 @@ async function wouldRun(
     podsRead: true,
     rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
   };
-  const answers = new Map<string, Answer>();
-  let step = decideContainer(f, answers);
-  while (!("verdict" in step)) {
-    if ("ask" in step) answers.set(step.ask.tag, await answer(verify, step.ask.tag));
-    step = decideContainer(f, answers);
-  }
-  const { verdict } = step;
+  // Pods are not read: `podsRead` says so, and the decision never asks for them.
+  const verdict = await decideWith(f, {
+    running: () => Promise.resolve(undefined),
+    ask: (candidate) => answer(verify, candidate.tag),
+  });
   row.next = verdict.to ?? "-";
   row.reason = verdict.reason;
   const tag = currentTag(c.ref!);

@@ -356,6 +356,51 @@ export function decideContainer(
   return { verdict: { reason: "not-served", skipped } };
 }
 
+/** The facts {@linkcode decideContainer} decides from, with what the workload rejected. */
+export type DecisionFacts = Parameters<typeof decideContainer>[0];
+
+/** What {@linkcode decideWith} reads when the decision asks for it. */
+export interface DecisionReads {
+  /** The digest the container's pods run; undefined when unknown. */
+  running: () => Promise<string | undefined>;
+  /** What the registry says of a candidate. */
+  ask: (candidate: Candidate) => Promise<Answer>;
+}
+
+/**
+ * {@linkcode decideContainer} to its verdict: reads the pods and asks the registry each time it
+ * says, through `reads`, the only I/O (the reconcile and `argoos plan` differ only there).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReference } from "../image/reference.ts";
+ * import { decideWith } from "./decide.ts";
+ * const verdict = await decideWith(
+ *   { rules: { policy: "minor" }, image: "app:1.2.3", ref: parseReference("app:1.2.3"),
+ *     pushes: [], listing: ["1.2.3", "1.3.0"] },
+ *   { running: () => Promise.resolve(undefined),
+ *     ask: () => Promise.resolve({ digest: "sha256:" + "d".repeat(64) }) },
+ * );
+ * assert.equal(verdict.to, "app:1.3.0");
+ * ```
+ */
+export async function decideWith(
+  f: DecisionFacts,
+  reads: DecisionReads,
+): Promise<ContainerVerdict> {
+  const answers = new Map<string, Answer>();
+  let step = decideContainer(f, answers);
+  while (!("verdict" in step)) {
+    if ("pods" in step) {
+      f.running = await reads.running();
+      f.podsRead = true;
+    } else answers.set(step.ask.tag, await reads.ask(step.ask));
+    step = decideContainer(f, answers);
+  }
+  return step.verdict;
+}
+
 /** Why a container with facts has no candidate: what the policy says of the newest push. */
 function noCandidate(f: ContainerFacts): Reason | "no-candidate" {
   const newest = f.pushes.at(-1);

@@ -22,7 +22,7 @@ import {
 import { RECHECK_MS, type RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type Hold, HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
-import { type Answer, type Candidate, decideContainer } from "../policy/decide.ts";
+import { type Answer, type Candidate, decideWith, type DecisionFacts } from "../policy/decide.ts";
 import { rulesOf } from "../policy/rules.ts";
 import {
   readState,
@@ -286,7 +286,7 @@ export class Reconciler {
         continue;
       }
       if (pushes.length === 0 && !listing) continue;
-      const f: Parameters<typeof decideContainer>[0] = {
+      const f: DecisionFacts = {
         rules,
         image: c.image,
         ref: c.ref,
@@ -296,23 +296,17 @@ export class Reconciler {
         rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
       };
       // The one decision; this loop only reads the pods and asks the registry when it says.
-      const answers = new Map<string, Answer>();
-      let step = decideContainer(f, answers);
-      while (!("verdict" in step)) {
-        if ("pods" in step) {
-          running ??= this.#running(w);
-          f.running = (await running).get(c.name);
-          f.podsRead = true;
-        } else {
-          credentials ??= this.#opts.credentialsOf(w);
-          answers.set(
-            step.ask.tag,
-            await this.#answer(w, c.repository, pushes, step.ask, await credentials),
-          );
-        }
-        step = decideContainer(f, answers);
-      }
-      const { verdict } = step;
+      const verdict = await decideWith(f, {
+        running: async () => (await (running ??= this.#running(w))).get(c.name),
+        ask: async (candidate) =>
+          this.#answer(
+            w,
+            c.repository!,
+            pushes,
+            candidate,
+            await (credentials ??= this.#opts.credentialsOf(w)),
+          ),
+      });
       for (const s of verdict.skipped) {
         if (s.digest === undefined) continue;
         this.#log.info("digest rejected on this workload, skipped", {
@@ -413,7 +407,7 @@ export class Reconciler {
 
   /**
    * What the registry the workload names (its normalized host: what its pods pull from) says of
-   * one candidate, for {@linkcode decideContainer}. Rejects when the registry is unavailable, or
+   * one candidate, for {@linkcode decideWith}. Rejects when the registry is unavailable, or
    * while a pushed tag is not served yet (within the settle time).
    */
   async #answer(

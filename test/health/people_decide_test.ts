@@ -231,8 +231,11 @@ Deno.test("a hold set during a rollout: no revert, no update, Held once; release
     assert.equal(svc.argoos.metrics.reverts.value(), 0);
     // Told once per hold (the two holds read the same, so one Event counted twice), never
     // once per delivery or reconcile.
-    const held = events(svc, "Held");
-    assert.deepEqual(held.map((e) => e.count), [2]);
+    // The recorder writes Events after the reconcile that decided: wait for the count.
+    await waitFor(
+      () => events(svc, "Held").map((e) => e.count).join() === "2",
+      "one Held Event, counted twice",
+    );
 
     // Released: reconciled at once, no new push: reverted, then the kept update is made.
     await annotate(svc, HOLD_ANNOTATION, null);
