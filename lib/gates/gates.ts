@@ -35,16 +35,23 @@ export const GATE_ANNOTATIONS = [UPDATE_WINDOW, UPDATE_WINDOW_TIMEZONE, MIN_AGE,
 export interface GateRules {
   /** Empty: no window (`always`). */
   windows?: UpdateWindow[];
+  /** The IANA time zone the windows are read in; absent: UTC. */
   timeZone?: string;
+  /** How old (ms) a candidate must be before it is written. */
   minAgeMs?: number;
+  /** Whether a person must approve each digest. */
   approval?: boolean;
+  /** Whether Argoos only tells (writes nothing but `argoos.io/pending`). */
   observe?: boolean;
 }
 
 /** A gate value that cannot be used: the key as written, its value, and why. */
 export interface GateError {
+  /** The annotation key the value was read from (the container's own, or the workload's). */
   key: string;
+  /** The value as written. */
   value: string;
+  /** Why it cannot be used. */
   reason: string;
 }
 
@@ -122,6 +129,7 @@ export function readGateRules(
 
 /** The candidate a gate judges: the digest to write and since when it is known. */
 export interface GateCandidate {
+  /** The digest to write, `sha256:…`. */
   digest: string;
   /** ms epoch: its push time, else when Argoos first saw that tag at that digest. */
   since: number;
@@ -129,9 +137,13 @@ export interface GateCandidate {
 
 /** A gate that holds: which, when it may open (absent: approval, observe), and why. */
 export interface Held {
+  /** Always `false`: the candidate may not be written now. */
   open: false;
+  /** The first gate that holds it. */
   gate: GateName;
+  /** ms epoch when the gate may open; absent for approval and observe. */
   opensAt?: number;
+  /** The reason in words, with the opening time ("update window opens …"). */
   message: string;
 }
 

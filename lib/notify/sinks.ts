@@ -10,7 +10,9 @@ export type SinkFormat = "cloudevents" | "slack" | "teams";
 
 /** One configured sink. The URL is a credential (a Slack or Teams webhook): never logged. */
 export interface SinkSpec {
+  /** The name logs, metrics and `argoos.io/notify` use. */
   name: string;
+  /** The payload, picked by the URL's scheme. */
   format: SinkFormat;
   /** The URL requests go to (the `slack+`/`teams+` prefix removed). */
   url: string;

@@ -65,7 +65,9 @@ export type ReconcileOutcome = Outcome | "absent" | "held";
  * `refused` (the work queue's `retry`).
  */
 export interface ReconcileResult {
+  /** What the reconcile did. */
   outcome: ReconcileOutcome;
+  /** Look at the workload again this long (ms) from now; absent: only on a new trigger. */
   afterMs?: number;
 }
 
