@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { apiVersionOf, EVENTS } from "../kube/resource.ts";
+import { isoSeconds } from "../parse/time.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
 import type { Workload } from "../workloads/workload.ts";
@@ -185,7 +186,7 @@ export class EventRecorder {
       }
       const name = eventName(ev.workload.name, key);
       try {
-        await this.#create(ev, name, rfc3339(now));
+        await this.#create(ev, name, isoSeconds(now));
         if (!repeat) this.#tellFirst(ev);
         return this.#remember(key, { name, count: 1, at: now });
       } catch (err) {
@@ -211,7 +212,7 @@ export class EventRecorder {
   async #count(namespace: string, name: string, count: number, now: number): Promise<Seen> {
     await this.#client.patch(EVENTS, namespace, name, {
       count: count + 1,
-      lastTimestamp: rfc3339(now),
+      lastTimestamp: isoSeconds(now),
     }, "merge");
     return { name, count: count + 1, at: now };
   }
@@ -260,9 +261,6 @@ export class EventRecorder {
 }
 
 const SOURCE = "argoos";
-
-/** A `metav1.Time`: RFC 3339 in whole seconds, as the API server stores it. */
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * The Event's name: the workload's and a hash of the event key, the same on every replica, so

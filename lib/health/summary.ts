@@ -7,6 +7,7 @@
  */
 
 import { HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
+import { isoSeconds as iso } from "../parse/time.ts";
 import { HEALTH_TIMEOUT_ANNOTATION } from "./judge.ts";
 import {
   decodeRejected,
@@ -26,8 +27,6 @@ export interface HealthSummary {
   /** Records that could not be read. */
   problems: string[];
 }
-
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * Describe the `argoos.io/rollout` and `argoos.io/rejected` annotations of a workload.

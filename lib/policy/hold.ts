@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isoSeconds } from "../parse/time.ts";
+
 /** The annotation that holds a workload. */
 export const HOLD_ANNOTATION = "argoos.io/hold";
 /** Why it is held, one line (`argoos hold --reason`); shown, never interpreted. */
@@ -95,8 +97,6 @@ export function holdAnnotations(
   now: number,
 ): Record<string, string | null> {
   if (!hold) return { [HOLD_ANNOTATION]: null, [HOLD_REASON_ANNOTATION]: null };
-  const until = hold.forMs === undefined
-    ? "true"
-    : new Date(now + hold.forMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const until = hold.forMs === undefined ? "true" : isoSeconds(now + hold.forMs);
   return { [HOLD_ANNOTATION]: until, [HOLD_REASON_ANNOTATION]: hold.reason ?? null };
 }
