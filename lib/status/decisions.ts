@@ -10,6 +10,7 @@
 
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { WorkloadEvent } from "../events/recorder.ts";
+import type { GateName } from "../gates/pending.ts";
 import type { Verdict } from "../rollout/verdict.ts";
 import { imageIdDigest } from "../workloads/running.ts";
 import { type Workload, workloadKey } from "../workloads/workload.ts";
@@ -22,6 +23,8 @@ export interface PlannedContainer {
   reason: string;
   /** The image the plan would write. */
   to?: string;
+  /** For `gated`: the image it would write, the gate that holds it, when it may open and why. */
+  gated?: { to: string; gate: GateName; opensAt?: number; message: string };
 }
 
 /** A recorded Event, as the page shows it. */
@@ -100,10 +103,21 @@ export class DecisionStore {
   planned(w: Workload, verdicts: readonly Verdict[]): void {
     const containers: Record<string, PlannedContainer> = {};
     for (const v of verdicts) {
+      const g = v.gated;
       containers[v.container.name] = {
         image: v.container.image,
         reason: v.reason,
         ...(v.to !== undefined ? { to: v.to } : {}),
+        ...(g
+          ? {
+            gated: {
+              to: g.to,
+              gate: g.gate,
+              ...(g.opensAt !== undefined ? { opensAt: g.opensAt } : {}),
+              message: g.message,
+            },
+          }
+          : {}),
       };
     }
     this.#update(w, (d) => d.planned = { at: this.#now(), containers });

@@ -5,14 +5,22 @@
  * @module
  */
 
-import { type Hold, readHold } from "../policy/hold.ts";
 import {
   decodeRejected,
   decodeRollout,
   REJECTED_ANNOTATION,
   ROLLOUT_ANNOTATION,
 } from "../health/record.ts";
+import { holdSummary } from "../health/summary.ts";
+import { isoSeconds } from "../parse/time.ts";
 import { LEGACY_DIGESTS_ANNOTATION, STATE_ANNOTATION } from "../policy/state.ts";
+import {
+  APPROVE_ANNOTATION,
+  type GateName,
+  PENDING_ANNOTATION,
+  type PendingUpdate,
+  readPending,
+} from "../gates/pending.ts";
 import type { Workload } from "../workloads/workload.ts";
 import type { Decisions, DecisionStore, Told } from "./decisions.ts";
 
@@ -39,6 +47,8 @@ export interface ContainerStatus {
   candidate?: string;
   /** Why nothing is written now, in words; undefined when the image is what the policy wants. */
   why?: string;
+  /** The gate holding the candidate back, when it may open (RFC 3339) and the digest it waits with. */
+  pending?: { gate: GateName; opensAt?: string; digest?: string };
 }
 
 /** One workload's status. */
@@ -70,6 +80,8 @@ const BOOKKEEPING: ReadonlySet<string> = new Set([
   REJECTED_ANNOTATION,
   STATE_ANNOTATION,
   LEGACY_DIGESTS_ANNOTATION,
+  PENDING_ANNOTATION,
+  APPROVE_ANNOTATION,
 ]);
 
 /** Verdict reasons in words (the policy's reasons and the reconcile's). */
@@ -87,6 +99,14 @@ const REASONS: Readonly<Record<string, string>> = {
   "variant-mismatch": "another variant",
   "invalid-policy": "the policy label or an annotation is invalid",
   "baseline": "first sight of the tag: its digest recorded, nothing rolled out",
+};
+
+/** A gate in words, for a pending record read without the decision that wrote it. */
+const GATE_WORDS: Readonly<Record<GateName, string>> = {
+  observe: "observe mode, never written",
+  approval: "waits for approval",
+  "min-age": "waits for its minimum age",
+  window: "waits for an update window",
 };
 
 const FAILURES: ReadonlySet<string> = new Set(["RolloutFailed", "Reverted", "UpdateRejected"]);
@@ -139,19 +159,23 @@ function statusOf(w: Workload, d: Decisions | undefined, now: number): WorkloadS
       ? "past deadline" as const
       : "progressing" as const,
   };
-  const containers = w.containers.map((c) => containerStatus(c.name, c.image, d));
-  const hold = holdOf(readHold(w.annotations, now));
+  const pending = readPending(w.annotations);
+  const containers = w.containers.map((c) => containerStatus(c.name, c.image, d, pending[c.name]));
+  const hold = holdSummary(w.annotations, now);
   const failure = lastFailure(d?.outcome, rejected);
-  const pending = d?.notice && PENDING.has(d.notice.reason) ? d.notice : undefined;
+  const gated = containers.find((c) => c.pending !== undefined);
+  const notice = d?.notice && PENDING.has(d.notice.reason) ? d.notice : undefined;
   const waiting = containers.find((c) => c.candidate !== undefined && c.why !== undefined);
   const [state, stateReason]: [WorkloadState, string | undefined] = hold
-    ? ["held", hold]
+    ? ["held", `held ${hold}`]
     : rollout
     ? ["in-progress", `since ${rollout.since}`]
     : failure
     ? ["failed", failure]
-    : pending
-    ? ["pending", pending.message]
+    : gated
+    ? ["pending", `${gated.name}: ${gated.why}`]
+    : notice
+    ? ["pending", notice.message]
     : waiting
     ? ["pending", `${waiting.name}: ${waiting.why}`]
     : ["ok", undefined];
@@ -185,28 +209,49 @@ function statusOf(w: Workload, d: Decisions | undefined, now: number): WorkloadS
   };
 }
 
-function containerStatus(name: string, image: string, d: Decisions | undefined): ContainerStatus {
+function containerStatus(
+  name: string,
+  image: string,
+  d: Decisions | undefined,
+  recorded: PendingUpdate | undefined,
+): ContainerStatus {
   const counts = d?.pods?.containers[name];
   const running = counts &&
     Object.entries(counts).map(([digest, pods]) => ({ digest, pods }))
       .sort((a, b) => b.pods - a.pods);
   const planned = d?.planned?.containers[name];
+  const current = planned?.image === image ? planned : undefined;
   const status: ContainerStatus = { name, image, ...(running ? { running } : {}) };
-  if (!planned || planned.image !== image) return status;
-  if (planned.to !== undefined && planned.to !== image) {
-    // Planned but not written: the notice (a gate, a hold) says why, else it is on its way.
-    const why = d?.notice && d.notice.at >= d.planned!.at ? d.notice.message : "not written yet";
-    return { ...status, candidate: planned.to, why };
+  const pendingOf = (gate: GateName, opensAt: number | undefined, to: string) => ({
+    gate,
+    ...(opensAt !== undefined ? { opensAt: iso(opensAt) } : {}),
+    ...(recorded?.image === to ? { digest: recorded.digest } : {}),
+  });
+  // A gate holds it: the decision says why; every replica reads the same from argoos.io/pending.
+  const gated = current?.gated;
+  if (gated) {
+    const pending = pendingOf(gated.gate, gated.opensAt, gated.to);
+    return { ...status, candidate: gated.to, why: gated.message, pending };
   }
-  if (planned.to !== undefined) return status;
-  return { ...status, why: REASONS[planned.reason] ?? planned.reason };
-}
-
-/** Why a workload is held, in words; undefined when it is not. */
-function holdOf(hold: Hold): string | undefined {
-  if (!hold.held) return undefined;
-  if (hold.invalid) return `held: ${hold.invalid}`;
-  return hold.until === undefined ? "held until released" : `held until ${iso(hold.until)}`;
+  if (current?.to !== undefined && current.to !== image) {
+    // Planned but not written: the notice (a hold) says why, else it is on its way.
+    const why = d?.notice && d.notice.at >= d.planned!.at ? d.notice.message : "not written yet";
+    return { ...status, candidate: current.to, why };
+  }
+  if (recorded) {
+    const opens = recorded.opensAt !== undefined
+      ? `, may open ${isoSeconds(recorded.opensAt)}`
+      : "";
+    const pending = pendingOf(recorded.gate, recorded.opensAt, recorded.image);
+    return {
+      ...status,
+      candidate: recorded.image,
+      why: GATE_WORDS[recorded.gate] + opens,
+      pending,
+    };
+  }
+  if (!current || current.to !== undefined) return status;
+  return { ...status, why: REASONS[current.reason] ?? current.reason };
 }
 
 /** The last failure when nothing succeeded since: an outcome seen, or the newest rejection. */

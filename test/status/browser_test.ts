@@ -97,8 +97,9 @@ async function browserTest() {
     assert.match(row("checkout"), /Pending/);
     assert.match(
       row("checkout"),
-      /waits for argoos\.io\/update-window, opens 2026-12-12T02:00:00Z/,
+      /next: registry\.example\.com\/checkout:1\.5\.0 \(update window opens 2026-12-12T02:00:00Z\)/,
     );
+    assert.doesNotMatch(row("checkout"), /argoos\.io\/pending/, "bookkeeping is not a setting");
     assert.match(row("billing"), /Failed or reverted/);
     assert.match(row("billing"), /Reverted: app: billing:4\.3\.0 → billing:4\.2\.0/);
     assert.match(row("billing"), /4\.3\.0 sha256:222222222222…: crash-loop/);

@@ -1,7 +1,7 @@
 /**
  * Workloads and decisions for the status page's tests: one of each state (up to date,
- * pending at a gate, pending and not written yet, rolling out, reverted, held) in two
- * namespaces.
+ * pending at a gate, rolling out, reverted, held) in two namespaces, in the shapes the reconcile
+ * (its verdicts, `argoos.io/pending`) and the reporting (its Events) produce.
  *
  * @module
  */
@@ -12,7 +12,10 @@ import {
   REJECTED_ANNOTATION,
   ROLLOUT_ANNOTATION,
 } from "../../lib/health/record.ts";
-import type { WorkloadEvent } from "../../lib/events/recorder.ts";
+import { gateFor, type Held } from "../../lib/gates/gates.ts";
+import { encodePending, PENDING_ANNOTATION } from "../../lib/gates/pending.ts";
+import { parseUpdateWindows } from "../../lib/gates/window.ts";
+import { heldReporter } from "../../lib/service/reporting.ts";
 import type { Verdict } from "../../lib/rollout/verdict.ts";
 import { DecisionStore } from "../../lib/status/decisions.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
@@ -78,18 +81,27 @@ export function seedStatus(): { workloads: Workload[]; decisions: DecisionStore 
   plan(current, "not-greater");
   decisions.sawPods(current, [pod(DIGEST_OLD), pod(DIGEST_OLD), pod(DIGEST_OLD)]);
 
-  const gated = workload("checkout", "shop", "registry.example.com/checkout:1.4.0", {
-    "argoos.io/update-window": "Sat 02:00-04:00",
-  });
+  // Held by an update window, as the reconcile leaves it: the gated verdict it plans, the
+  // argoos.io/pending record it writes, and the UpdatePending Event the held reporter records.
   at(15);
-  plan(gated, "update", "registry.example.com/checkout:1.5.0");
-  decisions.recorded({
-    workload: gated,
-    // What a gate records (issue 16); not yet a reason of this branch's recorder.
-    reason: "UpdatePending" as WorkloadEvent["reason"],
-    type: "Normal",
-    message:
-      "app: checkout:1.4.0 → checkout:1.5.0 waits for argoos.io/update-window, opens 2026-12-12T02:00:00Z",
+  const candidate = "registry.example.com/checkout:1.5.0";
+  const window = "0 2 * * 6 2h";
+  const since = clock - MINUTE;
+  const rules = { windows: parseUpdateWindows(window) };
+  const shut = gateFor(rules, { digest: DIGEST_NEW, since }, new Set(), clock) as Held;
+  const pending = { image: candidate, digest: DIGEST_NEW, since, gate: shut.gate };
+  const gated = workload("checkout", "shop", "registry.example.com/checkout:1.4.0", {
+    "argoos.io/update-window": window,
+    [PENDING_ANNOTATION]: encodePending({ app: { ...pending, opensAt: shut.opensAt } })!,
+  });
+  decisions.planned(gated, [{
+    container: gated.containers[0],
+    policy: gated.policyLabel,
+    reason: "gated",
+    gated: { ...shut, to: candidate },
+  }]);
+  heldReporter({ record: (ev) => decisions.recorded(ev) }).onHeld(gated, {
+    app: { ...pending, opensAt: shut.opensAt, message: shut.message },
   });
 
   const rolling = workload("search", "shop", "registry.example.com/search:3.0.1", {

@@ -25,10 +25,7 @@ Deno.test("each workload's state, with its reason in words", () => {
   ]);
   assert.match(byName("billing").stateReason!, /^Reverted: app: billing:4\.3\.0 → billing:4\.2\.0/);
   assert.equal(byName("ledger").stateReason, "held until released");
-  assert.match(
-    byName("checkout").stateReason!,
-    /waits for argoos\.io\/update-window, opens 2026-12-12/,
-  );
+  assert.equal(byName("checkout").stateReason, "app: update window opens 2026-12-12T02:00:00Z");
   assert.equal(byName("search").stateReason, "since 2026-12-06T11:58:00.000Z");
 });
 
@@ -41,7 +38,12 @@ Deno.test("containers: the image written, pods per digest, the candidate and why
   }]);
   const [checkout] = byName("checkout").containers;
   assert.equal(checkout.candidate, "registry.example.com/checkout:1.5.0");
-  assert.match(checkout.why!, /update-window/);
+  assert.equal(checkout.why, "update window opens 2026-12-12T02:00:00Z");
+  assert.deepEqual(checkout.pending, {
+    gate: "window",
+    opensAt: "2026-12-12T02:00:00.000Z",
+    digest: DIGEST_NEW,
+  });
   assert.equal(checkout.running, undefined, "pods never read: unknown, not none");
   assert.deepEqual(byName("search").containers[0].running, [
     { digest: DIGEST_OLD, pods: 1 },
@@ -70,8 +72,50 @@ Deno.test("rollout in progress, last outcome, rejected digests, settings without
     at: "2026-12-06T11:50:00.000Z",
     reason: "crash-loop",
   }]);
-  assert.deepEqual(byName("checkout").settings, { "argoos.io/update-window": "Sat 02:00-04:00" });
+  assert.deepEqual(
+    byName("checkout").settings,
+    { "argoos.io/update-window": "0 2 * * 6 2h" },
+    "argoos.io/pending is bookkeeping",
+  );
   assert.equal(byName("checkout").policy, "minor");
+});
+
+Deno.test("a gated update is known from argoos.io/pending alone (another replica decided it)", () => {
+  const [checkout] = seedStatus().workloads.filter((w) => w.name === "checkout");
+  const approved = { ...checkout.annotations, "argoos.io/approve": DIGEST_OLD };
+  const w = { ...checkout, annotations: approved };
+  const [status] = workloadStatuses([w], new DecisionStore(), { now: NOW });
+  assert.equal(status.state, "pending");
+  assert.equal(
+    status.stateReason,
+    "app: waits for an update window, may open 2026-12-12T02:00:00Z",
+  );
+  assert.equal(status.containers[0].candidate, "registry.example.com/checkout:1.5.0");
+  assert.deepEqual(status.containers[0].pending, {
+    gate: "window",
+    opensAt: "2026-12-12T02:00:00.000Z",
+    digest: DIGEST_NEW,
+  });
+  assert.deepEqual(status.settings, { "argoos.io/update-window": "0 2 * * 6 2h" });
+  const approval = {
+    ...checkout.annotations,
+    "argoos.io/pending": JSON.stringify({
+      app: {
+        image: "registry.example.com/checkout:1.5.0",
+        digest: DIGEST_NEW,
+        since: "2026-12-06T11:44:00Z",
+        gate: "approval",
+      },
+    }),
+  };
+  const [waiting] = workloadStatuses(
+    [{ ...checkout, annotations: approval }],
+    new DecisionStore(),
+    {
+      now: NOW,
+    },
+  );
+  assert.equal(waiting.stateReason, "app: waits for approval");
 });
 
 Deno.test("a failure is known from argoos.io/rejected alone (another replica reverted), until a success", () => {
