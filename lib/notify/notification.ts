@@ -20,8 +20,9 @@ export type NotificationType =
 
 /**
  * Event reason → notification type. Reasons not named here (a dry run's `WouldUpdate`, an
- * `InvalidPolicy` told when the workload is read) notify nobody. Gates and manual changes
- * record `UpdatePending`, `ApprovalRequired`, `UpdateAvailable` and `ManualChange`.
+ * `InvalidPolicy` told when the workload is read, `Held`: the person who set the hold knows)
+ * notify nobody. Gates and manual changes record `UpdatePending`, `ApprovalRequired`,
+ * `UpdateAvailable` and `ManualChange`; a refused tag listing, `ListingRefused`.
  */
 export const NOTIFICATION_TYPES: Readonly<Record<string, NotificationType>> = {
   ImageUpdated: "io.argoos.rollout.applied",
@@ -32,6 +33,7 @@ export const NOTIFICATION_TYPES: Readonly<Record<string, NotificationType>> = {
   ApprovalRequired: "io.argoos.update.pending",
   UpdateAvailable: "io.argoos.update.available",
   UpdateRejected: "io.argoos.update.refused",
+  ListingRefused: "io.argoos.update.refused",
   ManualChange: "io.argoos.manual-change",
 };
 

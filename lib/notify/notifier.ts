@@ -11,6 +11,9 @@ import { type DeliveryOutcome, SinkQueue, type SinkQueueOptions } from "./delive
 import { notificationOf, NOTIFY_ANNOTATION } from "./notification.ts";
 import type { SinkSpec } from "./sinks.ts";
 
+/** Unknown sink names remembered as warned of; beyond it the oldest is warned of again. */
+const MAX_WARNED = 256;
+
 /** Options of {@linkcode Notifier}. */
 export interface NotifierOptions extends Omit<SinkQueueOptions, "onOutcome"> {
   /** CloudEvents `source`: `argoos/<cluster or host name>`. */
@@ -33,6 +36,8 @@ export class Notifier {
   #sinks: Map<string, SinkQueue>;
   #opts: NotifierOptions;
   #log: Logger;
+  /** Names `argoos.io/notify` gave that are no sink, warned of once each (at most MAX_WARNED). */
+  #warned = new Set<string>();
 
   constructor(sinks: readonly SinkSpec[], opts: NotifierOptions) {
     this.#opts = opts;
@@ -55,7 +60,11 @@ export class Notifier {
     for (const name of names) {
       const sink = this.#sinks.get(name);
       if (sink) sink.push(n);
-      else {
+      else if (!this.#warned.has(name)) {
+        this.#warned.add(name);
+        if (this.#warned.size > MAX_WARNED) {
+          this.#warned.delete(this.#warned.values().next().value!);
+        }
         this.#log.warn(`${NOTIFY_ANNOTATION} names a sink that is not configured`, {
           workload: `${ev.workload.namespace}/${ev.workload.name}`,
           sink: name,

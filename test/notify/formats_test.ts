@@ -129,7 +129,9 @@ Deno.test("every event reason maps to its type; other reasons notify nobody", ()
     ["ApprovalRequired", "io.argoos.update.pending"],
     ["UpdateAvailable", "io.argoos.update.available"],
     ["UpdateRejected", "io.argoos.update.refused"],
+    ["ListingRefused", "io.argoos.update.refused"],
     ["ManualChange", "io.argoos.manual-change"],
+    ["Held", undefined],
     ["WouldUpdate", undefined],
     ["InvalidPolicy", undefined],
   ];
