@@ -27,6 +27,18 @@ export interface RegistryErrorInit {
   transient: boolean;
   /** Underlying error, e.g. the network failure. */
   cause?: unknown;
+  /** The tag asked about, when the failure is about one (see {@linkcode RegistryError.subject}). */
+  subject?: RegistrySubject;
+}
+
+/** A tag asked about: its repository (`host/path`), the tag, and the digest a push claimed. */
+export interface RegistrySubject {
+  /** `host/path`, as `referenceRepository` names it. */
+  repository: string;
+  /** The tag. */
+  tag: string;
+  /** The digest a push named for it, when one did. */
+  digest?: string;
 }
 
 /**
@@ -55,6 +67,8 @@ export class RegistryError extends Error {
   readonly retryAfterMs?: number;
   /** True when the same request may succeed later. */
   readonly transient: boolean;
+  /** The tag the failure is about, when it is about one: what a report of it names. */
+  readonly subject?: RegistrySubject;
 
   /** An error with a human-readable `message` naming host and request. */
   constructor(message: string, init: RegistryErrorInit) {
@@ -65,6 +79,32 @@ export class RegistryError extends Error {
     this.code = init.code;
     this.retryAfterMs = init.retryAfterMs;
     this.transient = init.transient;
+    this.subject = init.subject;
+  }
+
+  /**
+   * The same failure, about `subject`.
+   *
+   * @example
+   * ```ts
+   * import { RegistryError } from "./errors.ts";
+   * const err = new RegistryError("denied", { host: "h", status: 403, transient: false });
+   * err.about({ repository: "h/app", tag: "1.2" }).subject; // { repository: "h/app", tag: "1.2" }
+   * ```
+   */
+  about(subject: RegistrySubject): RegistryError {
+    const { host, status, code, retryAfterMs, transient, cause } = this;
+    const err = new RegistryError(this.message, {
+      host,
+      status,
+      code,
+      retryAfterMs,
+      transient,
+      cause,
+      subject,
+    });
+    err.stack = this.stack;
+    return err;
   }
 }
 

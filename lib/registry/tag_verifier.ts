@@ -10,7 +10,7 @@
 
 import type { ManifestInfo, RegistryClient } from "./client.ts";
 import { type Credentials, credentialsFor, type RegistryCredential } from "./credentials.ts";
-import { DIGEST_MISSING, isCredentialRefusal, RegistryError } from "./errors.ts";
+import { DIGEST_MISSING, isCredentialRefusal, isFinal, RegistryError } from "./errors.ts";
 
 /** The registry calls the check needs, as {@linkcode RegistryClient} makes them. */
 export type ManifestSource = Pick<RegistryClient, "headDigest" | "manifest">;
@@ -96,7 +96,8 @@ export class TagVerifier {
    * fact that caused this question is newer) or names another digest than
    * `opts.expectDigest` (what a push claimed: the tag moved since). Rejects with
    * {@linkcode TagNotYetServedError} when the tag is unknown or names another digest while
-   * `opts.expectDigest` is served.
+   * `opts.expectDigest` is served. A final registry failure names the tag it is about
+   * (`RegistryError.subject`).
    */
   verify(
     host: string,
@@ -104,6 +105,21 @@ export class TagVerifier {
     tag: string,
     credentials: Credentials,
     opts: VerifyOptions = {},
+  ): Promise<Verified> {
+    const { expectDigest } = opts;
+    return this.#verify(host, path, tag, credentials, opts).catch((err) => {
+      if (!isFinal(err)) throw err;
+      const digest = expectDigest !== undefined ? { digest: expectDigest } : {};
+      throw err.about({ repository: `${host}/${path}`, tag, ...digest });
+    });
+  }
+
+  #verify(
+    host: string,
+    path: string,
+    tag: string,
+    credentials: Credentials,
+    opts: VerifyOptions,
   ): Promise<Verified> {
     const { expectDigest, notBefore = -Infinity } = opts;
     const creds = credentialsFor(credentials, host, path);

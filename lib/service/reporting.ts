@@ -4,12 +4,23 @@
  * @module
  */
 
-import { eventChanges, type EventReason, type EventRecorder } from "../events/recorder.ts";
+import {
+  type EventChange,
+  eventChanges,
+  type EventReason,
+  type EventRecorder,
+} from "../events/recorder.ts";
+import { withTarget } from "../image/reference.ts";
 import type { HeldUpdate } from "../reconcile/gates.ts";
 import { APPROVE_ANNOTATION, GATE_NAMES, type GateName } from "../gates/pending.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
-import { finalReason, isFinal, type RegistryError } from "../registry/errors.ts";
+import {
+  finalReason,
+  isFinal,
+  type RegistryError,
+  type RegistrySubject,
+} from "../registry/errors.ts";
 import type { RolloutReport } from "../rollout/rollout.ts";
 import { keyOf, type Workload } from "../workloads/workload.ts";
 
@@ -28,8 +39,9 @@ export interface RejectionsOptions {
 /**
  * Reports reconciles that end in a final registry failure (`isFinal`): every one counted in
  * `argoos_reconcile_rejections_total` by reason, and told once per series (a warning and an
- * `UpdateRejected` Event): again only when the failure changes, or after a reconcile of the
- * workload that finished. The work queue retries them with back-off.
+ * `UpdateRejected` Event with its reason as cause, naming the update it stopped when the failure
+ * is about a tag): again only when the failure changes, or after a reconcile of the workload that
+ * finished. The work queue retries them with back-off.
  *
  * @example
  * ```ts ignore
@@ -82,8 +94,20 @@ export class Rejections {
       reason: "UpdateRejected",
       type: "Warning",
       message: `registry ${err.host}: ${reason}: ${err.message} (retried with back-off)`,
+      ...(err.subject ? { changes: changesAbout(w, err.subject) } : {}),
+      cause: reason,
     });
   }
+}
+
+/** The update of each container of `w` from the repository a failure is about, to its tag. */
+function changesAbout(w: Workload, about: RegistrySubject): EventChange[] {
+  return w.containers.filter((c) => c.ref && c.repository === about.repository).map((c) => ({
+    container: c.name,
+    from: c.image,
+    to: withTarget(c.ref!, about.tag),
+    ...(about.digest !== undefined ? { digest: about.digest } : {}),
+  }));
 }
 
 /**
@@ -159,6 +183,8 @@ export function reporter(
 
 /** Held updates told of, remembered so each is told once: client-go's EventCorrelator's bound. */
 const MAX_HELD_TOLD = 4096;
+/** Workloads waiting before the first sweep for those gone. */
+const MIN_SWEEP = 64;
 
 /** What {@linkcode heldReporter} returns. */
 export interface HeldReporter {
@@ -169,9 +195,11 @@ export interface HeldReporter {
 }
 
 /**
- * Tells of held updates: Event `UpdatePending` once per candidate and gate (with when it may
- * open), `ApprovalRequired` with how to approve, `UpdateAvailable` once per candidate in observe
- * mode; and counts what waits, by gate, among the workloads that still `exists` (by key).
+ * Tells of held updates, once per candidate and gate, each Event naming the change (container,
+ * current image, the image it would write, its digest): `UpdatePending` with when it may open,
+ * `ApprovalRequired` (the one Event for an approval: that it waits and how to approve),
+ * `UpdateAvailable` in observe mode. Counts what waits, by gate, among the workloads that still
+ * `exists` (by key): those gone are swept when scraped, and as the map grows.
  *
  * @example
  * ```ts ignore
@@ -186,25 +214,32 @@ export function heldReporter(
 ): HeldReporter {
   /**
    * Gates holding each workload's containers, by workload key; a workload leaves when nothing
-   * waits, or when it is found gone at a scrape (bounded by the live workloads).
+   * waits, or when it is found gone: at a scrape, and whenever the map doubles since the last
+   * sweep (so at most twice the live workloads that wait, scraped or not).
    */
   const waiting = new Map<string, GateName[]>();
+  let sweepAt = MIN_SWEEP;
+  const sweep = () => {
+    for (const key of waiting.keys()) if (!exists(key)) waiting.delete(key);
+    sweepAt = Math.max(MIN_SWEEP, 2 * waiting.size);
+  };
   /** Least recently told first; at most MAX_HELD_TOLD. */
   const told = new Set<string>();
   const tell = (w: Workload, container: string, h: HeldUpdate) => {
-    const from = w.containers.find((c) => c.name === container)?.image;
+    const from = w.containers.find((c) => c.name === container)?.image ?? "";
     const change = `${container}: ${from} → ${h.image} (${h.digest})`;
     const kind = w.kind.type.kind.toLowerCase();
+    const changes = [{ container, from, to: h.image, digest: h.digest }];
     const record = (reason: EventReason, message: string) =>
-      events?.record({ workload: w, reason, type: "Normal", message });
+      events?.record({ workload: w, reason, type: "Normal", message, changes });
     if (h.gate === "observe") {
       return record("UpdateAvailable", `${change}: observe mode, not written`);
     }
-    record("UpdatePending", `${change} waits: ${h.message}`);
-    if (h.gate !== "approval") return;
+    if (h.gate !== "approval") return record("UpdatePending", `${change} waits: ${h.message}`);
     record(
       "ApprovalRequired",
-      `${change}: approve with \`argoos approve ${kind}/${w.name} -n ${w.namespace}\` or ` +
+      `${change} waits for approval: approve with ` +
+        `\`argoos approve ${kind}/${w.name} -n ${w.namespace}\` or ` +
         `\`kubectl annotate ${kind}/${w.name} -n ${w.namespace} ${APPROVE_ANNOTATION}=${h.digest}\``,
     );
   };
@@ -213,7 +248,10 @@ export function heldReporter(
       const key = keyOf(w);
       const entries = Object.entries(held);
       if (entries.length === 0) waiting.delete(key);
-      else waiting.set(key, entries.map(([, h]) => h.gate));
+      else {
+        waiting.set(key, entries.map(([, h]) => h.gate));
+        if (waiting.size >= sweepAt) sweep();
+      }
       for (const [container, h] of entries) {
         const once = `${key}|${container}|${h.digest}|${h.gate}`;
         if (told.has(once)) continue;
@@ -223,10 +261,10 @@ export function heldReporter(
       }
     },
     pendingByGate: () => {
+      sweep();
       const counts = new Map<GateName, number>(GATE_NAMES.map((g) => [g, 0]));
-      for (const [key, gates] of waiting) {
-        if (!exists(key)) waiting.delete(key);
-        else for (const g of gates) counts.set(g, counts.get(g)! + 1);
+      for (const gates of waiting.values()) {
+        for (const g of gates) counts.set(g, counts.get(g)! + 1);
       }
       return [...counts].map(([gate, n]) => [{ gate }, n]);
     },

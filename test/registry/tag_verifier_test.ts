@@ -119,3 +119,24 @@ Deno.test("verify: manifests seen are bounded, the least recently asked forgotte
   // c pushed out b, not a, which had just been asked again.
   assert.deepEqual(reg.calls, ["GET a", "GET b", "HEAD a", "GET c", "HEAD a", "GET b"]);
 });
+
+Deno.test("a final failure names the tag it is about (repository, tag, the push's digest); a transient one is untouched", async () => {
+  const { tags, source } = registry({ allowed: "alice" });
+  tags.set("1.2", D1);
+  const verifier = new TagVerifier(source);
+  const err = await verifier.verify(HOST, "team/app", "1.2", none, { expectDigest: D1 })
+    .then(() => undefined, (e) => e);
+  assert.ok(err instanceof RegistryError);
+  assert.equal(err.status, 401);
+  assert.deepEqual(err.subject, { repository: `${HOST}/team/app`, tag: "1.2", digest: D1 });
+  const busy = new RegistryError("busy", { host: HOST, status: 503, transient: true });
+  const failing = new TagVerifier({
+    headDigest: () => Promise.reject(busy),
+    manifest: () => Promise.reject(busy),
+  });
+  const transient = await failing.verify(HOST, "team/app", "1.2", none).then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.equal(transient, busy);
+});
