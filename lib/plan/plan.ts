@@ -123,7 +123,7 @@ export async function planWorkloads(
           ? `registry unavailable: ${(failed.error as Error).message}`
           : "not-an-image";
       } else {
-        await wouldRun(
+        const chosen = await wouldRun(
           w,
           c,
           rules,
@@ -133,13 +133,15 @@ export async function planWorkloads(
             verifier.verify(...splitRepository(c.repository!), tag, await credentialsOf(w)),
         );
         const gates = { ...opts.gates, ...rules.gates };
-        if (row.next !== "-" && Object.keys(gates).length > 0) {
-          // What the service recorded of this update, else as if first seen now.
+        if (chosen && Object.keys(gates).length > 0) {
+          // Since when the service knows this digest (its pending record), else as if first
+          // seen now: the plan reads listings, which carry no push time.
           const held = readPending(w.annotations)[c.name];
-          const known = held?.image === row.next ? held : undefined;
-          const candidate = { digest: known?.digest ?? "", since: known?.since ?? now };
+          const since = held?.digest === chosen ? held.since : undefined;
+          const candidate = { digest: chosen, since: since ?? now };
           const said = describeGates(gates, candidate, approvedDigests(w.annotations), now);
-          if (said) row.gates = said;
+          const guessed = since === undefined && gates.minAgeMs !== undefined;
+          if (said) row.gates = guessed ? `${said} (if first seen now)` : said;
         }
       }
       rows.push(row);
@@ -159,7 +161,10 @@ function describeRules(r: ContainerRules): string {
   ].filter(Boolean).join(" ");
 }
 
-/** Fills in what the decision would write, and what it considered. */
+/**
+ * Fills in what the decision would write, and what it considered; returns the digest of the
+ * image it would write, if any.
+ */
 async function wouldRun(
   w: Workload,
   c: ContainerImage,
@@ -167,7 +172,7 @@ async function wouldRun(
   tags: readonly string[],
   row: PlanRow,
   verify: (tag: string) => Promise<Verified>,
-): Promise<void> {
+): Promise<string | undefined> {
   const f: DecisionFacts = {
     rules,
     image: c.image,
@@ -206,9 +211,13 @@ async function wouldRun(
   }
   for (const [reason, list] of byReason) parts.push(`${reason}: ${group(list)}`);
   row.considered = parts.join("; ");
+  return verdict.to ? verdict.chosen?.digest : undefined;
 }
 
-/** The registry's answer for the decision; a failure to ask is passed over, with why. */
+/**
+ * The registry's answer for the decision. A failure to ask stops there, with why: the service
+ * writes nothing on a registry error (it retries), so no lower candidate is shown as next.
+ */
 async function answer(verify: (tag: string) => Promise<Verified>, tag: string): Promise<Answer> {
   try {
     const served = await verify(tag);
@@ -217,7 +226,7 @@ async function answer(verify: (tag: string) => Promise<Verified>, tag: string): 
       ? { skip: `not an image: ${served.notImage}` }
       : { digest: served.digest };
   } catch (err) {
-    return { skip: `registry: ${err instanceof Error ? err.message : String(err)}` };
+    return { skip: `registry: ${err instanceof Error ? err.message : String(err)}`, stop: true };
   }
 }
 

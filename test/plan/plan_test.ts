@@ -11,6 +11,7 @@ import { decodeRejected, encodeRejected, encodeRollout } from "../../lib/health/
 import { parseUpdateWindows } from "../../lib/gates/window.ts";
 import { formatPlan, type PlanRow, planWorkloads } from "../../lib/plan/plan.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
+import { RegistryError } from "../../lib/registry/errors.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
 import { closedPort } from "../registry/stub_registry.ts";
 import { digestOf, startTagRegistry } from "../service/tag_registry.ts";
@@ -380,7 +381,7 @@ spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/${imag
 Deno.test("planWorkloads: each container's gates and when they may open", async () => {
   const reg = startTagRegistry({ myapp: ["1.2.3", "1.2.4"] });
   const registry = new RegistryClient(PLAIN_LOOPBACK);
-  const digest = "sha256:" + "d".repeat(64);
+  const digest = await digestOf("myapp", "1.2.4");
   const pending = JSON.stringify({
     db: {
       image: `${reg.host}/myapp:1.2.4`,
@@ -415,7 +416,8 @@ spec:
     assert.deepEqual(rows.map((r) => [r.container, r.gates]), [
       [
         "app",
-        "min age reached 2026-12-12T12:00:00Z; update window opens 2026-12-12T02:00:00+01:00",
+        "min age reached 2026-12-12T12:00:00Z; update window opens 2026-12-12T02:00:00+01:00" +
+        " (if first seen now)",
       ],
       [
         "db",
@@ -424,6 +426,61 @@ spec:
       ["done", undefined],
     ]);
     assert.ok(formatPlan(rows).includes("\n    gates: min age reached 2026-12-12T12:00:00Z; "));
+  } finally {
+    registry.close();
+    await reg.close();
+  }
+});
+
+Deno.test("planWorkloads: approval is judged on the digest it would write, pending record or not", async () => {
+  const reg = startTagRegistry({ myapp: ["1.2.3", "1.2.4"] });
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  const manifest = (approve: string) =>
+    workloadsFromManifests([`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: { argoos.io/policy: patch }
+  annotations: { argoos.io/approval: required, argoos.io/approve: "${approve}" }
+spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:1.2.3" }] } } }
+`]);
+  try {
+    const digest = await digestOf("myapp", "1.2.4");
+    const gatesOf = async (approve: string) =>
+      (await planWorkloads(manifest(approve), registry, noCredentials))[0].gates;
+    assert.equal(await gatesOf(digest), "approved");
+    assert.equal(await gatesOf("sha256:" + "e".repeat(64)), "waiting for approval");
+  } finally {
+    registry.close();
+    await reg.close();
+  }
+});
+
+Deno.test("planWorkloads stops at a registry error, as the service does: no lower candidate as next", async () => {
+  const reg = startTagRegistry({ myapp: ["1.2.3", "1.3.0", "1.4.0"] });
+  const registry = new RegistryClient(PLAIN_LOOPBACK);
+  const denied = new RegistryError("denied: no pull access to 1.4.0", {
+    host: reg.host,
+    status: 403,
+    transient: false,
+  });
+  const failing: Parameters<typeof planWorkloads>[1] = {
+    listTags: (...a) => registry.listTags(...a),
+    headDigest: (h, p, ref, ...rest) =>
+      ref === "1.4.0" ? Promise.reject(denied) : registry.headDigest(h, p, ref, ...rest),
+    manifest: (h, p, ref, ...rest) =>
+      ref === "1.4.0" ? Promise.reject(denied) : registry.manifest(h, p, ref, ...rest),
+  };
+  try {
+    const [w] = workloadsFromManifests([`apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, labels: { argoos.io/policy: minor } }
+spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:1.2.3" }] } } }
+`]);
+    const [row] = await planWorkloads([w], failing, noCredentials);
+    assert.equal(row.next, "-", "1.3.0 is not shown as next");
+    assert.match(row.considered, /skipped 1\.4\.0: registry: denied: no pull access to 1\.4\.0/);
+    assert.doesNotMatch(row.considered, /skipped 1\.3\.0/, "not asked about");
   } finally {
     registry.close();
     await reg.close();
