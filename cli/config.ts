@@ -27,9 +27,9 @@ import { secretKey } from "../lib/notify/signature.ts";
 import { OPTIONS } from "./options.ts";
 
 /** The subcommands. */
-export type Command = "serve" | "poll" | "plan" | "hold" | "release";
+export type Command = "serve" | "poll" | "plan" | "hold" | "release" | "approve" | "reject";
 
-/** The workload `hold` and `release` act on: kubectl's `kind/name` and `-n`. */
+/** The workload `hold`, `release`, `approve` and `reject` act on: kubectl's `kind/name` and `-n`. */
 export interface HoldTarget {
   kind: WorkloadKind;
   name: string;
@@ -53,9 +53,12 @@ export interface Invocation {
   config: ArgoosConfig;
   /** `plan -f` manifest files. */
   files: string[];
-  /** What `hold` and `release` act on. */
+  /** What `hold`, `release`, `approve` and `reject` act on. */
   target?: HoldTarget;
 }
+
+/** The commands that act on one workload, named as kubectl names it. */
+const TARGETED: ReadonlySet<string> = new Set(["hold", "release", "approve", "reject"]);
 
 /** kubectl's names of the kinds Argoos manages (resource, singular, short). */
 const KIND_NAMES: Record<string, string> = {
@@ -246,8 +249,8 @@ export async function readInvocation(
     throw new UsageError((err as Error).message);
   }
   const [command = "serve", ...rest] = parsed.positionals;
-  const holds = command === "hold" || command === "release";
-  if (!["serve", "poll", "plan", "hold", "release"].includes(command) || rest.length > 1) {
+  const holds = TARGETED.has(command);
+  if (!["serve", "poll", "plan", ...TARGETED].includes(command) || rest.length > 1) {
     throw new UsageError(`unknown command "${parsed.positionals.join(" ")}"`);
   }
   if (holds !== (rest.length === 1)) {
@@ -457,8 +460,8 @@ export async function readInvocation(
       throw new UsageError(`--for: ${(err as Error).message}`);
     }
     if (forMs !== undefined && forMs <= 0) throw new UsageError("--for must be more than 0");
-    if (command === "release" && (forText !== undefined || str("reason") !== undefined)) {
-      throw new UsageError("--for and --reason go with hold, not release");
+    if (command !== "hold" && (forText !== undefined || str("reason") !== undefined)) {
+      throw new UsageError(`--for and --reason go with hold, not ${command}`);
     }
     target = {
       ...parseTarget(rest[0]),

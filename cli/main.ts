@@ -23,7 +23,6 @@ function usage(err: UsageError, context = ""): number {
 }
 
 async function main(args: string[]): Promise<number> {
-  if (args[0] === "approve" || args[0] === "reject") return await runApproval(args);
   let invocation;
   try {
     invocation = await readInvocation(args, (name) => Deno.env.get(name));
@@ -39,6 +38,9 @@ async function main(args: string[]): Promise<number> {
     if (invocation.command === "plan") return await runPlan(invocation);
     if (invocation.command === "hold" || invocation.command === "release") {
       return await runHold(invocation);
+    }
+    if (invocation.command === "approve" || invocation.command === "reject") {
+      return await runApproval(invocation);
     }
     // Resolved and probed here, so an unreachable cluster ends start-up with one line
     // instead of a service that retries its list and watch forever.

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { parseTarget, readInvocation, UsageError } from "../../cli/config.ts";
+import { runApproval } from "../../cli/approve.ts";
 import { runHold } from "../../cli/hold.ts";
 import { startFakeApiServer } from "../fake_apiserver/mod.ts";
 import { deployment } from "../support/workload_object.ts";
@@ -132,6 +133,41 @@ Deno.test("argoos hold without -n acts in the kubeconfig context's namespace", a
       annotations?: Record<string, string>;
     };
     assert.equal(stored.annotations?.["argoos.io/hold"], "true");
+  } finally {
+    await api.stop();
+    await Deno.remove(config);
+  }
+});
+
+Deno.test("argoos approve and reject read kind/name and the namespace as hold does (-n, else the context's)", async () => {
+  const api = await startFakeApiServer();
+  const config = await kubeconfig(api.url, api.token, "team");
+  const digest = "sha256:" + "c".repeat(64);
+  const pending = JSON.stringify({
+    app: { image: "app:2", digest, since: "2026-12-06T10:00:00Z", gate: "approval" },
+  });
+  api.put(deployment({
+    name: "web",
+    namespace: "team",
+    policy: "patch",
+    annotations: { "argoos.io/pending": pending },
+    containers: [{ name: "app", image: "app:1" }],
+  }));
+  const lines: string[] = [];
+  const run = async (...args: string[]) =>
+    runApproval(await readInvocation([...args, "--kubeconfig", config], () => undefined), {
+      print: (l) => lines.push(l),
+    });
+  try {
+    assert.equal(await run("approve", "deploy/web"), 0, "the context's namespace");
+    const stored = api.get("apps/v1", "Deployment", "team", "web")?.metadata as {
+      annotations?: Record<string, string>;
+    };
+    assert.equal(stored.annotations?.["argoos.io/approve"], digest);
+    assert.deepEqual(lines, [`approved app:2 (${digest}) for app of deployment/web in team`]);
+    assert.equal(await run("reject", "deployment.apps/web", "-n", "elsewhere"), 1, "-n wins");
+    await assert.rejects(run("approve", "pod/web"), UsageError);
+    await assert.rejects(run("reject", "deploy/web", "--for", "1h"), /go with hold, not reject/);
   } finally {
     await api.stop();
     await Deno.remove(config);

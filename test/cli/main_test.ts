@@ -131,7 +131,7 @@ Deno.test("argoos approve and reject: a target that is not KIND/NAME exits 2 poi
     assert.equal(stdout, "");
     assert.match(
       stderr,
-      new RegExp(`^argoos: ${verb}: takes one KIND/NAME .*\\nTry 'argoos --help'\\.\\n$`),
+      /^argoos: "pod\/web" is not kind\/name \(deployment, .*\nTry 'argoos --help'\.\n$/,
     );
   }
 });

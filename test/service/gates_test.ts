@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { runApproval } from "../../cli/approve.ts";
+import { readInvocation, UsageError } from "../../cli/config.ts";
 import { readPending } from "../../lib/gates/pending.ts";
 import { decodeRejected } from "../../lib/health/record.ts";
 import { type Service, startService } from "../support/argoos_service.ts";
@@ -124,8 +125,11 @@ Deno.test("min age: a listed tag waits from when Argoos first saw it (poll)", as
 Deno.test("approval: pending, approved by annotation and by CLI, replaced, rejected", async () => {
   const svc = await serve([], { annotations: { "argoos.io/approval": "required" } });
   const lines: string[] = [];
-  const cli = (...args: string[]) =>
-    runApproval(args, { client: svc.client, print: (l) => lines.push(l) });
+  const cli = async (...args: string[]) =>
+    runApproval(await readInvocation(args, () => undefined), {
+      client: svc.client,
+      print: (l) => lines.push(l),
+    });
   const waitPending = (digest: string) =>
     waitFor(() => readPending(annotationsOf(svc)).app?.digest === digest, `pending ${digest}`);
   const patch = (annotations: Record<string, string>) =>
@@ -183,7 +187,7 @@ Deno.test("approval: pending, approved by annotation and by CLI, replaced, rejec
     ]]);
     assert.deepEqual(imageOf(svc), [`app=${image("1.2.6")}`]);
     assert.equal(await cli("approve", "deployment/web", "-n", "team"), 1, "nothing waits");
-    assert.equal(await cli("approve", "pod/web"), 2);
+    await assert.rejects(cli("approve", "pod/web"), UsageError, "kubectl's kind/name, as hold");
   } finally {
     await svc.stop();
   }
