@@ -17,7 +17,8 @@
  * Each delivery names a tag the stub registry serves (seeded before, as a registry notifies
  * after the push), so the reconcile's truth check finds it. The bare work runs once the
  * service is stopped. `ARGOOS_DENO_FLAGS` passes flags to the service's `deno run` (e.g.
- * `--inspect=127.0.0.1:9229` to profile it).
+ * `--cpu-prof` to profile it), `ARGOOS_ARGS` arguments to `argoos serve` (e.g.
+ * `--health-recheck 10m`, to leave out the rechecks of rollouts in progress).
  *
  * Run: `deno task bench:webhook [--throughput]` (prints the figures and a final JSON line).
  *
@@ -48,11 +49,17 @@ const TOKEN = "bench-token";
 const SETTLE_MS = 30_000;
 /** `ARGOOS_DENO_FLAGS="--inspect=127.0.0.1:9229"`: flags for the service's `deno run`. */
 const SERVICE_FLAGS = Deno.env.get("ARGOOS_DENO_FLAGS")?.split(" ").filter(Boolean);
+/** `ARGOOS_ARGS="--health-recheck 10m"`: more arguments for `argoos serve`. */
+const SERVICE_ARGS = Deno.env.get("ARGOOS_ARGS")?.split(" ").filter(Boolean);
 
 const ns = (i: number) => seededNamespace(i, NAMESPACES_N);
 const cluster = await startClusterProcess(DEPLOYMENTS_N, NAMESPACES_N);
 const host = cluster.urls.registry;
-const argoos = await startServiceProcess(cluster.urls, { token: TOKEN, denoFlags: SERVICE_FLAGS })
+const argoos = await startServiceProcess(cluster.urls, {
+  token: TOKEN,
+  denoFlags: SERVICE_FLAGS,
+  args: SERVICE_ARGS,
+})
   .catch(async (err) => {
     await cluster.stop();
     throw err;
