@@ -11,7 +11,6 @@ import { KubeconfigError } from "../lib/kube/kubeconfig.ts";
 import { probeApiServer } from "../lib/kube/probe.ts";
 import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
-import { runPlan } from "./plan.ts";
 
 /** A usage error, said as one line plus the pointer to --help; exit code 2. */
 function usage(err: UsageError, context = ""): number {
@@ -32,7 +31,8 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (invocation.command === "plan") return await runPlan(invocation);
+    // Loaded only for plan: it reads YAML manifests, whose parser costs every start.
+    if (invocation.command === "plan") return await (await import("./plan.ts")).runPlan(invocation);
     // Resolved and probed here, so an unreachable cluster ends start-up with one line
     // instead of a service that retries its list and watch forever.
     const connection = await resolveConnection(invocation.config.kube);
