@@ -299,3 +299,18 @@ Deno.test("a malformed request is answered 400 with a one-line reason and closed
     }
   });
 });
+
+Deno.test("a client that waits for 100-continue (curl, over 1 KiB) gets it, then its answer", async () => {
+  await withServer(async (port) => {
+    const conn = await connect(port);
+    await conn.write(encoder.encode(
+      "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    ));
+    const buf = new Uint8Array(256);
+    const n = await conn.read(buf);
+    assert.equal(new TextDecoder().decode(buf.subarray(0, n!)), "HTTP/1.1 100 Continue\r\n\r\n");
+    await conn.write(encoder.encode("hello"));
+    const answer = await readAll(conn);
+    assert.match(answer, /^HTTP\/1.1 200[^]*got 5$/);
+  });
+});
