@@ -6,7 +6,8 @@
  * handler in this process (relaying the bytes to a `Deno.serve` behind cost a fifth of the
  * service's CPU per delivery). Connections are kept alive: between requests the header
  * deadline counts from the last byte of the answer. A connection lives at most
- * `maxLifetimeMs`; at most `maxConnections` are open, and at most `maxConnectionsPerClient`
+ * `maxLifetimeMs` (a request being handled then is answered first, with `connection: close`);
+ * at most `maxConnections` are open, and at most `maxConnectionsPerClient`
  * from one source address. Beyond either a new one is answered `503` with `Retry-After`.
  *
  * Answers are read whole before they are written: every route answers a few KiB at most.
@@ -38,7 +39,7 @@ export interface FrontOptions {
    * body deadline (the guard's) should fire first so that its `408` is sent before the cut.
    */
   bodyTimeoutMs?: number;
-  /** Longest a connection stays open, whatever it does; default 120 s. */
+  /** Longest a connection stays open (past it, closed once its answer in progress is sent); default 120 s. */
   maxLifetimeMs?: number;
   /** Most connections open at once; default 256. */
   maxConnections?: number;
@@ -150,7 +151,12 @@ export function serveFront(
       [timer, timerAt] = [setTimeout(wake, ms), due];
     };
     const disarm = () => due = Infinity;
-    const lifetime = setTimeout(() => cut("lifetime"), maxLifetimeMs);
+    let expired = false;
+    const lifetime = setTimeout(() => {
+      expired = true;
+      // A request being handled is answered first (with `connection: close`).
+      if (state.idle) cut("lifetime");
+    }, maxLifetimeMs);
     (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
     const input = new Input(conn);
     const refuse431 = async () => {
@@ -205,7 +211,7 @@ export function serveFront(
           .catch(() => new Response("internal error\n", { status: 500 }));
         // The next request starts where this body ends: when the handler did not read it
         // all, or anyone asked for it, the connection ends with this answer.
-        const keep = head.keepAlive && (body?.done ?? true) && !stopping &&
+        const keep = head.keepAlive && (body?.done ?? true) && !stopping && !expired &&
           !/\bclose\b/i.test(res.headers.get("connection") ?? "");
         await input.write(await serialize(res, head.method === "HEAD", keep));
         if (!keep) return close();

@@ -314,3 +314,29 @@ Deno.test("a client that waits for 100-continue (curl, over 1 KiB) gets it, then
     assert.match(answer, /^HTTP\/1.1 200[^]*got 5$/);
   });
 });
+
+Deno.test("a connection past its lifetime is closed after the answer being prepared, not during it", async () => {
+  const release = Promise.withResolvers<void>();
+  const handler = async (req: Request) => {
+    await req.text();
+    await release.promise;
+    return new Response("late");
+  };
+  await withServer(
+    async (port, cuts) => {
+      const conn = await connect(port);
+      await conn.write(encoder.encode("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx"));
+      const answer = readAll(conn);
+      // An idle connection opened after it is cut at its lifetime: by then the busy one is
+      // past its own, its handler still running.
+      const idle = await connect(port);
+      assert.equal(await readAll(idle), "");
+      assert.deepEqual(cuts, ["lifetime"]);
+      release.resolve();
+      assert.match(await answer, /^HTTP\/1.1 200[^]*connection: close[^]*late$/);
+      assert.deepEqual(cuts, ["lifetime"]);
+    },
+    { maxLifetimeMs: 150, headerTimeoutMs: 1_000 },
+    { handler },
+  );
+});
