@@ -49,7 +49,8 @@ const START_V8_FLAGS: string[] = (JSON.parse(
 
 /**
  * Start the fake cluster seeded with `deployments` labelled Deployments in `namespaces`
- * namespaces; resolves once it has printed where it listens.
+ * namespaces, each repository with tags `1.0.0` to `1.0.<patches>` (default 1); resolves
+ * once it has printed where it listens.
  *
  * @example
  * ```ts ignore
@@ -62,6 +63,7 @@ const START_V8_FLAGS: string[] = (JSON.parse(
 export async function startClusterProcess(
   deployments: number,
   namespaces: number,
+  patches = 1,
 ): Promise<ClusterProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -69,6 +71,7 @@ export async function startClusterProcess(
       new URL("./fake_cluster_process.ts", import.meta.url).pathname,
       String(deployments),
       String(namespaces),
+      String(patches),
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -30,12 +30,8 @@ import { KubeClient } from "../lib/kube/client.ts";
 import { DEPLOYMENTS } from "../lib/kube/resource.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { cpuMs, startClusterProcess, startServiceProcess } from "./child_processes.ts";
-import {
-  type ClusterReport,
-  seededDigest,
-  seededName as repo,
-  seededNamespace,
-} from "./fake_cluster_process.ts";
+import { type ClusterReport, seededName as repo, seededNamespace } from "./fake_cluster_process.ts";
+import { PushClient } from "./push_client.ts";
 import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const THROUGHPUT = Deno.args.includes("--throughput");
@@ -75,22 +71,7 @@ const registryClient = new RegistryClient(PLAIN_LOOPBACK);
 /** performance.now() on the clock the cluster process reports PATCH arrivals on. */
 const now = () => performance.timeOrigin + performance.now();
 
-function delivery(i: number): string {
-  return JSON.stringify({
-    events: [{
-      id: `bench-${i}-1.0.1`,
-      timestamp: new Date().toISOString(),
-      action: "push",
-      target: {
-        mediaType: "application/vnd.docker.distribution.manifest.v2+json",
-        repository: repo(i),
-        digest: seededDigest(i, 1),
-        tag: "1.0.1",
-      },
-      request: { host },
-    }],
-  });
-}
+const pushes = new PushClient(argoos.url, TOKEN, host);
 
 /**
  * Deliver the push of `1.0.1` of app-i (the cluster's registry serves it from the start, as
@@ -98,35 +79,9 @@ function delivery(i: number): string {
  */
 async function deliver(i: number): Promise<number> {
   const sent = now();
-  for (;;) {
-    const res = await fetch(`${argoos.url}/event`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/vnd.docker.distribution.events.v1+json",
-        "x-argoos-token": TOKEN,
-      },
-      body: delivery(i),
-    }).catch((err) => {
-      // A pooled client at 32 in flight opens a 33rd connection now and then; the service
-      // answers it 503 before a request is sent, which fetch reports so.
-      if (String(err?.cause ?? err).includes("unexpected message")) return undefined;
-      throw err;
-    });
-    const text = await res?.text();
-    if (res?.status === 200) return sent;
-    // A 503 (the cap on deliveries or connections at once, which a client running at it can
-    // meet, or reconciles not finished in time on a loaded machine) is sent again, as a
-    // registry does (without its back-off, which would only idle).
-    if (!res || res.status === 503) {
-      retried++;
-      continue;
-    }
-    throw new Error(`delivery for ${repo(i)}:1.0.1 answered ${res.status}: ${text}`);
-  }
+  await pushes.push(i, 1);
+  return sent;
 }
-
-/** `503` answers (or refused connections) met by {@linkcode deliver}. */
-let retried = 0;
 
 /** When the cluster received the first PATCH of app-i (waits for it there, at most 10 s). */
 async function patchedAt(i: number): Promise<number> {
@@ -282,7 +237,7 @@ async function throughput() {
     },
     serviceManifestGets: seen.manifestGets,
     servicePodLists: seen.podLists,
-    retried,
+    retried: pushes.retried,
   };
   const cpu = result.cpuMsPerDelivery;
   console.log(
@@ -298,7 +253,7 @@ async function throughput() {
     })`,
   );
   console.log(
-    `the service made ${seen.manifestGets} manifest GETs, ${seen.podLists} pod LISTs; ${retried} deliveries answered 503 (or their connection refused) and sent again`,
+    `the service made ${seen.manifestGets} manifest GETs, ${seen.podLists} pod LISTs; ${pushes.retried} deliveries answered 503 (or their connection failed) and sent again`,
   );
   console.log(
     `CPU ms per delivery: service ${fmt(cpu.service)}, cluster ${fmt(cpu.cluster)}, client ${
