@@ -36,6 +36,8 @@ export interface ClusterProcess extends ChildProcess {
 export interface ServiceProcess extends ChildProcess {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  /** Milliseconds from the spawn to the first `/readyz` answered 200. */
+  readonly readyAfterMs: number;
 }
 
 const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-run"];
@@ -47,7 +49,8 @@ const START_V8_FLAGS: string[] = (JSON.parse(
 
 /**
  * Start the fake cluster seeded with `deployments` labelled Deployments in `namespaces`
- * namespaces; resolves once it has printed where it listens.
+ * namespaces, each repository with tags `1.0.0` to `1.0.<patches>` (default 1); resolves
+ * once it has printed where it listens.
  *
  * @example
  * ```ts ignore
@@ -60,6 +63,7 @@ const START_V8_FLAGS: string[] = (JSON.parse(
 export async function startClusterProcess(
   deployments: number,
   namespaces: number,
+  patches = 1,
 ): Promise<ClusterProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -67,6 +71,7 @@ export async function startClusterProcess(
       new URL("./fake_cluster_process.ts", import.meta.url).pathname,
       String(deployments),
       String(namespaces),
+      String(patches),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -89,7 +94,7 @@ export async function startClusterProcess(
 /**
  * Start `argoos serve` against the cluster with the webhook on `token`, polling off, no
  * Events, no leader election, plus `args`; resolves once `/readyz` answers 200 (cache
- * synced). `denoFlags` go before the script (e.g. `--inspect=127.0.0.1:9229`); `entry` is
+ * synced), polled every `readyPollMs` (default 100). `denoFlags` go before the script (e.g. `--inspect=127.0.0.1:9229`); `entry` is
  * the program (default `cli/main.ts`; a `deno task bundle` output runs as the compiled binary
  * does, without transpiling TypeScript).
  *
@@ -109,6 +114,7 @@ export async function startServiceProcess(
     args?: string[];
     denoFlags?: string[];
     readyWithinMs?: number;
+    readyPollMs?: number;
     entry?: string;
   },
 ): Promise<ServiceProcess> {
@@ -127,6 +133,7 @@ export async function startServiceProcess(
   );
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
+  const spawned = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       ...DENO_RUN,
@@ -168,12 +175,12 @@ export async function startServiceProcess(
       },
       () => false,
     );
-    if (ready) return { pid: child.pid, url, stop };
+    if (ready) return { pid: child.pid, url, stop, readyAfterMs: performance.now() - spawned };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`argoos did not become ready within ${opts.readyWithinMs ?? 120_000} ms`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, opts.readyPollMs ?? 100));
   }
 }
 

@@ -4,7 +4,8 @@
  * Pod reporting what it runs) and their repositories, so the service measured and the load
  * client do not share a thread with them.
  *
- * Run as `deno run --allow-net --allow-read fake_cluster_process.ts <deployments> <namespaces>`; once seeded it
+ * Run as `deno run --allow-net --allow-read fake_cluster_process.ts <deployments> <namespaces>
+ * [patches]` (the registry serves `1.0.0` to `1.0.<patches>`, default 1); once seeded it
  * prints one JSON line, {@linkcode ClusterUrls}, and serves a control API:
  *
  * - `GET /patched?name=<deployment>&count=<n>`: waits for the n-th PATCH of that Deployment
@@ -95,8 +96,8 @@ export const seededName = (i: number): string => `app-${i}`;
 export const seededNamespace = (i: number, namespaces: number): string => `ns-${i % namespaces}`;
 
 /**
- * Digest of the seeded tag `1.0.<patch>` (0 or 1) of the i-th repository: the registry
- * serves both from the start, so a delivery names a tag that exists.
+ * Digest of the seeded tag `1.0.<patch>` (0 to 99) of the i-th repository: the registry
+ * serves `1.0.0` to `1.0.<patches>` from the start, so a delivery names a tag that exists.
  *
  * @example
  * ```ts
@@ -104,12 +105,12 @@ export const seededNamespace = (i: number, namespaces: number): string => `ns-${
  * seededDigest(0, 1) !== seededDigest(0, 0); // true
  * ```
  */
-export const seededDigest = (i: number, patch: 0 | 1): string => fakeDigest(2 + 2 * i + patch);
+export const seededDigest = (i: number, patch: number): string => fakeDigest(2 + 100 * i + patch);
 
 /** Waits a control request may hold, at most. */
 const WAIT_MS = 10_000;
 
-async function serve(deployments: number, namespaces: number): Promise<void> {
+async function serve(deployments: number, namespaces: number, tags: number): Promise<void> {
   const registry = startStubRegistry();
   const host = registry.host;
   const fake = await startFakeApiServer();
@@ -117,7 +118,9 @@ async function serve(deployments: number, namespaces: number): Promise<void> {
   for (let i = 0; i < deployments; i++) {
     const name = seededName(i);
     const digest = registry.push(name, "1.0.0", seededDigest(i, 0));
-    registry.push(name, "1.0.1", seededDigest(i, 1));
+    for (let patch = 1; patch <= tags; patch++) {
+      registry.push(name, `1.0.${patch}`, seededDigest(i, patch));
+    }
     const stored = fake.put({
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -242,4 +245,6 @@ async function serve(deployments: number, namespaces: number): Promise<void> {
   console.log(JSON.stringify(urls));
 }
 
-if (import.meta.main) await serve(Number(Deno.args[0]), Number(Deno.args[1]));
+if (import.meta.main) {
+  await serve(Number(Deno.args[0]), Number(Deno.args[1]), Number(Deno.args[2] ?? 1));
+}

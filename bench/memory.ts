@@ -1,67 +1,41 @@
 /**
- * Memory of a running Argoos: its resident set size (RSS) with 10,000 labelled workloads,
- * idle, and again after 100,000 webhook deliveries (each with its own event id, most of them
- * tags no policy takes, as CI pushes them), and the highest RSS while delivering. Argoos runs
- * as `argoos serve` in a process of its own, with `deno task start`'s V8 flags, so the
- * figures are its own and not the fake API server's, which serves the workloads from this
- * process.
+ * Memory of a running Argoos, started as `deno task start` starts it (cli/main.ts, its V8
+ * flags), with 10,000 labelled Deployments in 500 namespaces served by the fake cluster in a
+ * process of its own (so the figures are Argoos's alone):
+ *
+ * - idle: the lowest resident set size (RSS) within 30 s of ready;
+ * - after 100,000 deliveries that each push the next patch tag of a Deployment (ten rounds
+ *   over the 10,000, every one verified against the stub registry and rolled out), with the
+ *   10,000 rollouts still in progress (the fake cluster never completes them, so Argoos keeps
+ *   following them): the lowest RSS within 30 s of the last delivery; and the highest while
+ *   delivering.
  *
  * Targets: idle <= 80 MB; after the deliveries, within 32 MB of idle.
  *
- * Run: `deno task bench:memory` (RSS read with `ps`; prints a final JSON line). SOURCE=1
- * measures `cli/main.ts` instead of the bundle.
+ * Run: `deno task bench:memory` (RSS read with `ps`; prints a final JSON line). DELIVERIES
+ * (a multiple of 10,000, at most 990,000) and QUIET_MS change the run.
  *
  * @module
  */
 
-import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
-import { startServiceProcess } from "./child_processes.ts";
+import { startClusterProcess, startServiceProcess } from "./child_processes.ts";
+import { PushClient } from "./push_client.ts";
 
-const WORKLOADS = Number(Deno.env.get("WORKLOADS") ?? 10_000);
-const NAMESPACES = 100;
+const WORKLOADS = 10_000;
+const NAMESPACES = 500;
 const DELIVERIES = Number(Deno.env.get("DELIVERIES") ?? 100_000);
-const CONCURRENCY = 16;
-const QUIET_MS = Number(Deno.env.get("QUIET_MS") ?? 45_000);
+const ROUNDS = Math.ceil(DELIVERIES / WORKLOADS);
+const IN_FLIGHT = 32;
+const QUIET_MS = Number(Deno.env.get("QUIET_MS") ?? 30_000);
 const TOKEN = "bench-token";
-const REGISTRY = "registry.local";
 const MB = 1024 * 1024;
 
-const fake = await startFakeApiServer();
-for (let i = 0; i < WORKLOADS; i++) {
-  fake.put({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: {
-      name: `app-${i}`,
-      namespace: `ns-${i % NAMESPACES}`,
-      labels: { "argoos.io/policy": "patch" },
-    },
-    spec: {
-      template: {
-        spec: { containers: [{ name: "app", image: `${REGISTRY}/app-${i}:1.0.0` }] },
-      },
-    },
+const cluster = await startClusterProcess(WORKLOADS, NAMESPACES, ROUNDS);
+const service = await startServiceProcess(cluster.urls, { token: TOKEN, readyWithinMs: 60_000 })
+  .catch(async (err) => {
+    await cluster.stop();
+    throw err;
   });
-}
-
-// The program measured: the one-file bundle by default, what `deno compile` ships without its
-// runtime (this network cannot download that); SOURCE=1 runs cli/main.ts as `deno task start`
-// does, transpiling TypeScript and caching it in memory too.
-const fromSource = Deno.env.get("SOURCE") === "1";
-const entry = fromSource ? undefined : await bundle();
-// More V8 flags for the service (it already has `deno task start`'s), e.g.
-// V8_FLAGS=--max-old-space-size=64 to see what is held rather than what is merely not collected.
-const v8Flags = Deno.env.get("V8_FLAGS");
-const service = await startServiceProcess({ apiServer: fake.url, token: fake.token }, {
-  token: TOKEN,
-  denoFlags: v8Flags ? [`--v8-flags=${v8Flags}`] : [],
-  readyWithinMs: 60_000,
-  entry,
-}).catch(async (err) => {
-  await fake.stop();
-  throw err;
-});
-const url = service.url;
 
 /** The service's RSS in bytes, as `ps` reports it (reading /proc needs --allow-all). */
 async function rss(): Promise<number> {
@@ -74,33 +48,18 @@ async function rss(): Promise<number> {
 
 /** What the service's JavaScript heap holds (its `/metrics`): the rest of RSS is not data. */
 async function heapUsed(): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${service.url}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith("argoos_heap_used_bytes "));
   if (!line) throw new Error("argoos_heap_used_bytes missing from /metrics");
   return Number(line.split(" ")[1]);
 }
 
-/** Build `dist/argoos.js` with `deno task bundle`; its path. */
-async function bundle(): Promise<string> {
-  const root = new URL("..", import.meta.url).pathname;
-  const built = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "bundle"],
-    cwd: root,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!built.success) {
-    throw new Error(`deno bundle failed: ${new TextDecoder().decode(built.stderr)}`);
-  }
-  return `${root}dist/argoos.js`;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * RSS at rest: the lowest of samples a second apart over QUIET_MS without traffic. V8 gives
- * back the heap a burst grew only once allocation has stayed low for a while (its memory
- * reducer, seen here after 10 to 30 s), so a shorter window measures garbage, not the service.
+ * RSS at rest: the lowest of samples a second apart over QUIET_MS without deliveries. V8
+ * gives back the heap a burst grew only once allocation has stayed low for a while (its
+ * memory reducer, seen here after 10 to 30 s).
  */
 async function settledRss(): Promise<number> {
   let lowest = Infinity;
@@ -123,89 +82,73 @@ async function peakRss(done: Promise<unknown>): Promise<number> {
   return peak;
 }
 
-function delivery(n: number): string {
-  const i = n % WORKLOADS;
-  // Most pushes are tags the `patch` policy does not take (new majors, CI builds); one in ten
-  // goes to a repository no workload uses.
-  const repository = n % 10 === 9 ? `unused-${n % 1000}` : `app-${i}`;
-  const tag = n % 2 ? `${2 + Math.floor(n / WORKLOADS)}.0.0` : `ci-${n}-${n.toString(36)}`;
-  return JSON.stringify({
-    events: [{
-      id: crypto.randomUUID(),
-      timestamp: new Date().toISOString(),
-      action: "push",
-      target: {
-        mediaType: "application/vnd.oci.image.manifest.v1+json",
-        repository,
-        digest: `sha256:${n.toString(16).padStart(64, "0")}`,
-        tag,
-      },
-      request: { host: REGISTRY },
-    }],
-  });
+/** Deployment PATCHes the cluster received so far. */
+async function patches(): Promise<number> {
+  const res = await fetch(`${cluster.urls.control}/report?patches=0&timeoutMs=0`);
+  return (await res.json()).patches;
 }
+
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
 
 try {
   const idle = await settledRss();
   const idleHeap = await heapUsed();
   console.log(
-    `idle, ${WORKLOADS} labelled workloads: RSS ${(idle / MB).toFixed(1)} MB (heap in use ${
-      (idleHeap / MB).toFixed(1)
-    } MB)`,
+    `idle, ${WORKLOADS} labelled workloads: RSS ${mb(idle)} MB (heap in use ${mb(idleHeap)} MB)`,
   );
 
-  const statuses = new Map<number, number>();
+  const client = new PushClient(service.url, TOKEN, cluster.urls.registry);
+  const patchesBefore = await patches();
   let next = 0;
+  let done = 0;
   const started = performance.now();
-  const load = Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  // Round r pushes 1.0.r of every repository: each one newer than what its Deployment runs.
+  const load = Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
     while (next < DELIVERIES) {
-      const res = await fetch(`${url}/event`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/vnd.docker.distribution.events.v1+json",
-          "x-argoos-token": TOKEN,
-        },
-        body: delivery(next++),
-      });
-      await res.body?.cancel();
-      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const n = next++;
+      await client.push(n % WORKLOADS, 1 + Math.floor(n / WORKLOADS));
+      if (++done % WORKLOADS === 0) {
+        const s = (performance.now() - started) / 1000;
+        console.log(`  ${done} delivered in ${s.toFixed(0)} s, RSS ${mb(await rss())} MB`);
+      }
     }
   }));
   const peak = await peakRss(load);
   await load;
   const seconds = (performance.now() - started) / 1000;
+  const rollouts = await patches() - patchesBefore;
   const after = await settledRss();
   const afterHeap = await heapUsed();
   const grew = after - idle;
   console.log(
-    `after ${DELIVERIES} deliveries (${seconds.toFixed(0)} s, answers ${
-      [...statuses].map(([s, n]) => `${s}: ${n}`).join(", ")
-    }): RSS ${(after / MB).toFixed(1)} MB, ${grew >= 0 ? "+" : ""}${(grew / MB).toFixed(1)} MB ` +
-      `(heap in use ${(afterHeap / MB).toFixed(1)} MB); peak while delivering ${
-        (peak / MB).toFixed(1)
-      } MB`,
+    `after ${DELIVERIES} deliveries in ${seconds.toFixed(0)} s (${
+      (DELIVERIES / seconds).toFixed(0)
+    }/s, ${client.retried} sent again after a 503 or a failed connection), ${rollouts} Deployment PATCHes: RSS ${
+      mb(after)
+    } MB, ${grew >= 0 ? "+" : ""}${mb(grew)} MB (heap in use ${mb(afterHeap)} MB); ` +
+      `peak while delivering ${mb(peak)} MB`,
   );
   const idleMet = idle <= 80 * MB;
   const growthMet = grew <= 32 * MB;
   console.log(
-    `targets: idle <= 80 MB: ${idleMet ? "met" : "MISSED"}; within 32 MB of idle: ${
-      growthMet ? "met" : "MISSED"
-    }`,
+    `targets: idle ${mb(idle)} MB <= 80 MB: ${idleMet ? "met" : "MISSED"}; growth ${
+      mb(grew)
+    } MB <= 32 MB: ${growthMet ? "met" : "MISSED"}`,
   );
   console.log(JSON.stringify({
     workloads: WORKLOADS,
     deliveries: DELIVERIES,
-    program: fromSource ? "cli/main.ts" : "bundle",
-    idleRssMB: +(idle / MB).toFixed(1),
-    afterRssMB: +(after / MB).toFixed(1),
-    growthMB: +(grew / MB).toFixed(1),
-    peakRssMB: +(peak / MB).toFixed(1),
+    deploymentPatches: rollouts,
+    idleRssMB: +mb(idle),
+    afterRssMB: +mb(after),
+    growthMB: +mb(grew),
+    peakRssMB: +mb(peak),
     deliveriesPerSecond: Math.round(DELIVERIES / seconds),
-    idleHeapMB: +(idleHeap / MB).toFixed(1),
-    afterHeapMB: +(afterHeap / MB).toFixed(1),
-    statuses: Object.fromEntries(statuses),
+    retried: client.retried,
+    idleHeapMB: +mb(idleHeap),
+    afterHeapMB: +mb(afterHeap),
   }));
 } finally {
   await service.stop();
-  await fake.stop();
+  await cluster.stop();
 }

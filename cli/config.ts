@@ -380,7 +380,10 @@ export async function readInvocation(
   let credentialProviders;
   if (providerConfig !== undefined && binDir !== undefined) {
     try {
-      credentialProviders = { providers: parseCredentialProviderConfig(providerConfig), binDir };
+      credentialProviders = {
+        providers: await parseCredentialProviderConfig(providerConfig),
+        binDir,
+      };
     } catch (err) {
       throw new UsageError(`--image-credential-provider-config: ${(err as Error).message}`);
     }

@@ -14,7 +14,6 @@ import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts"
 import { helpText, readInvocation, UsageError } from "./config.ts";
 import { runApproval } from "./approve.ts";
 import { runHold } from "./hold.ts";
-import { runPlan } from "./plan.ts";
 
 /** A usage error, said as one line plus the pointer to --help; exit code 2. */
 function usage(err: UsageError, context = ""): number {
@@ -35,7 +34,8 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (invocation.command === "plan") return await runPlan(invocation);
+    // Loaded only for plan: it reads YAML manifests, whose parser costs every start.
+    if (invocation.command === "plan") return await (await import("./plan.ts")).runPlan(invocation);
     if (invocation.command === "hold" || invocation.command === "release") {
       return await runHold(invocation);
     }

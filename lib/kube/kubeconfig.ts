@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parse } from "yaml";
+import { parseYamlOrJson } from "../io/yaml.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ExecConfig } from "./exec_credential.ts";
 import { isObject, type JsonObject } from "../parse/object.ts";
@@ -18,7 +18,7 @@ import { isObject, type JsonObject } from "../parse/object.ts";
  * ```ts
  * import { KubeconfigError, parseKubeconfig } from "./kubeconfig.ts";
  * try {
- *   parseKubeconfig("clusters: [", "/tmp/config");
+ *   await parseKubeconfig("clusters: [", "/tmp/config");
  * } catch (err) {
  *   err instanceof KubeconfigError; // true: "kubeconfig /tmp/config: invalid YAML: ..."
  * }
@@ -83,7 +83,7 @@ const str = (v: unknown): string | undefined => typeof v === "string" && v !== "
  * @example
  * ```ts
  * import { parseKubeconfig } from "./kubeconfig.ts";
- * const cfg = parseKubeconfig(
+ * const cfg = await parseKubeconfig(
  *   `
  * clusters: [{ name: c, cluster: { server: "https://k:6443", certificate-authority: ca.crt } }]
  * users: [{ name: u, user: { token: abc } }]
@@ -95,10 +95,10 @@ const str = (v: unknown): string | undefined => typeof v === "string" && v !== "
  * cfg.clusters.c.certificateAuthority; // "/home/me/.kube/ca.crt"
  * ```
  */
-export function parseKubeconfig(text: string, path: string): Kubeconfig {
+export async function parseKubeconfig(text: string, path: string): Promise<Kubeconfig> {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = await parseYamlOrJson(text);
   } catch (err) {
     throw new KubeconfigError(`kubeconfig ${path}: invalid YAML: ${(err as Error).message}`);
   }
@@ -206,8 +206,8 @@ function execConfig(e: JsonObject, dir: string, where: string): ExecConfig {
  * @example
  * ```ts
  * import { mergeKubeconfigs, parseKubeconfig } from "./kubeconfig.ts";
- * const a = parseKubeconfig("current-context: a", "/a");
- * const b = parseKubeconfig("current-context: b", "/b");
+ * const a = await parseKubeconfig("current-context: a", "/a");
+ * const b = await parseKubeconfig("current-context: b", "/b");
  * mergeKubeconfigs([a, b]).currentContext; // "a"
  * ```
  */
@@ -243,7 +243,7 @@ export async function loadKubeconfig(paths: string[]): Promise<Kubeconfig | unde
       if (err instanceof Deno.errors.NotFound) continue;
       throw new KubeconfigError(`kubeconfig ${path}: ${(err as Error).message}`);
     }
-    found.push(parseKubeconfig(text, path));
+    found.push(await parseKubeconfig(text, path));
   }
   return found.length ? mergeKubeconfigs(found) : undefined;
 }
@@ -263,7 +263,7 @@ export interface SelectedContext {
  * @example
  * ```ts
  * import { parseKubeconfig, selectContext } from "./kubeconfig.ts";
- * const cfg = parseKubeconfig(
+ * const cfg = await parseKubeconfig(
  *   `
  * clusters: [{ name: c, cluster: { server: "http://127.0.0.1:8001" } }]
  * users: [{ name: u, user: {} }]

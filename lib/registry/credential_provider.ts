@@ -9,7 +9,7 @@
  * @module
  */
 
-import { parse as parseYaml } from "yaml";
+import { parseYamlOrJson } from "../io/yaml.ts";
 import { parseDuration } from "../parse/duration.ts";
 import { credentialKeyMatches, parseCredentialKey } from "./credential_key.ts";
 import { credentialsFor, type RegistryCredential } from "./credentials.ts";
@@ -92,7 +92,7 @@ function duration(v: unknown, where: string): number {
  * @example
  * ```ts
  * import { parseCredentialProviderConfig } from "./credential_provider.ts";
- * const [p] = parseCredentialProviderConfig(`
+ * const [p] = await parseCredentialProviderConfig(`
  * apiVersion: kubelet.config.k8s.io/v1
  * kind: CredentialProviderConfig
  * providers:
@@ -104,10 +104,12 @@ function duration(v: unknown, where: string): number {
  * p.defaultCacheDurationMs; // 43200000
  * ```
  */
-export function parseCredentialProviderConfig(text: string): CredentialProvider[] {
+export async function parseCredentialProviderConfig(
+  text: string,
+): Promise<CredentialProvider[]> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = await parseYamlOrJson(text);
   } catch (err) {
     throw new CredentialProviderError(`not YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
   }

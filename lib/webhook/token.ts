@@ -22,7 +22,15 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest();
  * ```
  */
 export function tokenMatches(expected: string, presented: string | null): boolean {
-  return presented !== null && timingSafeEqual(sha256(expected), sha256(presented));
+  return presented !== null && timingSafeEqual(expectedDigest(expected), sha256(presented));
+}
+
+/** The last expected token's digest: it changes only when the token is rotated. */
+let expectedCache: { token: string; digest: Uint8Array } | undefined;
+
+function expectedDigest(token: string): Uint8Array {
+  if (expectedCache?.token !== token) expectedCache = { token, digest: sha256(token) };
+  return expectedCache.digest;
 }
 
 /** A token that would turn authentication off (blank), or a token file that cannot be read. */

@@ -14,7 +14,7 @@
 import { apiVersionOf } from "../../lib/kube/resource.ts";
 import type { JsonObject } from "./json_value.ts";
 import { type Selection, selects } from "./selection.ts";
-import { objectKey, type ObjectStore } from "./store.ts";
+import { firstAtOrAfter, objectKey, type ObjectStore } from "./store.ts";
 import { badRequest, expired } from "./status.ts";
 
 interface ContinueToken {
@@ -62,12 +62,22 @@ export function listObjects(
   }
   const limit = parseLimit(query.get("limit"));
   const listRv = token?.rv ?? store.resourceVersion;
-  const matching = store.list(type, selection.namespace).filter((obj) =>
-    (!token || keyOf(obj) >= token.start) && selects(selection, obj)
-  );
-  const page = limit && matching.length > limit ? matching.slice(0, limit) : matching;
+  // A page is read from its continue key on, as etcd reads a key range: each page costs its
+  // own size, not the whole collection's.
+  const all = store.list(type, selection.namespace);
+  const from = token ? firstAtOrAfter(all, token.start, keyOf) : 0;
+  const page: JsonObject[] = [];
+  let more = false;
+  for (let i = from; i < all.length; i++) {
+    if (!selects(selection, all[i])) continue;
+    if (limit !== undefined && page.length === limit) {
+      more = true;
+      break;
+    }
+    page.push(all[i]);
+  }
   const metadata: JsonObject = { resourceVersion: String(listRv) };
-  if (page.length < matching.length) {
+  if (more) {
     const next: ContinueToken = {
       v: "meta.k8s.io/v1",
       rv: listRv,
@@ -76,7 +86,7 @@ export function listObjects(
     metadata.continue = encodeToken(next);
     // The real server only counts the rest when no selector filters it.
     if (selection.labels.length === 0 && selection.fields.length === 0) {
-      metadata.remainingItemCount = matching.length - page.length;
+      metadata.remainingItemCount = all.length - from - page.length;
     }
   }
   return {

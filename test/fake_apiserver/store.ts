@@ -58,6 +58,8 @@ export class ObjectStore {
   #rv = 0;
   #compactedAt = 0;
   #objects = new Map<ApiResource, Map<string, JsonObject>>();
+  /** Each type's keys in order, kept until a key comes or goes (a paged list reads it per page). */
+  #sortedKeys = new Map<ApiResource, string[]>();
   #logs = new Map<ApiResource, StoreEvent[]>();
   #listeners = new Map<ApiResource, Set<StoreListener>>();
 
@@ -80,10 +82,15 @@ export class ObjectStore {
   list(type: ApiResource, namespace?: string): JsonObject[] {
     const objects = this.#objects.get(type);
     if (!objects) return [];
+    let keys = this.#sortedKeys.get(type);
+    if (!keys) this.#sortedKeys.set(type, keys = [...objects.keys()].sort());
     const prefix = namespace ? `${namespace}/` : "";
-    return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort().map((k) =>
-      objects.get(k)!
-    );
+    const from = prefix ? firstAtOrAfter(keys, prefix, (k) => k) : 0;
+    const out: JsonObject[] = [];
+    for (let i = from; i < keys.length && keys[i].startsWith(prefix); i++) {
+      out.push(objects.get(keys[i])!);
+    }
+    return out;
   }
 
   /**
@@ -99,6 +106,7 @@ export class ObjectStore {
     if (!objects) this.#objects.set(type, objects = new Map());
     const previous = objects.get(key);
     objects.set(key, stored);
+    if (!previous) this.#sortedKeys.delete(type);
     this.#emit(type, { type: previous ? "MODIFIED" : "ADDED", rv, object: stored, previous });
     return stored;
   }
@@ -110,6 +118,7 @@ export class ObjectStore {
     const previous = objects?.get(key);
     if (!objects || !previous) return undefined;
     objects.delete(key);
+    this.#sortedKeys.delete(type);
     const rv = ++this.#rv;
     const object = {
       ...previous,
@@ -152,4 +161,20 @@ export class ObjectStore {
     log.push(event);
     for (const listener of this.#listeners.get(type) ?? []) listener(event);
   }
+}
+
+/** The index of the first of `items` (in key order) whose key is at or after `key`. */
+export function firstAtOrAfter<T>(
+  items: readonly T[],
+  key: string,
+  keyOf: (item: T) => string,
+): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyOf(items[mid]) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

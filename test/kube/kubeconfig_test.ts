@@ -27,7 +27,7 @@ contexts:
 current-context: ctx
 `;
 
-Deno.test("parseKubeconfig: cluster and user fields, paths resolved against the file", () => {
+Deno.test("parseKubeconfig: cluster and user fields, paths resolved against the file", async () => {
   const table: [string, string, string, Record<string, unknown>][] = [
     [
       "token",
@@ -89,7 +89,7 @@ Deno.test("parseKubeconfig: cluster and user fields, paths resolved against the 
     ],
   ];
   for (const [name, cluster, user, want] of table) {
-    const cfg = parseKubeconfig(single(cluster, user), "/home/me/.kube/config");
+    const cfg = await parseKubeconfig(single(cluster, user), "/home/me/.kube/config");
     const got = { ...cfg.clusters.c, ...cfg.users.u };
     for (const [k, v] of Object.entries(want)) {
       assert.deepEqual((got as Record<string, unknown>)[k], v, `${name}: ${k}`);
@@ -99,16 +99,16 @@ Deno.test("parseKubeconfig: cluster and user fields, paths resolved against the 
   }
 });
 
-Deno.test("parseKubeconfig: exec section, relative command with a slash only", () => {
-  const exec = (command: string) =>
-    parseKubeconfig(
+Deno.test("parseKubeconfig: exec section, relative command with a slash only", async () => {
+  const exec = async (command: string) =>
+    (await parseKubeconfig(
       single(
         `{ server: "https://k" }`,
         `{ exec: { apiVersion: client.authentication.k8s.io/v1, command: "${command}", args: [a, b], env: [{ name: X, value: "1" }], interactiveMode: Never, provideClusterInfo: true, installHint: "install it" } }`,
       ),
       "/home/me/.kube/config",
-    ).users.u.exec;
-  assert.deepEqual(exec("aws"), {
+    )).users.u.exec;
+  assert.deepEqual(await exec("aws"), {
     command: "aws",
     args: ["a", "b"],
     env: [{ name: "X", value: "1" }],
@@ -117,11 +117,11 @@ Deno.test("parseKubeconfig: exec section, relative command with a slash only", (
     provideClusterInfo: true,
     installHint: "install it",
   });
-  assert.equal(exec("./bin/plugin")?.command, "/home/me/.kube/bin/plugin");
-  assert.equal(exec("/usr/bin/plugin")?.command, "/usr/bin/plugin");
+  assert.equal((await exec("./bin/plugin"))?.command, "/home/me/.kube/bin/plugin");
+  assert.equal((await exec("/usr/bin/plugin"))?.command, "/usr/bin/plugin");
 });
 
-Deno.test("parseKubeconfig: malformed files fail with the file named", () => {
+Deno.test("parseKubeconfig: malformed files fail with the file named", async () => {
   const table: [string, string, RegExp][] = [
     ["bad YAML", "clusters: [", /\/k\/config: invalid YAML/],
     ["not a mapping", "- a\n- b", /not a YAML mapping/],
@@ -135,17 +135,21 @@ Deno.test("parseKubeconfig: malformed files fail with the file named", () => {
     ],
   ];
   for (const [name, text, want] of table) {
-    assert.throws(() => parseKubeconfig(text, "/k/config"), (e: Error) => {
+    await assert.rejects(() => parseKubeconfig(text, "/k/config"), (e: Error) => {
       assert.ok(e instanceof KubeconfigError, name);
       assert.match(e.message, want, name);
       return true;
     });
   }
-  assert.deepEqual(parseKubeconfig("", "/k/empty").clusters, {}, "empty file is an empty config");
+  assert.deepEqual(
+    (await parseKubeconfig("", "/k/empty")).clusters,
+    {},
+    "empty file is an empty config",
+  );
 });
 
-Deno.test("selectContext: current-context, override, and clear errors", () => {
-  const cfg = parseKubeconfig(
+Deno.test("selectContext: current-context, override, and clear errors", async () => {
+  const cfg = await parseKubeconfig(
     `
 clusters:
 - { name: c1, cluster: { server: "https://one" } }
@@ -179,16 +183,16 @@ current-context: one
       return true;
     });
   }
-  const noCurrent = parseKubeconfig("contexts: []", "/k/other");
+  const noCurrent = await parseKubeconfig("contexts: []", "/k/other");
   assert.throws(() => selectContext(noCurrent), /no current-context set/);
 });
 
-Deno.test("mergeKubeconfigs: the first file to define a name or current-context wins", () => {
-  const a = parseKubeconfig(
+Deno.test("mergeKubeconfigs: the first file to define a name or current-context wins", async () => {
+  const a = await parseKubeconfig(
     `clusters: [{ name: shared, cluster: { server: "https://a" } }]\ncontexts: [{ name: a, context: { cluster: shared } }]`,
     "/a",
   );
-  const b = parseKubeconfig(
+  const b = await parseKubeconfig(
     `clusters: [{ name: shared, cluster: { server: "https://b" } }, { name: onlyb, cluster: { server: "https://ob" } }]\ncurrent-context: b`,
     "/b",
   );

@@ -37,8 +37,8 @@ async function fakePlugin(answer: unknown, script?: string) {
   };
 }
 
-function config(extra = "", match = '["*.dkr.ecr.*.amazonaws.com"]') {
-  return parseCredentialProviderConfig(`
+async function config(extra = "", match = '["*.dkr.ecr.*.amazonaws.com"]') {
+  return await parseCredentialProviderConfig(`
 apiVersion: kubelet.config.k8s.io/v1
 kind: CredentialProviderConfig
 providers:
@@ -63,8 +63,8 @@ const answer = (cacheKeyType: string, cacheDuration?: string) => ({
 
 const ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
-Deno.test("config: YAML and JSON, v1 fields, clear one-line errors", () => {
-  const [p] = config();
+Deno.test("config: YAML and JSON, v1 fields, clear one-line errors", async () => {
+  const [p] = await config();
   assert.deepEqual(p, {
     name: "fake-plugin",
     matchImages: ["*.dkr.ecr.*.amazonaws.com"],
@@ -73,7 +73,7 @@ Deno.test("config: YAML and JSON, v1 fields, clear one-line errors", () => {
     args: ["get-credentials"],
     env: { FOO: "bar" },
   });
-  const json = parseCredentialProviderConfig(JSON.stringify({
+  const json = await parseCredentialProviderConfig(JSON.stringify({
     apiVersion: "kubelet.config.k8s.io/v1",
     kind: "CredentialProviderConfig",
     providers: [{
@@ -108,7 +108,7 @@ Deno.test("config: YAML and JSON, v1 fields, clear one-line errors", () => {
     ],
   ];
   for (const [text, why] of bad) {
-    assert.throws(
+    await assert.rejects(
       () => parseCredentialProviderConfig(text),
       (e: Error) =>
         e instanceof CredentialProviderError && why.test(e.message) && !e.message.includes("\n"),
@@ -139,7 +139,7 @@ Deno.test("the plugin gets a CredentialProviderRequest on stdin, its args and en
   await using plugin = await fakePlugin(answer("Image"));
   Deno.env.set("SECRET_SHOULD_NOT_LEAK", "leaked");
   try {
-    const providers = new CredentialProviders(config(), { binDir: plugin.dir });
+    const providers = new CredentialProviders(await config(), { binDir: plugin.dir });
     assert.deepEqual(await providers.forImage(ECR, "team/app"), [{
       username: "AWS",
       password: "pw-1",
@@ -157,7 +157,7 @@ Deno.test("the plugin gets a CredentialProviderRequest on stdin, its args and en
 
 Deno.test("images no provider matches run no plugin", async () => {
   await using plugin = await fakePlugin(answer("Image"));
-  const providers = new CredentialProviders(config(), { binDir: plugin.dir });
+  const providers = new CredentialProviders(await config(), { binDir: plugin.dir });
   assert.deepEqual(await providers.forImage("ghcr.io", "team/app"), []);
   assert.equal(providers.serves("ghcr.io", "team/app"), false);
   assert.deepEqual(await plugin.requests(), []);
@@ -168,7 +168,7 @@ Deno.test("cache by key type: Image per image, Registry per host, Global for all
     const [keyType, runs] of [["Image", 3], ["Registry", 2], ["Global", 1]] as const
   ) {
     await using plugin = await fakePlugin(answer(keyType));
-    const providers = new CredentialProviders(config(), { binDir: plugin.dir });
+    const providers = new CredentialProviders(await config(), { binDir: plugin.dir });
     await providers.forImage(ECR, "a");
     await providers.forImage(ECR, "a");
     await providers.forImage(ECR, "b");
@@ -180,7 +180,7 @@ Deno.test("cache by key type: Image per image, Registry per host, Global for all
 Deno.test("cache duration: the answer's, else defaultCacheDuration; 0 is not cached", async () => {
   let now = 0;
   await using plugin = await fakePlugin(answer("Registry", "1m"));
-  const providers = new CredentialProviders(config(), { binDir: plugin.dir, now: () => now });
+  const providers = new CredentialProviders(await config(), { binDir: plugin.dir, now: () => now });
   await providers.forImage(ECR, "a");
   now = 59_000;
   await providers.forImage(ECR, "a");
@@ -208,14 +208,14 @@ Deno.test("cache duration: the answer's, else defaultCacheDuration; 0 is not cac
 
 Deno.test("concurrent lookups of one image share one run", async () => {
   await using plugin = await fakePlugin(answer("Image"));
-  const providers = new CredentialProviders(config(), { binDir: plugin.dir });
+  const providers = new CredentialProviders(await config(), { binDir: plugin.dir });
   await Promise.all([1, 2, 3].map(() => providers.forImage(ECR, "a")));
   assert.equal((await plugin.requests()).length, 1);
 });
 
 Deno.test("a plugin that hangs is killed at the timeout", async () => {
   await using plugin = await fakePlugin({}, "exec sleep 30");
-  const providers = new CredentialProviders(config(), { binDir: plugin.dir, timeoutMs: 300 });
+  const providers = new CredentialProviders(await config(), { binDir: plugin.dir, timeoutMs: 300 });
   const started = Date.now();
   await assert.rejects(
     providers.forImage(ECR, "a"),
@@ -238,14 +238,14 @@ Deno.test("errors name the plugin: exit code, bad answer, missing binary", async
   ];
   for (const [script, ans, why] of failing) {
     await using plugin = await fakePlugin(ans, script);
-    const providers = new CredentialProviders(config(), { binDir: plugin.dir });
+    const providers = new CredentialProviders(await config(), { binDir: plugin.dir });
     await assert.rejects(
       providers.forImage(ECR, "a"),
       (e: Error) => why.test(e.message),
       String(why),
     );
   }
-  const missing = new CredentialProviders(config(), { binDir: "/nonexistent" });
+  const missing = new CredentialProviders(await config(), { binDir: "/nonexistent" });
   await assert.rejects(
     missing.forImage(ECR, "a"),
     (e: Error) => e instanceof HelperError && /fake-plugin/.test(e.message),

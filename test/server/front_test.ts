@@ -1,13 +1,20 @@
 /**
  * The front and the guard, driven by raw TCP clients on 127.0.0.1: half a header block and
- * stalled bodies cut off, too many connections or deliveries answered 503 with Retry-After,
- * an abandoned upload counted and logged in one line.
+ * stalled bodies cut off, too many connections (in all or from one address) or deliveries
+ * answered 503 with Retry-After, an abandoned upload counted and logged in one line, a header
+ * block dribbled in small pieces read with work linear in its size, malformed requests 400.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { type CutReason, serveFront } from "../../lib/server/front.ts";
+import net from "node:net";
+import {
+  type CutReason,
+  type FrontOptions,
+  type FrontServer,
+  serveFront,
+} from "../../lib/server/front.ts";
 import { guardHandler, type UploadCutReason } from "../../lib/server/guard.ts";
 import { capture } from "../support/capture_log.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -37,8 +44,13 @@ async function readAll(conn: Deno.Conn, ms = 3_000): Promise<string> {
 }
 
 async function withServer(
-  fn: (port: number, cuts: string[], log: ReturnType<typeof capture>) => Promise<void>,
-  front: { maxConnections?: number } = {},
+  fn: (
+    port: number,
+    cuts: string[],
+    log: ReturnType<typeof capture>,
+    server: FrontServer,
+  ) => Promise<void>,
+  front: Partial<FrontOptions> = {},
   guard: { maxInFlight?: number; handler?: (req: Request) => Promise<Response> } = {},
 ) {
   const cuts: string[] = [];
@@ -64,7 +76,7 @@ async function withServer(
     }),
   );
   try {
-    await fn(server.addr.port, cuts, log);
+    await fn(server.addr.port, cuts, log, server);
   } finally {
     await server.shutdown();
   }
@@ -123,9 +135,11 @@ Deno.test("a stalled body is cut off at the body deadline with 408, in one log l
     await conn.write(
       encoder.encode("POST /event HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc"),
     );
-    assert.match(await readAll(conn), /^HTTP\/1.1 408/);
-    // The guard answers 408, then the front cuts the connection the server kept open.
-    assert.deepEqual(cuts, ["body-timeout", "body-timeout"]);
+    const answer = await readAll(conn);
+    assert.match(answer, /^HTTP\/1.1 408/);
+    // The guard answers 408 with `connection: close`, and the front closes after the answer.
+    assert.match(answer, /connection: close/i);
+    assert.deepEqual(cuts, ["body-timeout"]);
     const lines = log.records().filter((r) => r.msg === "upload cut");
     assert.equal(lines.length, 1);
     assert.equal(lines[0].reason, "body-timeout");
@@ -185,5 +199,144 @@ Deno.test("beyond the delivery cap, a delivery gets 503 with Retry-After", async
     },
     {},
     { maxInFlight: 1, handler },
+  );
+});
+
+/** A connection from `localAddress` (any of 127.0.0.0/8 is this machine on Linux). */
+function connectFrom(port: number, localAddress: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port, localAddress }, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/** What the server sends on `socket` until it closes it. */
+function readSocket(socket: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    socket.on("data", (chunk: Uint8Array) => text += new TextDecoder().decode(chunk));
+    socket.once("close", () => resolve(text));
+  });
+}
+
+Deno.test("one address gets 32 connections; its 33rd gets 503 while another address is served", async () => {
+  await withServer(async (port, cuts) => {
+    const held = await Promise.all(
+      Array.from({ length: 32 }, () => connectFrom(port, "127.0.0.2")),
+    );
+    try {
+      const extra = await connectFrom(port, "127.0.0.2");
+      const refused = await readSocket(extra);
+      assert.match(refused, /^HTTP\/1.1 503/);
+      assert.match(refused, /retry-after: 1/i);
+      assert.match(refused, /too many connections from your address/);
+      assert.deepEqual(cuts, ["client-connections"]);
+
+      const other = await connectFrom(port, "127.0.0.3");
+      const answer = readSocket(other);
+      other.end("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      assert.match(await answer, /^HTTP\/1.1 200[^]*got 0$/);
+
+      // A connection given back makes room for that address again.
+      const closed = readSocket(held[0]);
+      held[0].destroy();
+      await closed;
+      await waitFor(async () => {
+        const again = await connectFrom(port, "127.0.0.2");
+        const reply = readSocket(again);
+        again.end("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        return /^HTTP\/1.1 200/.test(await reply);
+      }, "a connection accepted again once one closed");
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+  }, { maxConnections: 256 });
+});
+
+Deno.test("a large header block dribbled in small pieces is scanned once, not once per piece", async () => {
+  await withServer(async (port, _cuts, _log, server) => {
+    const conn = await connect(port);
+    conn.setNoDelay(true);
+    const block = `GET /x HTTP/1.1\r\nHost: a\r\nX-Pad: ${"a".repeat(12_000)}\r\n\r\n`;
+    const piece = 40;
+    const before = server.headerBytesScanned;
+    let pieces = 0;
+    for (let at = 0; at < block.length; at += piece, pieces++) {
+      await conn.write(encoder.encode(block.slice(at, at + piece)));
+      // Each piece is read on its own before the next is sent.
+      const sent = Math.min(block.length, at + piece);
+      await waitFor(
+        () => server.headerBytesScanned - before >= sent,
+        `piece ${pieces} scanned`,
+      );
+    }
+    const scanned = server.headerBytesScanned - before;
+    // Each byte once, and at most 3 again per read; re-scanning the block on every read would
+    // be about pieces / 2 times its size (over 1.8 MB here).
+    assert.ok(scanned <= block.length + 3 * pieces, `${scanned} bytes scanned for ${block.length}`);
+    conn.close();
+  }, { maxHeaderBytes: 16 * 1024, headerTimeoutMs: 20_000 });
+});
+
+Deno.test("a malformed request is answered 400 with a one-line reason and closed", async () => {
+  const cases = [
+    ["GARBAGE\r\n\r\n", "malformed request line"],
+    ["GET /x HTTP/1.1\r\nno colon here\r\n\r\n", "malformed header line"],
+    [
+      "POST /x HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "unsupported transfer-encoding",
+    ],
+    ["POST /x HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n", "malformed content-length"],
+    ["GET http://elsewhere/x HTTP/1.1\r\n\r\n", "request target must be a path"],
+  ];
+  await withServer(async (port) => {
+    for (const [request, reason] of cases) {
+      const conn = await connect(port);
+      await conn.write(encoder.encode(request));
+      const answer = await readAll(conn);
+      assert.match(answer, /^HTTP\/1.1 400/, request);
+      assert.ok(answer.endsWith(`\r\n\r\n${reason}\n`), answer);
+    }
+  });
+});
+
+Deno.test("a client that waits for 100-continue (curl, over 1 KiB) gets it, then its answer", async () => {
+  await withServer(async (port) => {
+    const conn = await connect(port);
+    await conn.write(encoder.encode(
+      "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    ));
+    const buf = new Uint8Array(256);
+    const n = await conn.read(buf);
+    assert.equal(new TextDecoder().decode(buf.subarray(0, n!)), "HTTP/1.1 100 Continue\r\n\r\n");
+    await conn.write(encoder.encode("hello"));
+    const answer = await readAll(conn);
+    assert.match(answer, /^HTTP\/1.1 200[^]*got 5$/);
+  });
+});
+
+Deno.test("a connection past its lifetime is closed after the answer being prepared, not during it", async () => {
+  const release = Promise.withResolvers<void>();
+  const handler = async (req: Request) => {
+    await req.text();
+    await release.promise;
+    return new Response("late");
+  };
+  await withServer(
+    async (port, cuts) => {
+      const conn = await connect(port);
+      await conn.write(encoder.encode("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx"));
+      const answer = readAll(conn);
+      // An idle connection opened after it is cut at its lifetime: by then the busy one is
+      // past its own, its handler still running.
+      const idle = await connect(port);
+      assert.equal(await readAll(idle), "");
+      assert.deepEqual(cuts, ["lifetime"]);
+      release.resolve();
+      assert.match(await answer, /^HTTP\/1.1 200[^]*connection: close[^]*late$/);
+      assert.deepEqual(cuts, ["lifetime"]);
+    },
+    { maxLifetimeMs: 150, headerTimeoutMs: 1_000 },
+    { handler },
   );
 });
