@@ -293,7 +293,9 @@ export class Reconciler {
         state: recorded[c.name],
         pushes,
         listing,
-        rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
+        rejected: (digest, tag) =>
+          findRejected(w.annotations, c.repository!, digest, { tag, policy: rules.policy })
+            ?.reason,
       };
       // The one decision; this loop only reads the pods and asks the registry when it says.
       const verdict = await decideWith(f, {

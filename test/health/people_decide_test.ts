@@ -169,7 +169,7 @@ Deno.test("a human rollback during a rollout sticks; a newer push is then applie
   }
 });
 
-Deno.test("a human rollback after a rollout sticks; the same tag's new digest is applied", async () => {
+Deno.test("a human rollback under a version policy rejects the release: a re-push of it is not applied, the next is", async () => {
   const svc = await serve({ args: POLL });
   try {
     await svc.push("1.0.1");
@@ -177,10 +177,12 @@ Deno.test("a human rollback after a rollout sticks; the same tag's new digest is
     await setImage(svc, `${REG}/app:1.0.0`);
     await waitFor(() => rejected(svc).length === 1, "the rollback recorded");
     await staysThroughRedeliveryAndPoll(svc, "1.0.1", [`app=${REG}/app:1.0.0`]);
-    // 1.0.1 pushed again with other content: an update from what the person set.
+    // 1.0.1 pushed again with other content: still the release the person rolled back from.
     const answer = await svc.push("1.0.1", { digest: fakeDigest(0xf1) });
-    assert.equal(answer.applied, 1);
-    assert.deepEqual(images(svc), [`app=${REG}/app:1.0.1`]);
+    assert.equal(answer.applied, 0);
+    await staysThroughRedeliveryAndPoll(svc, "1.0.1", [`app=${REG}/app:1.0.0`]);
+    assert.equal((await svc.push("1.0.2")).applied, 1);
+    assert.deepEqual(images(svc), [`app=${REG}/app:1.0.2`]);
   } finally {
     await svc.stop();
   }
