@@ -277,8 +277,9 @@ export class Reconciler {
     for (const c of w.containers) {
       if (!c.ref || !c.repository) continue;
       const rules = byContainer.get(c.name);
-      const pushes = gates?.pushes(c, facts.pushes(c.repository)) ?? facts.pushes(c.repository);
       const listing = facts.listing(c.repository)?.tags;
+      const recordedPushes = facts.pushes(c.repository);
+      const pushes = gates?.pushes(c, recordedPushes, listing) ?? recordedPushes;
       if (!rules) {
         if (pushes.length > 0 || listing) {
           verdicts.push({ container: c, policy: w.policyLabel, reason: "invalid-policy" });
