@@ -161,14 +161,23 @@ export class RolloutTracker {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Look at a workload's rollout in progress, if any, and act on the verdict. */
-  async check(ref: WorkloadRef): Promise<TrackOutcome> {
-    const outcome = await this.#look(ref);
+  /**
+   * Look at a workload's rollout in progress, if any, and act on the verdict. `expect`: what
+   * the caller read and decided from (e.g. no hold), tested by every write besides the record.
+   */
+  async check(
+    ref: WorkloadRef,
+    expect: Readonly<Record<string, string | null>> = {},
+  ): Promise<TrackOutcome> {
+    const outcome = await this.#look(ref, expect);
     if (outcome.kind !== "progressing") this.#progress.delete(keyOf(ref));
     return outcome;
   }
 
-  async #look(ref: WorkloadRef): Promise<TrackOutcome> {
+  async #look(
+    ref: WorkloadRef,
+    expected: Readonly<Record<string, string | null>>,
+  ): Promise<TrackOutcome> {
     const obj = await this.#source.workload(ref);
     if (!obj) return { kind: "gone" };
     const workload = readWorkload(kindNamed(ref.kind)!, obj);
@@ -176,7 +185,7 @@ export class RolloutTracker {
     if (text === undefined) return { kind: "none" };
     if (!workload.policyLabel) return { kind: "opted-out" };
     const log = this.#log.with({ workload: keyOf(ref) });
-    const expect = { [ROLLOUT_ANNOTATION]: text };
+    const expect = { ...expected, [ROLLOUT_ANNOTATION]: text };
     const forget = { changes: [], annotations: { [ROLLOUT_ANNOTATION]: null }, expect };
 
     const decoded = decodeRollout(text);

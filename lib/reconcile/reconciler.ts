@@ -21,7 +21,13 @@ import {
 } from "../health/record.ts";
 import { RECHECK_MS, type RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { type Hold, HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
+import {
+  type Hold,
+  HOLD_ANNOTATION,
+  HOLD_REASON_ANNOTATION,
+  readHold,
+  unchangedHold,
+} from "../policy/hold.ts";
 import { type Answer, type Candidate, decideWith, type DecisionFacts } from "../policy/decide.ts";
 import { rulesOf } from "../policy/rules.ts";
 import {
@@ -166,11 +172,15 @@ export class Reconciler {
     }
     if (this.#holds.delete(key)) this.#log.info("hold ended", { workload: describe(w) });
 
+    // Every write tests that the hold is still as read: one set meanwhile stops it.
+    const unheld = unchangedHold(w.annotations);
     const manual = manualChanges(w);
     if (manual.length > 0) {
+      const record = recordManual(w, manual, now);
       const wrote = await this.#opts.rollout.write(w, {
         changes: [],
-        ...recordManual(w, manual, now),
+        annotations: record.annotations,
+        expect: { ...record.expect, ...unheld },
       }, "manual");
       if (wrote === "applied") this.#reportManual(w, manual);
       else if (this.#opts.rollout.dryRun) {
@@ -187,7 +197,7 @@ export class Reconciler {
     let recheckMs: number | undefined;
     if (tracker && w.annotations[ROLLOUT_ANNOTATION] !== undefined) {
       const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
-      const looked = await tracker.check(ref);
+      const looked = await tracker.check(ref, unheld);
       switch (looked.kind) {
         case "progressing":
           recheckMs = Math.max(0, looked.recheckAt - now);
@@ -209,7 +219,8 @@ export class Reconciler {
 
     const plan = await this.plan(w);
     this.#opts.onPlan?.(w, plan);
-    const wrote = await this.#opts.rollout.apply(w, plan, "reconcile");
+    const expect = { ...plan.expect, ...unheld };
+    const wrote = await this.#opts.rollout.apply(w, { ...plan, expect }, "reconcile");
     if (wrote === "guard-failed") return { again: "race" };
     if (wrote === "applied" && tracker && plan.verdicts.some(isChange)) {
       recheckMs = this.#opts.recheckMs ?? RECHECK_MS;
