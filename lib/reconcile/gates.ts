@@ -63,6 +63,22 @@ export class Gates {
   begin(w: Workload, now: number): WorkloadGates {
     return new WorkloadGates(w, now, this.#opts, this.#firstSeen);
   }
+
+  /**
+   * Whether every container of `w` is in observe mode (its annotations, else the service's
+   * `--observe`): Argoos writes nothing there but `argoos.io/pending`. False when a rule of `w`
+   * does not read (the workload is left alone anyway).
+   */
+  observes(w: Workload): boolean {
+    return observesAll(w, this.#opts.defaults);
+  }
+}
+
+/** {@linkcode Gates.observes}, with the service's defaults. */
+function observesAll(w: Workload, defaults: GateRules | undefined): boolean {
+  const { rules, errors } = rulesOf(w);
+  if (errors.length > 0) return false;
+  return w.containers.every((c) => ({ ...defaults, ...rules.get(c.name)?.gates }).observe === true);
 }
 
 /** One container's held update as recorded, and why it waits (`Held.message`). */
@@ -167,11 +183,8 @@ export class WorkloadGates {
    */
   finish(writes: Record<string, string | null>): number | undefined {
     this.#opts.onHeld?.(this.#w, this.#held);
-    const { rules, errors } = rulesOf(this.#w);
-    if (errors.length > 0) return undefined;
-    const observed = (name: string) =>
-      ({ ...this.#opts.defaults, ...rules.get(name)?.gates }).observe;
-    if (this.#w.containers.every((c) => observed(c.name))) {
+    if (rulesOf(this.#w).errors.length > 0) return undefined;
+    if (observesAll(this.#w, this.#opts.defaults)) {
       for (const key of Object.keys(writes)) delete writes[key];
     }
     const text = encodePending(this.#held);

@@ -116,6 +116,9 @@ export const MAX_RACES = 3;
 /** Holds remembered as reported, so `Held` is told once per hold; the oldest go first. */
 const MAX_HOLDS = 10_000;
 
+/** Human changes remembered as told while left unrecorded; the oldest go first. */
+const MAX_TOLD = 10_000;
+
 /** One step of a reconcile: a result, or `again` (something was written or lost a race). */
 type Step = ReconcileResult | { again: "wrote" | "race" };
 
@@ -137,6 +140,8 @@ export class Reconciler {
   #log: Logger;
   /** The hold value last reported per workload key: at most MAX_HOLDS. */
   #holds = new Map<string, string>();
+  /** Human changes told without being recorded (observe mode, dry run): at most MAX_TOLD. */
+  #told = new Set<string>();
 
   constructor(opts: ReconcilerOptions) {
     this.#opts = opts;
@@ -176,20 +181,19 @@ export class Reconciler {
     const unheld = unchangedHold(w.annotations);
     const manual = manualChanges(w);
     if (manual.length > 0) {
-      const record = recordManual(w, manual, now);
-      const wrote = await this.#opts.rollout.write(w, {
-        changes: [],
-        annotations: record.annotations,
-        expect: { ...record.expect, ...unheld },
-      }, "manual");
-      if (wrote === "applied") this.#reportManual(w, manual);
-      else if (this.#opts.rollout.dryRun) {
-        this.#log.info("dry-run: would keep a human change and reject what Argoos wrote", {
-          workload: describe(w),
-          containers: manual.map((m) => ({ container: m.container.name, wrote: m.wrote.image })),
-        });
+      // Observe mode writes nothing but argoos.io/pending: the change is told, not recorded.
+      if (this.#opts.gates?.observes(w)) this.#reportManual(key, w, manual, "observe");
+      else {
+        const record = recordManual(w, manual, now);
+        const wrote = await this.#opts.rollout.write(w, {
+          changes: [],
+          annotations: record.annotations,
+          expect: { ...record.expect, ...unheld },
+        }, "manual");
+        if (wrote === "applied") this.#reportManual(key, w, manual, "recorded");
+        else if (this.#opts.rollout.dryRun) this.#reportManual(key, w, manual, "dry-run");
+        return afterWrite(wrote);
       }
-      return afterWrite(wrote);
     }
 
     const { tracker } = this.#opts;
@@ -244,25 +248,63 @@ export class Reconciler {
     this.#opts.events?.record({ workload: w, reason: "Held", type: "Normal", message });
   }
 
-  /** `ManualChange` and a log line naming who, where the API server says. */
-  #reportManual(w: Workload, manual: readonly ManualChange[]): void {
+  /**
+   * `ManualChange` and a log line naming who, where the API server says. A change recorded is
+   * told once by nature (it is no longer one); one left unrecorded (observe mode: the Event and
+   * log line; dry run: the log line) is told once per change.
+   */
+  #reportManual(
+    key: string,
+    w: Workload,
+    manual: readonly ManualChange[],
+    how: "recorded" | "observe" | "dry-run",
+  ): void {
     const by = w.specManager ?? "unknown (no managedFields)";
     for (const { container, wrote } of manual) {
-      this.#log.warn("human change kept: what Argoos wrote is rejected here", {
+      const change = `${key}|${container.name}|${wrote.image}|${container.image}`;
+      if (how !== "recorded" && !this.#firstTold(change)) continue;
+      const fields = {
         workload: describe(w),
         container: container.name,
         wrote: wrote.image,
         now: container.image,
         by,
-      });
+      };
+      if (how === "dry-run") {
+        this.#log.info("dry-run: would keep a human change and reject what Argoos wrote", fields);
+        continue;
+      }
+      const observed = how === "observe";
+      this.#log.warn(
+        observed
+          ? "human change seen: observe mode, nothing recorded"
+          : "human change kept: what Argoos wrote is rejected here",
+        fields,
+      );
+      const kept = observed
+        ? "observe mode: nothing recorded"
+        : `${wrote.image} is not written here again`;
       this.#opts.events?.record({
         workload: w,
         reason: "ManualChange",
         type: "Warning",
-        message: `${container.name}: ${wrote.image} → ${container.image} by ${by}; ` +
-          `${wrote.image} is not written here again`,
+        message: `${container.name}: ${wrote.image} → ${container.image} by ${by}; ${kept}`,
+        changes: [{
+          container: container.name,
+          from: wrote.image,
+          to: container.image,
+          ...(container.ref?.digest ? { digest: container.ref.digest } : {}),
+        }],
       });
     }
+  }
+
+  /** Whether `text` is told for the first time (at most MAX_TOLD remembered, oldest go first). */
+  #firstTold(text: string): boolean {
+    if (this.#told.has(text)) return false;
+    this.#told.add(text);
+    if (this.#told.size > MAX_TOLD) this.#told.delete(this.#told.values().next().value!);
+    return true;
   }
 
   #now(): number {

@@ -1,12 +1,16 @@
 /**
  * The reconcile loop's contract, with a stand-in cache and writer: a hold answers "again after"
  * its end and writes nothing; a lost race is decided again at once a few times, then fails for
- * the work queue's back-off; a refusal ends the reconcile as `refused`.
+ * the work queue's back-off; a refusal ends the reconcile as `refused`; a human change is
+ * recorded and told with its images, told once and never recorded in observe mode and in a
+ * dry run.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
+import type { WorkloadEvent } from "../../lib/events/recorder.ts";
+import { Gates } from "../../lib/reconcile/gates.ts";
 import { MAX_RACES, Reconciler } from "../../lib/reconcile/reconciler.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { TagVerifier } from "../../lib/registry/tag_verifier.ts";
@@ -14,6 +18,7 @@ import { type Plan, type Rollout, TransientRolloutError } from "../../lib/rollou
 import type { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload } from "../../lib/workloads/workload.ts";
+import { capture } from "../support/capture_log.ts";
 import { deployment } from "../support/workload_object.ts";
 
 const NOW = Date.parse("2026-12-06T10:00:00Z");
@@ -78,4 +83,75 @@ Deno.test("a refused write ends the reconcile as refused (the queue backs off)",
   const { reconciler, writes } = reconcilerFor({}, "refused");
   assert.deepEqual(await reconciler.reconcile("Deployment/default/web"), { outcome: "refused" });
   assert.equal(writes.length, 1);
+});
+
+/** `web` running r/app:1.0.0 after a person moved it off r/app:1.0.1, which Argoos wrote. */
+function rolledBack(annotations: Record<string, string>, opts: { dryRun?: boolean } = {}) {
+  const obj = (extra: Record<string, string>) =>
+    readWorkload(
+      kindNamed("Deployment")!,
+      deployment({
+        name: "web",
+        policy: "patch",
+        containers: [{ name: "app", image: "r/app:1.0.0" }],
+        annotations: { ...annotations, ...extra },
+      }),
+    );
+  const wrote = {
+    app: { image: "r/app:1.0.1", digest: "sha256:" + "1".repeat(64), written: true },
+  };
+  let w = obj({ "argoos.io/state": JSON.stringify(wrote) });
+  const written: string[] = [];
+  const events: WorkloadEvent[] = [];
+  const log = capture();
+  const reconciler = new Reconciler({
+    cache: { get: () => w } as unknown as WorkloadCache,
+    facts: new RepositoryFacts(),
+    verifier: new TagVerifier({
+      headDigest: () => Promise.reject(new Error("not asked")),
+      manifest: () => Promise.reject(new Error("not asked")),
+    }),
+    rollout: {
+      dryRun: opts.dryRun ?? false,
+      apply: () => Promise.resolve("unchanged"),
+      write: (_w: unknown, _write: unknown, source: string) => {
+        written.push(source);
+        if (opts.dryRun) return Promise.resolve("unchanged");
+        w = obj({}); // recorded: no longer a change
+        return Promise.resolve("applied");
+      },
+    } as unknown as Rollout,
+    credentialsOf: () => Promise.resolve(new Map()),
+    runningDigestsOf: () => Promise.resolve(new Map()),
+    events: { record: (ev) => events.push(ev) },
+    gates: new Gates(),
+    logger: log.logger,
+    now: () => NOW,
+  });
+  return { reconciler, written, events, log };
+}
+
+Deno.test("a human change is recorded and told with its images; observe mode tells it once and writes nothing", async () => {
+  const changes = [{ container: "app", from: "r/app:1.0.1", to: "r/app:1.0.0" }];
+  const recorded = rolledBack({});
+  await recorded.reconciler.reconcile("Deployment/default/web");
+  assert.deepEqual(recorded.written, ["manual"]);
+  assert.deepEqual(recorded.events.map((e) => [e.reason, e.changes]), [["ManualChange", changes]]);
+
+  const observed = rolledBack({ "argoos.io/mode": "observe" });
+  for (let i = 0; i < 3; i++) await observed.reconciler.reconcile("Deployment/default/web");
+  assert.deepEqual(observed.written, [], "observe mode writes no state nor rejection");
+  assert.deepEqual(observed.events.map((e) => [e.reason, e.changes]), [["ManualChange", changes]]);
+  assert.match(observed.events[0].message, /observe mode: nothing recorded/);
+});
+
+Deno.test("dry run: a human change it would keep is logged once, not at every reconcile", async () => {
+  const { reconciler, log } = rolledBack({}, { dryRun: true });
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await reconciler.reconcile("Deployment/default/web"), {
+      outcome: "unchanged",
+    });
+  }
+  const lines = log.records().filter((r) => String(r.msg).startsWith("dry-run: would keep"));
+  assert.equal(lines.length, 1);
 });
