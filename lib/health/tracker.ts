@@ -244,7 +244,7 @@ export class RolloutTracker {
     }
     const changes = revert ? await this.#pinned(workload, record, plan.changes) : [];
     const annotations: Record<string, string | null> = {
-      ...(revert ? restored(record, changes) : {}),
+      ...(revert ? restored(workload, record, changes) : {}),
       [ROLLOUT_ANNOTATION]: null,
     };
     const rejected = this.#rejected(workload, record, now, verdict.container, reason, log);
@@ -416,28 +416,32 @@ function lost(wrote: "unchanged" | "guard-failed" | "refused" | "gone"): TrackOu
 }
 
 /**
- * The annotations a revert puts back, with the state of a container whose reference was pinned
- * naming the pinned reference (so it is not taken for a human change).
+ * The annotations a revert puts back as they were before the rollout; the state only for the
+ * containers the rollout changed (another container's entry, e.g. a human change recorded
+ * since, stays as it is now), that of a container whose reference was pinned naming the pinned
+ * reference (so it is not taken for a human change).
  */
-function restored(record: RolloutRecord, changes: ImageChange[]): Record<string, string | null> {
-  const restore = { ...record.restore };
-  const pinned: WorkloadState = {};
-  const before = readState(
-    restore[STATE_ANNOTATION] ? { [STATE_ANNOTATION]: restore[STATE_ANNOTATION] } : {},
-  );
-  for (const c of changes) {
-    const entry = before[c.container.name];
-    const from = record.containers.find((r) => sameContainer(r, c.container))?.from;
-    if (entry && c.to !== from && entry.image === from) {
-      pinned[c.container.name] = { ...entry, image: c.to, digest: parseReference(c.to).digest };
+function restored(
+  workload: Workload,
+  record: RolloutRecord,
+  changes: ImageChange[],
+): Record<string, string | null> {
+  const { [STATE_ANNOTATION]: then, ...restore } = record.restore ?? {};
+  if (then === undefined) return restore;
+  const before = readState(then === null ? {} : { [STATE_ANNOTATION]: then });
+  const state: WorkloadState = {};
+  const removed: string[] = [];
+  for (const c of record.containers) {
+    const entry = before[c.name];
+    if (!entry) {
+      removed.push(c.name);
+      continue;
     }
+    const to = changes.find((x) => sameContainer(x.container, c))?.to;
+    const pinned = to !== undefined && to !== c.from && entry.image === c.from;
+    state[c.name] = pinned ? { ...entry, image: to, digest: parseReference(to).digest } : entry;
   }
-  if (Object.keys(pinned).length === 0) return restore;
-  const state = stateAnnotations(
-    restore[STATE_ANNOTATION] ? { [STATE_ANNOTATION]: restore[STATE_ANNOTATION] } : {},
-    pinned,
-  );
-  return { ...restore, ...state };
+  return { ...restore, ...stateAnnotations(workload.annotations, state, removed) };
 }
 
 /** `app: a:1 → a:2, sidecar: …` */
