@@ -322,7 +322,8 @@ export function decodeRejected(
 /**
  * The `argoos.io/rejected` value with `entry` added as the newest (an earlier entry for the same
  * digest moves up), the oldest dropped beyond {@linkcode MAX_REJECTED} entries or
- * {@linkcode MAX_REJECTED_BYTES}.
+ * {@linkcode MAX_REJECTED_BYTES}: failures before a person's rejections (`manual`), which go
+ * only when nothing else is left.
  *
  * @example
  * ```ts
@@ -333,20 +334,25 @@ export function decodeRejected(
  * ```
  */
 export function encodeRejected(entries: readonly RejectedImage[], entry: RejectedImage): string {
-  const kept = [
+  const wire = [
     ...entries.filter((e) => !(e.repository === entry.repository && e.digest === entry.digest)),
     entry,
-  ].slice(-MAX_REJECTED);
-  const wire = kept.map((e) => ({
+  ].map((e) => ({
     repository: e.repository,
     digest: e.digest,
     ...(e.tag ? { tag: e.tag } : {}),
     at: iso(e.at),
     reason: e.reason,
   }));
+  // The newest is kept, and a person's decision longest: the oldest other entry goes first.
+  const evict = () => {
+    const i = wire.slice(0, -1).findIndex((e) => e.reason !== MANUAL_REASON);
+    wire.splice(Math.max(i, 0), 1);
+  };
+  while (wire.length > MAX_REJECTED) evict();
   let text = JSON.stringify(wire);
   while (text.length > MAX_REJECTED_BYTES && wire.length > 1) {
-    wire.shift();
+    evict();
     text = JSON.stringify(wire);
   }
   return text;

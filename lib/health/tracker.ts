@@ -13,7 +13,7 @@ import { type EventChange, eventChanges, type WorkloadEvent } from "../events/re
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
-import type { Rollout } from "../rollout/rollout.ts";
+import type { GuardedWrite, Rollout } from "../rollout/rollout.ts";
 import { parseReference } from "../image/reference.ts";
 import {
   readState,
@@ -191,8 +191,7 @@ export class RolloutTracker {
     const decoded = decodeRollout(text);
     if (decoded.error !== undefined) {
       log.warn("rollout record unreadable, removing it", { error: decoded.error });
-      if (!this.#opts.dryRun) await this.#writer.write(workload, forget);
-      return { kind: "corrupt", error: decoded.error };
+      return await this.#forget(workload, forget) ?? { kind: "corrupt", error: decoded.error };
     }
     const record = decoded.value;
     const plan = revertPlan(workload, record);
@@ -200,8 +199,7 @@ export class RolloutTracker {
       log.info("rollout no longer followed: changed since Argoos wrote it", {
         detail: plan.detail,
       });
-      if (!this.#opts.dryRun) await this.#writer.write(workload, forget);
-      return { kind: "changed-since", detail: plan.detail };
+      return await this.#forget(workload, forget) ?? { kind: "changed-since", detail: plan.detail };
     }
 
     const now = this.#now();
@@ -278,6 +276,13 @@ export class RolloutTracker {
       cause: reason,
     });
     return { ...failed, action: "reverted", changes };
+  }
+
+  /** Remove a record no longer followed; what a write not applied means, else undefined. */
+  async #forget(workload: Workload, forget: GuardedWrite): Promise<TrackOutcome | undefined> {
+    if (this.#opts.dryRun) return undefined;
+    const wrote = await this.#writer.write(workload, forget);
+    return wrote === "applied" ? undefined : lost(wrote);
   }
 
   async #view(

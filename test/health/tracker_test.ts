@@ -456,7 +456,7 @@ Deno.test("--dry-run writes nothing and says what it would revert", async () => 
   assert.ok(log.records().some((r) => r.msg === "rollout failed; dry run, would revert"));
 });
 
-Deno.test("a corrupted record is reported and removed; no record, no label, no workload", async () => {
+Deno.test("a corrupted record is reported and removed (a lost race said so); no record, no label, no workload", async () => {
   const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
     [ROLLOUT_ANNOTATION]: "{broken",
   }));
@@ -470,6 +470,14 @@ Deno.test("a corrupted record is reported and removed; no record, no label, no w
     ),
   );
   assert.equal((await t.check(REF())).kind, "none");
+
+  // Its removal losing a race (another replica rewrote it) is a lost race, not "corrupt".
+  const raced = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+    [ROLLOUT_ANNOTATION]: "{broken",
+  }));
+  raced.beforeWrite = () => raced.obj.metadata.annotations[ROLLOUT_ANNOTATION] = "{other";
+  assert.equal((await tracker(raced).t.check(REF())).kind, "lost-race");
+  assert.equal(raced.annotation(ROLLOUT_ANNOTATION), "{other");
 
   const unlabelled = rolledOut("Deployment");
   delete unlabelled.metadata.labels["argoos.io/policy"];
