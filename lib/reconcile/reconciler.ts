@@ -119,6 +119,25 @@ const MAX_HOLDS = 10_000;
 /** Human changes remembered as told while left unrecorded; the oldest go first. */
 const MAX_TOLD = 10_000;
 
+/** The look a failed reconcile still owes (ms), by the error it rejected with. */
+const owedLooks = new WeakMap<object, number>();
+
+/**
+ * In how many ms a reconcile that rejected with `cause` must still look at the workload: the
+ * recheck of a rollout in progress when deciding a newer image failed (a registry down or
+ * refusing), so the work queue retries no later than that (`retryWithin`), not after the whole
+ * back-off; undefined for other failures.
+ *
+ * @example
+ * ```ts
+ * import { owedLookMs } from "./reconciler.ts";
+ * owedLookMs(new Error("registry down")); // undefined: no look owed
+ * ```
+ */
+export function owedLookMs(cause: unknown): number | undefined {
+  return typeof cause === "object" && cause !== null ? owedLooks.get(cause) : undefined;
+}
+
 /** One step of a reconcile: a result, or `again` (something was written or lost a race). */
 type Step = ReconcileResult | { again: "wrote" | "race" };
 
@@ -221,7 +240,16 @@ export class Reconciler {
       }
     }
 
-    const plan = await this.plan(w);
+    let plan: Plan;
+    try {
+      plan = await this.plan(w);
+    } catch (err) {
+      // A registry failure must not hold the rollout's next look back by the whole back-off.
+      if (recheckMs !== undefined && typeof err === "object" && err !== null) {
+        owedLooks.set(err, recheckMs);
+      }
+      throw err;
+    }
     this.#opts.onPlan?.(w, plan);
     const expect = { ...plan.expect, ...unheld };
     const wrote = await this.#opts.rollout.apply(w, { ...plan, expect }, "reconcile");

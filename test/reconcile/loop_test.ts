@@ -3,7 +3,7 @@
  * its end and writes nothing; a lost race is decided again at once a few times, then fails for
  * the work queue's back-off; a refusal ends the reconcile as `refused`; a human change is
  * recorded and told with its images, told once and never recorded in observe mode and in a
- * dry run.
+ * dry run; a registry failure while a rollout progresses is retried by the rollout's next look.
  *
  * @module
  */
@@ -11,7 +11,9 @@
 import assert from "node:assert/strict";
 import type { WorkloadEvent } from "../../lib/events/recorder.ts";
 import { Gates } from "../../lib/reconcile/gates.ts";
-import { MAX_RACES, Reconciler } from "../../lib/reconcile/reconciler.ts";
+import { MAX_RACES, owedLookMs, Reconciler } from "../../lib/reconcile/reconciler.ts";
+import { WorkQueue } from "../../lib/reconcile/queue.ts";
+import type { RolloutTracker } from "../../lib/health/tracker.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { TagVerifier } from "../../lib/registry/tag_verifier.ts";
 import { type Plan, type Rollout, TransientRolloutError } from "../../lib/rollout/rollout.ts";
@@ -19,6 +21,7 @@ import type { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload } from "../../lib/workloads/workload.ts";
 import { capture } from "../support/capture_log.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { deployment } from "../support/workload_object.ts";
 
 const NOW = Date.parse("2026-12-06T10:00:00Z");
@@ -154,4 +157,50 @@ Deno.test("dry run: a human change it would keep is logged once, not at every re
   }
   const lines = log.records().filter((r) => String(r.msg).startsWith("dry-run: would keep"));
   assert.equal(lines.length, 1);
+});
+
+Deno.test("a registry failure while a rollout progresses still owes its look: the queue retries by then", async () => {
+  const w = readWorkload(
+    kindNamed("Deployment")!,
+    deployment({
+      name: "web",
+      policy: "patch",
+      containers: [{ name: "app", image: "r/app:1.0.0" }],
+      annotations: { "argoos.io/rollout": "{}" },
+    }),
+  );
+  const facts = new RepositoryFacts();
+  facts.recordPush({ repository: "docker.io/r/app", tag: "1.0.1", pushedAt: NOW, source: "hub" });
+  const down = new Error("registry down");
+  const reconciler = new Reconciler({
+    cache: { get: () => w } as unknown as WorkloadCache,
+    facts,
+    verifier: {
+      verify: () => Promise.reject(down),
+    } as unknown as TagVerifier,
+    rollout: { dryRun: false } as unknown as Rollout,
+    credentialsOf: () => Promise.resolve(new Map()),
+    runningDigestsOf: () => Promise.resolve(new Map()),
+    tracker: {
+      check: () => Promise.resolve({ kind: "progressing", detail: "", recheckAt: NOW + 7_000 }),
+    } as unknown as RolloutTracker,
+    now: () => NOW,
+  });
+  await assert.rejects(reconciler.reconcile("Deployment/default/web"), /registry down/);
+  assert.equal(owedLookMs(down), 7_000);
+  assert.equal(owedLookMs(new Error("other")), undefined);
+
+  // The work queue: a back-off of a minute, a look owed in 5 ms.
+  let runs = 0;
+  const q = new WorkQueue<string>({
+    baseDelayMs: 60_000,
+    reconcile: () => ++runs === 1 ? Promise.reject(down) : Promise.resolve("done"),
+    retryWithin: (cause) => cause === down ? 5 : undefined,
+  });
+  try {
+    await assert.rejects(q.add("k"), /registry down/);
+    await waitFor(() => runs === 2, "retried by the look owed, not after the back-off");
+  } finally {
+    await q.stop();
+  }
 });
