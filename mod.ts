@@ -64,7 +64,7 @@ export type {
   MetricsRegistry,
 } from "./lib/metrics/registry.ts";
 export type { WorkQueue } from "./lib/reconcile/queue.ts";
-export type { ReconcileOutcome } from "./lib/reconcile/reconciler.ts";
+export type { ReconcileOutcome, ReconcileResult } from "./lib/reconcile/reconciler.ts";
 export type { Outcome } from "./lib/rollout/rollout.ts";
 export type { CycleStats, Poller } from "./lib/poll/poller.ts";
 export type { LeaseLock } from "./lib/leader/lease_lock.ts";
@@ -135,7 +135,12 @@ export {
   type WindowState,
   windowState,
 } from "./lib/gates/window.ts";
-export { type GateName, type PendingUpdate, readPending } from "./lib/gates/pending.ts";
+export {
+  type GateName,
+  type Pending,
+  type PendingUpdate,
+  readPending,
+} from "./lib/gates/pending.ts";
 
 // The receivers: each registry's notification parsed into pushes.
 export {

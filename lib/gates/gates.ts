@@ -35,16 +35,23 @@ export const GATE_ANNOTATIONS = [UPDATE_WINDOW, UPDATE_WINDOW_TIMEZONE, MIN_AGE,
 export interface GateRules {
   /** Empty: no window (`always`). */
   windows?: UpdateWindow[];
+  /** IANA name the windows' cron expressions are read in; default UTC. */
   timeZone?: string;
+  /** How old a candidate must be (ms since its push or first sighting). */
   minAgeMs?: number;
+  /** Whether a person approves each digest (`argoos.io/approval: required`). */
   approval?: boolean;
+  /** Observe mode: decide and tell, write nothing but `argoos.io/pending`. */
   observe?: boolean;
 }
 
 /** A gate value that cannot be used: the key as written, its value, and why. */
 export interface GateError {
+  /** The annotation key as written (`argoos.io/min-age.app`). */
   key: string;
+  /** Its value. */
   value: string;
+  /** Why it cannot be used. */
   reason: string;
 }
 
@@ -122,6 +129,7 @@ export function readGateRules(
 
 /** The candidate a gate judges: the digest to write and since when it is known. */
 export interface GateCandidate {
+  /** The digest to write. */
   digest: string;
   /** ms epoch: its push time, else when Argoos first saw that tag at that digest. */
   since: number;
@@ -129,9 +137,13 @@ export interface GateCandidate {
 
 /** A gate that holds: which, when it may open (absent: approval, observe), and why. */
 export interface Held {
+  /** Always false: the gate is closed. */
   open: false;
+  /** The first gate that holds. */
   gate: GateName;
+  /** ms epoch when it may open; absent for approval and observe. */
   opensAt?: number;
+  /** Why it waits, for Events and `argoos plan` ("update window opens …"). */
   message: string;
 }
 

@@ -71,7 +71,9 @@ export type ReconcileOutcome = Outcome | "absent" | "held";
  * `refused` (the work queue's `retry`).
  */
 export interface ReconcileResult {
+  /** What the reconcile did. */
   outcome: ReconcileOutcome;
+  /** ms until the workload is to be looked at again; absent: done. */
   afterMs?: number;
 }
 
