@@ -242,31 +242,25 @@ Deno.test("a revert puts back the annotations the rollout recorded; a report doe
 });
 
 Deno.test("a revert restores the state of the containers it changed only; another's recorded since stays", async () => {
-  // Before the rollout: app on 1.2.3; sidecar unknown. Since: a person set sidecar (recorded).
-  const then = '{"app":{"image":"myapp:1.2.3"}}';
-  const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2), {
-    [ROLLOUT_ANNOTATION]: encodeRollout(record({ restore: { "argoos.io/state": then } })),
-    "argoos.io/state":
-      '{"app":{"image":"myapp:1.2.4","written":true},"sidecar":{"image":"proxy:1"}}',
-  });
-  const cluster = new FakeCluster(obj);
-  cluster.pods_ = [crashPod()];
-  assert.equal((await tracker(cluster).t.check(REF())).kind, "failed");
-  assert.equal(cluster.image(), OLD);
+  // Since the rollout, a person set sidecar (recorded); app's state is what Argoos wrote.
+  const now = '{"app":{"image":"myapp:1.2.4","written":true},"sidecar":{"image":"proxy:1"}}';
+  /** The state after a failed rollout that recorded `then` (app's before it) to restore. */
+  const reverted = async (then: string | null) => {
+    const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+      [ROLLOUT_ANNOTATION]: encodeRollout(record({ restore: { "argoos.io/state": then } })),
+      "argoos.io/state": now,
+    }));
+    cluster.pods_ = [crashPod()];
+    assert.equal((await tracker(cluster).t.check(REF())).kind, "failed");
+    assert.equal(cluster.image(), OLD);
+    return cluster.annotation("argoos.io/state");
+  };
   assert.equal(
-    cluster.annotation("argoos.io/state"),
+    await reverted('{"app":{"image":"myapp:1.2.3"}}'),
     '{"app":{"image":"myapp:1.2.3"},"sidecar":{"image":"proxy:1"}}',
   );
   // A container the rollout changed that had no state before loses its entry.
-  const fresh = rolledOut("Deployment", deploymentStatus(1, 1, 2), {
-    [ROLLOUT_ANNOTATION]: encodeRollout(record({ restore: { "argoos.io/state": null } })),
-    "argoos.io/state":
-      '{"app":{"image":"myapp:1.2.4","written":true},"sidecar":{"image":"proxy:1"}}',
-  });
-  const other = new FakeCluster(fresh);
-  other.pods_ = [crashPod()];
-  await tracker(other).t.check(REF());
-  assert.equal(other.annotation("argoos.io/state"), '{"sidecar":{"image":"proxy:1"}}');
+  assert.equal(await reverted(null), '{"sidecar":{"image":"proxy:1"}}');
 });
 
 Deno.test("each kind and each failure signal ends in a revert", async () => {

@@ -26,8 +26,9 @@ import { deployment } from "../support/workload_object.ts";
 
 const NOW = Date.parse("2026-12-06T10:00:00Z");
 
-function reconcilerFor(annotations: Record<string, string>, answer: string) {
-  const w = readWorkload(
+/** `web` (policy patch) running r/app:1.0.0, with `annotations`. */
+const web = (annotations: Record<string, string>) =>
+  readWorkload(
     kindNamed("Deployment")!,
     deployment({
       name: "web",
@@ -36,16 +37,22 @@ function reconcilerFor(annotations: Record<string, string>, answer: string) {
       annotations,
     }),
   );
+
+/** A verifier for reconciles with no facts: nothing is asked of the registry. */
+const notAsked = () =>
+  new TagVerifier({
+    headDigest: () => Promise.reject(new Error("not asked")),
+    manifest: () => Promise.reject(new Error("not asked")),
+  });
+
+function reconcilerFor(annotations: Record<string, string>, answer: string) {
+  const w = web(annotations);
   const writes: Plan[] = [];
   const held: string[] = [];
   const reconciler = new Reconciler({
     cache: { get: () => w } as unknown as WorkloadCache,
     facts: new RepositoryFacts(),
-    // No facts: nothing is asked of the registry.
-    verifier: new TagVerifier({
-      headDigest: () => Promise.reject(new Error("not asked")),
-      manifest: () => Promise.reject(new Error("not asked")),
-    }),
+    verifier: notAsked(),
     rollout: {
       dryRun: false,
       apply: (_w: unknown, plan: Plan) => (writes.push(plan), Promise.resolve(answer)),
@@ -90,16 +97,7 @@ Deno.test("a refused write ends the reconcile as refused (the queue backs off)",
 
 /** `web` running r/app:1.0.0 after a person moved it off r/app:1.0.1, which Argoos wrote. */
 function rolledBack(annotations: Record<string, string>, opts: { dryRun?: boolean } = {}) {
-  const obj = (extra: Record<string, string>) =>
-    readWorkload(
-      kindNamed("Deployment")!,
-      deployment({
-        name: "web",
-        policy: "patch",
-        containers: [{ name: "app", image: "r/app:1.0.0" }],
-        annotations: { ...annotations, ...extra },
-      }),
-    );
+  const obj = (extra: Record<string, string>) => web({ ...annotations, ...extra });
   const wrote = {
     app: { image: "r/app:1.0.1", digest: "sha256:" + "1".repeat(64), written: true },
   };
@@ -110,10 +108,7 @@ function rolledBack(annotations: Record<string, string>, opts: { dryRun?: boolea
   const reconciler = new Reconciler({
     cache: { get: () => w } as unknown as WorkloadCache,
     facts: new RepositoryFacts(),
-    verifier: new TagVerifier({
-      headDigest: () => Promise.reject(new Error("not asked")),
-      manifest: () => Promise.reject(new Error("not asked")),
-    }),
+    verifier: notAsked(),
     rollout: {
       dryRun: opts.dryRun ?? false,
       apply: () => Promise.resolve("unchanged"),
@@ -160,15 +155,7 @@ Deno.test("dry run: a human change it would keep is logged once, not at every re
 });
 
 Deno.test("a registry failure while a rollout progresses still owes its look: the queue retries by then", async () => {
-  const w = readWorkload(
-    kindNamed("Deployment")!,
-    deployment({
-      name: "web",
-      policy: "patch",
-      containers: [{ name: "app", image: "r/app:1.0.0" }],
-      annotations: { "argoos.io/rollout": "{}" },
-    }),
-  );
+  const w = web({ "argoos.io/rollout": "{}" });
   const facts = new RepositoryFacts();
   facts.recordPush({ repository: "docker.io/r/app", tag: "1.0.1", pushedAt: NOW, source: "hub" });
   const down = new Error("registry down");
