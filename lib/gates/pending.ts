@@ -27,6 +27,11 @@ export interface PendingUpdate {
   digest: string;
   /** ms epoch: the push time, else when Argoos first saw that tag at that digest. */
   since: number;
+  /**
+   * ms epoch of the push that brought it, when a notification did (absent for a listed tag): a
+   * push time of its own, as `since` may be older (the same digest seen before).
+   */
+  pushedAt?: number;
   /** The first gate that holds it. */
   gate: GateName;
   /** ms epoch when that gate may open; absent for approval and observe. */
@@ -62,10 +67,12 @@ export function readPending(annotations: Readonly<Record<string, string>>): Pend
     const since = typeof v.since === "string" ? Date.parse(v.since) : NaN;
     if (!DIGEST.test(v.digest) || Number.isNaN(since) || !GATES.has(String(v.gate))) continue;
     const opensAt = typeof v.opensAt === "string" ? Date.parse(v.opensAt) : NaN;
+    const pushedAt = typeof v.pushedAt === "string" ? Date.parse(v.pushedAt) : NaN;
     pending[name] = {
       image: v.image,
       digest: v.digest,
       since,
+      ...(Number.isNaN(pushedAt) ? {} : { pushedAt }),
       gate: v.gate as GateName,
       ...(Number.isNaN(opensAt) ? {} : { opensAt }),
     };
@@ -93,6 +100,7 @@ export function encodePending(pending: Pending): string | null {
     image: p.image,
     digest: p.digest,
     since: new Date(p.since).toISOString(),
+    ...(p.pushedAt !== undefined ? { pushedAt: new Date(p.pushedAt).toISOString() } : {}),
     gate: p.gate,
     ...(p.opensAt !== undefined ? { opensAt: new Date(p.opensAt).toISOString() } : {}),
   }])));

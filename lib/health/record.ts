@@ -17,6 +17,7 @@ import {
 import type { ImageChange } from "../rollout/image_patch.ts";
 import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
 import { isObject, parseJson } from "../parse/object.ts";
+import type { Policy } from "../policy/policy.ts";
 
 /** Annotation holding the rollout in progress (JSON, see {@linkcode RolloutRecord}). */
 export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
@@ -24,6 +25,9 @@ export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
 export const REJECTED_ANNOTATION = "argoos.io/rejected";
 /** Annotation with which a workload opts out of reverts (`"false"`): failures are reported only. */
 export const REVERT_ANNOTATION = "argoos.io/revert";
+
+/** The reason of a rejection a person's change made (a rollback, `kubectl set image`). */
+export const MANUAL_REASON = "manual";
 
 /** Rejected entries kept per workload; the oldest go first. */
 export const MAX_REJECTED = 50;
@@ -318,7 +322,8 @@ export function decodeRejected(
 /**
  * The `argoos.io/rejected` value with `entry` added as the newest (an earlier entry for the same
  * digest moves up), the oldest dropped beyond {@linkcode MAX_REJECTED} entries or
- * {@linkcode MAX_REJECTED_BYTES}.
+ * {@linkcode MAX_REJECTED_BYTES}: failures before a person's rejections (`manual`), which go
+ * only when nothing else is left.
  *
  * @example
  * ```ts
@@ -329,20 +334,25 @@ export function decodeRejected(
  * ```
  */
 export function encodeRejected(entries: readonly RejectedImage[], entry: RejectedImage): string {
-  const kept = [
+  const wire = [
     ...entries.filter((e) => !(e.repository === entry.repository && e.digest === entry.digest)),
     entry,
-  ].slice(-MAX_REJECTED);
-  const wire = kept.map((e) => ({
+  ].map((e) => ({
     repository: e.repository,
     digest: e.digest,
     ...(e.tag ? { tag: e.tag } : {}),
     at: iso(e.at),
     reason: e.reason,
   }));
+  // The newest is kept, and a person's decision longest: the oldest other entry goes first.
+  const evict = () => {
+    const i = wire.slice(0, -1).findIndex((e) => e.reason !== MANUAL_REASON);
+    wire.splice(Math.max(i, 0), 1);
+  };
+  while (wire.length > MAX_REJECTED) evict();
   let text = JSON.stringify(wire);
   while (text.length > MAX_REJECTED_BYTES && wire.length > 1) {
-    wire.shift();
+    evict();
     text = JSON.stringify(wire);
   }
   return text;
@@ -351,23 +361,60 @@ export function encodeRejected(entries: readonly RejectedImage[], entry: Rejecte
 /**
  * The rejection of this digest of this repository on a workload, if it failed there before:
  * a reconcile (webhook or poll) skips it; another digest of the same tag is tried as usual.
+ * A person's rollback (`manual`) under a version policy (`patch`, `minor`, `major`) rejects
+ * the release itself: `tag` is then rejected whatever its digest, as the next release, never
+ * the one rolled back from, is an update from what the person set. Under `all` and `newest`
+ * a new digest of a tag is a new image.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRejected, findRejected, REJECTED_ANNOTATION } from "./record.ts";
- * const digest = "sha256:" + "a".repeat(64);
- * const rejected = encodeRejected([], { repository: "docker.io/library/a", digest, at: 0, reason: "crash-loop" });
- * findRejected({ [REJECTED_ANNOTATION]: rejected }, "docker.io/library/a", digest)?.reason; // "crash-loop"
+ * const d = (c: string) => "sha256:" + c.repeat(64);
+ * const repository = "docker.io/library/a";
+ * const rejected = encodeRejected([], { repository, digest: d("a"), tag: "1.0.1", at: 0, reason: "manual" });
+ * const annotations = { [REJECTED_ANNOTATION]: rejected };
+ * assert.equal(findRejected(annotations, repository, d("a"))?.reason, "manual");
+ * assert.equal(findRejected(annotations, repository, d("b"), { tag: "1.0.1", policy: "patch" })?.reason, "manual");
+ * assert.equal(findRejected(annotations, repository, d("b"), { tag: "1.0.1", policy: "all" }), undefined);
  * ```
  */
 export function findRejected(
   annotations: Readonly<Record<string, string>>,
   repository: string,
   digest: string,
+  candidate?: { tag: string; policy: Policy },
 ): RejectedImage | undefined {
+  const byTag = candidate !== undefined && candidate.policy !== "all" &&
+    candidate.policy !== "newest";
   return decodeRejected(annotations[REJECTED_ANNOTATION]).value.find((e) =>
-    e.repository === repository && e.digest === digest
+    e.repository === repository &&
+    (e.digest === digest || byTag && e.reason === MANUAL_REASON && e.tag === candidate.tag)
   );
+}
+
+/**
+ * The decision's `rejected` question for one container (`decideContainer`): why a candidate is
+ * rejected on the workload ({@linkcode findRejected} under the container's policy), if it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeRejected, rejectionOf } from "./record.ts";
+ * const d = "sha256:" + "a".repeat(64);
+ * const annotations = {
+ *   "argoos.io/rejected": encodeRejected([], { repository: "r/app", digest: d, tag: "1.0.1", at: 0, reason: "manual" }),
+ * };
+ * const rejected = rejectionOf(annotations, "r/app", "patch");
+ * assert.equal(rejected("sha256:" + "b".repeat(64), "1.0.1"), "manual");
+ * ```
+ */
+export function rejectionOf(
+  annotations: Readonly<Record<string, string>>,
+  repository: string,
+  policy: Policy,
+): (digest: string, tag: string) => string | undefined {
+  return (digest, tag) => findRejected(annotations, repository, digest, { tag, policy })?.reason;
 }
 
 /** What a revert would write, or why it must not. */

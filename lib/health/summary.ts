@@ -12,6 +12,7 @@ import { HEALTH_TIMEOUT_ANNOTATION } from "./judge.ts";
 import {
   decodeRejected,
   decodeRollout,
+  MANUAL_REASON,
   REJECTED_ANNOTATION,
   ROLLOUT_ANNOTATION,
 } from "./record.ts";
@@ -34,7 +35,7 @@ export interface HealthSummary {
  * @example
  * ```ts
  * import { healthSummary } from "./summary.ts";
- * healthSummary({}); // { rejected: [], problems: [] }
+ * healthSummary({}); // { rejected: [], manual: [], problems: [] }
  * ```
  */
 export function healthSummary(annotations: Readonly<Record<string, string>>): HealthSummary {
@@ -54,7 +55,7 @@ export function healthSummary(annotations: Readonly<Record<string, string>>): He
   if (rejected.error) summary.problems.push(rejected.error);
   for (const e of rejected.value) {
     const line = `${e.repository}@${e.digest}${e.tag ? ` (${e.tag})` : ""}`;
-    if (e.reason === "manual") summary.manual.push(`${line}: changed by hand at ${iso(e.at)}`);
+    if (e.reason === MANUAL_REASON) summary.manual.push(`${line}: changed by hand at ${iso(e.at)}`);
     else summary.rejected.push(`${line}: ${e.reason} at ${iso(e.at)}`);
   }
   return summary;

@@ -13,7 +13,7 @@ import { type EventChange, eventChanges, type WorkloadEvent } from "../events/re
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
-import type { Rollout } from "../rollout/rollout.ts";
+import type { GuardedWrite, Rollout } from "../rollout/rollout.ts";
 import { parseReference } from "../image/reference.ts";
 import {
   readState,
@@ -161,14 +161,23 @@ export class RolloutTracker {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Look at a workload's rollout in progress, if any, and act on the verdict. */
-  async check(ref: WorkloadRef): Promise<TrackOutcome> {
-    const outcome = await this.#look(ref);
+  /**
+   * Look at a workload's rollout in progress, if any, and act on the verdict. `expect`: what
+   * the caller read and decided from (e.g. no hold), tested by every write besides the record.
+   */
+  async check(
+    ref: WorkloadRef,
+    expect: Readonly<Record<string, string | null>> = {},
+  ): Promise<TrackOutcome> {
+    const outcome = await this.#look(ref, expect);
     if (outcome.kind !== "progressing") this.#progress.delete(keyOf(ref));
     return outcome;
   }
 
-  async #look(ref: WorkloadRef): Promise<TrackOutcome> {
+  async #look(
+    ref: WorkloadRef,
+    expected: Readonly<Record<string, string | null>>,
+  ): Promise<TrackOutcome> {
     const obj = await this.#source.workload(ref);
     if (!obj) return { kind: "gone" };
     const workload = readWorkload(kindNamed(ref.kind)!, obj);
@@ -176,14 +185,13 @@ export class RolloutTracker {
     if (text === undefined) return { kind: "none" };
     if (!workload.policyLabel) return { kind: "opted-out" };
     const log = this.#log.with({ workload: keyOf(ref) });
-    const expect = { [ROLLOUT_ANNOTATION]: text };
+    const expect = { ...expected, [ROLLOUT_ANNOTATION]: text };
     const forget = { changes: [], annotations: { [ROLLOUT_ANNOTATION]: null }, expect };
 
     const decoded = decodeRollout(text);
     if (decoded.error !== undefined) {
       log.warn("rollout record unreadable, removing it", { error: decoded.error });
-      if (!this.#opts.dryRun) await this.#writer.write(workload, forget);
-      return { kind: "corrupt", error: decoded.error };
+      return await this.#forget(workload, forget) ?? { kind: "corrupt", error: decoded.error };
     }
     const record = decoded.value;
     const plan = revertPlan(workload, record);
@@ -191,8 +199,7 @@ export class RolloutTracker {
       log.info("rollout no longer followed: changed since Argoos wrote it", {
         detail: plan.detail,
       });
-      if (!this.#opts.dryRun) await this.#writer.write(workload, forget);
-      return { kind: "changed-since", detail: plan.detail };
+      return await this.#forget(workload, forget) ?? { kind: "changed-since", detail: plan.detail };
     }
 
     const now = this.#now();
@@ -235,7 +242,7 @@ export class RolloutTracker {
     }
     const changes = revert ? await this.#pinned(workload, record, plan.changes) : [];
     const annotations: Record<string, string | null> = {
-      ...(revert ? restored(record, changes) : {}),
+      ...(revert ? restored(workload, record, changes) : {}),
       [ROLLOUT_ANNOTATION]: null,
     };
     const rejected = this.#rejected(workload, record, now, verdict.container, reason, log);
@@ -269,6 +276,13 @@ export class RolloutTracker {
       cause: reason,
     });
     return { ...failed, action: "reverted", changes };
+  }
+
+  /** Remove a record no longer followed; what a write not applied means, else undefined. */
+  async #forget(workload: Workload, forget: GuardedWrite): Promise<TrackOutcome | undefined> {
+    if (this.#opts.dryRun) return undefined;
+    const wrote = await this.#writer.write(workload, forget);
+    return wrote === "applied" ? undefined : lost(wrote);
   }
 
   async #view(
@@ -407,28 +421,32 @@ function lost(wrote: "unchanged" | "guard-failed" | "refused" | "gone"): TrackOu
 }
 
 /**
- * The annotations a revert puts back, with the state of a container whose reference was pinned
- * naming the pinned reference (so it is not taken for a human change).
+ * The annotations a revert puts back as they were before the rollout; the state only for the
+ * containers the rollout changed (another container's entry, e.g. a human change recorded
+ * since, stays as it is now), that of a container whose reference was pinned naming the pinned
+ * reference (so it is not taken for a human change).
  */
-function restored(record: RolloutRecord, changes: ImageChange[]): Record<string, string | null> {
-  const restore = { ...record.restore };
-  const pinned: WorkloadState = {};
-  const before = readState(
-    restore[STATE_ANNOTATION] ? { [STATE_ANNOTATION]: restore[STATE_ANNOTATION] } : {},
-  );
-  for (const c of changes) {
-    const entry = before[c.container.name];
-    const from = record.containers.find((r) => sameContainer(r, c.container))?.from;
-    if (entry && c.to !== from && entry.image === from) {
-      pinned[c.container.name] = { ...entry, image: c.to, digest: parseReference(c.to).digest };
+function restored(
+  workload: Workload,
+  record: RolloutRecord,
+  changes: ImageChange[],
+): Record<string, string | null> {
+  const { [STATE_ANNOTATION]: then, ...restore } = record.restore ?? {};
+  if (then === undefined) return restore;
+  const before = readState(then === null ? {} : { [STATE_ANNOTATION]: then });
+  const state: WorkloadState = {};
+  const removed: string[] = [];
+  for (const c of record.containers) {
+    const entry = before[c.name];
+    if (!entry) {
+      removed.push(c.name);
+      continue;
     }
+    const to = changes.find((x) => sameContainer(x.container, c))?.to;
+    const pinned = to !== undefined && to !== c.from && entry.image === c.from;
+    state[c.name] = pinned ? { ...entry, image: to, digest: parseReference(to).digest } : entry;
   }
-  if (Object.keys(pinned).length === 0) return restore;
-  const state = stateAnnotations(
-    restore[STATE_ANNOTATION] ? { [STATE_ANNOTATION]: restore[STATE_ANNOTATION] } : {},
-    pinned,
-  );
-  return { ...restore, ...state };
+  return { ...restore, ...stateAnnotations(workload.annotations, state, removed) };
 }
 
 /** `app: a:1 → a:2, sidecar: …` */

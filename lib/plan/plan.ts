@@ -20,7 +20,7 @@ import {
 import { type ContainerRules, rulesOf } from "../policy/rules.ts";
 import { readTag } from "../policy/tag.ts";
 import { readState } from "../policy/state.ts";
-import { findRejected } from "../health/record.ts";
+import { rejectionOf } from "../health/record.ts";
 import { fetchOffers, usersByRepository } from "../poll/offers.ts";
 import { type ManifestSource, TagVerifier, type Verified } from "../registry/tag_verifier.ts";
 import type { RegistryClient } from "../registry/client.ts";
@@ -181,7 +181,7 @@ async function wouldRun(
     pushes: [],
     listing: tags,
     podsRead: true,
-    rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
+    rejected: rejectionOf(w.annotations, c.repository!, rules.policy),
   };
   // Pods are not read: `podsRead` says so, and the decision never asks for them.
   const verdict = await decideWith(f, {

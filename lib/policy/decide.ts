@@ -322,7 +322,11 @@ export type ContainerStep =
  * ```
  */
 export function decideContainer(
-  f: ContainerFacts & { podsRead?: boolean; rejected?: (digest: string) => string | undefined },
+  f: ContainerFacts & {
+    podsRead?: boolean;
+    /** Why the workload rejected this digest served for this tag, if it did. */
+    rejected?: (digest: string, tag: string) => string | undefined;
+  },
   answers: ReadonlyMap<string, Answer>,
 ): ContainerStep {
   const candidates = candidatesFor(f);
@@ -341,7 +345,7 @@ export function decideContainer(
       if (answer.stop) break;
       continue;
     }
-    const rejected = f.rejected?.(answer.digest);
+    const rejected = f.rejected?.(answer.digest, candidate.tag);
     if (rejected !== undefined) {
       skipped.push({
         tag: candidate.tag,

@@ -23,6 +23,23 @@ export type Hold =
     invalid?: string;
   };
 
+/**
+ * The guard every write to a workload carries: its hold still as read (null: absent), so a
+ * hold set while a reconcile was under way fails the write's `test` and the workload is looked
+ * at again (and found held).
+ *
+ * @example
+ * ```ts
+ * import { unchangedHold } from "./hold.ts";
+ * unchangedHold({}); // { "argoos.io/hold": null }
+ * ```
+ */
+export function unchangedHold(
+  annotations: Readonly<Record<string, string>>,
+): Record<string, string | null> {
+  return { [HOLD_ANNOTATION]: annotations[HOLD_ANNOTATION] ?? null };
+}
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**

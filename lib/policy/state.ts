@@ -71,8 +71,9 @@ export function readState(annotations: Readonly<Record<string, string>>): Worklo
 }
 
 /**
- * The annotation writes that record `changes` beside the existing state (and drop the older
- * annotation), for the write path's patch; empty when nothing changes.
+ * The annotation writes that record `changes` beside the existing state, without the entries
+ * of the containers `removed` (and drop the older annotation), for the write path's patch;
+ * empty when nothing changes.
  *
  * @example
  * ```ts
@@ -80,17 +81,21 @@ export function readState(annotations: Readonly<Record<string, string>>): Worklo
  * import { stateAnnotations } from "./state.ts";
  * assert.deepEqual(stateAnnotations({}, { app: { image: "a:2", pushedAt: 5 } }),
  *   { "argoos.io/state": '{"app":{"image":"a:2","pushedAt":5}}' });
+ * const both = { "argoos.io/state": '{"app":{"image":"a:2"},"side":{"image":"s:1"}}' };
+ * assert.deepEqual(stateAnnotations(both, {}, ["app"]),
+ *   { "argoos.io/state": '{"side":{"image":"s:1"}}' });
  * ```
  */
 export function stateAnnotations(
   annotations: Readonly<Record<string, string>>,
   changes: WorkloadState,
+  removed: readonly string[] = [],
 ): Record<string, string | null> {
-  const before = readState(annotations);
-  const after = { ...before, ...changes };
+  const after = { ...readState(annotations), ...changes };
+  for (const name of removed) delete after[name];
   const writes: Record<string, string | null> = {};
   const text = JSON.stringify(after);
-  if (Object.keys(changes).length > 0 && text !== annotations[STATE_ANNOTATION]) {
+  if (Object.keys(changes).length + removed.length > 0 && text !== annotations[STATE_ANNOTATION]) {
     writes[STATE_ANNOTATION] = text;
   }
   if (annotations[LEGACY_DIGESTS_ANNOTATION] !== undefined && writes[STATE_ANNOTATION]) {

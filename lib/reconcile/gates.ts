@@ -63,6 +63,22 @@ export class Gates {
   begin(w: Workload, now: number): WorkloadGates {
     return new WorkloadGates(w, now, this.#opts, this.#firstSeen);
   }
+
+  /**
+   * Whether every container of `w` is in observe mode (its annotations, else the service's
+   * `--observe`): Argoos writes nothing there but `argoos.io/pending`. False when a rule of `w`
+   * does not read (the workload is left alone anyway).
+   */
+  observes(w: Workload): boolean {
+    return observesAll(w, this.#opts.defaults);
+  }
+}
+
+/** {@linkcode Gates.observes}, with the service's defaults. */
+function observesAll(w: Workload, defaults: GateRules | undefined): boolean {
+  const { rules, errors } = rulesOf(w);
+  if (errors.length > 0) return false;
+  return w.containers.every((c) => ({ ...defaults, ...rules.get(c.name)?.gates }).observe === true);
 }
 
 /** One container's held update as recorded, and why it waits (`Held.message`). */
@@ -90,13 +106,19 @@ export class WorkloadGates {
   }
 
   /**
-   * A container's recorded pushes, with the update its pending record holds when no recorded
-   * push names that tag: a window or a minimum age may outlast the facts, and the update is
-   * made when the gate opens, without a new push.
+   * A container's recorded pushes, with the push its pending record holds when neither a
+   * recorded push nor the current `listing` names that tag: a window or a minimum age may
+   * outlast the facts, and the update is made when the gate opens, without a new push. Only a
+   * pending update a push brought is given back, with that push's own time; a listed one comes
+   * back with the listing (a push time it never had would outrank newer listed tags).
    */
-  pushes(c: ContainerImage, recorded: readonly RecordedPush[]): readonly RecordedPush[] {
+  pushes(
+    c: ContainerImage,
+    recorded: readonly RecordedPush[],
+    listing: readonly string[] | undefined,
+  ): readonly RecordedPush[] {
     const p = this.#recorded[c.name];
-    if (!p || !c.repository) return recorded;
+    if (p?.pushedAt === undefined || !c.repository) return recorded;
     let tag: string | undefined;
     try {
       const ref = parseReference(p.image);
@@ -104,8 +126,10 @@ export class WorkloadGates {
     } catch {
       return recorded;
     }
-    if (tag === undefined || recorded.some((r) => r.tag === tag)) return recorded;
-    const held = { repository: c.repository, tag, digest: p.digest, pushedAt: p.since };
+    if (tag === undefined || recorded.some((r) => r.tag === tag) || listing?.includes(tag)) {
+      return recorded;
+    }
+    const held = { repository: c.repository, tag, digest: p.digest, pushedAt: p.pushedAt };
     return [...recorded, { ...held, source: "pending" }];
   }
 
@@ -130,6 +154,10 @@ export class WorkloadGates {
         this.#firstSeen.seen(`${c.repository}:${candidate.tag}@${digest}`, this.#now),
       known?.digest === digest ? known.since : Infinity,
     );
+    const pushedAt = Math.min(
+      candidate.pushedAt ?? Infinity,
+      known?.digest === digest ? known.pushedAt ?? Infinity : Infinity,
+    );
     const decision = gateFor(gates, { digest, since }, this.#approved, this.#now);
     if (decision.open) {
       if (gates.approval) this.#consumed.add(digest);
@@ -139,6 +167,7 @@ export class WorkloadGates {
       image: to,
       digest,
       since,
+      ...(pushedAt !== Infinity ? { pushedAt } : {}),
       gate: decision.gate,
       ...(decision.opensAt !== undefined ? { opensAt: decision.opensAt } : {}),
       message: decision.message,
@@ -154,11 +183,8 @@ export class WorkloadGates {
    */
   finish(writes: Record<string, string | null>): number | undefined {
     this.#opts.onHeld?.(this.#w, this.#held);
-    const { rules, errors } = rulesOf(this.#w);
-    if (errors.length > 0) return undefined;
-    const observed = (name: string) =>
-      ({ ...this.#opts.defaults, ...rules.get(name)?.gates }).observe;
-    if (this.#w.containers.every((c) => observed(c.name))) {
+    if (rulesOf(this.#w).errors.length > 0) return undefined;
+    if (observesAll(this.#w, this.#opts.defaults)) {
       for (const key of Object.keys(writes)) delete writes[key];
     }
     const text = encodePending(this.#held);

@@ -12,6 +12,7 @@ import {
   decodeRejected,
   decodeRollout,
   encodeRejected,
+  MANUAL_REASON,
   REJECTED_ANNOTATION,
   ROLLOUT_ANNOTATION,
 } from "../health/record.ts";
@@ -135,7 +136,7 @@ function rejection(wrote: ContainerState, at: number) {
       digest: wrote.digest,
       ...(ref.tag ? { tag: ref.tag } : {}),
       at,
-      reason: "manual",
+      reason: MANUAL_REASON,
     };
   } catch {
     return undefined;

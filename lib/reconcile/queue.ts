@@ -41,6 +41,11 @@ export interface WorkQueueOptions<R> {
   baseDelayMs?: number;
   /** Longest retry delay. Default 5 minutes. */
   maxDelayMs?: number;
+  /**
+   * The longest a failed reconcile's retry may wait, whatever its back-off (a look the
+   * reconcile still owes, e.g. at a rollout in progress); undefined: the back-off.
+   */
+  retryWithin?: (cause: unknown) => number | undefined;
   /** Told of every failed reconcile and its retry delay. */
   onRetry?: (key: string, delayMs: number, cause: unknown) => void;
 }
@@ -65,7 +70,7 @@ interface Waiter<R> {
  */
 export class WorkQueue<R> {
   readonly #opts:
-    & Required<Omit<WorkQueueOptions<R>, "retry" | "onRetry" | "requeueAfter">>
+    & Required<Omit<WorkQueueOptions<R>, "retry" | "onRetry" | "requeueAfter" | "retryWithin">>
     & WorkQueueOptions<R>;
   /** Keys ready to run, in order; a Set de-duplicates. Bounded with `#delayed` by maxKeys. */
   #ready = new Set<string>();
@@ -259,7 +264,8 @@ export class WorkQueue<R> {
     if (this.#stopped) return;
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
-    const delay = Math.min(this.#opts.baseDelayMs * 2 ** (failures - 1), this.#opts.maxDelayMs);
+    const backoff = Math.min(this.#opts.baseDelayMs * 2 ** (failures - 1), this.#opts.maxDelayMs);
+    const delay = Math.max(0, Math.min(backoff, this.#opts.retryWithin?.(cause) ?? Infinity));
     this.#opts.onRetry?.(key, delay, cause);
     const asked = this.#delayed.get(key); // a later look asked with addAfter: back-off wins
     if (asked !== undefined) {

@@ -14,14 +14,20 @@ import type { Gates } from "./gates.ts";
 import { type HealthKind, healthTimeout } from "../health/judge.ts";
 import {
   encodeRollout,
-  findRejected,
+  rejectionOf,
   ROLLOUT_ANNOTATION,
   type StartedChange,
   startRecord,
 } from "../health/record.ts";
 import { RECHECK_MS, type RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { type Hold, HOLD_ANNOTATION, HOLD_REASON_ANNOTATION, readHold } from "../policy/hold.ts";
+import {
+  type Hold,
+  HOLD_ANNOTATION,
+  HOLD_REASON_ANNOTATION,
+  readHold,
+  unchangedHold,
+} from "../policy/hold.ts";
 import { type Answer, type Candidate, decideWith, type DecisionFacts } from "../policy/decide.ts";
 import { rulesOf } from "../policy/rules.ts";
 import {
@@ -112,6 +118,28 @@ export const MAX_RACES = 3;
 /** Holds remembered as reported, so `Held` is told once per hold; the oldest go first. */
 const MAX_HOLDS = 10_000;
 
+/** Human changes remembered as told while left unrecorded; the oldest go first. */
+const MAX_TOLD = 10_000;
+
+/** The look a failed reconcile still owes (ms), by the error it rejected with. */
+const owedLooks = new WeakMap<object, number>();
+
+/**
+ * In how many ms a reconcile that rejected with `cause` must still look at the workload: the
+ * recheck of a rollout in progress when deciding a newer image failed (a registry down or
+ * refusing), so the work queue retries no later than that (`retryWithin`), not after the whole
+ * back-off; undefined for other failures.
+ *
+ * @example
+ * ```ts
+ * import { owedLookMs } from "./reconciler.ts";
+ * owedLookMs(new Error("registry down")); // undefined: no look owed
+ * ```
+ */
+export function owedLookMs(cause: unknown): number | undefined {
+  return typeof cause === "object" && cause !== null ? owedLooks.get(cause) : undefined;
+}
+
 /** One step of a reconcile: a result, or `again` (something was written or lost a race). */
 type Step = ReconcileResult | { again: "wrote" | "race" };
 
@@ -133,6 +161,8 @@ export class Reconciler {
   #log: Logger;
   /** The hold value last reported per workload key: at most MAX_HOLDS. */
   #holds = new Map<string, string>();
+  /** Human changes told without being recorded (observe mode, dry run): at most MAX_TOLD. */
+  #told = new Set<string>();
 
   constructor(opts: ReconcilerOptions) {
     this.#opts = opts;
@@ -168,20 +198,23 @@ export class Reconciler {
     }
     if (this.#holds.delete(key)) this.#log.info("hold ended", { workload: describe(w) });
 
+    // Every write tests that the hold is still as read: one set meanwhile stops it.
+    const unheld = unchangedHold(w.annotations);
     const manual = manualChanges(w);
     if (manual.length > 0) {
-      const wrote = await this.#opts.rollout.write(w, {
-        changes: [],
-        ...recordManual(w, manual, now),
-      }, "manual");
-      if (wrote === "applied") this.#reportManual(w, manual);
-      else if (this.#opts.rollout.dryRun) {
-        this.#log.info("dry-run: would keep a human change and reject what Argoos wrote", {
-          workload: describe(w),
-          containers: manual.map((m) => ({ container: m.container.name, wrote: m.wrote.image })),
-        });
+      // Observe mode writes nothing but argoos.io/pending: the change is told, not recorded.
+      if (this.#opts.gates?.observes(w)) this.#reportManual(key, w, manual, "observe");
+      else {
+        const record = recordManual(w, manual, now);
+        const wrote = await this.#opts.rollout.write(w, {
+          changes: [],
+          annotations: record.annotations,
+          expect: { ...record.expect, ...unheld },
+        }, "manual");
+        if (wrote === "applied") this.#reportManual(key, w, manual, "recorded");
+        else if (this.#opts.rollout.dryRun) this.#reportManual(key, w, manual, "dry-run");
+        return afterWrite(wrote);
       }
-      return afterWrite(wrote);
     }
 
     const { tracker } = this.#opts;
@@ -189,7 +222,7 @@ export class Reconciler {
     let recheckMs: number | undefined;
     if (tracker && w.annotations[ROLLOUT_ANNOTATION] !== undefined) {
       const ref = { kind: w.kind.type.kind as HealthKind, namespace: w.namespace, name: w.name };
-      const looked = await tracker.check(ref);
+      const looked = await tracker.check(ref, unheld);
       switch (looked.kind) {
         case "progressing":
           recheckMs = Math.max(0, looked.recheckAt - now);
@@ -209,9 +242,19 @@ export class Reconciler {
       }
     }
 
-    const plan = await this.plan(w);
+    let plan: Plan;
+    try {
+      plan = await this.plan(w);
+    } catch (err) {
+      // A registry failure must not hold the rollout's next look back by the whole back-off.
+      if (recheckMs !== undefined && typeof err === "object" && err !== null) {
+        owedLooks.set(err, recheckMs);
+      }
+      throw err;
+    }
     this.#opts.onPlan?.(w, plan);
-    const wrote = await this.#opts.rollout.apply(w, plan, "reconcile");
+    const expect = { ...plan.expect, ...unheld };
+    const wrote = await this.#opts.rollout.apply(w, { ...plan, expect }, "reconcile");
     if (wrote === "guard-failed") return { again: "race" };
     if (wrote === "applied" && tracker && plan.verdicts.some(isChange)) {
       recheckMs = this.#opts.recheckMs ?? RECHECK_MS;
@@ -235,25 +278,63 @@ export class Reconciler {
     this.#opts.events?.record({ workload: w, reason: "Held", type: "Normal", message });
   }
 
-  /** `ManualChange` and a log line naming who, where the API server says. */
-  #reportManual(w: Workload, manual: readonly ManualChange[]): void {
+  /**
+   * `ManualChange` and a log line naming who, where the API server says. A change recorded is
+   * told once by nature (it is no longer one); one left unrecorded (observe mode: the Event and
+   * log line; dry run: the log line) is told once per change.
+   */
+  #reportManual(
+    key: string,
+    w: Workload,
+    manual: readonly ManualChange[],
+    how: "recorded" | "observe" | "dry-run",
+  ): void {
     const by = w.specManager ?? "unknown (no managedFields)";
     for (const { container, wrote } of manual) {
-      this.#log.warn("human change kept: what Argoos wrote is rejected here", {
+      const change = `${key}|${container.name}|${wrote.image}|${container.image}`;
+      if (how !== "recorded" && !this.#firstTold(change)) continue;
+      const fields = {
         workload: describe(w),
         container: container.name,
         wrote: wrote.image,
         now: container.image,
         by,
-      });
+      };
+      if (how === "dry-run") {
+        this.#log.info("dry-run: would keep a human change and reject what Argoos wrote", fields);
+        continue;
+      }
+      const observed = how === "observe";
+      this.#log.warn(
+        observed
+          ? "human change seen: observe mode, nothing recorded"
+          : "human change kept: what Argoos wrote is rejected here",
+        fields,
+      );
+      const kept = observed
+        ? "observe mode: nothing recorded"
+        : `${wrote.image} is not written here again`;
       this.#opts.events?.record({
         workload: w,
         reason: "ManualChange",
         type: "Warning",
-        message: `${container.name}: ${wrote.image} → ${container.image} by ${by}; ` +
-          `${wrote.image} is not written here again`,
+        message: `${container.name}: ${wrote.image} → ${container.image} by ${by}; ${kept}`,
+        changes: [{
+          container: container.name,
+          from: wrote.image,
+          to: container.image,
+          ...(container.ref?.digest ? { digest: container.ref.digest } : {}),
+        }],
       });
     }
+  }
+
+  /** Whether `text` is told for the first time (at most MAX_TOLD remembered, oldest go first). */
+  #firstTold(text: string): boolean {
+    if (this.#told.has(text)) return false;
+    this.#told.add(text);
+    if (this.#told.size > MAX_TOLD) this.#told.delete(this.#told.values().next().value!);
+    return true;
   }
 
   #now(): number {
@@ -279,8 +360,9 @@ export class Reconciler {
     for (const c of w.containers) {
       if (!c.ref || !c.repository) continue;
       const rules = byContainer.get(c.name);
-      const pushes = gates?.pushes(c, facts.pushes(c.repository)) ?? facts.pushes(c.repository);
       const listing = facts.listing(c.repository)?.tags;
+      const recordedPushes = facts.pushes(c.repository);
+      const pushes = gates?.pushes(c, recordedPushes, listing) ?? recordedPushes;
       if (!rules) {
         if (pushes.length > 0 || listing) {
           verdicts.push({ container: c, policy: w.policyLabel, reason: "invalid-policy" });
@@ -295,7 +377,7 @@ export class Reconciler {
         state: recorded[c.name],
         pushes,
         listing,
-        rejected: (digest) => findRejected(w.annotations, c.repository!, digest)?.reason,
+        rejected: rejectionOf(w.annotations, c.repository, rules.policy),
       };
       // The one decision; this loop only reads the pods and asks the registry when it says.
       const verdict = await decideWith(f, {

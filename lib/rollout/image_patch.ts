@@ -66,7 +66,8 @@ export function imagePatch(
   annotations?: AnnotationWrites,
 ): PatchOperation[] {
   const notes = annotations ? annotationOps(annotations) : [];
-  if (changes.length === 0 && notes.length === 0) return [];
+  // Expectations alone write nothing.
+  if (changes.length === 0 && notes.every((op) => op.op === "test")) return [];
   const label: PatchOperation = { op: "test", path: LABEL_POINTER, value: policyLabel };
   return [
     label,
@@ -84,28 +85,32 @@ export function imagePatch(
 
 /**
  * Annotation writes, each guarded: a `test` of the value read before a `replace` or `remove`,
- * and, for a key that was absent (a test cannot assert absence), a `test` of the
- * resourceVersion, so a write made by another replica since the read is never overwritten.
- * Expected values are tested the same way: a string by a `test` of the key, an absence by the
- * resourceVersion.
+ * and, for a key that was absent, a `test` of the resourceVersion, so a write made by another
+ * replica since the read is never overwritten. Expected values are tested too: a string by a
+ * `test` of the key; an absence by a `test` of null (the API server's JSON patch takes a
+ * missing member for null), or of the resourceVersion when there is no annotations map.
  */
 function annotationOps(a: AnnotationWrites): PatchOperation[] {
   const entries = Object.entries(a.writes).filter(([k, v]) =>
     v !== null || a.before[k] !== undefined
   );
-  if (entries.length === 0) return [];
   const ops: PatchOperation[] = [];
   const expected = Object.entries(a.expect ?? {});
   const absent = entries.some(([k]) => a.before[k] === undefined) ||
-    expected.some(([, v]) => v === null);
+    !a.hasAnnotations && expected.some(([, v]) => v === null);
   if (absent) {
     ops.push({ op: "test", path: "/metadata/resourceVersion", value: a.resourceVersion });
   }
   for (const [key, value] of expected) {
-    // Written keys are tested below; a value read other than expected fails the test.
-    if (value === null || a.writes[key] !== undefined && a.before[key] === value) continue;
+    // Written keys are tested below, an absence without a map by the resourceVersion; a
+    // value read other than expected fails the test.
+    const tested = value === null
+      ? !a.hasAnnotations
+      : a.writes[key] !== undefined && a.before[key] === value;
+    if (tested) continue;
     ops.push({ op: "test", path: `/metadata/annotations/${escapePointer(key)}`, value });
   }
+  if (entries.length === 0) return ops;
   if (!a.hasAnnotations) {
     // No annotations map may exist: add it whole (the resourceVersion test guards it).
     ops.push({ op: "add", path: "/metadata/annotations", value: Object.fromEntries(entries) });

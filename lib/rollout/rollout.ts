@@ -331,7 +331,8 @@ function message(err: unknown): string {
 
 /**
  * Whether everything the patch tested still holds on the fresh object (label, images,
- * annotations): then a 422 was not a failed test but a refusal (validation, admission).
+ * annotations as read, expectations): then a 422 was not a failed test but a refusal
+ * (validation, admission).
  */
 function guardsHold(
   read: Workload,
@@ -339,13 +340,16 @@ function guardsHold(
   changes: ImageChange[],
   notes: AnnotationWrites,
 ): boolean {
-  const keys = [...Object.keys(notes.writes), ...Object.keys(notes.expect ?? {})];
-  const absentTested = keys.some((k) => read.annotations[k] === undefined);
+  const keys = Object.keys(notes.writes);
+  const expected = Object.entries(notes.expect ?? {});
+  const absentTested = keys.some((k) => read.annotations[k] === undefined) ||
+    !read.hasAnnotations && expected.some(([, v]) => v === null);
   return fresh.policyLabel === read.policyLabel &&
     changes.every(({ container: c }) =>
       fresh.containers.some((f) => sameContainer(f, c) && f.image === c.image)
     ) &&
     keys.every((k) => fresh.annotations[k] === read.annotations[k]) &&
+    expected.every(([k, v]) => (fresh.annotations[k] ?? null) === v) &&
     (!absentTested || fresh.resourceVersion === read.resourceVersion);
 }
 

@@ -26,7 +26,7 @@ import { deliverPushes } from "../reconcile/deliver.ts";
 import type { RecordedPush } from "../image/push.ts";
 import { RepositoryFacts } from "../reconcile/facts.ts";
 import { WorkQueue } from "../reconcile/queue.ts";
-import { Reconciler, type ReconcileResult } from "../reconcile/reconciler.ts";
+import { owedLookMs, Reconciler, type ReconcileResult } from "../reconcile/reconciler.ts";
 import { TagVerifier } from "../registry/tag_verifier.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import { Rollout } from "../rollout/rollout.ts";
@@ -255,6 +255,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     // A refused write (admission) is retried with back-off; new facts retry it at once.
     retry: (result) => result.outcome === "refused",
     requeueAfter: (result) => result.afterMs,
+    retryWithin: owedLookMs,
     onRetry: (key, delayMs, cause) =>
       log.debug("reconcile retried later", {
         workload: key,

@@ -270,21 +270,33 @@ Deno.test("Gates: the pending record brings back the held update and an approval
       image: "reg.example/app:1.0.1",
       digest: A,
       since: "2026-12-06T09:00:00Z",
+      pushedAt: "2026-12-06T09:30:00Z",
       gate: "approval",
     },
   });
   const w = web({ "argoos.io/pending": pending, "argoos.io/approve": A });
   const c = w.containers[0];
   const g = new Gates().begin(w, t0);
-  assert.deepEqual(g.pushes(c, []), [
+  // The push's own time, not when the digest was first known.
+  assert.deepEqual(g.pushes(c, [], undefined), [
     {
       repository: "reg.example/app",
       tag: "1.0.1",
       digest: A,
-      pushedAt: at("2026-12-06T09:00:00Z"),
+      pushedAt: at("2026-12-06T09:30:00Z"),
       source: "pending",
     },
   ]);
+  assert.deepEqual(
+    g.pushes(c, [], ["1.0.0", "1.0.1"]),
+    [],
+    "the listing names it: no push made up",
+  );
+  // A pending update from a listing has no push time: the listing brings it back.
+  const listed = JSON.parse(pending);
+  delete listed.app.pushedAt;
+  const fromListing = web({ "argoos.io/pending": JSON.stringify(listed) });
+  assert.deepEqual(new Gates().begin(fromListing, t0).pushes(c, [], undefined), []);
   const recorded = [{
     repository: "reg.example/app",
     tag: "1.0.1",
@@ -292,7 +304,11 @@ Deno.test("Gates: the pending record brings back the held update and an approval
     pushedAt: t0,
     source: "distribution",
   }];
-  assert.deepEqual(g.pushes(c, recorded), recorded, "a recorded push of that tag is newer truth");
+  assert.deepEqual(
+    g.pushes(c, recorded, undefined),
+    recorded,
+    "a recorded push of that tag is newer truth",
+  );
   assert.equal(
     g.hold(c, { approval: true }, { tag: "1.0.1", pushedAt: t0 }, A, "reg.example/app:1.0.1"),
     undefined,

@@ -2,7 +2,7 @@
  * People decide last, through the whole service against the fake API server's rollout
  * simulation (issue 15): a human rollback during and after a rollout sticks through
  * redeliveries and poll cycles and a newer push is then applied; `kubectl rollout undo`; a hold
- * set during a rollout, then released or run out; a revert refused by admission backs off; a
+ * set during a rollout, then released or run out; a hold set while a reconcile is under way; a revert refused by admission backs off; a
  * revert of a moved tag pins what ran; two repositories in one rollout, one failing.
  *
  * @module
@@ -20,7 +20,7 @@ import { HOLD_ANNOTATION } from "../../lib/policy/hold.ts";
 import type { Behaviour, RolloutSimulator } from "../fake_apiserver/rollout_sim.ts";
 import { webhookDenied } from "../fake_apiserver/status.ts";
 import { pushEnvelope } from "../service/push_envelope.ts";
-import { type Service, startService } from "../support/argoos_service.ts";
+import { type RegistryAnswer, type Service, startService } from "../support/argoos_service.ts";
 import { deployment, imagesOf, waitFor } from "../support/fake_cluster.ts";
 import { rolloutUndo } from "../support/rollout_undo.ts";
 
@@ -85,6 +85,7 @@ async function serve(opts: {
   annotations?: Record<string, string>;
   args?: string[];
   backoff?: { baseDelayMs: number; maxDelayMs: number };
+  answer?: RegistryAnswer;
 }): Promise<Sim> {
   const repos = opts.repos ?? ["app"];
   const image = opts.image ?? ((repo) => `${REG}/${repo}:1.0.0`);
@@ -92,6 +93,7 @@ async function serve(opts: {
   const svc = await startService({
     args: ["--health-recheck", "50ms", ...(opts.args ?? [])],
     backoff: opts.backoff,
+    answer: opts.answer,
     seed: (cluster, registry) => {
       sim = cluster.fake.simulateRollouts({ images: opts.knobs ?? {} });
       for (const repo of repos) {
@@ -169,7 +171,7 @@ Deno.test("a human rollback during a rollout sticks; a newer push is then applie
   }
 });
 
-Deno.test("a human rollback after a rollout sticks; the same tag's new digest is applied", async () => {
+Deno.test("a human rollback under a version policy rejects the release: a re-push of it is not applied, the next is", async () => {
   const svc = await serve({ args: POLL });
   try {
     await svc.push("1.0.1");
@@ -177,10 +179,12 @@ Deno.test("a human rollback after a rollout sticks; the same tag's new digest is
     await setImage(svc, `${REG}/app:1.0.0`);
     await waitFor(() => rejected(svc).length === 1, "the rollback recorded");
     await staysThroughRedeliveryAndPoll(svc, "1.0.1", [`app=${REG}/app:1.0.0`]);
-    // 1.0.1 pushed again with other content: an update from what the person set.
+    // 1.0.1 pushed again with other content: still the release the person rolled back from.
     const answer = await svc.push("1.0.1", { digest: fakeDigest(0xf1) });
-    assert.equal(answer.applied, 1);
-    assert.deepEqual(images(svc), [`app=${REG}/app:1.0.1`]);
+    assert.equal(answer.applied, 0);
+    await staysThroughRedeliveryAndPoll(svc, "1.0.1", [`app=${REG}/app:1.0.0`]);
+    assert.equal((await svc.push("1.0.2")).applied, 1);
+    assert.deepEqual(images(svc), [`app=${REG}/app:1.0.2`]);
   } finally {
     await svc.stop();
   }
@@ -244,6 +248,35 @@ Deno.test("a hold set during a rollout: no revert, no update, Held once; release
       "the update kept through the hold",
     );
     assert.equal(svc.argoos.metrics.reverts.value(), 1);
+  } finally {
+    await svc.stop();
+  }
+});
+
+Deno.test("a hold set while a reconcile asks the registry stops its write: nothing written, held", async () => {
+  let held = false;
+  const svc: Sim = await serve({
+    knobs: { [`${REG}/app:1.0.1`]: "stall" },
+    // The registry is asked about 1.0.2 after the hold was read: a person holds meanwhile.
+    answer: (url) => {
+      if (!held && url.pathname.endsWith("/manifests/1.0.2")) {
+        held = true;
+        const obj: Obj = structuredClone(get(svc));
+        obj.metadata.annotations[HOLD_ANNOTATION] = "true";
+        svc.fake.put(obj);
+      }
+      return undefined;
+    },
+  });
+  try {
+    await svc.push("1.0.1");
+    // A rollout in progress: the next write replaces annotations that exist (no absent key).
+    assert.ok(annotation(svc, ROLLOUT_ANNOTATION), "a rollout in progress");
+    const answer = await svc.push("1.0.2");
+    assert.ok(held, "the hold was set between the decision and the write");
+    assert.equal(answer.applied, 0);
+    assert.deepEqual(images(svc), [`app=${REG}/app:1.0.1`]);
+    await waitFor(() => events(svc, "Held").length === 1, "Held");
   } finally {
     await svc.stop();
   }

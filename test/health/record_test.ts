@@ -265,6 +265,17 @@ Deno.test("rejected digests: newest last, deduplicated, bounded by count and siz
   assert.equal(many.length, MAX_REJECTED);
   assert.equal(many[0].digest, digest(10), "oldest dropped");
 
+  // A person's rejection outlives failures newer than it; the newest entry always stays.
+  let withManual = [entry(0, { reason: "manual" })];
+  for (let n = 1; n < MAX_REJECTED + 10; n++) {
+    withManual = decodeRejected(encodeRejected(withManual, entry(n))).value;
+  }
+  assert.equal(withManual.length, MAX_REJECTED);
+  assert.deepEqual(withManual.slice(0, 2).map((e) => e.digest), [digest(0), digest(11)]);
+  let manualOnly = [...Array(MAX_REJECTED).keys()].map((n) => entry(n, { reason: "manual" }));
+  manualOnly = decodeRejected(encodeRejected(manualOnly, entry(99))).value;
+  assert.deepEqual([manualOnly[0].digest, manualOnly.at(-1)!.digest], [digest(1), digest(99)]);
+
   const long = "x".repeat(2000);
   let big: RejectedImage[] = [];
   for (let n = 0; n < 20; n++) {

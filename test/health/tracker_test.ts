@@ -241,6 +241,28 @@ Deno.test("a revert puts back the annotations the rollout recorded; a report doe
   }
 });
 
+Deno.test("a revert restores the state of the containers it changed only; another's recorded since stays", async () => {
+  // Since the rollout, a person set sidecar (recorded); app's state is what Argoos wrote.
+  const now = '{"app":{"image":"myapp:1.2.4","written":true},"sidecar":{"image":"proxy:1"}}';
+  /** The state after a failed rollout that recorded `then` (app's before it) to restore. */
+  const reverted = async (then: string | null) => {
+    const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+      [ROLLOUT_ANNOTATION]: encodeRollout(record({ restore: { "argoos.io/state": then } })),
+      "argoos.io/state": now,
+    }));
+    cluster.pods_ = [crashPod()];
+    assert.equal((await tracker(cluster).t.check(REF())).kind, "failed");
+    assert.equal(cluster.image(), OLD);
+    return cluster.annotation("argoos.io/state");
+  };
+  assert.equal(
+    await reverted('{"app":{"image":"myapp:1.2.3"}}'),
+    '{"app":{"image":"myapp:1.2.3"},"sidecar":{"image":"proxy:1"}}',
+  );
+  // A container the rollout changed that had no state before loses its entry.
+  assert.equal(await reverted(null), '{"sidecar":{"image":"proxy:1"}}');
+});
+
 Deno.test("each kind and each failure signal ends in a revert", async () => {
   const pullPod: Pod = {
     metadata: { name: "web-0" },
@@ -428,7 +450,7 @@ Deno.test("--dry-run writes nothing and says what it would revert", async () => 
   assert.ok(log.records().some((r) => r.msg === "rollout failed; dry run, would revert"));
 });
 
-Deno.test("a corrupted record is reported and removed; no record, no label, no workload", async () => {
+Deno.test("a corrupted record is reported and removed (a lost race said so); no record, no label, no workload", async () => {
   const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
     [ROLLOUT_ANNOTATION]: "{broken",
   }));
@@ -442,6 +464,14 @@ Deno.test("a corrupted record is reported and removed; no record, no label, no w
     ),
   );
   assert.equal((await t.check(REF())).kind, "none");
+
+  // Its removal losing a race (another replica rewrote it) is a lost race, not "corrupt".
+  const raced = new FakeCluster(rolledOut("Deployment", deploymentStatus(1, 1, 2), {
+    [ROLLOUT_ANNOTATION]: "{broken",
+  }));
+  raced.beforeWrite = () => raced.obj.metadata.annotations[ROLLOUT_ANNOTATION] = "{other";
+  assert.equal((await tracker(raced).t.check(REF())).kind, "lost-race");
+  assert.equal(raced.annotation(ROLLOUT_ANNOTATION), "{other");
 
   const unlabelled = rolledOut("Deployment");
   delete unlabelled.metadata.labels["argoos.io/policy"];

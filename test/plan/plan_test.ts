@@ -512,6 +512,21 @@ spec: { template: { spec: { containers: [{ name: app, image: "${reg.host}/myapp:
     assert.match(row.considered, /skipped 1\.4\.0: rejected here \(manual\)/);
     // The registry was asked about the candidates, as the service's truth check asks.
     assert.ok(reg.requests.some((q) => q.url.pathname === "/v2/myapp/manifests/1.4.0"));
+    // A person rolled back from 1.4.0 under a version policy: a re-push of 1.4.0 (another
+    // digest) is that release all the same, passed over as the service passes it over.
+    const repushed = encodeRejected([], {
+      repository: `${reg.host}/myapp`,
+      digest: "sha256:" + "e".repeat(64),
+      tag: "1.4.0",
+      at: Date.parse("2026-12-06T10:00:00Z"),
+      reason: "manual",
+    });
+    const [again] = await planWorkloads(
+      [{ ...w, annotations: { "argoos.io/rejected": repushed } }],
+      registry,
+      noCredentials,
+    );
+    assert.equal(again.next, `${reg.host}/myapp:1.3.0`);
   } finally {
     registry.close();
     await reg.close();

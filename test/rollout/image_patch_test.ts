@@ -106,7 +106,7 @@ Deno.test("imagePatch: annotations in the same patch, each write guarded", () =>
   }
 });
 
-Deno.test("imagePatch: expected annotations are tested, an expected absence by the resourceVersion", () => {
+Deno.test("imagePatch: expected annotations are tested, an expected absence as null (by the resourceVersion without a map)", () => {
   const deployment = kindNamed("Deployment")!;
   const record = '{"v":1}';
   // A revert: the record read is expected, the rejected list (absent) is added.
@@ -121,11 +121,40 @@ Deno.test("imagePatch: expected annotations are tested, an expected absence by t
     [
       { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "all" },
       { op: "test", path: "/metadata/resourceVersion", value: "7" },
+      { op: "test", path: "/metadata/annotations/argoos.io~1rejected", value: null },
       { op: "test", path: "/metadata/annotations/argoos.io~1rollout", value: record },
       { op: "remove", path: "/metadata/annotations/argoos.io~1rollout" },
       { op: "add", path: "/metadata/annotations/argoos.io~1state", value: "s" },
     ],
   );
+  // No hold read: a hold set since fails the `test` of null, whatever else changed.
+  const hold = { "argoos.io/hold": null };
+  const change = [{
+    container: { section: "containers" as const, index: 0, name: "app", image: "a:1" },
+    to: "a:2",
+  }];
+  assert.deepEqual(
+    imagePatch(deployment, "all", change, {
+      before: { s: "1" },
+      hasAnnotations: true,
+      resourceVersion: "7",
+      writes: { s: "2" },
+      expect: hold,
+    }).slice(0, 4),
+    [
+      { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "all" },
+      { op: "test", path: "/metadata/annotations/argoos.io~1hold", value: null },
+      { op: "test", path: "/metadata/annotations/s", value: "1" },
+      { op: "replace", path: "/metadata/annotations/s", value: "2" },
+    ],
+  );
+  // Without an annotations map, by the resourceVersion; expectations alone write nothing.
+  const bare = { before: {}, hasAnnotations: false, resourceVersion: "7", expect: hold };
+  assert.deepEqual(imagePatch(deployment, "all", change, { ...bare, writes: {} }).slice(0, 2), [
+    { op: "test", path: "/metadata/labels/argoos.io~1policy", value: "all" },
+    { op: "test", path: "/metadata/resourceVersion", value: "7" },
+  ]);
+  assert.deepEqual(imagePatch(deployment, "all", [], { ...bare, writes: {} }), []);
   // An expected value not written is tested on its own.
   assert.deepEqual(
     imagePatch(deployment, "all", [], {

@@ -246,3 +246,46 @@ Deno.test("update window: a rollout started inside it is followed and reverted a
     await svc.stop();
   }
 });
+
+Deno.test("all + poll + min age: a newer listed tag replaces the pending one; later tags still follow", async () => {
+  let skew = 0;
+  const svc = await startService({
+    args: ["--poll-interval", "1h"],
+    now: () => Date.now() + skew,
+    seed: ({ fake }, registry) => {
+      for (const tag of ["1.2.3", "1.2.4"]) registry.push("myapp", tag);
+      fake.put(deployment({
+        name: "web",
+        namespace: "team",
+        policy: "all",
+        annotations: { "argoos.io/min-age": "1h" },
+        containers: [{ name: "app", image: image("1.2.3") }],
+      }));
+    },
+  });
+  const pendingImage = () => readPending(annotationsOf(svc)).app?.image;
+  /** A poll cycle (a day after the last: whatever its interval says) and its reconciles. */
+  let cycles = Date.now();
+  const poll = async () => {
+    await svc.argoos.poller!.cycle(cycles += 86_400_000);
+    await svc.argoos.queue.add("Deployment/team/web");
+  };
+  try {
+    await waitFor(() => pendingImage()?.startsWith(image("1.2.4")), "1.2.4 pending");
+    const newer = svc.registry.push("myapp", "1.2.5");
+    await poll();
+    await waitFor(() => pendingImage()?.startsWith(image("1.2.5")), "1.2.5 replaces 1.2.4");
+    assert.equal(readPending(annotationsOf(svc)).app.pushedAt, undefined, "no push time made up");
+    skew += 2 * 3_600_000; // old enough
+    await poll();
+    await waitFor(() => imageOf(svc)[0] === `app=${image("1.2.5")}@${newer}`, "1.2.5 written");
+    const later = svc.registry.push("myapp", "1.2.6");
+    await poll();
+    await waitFor(() => pendingImage()?.startsWith(image("1.2.6")), "1.2.6 pending");
+    skew += 2 * 3_600_000;
+    await poll();
+    await waitFor(() => imageOf(svc)[0] === `app=${image("1.2.6")}@${later}`, "1.2.6 written");
+  } finally {
+    await svc.stop();
+  }
+});
