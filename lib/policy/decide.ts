@@ -115,8 +115,49 @@ const ADMITTED: ReadonlySet<Reason> = new Set<Reason>(["update", "all-policy", "
  * assert.deepEqual(candidatesFor(facts).map((c) => c.tag), ["1.3.0", "1.2.4"]);
  * ```
  */
-export function candidatesFor(f: ContainerFacts): Candidate[] {
-  return considerTags(f).candidates;
+export function candidatesFor(f: ContainerFacts): readonly Candidate[] {
+  if (f.listing === undefined) return consider(f, false).candidates;
+  // The answer depends on the listing, the rules, the current tag, the pushes and (`all`) the
+  // push time recorded; not on the namespace, credentials or digests: workloads sharing those
+  // share it. Keyed by the listing object, so a new listing starts afresh and an old one's
+  // answers go with it (the poll keeps the object while the listing is unchanged).
+  let byInputs = shared.get(f.listing);
+  if (byInputs === undefined) shared.set(f.listing, byInputs = new Map());
+  const key = inputsKey(f);
+  let candidates = byInputs.get(key);
+  if (candidates === undefined) {
+    if (byInputs.size >= SHARED_PER_LISTING) byInputs.clear();
+    candidates = Object.freeze(consider(f, false).candidates.map((c) => Object.freeze(c)));
+    byInputs.set(key, candidates);
+  }
+  return candidates;
+}
+
+/**
+ * Candidates by listing, then by everything else they are chosen from ({@linkcode inputsKey}).
+ * Bounded: one entry per distinct rules, tag and pushes of the containers using each listing
+ * held, at most {@linkcode SHARED_PER_LISTING}; the listings themselves are the facts' (one per
+ * repository).
+ */
+const shared = new WeakMap<readonly string[], Map<string, readonly Candidate[]>>();
+const SHARED_PER_LISTING = 1024;
+/** The part of the key the rules make, once per rules object (one per workload version). */
+const rulesKeys = new WeakMap<ContainerRules, string>();
+
+/** Everything besides the listing that {@linkcode considerTags} reads, as one string. */
+function inputsKey(f: ContainerFacts): string {
+  let rules = rulesKeys.get(f.rules);
+  if (rules === undefined) {
+    const { policy, pattern, sortBy, order, range } = f.rules;
+    rules = JSON.stringify([policy, pattern?.source, sortBy, order, range?.raw]);
+    rulesKeys.set(f.rules, rules);
+  }
+  // `all` reads the push time recorded for what runs, and whether a push placed it.
+  const all = f.rules.policy === "all"
+    ? [f.state?.pushedAt, f.state?.image === f.image && f.state.pushedAt !== undefined]
+    : [];
+  const pushes = f.pushes.map((p) => [p.tag, p.pushedAt]);
+  return JSON.stringify([rules, currentTag(f.ref) ?? null, all, pushes]);
 }
 
 /**
@@ -140,11 +181,16 @@ export function candidatesFor(f: ContainerFacts): Candidate[] {
  * ```
  */
 export function considerTags(f: ContainerFacts): Considered {
+  return consider(f, true);
+}
+
+/** {@linkcode considerTags}; `rejected` is only gathered when `explain` (it is as long as the listing). */
+function consider(f: ContainerFacts, explain: boolean): Considered {
   const tag = currentTag(f.ref);
   const found = new Map<string, Candidate>(); // bounded by the pushes and listing recorded
   const rejected = new Map<string, Rejected>(); // likewise
   const reject = (t: string, reason: Reason) => {
-    if (!found.has(t) && !rejected.has(t)) rejected.set(t, { tag: t, reason });
+    if (explain && !found.has(t) && !rejected.has(t)) rejected.set(t, { tag: t, reason });
   };
   if (f.rules.policy !== "all") {
     for (const p of f.pushes) {
