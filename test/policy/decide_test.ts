@@ -295,3 +295,36 @@ Deno.test("state: written beside what is there, the old annotation read once and
   assert.deepEqual(stateAnnotations(now, { side: { image: "b:1", pushedAt: 3 } }), {});
   assert.deepEqual(readState({ "argoos.io/state": "not json" }), {});
 });
+
+Deno.test("candidatesFor: shared by containers with the same inputs, apart when any differs", () => {
+  const listing = ["1.2.3", "1.2.4", "1.3.0", "2.0.0", "latest"];
+  const facts = (over: Partial<ContainerFacts> = {}): ContainerFacts => ({
+    // A rules object per workload, as rulesOf gives: equal content shares the answer.
+    rules: { policy: "minor" },
+    image: "myapp:1.2.3",
+    ref: parseReference("myapp:1.2.3"),
+    pushes: [],
+    listing,
+    ...over,
+  });
+  const tags = (f: ContainerFacts) => candidatesFor(f).map((c) => c.tag);
+  const first = candidatesFor(facts());
+  assert.deepEqual(first.map((c) => c.tag), ["1.3.0", "1.2.4"]);
+  assert.equal(candidatesFor(facts()), first, "the same inputs: one answer, computed once");
+  assert.ok(Object.isFrozen(first) && Object.isFrozen(first[0]), "shared, so not writable");
+  // Each input the answer depends on keeps answers apart.
+  assert.deepEqual(tags(facts({ rules: { policy: "major" } })), ["2.0.0", "1.3.0", "1.2.4"]);
+  assert.deepEqual(tags(facts({ ref: parseReference("myapp:1.2.4") })), ["1.3.0"]);
+  assert.deepEqual(tags(facts({ pushes: [{ tag: "1.4.0", pushedAt: 5 }] })), [
+    "1.4.0",
+    "1.3.0",
+    "1.2.4",
+  ]);
+  assert.deepEqual(tags(facts({ listing: [...listing, "1.9.0"] })), ["1.9.0", "1.3.0", "1.2.4"]);
+  // `all` depends on the push time recorded for what runs: placed by a push, no listed version.
+  const all = { policy: "all" as const };
+  assert.deepEqual(tags(facts({ rules: all })), ["2.0.0", "1.3.0", "1.2.4", "1.2.3"]);
+  const placed = { image: "myapp:1.2.3", pushedAt: 9 };
+  assert.deepEqual(tags(facts({ rules: all, state: placed })), ["1.2.3"]);
+  assert.deepEqual(tags(facts({ rules: all })), ["2.0.0", "1.3.0", "1.2.4", "1.2.3"]);
+});
