@@ -1,7 +1,8 @@
 /**
  * Poll cycle cost: labelled Deployments (fake API server, real workload cache) over
- * repositories of many tags each (plus one sidecar repository they all share), served by a
- * local stub registry. Prints, for the first cycle (rollouts and baselines), the one after and
+ * repositories of many tags each (plus one sidecar repository they all share), served by the
+ * stub registry in a process of its own (registry_process.ts: what a registry spends serving
+ * is not the poll's). Prints, for the first cycle (rollouts and baselines), the one after and
  * steady cycles, the wall time, the registry requests (listings, manifest requests and GETs)
  * each beside its target, and the CPU time of the decisions alone (no I/O). Every workload
  * carries an `argoos.io/tag-pattern` (issue 9), so choosing runs the pattern on every listed tag.
@@ -36,7 +37,8 @@ import { WorkloadCache } from "../lib/workloads/cache.ts";
 import { WORKLOAD_KINDS } from "../lib/workloads/kinds.ts";
 import { workloadKey } from "../lib/workloads/workload.ts";
 import { startFakeApiServer } from "../test/fake_apiserver/mod.ts";
-import { fakeDigest, startStubRegistry } from "./stub_registry.ts";
+import { startRegistryProcess } from "./registry_process.ts";
+import { fakeDigest } from "./stub_registry.ts";
 import { PLAIN_LOOPBACK } from "../test/support/loopback.ts";
 
 const { values: args } = parseArgs({
@@ -68,7 +70,6 @@ const PROFILE_DIR = args["cpu-prof"];
 /** The steady cycle of issue 18: at most this long. */
 const STEADY_TARGET_S = 1;
 const DECISION_RUNS = 7;
-const NON_VERSIONS = ["latest", "stable", "edge", "nightly", "main"];
 /**
  * On every workload: versions (any form) and the two word tags the mix runs on, so the pattern
  * runs on every listed tag and admits what each policy then judges.
@@ -89,21 +90,8 @@ const MIX: { policy: string; image: (repo: string) => string }[] = [
   { policy: "patch", image: (r) => `${r}:1.9.94` },
 ];
 
-const registry = startStubRegistry();
-const tags: string[] = [...NON_VERSIONS];
-for (let minor = 0; tags.length < TAGS_N; minor++) {
-  for (let patch = 0; patch < 100 && tags.length < TAGS_N; patch++) {
-    tags.push(`1.${minor}.${patch}`);
-  }
-}
-// Registries list tags in storage order, not version order.
-tags.sort();
-/** Tags by repository path, as the stub lists them. */
-const listed = new Map<string, string[]>([["bench/envoy", ["v1.30.0", "v1.31.0", "latest"]]]);
-for (let r = 0; r < REPOSITORIES_N; r++) listed.set(`bench/app-${r}`, tags);
-for (const [path, pathTags] of listed) {
-  for (const tag of pathTags) registry.push(path, tag);
-}
+// In a process of its own: what a registry spends serving is not the poll's.
+const registry = await startRegistryProcess(REPOSITORIES_N, TAGS_N);
 
 const fake = await startFakeApiServer();
 for (let i = 0; i < WORKLOADS_N; i++) {
@@ -199,15 +187,14 @@ interface CycleFigures {
 
 async function measuredCycle(label: string, now: number): Promise<CycleFigures> {
   const want = target();
-  registry.resetCounts();
+  await registry.reset();
   const firstRequest = fake.requests.length;
   const cpu = cpuUsage();
   const started = performance.now();
   const stats = await poller.cycle(now);
   const seconds = (performance.now() - started) / 1000;
   const used = cpuUsage(cpu);
-  const { listings } = registry.counts();
-  const manifests = registry.requests.filter((r) => r.url.pathname.includes("/manifests/")).length;
+  const { listings, manifests, manifestGets } = await registry.counts();
   const patches = fake.requests.slice(firstRequest).filter((r) => r.method === "PATCH");
   const imagePatches =
     patches.filter((p) =>
@@ -221,7 +208,7 @@ async function measuredCycle(label: string, now: number): Promise<CycleFigures> 
     cpuSeconds: (used.user + used.system) / 1e6,
     listings,
     manifests,
-    manifestGets: registry.manifestGets(),
+    manifestGets,
     targetListings: want.listings,
     targetSteadyManifests: want.steadyManifests,
     imagePatches,
@@ -368,7 +355,7 @@ await queue.stop();
 registryClient.close();
 await cache.stop();
 await fake.stop();
-await registry.close();
+await registry.stop();
 
 console.log(JSON.stringify({
   bench: "poll",
