@@ -116,7 +116,7 @@ export async function startRegistryProcess(repos: number, tags: number): Promise
   };
 }
 
-async function serve(repos: number, tagCount: number): Promise<void> {
+function serve(repos: number, tagCount: number): void {
   const registry = startStubRegistry();
   const tags = benchTags(tagCount);
   for (const tag of ENVOY_TAGS) registry.push("bench/envoy", tag);
@@ -148,4 +148,4 @@ async function serve(repos: number, tagCount: number): Promise<void> {
   );
 }
 
-if (import.meta.main) await serve(Number(Deno.args[0]), Number(Deno.args[1]));
+if (import.meta.main) serve(Number(Deno.args[0]), Number(Deno.args[1]));
