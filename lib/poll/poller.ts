@@ -108,7 +108,7 @@ export class Poller {
    */
   #listingVersions = new Map<string, number>();
   /**
-   * What each workload (by key) was last reconciled from after a poll ({@linkcode inputsOf})
+   * What each workload (by key) was last reconciled from after a poll (#inputsOf)
    * and when: at most one entry per workload in the cache.
    */
   #looked = new Map<string, { inputs: string; at: number }>();

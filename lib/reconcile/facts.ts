@@ -112,8 +112,8 @@ export class RepositoryFacts {
   /**
    * Record the tags a listing returned at `at` (ms epoch), replacing the previous listing.
    * Returns whether the tags differ from the previous listing's (in any way, order included).
-   * When they do not, the previous tags object is kept: decisions shared by listing
-   * (`candidatesFor`) stay valid, and an unchanged listing is no new fact.
+   * When they do not, the previous tags object is kept: candidates shared per listing object
+   * (`decideContainer`) stay valid, and an unchanged listing is no new fact.
    */
   recordListing(repository: string, tags: readonly string[], at: number): boolean {
     const entry = this.#touch(repository);
