@@ -35,16 +35,23 @@ export const GATE_ANNOTATIONS = [UPDATE_WINDOW, UPDATE_WINDOW_TIMEZONE, MIN_AGE,
 export interface GateRules {
   /** Empty: no window (`always`). */
   windows?: UpdateWindow[];
+  /** The IANA time zone the windows are read in; UTC when absent. */
   timeZone?: string;
+  /** How long a candidate must have been known before it is written, in ms. */
   minAgeMs?: number;
+  /** Whether a person approves each update before it is written. */
   approval?: boolean;
+  /** Observe mode: updates are reported, never written. */
   observe?: boolean;
 }
 
 /** A gate value that cannot be used: the key as written, its value, and why. */
 export interface GateError {
+  /** The annotation key as written (`argoos.io/min-age.web`). */
   key: string;
+  /** Its value. */
   value: string;
+  /** Why it cannot be used, one line. */
   reason: string;
 }
 
@@ -122,6 +129,7 @@ export function readGateRules(
 
 /** The candidate a gate judges: the digest to write and since when it is known. */
 export interface GateCandidate {
+  /** The digest to write. */
   digest: string;
   /** ms epoch: its push time, else when Argoos first saw that tag at that digest. */
   since: number;
@@ -129,9 +137,13 @@ export interface GateCandidate {
 
 /** A gate that holds: which, when it may open (absent: approval, observe), and why. */
 export interface Held {
+  /** Always false: the update waits. */
   open: false;
+  /** The gate that holds it. */
   gate: GateName;
+  /** ms epoch when it may open; absent for an approval or observe mode. */
   opensAt?: number;
+  /** Why it waits, for Events and the status page. */
   message: string;
 }
 

@@ -10,7 +10,9 @@ export type SinkFormat = "cloudevents" | "slack" | "teams";
 
 /** One configured sink. The URL is a credential (a Slack or Teams webhook): never logged. */
 export interface SinkSpec {
+  /** The sink's name (`NAME=`), as logs and metrics show it. */
   name: string;
+  /** The payload it receives, from the URL's scheme prefix. */
   format: SinkFormat;
   /** The URL requests go to (the `slack+`/`teams+` prefix removed). */
   url: string;

@@ -65,7 +65,9 @@ export type ReconcileOutcome = Outcome | "absent" | "held";
  * `refused` (the work queue's `retry`).
  */
 export interface ReconcileResult {
+  /** What the reconcile did. */
   outcome: ReconcileOutcome;
+  /** ms after which the workload is to be reconciled again, when set. */
   afterMs?: number;
 }
 
