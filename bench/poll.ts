@@ -245,6 +245,7 @@ function print(f: CycleFigures, steady: boolean): void {
     `${f.label}: ${f.seconds.toFixed(3)} s wall${timeTarget}, ` +
       `${f.cpuSeconds.toFixed(3)} s CPU (whole process), ` +
       `${((f.seconds * 1e6) / WORKLOADS_N).toFixed(1)} µs per workload` +
+      (steady ? ` (target ≤ ${((STEADY_TARGET_S * 1e6) / WORKLOADS_N).toFixed(1)} µs)` : "") +
       ` | listings ${f.listings} (target ${f.targetListings})` +
       ` | manifest requests ${f.manifests}, GETs ${f.manifestGets}${manifestTarget}` +
       ` | workloads reconciled ${f.stats.workloads}` +
