@@ -118,8 +118,8 @@ export class RepositoryFacts {
   recordListing(repository: string, tags: readonly string[], at: number): boolean {
     const entry = this.#touch(repository);
     const before = entry.listing?.tags;
-    const same = before !== undefined && before.length === tags.length &&
-      before.every((t, i) => t === tags[i]);
+    const same = before === tags || before !== undefined && before.length === tags.length &&
+        before.every((t, i) => t === tags[i]);
     entry.listing = { tags: same ? before : tags, at };
     return !same;
   }
