@@ -140,6 +140,12 @@ export function startStubRegistry(): StubRegistry {
   const faults: { fault: RegistryFault; left: number }[] = [];
   /** Private repository -> the Authorization header it needs; what a test restricts. */
   const restricted = new Map<string, string>();
+  /**
+   * Repository -> its tags list as served, until a push or untag changes it: the benches list
+   * a million tags a cycle, and this process's CPU is counted in what they measure, while a
+   * real registry spends its own.
+   */
+  const listings = new Map<string, string>();
   let digests = 0;
   const stub = startStub((req) => answer(req));
 
@@ -166,7 +172,12 @@ export function startStubRegistry(): StubRegistry {
     if (list) {
       const tags = repos.get(list[1]);
       if (!tags) return errorResponse(req, 404, "NAME_UNKNOWN");
-      return Response.json({ name: list[1], tags: [...tags.keys()] });
+      let body = listings.get(list[1]);
+      if (body === undefined) {
+        body = JSON.stringify({ name: list[1], tags: [...tags.keys()] });
+        listings.set(list[1], body);
+      }
+      return new Response(body, { headers: { "content-type": "application/json" } });
     }
     const manifest = req.method === "HEAD" || req.method === "GET" ? MANIFESTS.exec(path) : null;
     if (manifest) {
@@ -190,6 +201,7 @@ export function startStubRegistry(): StubRegistry {
     push(path, tag, digest = fakeDigest(++digests), manifest?: StubManifest) {
       let tags = repos.get(path);
       if (!tags) repos.set(path, tags = new Map());
+      listings.delete(path);
       tags.set(tag, {
         digest,
         manifest: manifest ?? { mediaType: MANIFEST_TYPE, body: imageManifest(digest) },
@@ -198,6 +210,7 @@ export function startStubRegistry(): StubRegistry {
     },
     untag(path, tag) {
       repos.get(path)?.delete(tag);
+      listings.delete(path);
     },
     digestOf: (path, tag) => repos.get(path)?.get(tag)?.digest,
     fail(fault) {

@@ -116,7 +116,7 @@ const ADMITTED: ReadonlySet<Reason> = new Set<Reason>(["update", "all-policy", "
  * ```
  */
 export function candidatesFor(f: ContainerFacts): Candidate[] {
-  return considerTags(f).candidates;
+  return consider(f, false).candidates;
 }
 
 /**
@@ -140,11 +140,16 @@ export function candidatesFor(f: ContainerFacts): Candidate[] {
  * ```
  */
 export function considerTags(f: ContainerFacts): Considered {
+  return consider(f, true);
+}
+
+/** {@linkcode considerTags}; `rejected` is only gathered when `explain` (it is as long as the listing). */
+function consider(f: ContainerFacts, explain: boolean): Considered {
   const tag = currentTag(f.ref);
   const found = new Map<string, Candidate>(); // bounded by the pushes and listing recorded
   const rejected = new Map<string, Rejected>(); // likewise
   const reject = (t: string, reason: Reason) => {
-    if (!found.has(t) && !rejected.has(t)) rejected.set(t, { tag: t, reason });
+    if (explain && !found.has(t) && !rejected.has(t)) rejected.set(t, { tag: t, reason });
   };
   if (f.rules.policy !== "all") {
     for (const p of f.pushes) {
@@ -267,6 +272,64 @@ export function settle(f: ContainerFacts, c: Candidate, served: Served): Settled
 export const MAX_ASKED_CANDIDATES = 5;
 
 /**
+ * The first {@linkcode MAX_ASKED_CANDIDATES} of {@linkcode candidatesFor}: all a decision may
+ * ask about. They depend on the listing, the rules, the current tag, the pushes and (`all`)
+ * the push time recorded, never on the namespace, credentials or digests, so containers sharing
+ * those share them: computed once per listing object (the poll keeps the object while the
+ * listing is unchanged, so a new listing starts afresh) and frozen.
+ */
+function askable(f: ContainerFacts): readonly Candidate[] {
+  if (f.listing === undefined) return consider(f, false).candidates.slice(0, MAX_ASKED_CANDIDATES);
+  let byInputs = shared.get(f.listing);
+  if (byInputs === undefined) shared.set(f.listing, byInputs = new Map());
+  const key = inputsKey(f);
+  let candidates = byInputs.get(key);
+  if (candidates === undefined) {
+    // Bounded in all: past the bound, started afresh (answers are recomputed once).
+    if (++sharedEntries > SHARED_MAX) {
+      shared = new WeakMap([[f.listing, byInputs = new Map()]]);
+      sharedEntries = 1;
+    }
+    const first = consider(f, false).candidates.slice(0, MAX_ASKED_CANDIDATES);
+    candidates = first.length === 0 ? NONE : Object.freeze(first.map((c) => Object.freeze(c)));
+    byInputs.set(key, candidates);
+  }
+  return candidates;
+}
+
+const NONE: readonly Candidate[] = Object.freeze([]);
+/**
+ * Shared candidates by listing, then by everything else they are chosen from
+ * ({@linkcode inputsKey}): at most {@linkcode SHARED_MAX} entries of at most
+ * {@linkcode MAX_ASKED_CANDIDATES} candidates; an old listing's go with it.
+ */
+let shared = new WeakMap<readonly string[], Map<string, readonly Candidate[]>>();
+let sharedEntries = 0;
+/**
+ * About a key per container of 10,000 workloads of two containers (those sharing inputs share
+ * one) and the keys they had before a rollout: ~3 MB of keys, most entries {@linkcode NONE}.
+ */
+const SHARED_MAX = 20_000;
+/** The part of the key the rules make, once per rules object (one per workload version). */
+const rulesKeys = new WeakMap<ContainerRules, string>();
+
+/** Everything besides the listing that {@linkcode considerTags} reads, as one string. */
+function inputsKey(f: ContainerFacts): string {
+  let rules = rulesKeys.get(f.rules);
+  if (rules === undefined) {
+    const { policy, pattern, sortBy, order, range } = f.rules;
+    rules = JSON.stringify([policy, pattern?.source, sortBy, order, range?.raw]);
+    rulesKeys.set(f.rules, rules);
+  }
+  // `all` reads the push time recorded for what runs, and whether a push placed it.
+  const all = f.rules.policy === "all"
+    ? [f.state?.pushedAt, f.state?.image === f.image && f.state.pushedAt !== undefined]
+    : [];
+  const pushes = f.pushes.map((p) => [p.tag, p.pushedAt]);
+  return JSON.stringify([rules, currentTag(f.ref) ?? null, all, pushes]);
+}
+
+/**
  * What the registry said of a candidate tag: the digest it serves as an image, or why it is not
  * to be written (`stop`: ask about no other candidate either, e.g. the workload's credentials
  * were refused).
@@ -329,15 +392,15 @@ export function decideContainer(
   },
   answers: ReadonlyMap<string, Answer>,
 ): ContainerStep {
-  const candidates = candidatesFor(f);
+  const candidates = askable(f);
   if (candidates.length === 0) return { verdict: { reason: noCandidate(f), skipped: [] } };
-  // Pods are read only when a decision compares with what runs.
+  // Pods are read only when a decision compares with what runs: the current tag is asked about.
   const tag = currentTag(f.ref);
   if (!f.podsRead && f.running === undefined && candidates.some((k) => k.tag === tag)) {
     return { pods: true };
   }
   const skipped: ContainerVerdict["skipped"] = [];
-  for (const candidate of candidates.slice(0, MAX_ASKED_CANDIDATES)) {
+  for (const candidate of candidates) {
     const answer = answers.get(candidate.tag);
     if (answer === undefined) return { ask: candidate };
     if ("skip" in answer) {

@@ -98,7 +98,7 @@ export async function fetchOffers(
       // Each credential in turn and none; none first when a workload has nothing else. Every
       // try is a listing request, so `listings` counts them all.
       const tries = without.length > 0 ? [undefined, ...creds] : [...creds, undefined];
-      let tags: string[] | undefined;
+      let tags: readonly string[] | undefined;
       let withoutAccess: readonly Workload[] = [];
       let anonymousRefusal: unknown;
       let credentialRefusal: unknown;

@@ -1,8 +1,16 @@
 /**
  * The poll loop, a trigger: for every repository a labelled workload uses, list its tags,
- * record the listing and enqueue the workloads that use it, so a missed notification, or a
- * registry that sends none, still ends in the rollout the policy asks for. The reconcile
- * decides; the poll writes nothing itself.
+ * record the listing and enqueue the workloads whose decision it may change, so a missed
+ * notification, or a registry that sends none, still ends in the rollout the policy asks for.
+ * The reconcile decides; the poll writes nothing itself.
+ *
+ * A listing identical to the last one is no new fact: a workload already reconciled with the
+ * same listings of its repositories and the same version of itself is not enqueued again,
+ * unless its policy follows digests (`all`: a moved tag shows in no listing), or its last look
+ * is older than {@linkcode FULL_LOOK_MS}. Skipping is safe because the reconcile is
+ * level-based and every other input enqueues on its own: a change of the workload (the cache
+ * watch), a push (the webhook), a failed or refused reconcile (the queue's back-off), a gate
+ * or hold that ends (the reconcile's requeue).
  *
  * @module
  */
@@ -24,6 +32,11 @@ import { fetchOffers, usersByRepository } from "./offers.ts";
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The shortest interval a workload's annotation may ask for. */
 const MIN_INTERVAL_MS = 10_000;
+/**
+ * A workload whose listings did not change is still reconciled after this long: a safety net
+ * for what no trigger reports (a listed tag the registry did not serve yet, then serves).
+ */
+export const FULL_LOOK_MS = 3_600_000;
 
 /** Annotation with which a workload asks for its own poll interval (`1m`, `1h`). */
 export const POLL_INTERVAL_ANNOTATION = "argoos.io/poll-interval";
@@ -65,6 +78,11 @@ export interface CycleStats {
   listings: number;
   /** Workloads reconciled after a listing of a repository they use. */
   workloads: number;
+  /**
+   * Workloads listed for but not reconciled: nothing they are decided from changed since
+   * their last reconcile after a listing.
+   */
+  unchanged: number;
   /** How long the cycle took. */
   seconds: number;
 }
@@ -85,6 +103,15 @@ export class Poller {
   #log: Logger;
   /** When each repository was last listed: only repositories labelled workloads use now. */
   #lastPolled = new Map<string, number>();
+  /**
+   * A number per repository, bumped when its listing changes; with #lastPolled's repositories.
+   */
+  #listingVersions = new Map<string, number>();
+  /**
+   * What each workload (by key) was last reconciled from after a poll (#inputsOf)
+   * and when: at most one entry per workload in the cache.
+   */
+  #looked = new Map<string, { inputs: string; at: number }>();
   #loop: Loop;
 
   /** A poller; nothing happens before {@linkcode Poller.start}. */
@@ -146,7 +173,13 @@ export class Poller {
     const { cache, registry, facts } = this.#opts;
     const users = usersByRepository(cache.all(), (w) => rulesOf(w).errors.length === 0);
     for (const repo of this.#lastPolled.keys()) {
-      if (!users.has(repo)) this.#lastPolled.delete(repo);
+      if (!users.has(repo)) {
+        this.#lastPolled.delete(repo);
+        this.#listingVersions.delete(repo);
+      }
+    }
+    for (const key of this.#looked.keys()) {
+      if (cache.get(key) === undefined) this.#looked.delete(key);
     }
     for (const [repo, ws] of users) {
       const interval = Math.min(...ws.map((w) => this.#intervalOf(w)));
@@ -162,6 +195,7 @@ export class Poller {
     for (const ws of users.values()) for (const w of ws) waiting.set(w, (waiting.get(w) ?? 0) + 1);
     const listed = new Set<Workload>();
     const reconciles: Promise<unknown>[] = [];
+    let unchanged = 0;
     const { offers, failures, listings } = await fetchOffers(
       users,
       registry,
@@ -169,7 +203,9 @@ export class Poller {
       {
         signal,
         onSettled: (repo, offer, refused) => {
-          if (offer) facts.recordListing(repo, offer.tags, Date.now());
+          if (offer && facts.recordListing(repo, offer.tags, Date.now())) {
+            this.#listingVersions.set(repo, (this.#listingVersions.get(repo) ?? 0) + 1);
+          }
           if (refused) {
             this.#log.warn("tag listing refused this cycle", {
               repository: repo,
@@ -182,9 +218,13 @@ export class Poller {
           if (withoutAccess.size > 0) this.#warnWithoutAccess(repo, offer!.withoutAccess);
           for (const w of users.get(repo)!) {
             if (offer && !withoutAccess.has(w)) listed.add(w);
+            // Not served by this listing: looked at afresh once it is.
+            else if (offer) this.#looked.delete(keyOf(w));
             const left = waiting.get(w)! - 1;
             waiting.set(w, left);
-            if (left === 0 && listed.has(w)) reconciles.push(this.#enqueue(w));
+            if (left > 0 || !listed.has(w)) continue;
+            if (this.#due(w, now)) reconciles.push(this.#enqueue(w, now));
+            else unchanged++;
           }
         },
       },
@@ -200,7 +240,8 @@ export class Poller {
       repositories: users.size,
       failedRepositories: [...failures.values()].reduce((n, f) => n + f.repositories, 0),
       listings,
-      workloads: listed.size,
+      workloads: listed.size - unchanged,
+      unchanged,
       seconds: (performance.now() - started) / 1000,
     };
     this.#log.debug("poll cycle done", { ...stats });
@@ -220,12 +261,41 @@ export class Poller {
     );
   }
 
-  /** Enqueue `w`; a failed reconcile is logged (the queue retries it). */
-  async #enqueue(w: Workload): Promise<void> {
+  /**
+   * Whether a listed workload is reconciled this cycle: its policy follows digests, something
+   * it is decided from changed since its last look after a poll, or that look is old.
+   */
+  #due(w: Workload, now: number): boolean {
+    for (const rules of rulesOf(w).rules.values()) if (rules.policy === "all") return true;
+    const looked = this.#looked.get(keyOf(w));
+    return looked === undefined || looked.inputs !== this.#inputsOf(w) ||
+      now - looked.at >= FULL_LOOK_MS;
+  }
+
+  /**
+   * What a listed workload is decided from that the poll knows of: its version (any change of
+   * it, Argoos's own writes included) and the listing of each repository it uses.
+   */
+  #inputsOf(w: Workload): string {
+    const versions = w.containers.map((c) =>
+      c.repository === undefined ? "" : this.#listingVersions.get(c.repository) ?? "-"
+    );
+    return `${w.resourceVersion} ${versions.join(" ")}`;
+  }
+
+  /**
+   * Enqueue `w`; once it is reconciled, what it was decided from is remembered (#looked). A
+   * failed reconcile is logged (the queue retries it) and looked at again next cycle.
+   */
+  async #enqueue(w: Workload, now: number): Promise<void> {
     // A replica that stopped or lost the Lease mid-cycle leaves the rest to the new leader.
     if (this.#loop.signal.aborted || !(this.#opts.isLeader?.() ?? true)) return;
+    const key = keyOf(w);
+    const inputs = this.#inputsOf(w);
+    this.#looked.delete(key);
     try {
-      await this.#opts.enqueue(keyOf(w));
+      await this.#opts.enqueue(key);
+      this.#looked.set(key, { inputs, at: now });
     } catch (err) {
       // A final registry answer is told once per series where the queue runs it, not per cycle.
       if (isFinal(err)) return;

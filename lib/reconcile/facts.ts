@@ -109,9 +109,19 @@ export class RepositoryFacts {
     while (this.#pushCount > this.#maxPushes && this.#byRepository.size > 1) this.#dropOldest();
   }
 
-  /** Record the tags a listing returned at `at` (ms epoch), replacing the previous listing. */
-  recordListing(repository: string, tags: readonly string[], at: number): void {
-    this.#touch(repository).listing = { tags, at };
+  /**
+   * Record the tags a listing returned at `at` (ms epoch), replacing the previous listing.
+   * Returns whether the tags differ from the previous listing's (in any way, order included).
+   * When they do not, the previous tags object is kept: candidates shared per listing object
+   * (`decideContainer`) stay valid, and an unchanged listing is no new fact.
+   */
+  recordListing(repository: string, tags: readonly string[], at: number): boolean {
+    const entry = this.#touch(repository);
+    const before = entry.listing?.tags;
+    const same = before === tags || before !== undefined && before.length === tags.length &&
+        before.every((t, i) => t === tags[i]);
+    entry.listing = { tags: same ? before : tags, at };
+    return !same;
   }
 
   /** Recorded pushes of a repository, oldest push first, none past the age bound. */

@@ -137,6 +137,9 @@ export interface ManifestInfo {
   notImage?: string;
 }
 
+/** One-page listings remembered by their hash (see `RegistryClient.listTags`). */
+const LISTING_CACHE_ENTRIES = 10_000;
+
 /** Default of {@linkcode RegistryClientOptions.maxManifestBytes}. */
 const DEFAULT_MAX_MANIFEST_BYTES = MAX_ANSWER_BYTES.manifest;
 /** Backoff after a 429 that names no `Retry-After`. */
@@ -209,6 +212,13 @@ export class RegistryClient {
   #limiter: HostLimiter;
   #policy: HostPolicy;
   #tokens = new TokenCache();
+  /**
+   * The last one-page listing of each repository (by credential): the sha-256 of its body and
+   * its tags, held weakly (the caller keeps them while it uses them). The same bytes again are
+   * the same tags: not parsed nor checked again, and the same array, so an unchanged listing
+   * costs a hash. At most {@linkcode LISTING_CACHE_ENTRIES}, the least recently used dropped.
+   */
+  #lastListings = new Map<string, { hash: string; tags: WeakRef<readonly string[]> }>();
   /** How each host asked to be authenticated, learned from its last 401; at most 1024 hosts. */
   #hostAuth = new Map<string, Challenge>();
 
@@ -248,7 +258,7 @@ export class RegistryClient {
     path: string,
     cred?: RegistryCredential,
     signal?: AbortSignal,
-  ): Promise<string[]> {
+  ): Promise<readonly string[]> {
     checkName(host, path, "NAME_INVALID", REPOSITORY_PATH);
     const endpoint = registryEndpoint(host, this.#insecureHosts, this.#mirrors);
     const base = new URL(endpoint.base);
@@ -262,6 +272,9 @@ export class RegistryClient {
         transient: false,
       });
     let bytesLeft = LISTING_LIMITS.bytes;
+    /** Set for a one-page listing: where it is remembered, and its body's hash. */
+    let cacheKey: string | undefined;
+    let bodyHash: string | undefined;
     let dropped = 0;
     let example: string | undefined;
     const drop = (head: string) => {
@@ -292,6 +305,7 @@ export class RegistryClient {
           });
         }
       };
+      const hash = fetched.size === 1 ? createHash("sha256") : undefined;
       let reply: Reply;
       try {
         reply = await this.#request(host, path, cred, url, {
@@ -302,6 +316,7 @@ export class RegistryClient {
           signal,
           consume: (chunk) => {
             bytesLeft -= chunk.byteLength;
+            hash?.update(chunk);
             read(() => reader.push(chunk));
           },
         });
@@ -313,8 +328,22 @@ export class RegistryClient {
         }
         throw err;
       }
+      const next = nextPageUrl(reply.headers.get("link"), reply.url);
+      if (hash && next === undefined) {
+        // One page, as last time byte for byte: the tags it gave then (a small page is parsed
+        // only at its end, so this skips the parse).
+        cacheKey = `${tokenCacheKey(host, path, cred)} ${url.href}`;
+        bodyHash = hash.digest("base64");
+        const known = this.#lastListings.get(cacheKey);
+        const tags = known?.hash === bodyHash ? known.tags.deref() : undefined;
+        if (tags) {
+          this.#lastListings.delete(cacheKey);
+          this.#lastListings.set(cacheKey, known!);
+          return tags;
+        }
+      }
       read(() => reader.end());
-      url = nextPageUrl(reply.headers.get("link"), reply.url);
+      url = next;
       if (url && endpoint.ns !== undefined) url.searchParams.set("ns", endpoint.ns);
       // Credentials go with every page, so never follow a link to another origin.
       if (url && url.origin !== base.origin) {
@@ -352,7 +381,16 @@ export class RegistryClient {
         tags: tags.size,
       });
     }
-    return [...tags];
+    const listed = [...tags];
+    // A listing with dropped tags is read again each time, so each is counted and logged.
+    if (cacheKey !== undefined && bodyHash !== undefined && dropped === 0) {
+      this.#lastListings.delete(cacheKey);
+      this.#lastListings.set(cacheKey, { hash: bodyHash, tags: new WeakRef(listed) });
+      if (this.#lastListings.size > LISTING_CACHE_ENTRIES) {
+        this.#lastListings.delete(this.#lastListings.keys().next().value!);
+      }
+    }
+    return listed;
   }
 
   /**

@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { parseReference } from "../../lib/image/reference.ts";
 import { compareTags, currentTag } from "../../lib/policy/candidates.ts";
-import { candidatesFor, type ContainerFacts, settle } from "../../lib/policy/decide.ts";
+import {
+  candidatesFor,
+  type ContainerFacts,
+  decideContainer,
+  settle,
+} from "../../lib/policy/decide.ts";
 import type { Policy } from "../../lib/policy/policy.ts";
 import { readState, stateAnnotations } from "../../lib/policy/state.ts";
 
@@ -294,4 +299,39 @@ Deno.test("state: written beside what is there, the old annotation read once and
   const now = { "argoos.io/state": writes["argoos.io/state"]! };
   assert.deepEqual(stateAnnotations(now, { side: { image: "b:1", pushedAt: 3 } }), {});
   assert.deepEqual(readState({ "argoos.io/state": "not json" }), {});
+});
+
+Deno.test("decideContainer: candidates shared by containers with the same inputs, apart when any differs", () => {
+  const listing = ["1.2.3", "1.2.4", "1.3.0", "2.0.0", "latest"];
+  const facts = (over: Partial<ContainerFacts> = {}): ContainerFacts => ({
+    // A rules object per workload, as rulesOf gives: equal content shares the answer.
+    rules: { policy: "minor" },
+    image: "myapp:1.2.3",
+    ref: parseReference("myapp:1.2.3"),
+    pushes: [],
+    listing,
+    ...over,
+  });
+  /** The candidate the decision asks about first (pods known: the current tag is asked too). */
+  const first = (f: ContainerFacts) => {
+    const step = decideContainer({ ...f, podsRead: true }, new Map());
+    return "ask" in step ? step.ask : undefined;
+  };
+  const asked = first(facts());
+  assert.equal(asked?.tag, "1.3.0");
+  assert.equal(first(facts()), asked, "the same inputs: one answer, computed once");
+  assert.ok(Object.isFrozen(asked), "shared, so not writable");
+  // Each input the answer depends on keeps answers apart.
+  assert.equal(first(facts({ rules: { policy: "major" } }))?.tag, "2.0.0");
+  assert.equal(first(facts({ ref: parseReference("myapp:1.3.0") })), undefined);
+  assert.equal(first(facts({ pushes: [{ tag: "1.4.0", pushedAt: 5 }] }))?.tag, "1.4.0");
+  assert.equal(first(facts({ listing: [...listing, "1.9.0"] }))?.tag, "1.9.0");
+  // `all` depends on the push time recorded for what runs: placed by a push, no listed version.
+  const all = { policy: "all" as const };
+  assert.equal(first(facts({ rules: all }))?.tag, "2.0.0");
+  const placed = { image: "myapp:1.2.3", pushedAt: 9 };
+  assert.equal(first(facts({ rules: all, state: placed }))?.tag, "1.2.3");
+  assert.equal(first(facts({ rules: all }))?.tag, "2.0.0");
+  // The same answers as candidatesFor, which is not shared.
+  assert.deepEqual(candidatesFor(facts()).map((c) => c.tag), ["1.3.0", "1.2.4"]);
 });

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { STATE_ANNOTATION } from "../../lib/policy/state.ts";
-import { type CycleStats, POLL_INTERVAL_ANNOTATION, Poller } from "../../lib/poll/poller.ts";
+import {
+  type CycleStats,
+  FULL_LOOK_MS,
+  POLL_INTERVAL_ANNOTATION,
+  Poller,
+} from "../../lib/poll/poller.ts";
 import { deliverPushes } from "../../lib/reconcile/deliver.ts";
 import { RepositoryFacts } from "../../lib/reconcile/facts.ts";
 import { WorkQueue } from "../../lib/reconcile/queue.ts";
@@ -188,6 +193,125 @@ Deno.test("Poller: a cycle rolls out minor to the greatest minor, the next one i
     assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:1.3.0`]);
     // Two listings and the one manifest GET that confirmed 1.3.0 before it was written.
     assert.deepEqual(reg.counts(), { listings: 2, heads: 0, total: 3 });
+  } finally {
+    await h.stop();
+  }
+});
+
+/** Manifest requests (HEAD or GET) the registry answered, as `METHOD tag`. */
+function manifestRequests(reg: StubRegistry): string[] {
+  return reg.requests.filter((r) => r.url.pathname.includes("/manifests/"))
+    .map((r) => `${r.method} ${r.url.pathname.slice(r.url.pathname.lastIndexOf("/") + 1)}`);
+}
+
+Deno.test("Poller: an unchanged listing asks no manifest for version policies; a new tag still rolls out", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0", "2.0.0", "latest"]);
+      return [
+        app("patch", "patch", `${reg.host}/team/app:1.2.3`),
+        app("minor", "minor", `${reg.host}/team/app:1.2.3`),
+        app("major", "major", `${reg.host}/team/app:1.2.3`),
+        app("edge", "all", `${reg.host}/team/app:latest`),
+      ];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    await h.poller.cycle(T0);
+    assert.deepEqual(h.images("minor"), [`app=${reg.host}/team/app:1.3.0`]);
+    assert.deepEqual(h.images("major"), [`app=${reg.host}/team/app:2.0.0`]);
+    await cached(h, "edge", (a) => STATE_ANNOTATION in a);
+    await waitFor(
+      () =>
+        h.images("minor")[0] === h.cache.get(workloadKey("Deployment", "default", "minor"))
+          ?.containers.map((c) => `${c.name}=${c.image}`)[0],
+      "cache to see the rollouts",
+    );
+    // Argoos's writes changed the workloads: each is looked at once more.
+    const after = await h.poller.cycle(T0 + INTERVAL);
+    assert.equal(after.workloads + after.unchanged, 4);
+
+    reg.resetCounts();
+    const patches = h.patches().length;
+    const steady = await h.poller.cycle(T0 + 2 * INTERVAL);
+    assert.deepEqual({ workloads: steady.workloads, unchanged: steady.unchanged }, {
+      workloads: 1,
+      unchanged: 3,
+    });
+    // Only `all` asks: whether latest moved shows in no listing.
+    assert.deepEqual(manifestRequests(reg), ["HEAD latest"]);
+    assert.equal(h.patches().length, patches);
+
+    // A new tag is a new listing: every workload on it is decided again.
+    reg.push("team/app", "1.4.0");
+    reg.resetCounts();
+    const listed = await h.poller.cycle(T0 + 3 * INTERVAL);
+    assert.equal(listed.workloads, 4);
+    assert.deepEqual(h.images("minor"), [`app=${reg.host}/team/app:1.4.0`]);
+    assert.deepEqual(h.images("patch"), [`app=${reg.host}/team/app:1.2.3`]);
+    assert.deepEqual(manifestRequests(reg).sort(), ["GET 1.4.0", "HEAD latest"]);
+
+    // `all` on a moved tag, with the listing as it was: still rolled out.
+    await waitFor(
+      () =>
+        h.cache.get(workloadKey("Deployment", "default", "minor"))?.containers[0].image.endsWith(
+          ":1.4.0",
+        ) ?? false,
+      "cache to see 1.4.0",
+    );
+    await h.poller.cycle(T0 + 4 * INTERVAL);
+    const moved = reg.push("team/app", "latest");
+    await h.poller.cycle(T0 + 5 * INTERVAL);
+    assert.deepEqual(h.images("edge"), [`app=${reg.host}/team/app:latest@${moved}`]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: a workload changed under an unchanged listing is decided again", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3", "1.3.0", "2.0.0"]);
+      return [app("web", "patch", `${reg.host}/team/app:1.2.3`)];
+    },
+  });
+  try {
+    const [reg] = h.registries;
+    assert.equal((await h.poller.cycle(T0)).workloads, 1);
+    assert.equal((await h.poller.cycle(T0 + INTERVAL)).unchanged, 1, "nothing to decide");
+    // A person widens the policy (the service's watch enqueues it too; the poll does not rely
+    // on that).
+    const stored = h.cluster.fake.get("apps/v1", "Deployment", "default", "web") as {
+      metadata: { labels: Record<string, string> };
+    };
+    stored.metadata.labels["argoos.io/policy"] = "major";
+    h.cluster.fake.put(stored);
+    await waitFor(
+      () => h.cache.get(workloadKey("Deployment", "default", "web"))?.policyLabel === "major",
+      "cache to see the new policy",
+    );
+    const changed = await h.poller.cycle(T0 + 2 * INTERVAL);
+    assert.equal(changed.workloads, 1);
+    assert.deepEqual(h.images("web"), [`app=${reg.host}/team/app:2.0.0`]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("Poller: a workload skipped as unchanged is still looked at after FULL_LOOK_MS", async () => {
+  const h = await start({
+    seed: ([reg]) => {
+      pushAll(reg, "team/app", ["1.2.3"]);
+      return [app("web", "minor", `${reg.host}/team/app:1.2.3`)];
+    },
+  });
+  try {
+    assert.equal((await h.poller.cycle(T0)).workloads, 1);
+    assert.equal((await h.poller.cycle(T0 + INTERVAL)).unchanged, 1);
+    assert.equal((await h.poller.cycle(T0 + FULL_LOOK_MS - INTERVAL)).unchanged, 1);
+    assert.equal((await h.poller.cycle(T0 + FULL_LOOK_MS)).workloads, 1);
+    assert.equal((await h.poller.cycle(T0 + FULL_LOOK_MS + INTERVAL)).unchanged, 1);
   } finally {
     await h.stop();
   }

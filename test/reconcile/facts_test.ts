@@ -64,3 +64,16 @@ Deno.test("RepositoryFacts: the same push delivered again keeps its first record
   assert.equal(moved.digest, "sha256:b");
   assert.equal(facts.recordedAt(moved), 2_000);
 });
+
+Deno.test("RepositoryFacts: a listing identical to the last keeps its tags object and is no change", () => {
+  const facts = new RepositoryFacts({}, () => 1_000);
+  assert.equal(facts.recordListing("r/app", ["1.0.0", "1.1.0"], 1), true, "first listing");
+  const first = facts.listing("r/app")!.tags;
+  assert.equal(facts.recordListing("r/app", ["1.0.0", "1.1.0"], 2), false);
+  assert.equal(facts.listing("r/app")!.tags, first, "the same object: shared decisions hold");
+  assert.equal(facts.listing("r/app")!.at, 2, "when it was listed still moves on");
+  assert.equal(facts.recordListing("r/app", ["1.1.0", "1.0.0"], 3), true, "order counts");
+  assert.equal(facts.recordListing("r/app", ["1.1.0", "1.0.0", "1.2.0"], 4), true, "a new tag");
+  assert.deepEqual(facts.listing("r/app")!.tags, ["1.1.0", "1.0.0", "1.2.0"]);
+  assert.equal(facts.recordListing("r/app", ["1.1.0", "1.0.0"], 5), true, "a tag gone");
+});

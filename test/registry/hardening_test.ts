@@ -328,3 +328,25 @@ Deno.test("the token cache is bounded in size and age", () => {
   assert.equal(cache.get("k4", 999), "t4");
   assert.equal(cache.get("k4", 1_000), undefined, "no token outlives maxAgeMs");
 });
+
+Deno.test("a one-page listing identical to the last is the same tags, not parsed again; any change is read", async () => {
+  let listed: string[] = ["1.0.0", "1.1.0"];
+  const { client, pages } = pagedListing((page) => page === 0 ? listed : undefined);
+  const first = await client.listTags("reg.example", "app");
+  const again = await client.listTags("reg.example", "app");
+  assert.equal(again, first, "the same bytes: the same array, so the poll sees no change");
+  assert.equal(pages(), 2, "still asked each time");
+  // Another credential is another listing.
+  const cred = { username: "u", password: "p" };
+  assert.notEqual(await client.listTags("reg.example", "app", cred), first);
+  listed = ["1.0.0", "1.1.0", "1.2.0"];
+  assert.deepEqual(await client.listTags("reg.example", "app"), ["1.0.0", "1.1.0", "1.2.0"]);
+  // A listing with dropped tags is read (counted, logged) each time.
+  listed = ["1.0.0", "bad tag"];
+  const dropped: number[] = [];
+  client.onDroppedTags = (_, n) => dropped.push(n);
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(await client.listTags("reg.example", "app"), ["1.0.0"]);
+  }
+  assert.deepEqual(dropped, [1, 1]);
+});

@@ -99,7 +99,7 @@ realRegistryTest(
       });
       await pushImage({ registry: registry.host, repository: "octo-org/hello", tag: "0.3.0" });
 
-      assert.deepEqual((await client.listTags("docker.io", "library/nginx")).sort(), [
+      assert.deepEqual([...await client.listTags("docker.io", "library/nginx")].sort(), [
         "1.27.1",
         "1.27.2",
       ]);
