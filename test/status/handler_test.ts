@@ -122,11 +122,17 @@ Deno.test("in the service: served from what the reconcile and the recorder saw",
       (await svc.post(pushEnvelope({ host: registry, repository: "myapp", tag: "1.2.4" }))).status,
       200,
     );
+    const view = async () => {
+      const res = await fetch(`${svc.argoos.url}/api/v1/workloads`, {
+        headers: { authorization: "Bearer s3cret" },
+      });
+      return (await res.json()).workloads[0];
+    };
+    // The recorder tells of the rollout's Event after the delivery is answered: wait for it
+    // (page views ask nothing, so waiting through them changes nothing).
+    await waitFor(async () => (await view()).lastOutcome?.reason === "ImageUpdated", "told");
     const before = svc.fake.requests.length;
-    const res = await fetch(`${svc.argoos.url}/api/v1/workloads`, {
-      headers: { authorization: "Bearer s3cret" },
-    });
-    const [web] = (await res.json()).workloads;
+    const web = await view();
     assert.equal(svc.fake.requests.length, before, "a page view asks the API server nothing");
     assert.equal(web.lastOutcome.reason, "ImageUpdated");
     assert.equal(web.containers[0].image, `${registry}/myapp:1.2.4`);
