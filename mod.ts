@@ -29,6 +29,7 @@
 // The service: start it, its configuration, its handle and what it is built from.
 export { type Argoos, type ArgoosDeps, ListenError, startArgoos } from "./lib/service/argoos.ts";
 export type { ArgoosConfig, LeaderConfig } from "./lib/service/config.ts";
+export type { SinkFormat, SinkSpec } from "./lib/notify/sinks.ts";
 export type {
   Connection,
   KubeClient,
@@ -64,7 +65,7 @@ export type {
   MetricsRegistry,
 } from "./lib/metrics/registry.ts";
 export type { WorkQueue } from "./lib/reconcile/queue.ts";
-export type { ReconcileOutcome } from "./lib/reconcile/reconciler.ts";
+export type { ReconcileOutcome, ReconcileResult } from "./lib/reconcile/reconciler.ts";
 export type { Outcome } from "./lib/rollout/rollout.ts";
 export type { CycleStats, Poller } from "./lib/poll/poller.ts";
 export type { LeaseLock } from "./lib/leader/lease_lock.ts";
@@ -135,7 +136,12 @@ export {
   type WindowState,
   windowState,
 } from "./lib/gates/window.ts";
-export { type GateName, type PendingUpdate, readPending } from "./lib/gates/pending.ts";
+export {
+  type GateName,
+  type Pending,
+  type PendingUpdate,
+  readPending,
+} from "./lib/gates/pending.ts";
 
 // The receivers: each registry's notification parsed into pushes.
 export {

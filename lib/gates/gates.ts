@@ -35,16 +35,23 @@ export const GATE_ANNOTATIONS = [UPDATE_WINDOW, UPDATE_WINDOW_TIMEZONE, MIN_AGE,
 export interface GateRules {
   /** Empty: no window (`always`). */
   windows?: UpdateWindow[];
+  /** IANA time zone the windows are read in; absent: UTC. */
   timeZone?: string;
+  /** How old (ms) an image must be before it is written. */
   minAgeMs?: number;
+  /** Whether an update waits for a person's approval. */
   approval?: boolean;
+  /** Decide and tell, write no image. */
   observe?: boolean;
 }
 
 /** A gate value that cannot be used: the key as written, its value, and why. */
 export interface GateError {
+  /** The annotation (or flag) as written. */
   key: string;
+  /** Its value. */
   value: string;
+  /** Why it cannot be used. */
   reason: string;
 }
 
@@ -122,6 +129,7 @@ export function readGateRules(
 
 /** The candidate a gate judges: the digest to write and since when it is known. */
 export interface GateCandidate {
+  /** The digest to write. */
   digest: string;
   /** ms epoch: its push time, else when Argoos first saw that tag at that digest. */
   since: number;
@@ -129,9 +137,13 @@ export interface GateCandidate {
 
 /** A gate that holds: which, when it may open (absent: approval, observe), and why. */
 export interface Held {
+  /** Always false: the gate holds. */
   open: false;
+  /** Which gate. */
   gate: GateName;
+  /** ms epoch when it may open; absent for approval and observe. */
   opensAt?: number;
+  /** Why, in words. */
   message: string;
 }
 

@@ -11,7 +11,9 @@ import { parseDuration } from "../parse/duration.ts";
 
 /** One window: the opening minute as a 5-field cron expression, and how long it stays open. */
 export interface UpdateWindow {
+  /** The opening minute, a 5-field cron expression. */
   cron: string;
+  /** How long it stays open, ms. */
   durationMs: number;
 }
 

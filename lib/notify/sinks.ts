@@ -10,7 +10,9 @@ export type SinkFormat = "cloudevents" | "slack" | "teams";
 
 /** One configured sink. The URL is a credential (a Slack or Teams webhook): never logged. */
 export interface SinkSpec {
+  /** The sink's name, as in metrics and logs. */
   name: string;
+  /** The payload it receives, from the URL's scheme. */
   format: SinkFormat;
   /** The URL requests go to (the `slack+`/`teams+` prefix removed). */
   url: string;

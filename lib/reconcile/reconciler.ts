@@ -65,7 +65,9 @@ export type ReconcileOutcome = Outcome | "absent" | "held";
  * `refused` (the work queue's `retry`).
  */
 export interface ReconcileResult {
+  /** What the reconcile did. */
   outcome: ReconcileOutcome;
+  /** Look again this many ms from now, unless something enqueues the workload first. */
   afterMs?: number;
 }
 
