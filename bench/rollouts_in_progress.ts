@@ -72,15 +72,23 @@ async function deliver(i: number): Promise<void> {
       request: { host },
     }],
   });
-  for (;;) {
-    const res = await fetch(`${argoos.url}/event`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/vnd.docker.distribution.events.v1+json",
-        "x-argoos-token": TOKEN,
-      },
-      body,
-    });
+  for (let broken = 0;;) {
+    let res: Response;
+    try {
+      res = await fetch(`${argoos.url}/event`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/vnd.docker.distribution.events.v1+json",
+          "x-argoos-token": TOKEN,
+        },
+        body,
+      });
+    } catch (err) {
+      // A kept-alive connection the service closed as this request went out: sent again.
+      if (++broken > 3) throw err;
+      redelivered++;
+      continue;
+    }
     const text = await res.text();
     if (res.status === 200) return;
     // The service's cap on deliveries at once, or reconciles not done within the delivery
@@ -128,6 +136,7 @@ async function phase(from: number) {
     deliveriesPerSecond: delivered / seconds,
     seconds,
     podLists: after.podLists - before.podLists,
+    manifestGets: after.manifestGets - before.manifestGets,
     serviceCpuMsPerDelivery: (await cpuMs(argoos.pid) - cpu) / ROLLOUTS,
     patches: after.patches - before.patches,
     redelivered: redelivered - again,
@@ -150,7 +159,11 @@ try {
     inFlight: IN_FLIGHT,
     startingWithNone: none,
     /** Pod LISTs (looks at rollouts in progress) in the pause, nothing changing. */
-    pause: { seconds: pauseMs / 1000, podLists: idle.podLists - paused.podLists },
+    pause: {
+      seconds: pauseMs / 1000,
+      podLists: idle.podLists - paused.podLists,
+      manifestGets: idle.manifestGets - paused.manifestGets,
+    },
     with10000InProgress: busy,
     ratio: busy.deliveriesPerSecond / none.deliveriesPerSecond,
   };
@@ -159,18 +172,20 @@ try {
   console.log(
     `no rollout in progress at the start: ${f(none.deliveriesPerSecond)} deliveries/s ` +
       `(${none.delivered} in ${none.seconds.toFixed(1)} s), ` +
-      `${none.podLists} pod LISTs, ${none.serviceCpuMsPerDelivery.toFixed(2)} CPU ms/delivery, ` +
+      `${none.podLists} pod LISTs, ${none.manifestGets} manifest GETs, ` +
+      `${none.serviceCpuMsPerDelivery.toFixed(2)} CPU ms/delivery, ` +
       `${none.redelivered} answered 503 and sent again`,
   );
   console.log(
     `pause of ${pauseMs / 1000} s with ${ROLLOUTS} rollouts in progress, nothing changing: ` +
-      `${result.pause.podLists} pod LISTs`,
+      `${result.pause.podLists} pod LISTs, ${result.pause.manifestGets} manifest GETs`,
   );
   console.log(
     `${ROLLOUTS} rollouts in progress: ${f(busy.deliveriesPerSecond)} deliveries/s ` +
       `(${busy.delivered} in ${busy.seconds.toFixed(1)} s) ` +
       `(target >= ${TARGET}: ${busy.deliveriesPerSecond >= TARGET ? "met" : "MISSED"}; ` +
       `${(100 * result.ratio).toFixed(0)}% of the rate with none), ${busy.podLists} pod LISTs, ` +
+      `${busy.manifestGets} manifest GETs, ` +
       `${busy.serviceCpuMsPerDelivery.toFixed(2)} CPU ms/delivery, ` +
       `${busy.redelivered} answered 503 and sent again`,
   );
