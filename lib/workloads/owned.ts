@@ -12,7 +12,7 @@ import type { CronJob, Job } from "kubernetes-types/batch/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
-import { JOBS, PODS, REPLICASETS, type ResourceType } from "../kube/resource.ts";
+import { CRONJOBS, JOBS, PODS, REPLICASETS, type ResourceType } from "../kube/resource.ts";
 import type { Workload } from "./workload.ts";
 
 /** Objects read per LIST page. */
@@ -50,7 +50,7 @@ export async function ownedPods(client: KubeClient, workload: Workload): Promise
   if (kind === "CronJob") {
     let cronJob: CronJob;
     try {
-      cronJob = await client.get<CronJob>(workload.kind.type, namespace, workload.name);
+      cronJob = await client.get<CronJob>(CRONJOBS, namespace, workload.name);
     } catch (e) {
       if (e instanceof KubeApiError && e.status === 404) return [];
       throw e;
