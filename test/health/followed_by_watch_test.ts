@@ -160,6 +160,8 @@ for (const [recheck, caught] of [["1s", true], ["1h", false]] as const) {
     try {
       await svc.argoos.cache.synced;
       await waitFor(() => looks() === 1, "the first look, as the cache first sees it");
+      // Done (its pods read too): the key waits for its safety net.
+      await waitFor(() => svc.argoos.queue.length === 1, "the first look done");
       const [cs] = pod.status.containerStatuses;
       pod.status.containerStatuses = [{
         ...cs,
@@ -219,8 +221,11 @@ Deno.test(`${IN_PROGRESS} rollouts in progress, nothing changing: no request at 
     ).length;
   try {
     await svc.argoos.cache.synced;
-    // Each is looked at once as the cache first sees it (a GET and a pod LIST).
-    await waitFor(() => reads() >= 2 * IN_PROGRESS, "first looks");
+    // Each is looked at once as the cache first sees it.
+    // A look ends with the LIST of what owns the pods (no ReplicaSet here: no pod LIST).
+    const ownerLists = () =>
+      svc.fake.requests.filter((r) => r.path.endsWith("/replicasets")).length;
+    await waitFor(() => ownerLists() === IN_PROGRESS, "first looks, each ending with its owners");
     await waitFor(() => svc.argoos.queue.length === IN_PROGRESS, "each waits for its safety net");
     const before = svc.fake.requests.length;
     await new Promise((r) => setTimeout(r, 2_000));
