@@ -194,8 +194,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "health-recheck",
     env: "HEALTH_RECHECK",
     type: "string",
-    default: `${RECHECK_MS / 1000}s`,
-    help: "look at a rollout in progress this often until it completes or fails",
+    default: `${RECHECK_MS / 60_000}m`,
+    help: "look at a rollout in progress at least this often (its workload's status changes " +
+      "bring the other looks): how late an early sign only its pods show is seen",
   },
   {
     name: "events",

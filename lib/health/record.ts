@@ -15,12 +15,17 @@ import {
   SHA256_DIGEST,
 } from "../image/reference.ts";
 import type { ImageChange } from "../rollout/image_patch.ts";
-import { type ContainerSection, sameContainer, type Workload } from "../workloads/workload.ts";
+import {
+  type ContainerSection,
+  ROLLOUT_ANNOTATION,
+  sameContainer,
+  type Workload,
+} from "../workloads/workload.ts";
 import { isObject, parseJson } from "../parse/object.ts";
 import type { Policy } from "../policy/policy.ts";
 
 /** Annotation holding the rollout in progress (JSON, see {@linkcode RolloutRecord}). */
-export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
+export { ROLLOUT_ANNOTATION } from "../workloads/workload.ts";
 /** Annotation holding the digests that failed on this workload (JSON list, newest last). */
 export const REJECTED_ANNOTATION = "argoos.io/rejected";
 /** Annotation with which a workload opts out of reverts (`"false"`): failures are reported only. */

@@ -84,7 +84,10 @@ export interface TrackerOptions {
   logger?: Logger;
   /** Restarts of a new container beyond which the rollout fails (judge's default otherwise). */
   restartThreshold?: number;
-  /** ms between looks at a rollout still progressing; default {@linkcode RECHECK_MS}. */
+  /**
+   * Longest ms between looks at a rollout still progressing (the watch brings the others);
+   * default {@linkcode RECHECK_MS}.
+   */
   recheckMs?: number;
   /**
    * The digest the registry serves now for an image's tag (undefined: unknown), so a revert to
@@ -94,8 +97,13 @@ export interface TrackerOptions {
   now?: () => number;
 }
 
-/** Default time between two looks at a rollout in progress. */
-export const RECHECK_MS = 10_000;
+/**
+ * Default longest time between two looks at a rollout in progress: a safety net. A rollout is
+ * followed from the watch of its workload (each status change is a look); this bounds how late
+ * an early sign that only its pods show (a new pod crash-looping while the old ones still
+ * serve, which leaves the workload's status as it was) is seen.
+ */
+export const RECHECK_MS = 120_000;
 
 /** Rollouts whose progress one tracker remembers at most. */
 const MAX_FOLLOWED = 10_000;

@@ -74,6 +74,12 @@ export class WorkQueue<R> {
     & WorkQueueOptions<R>;
   /** Keys ready to run, in order; a Set de-duplicates. Bounded with `#delayed` by maxKeys. */
   #ready = new Set<string>();
+  /**
+   * Keys whose `addAfter` time came (a rollout's safety-net look): they run once no key in
+   * `#ready` waits, so a trigger (a delivery, a watch event) never waits behind thousands of
+   * them. Bounded with `#ready` and `#delayed` by maxKeys.
+   */
+  #later = new Set<string>();
   /** Keys being reconciled now (at most `workers`). */
   #active = new Set<string>();
   /** Keys added while active: run again once the current reconcile ends. */
@@ -109,7 +115,7 @@ export class WorkQueue<R> {
 
   /** Keys waiting to run (ready or backing off). */
   get length(): number {
-    return this.#ready.size + this.#delayed.size;
+    return this.#ready.size + this.#later.size + this.#delayed.size;
   }
 
   /**
@@ -133,7 +139,8 @@ export class WorkQueue<R> {
   /**
    * Queue `key` in `ms` (e.g. to look at a rollout in progress again), unless it is queued,
    * running or waiting already: an earlier run looks anyway and asks again. A later look asked
-   * before gives way to this one (a gate opening sooner); a back-off does not. Returns false
+   * before gives way to this one (a gate opening sooner); a back-off does not. When its time
+   * comes it runs after the keys `add` queued (those wait for no timer). Returns false
    * when the queue is stopped or full (the next trigger brings the key back).
    */
   addAfter(key: string, ms: number): boolean {
@@ -144,13 +151,13 @@ export class WorkQueue<R> {
       this.#delayed.delete(key);
       this.#dueAt.delete(key);
     }
-    if (this.#ready.has(key) || this.#delayed.has(key)) return true;
+    if (this.#ready.has(key) || this.#later.has(key) || this.#delayed.has(key)) return true;
     if (this.#active.has(key)) {
       // The run in progress may already have decided; ask for a later look all the same.
     } else if (this.length >= this.#opts.maxKeys) return false;
     this.#hold(key, Math.min(Math.max(0, ms), MAX_TIMER_MS), () => {
       if (this.#active.has(key)) this.#dirty.add(key);
-      else this.#ready.add(key);
+      else this.#later.add(key);
     });
     this.#dueAt.set(key, due);
     return true;
@@ -163,7 +170,8 @@ export class WorkQueue<R> {
    */
   next(key: string, signal?: AbortSignal): Promise<R> {
     if (this.#stopped) return Promise.reject(new QueueStoppedError("work queue stopped"));
-    if (!this.#active.has(key) && !this.#ready.has(key) && !this.#delayed.has(key)) {
+    const waiting = this.#ready.has(key) || this.#later.has(key) || this.#delayed.has(key);
+    if (!this.#active.has(key) && !waiting) {
       return Promise.reject(new Error(`${key} is not queued`));
     }
     const { promise, resolve, reject } = Promise.withResolvers<R>();
@@ -187,6 +195,7 @@ export class WorkQueue<R> {
     this.#delayed.clear();
     this.#dueAt.clear();
     this.#ready.clear();
+    this.#later.clear();
     this.#dirty.clear();
     if (this.#running > 0) {
       this.#idle ??= Promise.withResolvers();
@@ -209,6 +218,8 @@ export class WorkQueue<R> {
       clearTimeout(timer);
       this.#delayed.delete(key);
       this.#dueAt.delete(key);
+    } else if (this.#later.delete(key)) {
+      // Asked for now: no longer behind the triggers.
     } else if (!this.#ready.has(key) && this.length >= this.#opts.maxKeys) {
       return false;
     }
@@ -218,9 +229,10 @@ export class WorkQueue<R> {
 
   #pump(): void {
     while (!this.#stopped && this.#running < this.#opts.workers) {
-      const key = this.#ready.values().next().value;
+      const key = this.#ready.values().next().value ?? this.#later.values().next().value;
       if (key === undefined) return;
       this.#ready.delete(key);
+      this.#later.delete(key);
       this.#running++;
       this.#active.add(key);
       // Those who added before this start are answered by this reconcile.

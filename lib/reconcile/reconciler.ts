@@ -101,7 +101,10 @@ export interface ReconcilerOptions {
    * workload that has one; a failed one is reverted before anything new is decided.
    */
   tracker?: RolloutTracker;
-  /** ms until a rollout Argoos just wrote is looked at first. Default {@linkcode RECHECK_MS}. */
+  /**
+   * ms until a rollout Argoos just wrote is looked at, unless its workload's status changes
+   * first (the watch enqueues it). Default {@linkcode RECHECK_MS}.
+   */
   recheckMs?: number;
   /** Told of each plan made (the status page's decisions store). */
   onPlan?: (workload: Workload, plan: Plan) => void;
@@ -153,7 +156,7 @@ type Step = ReconcileResult | { again: "wrote" | "race" };
  * ```ts ignore
  * import { Reconciler } from "./reconciler.ts";
  * const reconciler = new Reconciler({ cache, facts, verifier, rollout, credentialsOf, runningDigestsOf });
- * await reconciler.reconcile("Deployment/default/web"); // { outcome: "applied", afterMs: 10000 }
+ * await reconciler.reconcile("Deployment/default/web"); // { outcome: "applied", afterMs: 120000 }
  * ```
  */
 export class Reconciler {

@@ -46,7 +46,9 @@ export function watchWorkloads(
 
 /**
  * Whether a change seen by the cache touches what Argoos decides from: new, the policy label,
- * an `argoos.io/` annotation or an image. Status updates and the rest enqueue nothing.
+ * an `argoos.io/` annotation or an image; and, while a rollout is in progress, its status (the
+ * controller reporting progress: that is how a rollout is followed, the health recheck being
+ * only a slow safety net). Other status updates and the rest enqueue nothing.
  *
  * @example
  * ```ts
@@ -56,6 +58,8 @@ export function watchWorkloads(
  * decidesDiffer(w, undefined); // true
  * decidesDiffer(w, { ...w }); // false
  * decidesDiffer(w, { ...w, policyLabel: "patch" }); // true
+ * // A rollout in progress: its status moved.
+ * decidesDiffer({ ...w, statusMark: 2 }, { ...w, statusMark: 1 }); // true
  * ```
  */
 export function decidesDiffer(w: Workload, previous: Workload | undefined): boolean {
@@ -64,6 +68,12 @@ export function decidesDiffer(w: Workload, previous: Workload | undefined): bool
   const [was, is] = [previous.containers, w.containers];
   if (was.length !== is.length) return true;
   if (was.some((c, i) => c.name !== is[i].name || c.image !== is[i].image)) return true;
+  // Both carry a mark only while a rollout is in progress: a record just written by Argoos
+  // (the mark appearing) is no news, the controller's report on it is.
+  if (
+    w.statusMark !== undefined && previous.statusMark !== undefined &&
+    w.statusMark !== previous.statusMark
+  ) return true;
   // The cache keeps only `argoos.io/` annotations (see readWorkload). Compared key by key:
   // serialising them (the state and health records are the largest) cost 2% of a delivery.
   const [before, after] = [previous.annotations, w.annotations];

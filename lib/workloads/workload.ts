@@ -13,6 +13,12 @@ import { type LabelSelectorSpec, labelSelectorString } from "./selector.ts";
 /** Annotations Argoos reads and writes all start with this. */
 const ANNOTATION_PREFIX = "argoos.io/";
 
+/**
+ * Annotation holding the rollout in progress (see lib/health/record.ts); while it is there the
+ * workload carries a {@linkcode Workload.statusMark}.
+ */
+export const ROLLOUT_ANNOTATION = "argoos.io/rollout";
+
 /** Where a container sits in the pod spec. */
 export type ContainerSection = "initContainers" | "containers";
 
@@ -77,6 +83,12 @@ export interface Workload {
    * them.
    */
   specManager?: string;
+  /**
+   * A hash of `status`, kept only while a rollout is in progress (`argoos.io/rollout`): the
+   * watch enqueues the workload when it changes, so its rollout is followed from the
+   * controller's own reports instead of a timer.
+   */
+  statusMark?: number;
 }
 
 /** Minimal structural view of a Kubernetes object carrying a pod template. */
@@ -220,7 +232,17 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     selector: ownedSelector(kind, obj),
     ...progressDeadline(obj),
     ...specManager(meta.managedFields),
+    ...(meta.annotations?.[ROLLOUT_ANNOTATION] === undefined
+      ? {}
+      : { statusMark: hashText(JSON.stringify(obj.status ?? null)) }),
   };
+}
+
+/** 32-bit FNV-1a of a text's UTF-16 code units: a change mark, not a checksum. */
+function hashText(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /** The manager of the newest managedFields entry that touches the spec. */

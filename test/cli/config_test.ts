@@ -154,7 +154,7 @@ const PRECEDENCE: Precedence[] = [
     envValue: "1m",
     fromFlag: 2_000,
     fromEnv: 60_000,
-    fallback: 10_000,
+    fallback: 120_000,
     get: (i) => i.config.healthRecheckMs,
   },
   {

@@ -190,10 +190,10 @@ Deno.test("a rollout that completes: record removed, RolloutSucceeded once, coun
 
 Deno.test("a rollout still progressing: no write, look again before the deadline", async () => {
   const cluster = new FakeCluster(rolledOut("Deployment", deploymentStatus(0, 1, 2)));
-  const near = tracker(cluster, {}, T0 + 55_000);
+  const near = tracker(cluster, { recheckMs: 10_000 }, T0 + 55_000);
   const got = await near.t.check(REF());
   assert.deepEqual(got.kind === "progressing" && got.recheckAt, T0 + 60_000);
-  const early = await tracker(cluster, {}, T0 + 1000).t.check(REF());
+  const early = await tracker(cluster, { recheckMs: 10_000 }, T0 + 1000).t.check(REF());
   assert.deepEqual(early.kind === "progressing" && early.recheckAt, T0 + 11_000);
   assert.equal(cluster.writes.length, 0);
 });
@@ -507,7 +507,7 @@ Deno.test("StatefulSet: progress remembered between looks; counts standing still
     });
   const cluster = new FakeCluster(sts(1, 2));
   let now = T0 + 1000;
-  const { t, events } = tracker(cluster, { now: () => now });
+  const { t, events } = tracker(cluster, { now: () => now, recheckMs: 10_000 });
   const look = async (at: number) => {
     now = at;
     return await t.check(REF("StatefulSet"));

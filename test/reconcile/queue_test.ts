@@ -168,3 +168,30 @@ Deno.test("WorkQueue.addAfter: a delay beyond the longest timer waits, not runs 
     await q.stop();
   }
 });
+
+Deno.test("WorkQueue.addAfter: keys whose time came run after those add queued, until added", async () => {
+  const runs: string[] = [];
+  const gate = Promise.withResolvers<void>();
+  const q = new WorkQueue({
+    workers: 1,
+    reconcile: async (key) => {
+      runs.push(key);
+      if (key === "busy") await gate.promise;
+    },
+  });
+  try {
+    const busy = q.add("busy");
+    await waitFor(() => runs.length === 1, "the one worker is busy");
+    for (const key of ["look-1", "look-2", "look-3"]) q.addAfter(key, 0);
+    await new Promise((r) => setTimeout(r, 10)); // their timers fire while the worker is busy
+    const delivery = q.add("delivery");
+    const looked = q.add("look-3"); // asked for now (a watch event): no longer behind
+    gate.resolve();
+    await Promise.all([busy, delivery, looked]);
+    await waitFor(() => runs.length === 5, "every key ran");
+    assert.deepEqual(runs, ["busy", "delivery", "look-3", "look-1", "look-2"]);
+    assert.equal(q.length, 0);
+  } finally {
+    await q.stop();
+  }
+});

@@ -24,7 +24,40 @@ const read = (spec: Partial<WorkloadSpec> = {}, resourceVersion = "1"): Workload
   return readWorkload(WORKLOAD_KINDS[0], obj);
 };
 
+/** `read` with a status, and a rollout record while `rollout` is given. */
+const withStatus = (status: unknown, rollout?: string, resourceVersion = "1"): Workload => {
+  const obj = deployment({
+    ...base,
+    annotations: { ...base.annotations, ...(rollout ? { "argoos.io/rollout": rollout } : {}) },
+  }) as KubeObject;
+  obj.metadata = { ...obj.metadata, resourceVersion };
+  obj.status = status;
+  return readWorkload(WORKLOAD_KINDS[0], obj);
+};
+const caught = { observedGeneration: 2, replicas: 2, updatedReplicas: 1 };
+const moved = { ...caught, availableReplicas: 1 };
+
 const cases: [string, Workload | undefined, Workload, boolean][] = [
+  ["a status update, no rollout in progress", withStatus(caught), withStatus(moved), false],
+  [
+    "a status update of a rollout in progress",
+    withStatus(caught, "{}"),
+    withStatus(moved, "{}", "2"),
+    true,
+  ],
+  [
+    "a rollout in progress, the status as it was",
+    withStatus(caught, "{}"),
+    withStatus(caught, "{}", "2"),
+    false,
+  ],
+  [
+    // What Argoos's write is expected to leave carries the mark of before the rollout: none.
+    "Argoos's own write of a rollout record (the mark appears)",
+    { ...withStatus(caught, "{}"), statusMark: undefined },
+    withStatus(moved, "{}", "2"),
+    false,
+  ],
   ["new to the cache", undefined, read(), true],
   ["a status update only (new resourceVersion)", read(), read({}, "2"), false],
   ["the policy label", read(), read({ policy: "patch" }), true],
