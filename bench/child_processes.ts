@@ -9,6 +9,7 @@
  */
 
 import type { ClusterUrls } from "./fake_cluster_process.ts";
+import { firstLine } from "./first_line.ts";
 
 /**
  * A started child process.
@@ -76,17 +77,7 @@ export async function startClusterProcess(
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`the fake cluster process exited before it listened: ${text}`);
-    text += value;
-  }
-  lines.releaseLock();
-  // Nothing else is printed; drain anyway so a full pipe never blocks it.
-  child.stdout.cancel().catch(() => {});
-  const urls = JSON.parse(text.slice(0, text.indexOf("\n"))) as ClusterUrls;
+  const urls = JSON.parse(await firstLine(child, "the fake cluster process")) as ClusterUrls;
   let stopped: Promise<void> | undefined;
   return { pid: child.pid, urls, stop: () => stopped ??= stopChild(child) };
 }

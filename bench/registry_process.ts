@@ -17,6 +17,7 @@
  */
 
 import { startStubRegistry } from "./stub_registry.ts";
+import { firstLine } from "./first_line.ts";
 
 /**
  * Requests the registry answered since the last reset.
@@ -89,16 +90,7 @@ export async function startRegistryProcess(repos: number, tags: number): Promise
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`the registry process exited before it listened: ${text}`);
-    text += value;
-  }
-  lines.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const { registry, control } = JSON.parse(text.slice(0, text.indexOf("\n")));
+  const { registry, control } = JSON.parse(await firstLine(child, "the registry process"));
   return {
     pid: child.pid,
     host: registry,
