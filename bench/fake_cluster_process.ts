@@ -54,7 +54,7 @@ export interface ClusterUrls {
  * import type { ClusterReport } from "./fake_cluster_process.ts";
  * const clean: ClusterReport = {
  *   patches: 10_000, lastPatchAt: 0, notOnce: 0, wrongImage: 0, podLists: 10_000,
- *   manifestGets: 10_000,
+ *   manifestGets: 10_000, requestsByKind: { "PATCH deployments/name": 10_000 },
  * };
  * ```
  */
@@ -71,6 +71,8 @@ export interface ClusterReport {
   podLists: number;
   /** Manifest GETs the registry answered (the reconciles' truth checks). */
   manifestGets: number;
+  /** API requests by `METHOD resource` (`/name` when one object is named, `?watch` for watches). */
+  requestsByKind: Record<string, number>;
 }
 
 /**
@@ -154,7 +156,10 @@ async function serve(deployments: number, namespaces: number, tags: number): Pro
   let podLists = 0;
   /** Control requests waiting for a PATCH count; a handful at a time (the load client's). */
   const waiters = new Set<() => void>();
+  const requestsByKind: Record<string, number> = {};
   fake.onRequest = (r) => {
+    const kind = `${r.method} ${requestKind(r.path)}${r.query.has("watch") ? "?watch" : ""}`;
+    requestsByKind[kind] = (requestsByKind[kind] ?? 0) + 1;
     if (r.method === "GET" && r.path.endsWith("/pods")) podLists++;
     if (r.method !== "PATCH" || !r.path.includes("/deployments/")) return;
     const name = r.path.slice(r.path.lastIndexOf("/") + 1);
@@ -204,6 +209,7 @@ async function serve(deployments: number, namespaces: number, tags: number): Pro
       wrongImage,
       podLists,
       manifestGets: registry.manifestGets(),
+      requestsByKind,
     };
   }
 
@@ -247,4 +253,16 @@ async function serve(deployments: number, namespaces: number, tags: number): Pro
 
 if (import.meta.main) {
   await serve(Number(Deno.args[0]), Number(Deno.args[1]), Number(Deno.args[2] ?? 1));
+}
+
+/** `deployments/name` for `/apis/apps/v1/namespaces/ns/deployments/app-1`, `pods` for a list. */
+function requestKind(path: string): string {
+  const parts = path.split("/").filter(Boolean);
+  const at = parts.indexOf("namespaces");
+  const rest = at >= 0 ? parts.slice(at + 2) : parts.slice(parts[0] === "api" ? 2 : 3);
+  return rest.length === 0
+    ? path
+    : rest.length === 1
+    ? rest[0]
+    : `${rest[0]}/name${rest.length > 2 ? "/" + rest.slice(2).join("/") : ""}`;
 }

@@ -238,6 +238,7 @@ async function throughput() {
     serviceManifestGets: seen.manifestGets,
     servicePodLists: seen.podLists,
     retried: pushes.retried,
+    requestsByKind: seen.requestsByKind,
   };
   const cpu = result.cpuMsPerDelivery;
   console.log(
@@ -255,6 +256,7 @@ async function throughput() {
   console.log(
     `the service made ${seen.manifestGets} manifest GETs, ${seen.podLists} pod LISTs; ${pushes.retried} deliveries answered 503 (or their connection failed) and sent again`,
   );
+  console.log(`API requests by kind: ${JSON.stringify(seen.requestsByKind)}`);
   console.log(
     `CPU ms per delivery: service ${fmt(cpu.service)}, cluster ${fmt(cpu.cluster)}, client ${
       fmt(cpu.client)
