@@ -6,6 +6,8 @@
  * @module
  */
 
+import { TimeSlice } from "../async/time_slice.ts";
+
 /**
  * The longest timer: a longer delay (a hold until next year) would fire at once; the key is
  * looked at then and asks again.
@@ -100,6 +102,8 @@ export class WorkQueue<R> {
   #waiting = new Map<string, Waiter<R>[]>();
   #running = 0;
   #stopped = false;
+  /** Reconciles that await no I/O (a start's sweep) still let the front answer. */
+  #slice = new TimeSlice();
   #idle?: PromiseWithResolvers<void>;
 
   /** An empty queue that reconciles with `opts.reconcile`. */
@@ -247,6 +251,7 @@ export class WorkQueue<R> {
     let after: number | undefined;
     let cause: unknown;
     try {
+      await this.#slice.pass();
       const result = await this.#opts.reconcile(key);
       retry = this.#opts.retry?.(result) ?? false;
       after = retry ? undefined : this.#opts.requeueAfter?.(result);

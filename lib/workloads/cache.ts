@@ -10,6 +10,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { sleep } from "../async/sleep.ts";
+import { TimeSlice } from "../async/time_slice.ts";
 import { POLICY_LABEL } from "../policy/policy.ts";
 import type { WorkloadKind } from "./kinds.ts";
 import { keyOf, type KubeObject, readWorkload, type Workload, workloadKey } from "./workload.ts";
@@ -42,6 +43,9 @@ const TOMBSTONE_TTL_MS = 60_000;
 const TOMBSTONE_LIMIT = 10_000;
 
 /** A recently deleted (or opted-out) workload: its resourceVersion and when it went. */
+/** A workload and what it was before, as `onUpsert` is told. */
+type Change = [Workload, Workload | undefined];
+
 interface Tombstone {
   resourceVersion: string;
   at: number;
@@ -185,13 +189,16 @@ export class WorkloadCache {
     else this.#expected.delete(key);
   }
 
-  #upsert(w: Workload): void {
+  /** Store `w` and tell `onUpsert`, or keep what to tell in `untold` (see #tell). */
+  #upsert(w: Workload, untold?: Change[]): void {
     const key = keyOf(w);
     const previous = this.#byKey.get(key);
     this.#remove(key);
     this.#tombstones.delete(key);
     this.#byKey.set(key, w);
-    this.#opts.onUpsert?.(w, this.#expected.get(key) ?? previous);
+    const change: Change = [w, this.#expected.get(key) ?? previous];
+    if (untold) untold.push(change);
+    else this.#opts.onUpsert?.(...change);
     for (const c of w.containers) {
       if (!c.repository) continue;
       let keys = this.#byRepo.get(c.repository);
@@ -237,33 +244,42 @@ export class WorkloadCache {
   async #list(kind: WorkloadKind, namespace: string | undefined) {
     const workloads: Workload[] = [];
     let next: string | undefined;
-    let resourceVersion = "";
-    do {
-      const page = await this.#client.list<KubeObject>(kind.type, {
+    const pageFrom = (token?: string) =>
+      this.#client.list<KubeObject>(kind.type, {
         namespace,
         labelSelector: POLICY_LABEL,
         limit: LIST_PAGE,
-        continue: next,
+        continue: token,
       });
-      // A list's version is its first page's: the snapshot the continue token holds.
-      if (next === undefined) resourceVersion = page.metadata.resourceVersion ?? "";
-      for (const obj of page.items) workloads.push(readWorkload(kind, obj));
+    let coming = pageFrom();
+    // A list's version is its first page's: the snapshot the continue token holds.
+    let resourceVersion: string | undefined;
+    do {
+      const page = await coming;
+      resourceVersion ??= page.metadata.resourceVersion ?? "";
       next = page.metadata.continue;
+      // The next page is on its way while this one is read: at most two held at once.
+      if (next) coming = pageFrom(next);
+      for (const obj of page.items) workloads.push(readWorkload(kind, obj));
     } while (next);
     return { workloads, resourceVersion };
   }
 
-  /** Replace everything of one kind (and namespace) with a fresh list taken at `listVersion`. */
+  /**
+   * Replace everything of one kind (and namespace) with a fresh list taken at `listVersion`;
+   * returns the changes still to tell `onUpsert`.
+   */
   #replace(
     kind: WorkloadKind,
     namespace: string | undefined,
     workloads: Workload[],
     listVersion: string,
-  ): void {
+  ): Change[] {
     const fresh = new Set<string>();
+    const untold: Change[] = [];
     for (const w of workloads) {
       fresh.add(workloadKey(kind.type.kind, w.namespace, w.name));
-      this.#upsert(w);
+      this.#upsert(w, untold);
     }
     for (const [key, w] of this.#byKey) {
       const inScope = w.kind === kind && (namespace === undefined || w.namespace === namespace);
@@ -271,6 +287,21 @@ export class WorkloadCache {
         this.#remove(key);
         this.#bury(key, listVersion);
       }
+    }
+    return untold;
+  }
+
+  /**
+   * Tell `onUpsert` of a list's changes a time slice at a time: the 10,000 of a start would
+   * otherwise hold the event loop (the front answers meanwhile). A workload changed again
+   * since was told with that change.
+   */
+  async #tell(changes: readonly Change[], signal: AbortSignal): Promise<void> {
+    const slice = new TimeSlice();
+    for (const change of changes) {
+      await slice.pass();
+      if (signal.aborted) return;
+      if (this.#byKey.get(keyOf(change[0])) === change[0]) this.#opts.onUpsert?.(...change);
     }
   }
 
@@ -287,13 +318,15 @@ export class WorkloadCache {
         if (resourceVersion === undefined) {
           const list = await this.#list(kind, namespace);
           resourceVersion = list.resourceVersion;
-          this.#replace(kind, namespace, list.workloads, resourceVersion);
+          const untold = this.#replace(kind, namespace, list.workloads, resourceVersion);
           log.debug("listed", { count: list.workloads.length, resourceVersion });
           this.#failing.delete(id);
           if (!listed) {
             listed = true;
             if (--this.#pending === 0) this.#resolveSynced();
           }
+          // Before the watch: its events are told after the list's.
+          await this.#tell(untold, signal);
         }
         const events = this.#client.watch<KubeObject>(kind.type, {
           namespace,

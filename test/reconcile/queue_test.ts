@@ -195,3 +195,27 @@ Deno.test("WorkQueue.addAfter: keys whose time came run after those add queued, 
     await q.stop();
   }
 });
+
+Deno.test("WorkQueue: a sweep of reconciles that await no I/O lets a timer run in between", async () => {
+  const KEYS = 400;
+  let done = 0;
+  const q = new WorkQueue({
+    reconcile: () => {
+      const until = performance.now() + 0.5; // 200 ms in all, none of it awaiting
+      while (performance.now() < until) { /* spin */ }
+      return Promise.resolve(++done);
+    },
+  });
+  try {
+    let doneWhenTimerRan: number | undefined;
+    setTimeout(() => doneWhenTimerRan = done, 0);
+    await Promise.all(Array.from({ length: KEYS }, (_, i) => q.add(`k${i}`)));
+    assert.ok(
+      doneWhenTimerRan !== undefined && doneWhenTimerRan < KEYS / 4,
+      `the timer ran after ${doneWhenTimerRan} of ${KEYS} reconciles`,
+    );
+  } finally {
+    await q.stop();
+  }
+  await new Promise((r) => setTimeout(r, 0));
+});

@@ -233,3 +233,34 @@ Deno.test("observe records a written object before the watch delivers it", async
     return Promise.resolve();
   });
 });
+
+Deno.test("a long list is cached, then told a slice at a time: the event loop turns between", async () => {
+  const N = 1_200;
+  const cluster = await startFakeCluster();
+  let told = 0;
+  let toldWhenTimerRan: number | undefined;
+  const cache = new WorkloadCache(cluster.client, {
+    kinds: [DEPLOYMENT],
+    onUpsert: () => {
+      const until = performance.now() + 0.25; // 300 ms in all, none of it awaiting
+      while (performance.now() < until) { /* spin */ }
+      told++;
+    },
+  });
+  try {
+    for (let i = 0; i < N; i++) cluster.fake.put(web(undefined, { name: `web-${i}` }));
+    cache.start();
+    await cache.synced;
+    // Every workload is cached once synced; telling them is still under way.
+    assert.equal(cache.size, N);
+    setTimeout(() => toldWhenTimerRan = told, 0);
+    await waitFor(() => told === N, "every listed workload told");
+    assert.ok(
+      toldWhenTimerRan !== undefined && toldWhenTimerRan < N / 4,
+      `the timer ran after ${toldWhenTimerRan} of ${N} were told`,
+    );
+  } finally {
+    await cache.stop();
+    await cluster.stop();
+  }
+});
