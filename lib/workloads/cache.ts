@@ -11,6 +11,7 @@ import { KubeApiError } from "../kube/errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { sleep } from "../async/sleep.ts";
 import { POLICY_LABEL } from "../policy/policy.ts";
+import { loadParsersFor } from "../policy/rules.ts";
 import type { WorkloadKind } from "./kinds.ts";
 import { keyOf, type KubeObject, readWorkload, type Workload, workloadKey } from "./workload.ts";
 
@@ -250,6 +251,7 @@ export class WorkloadCache {
       for (const obj of page.items) workloads.push(readWorkload(kind, obj));
       next = page.metadata.continue;
     } while (next);
+    await loadParsersFor(workloads);
     return { workloads, resourceVersion };
   }
 
@@ -311,7 +313,9 @@ export class WorkloadCache {
           this.#failing.delete(id);
           resourceVersion = ev.object.metadata?.resourceVersion ?? resourceVersion;
           if (ev.type === "ADDED" || ev.type === "MODIFIED") {
-            this.#upsert(readWorkload(kind, ev.object));
+            const w = readWorkload(kind, ev.object);
+            await loadParsersFor([w]);
+            this.#upsert(w);
           } else if (ev.type === "DELETED") {
             const m = ev.object.metadata ?? {};
             const key = workloadKey(kind.type.kind, m.namespace ?? "", m.name ?? "");

@@ -9,6 +9,10 @@ import {
   TAG_PATTERN,
   validateWorkload,
 } from "../../lib/policy/rules.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service loads them on first need; these tests call the pure functions directly.
+await loadParsers({ semver: true, cron: true });
 
 const TS = "^main-[0-9a-f]{7}-(?<ts>[0-9]+)$";
 
