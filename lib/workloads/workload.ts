@@ -197,26 +197,11 @@ function podSpecOf(kind: WorkloadKind, obj: KubeObject): PodSpecView {
 export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
   const meta = obj.metadata ?? {};
   const pod = podSpecOf(kind, obj);
-  const containers: ContainerImage[] = [];
-  for (const section of ["initContainers", "containers"] as const) {
-    (pod[section] ?? []).forEach((c, index) => {
-      const image = c.image ?? "";
-      let ref: ImageReference | undefined;
-      try {
-        ref = parseReference(image);
-      } catch {
-        ref = undefined;
-      }
-      containers.push({
-        section,
-        index,
-        name: c.name ?? "",
-        image,
-        ref,
-        repository: ref && referenceRepository(ref),
-      });
-    });
-  }
+  // map and concat size the array exactly: one grown by push keeps room for 17 (~110 B more).
+  const main = (pod.containers ?? []).map((c, i) => containerImage("containers", i, c));
+  const containers = pod.initContainers?.length
+    ? pod.initContainers.map((c, i) => containerImage("initContainers", i, c)).concat(main)
+    : main;
   return {
     kind,
     namespace: meta.namespace ?? "",
@@ -235,6 +220,28 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     ...(meta.annotations?.[ROLLOUT_ANNOTATION] === undefined
       ? {}
       : { statusMark: hashText(JSON.stringify(obj.status ?? null)) }),
+  };
+}
+
+function containerImage(
+  section: ContainerSection,
+  index: number,
+  c: { name?: string; image?: string },
+): ContainerImage {
+  const image = c.image ?? "";
+  let ref: ImageReference | undefined;
+  try {
+    ref = parseReference(image);
+  } catch {
+    ref = undefined;
+  }
+  return {
+    section,
+    index,
+    name: c.name ?? "",
+    image,
+    ref,
+    repository: ref && referenceRepository(ref),
   };
 }
 
