@@ -68,8 +68,9 @@ export class Deadlines {
     return this.#due.get(key);
   }
 
-  /** `key` falls due at `at` (ms epoch), instead of any time set before. */
+  /** `key` falls due at `at` (ms epoch, at most MAX_TIMER_MS from now), instead of any before. */
   set(key: string, at: number): void {
+    at = Math.min(at, Date.now() + MAX_TIMER_MS);
     this.#due.set(key, at);
     this.#push(at, key);
     if (this.#at.length > 2 * this.#due.size + 64) this.#rebuild();
@@ -116,8 +117,7 @@ export class Deadlines {
     this.#timerAt = Infinity;
     if (this.#at.length === 0) return;
     this.#timerAt = this.#at[0];
-    const ms = Math.min(Math.max(0, this.#timerAt - Date.now()), MAX_TIMER_MS);
-    this.#timer = setTimeout(() => this.#fire(), ms);
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#timerAt - Date.now()));
   }
 
   /** Keep only live entries (after many moves and cancellations). */
