@@ -231,7 +231,8 @@ function containerImage(
   const image = c.image ?? "";
   let ref: ImageReference | undefined;
   try {
-    ref = parseReference(image);
+    const { host, path, tag, digest } = parseReference(image);
+    ref = { host: intern(host), path: intern(path), tag: intern(tag), digest: intern(digest) };
   } catch {
     ref = undefined;
   }
@@ -241,8 +242,25 @@ function containerImage(
     name: c.name ?? "",
     image,
     ref,
-    repository: ref && referenceRepository(ref),
+    repository: ref && intern(referenceRepository(ref)),
   };
+}
+
+/**
+ * Recent parts of image references, each once: workloads share registries, sidecars and tags,
+ * and 10,000 Deployments with one sidecar held 10,000 copies of each of its parts (about
+ * 1.5 MB). Emptied when full, which only loses the sharing.
+ */
+const recentParts = new Map<string, string>();
+const MAX_RECENT_PARTS = 4_096;
+
+function intern<T extends string | undefined>(text: T): T {
+  if (text === undefined) return text;
+  const known = recentParts.get(text);
+  if (known !== undefined) return known as T;
+  if (recentParts.size >= MAX_RECENT_PARTS) recentParts.clear();
+  recentParts.set(text, text);
+  return text;
 }
 
 /** 32-bit FNV-1a of a text's UTF-16 code units: a change mark, not a checksum. */
