@@ -26,6 +26,12 @@
  * @module
  */
 
+import { loadParsers } from "./lib/parse/on_demand.ts";
+
+// The service loads these on first need (lib/parse/on_demand.ts); an embedder calls the pure
+// rule and window functions directly, so the library has them ready.
+await loadParsers({ semver: true, cron: true });
+
 // The service: start it, its configuration, its handle and what it is built from.
 export { type Argoos, type ArgoosDeps, ListenError, startArgoos } from "./lib/service/argoos.ts";
 export type { ArgoosConfig, LeaderConfig } from "./lib/service/config.ts";

@@ -15,6 +15,7 @@ import {
   UPDATE_WINDOW_TIMEZONE,
 } from "../lib/gates/gates.ts";
 import { parseDuration } from "../lib/parse/duration.ts";
+import { loadParsers } from "../lib/parse/on_demand.ts";
 import { POLICIES } from "../lib/policy/policy.ts";
 import type { ArgoosConfig } from "../lib/service/config.ts";
 import { kindNamed, WORKLOAD_KINDS, type WorkloadKind } from "../lib/workloads/kinds.ts";
@@ -364,6 +365,7 @@ export async function readInvocation(
     [UPDATE_WINDOW_TIMEZONE]: "update-window-timezone",
     [MIN_AGE]: "min-age",
   };
+  if (str("update-window") !== undefined) await loadParsers({ cron: true });
   const gates = readGateRules((key) => {
     if (key === MODE) return { key: "observe", value: bool("observe") ? "observe" : undefined };
     const flag = gateFlags[key];

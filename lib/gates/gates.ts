@@ -8,6 +8,7 @@
  */
 
 import { parseDuration } from "../parse/duration.ts";
+import { ParserNotLoadedError } from "../parse/on_demand.ts";
 import type { GateName } from "./pending.ts";
 import {
   formatInZone,
@@ -93,6 +94,7 @@ export function readGateRules(
       try {
         rules.windows = parseUpdateWindows(window.value);
       } catch (err) {
+        if (err instanceof ParserNotLoadedError) throw err;
         return fail(window, (err as Error).message);
       }
     }
@@ -160,6 +162,8 @@ export type GateDecision = { open: true } | Held;
  * import assert from "node:assert/strict";
  * import { gateFor } from "./gates.ts";
  * import { parseUpdateWindows } from "./window.ts";
+ * import { loadParsers } from "../parse/on_demand.ts";
+ * await loadParsers({ cron: true });
  * const digest = "sha256:" + "c".repeat(64);
  * const rules = { windows: parseUpdateWindows("0 2 * * 6 4h"), timeZone: "Europe/Paris" };
  * const friday = Date.parse("2026-12-11T12:00:00Z");

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CronExpressionParser } from "cron-parser";
+import { cronParser } from "../parse/on_demand.ts";
 import { parseDuration } from "../parse/duration.ts";
 
 /** One window: the opening minute as a 5-field cron expression, and how long it stays open. */
@@ -28,6 +28,8 @@ export type WindowState = { open: true; closesAt: number } | { open: false; open
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseUpdateWindows } from "./window.ts";
+ * import { loadParsers } from "../parse/on_demand.ts";
+ * await loadParsers({ cron: true });
  * assert.deepEqual(parseUpdateWindows("0 2 * * 6 4h; 30 22 * * 1-5 90m"), [
  *   { cron: "0 2 * * 6", durationMs: 4 * 3_600_000 },
  *   { cron: "30 22 * * 1-5", durationMs: 90 * 60_000 },
@@ -38,22 +40,23 @@ export type WindowState = { open: true; closesAt: number } | { open: false; open
 export function parseUpdateWindows(text: string): UpdateWindow[] {
   const parts = text.split(";").map((p) => p.trim()).filter(Boolean);
   if (parts.length === 0) throw new Error("no window (e.g. 0 2 * * 6 4h)");
+  const cron = cronParser();
   return parts.map((part) => {
     const fields = part.split(/\s+/);
     if (fields.length !== 6) {
       throw new Error(`"${part}": five cron fields and a duration (e.g. 0 2 * * 6 4h)`);
     }
-    const cron = fields.slice(0, 5).join(" ");
+    const expression = fields.slice(0, 5).join(" ");
     let durationMs: number;
     try {
       durationMs = parseDuration(fields[5]);
       // The next opening proves the expression names a minute that exists (not 30 February).
-      CronExpressionParser.parse(cron, { tz: "UTC" }).next();
+      cron.parse(expression, { tz: "UTC" }).next();
     } catch (err) {
       throw new Error(`"${part}": ${(err as Error).message}`);
     }
     if (durationMs <= 0) throw new Error(`"${part}": a window lasts more than 0`);
-    return { cron, durationMs };
+    return { cron: expression, durationMs };
   });
 }
 
@@ -86,6 +89,8 @@ export function isTimeZone(timeZone: string): boolean {
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseUpdateWindows, windowState } from "./window.ts";
+ * import { loadParsers } from "../parse/on_demand.ts";
+ * await loadParsers({ cron: true });
  * const saturdays = parseUpdateWindows("0 2 * * 6 4h");
  * const friday = Date.parse("2026-12-11T12:00:00Z");
  * assert.deepEqual(windowState(saturdays, "Europe/Paris", friday), {
@@ -103,13 +108,14 @@ export function windowState(
   let closesAt = -Infinity;
   // Openings fall on whole minutes: the last one at or before now is before the next minute.
   const minute = Math.floor(now / 60_000) * 60_000;
+  const cron = cronParser();
   for (const w of windows) {
-    const last = CronExpressionParser.parse(w.cron, {
+    const last = cron.parse(w.cron, {
       tz: timeZone,
       currentDate: new Date(minute + 1_000),
     }).prev().getTime();
     if (now < last + w.durationMs) closesAt = Math.max(closesAt, last + w.durationMs);
-    const next = CronExpressionParser.parse(w.cron, { tz: timeZone, currentDate: new Date(now) })
+    const next = cron.parse(w.cron, { tz: timeZone, currentDate: new Date(now) })
       .next().getTime();
     opensAt = Math.min(opensAt, next);
   }

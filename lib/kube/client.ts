@@ -6,6 +6,7 @@
  */
 
 import { linkSignals } from "../async/linked_signal.ts";
+import { timeoutSignal } from "../async/timeout_signal.ts";
 import { KubeApiError, networkReason } from "./errors.ts";
 import { resourcePath, type ResourceType } from "./resource.ts";
 
@@ -342,19 +343,32 @@ export class KubeClient {
 
   /** Deletes the object; a missing one rejects with status 404. */
   async delete(type: ResourceType, namespace: string | undefined, name: string): Promise<void> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const res = await this.#send("DELETE", resourcePath(type, namespace, name), {}, timeout);
-    // The body is the deleted object or a Status; nothing to read.
-    await res.body?.cancel();
+    const timeout = timeoutSignal(this.#timeoutMs);
+    try {
+      const res = await this.#send(
+        "DELETE",
+        resourcePath(type, namespace, name),
+        {},
+        timeout.signal,
+      );
+      // The body is the deleted object or a Status; nothing to read.
+      await res.body?.cancel();
+    } finally {
+      timeout.clear();
+    }
   }
 
   async #json<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const res = await this.#send(method, path, init, timeout);
+    const timeout = timeoutSignal(this.#timeoutMs);
     try {
-      return await res.json();
-    } catch (err) {
-      throw failure(method, path, err, timeout);
+      const res = await this.#send(method, path, init, timeout.signal);
+      try {
+        return await res.json();
+      } catch (err) {
+        throw failure(method, path, err, timeout.signal);
+      }
+    } finally {
+      timeout.clear();
     }
   }
 

@@ -17,7 +17,7 @@ import {
   type DecisionFacts,
   type Rejected,
 } from "../policy/decide.ts";
-import { type ContainerRules, rulesOf } from "../policy/rules.ts";
+import { type ContainerRules, loadParsersFor, rulesOf } from "../policy/rules.ts";
 import { readTag } from "../policy/tag.ts";
 import { readState } from "../policy/state.ts";
 import { rejectionOf } from "../health/record.ts";
@@ -87,6 +87,7 @@ export async function planWorkloads(
   opts: PlanOptions = {},
 ): Promise<PlanRow[]> {
   const now = opts.now ?? Date.now();
+  await loadParsersFor(workloads);
   const { offers, failures } = await fetchOffers(
     usersByRepository(workloads),
     registry,

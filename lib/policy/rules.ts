@@ -7,11 +7,12 @@
  * @module
  */
 
-import { Range } from "semver";
-import { GATE_ANNOTATIONS, type GateRules, readGateRules } from "../gates/gates.ts";
+import type { Range } from "semver";
+import { GATE_ANNOTATIONS, type GateRules, readGateRules, UPDATE_WINDOW } from "../gates/gates.ts";
 import { HOLD_ANNOTATION, holdProblem } from "./hold.ts";
 import { compilePattern, type TagPattern } from "./pattern.ts";
 import { parsePolicy, type Policy, POLICY_LABEL } from "./policy.ts";
+import { loadParsers, ParserNotLoadedError, semverRange } from "../parse/on_demand.ts";
 
 /** Only tags matching this regexp (whole tag) are candidates, under every policy. */
 export const TAG_PATTERN = "argoos.io/tag-pattern";
@@ -60,6 +61,34 @@ export interface RulesSource {
   policyLabel: string;
   /** The workload's annotations. */
   annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * Load the parsers the rules of these workloads need (`semver` for a range, `cron-parser` for
+ * an update window), before {@linkcode rulesFor} or {@linkcode rulesOf} reads them; undefined
+ * when they name neither, so the common case waits for nothing. See lib/parse/on_demand.ts.
+ *
+ * @example
+ * ```ts
+ * import { loadParsersFor, rulesFor } from "./rules.ts";
+ * const w = { policyLabel: "minor", annotations: { "argoos.io/semver-range": "^1" } };
+ * await loadParsersFor([w]);
+ * rulesFor(w, "app").ok; // true
+ * loadParsersFor([{ annotations: { "argoos.io/min-age": "1h" } }]); // undefined: nothing to load
+ * ```
+ */
+export function loadParsersFor(
+  sources: Iterable<Pick<RulesSource, "annotations">>,
+): Promise<void> | undefined {
+  let semver = false;
+  let cron = false;
+  for (const { annotations } of sources) {
+    for (const key in annotations) {
+      if (key === SEMVER_RANGE || key.startsWith(`${SEMVER_RANGE}.`)) semver = true;
+      else if (key === UPDATE_WINDOW || key.startsWith(`${UPDATE_WINDOW}.`)) cron = true;
+    }
+  }
+  return semver || cron ? loadParsers({ semver, cron }) : undefined;
 }
 
 /** The result of {@linkcode rulesFor}. */
@@ -138,8 +167,9 @@ export function rulesFor(source: RulesSource, containerName: string): RulesResul
     if (range.value.trim() === "") return fail(range.key, range.value, "empty range");
     try {
       // Pre-releases are governed by the pre-release rule; the range only bounds the release.
-      rules.range = new Range(range.value, { includePrerelease: true });
-    } catch {
+      rules.range = semverRange(range.value, { includePrerelease: true });
+    } catch (err) {
+      if (err instanceof ParserNotLoadedError) throw err;
       return fail(range.key, range.value, "not a semver range (e.g. ~1.2, ^2, >=1.4 <2)");
     }
   }
@@ -187,6 +217,14 @@ export interface WorkloadRules {
 const cached = new WeakMap<object, WorkloadRules>();
 
 /**
+ * Rules by what they are read from (label, container names, rule annotations): most workloads
+ * share theirs (no rule annotation, one policy), and 10,000 copies of the same rules cost about
+ * 2.5 MB. Bounded: emptied when full, which only loses the sharing.
+ */
+const shared = new Map<string, WorkloadRules>();
+const MAX_SHARED = 1_000;
+
+/**
  * The rules of every container of a workload as read from the cache, computed once per
  * workload object: the cache holds one object per resourceVersion, so patterns compile once per
  * change of the workload, and the entry goes when the cache lets go of the object (bounded by
@@ -211,10 +249,28 @@ export function rulesOf(
 ): WorkloadRules {
   let r = cached.get(workload);
   if (r === undefined) {
-    r = judgeWorkload(workload, workload.containers.map((c) => c.name));
+    const names = workload.containers.map((c) => c.name);
+    const inputs = ruleInputs(workload, names);
+    r = shared.get(inputs);
+    if (r === undefined) {
+      r = judgeWorkload(workload, names);
+      if (shared.size >= MAX_SHARED) shared.clear();
+      shared.set(inputs, r);
+    }
     cached.set(workload, r);
   }
   return r;
+}
+
+/** Everything {@linkcode judgeWorkload} reads, as one text. */
+function ruleInputs(source: RulesSource, containerNames: readonly string[]): string {
+  const read: string[] = [];
+  for (const [key, value] of Object.entries(source.annotations)) {
+    if (key === HOLD_ANNOTATION || ANNOTATIONS.some((a) => key === a || key.startsWith(`${a}.`))) {
+      read.push(key, value);
+    }
+  }
+  return JSON.stringify([source.policyLabel, containerNames, read]);
 }
 
 function judgeWorkload(source: RulesSource, containerNames: readonly string[]): WorkloadRules {

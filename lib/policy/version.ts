@@ -5,8 +5,6 @@
  * @module
  */
 
-import { compareIdentifiers } from "semver";
-
 /** A tag read as a version. */
 export interface Version {
   /** Major number. */
@@ -102,4 +100,12 @@ export function compareVersions(a: Version, b: Version): number {
     if (c !== 0) return c;
   }
   return ap.length === bp.length ? 0 : ap.length < bp.length ? -1 : 1;
+}
+
+/** Semver 2.0 identifier precedence: numbers numerically, below words, words by code units. */
+function compareIdentifiers(a: string | number, b: string | number): number {
+  if (a === b) return 0;
+  if (typeof a === "number") return typeof b === "number" && b < a ? 1 : -1;
+  if (typeof b === "number") return 1;
+  return a < b ? -1 : 1;
 }

@@ -7,12 +7,7 @@
  */
 
 import { TimeSlice } from "../async/time_slice.ts";
-
-/**
- * The longest timer: a longer delay (a hold until next year) would fire at once; the key is
- * looked at then and asks again.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { Deadlines } from "../async/deadlines.ts";
 
 /** The queue holds `maxKeys` keys already; the caller retries later. */
 export class QueueFullError extends Error {
@@ -74,22 +69,37 @@ export class WorkQueue<R> {
   readonly #opts:
     & Required<Omit<WorkQueueOptions<R>, "retry" | "onRetry" | "requeueAfter" | "retryWithin">>
     & WorkQueueOptions<R>;
-  /** Keys ready to run, in order; a Set de-duplicates. Bounded with `#delayed` by maxKeys. */
+  /** Keys ready to run, in order; a Set de-duplicates. Bounded with the held keys by maxKeys. */
   #ready = new Set<string>();
   /**
    * Keys whose `addAfter` time came (a rollout's safety-net look): they run once no key in
    * `#ready` waits, so a trigger (a delivery, a watch event) never waits behind thousands of
-   * them. Bounded with `#ready` and `#delayed` by maxKeys.
+   * them. Bounded with `#ready` and the held keys by maxKeys.
    */
   #later = new Set<string>();
   /** Keys being reconciled now (at most `workers`). */
   #active = new Set<string>();
   /** Keys added while active: run again once the current reconcile ends. */
   #dirty = new Set<string>();
-  /** Back-off timers by key; bounded by maxKeys with `#ready`. */
-  #delayed = new Map<string, ReturnType<typeof setTimeout>>();
-  /** When each timer set by `addAfter` fires (ms epoch): a key in `#delayed`, so as bounded. */
-  #dueAt = new Map<string, number>();
+  /**
+   * Keys backing off after a failure, until they go to `#ready`; bounded by maxKeys with
+   * `#ready`. One timer for all (see lib/async/deadlines.ts).
+   */
+  #backingOff = new Deadlines((key) => {
+    if (this.#stopped) return;
+    this.#ready.add(key);
+    this.#pump();
+  });
+  /**
+   * Keys whose later look was asked with `addAfter`, until they go to `#later`; bounded by
+   * maxKeys with `#ready`. A key is in one of the two at most.
+   */
+  #looks = new Deadlines((key) => {
+    if (this.#stopped) return;
+    if (this.#active.has(key)) this.#dirty.add(key);
+    else this.#later.add(key);
+    this.#pump();
+  });
   /**
    * Consecutive failures by key, for back-off: only keys backing off or running (at most
    * maxKeys + workers), cleared on success and when a retry finds the queue full.
@@ -119,7 +129,7 @@ export class WorkQueue<R> {
 
   /** Keys waiting to run (ready or backing off). */
   get length(): number {
-    return this.#ready.size + this.#later.size + this.#delayed.size;
+    return this.#ready.size + this.#later.size + this.#backingOff.size + this.#looks.size;
   }
 
   /**
@@ -150,20 +160,12 @@ export class WorkQueue<R> {
   addAfter(key: string, ms: number): boolean {
     if (this.#stopped) return false;
     const due = Date.now() + Math.max(0, ms);
-    if ((this.#dueAt.get(key) ?? -Infinity) > due) {
-      clearTimeout(this.#delayed.get(key));
-      this.#delayed.delete(key);
-      this.#dueAt.delete(key);
-    }
-    if (this.#ready.has(key) || this.#later.has(key) || this.#delayed.has(key)) return true;
+    if ((this.#looks.get(key) ?? -Infinity) > due) this.#looks.delete(key);
+    if (this.#ready.has(key) || this.#later.has(key) || this.#held(key)) return true;
     if (this.#active.has(key)) {
       // The run in progress may already have decided; ask for a later look all the same.
     } else if (this.length >= this.#opts.maxKeys) return false;
-    this.#hold(key, Math.min(Math.max(0, ms), MAX_TIMER_MS), () => {
-      if (this.#active.has(key)) this.#dirty.add(key);
-      else this.#later.add(key);
-    });
-    this.#dueAt.set(key, due);
+    this.#looks.set(key, due);
     return true;
   }
 
@@ -174,7 +176,7 @@ export class WorkQueue<R> {
    */
   next(key: string, signal?: AbortSignal): Promise<R> {
     if (this.#stopped) return Promise.reject(new QueueStoppedError("work queue stopped"));
-    const waiting = this.#ready.has(key) || this.#later.has(key) || this.#delayed.has(key);
+    const waiting = this.#ready.has(key) || this.#later.has(key) || this.#held(key);
     if (!this.#active.has(key) && !waiting) {
       return Promise.reject(new Error(`${key} is not queued`));
     }
@@ -195,9 +197,8 @@ export class WorkQueue<R> {
   /** Stop: no new reconciles; waits for those running; pending callers are rejected. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const timer of this.#delayed.values()) clearTimeout(timer);
-    this.#delayed.clear();
-    this.#dueAt.clear();
+    this.#backingOff.clear();
+    this.#looks.clear();
     this.#ready.clear();
     this.#later.clear();
     this.#dirty.clear();
@@ -217,11 +218,8 @@ export class WorkQueue<R> {
       this.#dirty.add(key);
       return true;
     }
-    const timer = this.#delayed.get(key);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.#delayed.delete(key);
-      this.#dueAt.delete(key);
+    if (this.#backingOff.delete(key) || this.#looks.delete(key)) {
+      // Asked for now: no longer held back.
     } else if (this.#later.delete(key)) {
       // Asked for now: no longer behind the triggers.
     } else if (!this.#ready.has(key) && this.length >= this.#opts.maxKeys) {
@@ -284,30 +282,16 @@ export class WorkQueue<R> {
     const backoff = Math.min(this.#opts.baseDelayMs * 2 ** (failures - 1), this.#opts.maxDelayMs);
     const delay = Math.max(0, Math.min(backoff, this.#opts.retryWithin?.(cause) ?? Infinity));
     this.#opts.onRetry?.(key, delay, cause);
-    const asked = this.#delayed.get(key); // a later look asked with addAfter: back-off wins
-    if (asked !== undefined) {
-      clearTimeout(asked);
-      this.#delayed.delete(key);
-      this.#dueAt.delete(key);
-    }
+    this.#looks.delete(key); // a later look asked with addAfter: back-off wins
     if (this.length >= this.#opts.maxKeys) {
       this.#failures.delete(key); // full: the next trigger brings it back
       return;
     }
-    this.#hold(key, delay, () => this.#ready.add(key));
+    this.#backingOff.set(key, Date.now() + delay);
   }
 
-  /** Hold `key` back `ms` (in `#delayed`); then `place` it and run what is ready. */
-  #hold(key: string, ms: number, place: () => void): void {
-    this.#delayed.set(
-      key,
-      setTimeout(() => {
-        this.#delayed.delete(key);
-        this.#dueAt.delete(key);
-        if (this.#stopped) return;
-        place();
-        this.#pump();
-      }, ms),
-    );
+  /** Whether `key` waits for a time: backing off, or a later look. */
+  #held(key: string): boolean {
+    return this.#backingOff.has(key) || this.#looks.has(key);
   }
 }

@@ -35,7 +35,7 @@ Deno.test("README: the two commands on a fresh machine come first", () => {
 
 Deno.test("README: every tag-scheme example is a valid workload configuration", async () => {
   const { parse } = await import("yaml");
-  const { rulesFor } = await import("../../lib/policy/rules.ts");
+  const { loadParsersFor, rulesFor } = await import("../../lib/policy/rules.ts");
   const section = README.slice(README.indexOf("## Tag schemes"), README.indexOf("## Webhook:"));
   const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]));
   assert.ok(blocks.length >= 5, "one example per scheme");
@@ -44,6 +44,7 @@ Deno.test("README: every tag-scheme example is a valid workload configuration", 
       policyLabel: metadata.labels["argoos.io/policy"],
       annotations: metadata.annotations ?? {},
     };
+    await loadParsersFor([source]);
     const r = rulesFor(source, "app");
     assert.ok(r.ok, r.ok ? "" : `${JSON.stringify(source)}: ${r.error.key}: ${r.error.reason}`);
   }

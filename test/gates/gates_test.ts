@@ -11,6 +11,10 @@ import { approvedDigests, readPending } from "../../lib/gates/pending.ts";
 import { parseUpdateWindows } from "../../lib/gates/window.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload } from "../../lib/workloads/workload.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service loads them on first need; these tests call the pure functions directly.
+await loadParsers({ semver: true, cron: true });
 
 const A = "sha256:" + "a".repeat(64);
 const B = "sha256:" + "b".repeat(64);

@@ -5,6 +5,10 @@ import {
   parseUpdateWindows,
   windowState,
 } from "../../lib/gates/window.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service loads them on first need; these tests call the pure functions directly.
+await loadParsers({ semver: true, cron: true });
 
 const at = (iso: string) => Date.parse(iso);
 

@@ -17,6 +17,10 @@ import { closedPort } from "../registry/stub_registry.ts";
 import { digestOf, startTagRegistry } from "../service/tag_registry.ts";
 import { PLAIN_LOOPBACK } from "../support/loopback.ts";
 import { PLAN_TAGS, planManifest } from "./manifests.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service loads them on first need; these tests call the pure functions directly.
+await loadParsers({ semver: true, cron: true });
 
 const noCredentials = () => Promise.resolve(new Map());
 

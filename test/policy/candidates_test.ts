@@ -11,6 +11,10 @@ import {
   SORT_BY,
   TAG_PATTERN,
 } from "../../lib/policy/rules.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service loads them on first need; these tests call the pure functions directly.
+await loadParsers({ semver: true, cron: true });
 
 /** Rules as a workload would write them (label + annotations), through the real validation. */
 function rules(label: string, annotations: Record<string, string> = {}): ContainerRules {

@@ -9,6 +9,10 @@ import {
   TAG_PATTERN,
   validateWorkload,
 } from "../../lib/policy/rules.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service loads them on first need; these tests call the pure functions directly.
+await loadParsers({ semver: true, cron: true });
 
 const TS = "^main-[0-9a-f]{7}-(?<ts>[0-9]+)$";
 
@@ -282,7 +286,7 @@ for (const [name, source, containers, keys] of validations) {
   });
 }
 
-Deno.test("rulesOf: compiled once per cached workload object, again for a new resourceVersion", () => {
+Deno.test("rulesOf: compiled once per rule annotations, shared by the workloads that have them", () => {
   const w = {
     resourceVersion: "1",
     policyLabel: "newest",
@@ -292,10 +296,21 @@ Deno.test("rulesOf: compiled once per cached workload object, again for a new re
   const first = rulesOf(w);
   assert.equal(rulesOf(w), first);
   assert.equal(first.rules.get("a")?.pattern?.source, "^main-(?<ts>[0-9]+)$");
-  const changed = { ...w, resourceVersion: "2", annotations: { ...w.annotations } };
+  // A new resourceVersion, or another workload, with the same rules shares them.
+  const same = { ...w, resourceVersion: "2", annotations: { ...w.annotations, other: "x" } };
+  assert.equal(rulesOf(same), first);
+  const changed = {
+    ...w,
+    resourceVersion: "3",
+    annotations: { ...w.annotations, "argoos.io/order": "numerical" },
+  };
   const next = rulesOf(changed);
   assert.notEqual(next, first);
   assert.deepEqual([...next.rules.keys()], ["a", "b"]);
+  assert.equal(next.rules.get("a")?.order, "numerical");
+  // So do other container names and another label.
+  assert.notEqual(rulesOf({ ...w, containers: [{ name: "a" }] }), first);
+  assert.notEqual(rulesOf({ ...w, policyLabel: "all" }), first);
   // One error anywhere leaves every container without rules.
   const broken = rulesOf({ ...w, annotations: { ...w.annotations, "argoos.io/sort-by.b": "x" } });
   assert.equal(broken.rules.size, 0);

@@ -14,6 +14,10 @@ import type { WorkloadCache } from "../../lib/workloads/cache.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload } from "../../lib/workloads/workload.ts";
 import { deployment } from "../support/workload_object.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The service's cache loads them on first need; these workloads skip the cache.
+await loadParsers({ semver: true, cron: true });
 
 const OLD = "sha256:" + "a".repeat(64);
 const NEW = "sha256:" + "b".repeat(64);

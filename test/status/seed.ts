@@ -20,6 +20,10 @@ import type { Verdict } from "../../lib/rollout/verdict.ts";
 import { DecisionStore } from "../../lib/status/decisions.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload, type Workload } from "../../lib/workloads/workload.ts";
+import { loadParsers } from "../../lib/parse/on_demand.ts";
+
+// The seeded service gates name a window, read here as the service's flags would be.
+await loadParsers({ cron: true });
 import { deployment } from "../support/workload_object.ts";
 
 /** The clock the seeded facts were made at (ms epoch). */
