@@ -16,7 +16,7 @@
 import { startClusterProcess, startServiceProcess } from "./child_processes.ts";
 
 const RUNS = Number(Deno.env.get("RUNS") ?? 7);
-/** `ARGOOS_DENO_FLAGS="--cpu-prof"`: flags for the service's `deno run`. */
+/** `ARGOOS_DENO_FLAGS="--inspect=127.0.0.1:9229"`: flags for the service's `deno run`. */
 const SERVICE_FLAGS = Deno.env.get("ARGOOS_DENO_FLAGS")?.split(" ").filter(Boolean);
 const SIZES = [
   { workloads: 100, namespaces: 10, targetMs: 150 },

@@ -17,7 +17,7 @@
  * Each delivery names a tag the stub registry serves (seeded before, as a registry notifies
  * after the push), so the reconcile's truth check finds it. The bare work runs once the
  * service is stopped. `ARGOOS_DENO_FLAGS` passes flags to the service's `deno run` (e.g.
- * `--cpu-prof` to profile it), `ARGOOS_ARGS` arguments to `argoos serve` (e.g.
+ * `--inspect=127.0.0.1:9229`, then profile_process.ts profiles it), `ARGOOS_ARGS` arguments to `argoos serve` (e.g.
  * `--health-recheck 10m`, to leave out the rechecks of rollouts in progress).
  *
  * Run: `deno task bench:webhook [--throughput]` (prints the figures and a final JSON line).
