@@ -85,8 +85,8 @@ export interface TrackerOptions {
   /** Restarts of a new container beyond which the rollout fails (judge's default otherwise). */
   restartThreshold?: number;
   /**
-   * Longest ms between looks at a rollout still progressing (the watch brings the others);
-   * default {@linkcode RECHECK_MS}.
+   * Longest ms between looks at a rollout still progressing (the watch brings the others),
+   * and up to a tenth more ({@linkcode recheckDelayMs}); default {@linkcode RECHECK_MS}.
    */
   recheckMs?: number;
   /**
@@ -95,6 +95,8 @@ export interface TrackerOptions {
    */
   tagDigest?: (workload: Workload, image: string) => Promise<string | undefined>;
   now?: () => number;
+  /** Draws the spread of each safety-net look ({@linkcode recheckDelayMs}); Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -104,6 +106,27 @@ export interface TrackerOptions {
  * serve, which leaves the workload's status as it was) is seen.
  */
 export const RECHECK_MS = 120_000;
+
+/**
+ * The wait before the safety-net look at a rollout in progress: `ms` (default
+ * {@linkcode RECHECK_MS}) and up to a tenth more, drawn at random, so the looks at rollouts
+ * started together (one push to a base image used by thousands) are spread over time instead
+ * of falling due in one burst of API requests.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recheckDelayMs } from "./tracker.ts";
+ * assert.equal(recheckDelayMs(60_000, () => 0), 60_000);
+ * assert.equal(recheckDelayMs(60_000, () => 0.5), 63_000);
+ * ```
+ */
+export function recheckDelayMs(
+  ms: number = RECHECK_MS,
+  random: () => number = Math.random,
+): number {
+  return Math.round(ms * (1 + random() / 10));
+}
 
 /** Rollouts whose progress one tracker remembers at most. */
 const MAX_FOLLOWED = 10_000;
@@ -218,7 +241,7 @@ export class RolloutTracker {
       const followed = this.#progress.get(keyOf(ref));
       if (followed && verdict.progress) followed.progress = verdict.progress;
       const due = [
-        now + (this.#opts.recheckMs ?? RECHECK_MS),
+        now + recheckDelayMs(this.#opts.recheckMs, this.#opts.random),
         record.deadline ?? Infinity,
         // Set for StatefulSets and DaemonSets only, which always have a progress deadline.
         verdict.progress ? verdict.progress.since + view.progressDeadlineMs! : Infinity,

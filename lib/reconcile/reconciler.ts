@@ -19,7 +19,7 @@ import {
   type StartedChange,
   startRecord,
 } from "../health/record.ts";
-import { RECHECK_MS, type RolloutTracker } from "../health/tracker.ts";
+import { RECHECK_MS, recheckDelayMs, type RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import {
   type Hold,
@@ -103,7 +103,8 @@ export interface ReconcilerOptions {
   tracker?: RolloutTracker;
   /**
    * ms until a rollout Argoos just wrote is looked at, unless its workload's status changes
-   * first (the watch enqueues it). Default {@linkcode RECHECK_MS}.
+   * first (the watch enqueues it), and up to a tenth more (`recheckDelayMs`). Default
+   * {@linkcode RECHECK_MS}.
    */
   recheckMs?: number;
   /** Told of each plan made (the status page's decisions store). */
@@ -260,7 +261,7 @@ export class Reconciler {
     const wrote = await this.#opts.rollout.apply(w, { ...plan, expect }, "reconcile");
     if (wrote === "guard-failed") return { again: "race" };
     if (wrote === "applied" && tracker && plan.verdicts.some(isChange)) {
-      recheckMs = this.#opts.recheckMs ?? RECHECK_MS;
+      recheckMs = recheckDelayMs(this.#opts.recheckMs);
     }
     // A gate that opens later is a look of its own, with no new push needed.
     const afterMs = Math.min(recheckMs ?? Infinity, plan.againMs ?? Infinity);

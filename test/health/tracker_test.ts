@@ -155,6 +155,7 @@ function tracker(cluster: FakeCluster, opts: Partial<TrackerOptions> = {}, now =
     metrics,
     logger: log.logger,
     now: () => now,
+    random: () => 0, // no spread: looks fall due exactly
     ...opts,
   });
   return { t, events, metrics, log };
@@ -196,6 +197,10 @@ Deno.test("a rollout still progressing: no write, look again before the deadline
   const early = await tracker(cluster, { recheckMs: 10_000 }, T0 + 1000).t.check(REF());
   assert.deepEqual(early.kind === "progressing" && early.recheckAt, T0 + 11_000);
   assert.equal(cluster.writes.length, 0);
+  // The safety net is spread by up to a tenth, so looks at rollouts started together part.
+  const spread = tracker(cluster, { recheckMs: 10_000, random: () => 0.999 }, T0 + 1000);
+  const late = await spread.t.check(REF());
+  assert.deepEqual(late.kind === "progressing" && late.recheckAt, T0 + 1000 + 10_999);
 });
 
 Deno.test("a crash-looping rollout is reverted, its digest rejected, reported and counted", async () => {
