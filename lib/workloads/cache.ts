@@ -268,8 +268,9 @@ export class WorkloadCache {
       const page = await coming;
       resourceVersion ??= page.metadata.resourceVersion ?? "";
       next = page.metadata.continue;
-      // The next page is on its way while this one is read: at most two held at once.
-      if (next) coming = pageFrom(next);
+      // The next page is on its way while this one is read: at most two held at once. Its
+      // failure is thrown where it is awaited, not reported as unhandled should this one throw.
+      if (next) (coming = pageFrom(next)).catch(() => {});
       for (const obj of page.items) workloads.push(readWorkload(kind, obj));
     } while (next);
     await loadParsersFor(workloads);
