@@ -19,7 +19,7 @@ import {
   type StartedChange,
   startRecord,
 } from "../health/record.ts";
-import { RECHECK_MS, recheckDelayMs, type RolloutTracker } from "../health/tracker.ts";
+import { recheckDelayMs, type RolloutTracker } from "../health/tracker.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import {
   type Hold,
@@ -103,8 +103,8 @@ export interface ReconcilerOptions {
   tracker?: RolloutTracker;
   /**
    * ms until a rollout Argoos just wrote is looked at, unless its workload's status changes
-   * first (the watch enqueues it), and up to a tenth more (`recheckDelayMs`). Default
-   * {@linkcode RECHECK_MS}.
+   * first (the watch enqueues it), and up to a tenth more: see {@linkcode recheckDelayMs},
+   * whose default is the tracker's.
    */
   recheckMs?: number;
   /** Told of each plan made (the status page's decisions store). */
