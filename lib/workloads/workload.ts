@@ -204,11 +204,11 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     : main;
   return {
     kind,
-    namespace: meta.namespace ?? "",
+    namespace: intern(meta.namespace ?? ""),
     name: meta.name ?? "",
     uid: meta.uid ?? "",
     resourceVersion: meta.resourceVersion ?? "",
-    policyLabel: meta.labels?.[POLICY_LABEL] ?? "",
+    policyLabel: intern(meta.labels?.[POLICY_LABEL] ?? ""),
     annotations: ownAnnotations(meta.annotations),
     hasAnnotations: meta.annotations != null,
     containers,
@@ -239,7 +239,7 @@ function containerImage(
   return {
     section,
     index,
-    name: c.name ?? "",
+    name: intern(c.name ?? ""),
     image,
     ref,
     repository: ref && intern(referenceRepository(ref)),
@@ -247,9 +247,10 @@ function containerImage(
 }
 
 /**
- * Recent parts of image references, each once: workloads share registries, sidecars and tags,
- * and 10,000 Deployments with one sidecar held 10,000 copies of each of its parts (about
- * 1.5 MB). Emptied when full, which only loses the sharing.
+ * Recent texts workloads share, each once: the parts of image references (registries,
+ * sidecars, tags), container names, namespaces and policies. 10,000 Deployments with
+ * one sidecar held 10,000 copies of each of its parts (about 1.5 MB). Emptied when full, which
+ * only loses the sharing.
  */
 const recentParts = new Map<string, string>();
 const MAX_RECENT_PARTS = 4_096;
