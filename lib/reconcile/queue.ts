@@ -250,6 +250,8 @@ export class WorkQueue<R> {
     let cause: unknown;
     try {
       await this.#slice.pass();
+      // Stopped while waiting for its turn: not started, as #pump starts none once stopped.
+      if (this.#stopped) throw new QueueStoppedError("work queue stopped");
       const result = await this.#opts.reconcile(key);
       retry = this.#opts.retry?.(result) ?? false;
       after = retry ? undefined : this.#opts.requeueAfter?.(result);

@@ -219,3 +219,27 @@ Deno.test("WorkQueue: a sweep of reconciles that await no I/O lets a timer run i
   }
   await new Promise((r) => setTimeout(r, 0));
 });
+
+Deno.test("WorkQueue: a reconcile waiting for its time slice does not start once stopped", async () => {
+  let stopped = false;
+  let startedAfterStop = 0;
+  let done = 0;
+  const q = new WorkQueue({
+    workers: 8,
+    reconcile: () => {
+      if (stopped) startedAfterStop++;
+      const until = performance.now() + 2; // awaits nothing: the slice runs out
+      while (performance.now() < until) { /* spin */ }
+      return Promise.resolve(++done);
+    },
+  });
+  const adds = Array.from({ length: 40 }, (_, i) => q.add(`k${i}`).catch((e) => e));
+  await new Promise((r) => setTimeout(r, 0)); // one turn: some ran, the next wait for theirs
+  stopped = true;
+  await q.stop();
+  const results = await Promise.all(adds);
+  assert.equal(startedAfterStop, 0);
+  assert.ok(done < 40, `all ${done} ran: the test did not stop mid-sweep`);
+  assert.ok(results.some((r) => r instanceof QueueStoppedError), "waiting adds are told");
+  await new Promise((r) => setTimeout(r, 0));
+});
