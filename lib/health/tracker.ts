@@ -86,7 +86,7 @@ export interface TrackerOptions {
   restartThreshold?: number;
   /**
    * Longest ms between looks at a rollout still progressing (the watch brings the others),
-   * and up to a tenth more ({@linkcode recheckDelayMs}); default {@linkcode RECHECK_MS}.
+   * less up to a tenth ({@linkcode recheckDelayMs}); default {@linkcode RECHECK_MS}.
    */
   recheckMs?: number;
   /**
@@ -109,23 +109,23 @@ export const RECHECK_MS = 120_000;
 
 /**
  * The wait before the safety-net look at a rollout in progress: `ms` (default
- * {@linkcode RECHECK_MS}) and up to a tenth more, drawn at random, so the looks at rollouts
- * started together (one push to a base image used by thousands) are spread over time instead
- * of falling due in one burst of API requests.
+ * {@linkcode RECHECK_MS}) less up to a tenth, drawn at random, so the looks at rollouts started
+ * together (one push to a base image used by thousands) are spread over time instead of falling
+ * due in one burst of API requests, and none waits longer than `ms`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { recheckDelayMs } from "./tracker.ts";
  * assert.equal(recheckDelayMs(60_000, () => 0), 60_000);
- * assert.equal(recheckDelayMs(60_000, () => 0.5), 63_000);
+ * assert.equal(recheckDelayMs(60_000, () => 0.5), 57_000);
  * ```
  */
 export function recheckDelayMs(
   ms: number = RECHECK_MS,
   random: () => number = Math.random,
 ): number {
-  return Math.round(ms * (1 + random() / 10));
+  return Math.round(ms * (1 - random() / 10));
 }
 
 /** Rollouts whose progress one tracker remembers at most. */

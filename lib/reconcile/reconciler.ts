@@ -103,8 +103,8 @@ export interface ReconcilerOptions {
   tracker?: RolloutTracker;
   /**
    * ms until a rollout Argoos just wrote is looked at, unless its workload's status changes
-   * first (the watch enqueues it), and up to a tenth more: see {@linkcode recheckDelayMs},
-   * whose default is the tracker's.
+   * first (the watch enqueues it), less up to a tenth: see {@linkcode recheckDelayMs}, whose
+   * default is the tracker's.
    */
   recheckMs?: number;
   /** Told of each plan made (the status page's decisions store). */

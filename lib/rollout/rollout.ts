@@ -224,7 +224,7 @@ export class Rollout {
           ops,
           "json",
         );
-        this.#opts.cache?.observe(workload.kind, written);
+        await this.#opts.cache?.observe(workload.kind, written);
       } finally {
         this.#opts.cache?.expectWrite(key, undefined);
       }
@@ -252,7 +252,7 @@ export class Rollout {
         if (classifyWriteError(readErr) === "gone") return { outcome: "gone" };
         throw new TransientRolloutError(`re-reading ${describe(workload)}: ${message(readErr)}`);
       }
-      this.#opts.cache?.observe(workload.kind, raw);
+      await this.#opts.cache?.observe(workload.kind, raw);
       const fresh = readWorkload(workload.kind, raw);
       if (apiErr.status === 422 && guardsHold(workload, fresh, write.changes, notes)) {
         return { outcome: "refused", error: apiErr };

@@ -133,3 +133,20 @@ Deno.test("observe: opaque resourceVersions are compared only for equality", () 
     cache.observe(DEPLOYMENT, variant(current, "opaque-a", "nginx:1.0.0"));
     assert.equal(image(), "nginx:1.27.1", "equal: ignored");
   }));
+
+Deno.test("observe: an answer naming a parser not loaded yet (a range, a window) loads it first", async () => {
+  // A process of its own: in this one another test may have loaded the parsers already.
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--enable-experimental-regexp-engine",
+      "--allow-read",
+      "--allow-env",
+      new URL("./observe_in_fresh_process.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(child.stdout).trim();
+  assert.equal(out, "told: []", new TextDecoder().decode(child.stderr));
+});

@@ -264,3 +264,27 @@ Deno.test("a long list is cached, then told a slice at a time: the event loop tu
     await cluster.stop();
   }
 });
+
+Deno.test("a namespace named twice is listed and watched once; every listed workload is told", async () => {
+  const cluster = await startFakeCluster();
+  const told: string[] = [];
+  const cache = new WorkloadCache(cluster.client, {
+    kinds: [DEPLOYMENT, DEPLOYMENT],
+    namespaces: ["default", "default"],
+    onUpsert: (w) => {
+      told.push(w.name);
+      if (w.name === "web-0") throw new Error("this one's trouble"); // the rest are still told
+    },
+  });
+  try {
+    for (let i = 0; i < 3; i++) cluster.fake.put(web(undefined, { name: `web-${i}` }));
+    cache.start();
+    await cache.synced;
+    await waitFor(() => told.length === 3, "every listed workload told");
+    assert.deepEqual(told.toSorted(), ["web-0", "web-1", "web-2"]);
+    assert.equal(lists(cluster), 1, "one list");
+  } finally {
+    await cache.stop();
+    await cluster.stop();
+  }
+});
