@@ -13,9 +13,10 @@
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Keys with the time (ms epoch) each falls due; `onDue(key)` is called once that time has come,
- * in due order (keys due at the same time in the order they were set), the key removed first.
- * Setting a key again moves it; deleting it cancels it.
+ * Keys with the time each falls due, in ms on `performance.now()` (a wall clock stepped back or
+ * forth does not move them); `onDue(key)` is called once that time has come, in due order (keys
+ * due at the same time in the order they were set), the key removed first. Setting a key again
+ * moves it; deleting it cancels it.
  *
  * @example
  * ```ts
@@ -27,9 +28,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *   fired.push(key);
  *   if (fired.length === 2) resolve();
  * });
- * due.set("b", Date.now() + 20);
- * due.set("a", Date.now() + 10);
- * due.set("c", Date.now() + 5);
+ * due.set("b", performance.now() + 20);
+ * due.set("a", performance.now() + 10);
+ * due.set("c", performance.now() + 5);
  * due.delete("c");
  * await promise;
  * assert.deepEqual(fired, ["a", "b"]);
@@ -63,14 +64,15 @@ export class Deadlines {
     return this.#due.has(key);
   }
 
-  /** When `key` falls due (ms epoch), if it is waiting. */
+  /** When `key` falls due (ms, on `performance.now()`), if it is waiting. */
   get(key: string): number | undefined {
     return this.#due.get(key);
   }
 
-  /** `key` falls due at `at` (ms epoch, at most MAX_TIMER_MS from now), instead of any before. */
+  /** `key` falls due at `at` (ms, on `performance.now()`; at most MAX_TIMER_MS from now). */
   set(key: string, at: number): void {
-    at = Math.min(at, Date.now() + MAX_TIMER_MS);
+    at = Math.min(at, performance.now() + MAX_TIMER_MS);
+    this.#due.delete(key); // moved to the end: a rebuild keeps ties in the order last set
     this.#due.set(key, at);
     this.#push(at, key);
     if (this.#at.length > 2 * this.#due.size + 64) this.#rebuild();
@@ -96,7 +98,7 @@ export class Deadlines {
   #fire(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = Date.now();
+    const now = performance.now();
     // Keys set by onDue wait for the next turn, as their own timers would.
     const setBefore = this.#nextSeq;
     while (this.#at.length > 0 && this.#at[0] <= now && this.#seq[0] < setBefore) {
@@ -117,7 +119,7 @@ export class Deadlines {
     this.#timerAt = Infinity;
     if (this.#at.length === 0) return;
     this.#timerAt = this.#at[0];
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#timerAt - Date.now()));
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#timerAt - performance.now()));
   }
 
   /** Keep only live entries (after many moves and cancellations). */

@@ -159,7 +159,7 @@ export class WorkQueue<R> {
    */
   addAfter(key: string, ms: number): boolean {
     if (this.#stopped) return false;
-    const due = Date.now() + Math.max(0, ms);
+    const due = performance.now() + Math.max(0, ms);
     if ((this.#looks.get(key) ?? -Infinity) > due) this.#looks.delete(key);
     if (this.#ready.has(key) || this.#later.has(key) || this.#held(key)) return true;
     if (this.#active.has(key)) {
@@ -289,7 +289,7 @@ export class WorkQueue<R> {
       this.#failures.delete(key); // full: the next trigger brings it back
       return;
     }
-    this.#backingOff.set(key, Date.now() + delay);
+    this.#backingOff.set(key, performance.now() + delay);
   }
 
   /** Whether `key` waits for a time: backing off, or a later look. */
