@@ -50,7 +50,10 @@ export interface ChangedContainer {
   to: string;
   /** The digest the registry served for `to` (what a failure of this container rejects). */
   digest?: string;
-  /** The digest its pods ran before (a revert of a moved tag pins it). */
+  /**
+   * The digest known to run before, when the rollout started (a revert of a moved tag pins it
+   * when no pod still runs `from` to say).
+   */
   ran?: string;
 }
 
@@ -74,7 +77,7 @@ export interface RolloutRecord {
 export interface StartedChange extends ImageChange {
   /** The digest the registry served for `to`. */
   digest?: string;
-  /** The digest the container's pods run now. */
+  /** The digest the container is known to run now. */
   ran?: string;
 }
 

@@ -22,6 +22,7 @@ import {
   type WorkloadState,
 } from "../policy/state.ts";
 import { kindNamed } from "../workloads/kinds.ts";
+import { podDigests } from "../workloads/running.ts";
 import {
   type KubeObject,
   readWorkload,
@@ -271,7 +272,7 @@ export class RolloutTracker {
       });
       return { ...failed, action: revert ? "would-revert" : "report-only", changes: plan.changes };
     }
-    const changes = revert ? await this.#pinned(workload, record, plan.changes) : [];
+    const changes = revert ? await this.#pinned(workload, record, plan.changes, view.pods) : [];
     const annotations: Record<string, string | null> = {
       ...(revert ? restored(workload, record, changes) : {}),
       [ROLLOUT_ANNOTATION]: null,
@@ -360,15 +361,19 @@ export class RolloutTracker {
 
   /**
    * The revert's changes, each container back to the reference it had; one whose tag now names
-   * other content than its pods ran carries the digest that ran.
+   * other content than ran carries the digest that ran: what the pods still running that
+   * reference report (`pods`, as this look read them), else the digest the record knew.
    */
   async #pinned(
     workload: Workload,
     record: RolloutRecord,
     changes: ImageChange[],
+    pods: readonly Pod[],
   ): Promise<ImageChange[]> {
+    const still = podDigests(pods, new Map(changes.map((c) => [c.container.name, c.to])));
     return await Promise.all(changes.map(async (change) => {
-      const ran = record.containers.find((c) => sameContainer(c, change.container))?.ran;
+      const ran = still.get(change.container.name) ??
+        record.containers.find((c) => sameContainer(c, change.container))?.ran;
       // Nothing to pin: what ran is unknown, or the reference carries a digest already.
       if (revertTarget(change.to, ran, undefined) === change.to) return change;
       const now = await this.#opts.tagDigest?.(workload, change.to).catch((error) => {

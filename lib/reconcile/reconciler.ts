@@ -435,12 +435,14 @@ export class Reconciler {
     const annotations = stateAnnotations(w.annotations, state);
     const againMs = gates?.finish(annotations);
     if (push && this.#opts.tracker) {
-      // What runs now, put back on failure: the pods' digests, else the state's.
-      const ran = await (running ?? this.#running(w));
+      // What runs now, pinned by a revert should its pods be gone by then: the pods' digests
+      // if this decision read them, else the state's. The pods are not read for this alone: a
+      // failed rollout's look reads them, and those still running the old image say it then.
+      const ran = running && await running;
       const recorded = readState(w.annotations);
       const changes = verdicts.filter(isChange).map((v): StartedChange => {
         const known = recorded[v.container.name];
-        const before = ran.get(v.container.name) ??
+        const before = ran?.get(v.container.name) ??
           (known?.image === v.container.image ? known.digest : undefined);
         const digest = digests.get(v.container.name);
         return {

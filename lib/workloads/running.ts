@@ -36,15 +36,67 @@ export function imageIdDigest(imageID: string | undefined): string | undefined {
 }
 
 /**
- * Container name -> `sha256:…` manifest digest the workload's pods run now, for each
- * container (and init container) whose pods all agree.
+ * Container name -> `sha256:…` manifest digest `pods` run for the image `images` names for
+ * that container, for each container (and init container) whose pods all agree: pods whose
+ * spec has another image for it (another revision) are not counted, nor those reporting no
+ * imageID for it (not pulled yet). A container is left out, meaning "unknown", when no such pod
+ * exists, when one reports no manifest digest (see {@linkcode imageIdDigest}), or when pods
+ * disagree (a tag that moved while nodes kept what they had pulled): the caller must then not
+ * assume what runs.
  *
- * Pods counted: those the workload owns ({@linkcode ownedPods}) whose spec image
- * for that container is the workload's current image for it, and that report an imageID for
- * it (a container not pulled yet is skipped). A container is left out, meaning "unknown",
- * when no such pod exists, when one reports no manifest digest (see
- * {@linkcode imageIdDigest}), or when pods disagree (a rollout under way, or a tag that moved
- * while nodes kept what they had pulled): the caller must then not assume what runs.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { podDigests } from "./running.ts";
+ * const digest = `sha256:${"a".repeat(64)}`;
+ * const imageID = `docker.io/library/app@${digest}`;
+ * const pod = {
+ *   spec: { containers: [{ name: "app", image: "app:1" }] },
+ *   status: {
+ *     containerStatuses: [{ name: "app", image: "app:1", imageID, ready: true, restartCount: 0 }],
+ *   },
+ * };
+ * assert.deepEqual(podDigests([pod], new Map([["app", "app:1"]])), new Map([["app", digest]]));
+ * assert.deepEqual(podDigests([pod], new Map([["app", "app:2"]])), new Map());
+ * ```
+ */
+export function podDigests(
+  pods: readonly Pod[],
+  images: ReadonlyMap<string, string>,
+): Map<string, string> {
+  /** Per container: the digests seen (undefined = a pod ran it with no manifest digest). */
+  const seen = new Map<string, Set<string | undefined>>(); // at most one entry per container
+  for (const pod of pods) {
+    const specImage = new Map(
+      [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].map((c) => [
+        c.name,
+        c.image,
+      ]),
+    );
+    const statuses = [
+      ...pod.status?.initContainerStatuses ?? [],
+      ...pod.status?.containerStatuses ?? [],
+    ];
+    for (const { name, imageID } of statuses) {
+      if (!name || !imageID || !images.has(name) || specImage.get(name) !== images.get(name)) {
+        continue;
+      }
+      const digests = seen.get(name) ?? new Set();
+      digests.add(imageIdDigest(imageID));
+      seen.set(name, digests);
+    }
+  }
+  const running = new Map<string, string>();
+  for (const [name, digests] of seen) {
+    const [only] = digests;
+    if (digests.size === 1 && only) running.set(name, only);
+  }
+  return running;
+}
+
+/**
+ * Container name -> `sha256:…` manifest digest the workload's pods run now for its current
+ * images ({@linkcode podDigests} of the pods it owns: {@linkcode ownedPods}).
  *
  * Costs what {@linkcode ownedPods} costs (two LISTs at most). A workload without a valid
  * selector gives an empty map. `onPods` is shown the pods read (the status page keeps a
@@ -62,35 +114,7 @@ export async function runningDigests(
   workload: Workload,
   onPods?: (pods: readonly Pod[]) => void,
 ): Promise<Map<string, string>> {
-  const want = new Map(workload.containers.map((c) => [c.name, c.image]));
-  /** Per container: the digests seen (undefined = a pod ran it with no manifest digest). */
-  const seen = new Map<string, Set<string | undefined>>(); // at most one entry per container
   const pods = await ownedPods(client, workload);
   onPods?.(pods);
-  for (const pod of pods) {
-    const specImage = new Map(
-      [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].map((c) => [
-        c.name,
-        c.image,
-      ]),
-    );
-    const statuses = [
-      ...pod.status?.initContainerStatuses ?? [],
-      ...pod.status?.containerStatuses ?? [],
-    ];
-    for (const { name, imageID } of statuses) {
-      if (!name || !imageID || !want.has(name) || specImage.get(name) !== want.get(name)) {
-        continue;
-      }
-      const digests = seen.get(name) ?? new Set();
-      digests.add(imageIdDigest(imageID));
-      seen.set(name, digests);
-    }
-  }
-  const running = new Map<string, string>();
-  for (const [name, digests] of seen) {
-    const [only] = digests;
-    if (digests.size === 1 && only) running.set(name, only);
-  }
-  return running;
+  return podDigests(pods, new Map(workload.containers.map((c) => [c.name, c.image])));
 }

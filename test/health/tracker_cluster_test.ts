@@ -16,11 +16,7 @@ import {
   startRecord,
 } from "../../lib/health/record.ts";
 import { KubeHealthSource } from "../../lib/health/cluster_source.ts";
-import {
-  RolloutTracker,
-  type TrackerOptions,
-  type TrackOutcome,
-} from "../../lib/health/tracker.ts";
+import { RolloutTracker, type TrackOutcome } from "../../lib/health/tracker.ts";
 import { ArgoosMetrics } from "../../lib/metrics/argoos_metrics.ts";
 import { kindNamed } from "../../lib/workloads/kinds.ts";
 import { readWorkload } from "../../lib/workloads/workload.ts";
@@ -64,13 +60,16 @@ async function rollOut(cluster: FakeCluster, sim: RolloutSimulator, kind: Health
   return digest;
 }
 
-function replica(cluster: FakeCluster, opts: Partial<TrackerOptions> = {}) {
+/** One Argoos replica's tracker; the registry serves each tag with the digest its pods pull. */
+function replica(cluster: FakeCluster, sim: RolloutSimulator) {
   const metrics = new ArgoosMetrics();
   const events = new EventRecorder(cluster.client, { instance: "argoos-test" });
+  const tagDigest = (_w: unknown, image: string) =>
+    Promise.resolve(sim.imageId(image).split("@")[1]);
   const tracker = new RolloutTracker(
     new KubeHealthSource(cluster.client),
     new Rollout({ client: cluster.client }),
-    { revert: true, dryRun: false, events, metrics, ...opts },
+    { revert: true, dryRun: false, events, metrics, tagDigest },
   );
   return { tracker, metrics, events };
 }
@@ -115,7 +114,7 @@ Deno.test("a good image: followed to complete, RolloutSucceeded, record removed"
     seed(cluster, "Deployment", "myapp:1.2.3");
     await sim.idle();
     await rollOut(cluster, sim, "Deployment", "myapp:1.2.4");
-    const { tracker, metrics, events } = replica(cluster);
+    const { tracker, metrics, events } = replica(cluster, sim);
     const outcome = await follow(tracker, "Deployment");
     assert.equal(outcome.kind, "succeeded");
     await events.flush();
@@ -136,7 +135,7 @@ Deno.test("a crash-looping image is reverted; the Deployment rolls back and is h
     seed(cluster, "Deployment", "myapp:1.2.3");
     await sim.idle();
     const digest = await rollOut(cluster, sim, "Deployment", "myapp:1.2.4");
-    const { tracker, metrics, events } = replica(cluster);
+    const { tracker, metrics, events } = replica(cluster, sim);
     const outcome = await follow(tracker, "Deployment");
     assert.equal(outcome.kind === "failed" && outcome.reason, "crash-loop");
     assert.equal(outcome.kind === "failed" && outcome.action, "reverted");
@@ -176,11 +175,11 @@ Deno.test("Argoos restarts mid-rollout; two replicas then follow it: one revert"
     await rollOut(cluster, sim, "StatefulSet", "myapp:1.2.4");
     const ref = { kind: "StatefulSet" as const, namespace: "default", name: "web" };
     // The first process sees the rollout progressing (a Pod stuck creating), then dies.
-    const before = replica(cluster);
+    const before = replica(cluster, sim);
     assert.equal((await before.tracker.check(ref)).kind, "progressing");
     // Two fresh replicas, nothing in memory, carry on from the annotation to the deadline.
-    const a = replica(cluster);
-    const b = replica(cluster);
+    const a = replica(cluster, sim);
+    const b = replica(cluster, sim);
     const outcomes = await Promise.all([
       follow(a.tracker, "StatefulSet"),
       follow(b.tracker, "StatefulSet"),
@@ -209,7 +208,7 @@ Deno.test("a human edit after the failure blocks the revert on the wire (422 gua
     // The tracker reads the workload and its Pods; then a human patches the image, before
     // the revert lands.
     const source = new KubeHealthSource(cluster.client);
-    const { tracker, events } = replica(cluster);
+    const { tracker, events } = replica(cluster, sim);
     const racing = new RolloutTracker(
       {
         workload: (ref) => source.workload(ref),
@@ -254,7 +253,7 @@ Deno.test("a CronJob is judged by its next Job: a failed Job is reverted", async
     sim.triggerCronJob("default", "web");
     await sim.idle();
     await rollOut(cluster, sim, "CronJob", "myapp:1.2.4");
-    const { tracker } = replica(cluster);
+    const { tracker } = replica(cluster, sim);
     const ref = { kind: "CronJob" as const, namespace: "default", name: "web" };
     assert.equal((await tracker.check(ref)).kind, "progressing", "the earlier Job does not count");
     sim.triggerCronJob("default", "web");

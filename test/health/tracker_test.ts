@@ -648,3 +648,59 @@ Deno.test("a revert to a tag that now names other content pins what ran; the sta
   assert.equal(same.image(), "myapp:latest");
   assert.equal(same.annotation("argoos.io/state"), state);
 });
+
+Deno.test("a revert pins what the pods still running the old image report, over the record", async () => {
+  const ranThen = "sha256:" + "a".repeat(64);
+  const ranNow = "sha256:" + "b".repeat(64);
+  const revertTo = async (recorded: string | undefined, oldPods: Pod[]) => {
+    const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2));
+    obj.spec.template.spec.containers[0].image = `myapp:latest@${DIGEST}`;
+    obj.metadata.annotations[ROLLOUT_ANNOTATION] = encodeRollout(record({
+      containers: [{
+        section: "containers",
+        index: 0,
+        name: "app",
+        from: "myapp:latest",
+        to: `myapp:latest@${DIGEST}`,
+        digest: DIGEST,
+        ...(recorded ? { ran: recorded } : {}),
+      }],
+    }));
+    const cluster = new FakeCluster(obj);
+    const crashing = crashPod();
+    crashing.spec!.containers[0].image = `myapp:latest@${DIGEST}`;
+    cluster.pods_ = [crashing, ...oldPods];
+    // The tag moved on: what failed is what it names now.
+    const { t } = tracker(cluster, { tagDigest: () => Promise.resolve(DIGEST) });
+    const got = await t.check(REF());
+    assert.equal(got.kind === "failed" && got.action, "reverted");
+    return cluster.image();
+  };
+  const oldPod = (digest: string, image = "myapp:latest"): Pod => ({
+    metadata: { name: "web-77aa-y1" },
+    spec: { containers: [{ name: "app", image }] },
+    status: {
+      containerStatuses: [{
+        name: "app",
+        image,
+        ready: true,
+        restartCount: 0,
+        imageID: `docker.io/library/myapp@${digest}`,
+      }],
+    },
+  });
+  // Nothing recorded at the start (the pods were not read then): the old pods say it now.
+  assert.equal(await revertTo(undefined, [oldPod(ranNow)]), `myapp:latest@${ranNow}`);
+  // They are the truth over what the record knew.
+  assert.equal(await revertTo(ranThen, [oldPod(ranNow)]), `myapp:latest@${ranNow}`);
+  // No old pod left (Recreate): the record's digest.
+  assert.equal(await revertTo(ranThen, []), `myapp:latest@${ranThen}`);
+  // Pods of another image, or disagreeing, say nothing.
+  assert.equal(await revertTo(ranThen, [oldPod(ranNow, "other:1")]), `myapp:latest@${ranThen}`);
+  assert.equal(
+    await revertTo(ranThen, [oldPod(ranNow), oldPod(DIGEST)]),
+    `myapp:latest@${ranThen}`,
+  );
+  // Nothing known at all: back to the tag as it was.
+  assert.equal(await revertTo(undefined, []), "myapp:latest");
+});
