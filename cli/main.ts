@@ -10,6 +10,7 @@ import { NoClusterError, resolveConnection } from "../lib/kube/connection.ts";
 import { ExecCredentialError } from "../lib/kube/exec_credential.ts";
 import { KubeconfigError } from "../lib/kube/kubeconfig.ts";
 import { probeApiServer } from "../lib/kube/probe.ts";
+import { flushLog } from "../lib/log/logger.ts";
 import { type Argoos, ListenError, startArgoos } from "../lib/service/argoos.ts";
 import { helpText, readInvocation, UsageError } from "./config.ts";
 import { runApproval } from "./approve.ts";
@@ -74,4 +75,8 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // Log lines still waiting are written first: Deno.exit runs no pending timer.
+  const code = await main(Deno.args).finally(flushLog);
+  Deno.exit(code);
+}
