@@ -101,8 +101,9 @@ export async function readBodyCapped(
   tooLarge: (declared?: number) => Error,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = await refuseDeclared(message, maxBytes, tooLarge);
-  if (!message.body) return new Uint8Array();
+  // Before `body` is touched: reading it makes a stream of a body held whole.
   if (declared >= 0) return new Uint8Array(await message.arrayBuffer());
+  if (!message.body) return new Uint8Array();
   return await readCapped(message.body, maxBytes, () => tooLarge());
 }
 

@@ -106,6 +106,11 @@ export interface Connection {
   authHeaders(): Promise<Record<string, string>>;
   /** TLS settings (CA, client cert/key) when needed. */
   httpClient?: Deno.HttpClient;
+  /**
+   * Sends one request that is not a watch, with the same TLS settings: a pool of connections
+   * of its own (`pooledFetch`). Default: `fetch` with {@linkcode httpClient}.
+   */
+  fetch?(input: URL, init: RequestInit): Promise<Response>;
   /** Drops cached credentials after a 401, so the retry fetches new ones. */
   invalidateAuth?(): void;
   /** Where this came from, for messages: "in-cluster service account", "kubeconfig /root/.kube/config context kind-x". */
@@ -136,7 +141,7 @@ export interface KubeClientOptions {
 /** What kube-apiserver uses when a watch gives no timeoutSeconds: up to 2 × 30 min. */
 const SERVER_WATCH_TIMEOUT_SECONDS = 3600;
 
-interface RequestInit {
+interface CallInit {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
@@ -358,7 +363,7 @@ export class KubeClient {
     }
   }
 
-  async #json<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+  async #json<T>(method: string, path: string, init: CallInit = {}): Promise<T> {
     const timeout = timeoutSignal(this.#timeoutMs);
     try {
       const res = await this.#send(method, path, init, timeout.signal);
@@ -376,7 +381,7 @@ export class KubeClient {
   async #send(
     method: string,
     path: string,
-    init: RequestInit,
+    init: CallInit,
     timeout?: AbortSignal,
   ): Promise<Response> {
     // Concatenate rather than resolve: servers may carry a path prefix (Rancher, proxies).
@@ -396,13 +401,15 @@ export class KubeClient {
         if (init.body !== undefined) {
           headers["Content-Type"] = init.contentType ?? "application/json";
         }
-        res = await fetch(url, {
+        const request = {
           method,
           headers,
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
           signal,
-          client: this.connection.httpClient,
-        });
+        };
+        res = init.stream || !this.connection.fetch
+          ? await fetch(url, { ...request, client: this.connection.httpClient })
+          : await this.connection.fetch(url, request);
       } catch (err) {
         throw failure(method, path, err, timeout);
       }

@@ -2,12 +2,14 @@
  * Finding the cluster: an explicit server URL, the in-cluster service account, or a
  * kubeconfig, turned into a {@linkcode Connection} for `KubeClient`.
  *
- * TLS uses `Deno.createHttpClient` (`caCerts`, `cert`, `key`). It cannot skip certificate
- * verification, so `insecure-skip-tls-verify` is refused with an explanation.
+ * TLS uses `Deno.createHttpClient` for watches and `pooledFetch` for other requests (`caCerts`,
+ * `cert`, `key`). Neither can skip certificate verification, so `insecure-skip-tls-verify` is
+ * refused with an explanation.
  *
  * @module
  */
 
+import { pooledFetch } from "../io/pooled_fetch.ts";
 import type { Connection } from "./client.ts";
 import { ExecCredentialError, ExecCredentialProvider } from "./exec_credential.ts";
 import {
@@ -347,10 +349,13 @@ function makeConnection(
       : caCerts
       ? Deno.createHttpClient({ caCerts })
       : undefined;
+  const pool = (cert?: string, key?: string) =>
+    pooledFetch(cert && key ? { caCerts, cert, key } : { caCerts });
   let client = build(tls.cert, tls.key);
+  let requests = pool(tls.cert, tls.key);
   let clientCert = tls.cert;
-  // Replaced clients may still carry an open watch; close them with the connection.
-  const retired: Deno.HttpClient[] = [];
+  // Replaced clients may still carry an open watch or request; close them with the connection.
+  const retired: { close(): void }[] = [];
   return {
     server,
     description,
@@ -359,11 +364,14 @@ function makeConnection(
     get httpClient() {
       return client;
     },
+    fetch: (input, init) => requests(input, init),
     async authHeaders() {
       const creds = await source.get();
       if (creds.clientCert && creds.clientCert.cert !== clientCert) {
         if (client) retired.push(client);
+        retired.push(requests);
         client = build(creds.clientCert.cert, creds.clientCert.key);
+        requests = pool(creds.clientCert.cert, creds.clientCert.key);
         clientCert = creds.clientCert.cert;
       }
       return creds.headers;
@@ -372,6 +380,7 @@ function makeConnection(
     close() {
       client?.close();
       client = undefined;
+      requests.close();
       for (const c of retired.splice(0)) c.close();
     },
   };

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { type PooledFetch, pooledFetch } from "../io/pooled_fetch.ts";
 import { createHash } from "node:crypto";
 import { linkSignals } from "../async/linked_signal.ts";
 import { eachBodyChunkCapped, readBodyCapped } from "../io/read_capped.ts";
@@ -67,8 +68,8 @@ export interface RegistryClientOptions {
    * error. Default 4 MiB, the limit distribution and containerd put on manifests.
    */
   maxManifestBytes?: number;
-  /** Injectable for tests. */
-  fetch?: typeof fetch;
+  /** Injectable for tests; default: connections of its own (`pooledFetch`), closed by `close`. */
+  fetch?: (input: URL, init: RequestInit) => Promise<Response>;
   /** Injectable clock (ms) for token expiry / backoff tests. */
   now?: () => number;
   /** Where warnings (backoff, truncated tag lists) go. Default: silent. */
@@ -205,10 +206,10 @@ export class RegistryClient {
   #maxPages: number;
   #timeoutMs: number;
   #maxManifestBytes: number;
-  #fetch: typeof fetch;
+  #fetch: (input: URL, init: RequestInit) => Promise<Response>;
   #now: () => number;
   #log: Logger;
-  #httpClient?: Deno.HttpClient;
+  #pool?: PooledFetch;
   #limiter: HostLimiter;
   #policy: HostPolicy;
   #tokens = new TokenCache();
@@ -222,14 +223,15 @@ export class RegistryClient {
   /** How each host asked to be authenticated, learned from its last 401; at most 1024 hosts. */
   #hostAuth = new Map<string, Challenge>();
 
-  /** A client; call {@linkcode RegistryClient.close} when done if `caCert` was given. */
+  /** A client; call {@linkcode RegistryClient.close} when done. */
   constructor(opts: RegistryClientOptions = {}) {
     this.#insecureHosts = opts.insecureHosts ?? [];
     this.#mirrors = opts.mirrors ?? new Map();
     this.#maxPages = opts.maxPages ?? 100;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#maxManifestBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-    this.#fetch = opts.fetch ?? fetch;
+    this.#fetch = opts.fetch ??
+      (this.#pool = pooledFetch(opts.caCert ? { caCerts: [opts.caCert] } : {}));
     this.#now = opts.now ?? Date.now;
     this.#log = opts.logger ?? silentLogger;
     this.#limiter = new HostLimiter(opts.concurrencyPerHost ?? 4, this.#now);
@@ -239,7 +241,6 @@ export class RegistryClient {
       resolve: opts.resolve,
       now: this.#now,
     });
-    if (opts.caCert) this.#httpClient = Deno.createHttpClient({ caCerts: [opts.caCert] });
   }
 
   /**
@@ -486,10 +487,9 @@ export class RegistryClient {
     return notImage === undefined ? { digest, mediaType } : { digest, mediaType, notImage };
   }
 
-  /** Release the TLS client made for a custom CA. */
+  /** Close its connections. */
   close(): void {
-    this.#httpClient?.close();
-    this.#httpClient = undefined;
+    this.#pool?.close();
   }
 
   /** `/v2/<path>/manifests/<reference>` after checking path and reference. */
@@ -753,7 +753,6 @@ export class RegistryClient {
         ...init,
         headers,
         redirect: "manual",
-        client: this.#httpClient,
       });
       const location = res.headers.get("location");
       if (res.status < 300 || res.status > 399 || !location) {

@@ -6,6 +6,7 @@ import { credentialFor, parseDockerConfig } from "../../lib/registry/credentials
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { closedPort, type SeenRequest, startStub, type Stub } from "./stub_registry.ts";
 import { PLAIN_LOOPBACK } from "../support/loopback.ts";
+import { makeCerts } from "../kube/test_certs.ts";
 
 const DIGEST = "sha256:515067bec0af45ec93a68e8e9bf89fb2dd608a89e7a1537710e833245f4e13c4";
 
@@ -630,30 +631,28 @@ Deno.test("base URL: docker.io goes to registry-1.docker.io, other hosts over ht
   ]);
 });
 
-const TEST_CA = `-----BEGIN CERTIFICATE-----
-MIIBijCCAS+gAwIBAgIUcZC0fl0WPdKoMf2Tt+VmNA82Ko0wCgYIKoZIzj0EAwIw
-GTEXMBUGA1UEAwwOYXJnb29zLXRlc3QtY2EwIBcNMjYxMTI1MTEzNTIzWhgPMjEy
-NjExMDExMTM1MjNaMBkxFzAVBgNVBAMMDmFyZ29vcy10ZXN0LWNhMFkwEwYHKoZI
-zj0CAQYIKoZIzj0DAQcDQgAE0g7x8Zh7KHGbEPWMWx5mIdpRsPRH5KWl2cr6EDp0
-6qx9FTEpYXxiLue/yVhguQvpMpJL1C7XEuILrG0ruV1D2aNTMFEwHQYDVR0OBBYE
-FKrwZ2Ypa4Y8IuX80c52TQgwzJT7MB8GA1UdIwQYMBaAFKrwZ2Ypa4Y8IuX80c52
-TQgwzJT7MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAJIV6zRZ
-1zbzn9KzQhfHWumaQ4Ho0/DPe+evZfvrjQQEAiEAzZw80fnKbDMup1Ssvoq2S8fn
-kSP2sruknyGmBTI9+7g=
------END CERTIFICATE-----
-`;
-
-Deno.test("caCert: requests carry a Deno HttpClient trusting the CA; close releases it", async () => {
-  const clients: unknown[] = [];
-  const client = new RegistryClient({
-    ...PLAIN_LOOPBACK,
-    caCert: TEST_CA,
-    fetch: (_input, init) => {
-      clients.push((init as { client?: unknown }).client);
-      return Promise.resolve(new Response(null, { headers: { "Docker-Content-Digest": DIGEST } }));
-    },
-  });
-  await client.headDigest("reg.example", "x", "1");
-  client.close();
-  assert.ok(clients[0] instanceof Deno.HttpClient);
+Deno.test("caCert: a registry whose certificate the CA signed is trusted; another CA's is refused", async () => {
+  const certs = await makeCerts();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: certs.serverCert,
+    key: certs.serverKey,
+    onListen() {},
+  }, () => new Response(null, { headers: { "Docker-Content-Digest": DIGEST } }));
+  const host = `127.0.0.1:${server.addr.port}`;
+  const trusting = new RegistryClient({ caCert: certs.ca });
+  const other = new RegistryClient({ caCert: certs.otherCa });
+  try {
+    assert.equal(await trusting.headDigest(host, "x", "1"), DIGEST);
+    await assert.rejects(
+      other.headDigest(host, "x", "1"),
+      (err) => err instanceof RegistryError && /certificate/i.test(err.message),
+    );
+  } finally {
+    trusting.close();
+    other.close();
+    await server.shutdown();
+    await certs.remove();
+  }
 });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pooledFetch } from "../../lib/io/pooled_fetch.ts";
 import { type FakeApiServer, startFakeApiServer } from "../fake_apiserver/mod.ts";
 import { KubeClient } from "../../lib/kube/client.ts";
 
@@ -35,11 +36,21 @@ export interface FakeCluster {
  */
 export async function startFakeCluster(): Promise<FakeCluster> {
   const fake = await startFakeApiServer();
+  // Requests go as the service sends them, over pooled connections.
+  const requests = pooledFetch();
   const client = new KubeClient({
     server: fake.url,
     authHeaders: () => Promise.resolve({ authorization: `Bearer ${fake.token}` }),
     description: "fake apiserver",
-    close() {},
+    fetch: requests,
+    close: () => requests.close(),
   });
-  return { fake, client, stop: () => fake.stop() };
+  return {
+    fake,
+    client,
+    stop: async () => {
+      requests.close();
+      await fake.stop();
+    },
+  };
 }

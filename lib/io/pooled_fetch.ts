@@ -1,0 +1,538 @@
+/**
+ * `fetch` for short requests over HTTP/1.1 connections kept open between them, a pool per
+ * origin. Deno's `fetch` spends about twice the CPU per request in its streams and
+ * Request/Response machinery; for the webhook, where each delivery sends two requests, that was
+ * a fifth of the service's CPU. Only what Argoos's API and registry clients use is built:
+ *
+ * - redirects are answered as they are (`redirect: "manual"`; callers follow by hand);
+ * - bodies are strings, bytes or `URLSearchParams`; no cookies, no HTTP/2, no `Expect`;
+ * - an answer is read ahead up to {@linkcode READ_AHEAD_BYTES}: one that ends within it is
+ *   handed over whole, a longer one is streamed from the connection as it is read;
+ * - with a proxy configured (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`), every request goes
+ *   through Deno's `fetch`, which honours them and `NO_PROXY`.
+ *
+ * An idle connection keeps a read pending, so one the server closes leaves the pool at once;
+ * one idle longer than `idleMs` is closed rather than reused. A request that fails on a reused
+ * connection before any byte of its answer arrived is sent once more on a new one when it is a
+ * `GET` or `HEAD`, or when it could not be written at all.
+ *
+ * @module
+ */
+
+/** An answer's bytes read before it is handed over; a longer answer is streamed. */
+export const READ_AHEAD_BYTES = 256 * 1024;
+
+/** Longest header block or chunk-size line accepted from a server. */
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/** Options of {@linkcode pooledFetch}. */
+export interface PooledFetchOptions {
+  /** Root certificates (PEM) trusted besides the default ones. */
+  caCerts?: string[];
+  /** Client certificate (PEM), with `key`. */
+  cert?: string;
+  /** Client key (PEM), with `cert`. */
+  key?: string;
+  /** Idle connections kept per origin; default 64. */
+  maxIdle?: number;
+  /** An idle connection older than this (ms) is closed instead of reused; default 4,000. */
+  idleMs?: number;
+}
+
+/** A `fetch` with connections of its own, released by `close`. */
+export interface PooledFetch {
+  (input: string | URL, init?: RequestInit): Promise<Response>;
+  /** Connections open and waiting for a request, over all origins. */
+  idle(): number;
+  /** Closes every connection; requests in flight fail. */
+  close(): void;
+}
+
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * A {@linkcode PooledFetch}: `fetch`'s contract for the requests described in the module doc.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pooledFetch } from "./pooled_fetch.ts";
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+ *   Response.json({ ok: true }));
+ * const send = pooledFetch();
+ * const answer = await send(`http://127.0.0.1:${server.addr.port}/`);
+ * assert.deepEqual(await answer.json(), { ok: true });
+ * send.close();
+ * await server.shutdown();
+ * ```
+ */
+export function pooledFetch(opts: PooledFetchOptions = {}): PooledFetch {
+  if (proxied()) return viaFetch(opts);
+  const pools = new Map<string, Pool>();
+  const send = (input: string | URL, init: RequestInit = {}) => {
+    const url = typeof input === "string" ? new URL(input) : input;
+    let pool = pools.get(url.origin);
+    if (!pool) pools.set(url.origin, pool = new Pool(url, opts));
+    return pool.send(url, init);
+  };
+  return Object.assign(send, {
+    idle: () => pools.values().reduce((n, pool) => n + pool.idle, 0),
+    close() {
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
+    },
+  });
+}
+
+/** Whether the environment names a proxy (unreadable environment: none). */
+function proxied(): boolean {
+  try {
+    return ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"]
+      .some((name) => Deno.env.get(name));
+  } catch {
+    return false;
+  }
+}
+
+/** Deno's `fetch` with the same TLS settings. */
+function viaFetch(opts: PooledFetchOptions): PooledFetch {
+  const { caCerts, cert, key } = opts;
+  const client = cert && key
+    ? Deno.createHttpClient({ caCerts, cert, key })
+    : caCerts
+    ? Deno.createHttpClient({ caCerts })
+    : undefined;
+  const send = (input: string | URL, init: RequestInit = {}) =>
+    fetch(input, { ...init, redirect: "manual", client });
+  return Object.assign(send, { idle: () => 0, close: () => client?.close() });
+}
+
+/** The connections to one origin. */
+class Pool {
+  #idle: Connection[] = [];
+  #busy = new Set<Connection>();
+  #closed = false;
+
+  constructor(readonly url: URL, readonly opts: PooledFetchOptions) {}
+
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  async send(url: URL, init: RequestInit): Promise<Response> {
+    const method = (init.method ?? "GET").toUpperCase();
+    const request = encodeRequest(method, url, init);
+    const signal = init.signal ?? undefined;
+    signal?.throwIfAborted();
+    for (;;) {
+      const conn = this.#take() ?? await this.#open(signal);
+      const reused = conn.uses > 0;
+      const onAbort = () => conn.close();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        const answer = await conn.exchange(request, method);
+        return this.#respond(conn, answer, signal, onAbort);
+      } catch (err) {
+        signal?.removeEventListener("abort", onAbort);
+        this.#drop(conn);
+        if (signal?.aborted) throw signal.reason;
+        const again = reused && conn.nothingReceived &&
+          (conn.nothingWritten || method === "GET" || method === "HEAD");
+        if (!again) throw networkError(url, err);
+      }
+    }
+  }
+
+  /** The answer as a Response; the connection goes back to the pool once its body is read. */
+  async #respond(
+    conn: Connection,
+    answer: Answer,
+    signal: AbortSignal | undefined,
+    onAbort: () => void,
+  ): Promise<Response> {
+    const done = (reusable: boolean) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (reusable && answer.keepAlive) this.#release(conn);
+      else this.#drop(conn);
+    };
+    const head = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
+    if (!answer.body) {
+      done(true);
+      return new Response(null, head);
+    }
+    const read = answer.body;
+    const first: Uint8Array<ArrayBuffer>[] = [];
+    let size = 0;
+    try {
+      for (let chunk; size <= READ_AHEAD_BYTES && (chunk = await read()) !== null;) {
+        first.push(chunk);
+        size += chunk.length;
+      }
+    } catch (err) {
+      done(false);
+      if (signal?.aborted) throw signal.reason;
+      throw networkError(this.url, err);
+    }
+    if (size <= READ_AHEAD_BYTES) {
+      done(true);
+      return new Response(concat(first, size), head);
+    }
+    const stream = new ReadableStream<Uint8Array>({
+      type: "bytes",
+      async pull(controller) {
+        const chunk = first.shift() ?? await read().catch((err) => {
+          done(false);
+          throw signal?.aborted ? signal.reason : networkError(conn.url, err);
+        });
+        if (chunk === null) {
+          done(true);
+          controller.close();
+        } else controller.enqueue(chunk);
+      },
+      cancel: () => done(false),
+    });
+    return new Response(stream, head);
+  }
+
+  #take(): Connection | undefined {
+    const now = performance.now();
+    for (let conn; (conn = this.#idle.pop());) {
+      if (conn.alive && now - conn.idleSince < (this.opts.idleMs ?? 4_000)) {
+        this.#busy.add(conn);
+        return conn;
+      }
+      conn.close();
+    }
+  }
+
+  async #open(signal?: AbortSignal): Promise<Connection> {
+    const { hostname, port, protocol } = this.url;
+    const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+    const { caCerts, cert, key } = this.opts;
+    let socket: Deno.Conn;
+    try {
+      socket = protocol === "https:"
+        ? await Deno.connectTls({
+          hostname: host,
+          port: Number(port || 443),
+          caCerts,
+          ...(cert && key ? { cert, key } : {}),
+        })
+        : await Deno.connect({ hostname: host, port: Number(port || 80) });
+    } catch (err) {
+      throw networkError(this.url, err);
+    }
+    const conn = new Connection(socket, this.url, () => this.#forget(conn));
+    if (this.#closed || signal?.aborted) {
+      conn.close();
+      signal?.throwIfAborted();
+      throw networkError(this.url, new Error("client closed"));
+    }
+    this.#busy.add(conn);
+    return conn;
+  }
+
+  #release(conn: Connection): void {
+    this.#busy.delete(conn);
+    if (this.#closed || this.#idle.length >= (this.opts.maxIdle ?? 64)) return conn.close();
+    conn.idle();
+    this.#idle.push(conn);
+  }
+
+  #drop(conn: Connection): void {
+    this.#busy.delete(conn);
+    conn.close();
+  }
+
+  /** A connection that ended by itself while idle. */
+  #forget(conn: Connection): void {
+    const at = this.#idle.indexOf(conn);
+    if (at >= 0) this.#idle.splice(at, 1);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const conn of [...this.#idle, ...this.#busy]) conn.close();
+    this.#idle = [];
+    this.#busy.clear();
+  }
+}
+
+/** A request's bytes. */
+function encodeRequest(method: string, url: URL, init: RequestInit): Uint8Array {
+  const { body, type } = encodeBody(init.body);
+  let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+  let typed = false;
+  const add = (name: string, value: string) => {
+    if (/[\r\n]/.test(name + value)) throw new TypeError(`invalid header ${name}`);
+    const lower = name.toLowerCase();
+    if (lower === "host" || lower === "content-length" || lower === "connection") return;
+    if (lower === "content-type") typed = true;
+    head += `${name}: ${value}\r\n`;
+  };
+  const headers = init.headers ?? {};
+  if (headers instanceof Headers || Array.isArray(headers)) {
+    for (const [name, value] of headers) add(name, value);
+  } else for (const [name, value] of Object.entries(headers)) add(name, value);
+  if (type && !typed) head += `content-type: ${type}\r\n`;
+  if (body || method === "POST" || method === "PUT" || method === "PATCH") {
+    head += `content-length: ${body?.length ?? 0}\r\n`;
+  }
+  const bytes = encoder.encode(head + "\r\n");
+  if (!body?.length) return bytes;
+  const all = new Uint8Array(bytes.length + body.length);
+  all.set(bytes);
+  all.set(body, bytes.length);
+  return all;
+}
+
+function encodeBody(body: RequestInit["body"]): { body?: Uint8Array; type?: string } {
+  if (body === undefined || body === null) return {};
+  if (typeof body === "string") {
+    return { body: encoder.encode(body), type: "text/plain;charset=UTF-8" };
+  }
+  if (body instanceof URLSearchParams) {
+    return {
+      body: encoder.encode(body.toString()),
+      type: "application/x-www-form-urlencoded;charset=UTF-8",
+    };
+  }
+  if (body instanceof Uint8Array) return { body };
+  throw new TypeError("pooledFetch sends string, Uint8Array or URLSearchParams bodies only");
+}
+
+/** A status and headers, with a reader of the body (null: none). */
+interface Answer {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  keepAlive: boolean;
+  body?: () => Promise<Uint8Array<ArrayBuffer> | null>;
+}
+
+/** One connection: one exchange at a time, its unread bytes kept between reads. */
+class Connection {
+  /** Exchanges completed on it. */
+  uses = 0;
+  alive = true;
+  idleSince = 0;
+  nothingWritten = true;
+  nothingReceived = true;
+  #buf = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
+  /** The read pending while idle (it watches for the server closing), resumed by the next use. */
+  #pending?: Promise<number | null>;
+
+  constructor(
+    readonly socket: Deno.Conn,
+    readonly url: URL,
+    readonly onEnded: () => void,
+  ) {}
+
+  async exchange(request: Uint8Array, method: string): Promise<Answer> {
+    this.nothingWritten = true;
+    this.nothingReceived = true;
+    for (let at = 0; at < request.length;) {
+      at += await this.socket.write(request.subarray(at));
+      this.nothingWritten = false;
+    }
+    for (;;) {
+      const head = await this.#head();
+      this.nothingReceived = false;
+      const answer = parseHead(head);
+      if (answer.status >= 100 && answer.status < 200) continue; // informational
+      this.uses++;
+      const length = answer.headers.find(([n]) => n === "content-length")?.[1];
+      const chunked = answer.headers.some(([n, v]) =>
+        n === "transfer-encoding" && /chunked/i.test(v)
+      );
+      if (method === "HEAD" || answer.status === 204 || answer.status === 304) return answer;
+      if (chunked) answer.body = this.#chunked();
+      else if (length !== undefined) {
+        const n = Number(length);
+        if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bad content-length ${length}`);
+        if (n > 0) answer.body = this.#sized(n);
+      } else {
+        // Delimited by the end of the connection: never reused.
+        answer.keepAlive = false;
+        answer.body = this.#untilEnd();
+      }
+      return answer;
+    }
+  }
+
+  /** Parked in the pool: a read stays pending to see the server close it. */
+  idle(): void {
+    this.idleSince = performance.now();
+    const pending = this.#pending = this.#read();
+    // Settled while still idle: the server closed it, or sent bytes nobody asked for.
+    const ended = () => {
+      if (this.#pending === pending) this.close();
+    };
+    pending.then(ended, ended);
+  }
+
+  close(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    try {
+      this.socket.close();
+    } catch {
+      // Closed already.
+    }
+    this.onEnded();
+  }
+
+  /** Reads more bytes after `#end`; null at the end of the stream. */
+  #read(): Promise<number | null> {
+    if (this.#end === this.#buf.length) {
+      // Full up to its end: move the unread bytes to the front, into a larger buffer when
+      // they fill more than half (a head or line is bounded by MAX_HEAD_BYTES).
+      const live = this.#end - this.#start;
+      if (live * 2 > this.#buf.length) {
+        const grown = new Uint8Array(this.#buf.length * 2);
+        grown.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = grown;
+      } else this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#start = 0;
+      this.#end = live;
+    }
+    return this.socket.read(this.#buf.subarray(this.#end));
+  }
+
+  /** More bytes into the buffer; rejects at the end of the stream. */
+  async #fill(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    const n = await (pending ?? this.#read());
+    if (n === null) throw new Error("connection closed by the server");
+    this.#end += n;
+  }
+
+  async #head(): Promise<string> {
+    let from = this.#start;
+    for (;;) {
+      const at = indexOfCrlfCrlf(this.#buf, Math.max(this.#start, from - 3), this.#end);
+      if (at >= 0) {
+        const head = latin1.decode(this.#buf.subarray(this.#start, at));
+        this.#start = at + 4;
+        return head;
+      }
+      if (this.#end - this.#start > MAX_HEAD_BYTES) throw new Error("answer head too large");
+      from = this.#end;
+      await this.#fill();
+    }
+  }
+
+  async #line(): Promise<string> {
+    for (;;) {
+      for (let i = this.#start; i + 1 < this.#end; i++) {
+        if (this.#buf[i] === 13 && this.#buf[i + 1] === 10) {
+          const line = latin1.decode(this.#buf.subarray(this.#start, i));
+          this.#start = i + 2;
+          return line;
+        }
+      }
+      if (this.#end - this.#start > MAX_HEAD_BYTES) throw new Error("chunk line too long");
+      await this.#fill();
+    }
+  }
+
+  /** Up to `max` buffered bytes (reading when none are), copied out. */
+  async #some(max: number): Promise<Uint8Array<ArrayBuffer>> {
+    if (this.#end === this.#start) await this.#fill();
+    const n = Math.min(max, this.#end - this.#start);
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return out;
+  }
+
+  #sized(length: number): () => Promise<Uint8Array<ArrayBuffer> | null> {
+    let left = length;
+    return async () => {
+      if (left === 0) return null;
+      const chunk = await this.#some(left);
+      left -= chunk.length;
+      return chunk;
+    };
+  }
+
+  #chunked(): () => Promise<Uint8Array<ArrayBuffer> | null> {
+    let left = 0;
+    let ended = false;
+    return async () => {
+      if (ended) return null;
+      if (left === 0) {
+        const size = parseInt(await this.#line(), 16);
+        if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad chunk size");
+        if (size === 0) {
+          // Trailers, up to the empty line that ends the answer.
+          while ((await this.#line()) !== "");
+          ended = true;
+          return null;
+        }
+        left = size;
+      }
+      const chunk = await this.#some(left);
+      left -= chunk.length;
+      if (left === 0 && (await this.#line()) !== "") throw new Error("bad chunk end");
+      return chunk;
+    };
+  }
+
+  #untilEnd(): () => Promise<Uint8Array<ArrayBuffer> | null> {
+    return async () => {
+      if (this.#end === this.#start) {
+        const n = await this.#read();
+        if (n === null) return null;
+        this.#end += n;
+      }
+      return this.#some(Infinity);
+    };
+  }
+}
+
+/** Status line and fields of an answer's head. */
+function parseHead(head: string): Answer {
+  const lines = head.split("\r\n");
+  const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
+  if (!status) throw new Error(`not an HTTP/1.1 answer: ${lines[0].slice(0, 100)}`);
+  const headers: [string, string][] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const colon = lines[i].indexOf(":");
+    if (colon <= 0) throw new Error("malformed answer header");
+    headers.push([lines[i].slice(0, colon).trim().toLowerCase(), lines[i].slice(colon + 1).trim()]);
+  }
+  const connection = headers.find(([n]) => n === "connection")?.[1].toLowerCase() ?? "";
+  const keepAlive = status[1] === "1"
+    ? !connection.includes("close")
+    : connection.includes("keep-alive");
+  return { status: Number(status[2]), statusText: status[3] ?? "", headers, keepAlive };
+}
+
+function indexOfCrlfCrlf(buf: Uint8Array, from: number, end: number): number {
+  for (let i = buf.indexOf(13, from); i >= 0 && i + 3 < end; i = buf.indexOf(13, i + 1)) {
+    if (buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+function concat(parts: Uint8Array<ArrayBuffer>[], size: number): Uint8Array<ArrayBuffer> {
+  if (parts.length === 1) return parts[0];
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/** What `fetch` rejects with when the network fails: a TypeError with the cause. */
+function networkError(url: URL, cause: unknown): TypeError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new TypeError(`error sending request for url (${url.origin}): ${why}`, { cause });
+}
