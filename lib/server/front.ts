@@ -65,6 +65,23 @@ export interface FrontServer {
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 
+/** Requests whose body the front had received whole before handing them over. */
+const wholeBodies = new WeakSet<Request>();
+
+/**
+ * Whether `req`'s body had arrived whole when the front handed it over (no deadline can
+ * apply to reading it): read before `req.body`, which turns the bytes into a stream.
+ *
+ * @example
+ * ```ts
+ * import { receivedWhole } from "./front.ts";
+ * receivedWhole(new Request("http://x/", { method: "POST", body: "{}" })); // false: not the front's
+ * ```
+ */
+export function receivedWhole(req: Request): boolean {
+  return wholeBodies.has(req);
+}
+
 /** A bare response, for refusals the handler never sees. */
 function rawResponse(status: string, body: string, extra = ""): Uint8Array {
   return encoder.encode(
@@ -183,7 +200,13 @@ export function serveFront(
           await input.write(rawResponse(head.status, `${head.message}\n`)).catch(() => {});
           return close();
         }
-        const body = head.framing === "none" ? undefined : new BodyReader(input, head.framing);
+        // A body already received whole (a delivery's usually is) is handed over as it is:
+        // a stream would cost more than the rest of the request.
+        const { framing } = head;
+        const whole = typeof framing === "object" && input.end - input.start >= framing.length
+          ? input.take(input.start + framing.length).slice()
+          : undefined;
+        const body = framing === "none" || whole ? undefined : new BodyReader(input, framing);
         if (body) {
           arm("body-timeout", bodyTimeoutMs);
           body.onEnd = disarm;
@@ -198,8 +221,9 @@ export function serveFront(
           request = new Request(`${scheme}://${head.headers.host || "localhost"}${head.target}`, {
             method: head.method,
             headers: head.headers,
-            body: body?.stream(),
+            body: whole ?? body?.stream(),
           });
+          if (whole) wholeBodies.add(request);
         } catch (err) {
           await input.write(
             rawResponse("400 Bad Request", `bad request: ${(err as Error).message}\n`),

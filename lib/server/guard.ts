@@ -8,6 +8,7 @@
 
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { redactPath } from "../webhook/sources/routes.ts";
+import { receivedWhole } from "./front.ts";
 
 /** Why an upload did not arrive whole. */
 export type UploadCutReason = "body-timeout" | "aborted";
@@ -101,9 +102,11 @@ export function guardHandler(
   const maxInFlight = opts.maxInFlight ?? 32;
   let inFlight = 0;
   return async (req) => {
-    if (!req.body) return await handler(req).catch((err) => failed(err, req));
+    // Before `req.body` is read, which makes a stream of a body held whole.
+    const whole = receivedWhole(req);
+    if (!whole && !req.body) return await handler(req).catch((err) => failed(err, req));
     if (inFlight >= maxInFlight) {
-      await req.body.cancel().catch(() => {});
+      if (!whole) await req.body!.cancel().catch(() => {});
       opts.onCut?.("busy");
       return text(503, `busy: ${maxInFlight} deliveries in progress, retry\n`, {
         "retry-after": "1",
@@ -111,7 +114,9 @@ export function guardHandler(
     }
     inFlight++;
     try {
-      const body = timedBody(req.body, performance.now() + bodyTimeoutMs);
+      // A body received whole needs no deadline.
+      if (whole) return await handler(req);
+      const body = timedBody(req.body!, performance.now() + bodyTimeoutMs);
       // Built from `req` (its method and headers): copying them by hand costs twice as much.
       return await handler(new Request(req, { body }));
     } catch (err) {

@@ -13,6 +13,7 @@ import {
   type CutReason,
   type FrontOptions,
   type FrontServer,
+  receivedWhole,
   serveFront,
 } from "../../lib/server/front.ts";
 import { guardHandler, type UploadCutReason } from "../../lib/server/guard.ts";
@@ -105,6 +106,36 @@ Deno.test("requests on a kept-alive connection, chunked and pipelined, are all s
     assert.ok(performance.now() - started >= 250, "kept open while idle");
     assert.deepEqual(cuts, ["header-timeout"]);
   });
+});
+
+Deno.test("a body received with its head is handed over whole; one still arriving is streamed", async () => {
+  const seen: [boolean, string][] = [];
+  await withServer(
+    async (port) => {
+      const conn = await connect(port);
+      await conn.write(
+        encoder.encode("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"),
+      );
+      await waitFor(() => seen.length === 1, "the first request handled");
+      await conn.write(
+        encoder.encode("POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab"),
+      );
+      await waitFor(() => seen.length === 2, "the second request handed over");
+      await conn.write(encoder.encode("cde"));
+      const answer = await readAll(conn);
+      assert.deepEqual(answer.match(/got (hello|abcde)/g), ["got hello", "got abcde"]);
+    },
+    {},
+    {
+      handler: async (req) => {
+        const entry: [boolean, string] = [receivedWhole(req), ""];
+        seen.push(entry);
+        entry[1] = await req.text();
+        return new Response(`got ${entry[1]}`);
+      },
+    },
+  );
+  assert.deepEqual(seen, [[true, "hello"], [false, "abcde"]]);
 });
 
 Deno.test("half a header block is cut off at the header deadline", async () => {
