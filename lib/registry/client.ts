@@ -855,8 +855,26 @@ function basicAuth(cred: RegistryCredential | undefined): string | undefined {
  * not the secret itself, so the cache keeps no secret past the token's own life.
  */
 function tokenCacheKey(host: string, path: string, cred?: RegistryCredential): string {
+  return JSON.stringify([host, path, credentialHash(cred)]);
+}
+
+/**
+ * Each credential's hash, once per credential object (credentials are not changed once made):
+ * hashing it for every request was a visible part of a delivery's CPU.
+ */
+const credentialHashes = new WeakMap<RegistryCredential, string>();
+const anonymousHash = hashOf(undefined);
+
+function credentialHash(cred: RegistryCredential | undefined): string {
+  if (!cred) return anonymousHash;
+  let hash = credentialHashes.get(cred);
+  if (hash === undefined) credentialHashes.set(cred, hash = hashOf(cred));
+  return hash;
+}
+
+function hashOf(cred: RegistryCredential | undefined): string {
   const secret = JSON.stringify([cred?.username, cred?.password, cred?.token]);
-  return JSON.stringify([host, path, createHash("sha256").update(secret).digest("base64")]);
+  return createHash("sha256").update(secret).digest("base64");
 }
 
 function checkName(
