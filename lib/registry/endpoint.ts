@@ -35,9 +35,21 @@ export function isInsecureHost(host: string, insecureHosts: readonly string[]): 
  * ```
  */
 export function hostGlobMatches(glob: string, host: string): boolean {
-  const parts = glob.toLowerCase().split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${parts.join("[^.:]*")}$`).test(host.toLowerCase());
+  let pattern = globPatterns.get(glob);
+  if (!pattern) {
+    const parts = glob.toLowerCase().split("*").map((p) =>
+      p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    );
+    pattern = new RegExp(`^${parts.join("[^.:]*")}$`);
+    // Globs come from the operator's configuration: a few. Bounded all the same.
+    if (globPatterns.size >= 256) globPatterns.clear();
+    globPatterns.set(glob, pattern);
+  }
+  return pattern.test(host.toLowerCase());
 }
+
+/** Each glob's pattern, compiled once: compiling it for every request showed in profiles. */
+const globPatterns = new Map<string, RegExp>();
 
 /**
  * The base URL (origin) for registry `host`: `http://` for `insecureHosts` (see

@@ -229,21 +229,36 @@ function containerImage(
   c: { name?: string; image?: string },
 ): ContainerImage {
   const image = c.image ?? "";
-  let ref: ImageReference | undefined;
+  const { ref, repository } = referenceOf(image);
+  return { section, index, name: intern(c.name ?? ""), image, ref, repository };
+}
+
+/**
+ * Recent images, parsed: a workload written is read from the write's answer and from the watch
+ * event it brings, with the same images. The parts are shared (never changed). Emptied when
+ * full: a few hundred kB at most.
+ */
+const recentRefs = new Map<string, { ref?: ImageReference; repository?: string }>();
+const MAX_RECENT_REFS = 1_024;
+
+function referenceOf(image: string): { ref?: ImageReference; repository?: string } {
+  let known = recentRefs.get(image);
+  if (known) return known;
   try {
     const { host, path, tag, digest } = parseReference(image);
-    ref = { host: intern(host), path: intern(path), tag: intern(tag), digest: intern(digest) };
+    const ref = {
+      host: intern(host),
+      path: intern(path),
+      tag: intern(tag),
+      digest: intern(digest),
+    };
+    known = { ref, repository: intern(referenceRepository(ref)) };
   } catch {
-    ref = undefined;
+    known = {};
   }
-  return {
-    section,
-    index,
-    name: intern(c.name ?? ""),
-    image,
-    ref,
-    repository: ref && intern(referenceRepository(ref)),
-  };
+  if (recentRefs.size >= MAX_RECENT_REFS) recentRefs.clear();
+  recentRefs.set(image, known);
+  return known;
 }
 
 /**
