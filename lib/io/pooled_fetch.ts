@@ -12,7 +12,7 @@
  *   through Deno's `fetch`, which honours them and `NO_PROXY`.
  *
  * An idle connection keeps a read pending, so one the server closes leaves the pool at once;
- * one idle longer than `idleMs` is closed rather than reused. A request that fails on a reused
+ * one idle for `idleMs` is closed. A request that fails on a reused
  * connection before any byte of its answer arrived is sent once more on a new one when it is a
  * `GET` or `HEAD`, or when it could not be written at all.
  *
@@ -110,9 +110,11 @@ function viaFetch(opts: PooledFetchOptions): PooledFetch {
 
 /** The connections to one origin. */
 class Pool {
+  /** Oldest first. */
   #idle: Connection[] = [];
   #busy = new Set<Connection>();
   #closed = false;
+  #sweep?: ReturnType<typeof setTimeout>;
 
   constructor(readonly url: URL, readonly opts: PooledFetchOptions) {}
 
@@ -238,6 +240,25 @@ class Pool {
     if (this.#closed || this.#idle.length >= (this.opts.maxIdle ?? 64)) return conn.close();
     conn.idle();
     this.#idle.push(conn);
+    this.#armSweep();
+  }
+
+  /**
+   * Closes connections idle past `idleMs`, on one timer per pool that runs while any is idle
+   * (the list is oldest first): servers that keep idle connections for long are not held.
+   */
+  #armSweep(): void {
+    if (this.#sweep !== undefined) return;
+    const idleMs = this.opts.idleMs ?? 4_000;
+    const sweep = this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      const now = performance.now();
+      while (this.#idle.length > 0 && now - this.#idle[0].idleSince >= idleMs) {
+        this.#idle.shift()!.close();
+      }
+      if (this.#idle.length > 0) this.#armSweep();
+    }, idleMs);
+    Deno.unrefTimer(sweep);
   }
 
   #drop(conn: Connection): void {
@@ -253,6 +274,7 @@ class Pool {
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#sweep);
     for (const conn of [...this.#idle, ...this.#busy]) conn.close();
     this.#idle = [];
     this.#busy.clear();

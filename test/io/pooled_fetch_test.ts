@@ -217,6 +217,21 @@ Deno.test("a connection the server closed while idle is not reused", async () =>
   }
 });
 
+Deno.test("a connection idle for idleMs is closed", async () => {
+  const server = scriptedServer(() => ({ raw: ok('"ok"') }));
+  const send = pooledFetch({ idleMs: 50 });
+  try {
+    await (await send(new URL(`${server.url}/a`))).json();
+    assert.equal(send.idle(), 1);
+    await waitFor(() => send.idle() === 0, "the idle connection closed");
+    assert.equal(await (await send(new URL(`${server.url}/b`))).json(), "ok");
+    assert.equal(server.connections(), 2);
+  } finally {
+    send.close();
+    await server.stop();
+  }
+});
+
 Deno.test("a reused connection lost before any answer: a GET is sent again, a PATCH is not", async () => {
   let dropNext = false;
   const server = scriptedServer(() => {
