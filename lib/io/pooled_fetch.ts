@@ -25,6 +25,30 @@ export const READ_AHEAD_BYTES = 256 * 1024;
 /** Longest header block or chunk-size line accepted from a server. */
 const MAX_HEAD_BYTES = 64 * 1024;
 
+/** Most `1xx` answers before the final one, and trailer lines after a chunked body. */
+const MAX_INFORMATIONAL = 8;
+const MAX_TRAILERS = 64;
+
+/** `connecting`, or the signal's reason once it aborts (a late connection is closed). */
+async function untilAborted<T extends Deno.Conn>(
+  connecting: Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (!signal) return await connecting;
+  signal.throwIfAborted();
+  const aborted = Promise.withResolvers<never>();
+  const onAbort = () => aborted.reject(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.race([connecting, aborted.promise]);
+  } catch (err) {
+    connecting.then((conn) => conn.close(), () => {});
+    throw err;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /** Options of {@linkcode pooledFetch}. */
 export interface PooledFetchOptions {
   /** Root certificates (PEM) trusted besides the default ones. */
@@ -70,7 +94,9 @@ const latin1 = new TextDecoder("latin1");
 export function pooledFetch(opts: PooledFetchOptions = {}): PooledFetch {
   if (proxied()) return viaFetch(opts);
   const pools = new Map<string, Pool>();
+  let closed = false;
   const send = (input: string | URL, init: RequestInit = {}) => {
+    if (closed) return Promise.reject(new TypeError("pooledFetch: closed"));
     const url = typeof input === "string" ? new URL(input) : input;
     let pool = pools.get(url.origin);
     if (!pool) pools.set(url.origin, pool = new Pool(url, opts));
@@ -79,6 +105,7 @@ export function pooledFetch(opts: PooledFetchOptions = {}): PooledFetch {
   return Object.assign(send, {
     idle: () => pools.values().reduce((n, pool) => n + pool.idle, 0),
     close() {
+      closed = true;
       for (const pool of pools.values()) pool.close();
       pools.clear();
     },
@@ -155,13 +182,14 @@ class Pool {
   ): Promise<Response> {
     const done = (reusable: boolean) => {
       signal?.removeEventListener("abort", onAbort);
-      if (reusable && answer.keepAlive) this.#release(conn);
+      // Bytes left after the answer (a server sending more than it said): never reused.
+      if (reusable && answer.keepAlive && conn.drained) this.#release(conn);
       else this.#drop(conn);
     };
     const head = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
     if (!answer.body) {
       done(true);
-      return new Response(null, head);
+      return this.#response(null, head);
     }
     const read = answer.body;
     const first: Uint8Array<ArrayBuffer>[] = [];
@@ -178,7 +206,7 @@ class Pool {
     }
     if (size <= READ_AHEAD_BYTES) {
       done(true);
-      return new Response(concat(first, size), head);
+      return this.#response(concat(first, size), head);
     }
     const stream = new ReadableStream<Uint8Array>({
       type: "bytes",
@@ -194,7 +222,17 @@ class Pool {
       },
       cancel: () => done(false),
     });
-    return new Response(stream, head);
+    return this.#response(stream, head);
+  }
+
+  /** The Response, or a network error for an answer fetch would not make one of (a 600). */
+  #response(body: BodyInit | null, head: ResponseInit): Response {
+    try {
+      return new Response(body, head);
+    } catch (err) {
+      if (body instanceof ReadableStream) body.cancel().catch(() => {});
+      throw networkError(this.url, err);
+    }
   }
 
   #take(): Connection | undefined {
@@ -215,14 +253,18 @@ class Pool {
     let socket: Deno.Conn;
     try {
       socket = protocol === "https:"
-        ? await Deno.connectTls({
-          hostname: host,
-          port: Number(port || 443),
-          caCerts,
-          ...(cert && key ? { cert, key } : {}),
-        })
-        : await Deno.connect({ hostname: host, port: Number(port || 80) });
+        ? await untilAborted(
+          Deno.connectTls({
+            hostname: host,
+            port: Number(port || 443),
+            caCerts,
+            ...(cert && key ? { cert, key } : {}),
+          }),
+          signal,
+        )
+        : await Deno.connect({ hostname: host, port: Number(port || 80), signal });
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       throw networkError(this.url, err);
     }
     const conn = new Connection(socket, this.url, () => this.#forget(conn));
@@ -286,11 +328,13 @@ function encodeRequest(method: string, url: URL, init: RequestInit): Uint8Array 
   const { body, type } = encodeBody(init.body);
   let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   let typed = false;
+  let named = false;
   const add = (name: string, value: string) => {
     if (/[\r\n]/.test(name + value)) throw new TypeError(`invalid header ${name}`);
     const lower = name.toLowerCase();
     if (lower === "host" || lower === "content-length" || lower === "connection") return;
     if (lower === "content-type") typed = true;
+    if (lower === "user-agent") named = true;
     head += `${name}: ${value}\r\n`;
   };
   const headers = init.headers ?? {};
@@ -298,6 +342,8 @@ function encodeRequest(method: string, url: URL, init: RequestInit): Uint8Array 
     for (const [name, value] of headers) add(name, value);
   } else for (const [name, value] of Object.entries(headers)) add(name, value);
   if (type && !typed) head += `content-type: ${type}\r\n`;
+  // Registries and the firewalls before them may refuse a request that names no agent.
+  if (!named) head += "user-agent: argoos\r\n";
   if (body || method === "POST" || method === "PUT" || method === "PATCH") {
     head += `content-length: ${body?.length ?? 0}\r\n`;
   }
@@ -360,19 +406,26 @@ class Connection {
       at += await this.socket.write(request.subarray(at));
       this.nothingWritten = false;
     }
-    for (;;) {
+    for (let informational = 0;; informational++) {
       const head = await this.#head();
       this.nothingReceived = false;
       const answer = parseHead(head);
-      if (answer.status >= 100 && answer.status < 200) continue; // informational
+      if (answer.status >= 100 && answer.status < 200) {
+        if (informational >= MAX_INFORMATIONAL) throw new Error("too many 1xx answers");
+        continue;
+      }
       this.uses++;
       const length = answer.headers.find(([n]) => n === "content-length")?.[1];
       const chunked = answer.headers.some(([n, v]) =>
         n === "transfer-encoding" && /chunked/i.test(v)
       );
       if (method === "HEAD" || answer.status === 204 || answer.status === 304) return answer;
-      if (chunked) answer.body = this.#chunked();
-      else if (length !== undefined) {
+      if (chunked) {
+        // Chunks frame the body whatever a Content-Length says (RFC 9112, 6.3): a reader
+        // trusting the length would take a body of any size under its cap.
+        answer.headers = answer.headers.filter(([n]) => n !== "content-length");
+        answer.body = this.#chunked();
+      } else if (length !== undefined) {
         const n = Number(length);
         if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bad content-length ${length}`);
         if (n > 0) answer.body = this.#sized(n);
@@ -383,6 +436,11 @@ class Connection {
       }
       return answer;
     }
+  }
+
+  /** Whether every byte received was taken. */
+  get drained(): boolean {
+    return this.#start === this.#end;
   }
 
   /** Parked in the pool: a read stays pending to see the server close it. */
@@ -433,33 +491,40 @@ class Connection {
     this.#end += n;
   }
 
-  async #head(): Promise<string> {
-    let from = this.#start;
-    for (;;) {
-      const at = indexOfCrlfCrlf(this.#buf, Math.max(this.#start, from - 3), this.#end);
+  /** Takes the bytes up to `to`; an empty buffer starts again at its front. */
+  #advance(to: number): void {
+    this.#start = to;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+  }
+
+  /**
+   * The bytes up to `delimiter` (taken with it), searched once each: the bytes already looked
+   * at are counted from `#start`, since a read may move them to the front of the buffer.
+   */
+  async #until(delimiter: "\r\n\r\n" | "\r\n", tooLong: string): Promise<string> {
+    const width = delimiter.length;
+    for (let looked = 0;;) {
+      const from = this.#start + Math.max(0, looked - (width - 1));
+      const at = width === 4
+        ? indexOfCrlfCrlf(this.#buf, from, this.#end)
+        : indexOfCrlf(this.#buf, from, this.#end);
       if (at >= 0) {
-        const head = latin1.decode(this.#buf.subarray(this.#start, at));
-        this.#start = at + 4;
-        return head;
+        const text = latin1.decode(this.#buf.subarray(this.#start, at));
+        this.#advance(at + width);
+        return text;
       }
-      if (this.#end - this.#start > MAX_HEAD_BYTES) throw new Error("answer head too large");
-      from = this.#end;
+      looked = this.#end - this.#start;
+      if (looked > MAX_HEAD_BYTES) throw new Error(tooLong);
       await this.#fill();
     }
   }
 
-  async #line(): Promise<string> {
-    for (;;) {
-      for (let i = this.#start; i + 1 < this.#end; i++) {
-        if (this.#buf[i] === 13 && this.#buf[i + 1] === 10) {
-          const line = latin1.decode(this.#buf.subarray(this.#start, i));
-          this.#start = i + 2;
-          return line;
-        }
-      }
-      if (this.#end - this.#start > MAX_HEAD_BYTES) throw new Error("chunk line too long");
-      await this.#fill();
-    }
+  #head(): Promise<string> {
+    return this.#until("\r\n\r\n", "answer head too large");
+  }
+
+  #line(): Promise<string> {
+    return this.#until("\r\n", "chunk line too long");
   }
 
   /** Up to `max` buffered bytes (reading when none are), copied out. */
@@ -467,8 +532,7 @@ class Connection {
     if (this.#end === this.#start) await this.#fill();
     const n = Math.min(max, this.#end - this.#start);
     const out = this.#buf.slice(this.#start, this.#start + n);
-    this.#start += n;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    this.#advance(this.#start + n);
     return out;
   }
 
@@ -492,7 +556,9 @@ class Connection {
         if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad chunk size");
         if (size === 0) {
           // Trailers, up to the empty line that ends the answer.
-          while ((await this.#line()) !== "");
+          for (let n = 0; (await this.#line()) !== ""; n++) {
+            if (n >= MAX_TRAILERS) throw new Error("too many trailers");
+          }
           ended = true;
           return null;
         }
@@ -533,6 +599,13 @@ function parseHead(head: string): Answer {
     ? !connection.includes("close")
     : connection.includes("keep-alive");
   return { status: Number(status[2]), statusText: status[3] ?? "", headers, keepAlive };
+}
+
+function indexOfCrlf(buf: Uint8Array, from: number, end: number): number {
+  for (let i = buf.indexOf(13, from); i >= 0 && i + 1 < end; i = buf.indexOf(13, i + 1)) {
+    if (buf[i + 1] === 10) return i;
+  }
+  return -1;
 }
 
 function indexOfCrlfCrlf(buf: Uint8Array, from: number, end: number): number {

@@ -101,8 +101,11 @@ export async function readBodyCapped(
   tooLarge: (declared?: number) => Error,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = await refuseDeclared(message, maxBytes, tooLarge);
-  // Before `body` is touched: reading it makes a stream of a body held whole.
-  if (declared >= 0) return new Uint8Array(await message.arrayBuffer());
+  // Before `body` is touched: reading it makes a stream of a body held whole. A length next to
+  // chunks does not bound the body (RFC 9112, 6.3): read chunk by chunk then.
+  if (declared >= 0 && !message.headers.has("transfer-encoding")) {
+    return new Uint8Array(await message.arrayBuffer());
+  }
   if (!message.body) return new Uint8Array();
   return await readCapped(message.body, maxBytes, () => tooLarge());
 }

@@ -217,6 +217,73 @@ Deno.test("a connection the server closed while idle is not reused", async () =>
   }
 });
 
+Deno.test("a hundred answers on one connection: heads and chunk lines across the buffer's end", async () => {
+  // Heads of 446 bytes: the 37th falls across the end of the 16 KiB buffer. Then chunked
+  // answers whose size lines fall there too.
+  const pad = "x".repeat(300);
+  const server = scriptedServer((req) => ({
+    raw: req.method === "HEAD"
+      ? "HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n" +
+        `docker-content-digest: sha256:${"a".repeat(64)}\r\nx-pad: ${pad}\r\n\r\n`
+      : "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
+        `${(401).toString(16)}\r\n${"y".repeat(401)}\r\n${(4).toString(16)}\r\nyyyy\r\n0\r\n\r\n`,
+  }));
+  const send = pooledFetch();
+  // A head or line lost across the end would leave the request waiting: it fails instead.
+  const signal = () => AbortSignal.timeout(5_000);
+  try {
+    for (let i = 0; i < 60; i++) {
+      const head = await send(new URL(`${server.url}/h/${i}`), {
+        method: "HEAD",
+        signal: signal(),
+      });
+      assert.equal(head.headers.get("docker-content-digest"), `sha256:${"a".repeat(64)}`);
+    }
+    for (let i = 0; i < 40; i++) {
+      const res = await send(new URL(`${server.url}/g/${i}`), { signal: signal() });
+      assert.equal((await res.text()).length, 405);
+    }
+    // 100 requests: as many as the test server answers on one connection.
+    assert.equal(server.connections(), 1);
+  } finally {
+    send.close();
+    await server.stop();
+  }
+});
+
+Deno.test("edges: chunks win over a Content-Length; extra bytes end the connection; a 600 is a network error", async () => {
+  const server = scriptedServer((req) => {
+    switch (req.path) {
+      case "/both":
+        return {
+          raw: "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n" +
+            "a\r\n0123456789\r\n0\r\n\r\n",
+        };
+      case "/extra":
+        return { raw: "HTTP/1.1 204 No Content\r\n\r\nhello" };
+      case "/600":
+        return { raw: "HTTP/1.1 600 Odd\r\ncontent-length: 0\r\n\r\n" };
+      default:
+        return { raw: ok(JSON.stringify(req.headers["user-agent"])) };
+    }
+  });
+  const send = pooledFetch();
+  try {
+    const both = await send(new URL(`${server.url}/both`));
+    assert.equal(both.headers.get("content-length"), null, "the length chunks overrule is dropped");
+    assert.equal(await both.text(), "0123456789");
+    assert.equal((await send(new URL(`${server.url}/extra`))).status, 204);
+    // The bytes after the 204 are not taken for the next answer: a new connection.
+    assert.equal(await (await send(new URL(`${server.url}/ua`))).json(), "argoos");
+    assert.equal(server.connections(), 2);
+    await assert.rejects(send(new URL(`${server.url}/600`)), TypeError);
+  } finally {
+    send.close();
+    await server.stop();
+  }
+  await assert.rejects(send(new URL(`${server.url}/closed`)), TypeError);
+});
+
 Deno.test("a connection idle for idleMs is closed", async () => {
   const server = scriptedServer(() => ({ raw: ok('"ok"') }));
   const send = pooledFetch({ idleMs: 50 });

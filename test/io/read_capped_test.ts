@@ -41,3 +41,12 @@ Deno.test("readBodyCapped refuses a declared length over the cap, telling it", a
     /declared 5/,
   );
 });
+
+Deno.test("readBodyCapped counts the bytes of a chunked body, whatever length it declares", async () => {
+  const { stream, cancelled } = pieces(100);
+  const res = new Response(stream, {
+    headers: { "content-length": "3", "transfer-encoding": "chunked" },
+  });
+  await assert.rejects(readBodyCapped(res, 5, () => new Error("too large")), /too large/);
+  assert.equal(cancelled(), true);
+});
