@@ -183,7 +183,7 @@ export class RolloutTracker {
    * restart, on another replica, once evicted) counts from its first look, not from the record's
    * `startedAt` (it may have moved since): losing this only ever delays a failure.
    */
-  #progress = new Map<string, { startedAt: number; progress?: Progress }>();
+  #progress = new Map<string, Followed>();
 
   constructor(source: HealthSource, writer: GuardedWriter, opts: TrackerOptions) {
     this.#source = source;
@@ -272,7 +272,8 @@ export class RolloutTracker {
       });
       return { ...failed, action: revert ? "would-revert" : "report-only", changes: plan.changes };
     }
-    const changes = revert ? await this.#pinned(workload, record, plan.changes, view.pods) : [];
+    const ranSeen = this.#progress.get(keyOf(ref))?.ran;
+    const changes = revert ? await this.#pinned(workload, record, plan.changes, ranSeen) : [];
     const annotations: Record<string, string | null> = {
       ...(revert ? restored(workload, record, changes) : {}),
       [ROLLOUT_ANNOTATION]: null,
@@ -344,6 +345,7 @@ export class RolloutTracker {
     const suspended = kind === "CronJob" && (obj.spec as { suspend?: boolean })?.suspend === true;
     const jobs = kind === "CronJob" && !suspended ? await this.#source.jobs(obj) : [];
     const pods = suspended ? [] : await this.#source.pods(workload, jobs);
+    noteRan(followed, record, pods);
     return {
       kind,
       workload: obj as RolloutView["workload"],
@@ -361,19 +363,18 @@ export class RolloutTracker {
 
   /**
    * The revert's changes, each container back to the reference it had; one whose tag now names
-   * other content than ran carries the digest that ran: what the pods still running that
-   * reference report (`pods`, as this look read them), else the digest the record knew.
+   * other content than ran carries the digest that ran: the record's, else what the old pods
+   * showed at a look at this rollout (`seen`).
    */
   async #pinned(
     workload: Workload,
     record: RolloutRecord,
     changes: ImageChange[],
-    pods: readonly Pod[],
+    seen: ReadonlyMap<string, string> | undefined,
   ): Promise<ImageChange[]> {
-    const still = podDigests(pods, new Map(changes.map((c) => [c.container.name, c.to])));
     return await Promise.all(changes.map(async (change) => {
-      const ran = still.get(change.container.name) ??
-        record.containers.find((c) => sameContainer(c, change.container))?.ran;
+      const ran = record.containers.find((c) => sameContainer(c, change.container))?.ran ??
+        seen?.get(change.container.name);
       // Nothing to pin: what ran is unknown, or the reference carries a digest already.
       if (revertTarget(change.to, ran, undefined) === change.to) return change;
       const now = await this.#opts.tagDigest?.(workload, change.to).catch((error) => {
@@ -426,6 +427,32 @@ export class RolloutTracker {
     detail: Pick<WorkloadEvent, "changes" | "cause">,
   ) {
     this.#opts.events.record({ workload: w, reason, type, message, ...detail });
+  }
+}
+
+/** What a tracker remembers of a rollout it follows. */
+interface Followed {
+  startedAt: number;
+  progress?: Progress;
+  /**
+   * Per container the record knows no `ran` for: the digest its old pods (still on the image it
+   * goes back to) reported at a look, the first one seen.
+   */
+  ran?: Map<string, string>;
+}
+
+/**
+ * Notes in `followed` what the old pods run, for the containers whose `ran` the record does not
+ * know (the pods were not read when the rollout started). A digest that is the one written is
+ * never taken: an old pod restarted under a moved tag may have pulled the failed content.
+ */
+function noteRan(followed: Followed, record: RolloutRecord, pods: readonly Pod[]): void {
+  const unknown = record.containers.filter((c) => !c.ran && !followed.ran?.has(c.name));
+  if (unknown.length === 0 || pods.length === 0) return;
+  const seen = podDigests(pods, new Map(unknown.map((c) => [c.name, c.from])));
+  for (const c of unknown) {
+    const digest = seen.get(c.name);
+    if (digest && digest !== c.digest) (followed.ran ??= new Map()).set(c.name, digest);
   }
 }
 

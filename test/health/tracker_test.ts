@@ -649,10 +649,10 @@ Deno.test("a revert to a tag that now names other content pins what ran; the sta
   assert.equal(same.annotation("argoos.io/state"), state);
 });
 
-Deno.test("a revert pins what the pods still running the old image report, over the record", async () => {
+Deno.test("a revert pins what ran: the record's, else what the old pods report, never the failed digest", async () => {
   const ranThen = "sha256:" + "a".repeat(64);
   const ranNow = "sha256:" + "b".repeat(64);
-  const revertTo = async (recorded: string | undefined, oldPods: Pod[]) => {
+  const rollout = (recorded: string | undefined) => {
     const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2));
     obj.spec.template.spec.containers[0].image = `myapp:latest@${DIGEST}`;
     obj.metadata.annotations[ROLLOUT_ANNOTATION] = encodeRollout(record({
@@ -666,15 +666,12 @@ Deno.test("a revert pins what the pods still running the old image report, over 
         ...(recorded ? { ran: recorded } : {}),
       }],
     }));
-    const cluster = new FakeCluster(obj);
-    const crashing = crashPod();
-    crashing.spec!.containers[0].image = `myapp:latest@${DIGEST}`;
-    cluster.pods_ = [crashing, ...oldPods];
-    // The tag moved on: what failed is what it names now.
-    const { t } = tracker(cluster, { tagDigest: () => Promise.resolve(DIGEST) });
-    const got = await t.check(REF());
-    assert.equal(got.kind === "failed" && got.action, "reverted");
-    return cluster.image();
+    return obj;
+  };
+  const crashing = () => {
+    const pod = crashPod();
+    pod.spec!.containers[0].image = `myapp:latest@${DIGEST}`;
+    return pod;
   };
   const oldPod = (digest: string, image = "myapp:latest"): Pod => ({
     metadata: { name: "web-77aa-y1" },
@@ -689,18 +686,35 @@ Deno.test("a revert pins what the pods still running the old image report, over 
       }],
     },
   });
-  // Nothing recorded at the start (the pods were not read then): the old pods say it now.
+  // The tag moved on: what failed is what it names now.
+  const options = { tagDigest: () => Promise.resolve(DIGEST) };
+  const revertTo = async (recorded: string | undefined, oldPods: Pod[]) => {
+    const cluster = new FakeCluster(rollout(recorded));
+    cluster.pods_ = [crashing(), ...oldPods];
+    const got = await tracker(cluster, options).t.check(REF());
+    assert.equal(got.kind === "failed" && got.action, "reverted");
+    return cluster.image();
+  };
+  // Not read when the rollout started: the old pods say it.
   assert.equal(await revertTo(undefined, [oldPod(ranNow)]), `myapp:latest@${ranNow}`);
-  // They are the truth over what the record knew.
-  assert.equal(await revertTo(ranThen, [oldPod(ranNow)]), `myapp:latest@${ranNow}`);
-  // No old pod left (Recreate): the record's digest.
+  // Known when it started: that, whatever a pod restarted since pulled.
+  assert.equal(await revertTo(ranThen, [oldPod(ranNow)]), `myapp:latest@${ranThen}`);
   assert.equal(await revertTo(ranThen, []), `myapp:latest@${ranThen}`);
   // Pods of another image, or disagreeing, say nothing.
-  assert.equal(await revertTo(ranThen, [oldPod(ranNow, "other:1")]), `myapp:latest@${ranThen}`);
-  assert.equal(
-    await revertTo(ranThen, [oldPod(ranNow), oldPod(DIGEST)]),
-    `myapp:latest@${ranThen}`,
-  );
-  // Nothing known at all: back to the tag as it was.
-  assert.equal(await revertTo(undefined, []), "myapp:latest");
+  assert.equal(await revertTo(undefined, [oldPod(ranNow, "other:1")]), "myapp:latest");
+  assert.equal(await revertTo(undefined, [oldPod(ranNow), oldPod(ranThen)]), "myapp:latest");
+  // An old pod restarted under the moved tag runs the failed content: not what ran.
+  assert.equal(await revertTo(undefined, [oldPod(DIGEST)]), "myapp:latest");
+
+  // Seen at an earlier look, kept when the old pods are gone by the failing one (Recreate).
+  const cluster = new FakeCluster(rollout(undefined));
+  cluster.obj.status = deploymentStatus(0, 1, 1);
+  cluster.pods_ = [oldPod(ranNow)];
+  const { t } = tracker(cluster, options);
+  assert.equal((await t.check(REF())).kind, "progressing");
+  cluster.obj.status = deploymentStatus(1, 1, 2);
+  cluster.pods_ = [crashing()];
+  const got = await t.check(REF());
+  assert.equal(got.kind === "failed" && got.action, "reverted");
+  assert.equal(cluster.image(), `myapp:latest@${ranNow}`);
 });
