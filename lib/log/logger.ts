@@ -49,8 +49,18 @@ export function flushLog(): void {
   const bytes = encoder.encode(waiting.join("\n") + "\n");
   waiting = [];
   waitingChars = 0;
-  // A pipe may take less than asked of one write.
-  for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
+  try {
+    // A pipe may take less than asked of one write.
+    for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
+  } catch {
+    // stderr is gone (its reader exited): there is nowhere left to tell, and logging must
+    // never stop the service.
+  }
+}
+
+// The lines logged before an uncaught error or rejection ends the process are written first.
+for (const event of ["error", "unhandledrejection", "unload"]) {
+  globalThis.addEventListener?.(event, flushLog);
 }
 
 const stderrSink: Sink = (line, level) => {

@@ -64,3 +64,29 @@ Deno.test("flushLog writes what waits; 64 KiB waiting are written without waitin
   });
   assert.equal(seen.slice(1).flat().length, 1000);
 });
+
+Deno.test("lines waiting when an uncaught rejection ends the process are written first", async () => {
+  const logger = new URL("../../lib/log/logger.ts", import.meta.url).href;
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      script,
+      `import { Logger } from "${logger}";
+setTimeout(() => {
+  new Logger().info("the last words");
+  Promise.reject(new Error("crash"));
+}, 0);
+`,
+    );
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", script],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.notEqual(code, 0);
+    const lines = new TextDecoder().decode(stderr).split("\n").filter((l) => l.startsWith("{"));
+    assert.deepEqual(lines.map((l) => JSON.parse(l).msg), ["the last words"]);
+  } finally {
+    await Deno.remove(script);
+  }
+});
