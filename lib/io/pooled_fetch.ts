@@ -19,6 +19,8 @@
  * @module
  */
 
+import { concatBytes } from "./read_capped.ts";
+
 /** An answer's bytes read before it is handed over; a longer answer is streamed. */
 export const READ_AHEAD_BYTES = 256 * 1024;
 
@@ -206,7 +208,7 @@ class Pool {
     }
     if (size <= READ_AHEAD_BYTES) {
       done(true);
-      return this.#response(concat(first, size), head);
+      return this.#response(concatBytes(first, size), head);
     }
     const stream = new ReadableStream<Uint8Array>({
       type: "bytes",
@@ -613,17 +615,6 @@ function indexOfCrlfCrlf(buf: Uint8Array, from: number, end: number): number {
     if (buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
   }
   return -1;
-}
-
-function concat(parts: Uint8Array<ArrayBuffer>[], size: number): Uint8Array<ArrayBuffer> {
-  if (parts.length === 1) return parts[0];
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.length;
-  }
-  return all;
 }
 
 /** What `fetch` rejects with when the network fails: a TypeError with the cause. */

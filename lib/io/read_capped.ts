@@ -29,6 +29,24 @@ export async function readCapped(
     chunks.push(c);
     size += c.byteLength;
   }, signal);
+  return concatBytes(chunks, size);
+}
+
+/**
+ * The chunks one after the other, `size` bytes in all; a single chunk is returned as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concatBytes } from "./read_capped.ts";
+ * const bytes = concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])], 3);
+ * assert.deepEqual([...bytes], [1, 2, 3]);
+ * ```
+ */
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1 && chunks[0].buffer instanceof ArrayBuffer) {
+    return chunks[0] as Uint8Array<ArrayBuffer>;
+  }
   const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {

@@ -608,9 +608,11 @@ Deno.test("a revert the API server refuses is 'refused' (backed off by the queue
   assert.equal(cluster.image(), NEW);
 });
 
-Deno.test("a revert to a tag that now names other content pins what ran; the state names the pin", async () => {
-  const ran = "sha256:" + "a".repeat(64);
-  const state = JSON.stringify({ app: { image: "myapp:latest", digest: ran, written: true } });
+/**
+ * A Deployment whose failing rollout moved `myapp:latest` to the pushed content (DIGEST), its
+ * record knowing `ran` (or not), with `restore`.
+ */
+function latestRollout(ran?: string, restore?: Record<string, string | null>): Obj {
   const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2));
   obj.spec.template.spec.containers[0].image = `myapp:latest@${DIGEST}`;
   obj.metadata.annotations[ROLLOUT_ANNOTATION] = encodeRollout(record({
@@ -621,10 +623,17 @@ Deno.test("a revert to a tag that now names other content pins what ran; the sta
       from: "myapp:latest",
       to: `myapp:latest@${DIGEST}`,
       digest: DIGEST,
-      ran,
+      ...(ran ? { ran } : {}),
     }],
-    restore: { "argoos.io/state": state },
+    ...(restore ? { restore } : {}),
   }));
+  return obj;
+}
+
+Deno.test("a revert to a tag that now names other content pins what ran; the state names the pin", async () => {
+  const ran = "sha256:" + "a".repeat(64);
+  const state = JSON.stringify({ app: { image: "myapp:latest", digest: ran, written: true } });
+  const obj = latestRollout(ran, { "argoos.io/state": state });
   const pristine = structuredClone(obj);
   const cluster = new FakeCluster(obj);
   cluster.pods_ = [crashPod()];
@@ -652,22 +661,6 @@ Deno.test("a revert to a tag that now names other content pins what ran; the sta
 Deno.test("a revert pins what ran: the record's, else what the old pods report, never the failed digest", async () => {
   const ranThen = "sha256:" + "a".repeat(64);
   const ranNow = "sha256:" + "b".repeat(64);
-  const rollout = (recorded: string | undefined) => {
-    const obj = rolledOut("Deployment", deploymentStatus(1, 1, 2));
-    obj.spec.template.spec.containers[0].image = `myapp:latest@${DIGEST}`;
-    obj.metadata.annotations[ROLLOUT_ANNOTATION] = encodeRollout(record({
-      containers: [{
-        section: "containers",
-        index: 0,
-        name: "app",
-        from: "myapp:latest",
-        to: `myapp:latest@${DIGEST}`,
-        digest: DIGEST,
-        ...(recorded ? { ran: recorded } : {}),
-      }],
-    }));
-    return obj;
-  };
   const crashing = () => {
     const pod = crashPod();
     pod.spec!.containers[0].image = `myapp:latest@${DIGEST}`;
@@ -689,7 +682,7 @@ Deno.test("a revert pins what ran: the record's, else what the old pods report, 
   // The tag moved on: what failed is what it names now.
   const options = { tagDigest: () => Promise.resolve(DIGEST) };
   const revertTo = async (recorded: string | undefined, oldPods: Pod[]) => {
-    const cluster = new FakeCluster(rollout(recorded));
+    const cluster = new FakeCluster(latestRollout(recorded));
     cluster.pods_ = [crashing(), ...oldPods];
     const got = await tracker(cluster, options).t.check(REF());
     assert.equal(got.kind === "failed" && got.action, "reverted");
@@ -707,7 +700,7 @@ Deno.test("a revert pins what ran: the record's, else what the old pods report, 
   assert.equal(await revertTo(undefined, [oldPod(DIGEST)]), "myapp:latest");
 
   // Seen at an earlier look, kept when the old pods are gone by the failing one (Recreate).
-  const cluster = new FakeCluster(rollout(undefined));
+  const cluster = new FakeCluster(latestRollout());
   cluster.obj.status = deploymentStatus(0, 1, 1);
   cluster.pods_ = [oldPod(ranNow)];
   const { t } = tracker(cluster, options);

@@ -8,7 +8,7 @@ import {
 import { KubeconfigError } from "../../lib/kube/kubeconfig.ts";
 import { DEPLOYMENTS } from "../../lib/kube/resource.ts";
 import { serveStub } from "./stub_server.ts";
-import { makeCerts } from "./test_certs.ts";
+import { makeCerts, serveHttps } from "./test_certs.ts";
 
 type Named = { metadata: { name: string } };
 
@@ -47,13 +47,7 @@ ${extra}`;
 Deno.test("in-cluster: CA and service account token, re-read when the token rotates", async () => {
   const certs = await makeCerts();
   const seen: (string | null)[] = [];
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.serverCert,
-    key: certs.serverKey,
-    onListen() {},
-  }, (req) => {
+  const server = serveHttps(certs, (req) => {
     seen.push(req.headers.get("authorization"));
     return Response.json({ metadata: { name: "x" } });
   });

@@ -139,3 +139,29 @@ export async function makeCerts(): Promise<TestCerts> {
     remove: () => Deno.remove(dir, { recursive: true }),
   };
 }
+
+/**
+ * An HTTPS server on loopback with the server certificate the CA signed; stop it with
+ * `shutdown()`.
+ *
+ * @example
+ * ```ts
+ * import { makeCerts, serveHttps } from "./test_certs.ts";
+ * const certs = await makeCerts();
+ * const server = serveHttps(certs, () => new Response("ok"));
+ * await server.shutdown();
+ * await certs.remove();
+ * ```
+ */
+export function serveHttps(
+  certs: TestCerts,
+  handler: (req: Request) => Response | Promise<Response>,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: certs.serverCert,
+    key: certs.serverKey,
+    onListen() {},
+  }, handler);
+}

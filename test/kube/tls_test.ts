@@ -6,7 +6,7 @@ import { KubeClient } from "../../lib/kube/client.ts";
 import { resolveConnection } from "../../lib/kube/connection.ts";
 import { KubeApiError } from "../../lib/kube/errors.ts";
 import { DEPLOYMENTS } from "../../lib/kube/resource.ts";
-import { makeCerts, type TestCerts } from "./test_certs.ts";
+import { makeCerts, serveHttps, type TestCerts } from "./test_certs.ts";
 
 const noEnv = () => undefined;
 
@@ -51,13 +51,10 @@ async function mtlsServer(certs: TestCerts) {
 
 Deno.test("TLS: the kubeconfig CA is trusted, a wrong CA is refused", async () => {
   const certs = await makeCerts();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.serverCert,
-    key: certs.serverKey,
-    onListen() {},
-  }, (req) => Response.json({ metadata: { name: req.headers.get("authorization") } }));
+  const server = serveHttps(
+    certs,
+    (req) => Response.json({ metadata: { name: req.headers.get("authorization") } }),
+  );
   try {
     const url = `https://127.0.0.1:${server.addr.port}`;
     const kubeconfigPath = await kubeconfig(certs, url, "{ token: tls-token }");

@@ -6,7 +6,7 @@ import { credentialFor, parseDockerConfig } from "../../lib/registry/credentials
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { closedPort, type SeenRequest, startStub, type Stub } from "./stub_registry.ts";
 import { PLAIN_LOOPBACK } from "../support/loopback.ts";
-import { makeCerts } from "../kube/test_certs.ts";
+import { makeCerts, serveHttps } from "../kube/test_certs.ts";
 
 const DIGEST = "sha256:515067bec0af45ec93a68e8e9bf89fb2dd608a89e7a1537710e833245f4e13c4";
 
@@ -633,13 +633,10 @@ Deno.test("base URL: docker.io goes to registry-1.docker.io, other hosts over ht
 
 Deno.test("caCert: a registry whose certificate the CA signed is trusted; another CA's is refused", async () => {
   const certs = await makeCerts();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.serverCert,
-    key: certs.serverKey,
-    onListen() {},
-  }, () => new Response(null, { headers: { "Docker-Content-Digest": DIGEST } }));
+  const server = serveHttps(
+    certs,
+    () => new Response(null, { headers: { "Docker-Content-Digest": DIGEST } }),
+  );
   const host = `127.0.0.1:${server.addr.port}`;
   const trusting = new RegistryClient({ caCert: certs.ca });
   const other = new RegistryClient({ caCert: certs.otherCa });
