@@ -231,7 +231,10 @@ export class TagVerifier {
         if (!(err instanceof RegistryError && err.code === DIGEST_MISSING)) throw err;
       }
     }
-    return this.#remember(key, await this.#source.manifest(host, path, reference, cred, signal));
+    const found = await this.#source.manifest(host, path, reference, cred, signal);
+    // The pushed digest's text, kept by the facts already, is kept here too instead of a copy.
+    const shared = found.digest === expectDigest ? { ...found, digest: expectDigest } : found;
+    return this.#remember(key, shared);
   }
 
   /** `info` as the youngest entry of #seen, the oldest dropped past maxEntries. */
