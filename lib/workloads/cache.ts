@@ -215,12 +215,14 @@ export class WorkloadCache {
   #upsert(w: Workload, untold?: Change[]): void {
     const key = keyOf(w);
     const previous = this.#byKey.get(key);
-    this.#remove(key);
     this.#tombstones.delete(key);
+    // Replaced in place, and only the repositories that changed are moved: a deletion leaves
+    // a hole in a Map's (or Set's) table until it is rebuilt, and 10,000 rollouts each
+    // replacing their workload doubled the tables of both indexes (about 1.5 MB).
     this.#byKey.set(key, w);
-    const change: Change = [w, this.#expected.get(key) ?? previous];
-    if (untold) untold.push(change);
-    else this.#opts.onUpsert?.(...change);
+    for (const c of previous?.containers ?? []) {
+      if (c.repository && !usesRepository(w, c.repository)) this.#unlink(c.repository, key);
+    }
     for (const c of w.containers) {
       if (!c.repository) continue;
       const users = this.#byRepo.get(c.repository);
@@ -228,19 +230,24 @@ export class WorkloadCache {
       else if (typeof users !== "string") users.add(key);
       else if (users !== key) this.#byRepo.set(c.repository, new Set([users, key]));
     }
+    const change: Change = [w, this.#expected.get(key) ?? previous];
+    if (untold) untold.push(change);
+    else this.#opts.onUpsert?.(...change);
   }
 
   #remove(key: string): void {
     const old = this.#byKey.get(key);
     if (!old) return;
     this.#byKey.delete(key);
-    for (const c of old.containers) {
-      if (!c.repository) continue;
-      const users = this.#byRepo.get(c.repository);
-      if (users === key) this.#byRepo.delete(c.repository);
-      else if (typeof users === "object" && users.delete(key) && users.size === 1) {
-        this.#byRepo.set(c.repository, users.values().next().value!);
-      }
+    for (const c of old.containers) if (c.repository) this.#unlink(c.repository, key);
+  }
+
+  /** `key` no longer uses `repository`. */
+  #unlink(repository: string, key: string): void {
+    const users = this.#byRepo.get(repository);
+    if (users === key) this.#byRepo.delete(repository);
+    else if (typeof users === "object" && users.delete(key) && users.size === 1) {
+      this.#byRepo.set(repository, users.values().next().value!);
     }
   }
 
@@ -423,4 +430,9 @@ function compareResourceVersions(a: string, b: string): "newer" | "same" | "olde
   if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return "unknown";
   const [x, y] = [BigInt(a), BigInt(b)];
   return x > y ? "newer" : x < y ? "older" : "same";
+}
+
+/** Whether a container of `w` uses `repository`. */
+function usesRepository(w: Workload, repository: string): boolean {
+  return w.containers.some((c) => c.repository === repository);
 }

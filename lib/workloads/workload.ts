@@ -65,7 +65,7 @@ export interface Workload {
   /** Containers and init containers, with their images. */
   containers: ContainerImage[];
   /** Names of the image pull secrets and the service account, for registry credentials. */
-  imagePullSecrets: string[];
+  imagePullSecrets: readonly string[];
   /** The pod template's service account. */
   serviceAccountName: string;
   /**
@@ -212,7 +212,7 @@ export function readWorkload(kind: WorkloadKind, obj: KubeObject): Workload {
     annotations: ownAnnotations(meta.annotations),
     hasAnnotations: meta.annotations != null,
     containers,
-    imagePullSecrets: (pod.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
+    imagePullSecrets: pullSecretNames(pod.imagePullSecrets),
     serviceAccountName: pod.serviceAccountName || "default",
     selector: ownedSelector(kind, obj),
     ...progressDeadline(obj),
@@ -230,7 +230,15 @@ function containerImage(
 ): ContainerImage {
   const image = c.image ?? "";
   const { ref, repository } = referenceOf(image);
-  return { section, index, name: intern(c.name ?? ""), image, ref, repository };
+  return {
+    section,
+    index,
+    name: intern(c.name ?? ""),
+    // Interned like its parts: a sidecar's image is the same text in thousands of workloads.
+    image: intern(image),
+    ref,
+    repository,
+  };
 }
 
 /**
@@ -295,6 +303,13 @@ function specManager(entries: NonNullable<KubeObject["metadata"]>["managedFields
     if (!newest || at >= newest.at) newest = { manager: e.manager, at };
   }
   return newest ? { specManager: newest.manager } : {};
+}
+
+/** Shared by every workload without pull secrets of its own (most of them). */
+const NO_PULL_SECRETS: readonly string[] = Object.freeze([]);
+
+function pullSecretNames(secrets: PodSpecView["imagePullSecrets"]): readonly string[] {
+  return secrets?.length ? secrets.flatMap((s) => (s.name ? [s.name] : [])) : NO_PULL_SECRETS;
 }
 
 /** Shared by every workload without Argoos annotations (most of them): 57 bytes each saved. */

@@ -1,8 +1,9 @@
 /**
  * Every way the service is started gets the same V8 flags: the linear-time regexp engine that
- * tag patterns need, and a heap bound that fits the manifest's memory limit (README, "Memory"):
+ * tag patterns need, a heap bound that fits the manifest's memory limit (README, "Memory"):
  * without one V8 sizes its heap from the node's memory, or with DENO_USE_CGROUPS from the
- * whole limit, and the kernel kills the container before V8 collects.
+ * whole limit, and the kernel kills the container before V8 collects; and the start of V8's
+ * memory reducer, which gives back what the start-up listing grew.
  *
  * @module
  */

@@ -279,6 +279,25 @@ Deno.test("watch reassembles events split anywhere across chunks", async () => {
   }
 });
 
+Deno.test("watch reads events larger than its read buffer, in one reused buffer", async () => {
+  // Two-byte characters throughout: the reads end inside characters as well as inside events.
+  const events = [30_000, 70_000, 5].map((n, i) => ({
+    type: "MODIFIED",
+    object: { metadata: { name: `w${i}`, annotations: { note: "ü".repeat(n) } } },
+  }));
+  const body = new TextEncoder().encode(events.map((e) => JSON.stringify(e) + "\n").join(""));
+  const stub = serveStub(() => new Response(body));
+  try {
+    const got: WatchEvent<unknown>[] = [];
+    for await (const ev of new KubeClient(plainConnection(stub.url)).watch(DEPLOYMENTS, {})) {
+      got.push(ev);
+    }
+    assert.deepEqual(got, events);
+  } finally {
+    await stub.close();
+  }
+});
+
 Deno.test("watch yields a final event without trailing newline", async () => {
   const stub = serveStub(() =>
     new Response(chunked([`{"type":"ADDED","object":{"metadata":{"name":"a"}}}`]))

@@ -104,6 +104,41 @@ Deno.test("watch: ADDED, MODIFIED (image change re-indexes) and DELETED", async 
   });
 });
 
+Deno.test("watch: a change keeps the index of repositories other workloads share", async () => {
+  const sidecar = (name: string, app: string) =>
+    deployment({
+      name,
+      policy: "minor",
+      containers: [{ name: "app", image: app }, { name: "proxy", image: "nginx:1.27.0" }],
+    });
+  const seed = (c: FakeCluster) => {
+    c.fake.put(sidecar("web", "redis:7.2.0"));
+    c.fake.put(sidecar("api", "redis:7.2.0"));
+  };
+  await withCache(seed, {}, async (cache, c) => {
+    const names = (repository: string) => cache.byRepository(repository).map((w) => w.name).sort();
+    assert.deepEqual(names(NGINX), ["api", "web"]);
+    // A new tag of the app: both repositories stay indexed, with the changed workload's entry.
+    c.fake.put(sidecar("web", "redis:7.4.0"));
+    await waitFor(() => cache.get("Deployment/default/web")?.containers[0].image === "redis:7.4.0");
+    assert.deepEqual(names(REDIS), ["api", "web"]);
+    assert.equal(
+      cache.byRepository(REDIS).find((w) => w.name === "web")?.containers[0].image,
+      "redis:7.4.0",
+    );
+    // The sidecar dropped by one: the other is its repository's only user.
+    c.fake.put(deployment({
+      name: "web",
+      policy: "minor",
+      containers: [{ name: "app", image: "redis:7.4.0" }],
+    }));
+    await waitFor(() => cache.get("Deployment/default/web")?.containers.length === 1);
+    assert.deepEqual(names(NGINX), ["api"]);
+    assert.deepEqual(names(REDIS), ["api", "web"]);
+    assert.deepEqual(cache.repositories().sort(), [NGINX, REDIS]);
+  });
+});
+
 Deno.test("watch: a workload whose policy label is removed leaves the cache", async () => {
   await withCache((c) => void c.fake.put(web()), {}, async (cache, c) => {
     assert.equal(cache.size, 1);
