@@ -5,7 +5,7 @@
  */
 
 import { METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
-import { STATUS_PATHS } from "../status/handler.ts";
+import { STATUS_PATHS } from "../status/paths.ts";
 import type { RouteHandler } from "../webhook/handler.ts";
 import { matchRoute } from "../webhook/sources/routes.ts";
 

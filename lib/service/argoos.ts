@@ -15,13 +15,12 @@ import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
 import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
 import { KubeClient } from "../kube/client.ts";
 import { resolveConnection } from "../kube/connection.ts";
-import { LeaseLock } from "../leader/lease_lock.ts";
+import type { LeaseLock } from "../leader/lease_lock.ts";
 import { Logger } from "../log/logger.ts";
 import { ArgoosMetrics } from "../metrics/argoos_metrics.ts";
 import { Gauge, LabelledGauge } from "../metrics/registry.ts";
 import { LINEAR_ENGINE_FLAG, linearEngineAvailable } from "../policy/pattern.ts";
-import { Notifier } from "../notify/notifier.ts";
-import { Poller } from "../poll/poller.ts";
+import type { Poller } from "../poll/poller.ts";
 import { deliverPushes } from "../reconcile/deliver.ts";
 import type { RecordedPush } from "../image/push.ts";
 import { RepositoryFacts } from "../reconcile/facts.ts";
@@ -33,8 +32,6 @@ import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
 import { guardHandler } from "../server/guard.ts";
 import { routes } from "../server/routes.ts";
-import { DecisionStore } from "../status/decisions.ts";
-import { statusHandler } from "../status/handler.ts";
 import { type DeliveryOutcome, webhookHandler } from "../webhook/handler.ts";
 import { RECEIVER_ROUTES } from "../webhook/sources/routes.ts";
 import { FileToken, fixedToken } from "../webhook/token.ts";
@@ -122,14 +119,17 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const metrics = new ArgoosMetrics();
   const sinks = config.notify?.sinks ?? [];
   // A dry run decides nothing: no Events, no notifications.
+  // Features off load no code: the modules of notifications, the status page, the poll loop and
+  // its Lease are imported only when configured (each costs resident memory in every process).
   const notifier = sinks.length && !config.dryRun
-    ? new Notifier(sinks, {
+    ? new (await import("../notify/notifier.ts")).Notifier(sinks, {
       source: config.notify!.source,
       logger: log,
       onOutcome: (sink, outcome) => metrics.notifications.inc({ sink, outcome }),
     })
     : undefined;
-  const decisions = config.status ? new DecisionStore() : undefined;
+  const statusPage = config.status ? await import("../status/handler.ts") : undefined;
+  const decisions = statusPage && new (await import("../status/decisions.ts")).DecisionStore();
   // Notifications and the status page hear of each decision once, through the recorder's
   // de-duplication, even with Events off.
   const events = (config.events || notifier || decisions) && !config.dryRun
@@ -304,7 +304,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   let lease: LeaseLock | undefined;
   let poller: Poller | undefined;
   if (config.pollIntervalMs > 0) {
+    const { Poller } = await import("../poll/poller.ts");
     if (config.leader.enabled) {
+      const { LeaseLock } = await import("../leader/lease_lock.ts");
       lease = new LeaseLock(client, {
         namespace: config.leader.namespace,
         name: config.leader.name,
@@ -345,7 +347,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     webhooks,
     ready,
     metrics: () => metrics.registry.render(),
-    status: decisions && statusHandler({ cache, decisions, token: statusToken }),
+    status: decisions && statusPage?.statusHandler({ cache, decisions, token: statusToken }),
   });
   const guarded = guardHandler(handler, {
     logger: log,

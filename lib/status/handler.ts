@@ -14,9 +14,6 @@ import type { DecisionStore } from "./decisions.ts";
 import { renderStatusPage, STATUS_CSP } from "./render.ts";
 import { STATE_FILTERS, type WorkloadState, workloadStatuses } from "./view.ts";
 
-/** The paths the status handler answers. */
-export const STATUS_PATHS: ReadonlySet<string> = new Set(["/status", "/api/v1/workloads"]);
-
 /** Options of {@linkcode statusHandler}. */
 export interface StatusOptions {
   cache: Pick<WorkloadCache, "all">;
@@ -47,7 +44,7 @@ async function allowed(req: Request, token: TokenSource | undefined): Promise<bo
 const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
 
 /**
- * Answer a status request (`GET`/`HEAD` on one of {@linkcode STATUS_PATHS}).
+ * Answer a status request (`GET`/`HEAD` on one of the `STATUS_PATHS` of paths.ts).
  *
  * @example
  * ```ts
