@@ -27,6 +27,9 @@ export const READ_AHEAD_BYTES = 256 * 1024;
 /** Longest header block or chunk-size line accepted from a server. */
 const MAX_HEAD_BYTES = 64 * 1024;
 
+/** Origins kept before those with no connection open are forgotten. */
+const MAX_POOLS = 64;
+
 /** Most `1xx` answers before the final one, and trailer lines after a chunked body. */
 const MAX_INFORMATIONAL = 8;
 const MAX_TRAILERS = 64;
@@ -70,6 +73,8 @@ export interface PooledFetch {
   (input: string | URL, init?: RequestInit): Promise<Response>;
   /** Connections open and waiting for a request, over all origins. */
   idle(): number;
+  /** Origins it keeps a pool for (at most 64 past those with a connection open). */
+  origins(): number;
   /** Closes every connection; requests in flight fail. */
   close(): void;
 }
@@ -101,11 +106,18 @@ export function pooledFetch(opts: PooledFetchOptions = {}): PooledFetch {
     if (closed) return Promise.reject(new TypeError("pooledFetch: closed"));
     const url = typeof input === "string" ? new URL(input) : input;
     let pool = pools.get(url.origin);
-    if (!pool) pools.set(url.origin, pool = new Pool(url, opts));
+    if (!pool) {
+      // One pool per origin ever asked: those with no connection left go first.
+      if (pools.size >= MAX_POOLS) {
+        for (const [origin, p] of pools) if (p.empty) pools.delete(origin);
+      }
+      pools.set(url.origin, pool = new Pool(url, opts));
+    }
     return pool.send(url, init);
   };
   return Object.assign(send, {
     idle: () => pools.values().reduce((n, pool) => n + pool.idle, 0),
+    origins: () => pools.size,
     close() {
       closed = true;
       for (const pool of pools.values()) pool.close();
@@ -134,7 +146,7 @@ function viaFetch(opts: PooledFetchOptions): PooledFetch {
     : undefined;
   const send = (input: string | URL, init: RequestInit = {}) =>
     fetch(input, { ...init, redirect: "manual", client });
-  return Object.assign(send, { idle: () => 0, close: () => client?.close() });
+  return Object.assign(send, { idle: () => 0, origins: () => 0, close: () => client?.close() });
 }
 
 /** The connections to one origin. */
@@ -149,6 +161,11 @@ class Pool {
 
   get idle(): number {
     return this.#idle.length;
+  }
+
+  /** Whether it holds no connection. */
+  get empty(): boolean {
+    return this.#idle.length === 0 && this.#busy.size === 0;
   }
 
   async send(url: URL, init: RequestInit): Promise<Response> {

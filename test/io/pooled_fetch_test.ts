@@ -366,3 +366,16 @@ Deno.test("nothing listening: a TypeError naming the origin, as fetch rejects", 
     send.close();
   }
 });
+
+Deno.test("origins without a connection open are forgotten past 64: none kept for ever", async () => {
+  const servers = Array.from({ length: 70 }, () => scriptedServer(() => ({ raw: ok('"ok"') })));
+  const send = pooledFetch({ maxIdle: 0 });
+  try {
+    // maxIdle 0: each connection is closed once answered, so every pool is left empty.
+    for (const server of servers) await (await send(new URL(`${server.url}/`))).json();
+    assert.ok(send.origins() <= 65, `${send.origins()} origins kept`);
+  } finally {
+    send.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+});
