@@ -13,6 +13,7 @@ import { currentTag } from "../policy/candidates.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
 import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
 import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
+import { WhenQuiet } from "../async/when_quiet.ts";
 import { KubeClient } from "../kube/client.ts";
 import { resolveConnection } from "../kube/connection.ts";
 import type { LeaseLock } from "../leader/lease_lock.ts";
@@ -41,7 +42,15 @@ import { runningDigests } from "../workloads/running.ts";
 import { keyOf } from "../workloads/workload.ts";
 import type { ArgoosConfig } from "./config.ts";
 import { registryAccess } from "./credentials.ts";
+import { releaseFreeMemory } from "./free_memory.ts";
 import { heldReporter, listingRefusals, Rejections, reporter } from "./reporting.ts";
+
+/**
+ * How long the start, deliveries and poll cycles must have paused before the allocator's free
+ * memory is given back (see free_memory.ts): after V8's memory reducer has had its look (10 s
+ * after start, about 8 s after a burst's last full collection), so what it freed is free by then.
+ */
+const FREE_MEMORY_AFTER_MS = 15_000;
 
 /** Parts a caller (tests, benchmarks, embedders) may supply instead of the defaults. */
 export interface ArgoosDeps {
@@ -153,6 +162,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     metrics.registryRequests.inc({ host, status: String(status) });
   registry.onDroppedTags = (host, dropped) => metrics.droppedTags.inc({ host }, dropped);
   const stopping = new AbortController();
+  const afterWork = new WhenQuiet(releaseFreeMemory, FREE_MEMORY_AFTER_MS);
   const facts = new RepositoryFacts();
 
   const cache = new WorkloadCache(client, {
@@ -284,6 +294,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
     deadlineMs: config.deliveryDeadlineMs,
     onDelivery: (route: string, outcome: DeliveryOutcome, seconds: number) => {
+      afterWork.note();
       metrics.deliveries.inc({ route, outcome });
       // argoos_events_total keeps counting POST /event alone, as before the other routes.
       if (route === "distribution") metrics.events.inc({ outcome });
@@ -326,6 +337,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       logger: log,
       onListingRefused: listingRefusals(events),
       onCycle: (s) => {
+        afterWork.note();
         metrics.pollCycle.observe(s.seconds);
         // A plugin or helper still failing is reported again next cycle.
         external?.newCycle();
@@ -378,6 +390,8 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const url = `${scheme}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 
   cache.start();
+  // The start-up listing is the first burst of work.
+  cache.synced.then(() => stopping.signal.aborted || afterWork.note());
   lease?.start();
   poller?.start();
   if (!linearEngineAvailable()) {
@@ -413,6 +427,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
         await poller?.stop();
         await queue.stop();
         stopping.abort();
+        afterWork.stop();
         await lease?.stop();
         await cache.stop();
         await events?.flush();
