@@ -114,7 +114,7 @@ try {
     }
   }));
   const peak = await peakRss(load);
-  await load;
+  await load.finally(() => client.close());
   const seconds = (performance.now() - started) / 1000;
   const rollouts = await patches() - patchesBefore;
   const after = await settledRss();

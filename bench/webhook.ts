@@ -280,5 +280,6 @@ try {
   await argoos.stop();
   await cluster.stop();
   registryClient.close();
+  pushes.close();
 }
 console.log(JSON.stringify(result));

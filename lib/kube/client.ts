@@ -7,6 +7,7 @@
 
 import { linkSignals } from "../async/linked_signal.ts";
 import { timeoutSignal } from "../async/timeout_signal.ts";
+import { WhenQuiet } from "../async/when_quiet.ts";
 import { KubeApiError, networkReason } from "./errors.ts";
 import { resourcePath, type ResourceType } from "./resource.ts";
 
@@ -231,11 +232,9 @@ export class KubeClient {
     const silentMs = (opts.timeoutSeconds || SERVER_WATCH_TIMEOUT_SECONDS) * 1000 +
       this.#watchGraceMs;
     const silent = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const rearm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => silent.abort(), silentMs);
-    };
+    // Heard from: a clock read per chunk, not a timer.
+    const quiet = new WhenQuiet(() => silent.abort(), silentMs);
+    const rearm = () => quiet.note();
     const link = linkSignals(opts.signal, silent.signal);
     const signal = link.signal;
     rearm();
@@ -264,7 +263,7 @@ export class KubeClient {
         signal,
       );
     } finally {
-      clearTimeout(timer);
+      quiet.stop();
       link.unlink();
     }
   }

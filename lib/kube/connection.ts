@@ -12,6 +12,7 @@
 import { pooledFetch } from "../io/pooled_fetch.ts";
 import type { Connection } from "./client.ts";
 import { ExecCredentialError, ExecCredentialProvider } from "./exec_credential.ts";
+import { RetiredClients } from "./retired_clients.ts";
 import {
   KubeconfigError,
   type KubeconfigUser,
@@ -354,8 +355,7 @@ function makeConnection(
   let client = build(tls.cert, tls.key);
   let requests = pool(tls.cert, tls.key);
   let clientCert = tls.cert;
-  // Replaced clients may still carry an open watch or request; close them with the connection.
-  const retired: { close(): void }[] = [];
+  const retired = new RetiredClients();
   return {
     server,
     description,
@@ -368,8 +368,8 @@ function makeConnection(
     async authHeaders() {
       const creds = await source.get();
       if (creds.clientCert && creds.clientCert.cert !== clientCert) {
-        if (client) retired.push(client);
-        retired.push(requests);
+        if (client) retired.add(client);
+        retired.add(requests);
         client = build(creds.clientCert.cert, creds.clientCert.key);
         requests = pool(creds.clientCert.cert, creds.clientCert.key);
         clientCert = creds.clientCert.cert;
@@ -381,7 +381,7 @@ function makeConnection(
       client?.close();
       client = undefined;
       requests.close();
-      for (const c of retired.splice(0)) c.close();
+      retired.closeAll();
     },
   };
 }

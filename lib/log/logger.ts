@@ -121,8 +121,18 @@ export class Logger {
   #write(level: Level, msg: string, fields?: Fields): void {
     if (ORDER[level] < this.#min) return;
     const line = { time: new Date().toISOString(), level, msg, ...this.#base, ...fields };
-    this.#sink(JSON.stringify(line, errorReplacer), level);
+    // A replacer makes JSON.stringify call back for every value: only when an Error may be in.
+    this.#sink(JSON.stringify(line, flat(line) ? undefined : errorReplacer), level);
   }
+}
+
+/** Whether every field is a string, number, boolean or null (no Error can hide in it). */
+function flat(line: Fields): boolean {
+  for (const key in line) {
+    const value = line[key];
+    if (typeof value === "object" && value !== null) return false;
+  }
+  return true;
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

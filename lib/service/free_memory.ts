@@ -4,10 +4,14 @@
  * glibc's arenas, which return memory to the system only from their top: after the start-up
  * listing, or a run of deliveries, 7 to 18 MB of resident memory is free memory the allocator
  * keeps (`mallinfo2` read with gdb in bench:memory's set-up). JavaScript cannot ask for
- * `malloc_trim`; Deno calls `malloc_trim(0)` when a Worker ends, on Linux, so a worker that ends
- * at once does it: bench:memory's idle figure fell from 78.1-83.3 MB to 74.4-77.4 MB (four runs
- * each), and the figure after its deliveries by about 8 MB. It costs one new isolate for a few
- * ms on another thread, and a few MB of runtime code touched the first time.
+ * `malloc_trim`; Deno calls `malloc_trim(0)` when a Worker's thread ends, on Linux (its
+ * `runtime/ops/worker_host.rs`, since denoland/deno#26058: not a documented API, so should it
+ * stop, this costs a worker start and gives nothing back), so a worker that ends at once does
+ * it. Deno's other trim, on SIGUSR2, only works if `DENO_USR2_MEMORY_TRIM` was set before the
+ * process started, which a service cannot do for itself. Measured: bench:memory's idle figure
+ * fell from 78.1-83.3 MB to 74.4-77.4 MB (four runs each), and the figure after its deliveries
+ * by about 8 MB. It costs one new isolate for a few ms on another thread, and a few MB of
+ * runtime code touched the first time.
  *
  * @module
  */

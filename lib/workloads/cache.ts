@@ -381,18 +381,24 @@ export class WorkloadCache {
         for await (const ev of events) {
           received++;
           this.#failing.delete(id);
+          const m = ev.object.metadata ?? {};
+          const key = workloadKey(kind.type.kind, m.namespace ?? "", m.name ?? "");
           if (ev.type === "ADDED" || ev.type === "MODIFIED") {
+            // Held at this very version already (a write's answer comes before its event):
+            // nothing changed, nothing to read or tell.
+            if (m.resourceVersion && this.#byKey.get(key)?.resourceVersion === m.resourceVersion) {
+              resourceVersion = m.resourceVersion;
+              continue;
+            }
             const w = readWorkload(kind, ev.object);
             await loadParsersFor([w]);
             this.#upsert(w);
           } else if (ev.type === "DELETED") {
-            const m = ev.object.metadata ?? {};
-            const key = workloadKey(kind.type.kind, m.namespace ?? "", m.name ?? "");
             this.#remove(key);
             this.#bury(key, m.resourceVersion ?? "");
           }
           // Only once applied: a watch resumed after a failure above starts with this event.
-          resourceVersion = ev.object.metadata?.resourceVersion ?? resourceVersion;
+          resourceVersion = m.resourceVersion ?? resourceVersion;
         }
         if (signal.aborted) return;
         // A server (or proxy) that closes every watch at once would otherwise be hammered.

@@ -150,3 +150,32 @@ Deno.test("observe: an answer naming a parser not loaded yet (a range, a window)
   const out = new TextDecoder().decode(child.stdout).trim();
   assert.equal(out, "told: []", new TextDecoder().decode(child.stderr));
 });
+
+Deno.test("observe: the watch event of a write whose answer was observed is not told again", async () => {
+  const c = await startFakeCluster();
+  const told: string[] = [];
+  const cache = new WorkloadCache(c.client, {
+    kinds: [DEPLOYMENT],
+    onUpsert: (w) => told.push(`${w.name}@${w.resourceVersion}`),
+  });
+  try {
+    cache.start();
+    await cache.synced;
+    c.fake.put(workload("web", "nginx:1.27.0"));
+    await waitFor(() => cache.size === 1, "the labelled workload");
+    const written = await c.client.patch<KubeObject>(DEPLOYMENT.type, "default", "web", [
+      { op: "replace", path: IMAGE, value: "nginx:1.27.1" },
+    ], "json");
+    cache.observe(DEPLOYMENT, written);
+    const held = cache.get("Deployment/default/web");
+    // Events come in order: once the next workload is in, the write's event was read.
+    c.fake.put(workload("next", "nginx:1.27.0"));
+    await waitFor(() => cache.size === 2, "the workload put after the write");
+    const version = written.metadata!.resourceVersion;
+    assert.deepEqual(told.filter((t) => t === `web@${version}`), [`web@${version}`]);
+    assert.equal(cache.get("Deployment/default/web"), held);
+  } finally {
+    await cache.stop();
+    await c.stop();
+  }
+});
