@@ -101,15 +101,16 @@ async function clusterReport(patches: number, timeoutMs: number): Promise<Cluste
 /**
  * The bare cost of one delivery: what a reconcile cannot avoid, done straight from this
  * process to the cluster's: a manifest GET to the registry and a guarded JSON patch that
- * rewrites the image it tests (the sidecar's, which no delivery changes). Run once Argoos is
+ * changes an image (the sidecar's, which no delivery changes, once per Deployment). It must
+ * change it: the API server answers a patch that changes nothing without writing (a new
+ * resourceVersion, an event), and a delivery's patch always writes. Run once Argoos is
  * stopped, so it does not compete for the CPU.
  */
 async function bareWork(i: number): Promise<void> {
-  const image = `${host}/envoy:1.0.0`;
   await registryClient.manifest(host, repo(i), "1.0.0");
   await client.patch(DEPLOYMENTS, ns(i), repo(i), [
-    { op: "test", path: "/spec/template/spec/containers/1/image", value: image },
-    { op: "replace", path: "/spec/template/spec/containers/1/image", value: image },
+    { op: "test", path: "/spec/template/spec/containers/1/image", value: `${host}/envoy:1.0.0` },
+    { op: "replace", path: "/spec/template/spec/containers/1/image", value: `${host}/envoy:1.0.1` },
   ], "json");
 }
 
