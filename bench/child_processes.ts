@@ -159,11 +159,8 @@ export async function startServiceProcess(
     })();
   const deadline = Date.now() + (opts.readyWithinMs ?? 120_000);
   while (true) {
-    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
-      async (r) => {
-        await r.body?.cancel();
-        return r.status === 200;
-      },
+    const ready = await getOnce(`${url}/readyz`, AbortSignal.timeout(5_000)).then(
+      (r) => r.status === 200,
       () => false,
     );
     if (ready) return { pid: child.pid, url, stop, readyAfterMs: performance.now() - spawned };
@@ -172,6 +169,29 @@ export async function startServiceProcess(
       throw new Error(`argoos did not become ready within ${opts.readyWithinMs ?? 120_000} ms`);
     }
     await new Promise((r) => setTimeout(r, opts.readyPollMs ?? 100));
+  }
+}
+
+/**
+ * GET `url` on a connection of its own, closed once answered: one kept open would count
+ * against the service's limit of connections from one address (32, the deliveries in flight).
+ *
+ * @example
+ * ```ts ignore
+ * import { getOnce } from "./child_processes.ts";
+ * const { status, text } = await getOnce("http://127.0.0.1:3000/metrics");
+ * ```
+ */
+export async function getOnce(
+  url: string,
+  signal?: AbortSignal,
+): Promise<{ status: number; text: string }> {
+  const client = Deno.createHttpClient({});
+  try {
+    const res = await fetch(url, { client, signal });
+    return { status: res.status, text: await res.text() };
+  } finally {
+    client.close();
   }
 }
 

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { startClusterProcess, startServiceProcess } from "./child_processes.ts";
+import { getOnce, startClusterProcess, startServiceProcess } from "./child_processes.ts";
 import { PushClient } from "./push_client.ts";
 
 const WORKLOADS = 10_000;
@@ -48,7 +48,7 @@ async function rss(): Promise<number> {
 
 /** What the service's JavaScript heap holds (its `/metrics`): the rest of RSS is not data. */
 async function heapUsed(): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const { text } = await getOnce(`${service.url}/metrics`);
   const line = text.split("\n").find((l) => l.startsWith("argoos_heap_used_bytes "));
   if (!line) throw new Error("argoos_heap_used_bytes missing from /metrics");
   return Number(line.split(" ")[1]);

@@ -64,6 +64,11 @@ export interface ArgoosDeps {
   now?: () => number;
   /** The work queue's retry back-off (default 1 s doubling to 5 min); tests scale it down. */
   backoff?: { baseDelayMs: number; maxDelayMs: number };
+  /**
+   * What gives the allocator's free memory back once work pauses, and after how long a pause;
+   * default `releaseFreeMemory` after 15 s. An embedder that starts no worker passes a no-op.
+   */
+  freeMemory?: { release: () => void; afterQuietMs: number };
 }
 
 /** A started service. */
@@ -162,7 +167,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     metrics.registryRequests.inc({ host, status: String(status) });
   registry.onDroppedTags = (host, dropped) => metrics.droppedTags.inc({ host }, dropped);
   const stopping = new AbortController();
-  const afterWork = new WhenQuiet(releaseFreeMemory, FREE_MEMORY_AFTER_MS);
+  const freeMemory = deps.freeMemory ??
+    { release: releaseFreeMemory, afterQuietMs: FREE_MEMORY_AFTER_MS };
+  const afterWork = new WhenQuiet(freeMemory.release, freeMemory.afterQuietMs);
   const facts = new RepositoryFacts();
 
   const cache = new WorkloadCache(client, {

@@ -386,13 +386,23 @@ export class WorkloadCache {
           if (ev.type === "ADDED" || ev.type === "MODIFIED") {
             // Held at this very version already (a write's answer comes before its event):
             // nothing changed, nothing to read or tell.
-            if (m.resourceVersion && this.#byKey.get(key)?.resourceVersion === m.resourceVersion) {
+            const held = this.#byKey.get(key);
+            if (
+              held &&
+              compareResourceVersions(m.resourceVersion ?? "", held.resourceVersion) === "same"
+            ) {
               resourceVersion = m.resourceVersion;
               continue;
             }
             const w = readWorkload(kind, ev.object);
             await loadParsersFor([w]);
-            this.#upsert(w);
+            try {
+              this.#upsert(w);
+            } catch (err) {
+              // Not told: forgotten, so that the event the resumed watch sends again is news.
+              this.#remove(key);
+              throw err;
+            }
           } else if (ev.type === "DELETED") {
             this.#remove(key);
             this.#bury(key, m.resourceVersion ?? "");

@@ -179,3 +179,31 @@ Deno.test("observe: the watch event of a write whose answer was observed is not 
     await c.stop();
   }
 });
+
+Deno.test("watch: a change whose telling failed is told again when the watch resumes", async () => {
+  const c = await startFakeCluster();
+  const told: string[] = [];
+  let failOnce = true;
+  const cache = new WorkloadCache(c.client, {
+    kinds: [DEPLOYMENT],
+    maxBackoffMs: 50,
+    onUpsert: (w) => {
+      if (w.name === "web" && failOnce) {
+        failOnce = false;
+        throw new Error("the watch trigger failed");
+      }
+      told.push(w.name);
+    },
+  });
+  try {
+    cache.start();
+    await cache.synced;
+    c.fake.put(workload("web", "nginx:1.27.0"));
+    await waitFor(() => told.includes("web"), "web told once the watch resumed");
+    assert.equal(failOnce, false);
+    assert.equal(cache.get("Deployment/default/web")?.containers[0].image, "nginx:1.27.0");
+  } finally {
+    await cache.stop();
+    await c.stop();
+  }
+});
