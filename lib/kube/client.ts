@@ -7,7 +7,7 @@
 
 import { linkSignals } from "../async/linked_signal.ts";
 import { timeoutSignal } from "../async/timeout_signal.ts";
-import { WhenQuiet } from "../async/when_quiet.ts";
+import { LazyDeadline } from "../async/lazy_deadline.ts";
 import { KubeApiError, networkReason } from "./errors.ts";
 import { resourcePath, type ResourceType } from "./resource.ts";
 
@@ -233,8 +233,8 @@ export class KubeClient {
       this.#watchGraceMs;
     const silent = new AbortController();
     // Heard from: a clock read per chunk, not a timer.
-    const quiet = new WhenQuiet(() => silent.abort(), silentMs);
-    const rearm = () => quiet.note();
+    const silence = new LazyDeadline(() => silent.abort());
+    const rearm = () => silence.set(silentMs);
     const link = linkSignals(opts.signal, silent.signal);
     const signal = link.signal;
     rearm();
@@ -263,7 +263,7 @@ export class KubeClient {
         signal,
       );
     } finally {
-      quiet.stop();
+      silence.stop();
       link.unlink();
     }
   }

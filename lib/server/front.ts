@@ -15,6 +15,8 @@
  * @module
  */
 
+import { LazyDeadline } from "../async/lazy_deadline.ts";
+
 /** Why a connection was cut before its request reached the handler. */
 export type CutReason =
   | "header-timeout"
@@ -133,16 +135,14 @@ export function serveFront(
 
   async function serveConn(conn: Deno.Conn): Promise<void> {
     let closed = false;
-    // One deadline at a time, on one timer that is moved only when a deadline comes sooner
-    // than it fires: arming it once or twice per request would cost more than the request.
-    let due = Infinity;
+    // One deadline at a time, on a timer moved only when a deadline comes sooner than it
+    // fires: a timer armed once or twice per request would cost more than the request.
     let dueReason: CutReason = "header-timeout";
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let timerAt = Infinity;
+    const deadline = new LazyDeadline(() => cut(dueReason));
     const close = () => {
       if (closed) return;
       closed = true;
-      clearTimeout(timer);
+      deadline.stop();
       try {
         conn.close();
       } catch { /* already closed */ }
@@ -153,21 +153,11 @@ export function serveFront(
       if (!closed) opts.onCut?.(reason);
       close();
     };
-    const wake = () => {
-      timer = undefined;
-      timerAt = Infinity;
-      if (due === Infinity) return;
-      const left = due - performance.now();
-      if (left <= 0) return cut(dueReason);
-      [timer, timerAt] = [setTimeout(wake, left), due];
-    };
     const arm = (reason: CutReason, ms: number) => {
-      [due, dueReason] = [performance.now() + ms, reason];
-      if (due >= timerAt) return;
-      clearTimeout(timer);
-      [timer, timerAt] = [setTimeout(wake, ms), due];
+      dueReason = reason;
+      deadline.set(ms);
     };
-    const disarm = () => due = Infinity;
+    const disarm = () => deadline.clear();
     let expired = false;
     const lifetime = setTimeout(() => {
       expired = true;

@@ -13,7 +13,7 @@ import { currentTag } from "../policy/candidates.ts";
 import { KubeHealthSource } from "../health/cluster_source.ts";
 import { decodeRollout, ROLLOUT_ANNOTATION } from "../health/record.ts";
 import { type HealthSource, RolloutTracker } from "../health/tracker.ts";
-import { WhenQuiet } from "../async/when_quiet.ts";
+import { LazyDeadline } from "../async/lazy_deadline.ts";
 import { KubeClient } from "../kube/client.ts";
 import { resolveConnection } from "../kube/connection.ts";
 import type { LeaseLock } from "../leader/lease_lock.ts";
@@ -169,7 +169,9 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
   const stopping = new AbortController();
   const freeMemory = deps.freeMemory ??
     { release: releaseFreeMemory, afterQuietMs: FREE_MEMORY_AFTER_MS };
-  const afterWork = new WhenQuiet(freeMemory.release, freeMemory.afterQuietMs);
+  // Work noted moves it later: it is called once the work has paused that long.
+  const afterWork = new LazyDeadline(freeMemory.release);
+  const noteWork = () => afterWork.set(freeMemory.afterQuietMs);
   const facts = new RepositoryFacts();
 
   const cache = new WorkloadCache(client, {
@@ -301,7 +303,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     logger: log,
     deadlineMs: config.deliveryDeadlineMs,
     onDelivery: (route: string, outcome: DeliveryOutcome, seconds: number) => {
-      afterWork.note();
+      noteWork();
       metrics.deliveries.inc({ route, outcome });
       // argoos_events_total keeps counting POST /event alone, as before the other routes.
       if (route === "distribution") metrics.events.inc({ outcome });
@@ -344,7 +346,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       logger: log,
       onListingRefused: listingRefusals(events),
       onCycle: (s) => {
-        afterWork.note();
+        noteWork();
         metrics.pollCycle.observe(s.seconds);
         // A plugin or helper still failing is reported again next cycle.
         external?.newCycle();
@@ -398,7 +400,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
 
   cache.start();
   // The start-up listing is the first burst of work.
-  cache.synced.then(() => stopping.signal.aborted || afterWork.note());
+  cache.synced.then(() => stopping.signal.aborted || noteWork());
   lease?.start();
   poller?.start();
   if (!linearEngineAvailable()) {
