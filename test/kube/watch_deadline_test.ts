@@ -72,6 +72,49 @@ Deno.test("watch: a stream silent past timeoutSeconds + grace ends quietly", asy
   }
 });
 
+Deno.test("watch: each chunk heard moves the deadline: a stream that keeps talking stays open past it", async () => {
+  // Ten events 150 ms apart: 1.5 s, past the 1.05 s a silence may last.
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const stub = serveStub(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 10; i++) {
+            timers.push(setTimeout(() => {
+              try {
+                c.enqueue(new TextEncoder().encode(event(`e${i}`, String(10 + i))));
+              } catch {
+                // Cancelled by the client.
+              }
+            }, 150 * (i + 1)));
+          }
+        },
+        cancel() {
+          timers.forEach(clearTimeout);
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    )
+  );
+  const client = new KubeClient(plainConnection(stub.url), { watchGraceMs: 50 });
+  try {
+    const got: string[] = [];
+    const watch = client.watch<{ metadata: { name: string } }>(DEPLOYMENTS, {
+      timeoutSeconds: 1,
+    });
+    await bounded(
+      (async () => {
+        for await (const ev of watch) got.push(ev.object.metadata.name);
+      })(),
+      "the watch to end once silent",
+    );
+    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `e${i}`));
+  } finally {
+    timers.forEach(clearTimeout);
+    await stub.close();
+  }
+});
+
 Deno.test("watch: the caller's signal still ends a watch before the deadline", async () => {
   const stub = silentAfter([]);
   const client = new KubeClient(plainConnection(stub.url), { watchGraceMs: 60_000 });
