@@ -23,7 +23,7 @@ import { seededDigest, seededName } from "./fake_cluster_process.ts";
 export class PushClient {
   /** `503` answers and failed connections met so far, each sent again. */
   retried = 0;
-  /** The HTTP client the bare work uses too, so that both sides pay the same per request. */
+  /** Argoos's own HTTP client, which the bare work's registry and API clients use too. */
   readonly #fetch = pooledFetch();
 
   constructor(readonly url: string, readonly token: string, readonly registry: string) {}

@@ -6,11 +6,7 @@
  * @module
  */
 
-/**
- * The longest timer: a longer delay would fire at once. A key due later falls due at this bound
- * (whoever asked looks then and asks again), as a timer of its own would.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from "./max_timer.ts";
 
 /**
  * Keys with the time each falls due, in ms on `performance.now()` (a wall clock stepped back or
@@ -69,7 +65,10 @@ export class Deadlines {
     return this.#due.get(key);
   }
 
-  /** `key` falls due at `at` (ms, on `performance.now()`; at most MAX_TIMER_MS from now). */
+  /**
+   * `key` falls due at `at` (ms, on `performance.now()`); one later than MAX_TIMER_MS from now
+   * falls due at that bound (whoever asked looks then and asks again), as a timer would.
+   */
   set(key: string, at: number): void {
     at = Math.min(at, performance.now() + MAX_TIMER_MS);
     this.#due.delete(key); // moved to the end: a rebuild keeps ties in the order last set

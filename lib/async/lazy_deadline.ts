@@ -6,8 +6,7 @@
  * @module
  */
 
-/** The longest timer: a longer delay would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from "./max_timer.ts";
 
 /**
  * Calls `onDue` once the deadline set last has passed (once per `set`; never after `clear`
@@ -34,7 +33,10 @@ export class LazyDeadline {
     this.#onDue = onDue;
   }
 
-  /** Due `ms` from now, instead of any deadline set before. */
+  /**
+   * Due `ms` from now, instead of any deadline set before; at most MAX_TIMER_MS from now (a
+   * later one falls due at that bound, as a timer of its own would fire at once).
+   */
   set(ms: number): void {
     ms = Math.min(ms, MAX_TIMER_MS);
     this.#due = performance.now() + ms;

@@ -1,8 +1,9 @@
 /**
  * HTTP clients replaced by a client-certificate rotation. A watch or request started on one
- * may still be running, so it is not closed at once; it is closed once no request can still be
- * on it: at the first rotation at least 15 min later, or when the connection closes. Without that, every rotation (an
- * exec plugin's certificate lives hours) kept a client and its pool for the process's life.
+ * may still be running, so it is not closed at once, but once no request can still be on it:
+ * at the first rotation at least 15 min later, or when the connection closes. Without that,
+ * every rotation (an exec plugin's certificate lives hours) kept a client and its pool for the
+ * process's life.
  *
  * @module
  */

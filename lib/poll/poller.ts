@@ -15,6 +15,7 @@
  * @module
  */
 
+import { MAX_TIMER_MS } from "../async/max_timer.ts";
 import { Loop } from "../async/loop.ts";
 import { sleep } from "../async/sleep.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
@@ -28,8 +29,6 @@ import { describe, keyOf, type Workload } from "../workloads/workload.ts";
 import { parseDuration } from "../parse/duration.ts";
 import { fetchOffers, usersByRepository } from "./offers.ts";
 
-/** Timers longer than this (about 24.8 days) fire at once: they are capped, not passed on. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The shortest interval a workload's annotation may ask for. */
 const MIN_INTERVAL_MS = 10_000;
 /**

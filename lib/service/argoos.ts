@@ -67,6 +67,7 @@ export interface ArgoosDeps {
   /**
    * What gives the allocator's free memory back once work pauses, and after how long a pause;
    * default `releaseFreeMemory` after 15 s. An embedder that starts no worker passes a no-op.
+   * It is called from a timer: it must not throw.
    */
   freeMemory?: { release: () => void; afterQuietMs: number };
 }

@@ -232,7 +232,23 @@ export class WorkloadCache {
     }
     const change: Change = [w, this.#expected.get(key) ?? previous];
     if (untold) untold.push(change);
-    else this.#opts.onUpsert?.(...change);
+    else this.#told(change);
+  }
+
+  /**
+   * Tell `onUpsert` of one change. Its failure is logged and the caller goes on: one workload's
+   * trouble must not leave the rest of a list untold, nor stop a watch (the event sent again
+   * would fail again) or a write's answer.
+   */
+  #told(change: Change): void {
+    try {
+      this.#opts.onUpsert?.(...change);
+    } catch (err) {
+      this.#log.error("a workload change could not be told", {
+        key: keyOf(change[0]),
+        error: err,
+      });
+    }
   }
 
   #remove(key: string): void {
@@ -330,17 +346,12 @@ export class WorkloadCache {
    * otherwise hold the event loop (the front answers meanwhile). A workload changed again
    * since was told with that change.
    */
-  async #tell(changes: readonly Change[], signal: AbortSignal, log: Logger): Promise<void> {
+  async #tell(changes: readonly Change[], signal: AbortSignal): Promise<void> {
     for (const change of changes) {
       await this.#slice.pass();
       if (signal.aborted) return;
       if (this.#byKey.get(keyOf(change[0])) !== change[0]) continue;
-      try {
-        this.#opts.onUpsert?.(...change);
-      } catch (err) {
-        // One workload's trouble must not leave the rest of the list untold.
-        log.error("a listed workload could not be told", { key: keyOf(change[0]), error: err });
-      }
+      this.#told(change);
     }
   }
 
@@ -365,7 +376,7 @@ export class WorkloadCache {
             if (--this.#pending === 0) this.#resolveSynced();
           }
           // Before the watch: its events are told after the list's.
-          await this.#tell(untold, signal, log);
+          await this.#tell(untold, signal);
         }
         const events = this.#client.watch<KubeObject>(kind.type, {
           namespace,
@@ -396,13 +407,7 @@ export class WorkloadCache {
             }
             const w = readWorkload(kind, ev.object);
             await loadParsersFor([w]);
-            try {
-              this.#upsert(w);
-            } catch (err) {
-              // Not told: forgotten, so that the event the resumed watch sends again is news.
-              this.#remove(key);
-              throw err;
-            }
+            this.#upsert(w);
           } else if (ev.type === "DELETED") {
             this.#remove(key);
             this.#bury(key, m.resourceVersion ?? "");

@@ -59,3 +59,15 @@ Deno.test("LazyDeadline: nothing is called after clear or stop", async () => {
   await new Promise((r) => setTimeout(r, 40));
   assert.equal(called, 0);
 });
+
+Deno.test({
+  name: "LazyDeadline: stop leaves no timer running",
+  // Fails on a timer still pending when the test ends.
+  sanitizeOps: true,
+  fn() {
+    const deadline = new LazyDeadline(() => {});
+    deadline.set(60_000);
+    deadline.set(120_000);
+    deadline.stop();
+  },
+});
