@@ -6,6 +6,7 @@
  * @module
  */
 
+import { LazyDeadline } from "./lazy_deadline.ts";
 import { MAX_TIMER_MS } from "./max_timer.ts";
 
 /**
@@ -42,7 +43,8 @@ export class Deadlines {
   #seq: number[] = [];
   #key: string[] = [];
   #nextSeq = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The earliest key's time, on the one timer for all. */
+  readonly #timer = new LazyDeadline(() => this.#fire());
   #timerAt = Infinity;
 
   /** Empty; `onDue` is told of each key whose time came. */
@@ -89,13 +91,11 @@ export class Deadlines {
     this.#at = [];
     this.#seq = [];
     this.#key = [];
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
     this.#timerAt = Infinity;
   }
 
   #fire(): void {
-    this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = performance.now();
     // Keys set by onDue wait for the next turn, as their own timers would.
@@ -113,12 +113,12 @@ export class Deadlines {
   /** Drop stale entries at the top, then time the next one (if any). */
   #arm(): void {
     while (this.#at.length > 0 && this.#due.get(this.#key[0]) !== this.#at[0]) this.#pop();
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    if (this.#at.length === 0) return;
+    if (this.#at.length === 0) {
+      this.#timerAt = Infinity;
+      return this.#timer.stop();
+    }
     this.#timerAt = this.#at[0];
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#timerAt - performance.now()));
+    this.#timer.set(this.#timerAt - performance.now());
   }
 
   /** Keep only live entries (after many moves and cancellations). */
