@@ -14,11 +14,14 @@
  * An idle connection keeps a read pending, so one the server closes leaves the pool at once;
  * one idle for `idleMs` is closed. A request that fails on a reused
  * connection before any byte of its answer arrived is sent once more on a new one when it is a
- * `GET` or `HEAD`, or when it could not be written at all.
+ * `GET` or `HEAD`, or when it could not be written at all. Lengths, chunks and the connection's
+ * keep-alive are read as strictly as the front reads requests (`http1.ts`). There is no timeout
+ * of its own, as with `fetch`: pass a signal.
  *
  * @module
  */
 
+import { chunkSize, contentLength, isChunked, keepsAlive } from "./http1.ts";
 import { concatBytes } from "./read_capped.ts";
 
 /** An answer's bytes read before it is handed over; a longer answer is streamed. */
@@ -136,14 +139,27 @@ function proxied(): boolean {
   }
 }
 
+/**
+ * A `Deno.HttpClient` for these TLS settings: the CA certificates trusted besides the default
+ * ones, and a client certificate when `cert` and `key` are both given; undefined when there is
+ * nothing to set (the default client serves).
+ *
+ * @example
+ * ```ts
+ * import { tlsHttpClient } from "./pooled_fetch.ts";
+ * tlsHttpClient({}); // undefined
+ * ```
+ */
+export function tlsHttpClient(
+  { caCerts, cert, key }: Pick<PooledFetchOptions, "caCerts" | "cert" | "key">,
+): Deno.HttpClient | undefined {
+  if (cert && key) return Deno.createHttpClient({ caCerts, cert, key });
+  return caCerts ? Deno.createHttpClient({ caCerts }) : undefined;
+}
+
 /** Deno's `fetch` with the same TLS settings. */
 function viaFetch(opts: PooledFetchOptions): PooledFetch {
-  const { caCerts, cert, key } = opts;
-  const client = cert && key
-    ? Deno.createHttpClient({ caCerts, cert, key })
-    : caCerts
-    ? Deno.createHttpClient({ caCerts })
-    : undefined;
+  const client = tlsHttpClient(opts);
   const send = (input: string | URL, init: RequestInit = {}) =>
     fetch(input, { ...init, redirect: "manual", client });
   return Object.assign(send, { idle: () => 0, origins: () => 0, close: () => client?.close() });
@@ -155,6 +171,8 @@ class Pool {
   #idle: Connection[] = [];
   #busy = new Set<Connection>();
   #closed = false;
+  /** Connections being opened: the pool is not forgotten meanwhile. */
+  #opening = 0;
   #sweep?: ReturnType<typeof setTimeout>;
 
   constructor(readonly url: URL, readonly opts: PooledFetchOptions) {}
@@ -163,9 +181,9 @@ class Pool {
     return this.#idle.length;
   }
 
-  /** Whether it holds no connection. */
+  /** Whether it holds no connection, nor is opening one. */
   get empty(): boolean {
-    return this.#idle.length === 0 && this.#busy.size === 0;
+    return this.#idle.length === 0 && this.#busy.size === 0 && this.#opening === 0;
   }
 
   async send(url: URL, init: RequestInit): Promise<Response> {
@@ -173,8 +191,9 @@ class Pool {
     const request = encodeRequest(method, url, init);
     const signal = init.signal ?? undefined;
     signal?.throwIfAborted();
-    for (;;) {
-      const conn = this.#take() ?? await this.#open(signal);
+    for (let retry = false;; retry = true) {
+      // Sent again, it goes on a new connection: a request the server drops is sent twice.
+      const conn = (retry ? undefined : this.#take()) ?? await this.#open(signal);
       const reused = conn.uses > 0;
       const onAbort = () => conn.close();
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -258,6 +277,7 @@ class Pool {
     const now = performance.now();
     for (let conn; (conn = this.#idle.pop());) {
       if (conn.alive && now - conn.idleSince < (this.opts.idleMs ?? 4_000)) {
+        conn.take();
         this.#busy.add(conn);
         return conn;
       }
@@ -270,6 +290,7 @@ class Pool {
     const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
     const { caCerts, cert, key } = this.opts;
     let socket: Deno.Conn;
+    this.#opening++;
     try {
       socket = protocol === "https:"
         ? await untilAborted(
@@ -285,6 +306,8 @@ class Pool {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw networkError(this.url, err);
+    } finally {
+      this.#opening--;
     }
     const conn = new Connection(socket, this.url, () => this.#forget(conn));
     if (this.#closed || signal?.aborted) {
@@ -327,10 +350,11 @@ class Pool {
     conn.close();
   }
 
-  /** A connection that ended by itself while idle. */
+  /** A connection that ended by itself, idle or busy (closed on an abort after it was read). */
   #forget(conn: Connection): void {
     const at = this.#idle.indexOf(conn);
     if (at >= 0) this.#idle.splice(at, 1);
+    this.#busy.delete(conn);
   }
 
   close(): void {
@@ -407,6 +431,7 @@ class Connection {
   nothingWritten = true;
   nothingReceived = true;
   #buf = new Uint8Array(16 * 1024);
+  #parked = false;
   #start = 0;
   #end = 0;
   /** The read pending while idle (it watches for the server closing), resumed by the next use. */
@@ -433,19 +458,18 @@ class Connection {
         continue;
       }
       this.uses++;
-      const length = answer.headers.find(([n]) => n === "content-length")?.[1];
-      const chunked = answer.headers.some(([n, v]) =>
-        n === "transfer-encoding" && /chunked/i.test(v)
-      );
       if (method === "HEAD" || answer.status === 204 || answer.status === 304) return answer;
-      if (chunked) {
+      const te = fieldOf(answer, "transfer-encoding");
+      const cl = fieldOf(answer, "content-length");
+      if (te !== undefined) {
+        if (!isChunked(te)) throw new Error(`unsupported transfer-encoding ${te}`);
         // Chunks frame the body whatever a Content-Length says (RFC 9112, 6.3): a reader
         // trusting the length would take a body of any size under its cap.
         answer.headers = answer.headers.filter(([n]) => n !== "content-length");
         answer.body = this.#chunked();
-      } else if (length !== undefined) {
-        const n = Number(length);
-        if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bad content-length ${length}`);
+      } else if (cl !== undefined) {
+        const n = contentLength(cl);
+        if (n === undefined) throw new Error(`bad content-length ${cl}`);
         if (n > 0) answer.body = this.#sized(n);
       } else {
         // Delimited by the end of the connection: never reused.
@@ -464,12 +488,19 @@ class Connection {
   /** Parked in the pool: a read stays pending to see the server close it. */
   idle(): void {
     this.idleSince = performance.now();
+    this.#parked = true;
     const pending = this.#pending = this.#read();
-    // Settled while still idle: the server closed it, or sent bytes nobody asked for.
+    // Settled while still parked: the server closed it, or sent bytes nobody asked for. Once
+    // taken, what the read brings is the answer's (one may come while the request is written).
     const ended = () => {
-      if (this.#pending === pending) this.close();
+      if (this.#parked && this.#pending === pending) this.close();
     };
     pending.then(ended, ended);
+  }
+
+  /** Taken from the pool for a request. */
+  take(): void {
+    this.#parked = false;
   }
 
   close(): void {
@@ -500,13 +531,14 @@ class Connection {
     return this.socket.read(this.#buf.subarray(this.#end));
   }
 
-  /** More bytes into the buffer; rejects at the end of the stream. */
-  async #fill(): Promise<void> {
+  /** More bytes into the buffer (the idle read's first); false at the end of the stream. */
+  async #fill(): Promise<boolean> {
     const pending = this.#pending;
     this.#pending = undefined;
     const n = await (pending ?? this.#read());
-    if (n === null) throw new Error("connection closed by the server");
+    if (n === null) return false;
     this.#end += n;
+    return true;
   }
 
   /** Takes the bytes up to `to`; an empty buffer starts again at its front. */
@@ -537,7 +569,7 @@ class Connection {
       }
       looked = this.#end - this.#start;
       if (looked > MAX_HEAD_BYTES) throw new Error(tooLong);
-      await this.#fill();
+      if (!await this.#fill()) throw new Error("connection closed by the server");
     }
   }
 
@@ -551,7 +583,9 @@ class Connection {
 
   /** Up to `max` buffered bytes (reading when none are), copied out. */
   async #some(max: number): Promise<Uint8Array<ArrayBuffer>> {
-    if (this.#end === this.#start) await this.#fill();
+    if (this.#end === this.#start && !await this.#fill()) {
+      throw new Error("connection closed by the server");
+    }
     const n = Math.min(max, this.#end - this.#start);
     const out = this.#buf.slice(this.#start, this.#start + n);
     this.#advance(this.#start + n);
@@ -574,8 +608,8 @@ class Connection {
     return async () => {
       if (ended) return null;
       if (left === 0) {
-        const size = parseInt(await this.#line(), 16);
-        if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad chunk size");
+        const size = chunkSize(await this.#line());
+        if (size === undefined) throw new Error("bad chunk size");
         if (size === 0) {
           // Trailers, up to the empty line that ends the answer.
           for (let n = 0; (await this.#line()) !== ""; n++) {
@@ -595,17 +629,12 @@ class Connection {
 
   #untilEnd(): () => Promise<Uint8Array<ArrayBuffer> | null> {
     return async () => {
-      if (this.#end === this.#start) {
-        const n = await this.#read();
-        if (n === null) return null;
-        this.#end += n;
-      }
+      if (this.#end === this.#start && !await this.#fill()) return null;
       return this.#some(Infinity);
     };
   }
 }
 
-/** Status line and fields of an answer's head. */
 /**
  * Status line and fields of an answer's head (its bytes, without the blank line). Each name and
  * value is decoded on its own: a slice of one string of the whole head would keep all of it
@@ -630,11 +659,14 @@ function parseHead(head: Uint8Array): Answer {
     const name = latin1.decode(head.subarray(at, colon)).trim().toLowerCase();
     headers.push([name, latin1.decode(head.subarray(from, to))]);
   }
-  const connection = headers.find(([n]) => n === "connection")?.[1].toLowerCase() ?? "";
-  const keepAlive = status[1] === "1"
-    ? !connection.includes("close")
-    : connection.includes("keep-alive");
-  return { status: Number(status[2]), statusText: status[3] ?? "", headers, keepAlive };
+  const answer = { status: Number(status[2]), statusText: status[3] ?? "", headers };
+  return { ...answer, keepAlive: keepsAlive(status[1], fieldOf(answer, "connection") ?? "") };
+}
+
+/** The values of the answer's field `name`, joined by ", " as repeated fields read; if any. */
+function fieldOf(answer: Pick<Answer, "headers">, name: string): string | undefined {
+  const values = answer.headers.filter(([n]) => n === name).map(([, v]) => v);
+  return values.length ? values.join(", ") : undefined;
 }
 
 function indexOfCrlf(buf: Uint8Array, from: number, end: number): number {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { pooledFetch } from "../io/pooled_fetch.ts";
+import { pooledFetch, tlsHttpClient } from "../io/pooled_fetch.ts";
 import type { Connection } from "./client.ts";
 import { ExecCredentialError, ExecCredentialProvider } from "./exec_credential.ts";
 import { RetiredClients } from "./retired_clients.ts";
@@ -344,14 +344,9 @@ function makeConnection(
     throw new KubeconfigError(`${description}: server "${server}" is not http(s)`);
   }
   const caCerts = tls.ca ? [tls.ca] : undefined;
-  const build = (cert?: string, key?: string) =>
-    cert && key
-      ? Deno.createHttpClient({ caCerts, cert, key })
-      : caCerts
-      ? Deno.createHttpClient({ caCerts })
-      : undefined;
-  const pool = (cert?: string, key?: string) =>
-    pooledFetch(cert && key ? { caCerts, cert, key } : { caCerts });
+  // Watches go through Deno's `fetch` (long-lived streams), other requests through a pool.
+  const build = (cert?: string, key?: string) => tlsHttpClient({ caCerts, cert, key });
+  const pool = (cert?: string, key?: string) => pooledFetch({ caCerts, cert, key });
   let client = build(tls.cert, tls.key);
   let requests = pool(tls.cert, tls.key);
   let clientCert = tls.cert;

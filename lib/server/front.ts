@@ -16,6 +16,7 @@
  */
 
 import { LazyDeadline } from "../async/lazy_deadline.ts";
+import { chunkSize, contentLength, isChunked, keepsAlive } from "../io/http1.ts";
 
 /** Why a connection was cut before its request reached the handler. */
 export type CutReason =
@@ -371,27 +372,20 @@ function parseHead(text: string): Head | Refused {
     const name = field[1].toLowerCase();
     headers[name] = name in headers ? `${headers[name]}, ${field[2]}` : field[2];
   }
-  const connection = headers.connection?.toLowerCase() ?? "";
-  const keepAlive = line[3] === "1"
-    ? !/\bclose\b/.test(connection)
-    : /\bkeep-alive\b/.test(connection);
+  const keepAlive = keepsAlive(line[3], headers.connection ?? "");
   const te = headers["transfer-encoding"];
   const cl = headers["content-length"];
   let framing: Framing = "none";
   if (te !== undefined) {
     // Both framings in one request is how requests are smuggled past proxies.
-    if (cl !== undefined || !/(^|,)\s*chunked\s*$/i.test(te)) {
+    if (cl !== undefined || !isChunked(te)) {
       return new Refused("400 Bad Request", "unsupported transfer-encoding");
     }
     framing = "chunked";
   } else if (cl !== undefined) {
-    // Repeated headers arrive joined by ", "; copies must agree.
-    const values = new Set(cl.split(",").map((v) => v.trim()));
-    const value = [...values][0];
-    if (values.size !== 1 || !/^\d{1,15}$/.test(value)) {
-      return new Refused("400 Bad Request", "malformed content-length");
-    }
-    if (Number(value) > 0) framing = { length: Number(value) };
+    const length = contentLength(cl);
+    if (length === undefined) return new Refused("400 Bad Request", "malformed content-length");
+    if (length > 0) framing = { length };
   }
   if (framing !== "none" && (line[1] === "GET" || line[1] === "HEAD")) {
     return new Refused("400 Bad Request", `${line[1]} with a body`);
@@ -449,9 +443,8 @@ class BodyReader {
         if (line === "") return;
         continue;
       }
-      const size = /^([0-9a-fA-F]{1,8})[ \t]*(;.*)?$/.exec(line);
-      if (!size) throw new Error("malformed chunk size");
-      const n = parseInt(size[1], 16);
+      const n = chunkSize(line);
+      if (n === undefined) throw new Error("malformed chunk size");
       if (n === 0) {
         trailers = true;
         continue;

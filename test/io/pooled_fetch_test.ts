@@ -189,10 +189,30 @@ Deno.test("an answer longer than the read-ahead is streamed whole, then the conn
   const send = pooledFetch();
   try {
     const res = await send(new URL(`${server.url}/big`));
-    assert.ok(res.body);
     assert.equal((await res.text()).length, big.length);
     assert.equal(await (await send(new URL(`${server.url}/small`))).json(), "small");
     assert.equal(server.connections(), 1);
+  } finally {
+    send.close();
+    await server.stop();
+  }
+});
+
+Deno.test("an answer that never ends is handed over once the read-ahead is full, and streams", async () => {
+  // A chunk larger than the read-ahead, and no last chunk: read whole, it would never resolve.
+  const server = scriptedServer(() => ({
+    raw: "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
+      `${(READ_AHEAD_BYTES * 2).toString(16)}\r\n${"z".repeat(READ_AHEAD_BYTES * 2)}`,
+  }));
+  const send = pooledFetch();
+  try {
+    const res = await send(new URL(`${server.url}/endless`), {
+      signal: AbortSignal.timeout(5_000),
+    });
+    const reader = res.body!.getReader();
+    let read = 0;
+    while (read <= READ_AHEAD_BYTES) read += (await reader.read()).value!.length;
+    await reader.cancel();
   } finally {
     send.close();
     await server.stop();
@@ -217,12 +237,17 @@ Deno.test("a connection the server closed while idle is not reused", async () =>
   }
 });
 
-Deno.test("a hundred answers on one connection: heads and chunk lines across the buffer's end", async () => {
-  // Heads of 446 bytes: the 37th falls across the end of the 16 KiB buffer. Then chunked
-  // answers whose size lines fall there too.
+Deno.test("answers on one connection: a head larger than the buffer, chunk lines across its end", async () => {
   const pad = "x".repeat(300);
   const server = scriptedServer((req) => ({
-    raw: req.method === "HEAD"
+    raw: req.path === "/big-head"
+      // A head over the 16 KiB buffer: it grows.
+      ? `HTTP/1.1 200 OK\r\nx-pad: ${"p".repeat(40_000)}\r\ncontent-length: 2\r\n\r\nok`
+      : req.path === "/many-chunks"
+      // 3,000 chunks of 7 bytes in one write: the buffer fills with lines cut at its end.
+      ? "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + "2\r\nab\r\n".repeat(3_000) +
+        "0\r\n\r\n"
+      : req.method === "HEAD"
       ? "HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n" +
         `docker-content-digest: sha256:${"a".repeat(64)}\r\nx-pad: ${pad}\r\n\r\n`
       : "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
@@ -239,10 +264,15 @@ Deno.test("a hundred answers on one connection: heads and chunk lines across the
       });
       assert.equal(head.headers.get("docker-content-digest"), `sha256:${"a".repeat(64)}`);
     }
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 38; i++) {
       const res = await send(new URL(`${server.url}/g/${i}`), { signal: signal() });
       assert.equal((await res.text()).length, 405);
     }
+    const bigHead = await send(new URL(`${server.url}/big-head`), { signal: signal() });
+    assert.equal(bigHead.headers.get("x-pad")?.length, 40_000);
+    assert.equal(await bigHead.text(), "ok");
+    const chunks = await send(new URL(`${server.url}/many-chunks`), { signal: signal() });
+    assert.equal(await chunks.text(), "ab".repeat(3_000));
     // 100 requests: as many as the test server answers on one connection.
     assert.equal(server.connections(), 1);
   } finally {
@@ -324,6 +354,72 @@ Deno.test("a reused connection lost before any answer: a GET is sent again, a PA
   } finally {
     send.close();
     await server.stop();
+  }
+});
+
+Deno.test("a GET sent again goes on a new connection, once, however many are idle", async () => {
+  const server = scriptedServer((req) =>
+    req.path === "/dies" ? { drop: true } : { raw: ok('"ok"') }
+  );
+  const send = pooledFetch();
+  try {
+    // Three connections parked.
+    await Promise.all([1, 2, 3].map(async (i) => await (await send(`${server.url}/${i}`)).json()));
+    assert.equal(send.idle(), 3);
+    await assert.rejects(send(new URL(`${server.url}/dies`)), TypeError);
+    const sent = server.seen.filter((r) => r.path === "/dies");
+    assert.equal(sent.length, 2, "sent twice, not once per idle connection");
+    assert.equal(sent[1].conn, 4, "the second time on a new connection");
+  } finally {
+    send.close();
+    await server.stop();
+  }
+});
+
+Deno.test("an answer that comes while a reused connection's request is still written is read", async () => {
+  // The second request's answer is sent as soon as its head is read, then its body is drained.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(64 * 1024);
+    let pending = "";
+    const head = async () => {
+      while (!pending.includes("\r\n\r\n")) {
+        const n = await conn.read(buf);
+        if (n === null) throw new Error("closed before a head");
+        pending += new TextDecoder("latin1").decode(buf.subarray(0, n));
+      }
+      const end = pending.indexOf("\r\n\r\n") + 4;
+      const length = Number(/content-length: (\d+)/i.exec(pending.slice(0, end))?.[1] ?? 0);
+      const got = pending.length - end;
+      pending = "";
+      return length - got;
+    };
+    try {
+      await head();
+      await conn.write(encoder.encode(ok('"first"')));
+      let left = await head();
+      await conn.write(encoder.encode("HTTP/1.1 413 Too Large\r\ncontent-length: 0\r\n\r\n"));
+      while (left > 0) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        left -= n;
+      }
+    } finally {
+      conn.close();
+    }
+  })();
+  const send = pooledFetch();
+  try {
+    const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/`;
+    assert.equal(await (await send(url)).json(), "first");
+    // Larger than what the sockets buffer, so the write is still going when the answer comes.
+    const res = await send(url, { method: "PUT", body: new Uint8Array(16 << 20) });
+    assert.equal(res.status, 413);
+  } finally {
+    send.close();
+    listener.close();
+    await served;
   }
 });
 
