@@ -11,7 +11,7 @@
  * process started, which a service cannot do for itself. Measured: bench:memory's idle figure
  * fell from 78.1-83.3 MB to 74.4-77.4 MB (four runs each), and the figure after its deliveries
  * by about 8 MB. It costs a new isolate: the Worker constructor waits for it, holding the event
- * loop for about 10 ms (once per pause of work), and a few MB of runtime code touched the
+ * loop 9 to 13 ms (timed by hand; once per pause of work), and a few MB of runtime code touched the
  * first time.
  *
  * @module
