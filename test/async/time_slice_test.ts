@@ -27,11 +27,42 @@ Deno.test("TimeSlice: a timer set before 200 ms of work runs within its first sl
     doneWhenTimerRan !== undefined && doneWhenTimerRan < 20,
     `ran after ${doneWhenTimerRan}`,
   );
-  await new Promise((r) => setTimeout(r, 0)); // the slice's own timer
+});
+
+Deno.test("TimeSlice: callers sharing a slice wait together, and the next slice is one slice long", async () => {
+  const slice = new TimeSlice(5);
+  let done = 0;
+  const ticks: number[] = [];
+  // A timer chain: the work done when each link ran.
+  const tick = () => {
+    ticks.push(done);
+    if (ticks.length < 10) setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  await Promise.all([0, 1, 2, 3].map(async () => {
+    for (let i = 0; i < 50; i++) {
+      await slice.pass();
+      busy(1);
+      done++;
+    }
+  }));
+  while (ticks.length < 10) await new Promise((r) => setTimeout(r, 0));
+  // Four callers, 1 ms each per pass: a turn runs one slice (about 6 units), not four.
+  const gaps = ticks.slice(1).map((n, i) => n - ticks[i]);
+  assert.ok(Math.max(...gaps) <= 12, `work between turns: ${gaps}`);
 });
 
 Deno.test("TimeSlice: work shorter than a slice passes without waiting", () => {
   const slice = new TimeSlice(1_000);
   for (let i = 0; i < 1_000; i++) assert.equal(slice.pass(), undefined);
-  return new Promise((r) => setTimeout(r, 0));
+});
+
+Deno.test("TimeSlice: a slice spans turns that awaited something", async () => {
+  const slice = new TimeSlice(5);
+  assert.equal(slice.pass(), undefined);
+  await new Promise((r) => setTimeout(r, 10));
+  const wait = slice.pass();
+  assert.ok(wait instanceof Promise);
+  await wait;
+  assert.equal(slice.pass(), undefined);
 });
