@@ -120,19 +120,49 @@ export class Logger {
 
   #write(level: Level, msg: string, fields?: Fields): void {
     if (ORDER[level] < this.#min) return;
-    const line = { time: new Date().toISOString(), level, msg, ...this.#base, ...fields };
-    // A replacer makes JSON.stringify call back for every value: only when an Error may be in.
-    this.#sink(JSON.stringify(line, flat(line) ? undefined : errorReplacer), level);
+    const line = { time: isoNow(), level, msg, ...this.#base, ...fields };
+    // A replacer makes JSON.stringify call back for every value: only when an Error is in.
+    this.#sink(JSON.stringify(line, holdsError(line) ? errorReplacer : undefined), level);
   }
 }
 
-/** Whether every field is a string, number, boolean or null (no Error can hide in it). */
-function flat(line: Fields): boolean {
+/** The last millisecond a line was stamped, and its ISO form: lines come in bursts. */
+let stampedMs = Number.NaN;
+let stamp = "";
+
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== stampedMs) {
+    stampedMs = ms;
+    stamp = new Date(ms).toISOString();
+  }
+  return stamp;
+}
+
+/** Whether an Error may be in the line's fields (a replacer must look then). */
+function holdsError(line: Fields): boolean {
   for (const key in line) {
     const value = line[key];
-    if (typeof value === "object" && value !== null) return false;
+    if (typeof value === "object" && value !== null && mayHoldError(value)) return true;
   }
-  return true;
+  return false;
+}
+
+/**
+ * An Error, or an array or object holding one at its first level; one holding objects of its
+ * own may hold an Error deeper. Not recursive: the fields of log lines are of many shapes, and
+ * a recursive walk over them was compiled again and again.
+ */
+function mayHoldError(value: object): boolean {
+  if (value instanceof Error) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (typeof item !== "object" || item === null) continue;
+    if (item instanceof Error) return true;
+    for (const inner of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof inner === "object" && inner !== null) return true;
+    }
+  }
+  return false;
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

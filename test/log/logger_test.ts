@@ -39,3 +39,23 @@ Deno.test("Logger: plain fields are written as they are, after time, level and m
     },
   );
 });
+
+Deno.test("Logger: an Error deeper than a line's fields usually go is still its message", () => {
+  const line = logged({ a: { b: { c: { d: { e: new Error("deep") } } } } });
+  assert.deepEqual(line.a, { b: { c: { d: { e: "deep" } } } });
+});
+
+Deno.test("Logger: nested fields without an Error are written as they are", () => {
+  const changes = [{ container: "app", from: "r/a:1.0.0", to: "r/a:1.0.1" }];
+  const line = logged({ changes, counts: { applied: 1 } });
+  assert.deepEqual([line.changes, line.counts], [changes, { applied: 1 }]);
+});
+
+Deno.test("Logger: each line is stamped with the time it was written", () => {
+  const before = Date.now();
+  const { time } = logged({});
+  const after = Date.now();
+  const ms = Date.parse(time as string);
+  assert.ok(ms >= before && ms <= after, `${time} not within [${before}, ${after}]`);
+  assert.equal(new Date(ms).toISOString(), time);
+});
