@@ -139,6 +139,16 @@ export interface KubeClientOptions {
   watchGraceMs?: number;
 }
 
+/**
+ * Write answers kept, at most, until a watch shows them again: the writes of a delivery run
+ * (32 in flight) are seen again within milliseconds; one no watch shows (a Lease) is dropped
+ * by later ones.
+ */
+const MAX_ECHOES = 64;
+/** How a watch line carrying a write's answer begins. */
+const ECHO_PREFIX = `{"type":"MODIFIED","object":`;
+const RV_FIELD = `"resourceVersion":"`;
+
 /** What kube-apiserver uses when a watch gives no timeoutSeconds: up to 2 × 30 min. */
 const SERVER_WATCH_TIMEOUT_SECONDS = 3600;
 
@@ -180,6 +190,16 @@ export class KubeClient {
   readonly #timeoutMs: number;
   readonly #userAgent: string;
   readonly #watchGraceMs: number;
+  /** Watches open: while none is, write answers are not kept as echoes. */
+  #watching = 0;
+  /**
+   * Recent writes' answers (PATCH, PUT) as received, with the objects they were read into, by
+   * resourceVersion, oldest first: a watch line `{"type":"MODIFIED","object":<that text>}` is
+   * that object, and is not read a second time (a delivery's own write comes back on Argoos's
+   * watch, and reading it again was a tenth of the watch's cost). Objects a write returns are
+   * shared with its echo, hence never changed by their callers.
+   */
+  readonly #echoes = new Map<string, { text: string; object: unknown }>();
 
   /** A client over a resolved connection. */
   constructor(conn: Connection, opts: KubeClientOptions = {}) {
@@ -238,6 +258,7 @@ export class KubeClient {
     const link = linkSignals(opts.signal, silent.signal);
     const signal = link.signal;
     rearm();
+    this.#watching++;
     try {
       let res: Response;
       try {
@@ -263,6 +284,7 @@ export class KubeClient {
         signal,
       );
     } finally {
+      if (--this.#watching === 0) this.#echoes.clear();
       silence.stop();
       link.unlink();
     }
@@ -306,7 +328,11 @@ export class KubeClient {
         const lines = buffered.split("\n");
         buffered = lines.pop()!;
         for (const line of lines) {
-          if (line.trim()) yield watchEvent<T>(line, path);
+          if (!line.trim()) continue;
+          const echo = this.#echoOf(line);
+          yield echo === undefined
+            ? watchEvent<T>(line, path)
+            : { type: "MODIFIED", object: echo as T };
         }
       }
       if (stop.aborted) return; // cancelled mid-event: what is buffered may be cut short
@@ -315,6 +341,24 @@ export class KubeClient {
     } finally {
       stop.removeEventListener("abort", cancel);
       await reader.cancel().catch(() => {});
+    }
+  }
+
+  /** The object of a write whose answer `line` shows again, taken from the echoes; or undefined. */
+  #echoOf(line: string): unknown {
+    if (this.#echoes.size === 0 || !line.startsWith(ECHO_PREFIX)) return;
+    // The first resourceVersion field names the echo to compare with (the object's own comes
+    // before any other in an API server's encoding); the comparison of the whole text decides.
+    const at = line.indexOf(RV_FIELD) + RV_FIELD.length;
+    if (at < RV_FIELD.length) return;
+    const rv = line.slice(at, line.indexOf('"', at));
+    const echo = this.#echoes.get(rv);
+    if (
+      echo && echo.text.length === line.length - ECHO_PREFIX.length - 1 &&
+      line.startsWith(echo.text, ECHO_PREFIX.length) && line.endsWith("}")
+    ) {
+      this.#echoes.delete(rv);
+      return echo.object;
     }
   }
 
@@ -374,7 +418,20 @@ export class KubeClient {
     try {
       const res = await this.#send(method, path, init, timeout.signal);
       try {
-        return await res.json();
+        if (this.#watching === 0 || (method !== "PATCH" && method !== "PUT")) {
+          return await res.json();
+        }
+        const text = await res.text();
+        const object = JSON.parse(text);
+        const rv = object?.metadata?.resourceVersion;
+        if (typeof rv === "string") {
+          this.#echoes.set(rv, { text: text.trimEnd(), object });
+          // Echoes a watch showed before the answer came are never taken: the oldest go.
+          if (this.#echoes.size > MAX_ECHOES) {
+            this.#echoes.delete(this.#echoes.keys().next().value!);
+          }
+        }
+        return object;
       } catch (err) {
         throw failure(method, path, err, timeout.signal);
       }

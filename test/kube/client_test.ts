@@ -417,3 +417,52 @@ Deno.test("a watch that the server refuses throws the Status", async () => {
     await stub.close();
   }
 });
+
+Deno.test("a write's answer seen again on a watch is the object the write returned, not read twice", async () => {
+  const written = { ...obj("a"), metadata: { name: "a", resourceVersion: "7" } };
+  const replaced = { ...obj("b"), metadata: { name: "b", resourceVersion: "8" } };
+  // The server's own change to a, and an answer written again with other spacing: read anew.
+  const theirs = { ...obj("a"), metadata: { name: "a", resourceVersion: "9" } };
+  const watched = Promise.withResolvers<(line: string) => void>();
+  const stub = serveStub((req) => {
+    const url = new URL(req.url);
+    if (url.searchParams.has("watch")) {
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start: (ctrl) =>
+            watched.resolve((line) => ctrl.enqueue(new TextEncoder().encode(line + "\n"))),
+        }),
+      );
+    }
+    // Answered as kube-apiserver answers: compact JSON and a newline.
+    const body = req.method === "PATCH" ? written : replaced;
+    return new Response(JSON.stringify(body) + "\n");
+  });
+  const kube = new KubeClient(plainConnection(stub.url));
+  const ac = new AbortController();
+  try {
+    const events = kube.watch<Record<string, unknown>>(DEPLOYMENTS, { signal: ac.signal });
+    const first = events.next(); // opens the watch
+    const send = await watched.promise;
+    const patched = await kube.patch(DEPLOYMENTS, "x", "a", [], "json");
+    const put = await kube.replace(DEPLOYMENTS, "x", "b", replaced);
+    send(`{"type":"MODIFIED","object":${JSON.stringify(written)}}`);
+    send(`{"type":"MODIFIED","object":${JSON.stringify(theirs)}}`);
+    send(`{"type":"MODIFIED", "object":${JSON.stringify(replaced)}}`);
+    send(`{"type":"MODIFIED","object":${JSON.stringify(replaced)}}`);
+    const got = [
+      (await first).value!,
+      ...await Promise.all([1, 2, 3].map(() => events.next()))
+        .then((all) => all.map((r) => r.value!)),
+    ];
+    assert.equal(got[0].object, patched, "the PATCH's answer, as returned");
+    assert.deepEqual(got[1].object, theirs);
+    assert.deepEqual(got[2].object, replaced);
+    assert.notEqual(got[2].object, put, "not the same text: read");
+    assert.equal(got[3].object, put, "the PUT's answer, as returned");
+    assert.deepEqual(got.map((e) => e.type), ["MODIFIED", "MODIFIED", "MODIFIED", "MODIFIED"]);
+  } finally {
+    ac.abort();
+    await stub.close().catch(() => {});
+  }
+});
