@@ -141,10 +141,12 @@ export interface KubeClientOptions {
 
 /**
  * Write answers kept, at most, until a watch shows them again: the writes of a delivery run
- * (32 in flight) are seen again within milliseconds; one no watch shows (a Lease) is dropped
- * by later ones.
+ * (32 in flight) are seen again within milliseconds. One no watch shows (a Lease, or one whose
+ * event came before its answer) is dropped by later ones, or once older than ECHO_MS when a
+ * watch line comes (bookmarks come every minute or so).
  */
 const MAX_ECHOES = 64;
+const ECHO_MS = 10_000;
 /** How a watch line carrying a write's answer begins. */
 const ECHO_PREFIX = `{"type":"MODIFIED","object":`;
 const RV_FIELD = `"resourceVersion":"`;
@@ -199,7 +201,7 @@ export class KubeClient {
    * watch, and reading it again was a tenth of the watch's cost). Objects a write returns are
    * shared with its echo, hence never changed by their callers.
    */
-  readonly #echoes = new Map<string, { text: string; object: unknown }>();
+  readonly #echoes = new Map<string, { text: string; object: unknown; at: number }>();
 
   /** A client over a resolved connection. */
   constructor(conn: Connection, opts: KubeClientOptions = {}) {
@@ -346,7 +348,13 @@ export class KubeClient {
 
   /** The object of a write whose answer `line` shows again, taken from the echoes; or undefined. */
   #echoOf(line: string): unknown {
-    if (this.#echoes.size === 0 || !line.startsWith(ECHO_PREFIX)) return;
+    if (this.#echoes.size === 0) return;
+    const stale = performance.now() - ECHO_MS;
+    for (const [rv, { at }] of this.#echoes) {
+      if (at >= stale) break;
+      this.#echoes.delete(rv);
+    }
+    if (!line.startsWith(ECHO_PREFIX)) return;
     // The first resourceVersion field names the echo to compare with (the object's own comes
     // before any other in an API server's encoding); the comparison of the whole text decides.
     const at = line.indexOf(RV_FIELD) + RV_FIELD.length;
@@ -425,7 +433,7 @@ export class KubeClient {
         const object = JSON.parse(text);
         const rv = object?.metadata?.resourceVersion;
         if (typeof rv === "string") {
-          this.#echoes.set(rv, { text: text.trimEnd(), object });
+          this.#echoes.set(rv, { text: text.trimEnd(), object, at: performance.now() });
           // Echoes a watch showed before the answer came are never taken: the oldest go.
           if (this.#echoes.size > MAX_ECHOES) {
             this.#echoes.delete(this.#echoes.keys().next().value!);
