@@ -9,12 +9,9 @@
 const DEFAULT_SLICE_MS = 5;
 
 /**
- * A time slice of `ms` (default 5). `pass()` returns undefined until `ms` have gone by since
- * the slice began (its first call, or the first after a wait), else a promise that resolves
- * on a later turn of the event loop (timers and I/O had theirs); the next call begins a new
- * slice. A slice spans turns that awaited I/O, so it may end early: one wait too many every
- * `ms` costs less than a timer per turn to learn when a turn ended (a delivery's reconcile
- * passes here once).
+ * A time slice of `ms` (default 5) per turn of the event loop. `pass()` returns undefined while this turn
+ * has run less than `ms` since its first call, else a promise that resolves on a later turn
+ * (timers and I/O had theirs); awaiting it there starts a new slice.
  *
  * @example
  * ```ts
@@ -27,7 +24,7 @@ const DEFAULT_SLICE_MS = 5;
  */
 export class TimeSlice {
   readonly #ms: number;
-  /** When this slice began; undefined: at the next call. */
+  /** When this turn's slice began; undefined: not yet. */
   #start: number | undefined;
 
   /** A slice of `ms` milliseconds. */
@@ -35,19 +32,15 @@ export class TimeSlice {
     this.#ms = ms;
   }
 
-  /** Undefined while the slice lasts; else a promise of a later turn. */
+  /** Undefined while the slice lasts; else a promise of the next turn. */
   pass(): Promise<void> | undefined {
     const now = performance.now();
-    const began = this.#start;
-    if (began === undefined) this.#start = now;
-    else if (now - began > this.#ms) {
-      // Every caller of this slice waits; the first to resume begins the next one.
-      return new Promise((resolve) =>
-        setTimeout(() => {
-          if (this.#start === began) this.#start = undefined;
-          resolve();
-        }, 0)
-      );
+    if (this.#start === undefined) {
+      this.#start = now;
+      // Fires once the event loop has turned: the next call starts a new slice.
+      setTimeout(() => this.#start = undefined, 0);
+    } else if (now - this.#start > this.#ms) {
+      return new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
 }
