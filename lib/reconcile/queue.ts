@@ -112,7 +112,7 @@ export class WorkQueue<R> {
   #waiting = new Map<string, Waiter<R>[]>();
   #running = 0;
   #stopped = false;
-  /** Reconciles that await no I/O (a start's sweep) still let the front answer. */
+  /** Reconciles that await no I/O (a start's sweep, a backlog) still let the front answer. */
   #slice = new TimeSlice();
   #idle?: PromiseWithResolvers<void>;
 
@@ -249,7 +249,10 @@ export class WorkQueue<R> {
     let after: number | undefined;
     let cause: unknown;
     try {
-      await this.#slice.pass();
+      // Only a backlog can keep starting reconciles that await nothing within one turn (a
+      // start's sweep); without one, a turn starts no more than `workers`, and a time slice's
+      // timer per turn cost a delivery about 4% of its CPU.
+      if (this.#ready.size > 0 || this.#later.size > 0) await this.#slice.pass();
       // Stopped while waiting for its turn: not started, as #pump starts none once stopped.
       if (this.#stopped) throw new QueueStoppedError("work queue stopped");
       const result = await this.#opts.reconcile(key);

@@ -220,6 +220,17 @@ Deno.test("WorkQueue: a sweep of reconciles that await no I/O lets a timer run i
   await new Promise((r) => setTimeout(r, 0));
 });
 
+Deno.test({
+  name: "WorkQueue: without a backlog, a reconcile starts without a time slice's timer",
+  // The slice's timer per turn would still be pending when the test ends.
+  sanitizeOps: true,
+  fn: async () => {
+    const q = new WorkQueue({ reconcile: () => Promise.resolve("applied") });
+    assert.deepEqual(await Promise.all([q.add("a"), q.add("b")]), ["applied", "applied"]);
+    await q.stop();
+  },
+});
+
 Deno.test("WorkQueue: a reconcile waiting for its time slice does not start once stopped", async () => {
   let stopped = false;
   let startedAfterStop = 0;
