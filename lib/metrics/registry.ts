@@ -13,11 +13,20 @@ export interface Metric {
   render(): string;
 }
 
+/** What a label value must escape in the text format. */
+const UNSAFE = /[\\\n"]/;
+
+/** `{k="v",…}` (values escaped), or "" without labels: built per update, so kept cheap. */
 function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) =>
-    `${k}="${v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"')}"`
-  );
-  return parts.length ? `{${parts.join(",")}}` : "";
+  let out = "";
+  for (const k in labels) {
+    const v = labels[k];
+    const escaped = UNSAFE.test(v)
+      ? v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"')
+      : v;
+    out += `${out === "" ? "{" : ","}${k}="${escaped}"`;
+  }
+  return out === "" ? out : `${out}}`;
 }
 
 function header(name: string, help: string, type: string): string {

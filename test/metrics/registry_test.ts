@@ -91,3 +91,18 @@ Deno.test("a registry renders its metrics in registration order", () => {
     "# HELP b_total B.\n# TYPE b_total counter\nb_total 1\n# HELP a A.\n# TYPE a gauge\na 1\n",
   );
 });
+
+Deno.test("label values are escaped as the text format says, labels in the order given", () => {
+  const c = new Counter("x_total", "X.");
+  const cases: [Record<string, string>, string][] = [
+    [{ host: "registry:5000", status: "200" }, 'x_total{host="registry:5000",status="200"} 1'],
+    [{ v: 'a"b' }, 'x_total{v="a\\"b"} 1'],
+    [{ v: "a\\b" }, 'x_total{v="a\\\\b"} 1'],
+    [{ v: "a\nb" }, 'x_total{v="a\\nb"} 1'],
+    [{ v: '\\"\n' }, 'x_total{v="\\\\\\"\\n"} 1'],
+    [{ v: "" }, 'x_total{v=""} 1'],
+  ];
+  for (const [labels] of cases) c.inc(labels);
+  const lines = c.render().split("\n").slice(2, -1);
+  assert.deepEqual(lines, cases.map(([, line]) => line));
+});
