@@ -220,9 +220,38 @@ Deno.test("WorkQueue: a sweep of reconciles that await no I/O lets a timer run i
   await new Promise((r) => setTimeout(r, 0));
 });
 
+for (const chain of ["adds the next key", "adds its own key again"]) {
+  Deno.test(`WorkQueue: a chain of reconciles that await nothing and ${chain} lets a timer run`, async () => {
+    const RUNS = 400;
+    let done = 0;
+    const q: WorkQueue<number> = new WorkQueue({
+      reconcile: (key) => {
+        const until = performance.now() + 0.5; // 200 ms in all, none of it awaiting
+        while (performance.now() < until) { /* spin */ }
+        if (++done < RUNS) q.add(chain === "adds the next key" ? `k${done}` : key).catch(() => {});
+        return Promise.resolve(done);
+      },
+    });
+    try {
+      let doneWhenTimerRan: number | undefined;
+      setTimeout(() => doneWhenTimerRan = done, 0);
+      await q.add("k0");
+      while (done < RUNS) await new Promise((r) => setTimeout(r, 1));
+      assert.ok(
+        doneWhenTimerRan !== undefined && doneWhenTimerRan < RUNS / 4,
+        `the timer ran after ${doneWhenTimerRan} of ${RUNS} reconciles`,
+      );
+    } finally {
+      await q.stop();
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  });
+}
+
 Deno.test({
   name: "WorkQueue: without a backlog, a reconcile starts without a time slice's timer",
-  // The slice's timer per turn would still be pending when the test ends.
+  // The slice's timer per turn would still be pending when the test ends (the sanitizer is
+  // on by default; said here because the test depends on it).
   sanitizeOps: true,
   fn: async () => {
     const q = new WorkQueue({ reconcile: () => Promise.resolve("applied") });
