@@ -9,10 +9,11 @@
 const encoder = new TextEncoder();
 
 /**
- * Compare a presented token with the expected one in constant time: every byte of the
- * expected token is looked at whatever the presented one holds, so the time taken tells
- * nothing of how much of a guess was right (only the guess's own length shows, which its
- * sender knows). Hashing both first did the same at five times the cost.
+ * Compare a presented token with the expected one in constant time: the loop runs over the
+ * presented bytes, each compared with the expected byte at that place (cycling), and the
+ * lengths are compared with them, so the time taken depends on the presented token's length
+ * only (which its sender knows): not on how much of a guess was right, nor on the expected
+ * token's length. Hashing both first did the same at five times the cost.
  *
  * @example
  * ```ts
@@ -25,8 +26,9 @@ export function tokenMatches(expected: string, presented: string | null): boolea
   if (presented === null) return false;
   const want = expectedBytes(expected);
   const got = encoder.encode(presented);
+  if (want.length === 0) return got.length === 0;
   let diff = want.length ^ got.length;
-  for (let i = 0; i < want.length; i++) diff |= want[i] ^ (got[i] ?? 0x100);
+  for (let i = 0; i < got.length; i++) diff |= got[i] ^ want[i % want.length];
   return diff === 0;
 }
 

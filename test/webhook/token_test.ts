@@ -29,6 +29,8 @@ Deno.test("tokenMatches accepts only the exact token", async () => {
     ["s3cret", " s3cret", false],
     ["s3cret", "s3cret\u0000", false],
     ["s3cret\u0000", "s3cret", false],
+    // The loop cycles over the expected bytes: a repeat of the token is still refused.
+    ["s3cret", "s3crets3cret", false],
     ["ünïcode-🔑", "ünïcode-🔑", true],
     ["ünïcode-🔑", "unicode-🔑", false],
     // An empty expected token still refuses a missing header.
