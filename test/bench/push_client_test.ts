@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { PushClient } from "../../bench/push_client.ts";
 import { seededName } from "../../bench/fake_cluster_process.ts";
+import { serveFront } from "../../lib/server/front.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 /** A server on loopback answering each POST with the next of `answers` (then 200s). */
 function serveAnswers(answers: Response[]) {
@@ -49,5 +51,24 @@ Deno.test("bench push client: an answer other than 200 or 503 is an error naming
   } finally {
     client.close();
     await server.close();
+  }
+});
+
+Deno.test("bench push client: kept connections the service closed meanwhile are not failures", async () => {
+  // Argoos's front closes a connection idle past its header deadline.
+  let cut = 0;
+  const front = serveFront(
+    { hostname: "127.0.0.1", port: 0, headerTimeoutMs: 50, onCut: () => cut++ },
+    () => new Response("{}"),
+  );
+  const client = new PushClient(`http://127.0.0.1:${front.addr.port}`, "t0ken", "r:5000");
+  try {
+    await Promise.all(Array.from({ length: 8 }, (_, i) => client.push(i, 1)));
+    await waitFor(() => cut === 8, "the front closes the eight idle connections");
+    await client.push(9, 1); // more dead connections than the five failures allowed
+    assert.equal(client.retried, 8);
+  } finally {
+    client.close();
+    await front.shutdown();
   }
 });
