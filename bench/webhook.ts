@@ -245,11 +245,16 @@ async function throughput() {
     wrongImage: seen.wrongImage,
     bareOpsPerSecond: DEPLOYMENTS_N / bareSeconds,
     /** Deliveries per second over bare ops per second, whole runs (warm-up included). */
-    wholeRunRatio: bareSeconds / seconds,
-    /** After the first WARMED_UP of each (the compilers' warm-up), per second. */
-    warm: { deliveriesPerSecond: warmRate, bareOpsPerSecond: bareWarmRate },
-    /** Warm deliveries per second over warm bare ops per second (target >= 0.5). */
-    ratio: warmRate / bareWarmRate,
+    ratio: bareSeconds / seconds,
+    /**
+     * After the first WARMED_UP of each (the compilers' warm-up): rates per second and their
+     * ratio, the one the target (>= 0.5) is judged on.
+     */
+    warm: {
+      deliveriesPerSecond: warmRate,
+      bareOpsPerSecond: bareWarmRate,
+      ratio: warmRate / bareWarmRate,
+    },
     /** CPU ms per delivery of each process: the service's is the figure Argoos owns. */
     cpuMsPerDelivery: {
       service: perOp(cpuStart.service, cpuEnd.service),
@@ -275,13 +280,13 @@ async function throughput() {
       result.deliveriesPerSecond.toFixed(0)
     } deliveries/s; bare manifest GET + PATCH, same fakes, ${IN_FLIGHT} in flight: ${
       result.bareOpsPerSecond.toFixed(0)
-    }/s; ratio ${result.wholeRunRatio.toFixed(2)}`,
+    }/s; ratio ${result.ratio.toFixed(2)}`,
   );
   console.log(
     `after the first ${WARMED_UP} of each: ${warmRate.toFixed(0)} deliveries/s, bare ${
       bareWarmRate.toFixed(0)
-    }/s; ratio ${result.ratio.toFixed(2)} (target >= 0.5: ${
-      result.ratio >= 0.5 ? "met" : "MISSED"
+    }/s; ratio ${result.warm.ratio.toFixed(2)} (target >= 0.5: ${
+      result.warm.ratio >= 0.5 ? "met" : "MISSED"
     })`,
   );
   console.log(
