@@ -241,7 +241,9 @@ export class KubeClient {
   }
 
   /**
-   * Streams watch events until the server ends the stream or the signal aborts.
+   * Streams watch events until the server ends the stream or the signal aborts. The event of
+   * a PATCH or PUT this client made may carry the object that call resolved to (not parsed
+   * twice): objects are shared, never to be modified.
    * A watch ERROR event is thrown as KubeApiError (410 => status 410). A stream silent
    * for longer than `timeoutSeconds` plus the client's watch grace ends quietly, as if
    * the server had closed it, so the caller resumes from its last resourceVersion.
@@ -355,8 +357,9 @@ export class KubeClient {
       this.#echoes.delete(rv);
     }
     if (!line.startsWith(ECHO_PREFIX)) return;
-    // The first resourceVersion field names the echo to compare with (the object's own comes
-    // before any other in an API server's encoding); the comparison of the whole text decides.
+    // The first resourceVersion field names the echo to compare with (a built-in object's own
+    // comes before any other as the API server encodes it; another first only misses an
+    // echo); the comparison of the whole text decides.
     const at = line.indexOf(RV_FIELD) + RV_FIELD.length;
     if (at < RV_FIELD.length) return;
     const rv = line.slice(at, line.indexOf('"', at));
@@ -385,12 +388,19 @@ export class KubeClient {
     return this.#json("POST", resourcePath(type, namespace), { body });
   }
 
-  /** Replaces the whole object (PUT); a stale `metadata.resourceVersion` gives 409. */
+  /**
+   * Replaces the whole object (PUT); a stale `metadata.resourceVersion` gives 409. The object
+   * resolved to may be the very one a watch of this client yields for the change: not to be
+   * modified.
+   */
   replace<T>(type: ResourceType, namespace: string | undefined, name: string, body: T): Promise<T> {
     return this.#json("PUT", resourcePath(type, namespace, name), { body });
   }
 
-  /** Patches the object; resolves to the patched object. */
+  /**
+   * Patches the object; resolves to the patched object, which may be the very one a watch of
+   * this client yields for the change: not to be modified.
+   */
   patch<T>(
     type: ResourceType,
     namespace: string | undefined,

@@ -121,7 +121,7 @@ export class Logger {
   #write(level: Level, msg: string, fields?: Fields): void {
     if (ORDER[level] < this.#min) return;
     const line = { time: isoNow(), level, msg, ...this.#base, ...fields };
-    // A replacer makes JSON.stringify call back for every value: only when an Error is in.
+    // A replacer makes JSON.stringify call back for every value: only when an Error may be in.
     this.#sink(JSON.stringify(line, holdsError(line) ? errorReplacer : undefined), level);
   }
 }
