@@ -108,6 +108,38 @@ Deno.test("requests on a kept-alive connection, chunked and pipelined, are all s
   });
 });
 
+Deno.test("an answer's headers are written as the handler set them, cookies one line each", async () => {
+  const handler = () => {
+    const headers = new Headers({ "content-type": "text/plain", "x-a": "1" });
+    headers.append("x-a", "2");
+    headers.append("set-cookie", "a=1; HttpOnly");
+    headers.append("set-cookie", "b=2");
+    // Framing is the front's: these are replaced by its own.
+    headers.set("content-length", "999");
+    headers.set("connection", "keep-alive");
+    return Promise.resolve(new Response("hi", { status: 201, headers }));
+  };
+  await withServer(
+    async (port) => {
+      const conn = await connect(port);
+      await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      const [head, body] = (await readAll(conn)).split("\r\n\r\n");
+      assert.deepEqual(head.split("\r\n"), [
+        "HTTP/1.1 201 ", // the Response's statusText: an empty reason phrase is valid HTTP/1.1
+        "content-type: text/plain",
+        "set-cookie: a=1; HttpOnly",
+        "set-cookie: b=2",
+        "x-a: 1, 2",
+        "content-length: 2",
+        "connection: close",
+      ]);
+      assert.equal(body, "hi");
+    },
+    {},
+    { handler },
+  );
+});
+
 Deno.test("a body received with its head is handed over whole; one still arriving is streamed", async () => {
   const seen: [boolean, string][] = [];
   await withServer(
