@@ -42,8 +42,8 @@ const WARMUP = 200;
 /**
  * Throughput: deliveries (and bare ops) left out of the rate at its start, as in any steady
  * state measure: both sides start with their code not yet compiled (the first half second of
- * deliveries ran at about a third of the later rate; the bare work's first quarter second at
- * two thirds). Both rates, whole and warm, are printed.
+ * deliveries ran at about 40% of the later rate; the bare work's first quarter second at 65%).
+ * Both rates, whole and warm, are printed.
  */
 const WARMED_UP = 1_000;
 const SAMPLES = 2_000;
