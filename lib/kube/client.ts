@@ -147,6 +147,8 @@ export interface KubeClientOptions {
  */
 const MAX_ECHOES = 64;
 const ECHO_MS = 10_000;
+/** Longest answer kept (its text and object): a workload's is a few KiB; 64 such stay small. */
+const MAX_ECHO_CHARS = 32 * 1024;
 /** How a watch line carrying a write's answer begins. */
 const ECHO_PREFIX = `{"type":"MODIFIED","object":`;
 const RV_FIELD = `"resourceVersion":"`;
@@ -442,7 +444,7 @@ export class KubeClient {
         const text = await res.text();
         const object = JSON.parse(text);
         const rv = object?.metadata?.resourceVersion;
-        if (typeof rv === "string") {
+        if (typeof rv === "string" && text.length <= MAX_ECHO_CHARS) {
           this.#echoes.set(rv, { text: text.trimEnd(), object, at: performance.now() });
           // Echoes a watch showed before the answer came are never taken: the oldest go.
           if (this.#echoes.size > MAX_ECHOES) {

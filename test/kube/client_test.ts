@@ -420,6 +420,10 @@ Deno.test("a watch that the server refuses throws the Status", async () => {
 
 Deno.test("a write's answer seen again on a watch is the object the write returned, not read twice", async () => {
   const written = { ...obj("a"), metadata: { name: "a", resourceVersion: "7" } };
+  // Over the size kept: read again from its watch line.
+  const large = {
+    metadata: { name: "c", resourceVersion: "10", annotations: { x: "y".repeat(40_000) } },
+  };
   const replaced = { ...obj("b"), metadata: { name: "b", resourceVersion: "8" } };
   // The server's own change to a, and an answer written again with other spacing: read anew.
   const theirs = { ...obj("a"), metadata: { name: "a", resourceVersion: "9" } };
@@ -435,7 +439,9 @@ Deno.test("a write's answer seen again on a watch is the object the write return
       );
     }
     // Answered as kube-apiserver answers: compact JSON and a newline.
-    const body = req.method === "PATCH" ? written : replaced;
+    const body = req.method === "PATCH"
+      ? (url.pathname.endsWith("/c") ? large : written)
+      : replaced;
     return new Response(JSON.stringify(body) + "\n");
   });
   const kube = new KubeClient(plainConnection(stub.url));
@@ -446,13 +452,15 @@ Deno.test("a write's answer seen again on a watch is the object the write return
     const send = await watched.promise;
     const patched = await kube.patch(DEPLOYMENTS, "x", "a", [], "json");
     const put = await kube.replace(DEPLOYMENTS, "x", "b", replaced);
+    const big = await kube.patch(DEPLOYMENTS, "x", "c", [], "json");
     send(`{"type":"MODIFIED","object":${JSON.stringify(written)}}`);
     send(`{"type":"MODIFIED","object":${JSON.stringify(theirs)}}`);
     send(`{"type":"MODIFIED", "object":${JSON.stringify(replaced)}}`);
     send(`{"type":"MODIFIED","object":${JSON.stringify(replaced)}}`);
+    send(`{"type":"MODIFIED","object":${JSON.stringify(large)}}`);
     const got = [
       (await first).value!,
-      ...await Promise.all([1, 2, 3].map(() => events.next()))
+      ...await Promise.all([1, 2, 3, 4].map(() => events.next()))
         .then((all) => all.map((r) => r.value!)),
     ];
     assert.equal(got[0].object, patched, "the PATCH's answer, as returned");
@@ -460,7 +468,9 @@ Deno.test("a write's answer seen again on a watch is the object the write return
     assert.deepEqual(got[2].object, replaced);
     assert.notEqual(got[2].object, put, "not the same text: read");
     assert.equal(got[3].object, put, "the PUT's answer, as returned");
-    assert.deepEqual(got.map((e) => e.type), ["MODIFIED", "MODIFIED", "MODIFIED", "MODIFIED"]);
+    assert.deepEqual(got[4].object, big);
+    assert.notEqual(got[4].object, big, "over the size kept: read");
+    assert.deepEqual(got.map((e) => e.type), Array(5).fill("MODIFIED"));
   } finally {
     ac.abort();
     await stub.close().catch(() => {});
