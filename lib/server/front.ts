@@ -50,7 +50,56 @@ export interface FrontOptions {
   maxConnectionsPerClient?: number;
   /** Told about each connection cut. */
   onCut?: (reason: CutReason) => void;
+  /**
+   * Asked first about each request whose body was received whole (or that has none): an
+   * answer it gives is written as it is, with no `Request` or `Response` made (a fifth of the
+   * front's CPU per delivery); undefined leaves the request to the handler.
+   */
+  fast?: FastHandler;
 }
+
+/**
+ * A request the front received whole, as {@linkcode FrontOptions.fast} sees it.
+ *
+ * @example
+ * ```ts
+ * import type { FastRequest } from "./front.ts";
+ * const req: FastRequest = { method: "POST", target: "/event", headers: {}, body: new Uint8Array() };
+ * ```
+ */
+export interface FastRequest {
+  method: string;
+  /** The request target as sent: the path and any query. */
+  target: string;
+  /** By lower-case name; a repeated header's values joined by ", ". */
+  headers: Readonly<Record<string, string>>;
+  /** The body, received whole; empty without one. */
+  body: Uint8Array;
+}
+
+/**
+ * An answer of {@linkcode FrontOptions.fast}: the front adds its framing (length, connection).
+ *
+ * @example
+ * ```ts
+ * import type { FastAnswer } from "./front.ts";
+ * const ok: FastAnswer = { status: 200, headers: { "content-type": "application/json" }, body: "{}" };
+ * ```
+ */
+export interface FastAnswer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/** Answers a request received whole, or returns undefined to leave it to the handler. */
+export type FastHandler = (req: FastRequest) => Promise<FastAnswer> | undefined;
+
+const INTERNAL_ERROR: FastAnswer = {
+  status: 500,
+  headers: { "content-type": "text/plain;charset=UTF-8" },
+  body: "internal error\n",
+};
 
 /** A running front. */
 export interface FrontServer {
@@ -206,6 +255,27 @@ export function serveFront(
           }
         } else {
           disarm();
+        }
+        const answering = body || !opts.fast ? undefined : opts.fast({
+          method: head.method,
+          target: head.target,
+          headers: head.headers,
+          body: whole ?? new Uint8Array(0),
+        });
+        if (answering) {
+          const answer = await answering.catch(() => INTERNAL_ERROR);
+          const keep = head.keepAlive && !stopping && !expired;
+          await input.write(answerBytes(
+            answer.status,
+            "",
+            headerLines(answer.headers),
+            encoder.encode(answer.body),
+            head.method === "HEAD",
+            keep,
+          ));
+          if (!keep) return close();
+          state.idle = true;
+          continue;
         }
         let request: Request;
         try {
@@ -474,14 +544,36 @@ const BODILESS = new Set([204, 304]);
 /** The answer's bytes: status line, headers, and its body read whole. */
 async function serialize(res: Response, head: boolean, keepAlive: boolean): Promise<Uint8Array> {
   const body = BODILESS.has(res.status) ? new Uint8Array(0) : await res.bytes();
-  let text = `HTTP/1.1 ${res.status} ${res.statusText}\r\n`;
+  let lines = "";
   // forEach, not for…of: the iterator's protocol cost four times as much per answer.
-  res.headers.forEach((value, name) => {
-    if (name !== "content-length" && name !== "connection" && name !== "transfer-encoding") {
-      text += `${name}: ${value}\r\n`;
-    }
-  });
-  if (!BODILESS.has(res.status)) text += `content-length: ${body.length}\r\n`;
+  res.headers.forEach((value, name) => lines += headerLine(name, value));
+  return answerBytes(res.status, res.statusText, lines, body, head, keepAlive);
+}
+
+/** `name: value` lines of `headers`, framing headers left out (the front writes its own). */
+function headerLines(headers: Readonly<Record<string, string>>): string {
+  let lines = "";
+  for (const name in headers) lines += headerLine(name, headers[name]);
+  return lines;
+}
+
+function headerLine(name: string, value: string): string {
+  return name === "content-length" || name === "connection" || name === "transfer-encoding"
+    ? ""
+    : `${name}: ${value}\r\n`;
+}
+
+/** Status line, `lines`, the front's framing, then `body` (none for a HEAD request). */
+function answerBytes(
+  status: number,
+  statusText: string,
+  lines: string,
+  body: Uint8Array,
+  head: boolean,
+  keepAlive: boolean,
+): Uint8Array {
+  let text = `HTTP/1.1 ${status} ${statusText}\r\n${lines}`;
+  if (!BODILESS.has(status)) text += `content-length: ${body.length}\r\n`;
   text += keepAlive ? "\r\n" : "connection: close\r\n\r\n";
   const bytes = encoder.encode(text);
   if (head || body.length === 0) return bytes;

@@ -8,7 +8,7 @@
 
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { redactPath } from "../webhook/sources/routes.ts";
-import { receivedWhole } from "./front.ts";
+import { type FastAnswer, receivedWhole } from "./front.ts";
 
 /** Why an upload did not arrive whole. */
 export type UploadCutReason = "body-timeout" | "aborted";
@@ -26,12 +26,49 @@ export class UploadCut extends Error {
   }
 }
 
+/**
+ * The cap on requests with a body handled at once, one for every way in: the guard's, and the
+ * front's fast path (see {@linkcode guardFast}).
+ *
+ * @example
+ * ```ts
+ * import { InFlightCap } from "./guard.ts";
+ * const cap = new InFlightCap(1);
+ * cap.enter(); // true
+ * cap.enter(); // false: one in progress
+ * cap.leave();
+ * ```
+ */
+export class InFlightCap {
+  #count = 0;
+  /** At most `max` at once (default 32). */
+  constructor(readonly max = 32) {}
+
+  /** Whether one more may start now; if so, `leave` once it ended. */
+  enter(): boolean {
+    if (this.#count >= this.max) return false;
+    this.#count++;
+    return true;
+  }
+
+  leave(): void {
+    this.#count--;
+  }
+
+  /** The one-line reason a request over the cap is answered 503. */
+  get busy(): string {
+    return `busy: ${this.max} deliveries in progress, retry\n`;
+  }
+}
+
 /** Options of {@linkcode guardHandler}. */
 export interface GuardOptions {
   /** Time from the request's arrival to the end of its body; default 10 s. */
   bodyTimeoutMs?: number;
   /** Most requests with a body handled at once; default 32. Beyond it: 503 + Retry-After. */
   maxInFlight?: number;
+  /** The cap to share (with {@linkcode guardFast}); default one of `maxInFlight`. */
+  cap?: InFlightCap;
   logger?: Logger;
   /** Told about each upload cut. */
   onCut?: (reason: UploadCutReason | "busy") => void;
@@ -99,20 +136,16 @@ export function guardHandler(
 ): (req: Request) => Promise<Response> {
   const log = (opts.logger ?? silentLogger).with({ component: "http" });
   const bodyTimeoutMs = opts.bodyTimeoutMs ?? 10_000;
-  const maxInFlight = opts.maxInFlight ?? 32;
-  let inFlight = 0;
+  const cap = opts.cap ?? new InFlightCap(opts.maxInFlight);
   return async (req) => {
     // Before `req.body` is read, which makes a stream of a body held whole.
     const whole = receivedWhole(req);
     if (!whole && !req.body) return await handler(req).catch((err) => failed(err, req));
-    if (inFlight >= maxInFlight) {
+    if (!cap.enter()) {
       if (!whole) await req.body!.cancel().catch(() => {});
       opts.onCut?.("busy");
-      return text(503, `busy: ${maxInFlight} deliveries in progress, retry\n`, {
-        "retry-after": "1",
-      });
+      return text(503, cap.busy, BUSY_HEADERS);
     }
-    inFlight++;
     try {
       // A body received whole needs no deadline.
       if (whole) return await handler(req);
@@ -122,7 +155,7 @@ export function guardHandler(
     } catch (err) {
       return failed(err, req);
     } finally {
-      inFlight--;
+      cap.leave();
     }
   };
 
@@ -140,4 +173,44 @@ export function guardHandler(
     log.error("request failed", { path, error: (err as Error)?.message ?? String(err) });
     return text(500, "internal error\n");
   }
+}
+
+const BUSY_HEADERS = { "retry-after": "1" };
+
+/**
+ * The guard of the front's fast path: `run` answers a request received whole (so no upload
+ * can be cut) within `opts.cap`, shared with {@linkcode guardHandler}'s; over it, 503 and
+ * Retry-After; a failure is answered 500 and logged once, with the path redacted.
+ *
+ * @example
+ * ```ts ignore
+ * import { guardFast, InFlightCap } from "./guard.ts";
+ * const admit = guardFast({ cap: new InFlightCap(32) });
+ * const answer = await admit("/event", () => Promise.resolve({ status: 200, headers: {}, body: "{}" }));
+ * ```
+ */
+export function guardFast(
+  opts: { cap: InFlightCap } & Pick<GuardOptions, "logger" | "onCut">,
+): (pathname: string, run: () => Promise<FastAnswer>) => Promise<FastAnswer> {
+  const log = (opts.logger ?? silentLogger).with({ component: "http" });
+  const plain = (status: number, body: string, headers: Record<string, string> = {}) => ({
+    status,
+    body,
+    headers: { "content-type": "text/plain", ...headers },
+  });
+  return async (pathname, run) => {
+    if (!opts.cap.enter()) {
+      opts.onCut?.("busy");
+      return plain(503, opts.cap.busy, BUSY_HEADERS);
+    }
+    try {
+      return await run();
+    } catch (err) {
+      const path = redactPath(pathname);
+      log.error("request failed", { path, error: (err as Error)?.message ?? String(err) });
+      return plain(500, "internal error\n");
+    } finally {
+      opts.cap.leave();
+    }
+  };
 }

@@ -31,9 +31,9 @@ import { TagVerifier } from "../registry/tag_verifier.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import { Rollout } from "../rollout/rollout.ts";
 import { type FrontServer, serveFront } from "../server/front.ts";
-import { guardHandler } from "../server/guard.ts";
-import { routes } from "../server/routes.ts";
-import { type DeliveryOutcome, webhookHandler } from "../webhook/handler.ts";
+import { guardFast, guardHandler, InFlightCap, type UploadCutReason } from "../server/guard.ts";
+import { fastRoutes, routes } from "../server/routes.ts";
+import { deliveryHandler, type DeliveryOutcome, requestHandler } from "../webhook/handler.ts";
 import { RECEIVER_ROUTES } from "../webhook/sources/routes.ts";
 import { FileToken, fixedToken } from "../webhook/token.ts";
 import { watchWorkloads } from "../watch/workload_watch.ts";
@@ -312,10 +312,12 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     },
     onRefused: (reason: string) => metrics.refusals.inc({ reason }),
   };
-  // Every receiver route, or none in poll-only mode.
-  const webhooks = new Map(
-    config.webhook ? RECEIVER_ROUTES.map((r) => [r.source, webhookHandler(r, hooks)]) : [],
+  // Every receiver route, or none in poll-only mode: over `Request`, and over the bytes the
+  // front received whole (its fast path, for deliveries).
+  const deliveries = new Map(
+    config.webhook ? RECEIVER_ROUTES.map((r) => [r.source, deliveryHandler(r, hooks)]) : [],
   );
+  const webhooks = new Map([...deliveries].map(([source, d]) => [source, requestHandler(d)]));
   if (webhooks.size && token === undefined) {
     log.warn(
       "NO TOKEN SET: anyone who can reach the /event routes can trigger rollouts; set TOKEN or --token",
@@ -371,9 +373,12 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     metrics: () => metrics.registry.render(),
     status: decisions && statusPage?.statusHandler({ cache, decisions, token: statusToken }),
   });
-  const guarded = guardHandler(handler, {
-    logger: log,
-    onCut: (why) => metrics.abortedUploads.inc({ why }),
+  const cap = new InFlightCap();
+  const onUploadCut = (why: UploadCutReason | "busy") => metrics.abortedUploads.inc({ why });
+  const guarded = guardHandler(handler, { logger: log, onCut: onUploadCut, cap });
+  const fast = fastRoutes({
+    deliveries,
+    admit: guardFast({ cap, logger: log, onCut: onUploadCut }),
   });
   const serve = (hostname: string) =>
     serveFront({
@@ -381,6 +386,7 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
       port: config.listen.port,
       tls: config.serverTls,
       onCut: (why) => metrics.abortedUploads.inc({ why }),
+      fast,
     }, guarded);
   let server: FrontServer;
   try {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { HeaderReader } from "./sources/types.ts";
 import type { AuthKind } from "./sources/routes.ts";
 import { tokenMatches } from "./token.ts";
 
@@ -19,7 +20,7 @@ import { tokenMatches } from "./token.ts";
  * ```
  */
 export interface Presented {
-  headers: Headers;
+  headers: HeaderReader;
   /** The raw body: GitHub signs these exact bytes. */
   body: string;
   /** The last path segment of a `path-token` route. */

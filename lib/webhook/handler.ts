@@ -15,6 +15,7 @@ import type { RecordedPush } from "../image/push.ts";
 import type { DeliverySummary } from "../reconcile/deliver.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
 import type { RegistryAliases } from "./sources/registry_name.ts";
+import type { HeaderReader } from "./sources/types.ts";
 import { authorized, authRefusal } from "./auth.ts";
 import { receive } from "./sources/receive.ts";
 import { type ReceiverRoute, redactPath } from "./sources/routes.ts";
@@ -75,10 +76,92 @@ export interface WebhookOptions {
 /** Handles one route's deliveries; `pathToken` is the token segment of a token-in-path route. */
 export type RouteHandler = (req: Request, pathToken?: string) => Promise<Response>;
 
+/**
+ * A delivery as a route reads it: from a `Request`, or from the bytes the front received whole
+ * (no request object to build: see serveFront's `fast`).
+ *
+ * @example
+ * ```ts
+ * import type { DeliveryRequest } from "./handler.ts";
+ * const d: DeliveryRequest = {
+ *   pathname: "/event",
+ *   headers: new Headers({ "x-argoos-token": "s3cret" }),
+ *   text: () => Promise.resolve('{"events":[]}'),
+ *   discard: () => Promise.resolve(),
+ * };
+ * ```
+ */
+export interface DeliveryRequest {
+  /** The request's path (logged redacted: a token-in-path route's path is its secret). */
+  pathname: string;
+  headers: HeaderReader;
+  /** The body as text; rejects with {@linkcode BodyTooLargeError} past `maxBytes`. */
+  text(maxBytes: number): Promise<string>;
+  /** Lets go of a body that will not be read. */
+  discard(): Promise<void>;
+}
+
+/**
+ * How a route answers a delivery: a status and a JSON body, never cached.
+ *
+ * @example
+ * ```ts
+ * import type { DeliveryAnswer } from "./handler.ts";
+ * const busy: DeliveryAnswer = { status: 503, body: { error: "not ready" } };
+ * ```
+ */
+export interface DeliveryAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Handles one route's deliveries, whatever they were read from. */
+export type DeliveryHandler = (d: DeliveryRequest, pathToken?: string) => Promise<DeliveryAnswer>;
+
 const EMPTY: DeliverySummary = { applied: 0, unchanged: 0, refused: 0, rejected: 0 };
 
-const json = (status: number, body: Record<string, unknown>) =>
-  Response.json(body, { status, headers: { "cache-control": "no-store" } });
+const json = (status: number, body: Record<string, unknown>): DeliveryAnswer => ({ status, body });
+
+/**
+ * The headers of every answer to a delivery, beside its JSON body.
+ *
+ * @example
+ * ```ts
+ * import { ANSWER_HEADERS } from "./handler.ts";
+ * ANSWER_HEADERS["cache-control"]; // "no-store"
+ * ```
+ */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "application/json",
+  "cache-control": "no-store",
+};
+
+/**
+ * The handler of one webhook route over `Request` and `Response`, as `routes` mounts it.
+ *
+ * @example
+ * ```ts ignore
+ * import { deliveryHandler, requestHandler } from "./handler.ts";
+ * const handle = requestHandler(deliveryHandler(route, opts));
+ * const res = await handle(new Request("http://argoos/event", { method: "POST", body }));
+ * ```
+ */
+export function requestHandler(deliveries: DeliveryHandler): RouteHandler {
+  return async (req, pathToken) => {
+    const answer = await deliveries({
+      pathname: new URL(req.url).pathname,
+      headers: req.headers,
+      text: (maxBytes) => readBodyLimited(req, maxBytes),
+      discard: async () => {
+        if (!req.bodyUsed) await req.body?.cancel();
+      },
+    }, pathToken);
+    return new Response(JSON.stringify(answer.body), {
+      status: answer.status,
+      headers: ANSWER_HEADERS,
+    });
+  };
+}
 
 /**
  * The request handler of one webhook route (`POST /event`, `/event/dockerhub/<token>`, …).
@@ -93,16 +176,34 @@ const json = (status: number, body: Record<string, unknown>) =>
  * ```
  */
 export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): RouteHandler {
+  return requestHandler(deliveryHandler(route, opts));
+}
+
+/**
+ * The deliveries of one webhook route (`POST /event`, `/event/dockerhub/<token>`, …), read from
+ * a `Request` ({@linkcode requestHandler}) or from the front's bytes.
+ *
+ * @example
+ * ```ts ignore
+ * import { deliveryHandler } from "./handler.ts";
+ * const handle = deliveryHandler(route, { token, deliver });
+ * const { status, body } = await handle(delivery, pathToken);
+ * ```
+ */
+export function deliveryHandler(route: ReceiverRoute, opts: WebhookOptions): DeliveryHandler {
   const base = (opts.logger ?? silentLogger).with({ component: "webhook" });
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS;
   const aliases = opts.aliases ?? new Map();
   const maxBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
 
-  async function handle(req: Request, pathToken?: string): Promise<[DeliveryOutcome, Response]> {
+  async function handle(
+    req: DeliveryRequest,
+    pathToken?: string,
+  ): Promise<[DeliveryOutcome, DeliveryAnswer]> {
     // Logged as the route, never the path: a token-in-path route's path is its secret.
-    const log = base.with({ route: redactPath(new URL(req.url).pathname) });
-    const refuse = async (why: string): Promise<[DeliveryOutcome, Response]> => {
-      if (!req.bodyUsed) await req.body?.cancel();
+    const log = base.with({ route: redactPath(req.pathname) });
+    const refuse = async (why: string): Promise<[DeliveryOutcome, DeliveryAnswer]> => {
+      await req.discard();
       log.warn("delivery refused: missing or wrong token", { reason: why });
       return ["unauthorized", json(401, { error: why })];
     };
@@ -118,7 +219,7 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
       return await refuse(authRefusal(route.auth));
     }
     if (opts.ready && !opts.ready()) {
-      await req.body?.cancel();
+      await req.discard();
       log.info("delivery deferred: workload cache not in sync, or not watching");
       return [
         "retry",
@@ -129,7 +230,7 @@ export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): Rout
     }
     let body: string;
     try {
-      body = await readBodyLimited(req, maxBytes);
+      body = await req.text(maxBytes);
     } catch (err) {
       if (!(err instanceof BodyTooLargeError)) throw err;
       log.warn("delivery refused: too large", { error: err });

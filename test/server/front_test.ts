@@ -140,6 +140,45 @@ Deno.test("an answer's headers are written as the handler set them, cookies one 
   );
 });
 
+Deno.test("`fast` answers what it takes, with the front's framing; the rest reaches the handler", async () => {
+  const seen: string[] = [];
+  const server = serveFront({
+    hostname: "127.0.0.1",
+    port: 0,
+    fast: (req) => {
+      seen.push(`${req.method} ${req.target} ${new TextDecoder().decode(req.body)}`);
+      if (req.target === "/boom") return Promise.reject(new Error("boom"));
+      if (req.target !== "/fast") return undefined;
+      return Promise.resolve({
+        status: 202,
+        headers: { "content-type": "application/json", "content-length": "999" },
+        body: '{"ok":true}',
+      });
+    },
+  }, () => new Response("from the handler"));
+  try {
+    const conn = await connect(server.addr.port);
+    await conn.write(encoder.encode(
+      "POST /fast HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi" +
+        "POST /boom HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" +
+        "GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    ));
+    const answers = (await readAll(conn)).split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(answers[0].split("\r\n"), [
+      "HTTP/1.1 202 ",
+      "content-type: application/json",
+      "content-length: 11",
+      "",
+      '{"ok":true}',
+    ]);
+    assert.match(answers[1], /^HTTP\/1\.1 500 [^]*\r\n\r\ninternal error\n$/);
+    assert.match(answers[2], /^HTTP\/1\.1 200 [^]*connection: close\r\n\r\nfrom the handler$/);
+    assert.deepEqual(seen, ["POST /fast hi", "POST /boom ", "GET /other "]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("a body received with its head is handed over whole; one still arriving is streamed", async () => {
   const seen: [boolean, string][] = [];
   await withServer(

@@ -9,6 +9,19 @@ import type { RecordedPush } from "../../image/push.ts";
 import type { RegistryAliases } from "./registry_name.ts";
 
 /**
+ * A request's headers as a receiver reads them: by name, case-insensitive (a `Headers`, or the
+ * front's own record of them).
+ *
+ * @example
+ * ```ts
+ * import type { HeaderReader } from "./types.ts";
+ * const headers: HeaderReader = new Headers({ "x-github-event": "package" });
+ * headers.get("X-GitHub-Event"); // "package"
+ * ```
+ */
+export type HeaderReader = Pick<Headers, "get">;
+
+/**
  * What a receiver needs besides the body.
  *
  * @example
@@ -19,7 +32,7 @@ import type { RegistryAliases } from "./registry_name.ts";
  */
 export interface ReceiveContext {
   /** The delivery's headers (`X-Argoos-Registry-Name`, `X-GitHub-Event`, ...). */
-  headers: Headers;
+  headers: HeaderReader;
   /** REGISTRY_ALIASES. */
   aliases: RegistryAliases;
   /** When the delivery arrived (ms), the push time of sources that send none. */
