@@ -157,5 +157,10 @@ export {
   type ReceiverRoute,
 } from "./lib/webhook/sources/routes.ts";
 export { type Delivery, receive, type ReceiveOutcome } from "./lib/webhook/sources/receive.ts";
-export type { Parser, ParseResult, ReceiveContext } from "./lib/webhook/sources/types.ts";
+export type {
+  HeaderReader,
+  Parser,
+  ParseResult,
+  ReceiveContext,
+} from "./lib/webhook/sources/types.ts";
 export type { RegistryAliases } from "./lib/webhook/sources/registry_name.ts";
