@@ -52,8 +52,9 @@ export interface FrontOptions {
   onCut?: (reason: CutReason) => void;
   /**
    * Asked first about each request whose body was received whole (or that has none): an
-   * answer it gives is written as it is, with no `Request` or `Response` made (a fifth of the
-   * front's CPU per delivery); undefined leaves the request to the handler.
+   * answer it gives is written as it is, with no `Request` or `Response` made (a front with an
+   * empty handler spent 27 µs of CPU per request, 15 µs without them); undefined leaves the
+   * request to the handler.
    */
   fast?: FastHandler;
 }
@@ -78,7 +79,9 @@ export interface FastRequest {
 }
 
 /**
- * An answer of {@linkcode FrontOptions.fast}: the front adds its framing (length, connection).
+ * An answer of {@linkcode FrontOptions.fast}: the front writes its own framing (length,
+ * connection, transfer-encoding; such headers here are left out), and keeps the connection
+ * open when the request allows it.
  *
  * @example
  * ```ts
@@ -256,12 +259,17 @@ export function serveFront(
         } else {
           disarm();
         }
-        const answering = body || !opts.fast ? undefined : opts.fast({
-          method: head.method,
-          target: head.target,
-          headers: head.headers,
-          body: whole ?? new Uint8Array(0),
-        });
+        let answering: Promise<FastAnswer> | undefined;
+        try {
+          answering = body || !opts.fast ? undefined : opts.fast({
+            method: head.method,
+            target: head.target,
+            headers: head.headers,
+            body: whole ?? new Uint8Array(0),
+          });
+        } catch {
+          answering = Promise.resolve(INTERNAL_ERROR);
+        }
         if (answering) {
           const answer = await answering.catch(() => INTERNAL_ERROR);
           const keep = head.keepAlive && !stopping && !expired;

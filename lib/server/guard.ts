@@ -107,8 +107,17 @@ function timedBody(body: ReadableStream<Uint8Array>, deadline: number): Readable
   });
 }
 
-const text = (status: number, body: string, headers: Record<string, string> = {}) =>
-  new Response(body, { status, headers: { "content-type": "text/plain", ...headers } });
+/** A plain-text answer of the guard, as the fast path writes it. */
+const plain = (status: number, body: string, headers: Record<string, string> = {}): FastAnswer => ({
+  status,
+  body,
+  headers: { "content-type": "text/plain", ...headers },
+});
+
+const text = (status: number, body: string, headers: Record<string, string> = {}) => {
+  const answer = plain(status, body, headers);
+  return new Response(answer.body, { status, headers: answer.headers });
+};
 
 /** The first UploadCut in an error's cause chain. */
 function uploadCutIn(err: unknown): UploadCut | undefined {
@@ -171,35 +180,43 @@ export function guardHandler(
         : text(400, `${cut.message}\n`);
     }
     log.error("request failed", { path, error: (err as Error)?.message ?? String(err) });
-    return text(500, "internal error\n");
+    return text(500, INTERNAL_ERROR);
   }
 }
+
+const INTERNAL_ERROR = "internal error\n";
 
 const BUSY_HEADERS = { "retry-after": "1" };
 
 /**
+ * Runs an answer of the front's fast path for `pathname`: within the cap when the request has
+ * a body (`counted`), as the guard counts.
+ */
+export type FastAdmit = (
+  pathname: string,
+  run: () => Promise<FastAnswer>,
+  counted: boolean,
+) => Promise<FastAnswer>;
+
+/**
  * The guard of the front's fast path: `run` answers a request received whole (so no upload
- * can be cut) within `opts.cap`, shared with {@linkcode guardHandler}'s; over it, 503 and
- * Retry-After; a failure is answered 500 and logged once, with the path redacted.
+ * can be cut) within `opts.cap`, shared with {@linkcode guardHandler}'s, when it has a body;
+ * over it, 503 and Retry-After; a failure is answered 500 and logged once, with the path
+ * redacted.
  *
  * @example
  * ```ts ignore
  * import { guardFast, InFlightCap } from "./guard.ts";
  * const admit = guardFast({ cap: new InFlightCap(32) });
- * const answer = await admit("/event", () => Promise.resolve({ status: 200, headers: {}, body: "{}" }));
+ * const answer = await admit("/event", () => Promise.resolve({ status: 200, headers: {}, body: "{}" }), true);
  * ```
  */
 export function guardFast(
   opts: { cap: InFlightCap } & Pick<GuardOptions, "logger" | "onCut">,
-): (pathname: string, run: () => Promise<FastAnswer>) => Promise<FastAnswer> {
+): FastAdmit {
   const log = (opts.logger ?? silentLogger).with({ component: "http" });
-  const plain = (status: number, body: string, headers: Record<string, string> = {}) => ({
-    status,
-    body,
-    headers: { "content-type": "text/plain", ...headers },
-  });
-  return async (pathname, run) => {
-    if (!opts.cap.enter()) {
+  return async (pathname, run, counted) => {
+    if (counted && !opts.cap.enter()) {
       opts.onCut?.("busy");
       return plain(503, opts.cap.busy, BUSY_HEADERS);
     }
@@ -208,9 +225,9 @@ export function guardFast(
     } catch (err) {
       const path = redactPath(pathname);
       log.error("request failed", { path, error: (err as Error)?.message ?? String(err) });
-      return plain(500, "internal error\n");
+      return plain(500, INTERNAL_ERROR);
     } finally {
-      opts.cap.leave();
+      if (counted) opts.cap.leave();
     }
   };
 }

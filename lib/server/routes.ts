@@ -6,9 +6,15 @@
 
 import { METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
 import { STATUS_PATHS } from "../status/paths.ts";
-import { ANSWER_HEADERS, type DeliveryHandler, type RouteHandler } from "../webhook/handler.ts";
-import { BodyTooLargeError } from "../webhook/body.ts";
-import type { FastAnswer, FastHandler, FastRequest } from "./front.ts";
+import {
+  type DeliveryHandler,
+  type DeliveryRequest,
+  encodeAnswer,
+  type RouteHandler,
+} from "../webhook/handler.ts";
+import { bodyTooLarge } from "../webhook/body.ts";
+import type { FastHandler, FastRequest } from "./front.ts";
+import type { FastAdmit } from "./guard.ts";
 import { matchRoute } from "../webhook/sources/routes.ts";
 
 /** What the routes answer from. */
@@ -72,15 +78,18 @@ export function routes(opts: RoutesOptions): (req: Request) => Promise<Response>
 
 /** A request target the fast path takes as it is: a plain path, nothing to decode or resolve. */
 const PLAIN_PATH = /^\/[A-Za-z0-9_\-/]*$/;
+/** A Host the fast path takes: one the `Request` path's URL takes as it is (no path, no space). */
+const PLAIN_HOST = /^[A-Za-z0-9.\-]*(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/;
 
 const decoder = new TextDecoder();
 
 /**
  * The front's fast path for the webhook routes: a `POST` to a mounted route whose body came
  * whole is answered by its {@linkcode DeliveryHandler} from the bytes, through `admit` (the
- * guard's cap, shared with the `Request` path: {@linkcode guardFast}); anything else
- * (another route, a method or path the routes answer otherwise, a target with a query,
- * escapes or dot segments) is left to {@linkcode routes}.
+ * guard's cap, shared with the `Request` path: {@linkcode guardFast}; a request without a
+ * body is not counted, as there). Anything the `Request` path could answer otherwise is left
+ * to {@linkcode routes}: another route or method, a target with a query, escapes or dot
+ * segments, a Host a URL would not take as it is, a header value a `Headers` refuses (NUL).
  *
  * @example
  * ```ts ignore
@@ -92,30 +101,30 @@ const decoder = new TextDecoder();
  */
 export function fastRoutes(opts: {
   deliveries: ReadonlyMap<string, DeliveryHandler>;
-  admit: (pathname: string, run: () => Promise<FastAnswer>) => Promise<FastAnswer>;
+  admit: FastAdmit;
 }): FastHandler {
   return (req) => {
     if (req.method !== "POST" || !PLAIN_PATH.test(req.target)) return undefined;
     const hook = matchRoute(req.target);
     const handle = hook && opts.deliveries.get(hook.route.source);
-    if (!handle) return undefined;
-    return opts.admit(req.target, async () => {
-      const answer = await handle(deliveryOf(req), hook.pathToken);
-      return { status: answer.status, headers: ANSWER_HEADERS, body: JSON.stringify(answer.body) };
-    });
+    if (!handle || !PLAIN_HOST.test(req.headers.host ?? "")) return undefined;
+    for (const name in req.headers) if (req.headers[name].includes("\0")) return undefined;
+    return opts.admit(
+      req.target,
+      async () => encodeAnswer(await handle(deliveryOf(req), hook.pathToken)),
+      req.body.length > 0,
+    );
   };
 }
 
 /** The delivery a request received whole holds. */
-function deliveryOf(req: FastRequest) {
+function deliveryOf(req: FastRequest): DeliveryRequest {
   return {
     pathname: req.target,
     headers: { get: (name: string) => req.headers[name.toLowerCase()] ?? null },
     text: (maxBytes: number) =>
       req.body.length > maxBytes
-        ? Promise.reject(
-          new BodyTooLargeError(`body of ${req.body.length} bytes exceeds ${maxBytes}`),
-        )
+        ? Promise.reject(bodyTooLarge(maxBytes, req.body.length))
         : Promise.resolve(decoder.decode(req.body)),
     discard: () => Promise.resolve(),
   };

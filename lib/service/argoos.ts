@@ -30,7 +30,7 @@ import { owedLookMs, Reconciler, type ReconcileResult } from "../reconcile/recon
 import { TagVerifier } from "../registry/tag_verifier.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import { Rollout } from "../rollout/rollout.ts";
-import { type FrontServer, serveFront } from "../server/front.ts";
+import { type CutReason, type FrontServer, serveFront } from "../server/front.ts";
 import { guardFast, guardHandler, InFlightCap, type UploadCutReason } from "../server/guard.ts";
 import { fastRoutes, routes } from "../server/routes.ts";
 import { deliveryHandler, type DeliveryOutcome, requestHandler } from "../webhook/handler.ts";
@@ -374,18 +374,18 @@ export async function startArgoos(config: ArgoosConfig, deps: ArgoosDeps = {}): 
     status: decisions && statusPage?.statusHandler({ cache, decisions, token: statusToken }),
   });
   const cap = new InFlightCap();
-  const onUploadCut = (why: UploadCutReason | "busy") => metrics.abortedUploads.inc({ why });
-  const guarded = guardHandler(handler, { logger: log, onCut: onUploadCut, cap });
+  const onCut = (why: CutReason | UploadCutReason | "busy") => metrics.abortedUploads.inc({ why });
+  const guarded = guardHandler(handler, { logger: log, onCut, cap });
   const fast = fastRoutes({
     deliveries,
-    admit: guardFast({ cap, logger: log, onCut: onUploadCut }),
+    admit: guardFast({ cap, logger: log, onCut }),
   });
   const serve = (hostname: string) =>
     serveFront({
       hostname,
       port: config.listen.port,
       tls: config.serverTls,
-      onCut: (why) => metrics.abortedUploads.inc({ why }),
+      onCut,
       fast,
     }, guarded);
   let server: FrontServer;

@@ -21,11 +21,23 @@ export class BodyTooLargeError extends Error {
  * ```
  */
 export async function readBodyLimited(req: Request, maxBytes: number): Promise<string> {
-  const bytes = await readBodyCapped(req, maxBytes, (declared) =>
-    new BodyTooLargeError(
-      declared === undefined
-        ? `body exceeds ${maxBytes} bytes`
-        : `body of ${declared} bytes exceeds ${maxBytes}`,
-    ));
+  const bytes = await readBodyCapped(req, maxBytes, (declared) => bodyTooLarge(maxBytes, declared));
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The refusal of a body over `maxBytes`, of `declared` bytes when its length was stated.
+ *
+ * @example
+ * ```ts
+ * import { bodyTooLarge } from "./body.ts";
+ * bodyTooLarge(1024, 2048).message; // "body of 2048 bytes exceeds 1024"
+ * ```
+ */
+export function bodyTooLarge(maxBytes: number, declared?: number): BodyTooLargeError {
+  return new BodyTooLargeError(
+    declared === undefined
+      ? `body exceeds ${maxBytes} bytes`
+      : `body of ${declared} bytes exceeds ${maxBytes}`,
+  );
 }

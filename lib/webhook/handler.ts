@@ -45,7 +45,7 @@ export type DeliveryOutcome =
   | "too-large"
   | "retry";
 
-/** Options of {@linkcode webhookHandler}, shared by every route. */
+/** Options of {@linkcode deliveryHandler}, shared by every route. */
 export interface WebhookOptions {
   /**
    * The token every route checks its own way, read per delivery (a rotated token file takes
@@ -156,27 +156,26 @@ export function requestHandler(deliveries: DeliveryHandler): RouteHandler {
         if (!req.bodyUsed) await req.body?.cancel();
       },
     }, pathToken);
-    return new Response(JSON.stringify(answer.body), {
-      status: answer.status,
-      headers: ANSWER_HEADERS,
-    });
+    const { status, headers, body } = encodeAnswer(answer);
+    return new Response(body, { status, headers });
   };
 }
 
 /**
- * The request handler of one webhook route (`POST /event`, `/event/dockerhub/<token>`, …).
+ * An answer's body as written, with {@linkcode ANSWER_HEADERS}: one encoding for both ways in.
  *
  * @example
- * ```ts ignore
- * import { webhookHandler } from "./handler.ts";
- * import { matchRoute } from "./sources/routes.ts";
- * const { route, pathToken } = matchRoute("/event/dockerhub/s3cret")!;
- * const handle = webhookHandler(route, { token: "s3cret", deliver: (p, ms) => deliverPushes(deps, p, ms) });
- * const res = await handle(request, pathToken);
+ * ```ts
+ * import { encodeAnswer } from "./handler.ts";
+ * encodeAnswer({ status: 200, body: { applied: 1 } }).body; // '{"applied":1}'
  * ```
  */
-export function webhookHandler(route: ReceiverRoute, opts: WebhookOptions): RouteHandler {
-  return requestHandler(deliveryHandler(route, opts));
+export function encodeAnswer(answer: DeliveryAnswer): {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+} {
+  return { status: answer.status, headers: ANSWER_HEADERS, body: JSON.stringify(answer.body) };
 }
 
 /**

@@ -94,11 +94,17 @@ Deno.test("fast path: each delivery is answered as the Request path answers it",
 });
 
 Deno.test("fast path: what is not a delivery to a mounted route is left to the routes", () => {
+  // Targets a URL reads otherwise than as they are: the routes would see another path token,
+  // or another path.
   const cases: [string, FastRequest][] = [
     ["a GET", { ...request("/event", PUSH), method: "GET" }],
-    ["a query", request("/event?x=1", PUSH)],
-    ["a dot segment", request("/event/../event", PUSH)],
-    ["an escape", request("/ev%65nt", PUSH)],
+    ["a query after a path token", request(`/event/dockerhub/${TOKEN}?x=1`, "{}")],
+    ["a fragment", request("/event#x", PUSH)],
+    ["a dot segment as path token", request("/event/dockerhub/..", "{}")],
+    ["an escaped dot segment", request("/event/dockerhub/%2e%2e", "{}")],
+    ["a Host with a path", request("/event", PUSH, { host: "h/event/dockerhub" })],
+    ["a Host with a space", request("/event", PUSH, { host: "a b" })],
+    ["a NUL in a header value", request("/event", PUSH, { "x-argoos-token": "s3\0cret" })],
     ["another route", request("/healthz", "")],
     ["an unknown path", request("/nope", PUSH)],
   ];
@@ -120,16 +126,22 @@ Deno.test("fast path and Request path share one cap on deliveries at once", asyn
 
   // The Request path holds the only place: a fast delivery is answered 503.
   const slow = guarded(new Request("http://argoos/event", { method: "POST", body: "{}" }));
-  const busy = await admit("/event", run);
+  const busy = await admit("/event", run, true);
   assert.deepEqual([busy.status, busy.headers["retry-after"]], [503, "1"]);
   assert.match(busy.body, /busy: 1 deliveries in progress/);
   release.resolve();
   assert.equal(await (await slow).text(), "done");
 
   // Freed: the fast one runs; a failure in it is a 500, and frees its place too.
-  assert.equal((await admit("/event", run)).body, "fast");
-  const failed = await admit("/event", () => Promise.reject(new Error("boom")));
+  assert.equal((await admit("/event", run, true)).body, "fast");
+  const failed = await admit("/event", () => Promise.reject(new Error("boom")), true);
   assert.equal(failed.status, 500);
-  assert.equal((await admit("/event", run)).status, 200);
-  assert.deepEqual(cuts, ["busy"]);
+  assert.equal((await admit("/event", run, true)).status, 200);
+
+  // A request without a body is not counted, as the guard does not count one.
+  assert.ok(cap.enter(), "the only place, taken");
+  assert.equal((await admit("/event", run, false)).body, "fast");
+  assert.equal((await admit("/event", run, true)).status, 503);
+  cap.leave();
+  assert.deepEqual(cuts, ["busy", "busy"]);
 });

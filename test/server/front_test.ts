@@ -148,6 +148,7 @@ Deno.test("`fast` answers what it takes, with the front's framing; the rest reac
     fast: (req) => {
       seen.push(`${req.method} ${req.target} ${new TextDecoder().decode(req.body)}`);
       if (req.target === "/boom") return Promise.reject(new Error("boom"));
+      if (req.target === "/throw") throw new Error("thrown");
       if (req.target !== "/fast") return undefined;
       return Promise.resolve({
         status: 202,
@@ -161,6 +162,7 @@ Deno.test("`fast` answers what it takes, with the front's framing; the rest reac
     await conn.write(encoder.encode(
       "POST /fast HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi" +
         "POST /boom HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" +
+        "POST /throw HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" +
         "GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     ));
     const answers = (await readAll(conn)).split(/(?=HTTP\/1\.1 )/);
@@ -172,8 +174,9 @@ Deno.test("`fast` answers what it takes, with the front's framing; the rest reac
       '{"ok":true}',
     ]);
     assert.match(answers[1], /^HTTP\/1\.1 500 [^]*\r\n\r\ninternal error\n$/);
-    assert.match(answers[2], /^HTTP\/1\.1 200 [^]*connection: close\r\n\r\nfrom the handler$/);
-    assert.deepEqual(seen, ["POST /fast hi", "POST /boom ", "GET /other "]);
+    assert.match(answers[2], /^HTTP\/1\.1 500 [^]*\r\n\r\ninternal error\n$/);
+    assert.match(answers[3], /^HTTP\/1\.1 200 [^]*connection: close\r\n\r\nfrom the handler$/);
+    assert.deepEqual(seen, ["POST /fast hi", "POST /boom ", "POST /throw ", "GET /other "]);
   } finally {
     await server.shutdown();
   }
