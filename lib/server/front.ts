@@ -301,7 +301,9 @@ export function serveFront(
         }
         const res = await Promise.resolve()
           .then(() => handler(request))
-          .catch(() => new Response("internal error\n", { status: 500 }));
+          .catch(() =>
+            new Response(INTERNAL_ERROR.body, { status: 500, headers: INTERNAL_ERROR.headers })
+          );
         // The next request starts where this body ends: when the handler did not read it
         // all, or anyone asked for it, the connection ends with this answer.
         const keep = head.keepAlive && (body?.done ?? true) && !stopping && !expired &&

@@ -65,9 +65,10 @@ export class InFlightCap {
 export interface GuardOptions {
   /** Time from the request's arrival to the end of its body; default 10 s. */
   bodyTimeoutMs?: number;
-  /** Most requests with a body handled at once; default 32. Beyond it: 503 + Retry-After. */
-  maxInFlight?: number;
-  /** The cap to share (with {@linkcode guardFast}); default one of `maxInFlight`. */
+  /**
+   * Most requests with a body handled at once, shared with {@linkcode guardFast}; default 32.
+   * Beyond it: 503 + Retry-After.
+   */
   cap?: InFlightCap;
   logger?: Logger;
   /** Told about each upload cut. */
@@ -128,7 +129,7 @@ function uploadCutIn(err: unknown): UploadCut | undefined {
 }
 
 /**
- * Wrap `handler`: bodies read within `bodyTimeoutMs`, at most `maxInFlight` requests with a
+ * Wrap `handler`: bodies read within `bodyTimeoutMs`, at most `cap.max` requests with a
  * body at once, and an upload that fails answered (`408` too slow, `400` broken off) and
  * logged in one line. Any other error is logged in one line and answered `500`.
  *
@@ -145,7 +146,7 @@ export function guardHandler(
 ): (req: Request) => Promise<Response> {
   const log = (opts.logger ?? silentLogger).with({ component: "http" });
   const bodyTimeoutMs = opts.bodyTimeoutMs ?? 10_000;
-  const cap = opts.cap ?? new InFlightCap(opts.maxInFlight);
+  const cap = opts.cap ?? new InFlightCap();
   return async (req) => {
     // Before `req.body` is read, which makes a stream of a body held whole.
     const whole = receivedWhole(req);

@@ -122,16 +122,8 @@ const EMPTY: DeliverySummary = { applied: 0, unchanged: 0, refused: 0, rejected:
 
 const json = (status: number, body: Record<string, unknown>): DeliveryAnswer => ({ status, body });
 
-/**
- * The headers of every answer to a delivery, beside its JSON body.
- *
- * @example
- * ```ts
- * import { ANSWER_HEADERS } from "./handler.ts";
- * ANSWER_HEADERS["cache-control"]; // "no-store"
- * ```
- */
-export const ANSWER_HEADERS: Readonly<Record<string, string>> = {
+/** The headers of every answer to a delivery, beside its JSON body. */
+const ANSWER_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "application/json",
   "cache-control": "no-store",
 };
@@ -162,7 +154,7 @@ export function requestHandler(deliveries: DeliveryHandler): RouteHandler {
 }
 
 /**
- * An answer's body as written, with {@linkcode ANSWER_HEADERS}: one encoding for both ways in.
+ * An answer as written (JSON, not to be cached): one encoding for both ways in.
  *
  * @example
  * ```ts

@@ -16,7 +16,7 @@ import {
   receivedWhole,
   serveFront,
 } from "../../lib/server/front.ts";
-import { guardHandler, type UploadCutReason } from "../../lib/server/guard.ts";
+import { guardHandler, InFlightCap, type UploadCutReason } from "../../lib/server/guard.ts";
 import { capture } from "../support/capture_log.ts";
 import { waitFor } from "../support/wait_for.ts";
 
@@ -73,7 +73,7 @@ async function withServer(
       bodyTimeoutMs: 300,
       logger: log.logger,
       onCut: (r: UploadCutReason | "busy") => cuts.push(r),
-      maxInFlight: guard.maxInFlight,
+      cap: new InFlightCap(guard.maxInFlight),
     }),
   );
   try {
